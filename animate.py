@@ -1,0 +1,524 @@
+"""Draw a saved run: fit.gif (the prediction as the net learns, beside its error curve) and loss.png.
+
+    python animate.py output/adam_2x10
+
+Reads only the run directory, and never imports TensorFlow: redrawing is quick and works on a
+machine without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import yaml
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.ticker import FuncFormatter
+from PIL import GifImagePlugin, Image
+
+matplotlib.use("Agg")
+
+# One colour per role, the same in every picture.
+COLORS = {
+    "data": "#9a9a9a",
+    "truth": "#222222",
+    "net": "#1f6fd1",
+    "validation": "#e8840c",
+    "floor": "#2a9d4b",
+    "marker": "#d62728",
+}
+DPI = 100
+CAPTION_FONTSIZE = 11
+# Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
+MAX_CURVE_POINTS = 4000
+
+
+@dataclass
+class Run:
+    """A run directory, read back: everything the pictures need."""
+
+    name: str
+    frame_epochs: np.ndarray
+    x_grid: np.ndarray
+    predictions: np.ndarray
+    frame_loss: np.ndarray
+    loss: np.ndarray
+    val_loss: np.ndarray
+    x_train: np.ndarray
+    y_train: np.ndarray
+    noise_std: float
+    epochs_requested: int
+    status: str
+    render: dict
+
+    @property
+    def noise_floor(self) -> float:
+        return self.noise_std**2
+
+    @property
+    def epochs_completed(self) -> int:
+        return int(len(self.loss))
+
+
+class RunError(ValueError):
+    """A run directory that cannot be drawn; the message says why."""
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Read snapshots.npz, config.yaml and summary.json from a run directory."""
+    run_dir = Path(run_dir)
+    missing = [name for name in ("snapshots.npz", "config.yaml", "summary.json") if not (run_dir / name).is_file()]
+    if missing:
+        raise RunError(f"{run_dir}: not a run directory (missing {', '.join(missing)}); train one with train.py")
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    with np.load(run_dir / "snapshots.npz") as arrays:
+        return Run(
+            name=str(config.get("name") or run_dir.name),
+            frame_epochs=arrays["epochs"],
+            x_grid=arrays["x"],
+            predictions=arrays["predictions"],
+            frame_loss=arrays["frame_loss"],
+            loss=arrays["loss"],
+            val_loss=arrays["val_loss"],
+            x_train=arrays["x_train"],
+            y_train=arrays["y_train"],
+            noise_std=float(arrays["noise_std"]),
+            epochs_requested=int(config.get("epochs", len(arrays["loss"]))),
+            status=str(summary.get("status", "completed")),
+            render=dict(config.get("render") or {}),
+        )
+
+
+def curve_points(values: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, values) of a per-epoch curve, thinned to about max_points on a log-spaced set of epochs.
+
+    Epoch numbers start at 1. Log spacing keeps every early epoch, where the curve changes fast.
+    """
+    count = len(values)
+    if count <= max_points:
+        indices = np.arange(count)
+    else:
+        indices = np.unique(np.round(np.geomspace(1, count, max_points)).astype(np.int64) - 1)
+    return indices + 1, values[indices]
+
+
+def _finite_range(*arrays: np.ndarray) -> tuple[float, float]:
+    values = np.concatenate([np.ravel(array) for array in arrays])
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values) == 0:
+        return 1e-3, 1.0
+    return float(values.min()), float(values.max())
+
+
+def _style_loss_axes(axes, run: Run, log_x: bool) -> None:
+    low, high = _finite_range(run.loss, run.val_loss, np.array([run.noise_floor]))
+    axes.set_yscale("log")
+    axes.set_ylim(low / 1.5, high * 1.5)
+    if log_x:
+        axes.set_xscale("log")
+        axes.set_xlim(1, max(run.epochs_requested, 2))
+        axes.set_xlabel("epoch (log scale)")
+    else:
+        axes.set_xlim(0, max(run.epochs_requested, 1))
+        axes.set_xlabel("epoch")
+    axes.set_ylabel("mean squared error (log scale)")
+    # Plain numbers ("0.1", "1,000") rather than powers of ten: easier to read for people new to
+    # log scales, and they skip matplotlib's maths-text parser, a good part of the set-up time.
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    if run.noise_floor > 0:
+        axes.axhline(
+            run.noise_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2,
+            label=f"noise floor σ² = {run.noise_floor:.3g}",
+        )
+    axes.grid(True, which="major", alpha=0.3)
+
+
+def draw_loss_png(run: Run, path: str | Path) -> None:
+    """Training and held-out error against epoch, log y axis, with the noise floor."""
+    figure = Figure(figsize=(8, 4.5), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    _style_loss_axes(axes, run, log_x=False)
+    epochs, loss = curve_points(run.loss)
+    axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.5, label="training error")
+    epochs, val_loss = curve_points(run.val_loss)
+    axes.plot(epochs, val_loss, color=COLORS["validation"], linewidth=1.0, alpha=0.8, label="held-out error")
+    final = f"final: training {run.loss[-1]:.4f}, held-out {run.val_loss[-1]:.4f}" if run.epochs_completed else ""
+    axes.set_title(f"{run.name}: error while training ({final})", fontsize=10)
+    axes.legend(loc="upper right", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+
+
+class NumberStamper:
+    """Writes short numbers onto a canvas fast, from glyph images matplotlib rendered once.
+
+    matplotlib lays out and rasterizes every glyph of a text each time it is drawn, about 1.5 ms
+    for a six-digit number: more than everything else in a frame together. The numbers on a frame
+    use a dozen characters, so each is rendered once, by matplotlib in the caption's font, and a
+    number is then stamped glyph by glyph (alpha-blended) at the font's own advance widths.
+    """
+
+    CHARACTERS = "0123456789,.-+eainf"
+
+    def __init__(self, fontsize: float, fontweight: str = "bold"):
+        font_properties = FontProperties(size=fontsize, weight=fontweight)
+        font = get_font(findfont(font_properties))
+        font.set_size(fontsize, DPI)
+        # All characters on one transparent scratch canvas, each in a cell of its own.
+        cell = int(fontsize * 3)
+        width, height = cell * len(self.CHARACTERS), 2 * cell
+        scratch = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="none")
+        canvas = FigureCanvasAgg(scratch)
+        pen_x, baseline_y = cell // 4, cell  # in each cell: pixels from its left, from the bottom
+        for position, character in enumerate(self.CHARACTERS):
+            scratch.text((position * cell + pen_x) / width, baseline_y / height, character,
+                         fontproperties=font_properties, color="black", va="baseline", ha="left")
+        canvas.draw()
+        coverage = np.asarray(canvas.buffer_rgba())[..., 3].astype(np.float32) / 255
+        self.glyphs = {}
+        for position, character in enumerate(self.CHARACTERS):
+            alpha = coverage[:, position * cell : (position + 1) * cell]
+            rows, columns = np.nonzero(alpha)
+            top, bottom, left, right = rows.min(), rows.max() + 1, columns.min(), columns.max() + 1
+            advance = font.load_char(ord(character)).linearHoriAdvance / 65536
+            # The glyph image, its offset from the pen position on the baseline (rows downwards,
+            # columns rightwards), and how far the pen then moves.
+            self.glyphs[character] = (alpha[top:bottom, left:right, None], top - (height - baseline_y), left - pen_x, advance)
+
+    def width(self, text: str) -> float:
+        return sum(self.glyphs[character][3] for character in text)
+
+    def stamp(self, pixels: np.ndarray, text: str, x: float, baseline_row: int, color: str, align: str = "left") -> None:
+        """Blend `text` in `color` into an RGBA pixel array, its baseline on baseline_row, starting
+        (or, with align='right', ending) at column x."""
+        rgb = np.array(matplotlib.colors.to_rgb(color), dtype=np.float32) * 255
+        pen = x - self.width(text) if align == "right" else x
+        for character in text:
+            alpha, row_offset, column_offset, advance = self.glyphs[character]
+            row, column = baseline_row + row_offset, int(round(pen)) + column_offset
+            region = pixels[row : row + alpha.shape[0], column : column + alpha.shape[1], :3]
+            blend = alpha[: region.shape[0], : region.shape[1]]
+            region[...] = (region * (1 - blend) + rgb * blend + 0.5).astype(np.uint8)
+            pen += advance
+
+
+class FitAnimation:
+    """Draws the frames of fit.gif quickly: the unchanging parts once, then only what moves.
+
+    Everything static (data, true sine, error curves, axes, noise floor) is drawn once and its
+    pixels saved; each frame restores those pixels and draws just the prediction line, the
+    caption and the marker on the error curve ("blitting").
+    """
+
+    def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
+        self.run = run
+        figure = Figure(figsize=(width_pixels / DPI, height_pixels / DPI), dpi=DPI)
+        self.canvas = FigureCanvasAgg(figure)
+        self.figure = figure
+        # Margins fixed in pixels rather than found by tight_layout, which alone would take longer
+        # than drawing all the frames.
+        figure.subplots_adjust(
+            left=62 / width_pixels, right=1 - 12 / width_pixels, bottom=52 / height_pixels,
+            top=1 - 38 / height_pixels, wspace=90 / (width_pixels / 2),
+        )
+        fit_axes, loss_axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1]})
+
+        fit_axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label="noisy data", zorder=1)
+        fit_axes.plot(run.x_grid, np.sin(run.x_grid), color=COLORS["truth"], linestyle=":", linewidth=1.5,
+                      label="true sine", zorder=2)
+        (self.prediction_line,) = fit_axes.plot(
+            run.x_grid, run.predictions[0], color=COLORS["net"], linewidth=2.2, label="net's prediction",
+            animated=True, zorder=3,
+        )
+        spread = float(np.ptp(run.y_train)) if len(run.y_train) else 2.0
+        fit_axes.set_ylim(float(np.min(run.y_train)) - 0.15 * spread, float(np.max(run.y_train)) + 0.3 * spread)
+        fit_axes.set_xlim(float(run.x_grid[0]), float(run.x_grid[-1]))
+        fit_axes.set_xlabel("x")
+        fit_axes.set_ylabel("y")
+        fit_axes.legend(loc="upper right", fontsize=8, ncol=3, handlelength=1.5, columnspacing=1.0)
+
+        _style_loss_axes(loss_axes, run, log_x=True)
+        epochs, loss = curve_points(run.loss)
+        loss_axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.2, label="training error")
+        epochs, val_loss = curve_points(run.val_loss)
+        loss_axes.plot(epochs, val_loss, color=COLORS["validation"], linewidth=0.8, alpha=0.7, label="held-out error")
+        loss_axes.legend(loc="upper right", fontsize=7)
+        (self.marker,) = loss_axes.plot(
+            [], [], "o", color=COLORS["marker"], markersize=6, animated=True, zorder=5, clip_on=False,
+        )
+        self.epoch_line = loss_axes.axvline(1, color=COLORS["marker"], linewidth=0.8, alpha=0.6, animated=True)
+
+        self._captions()
+        figure.text(1 - 12 / width_pixels, 1 - self.baseline_row / height_pixels,
+                    f"{run.name} · noise floor σ² = {run.noise_floor:.3g}", fontsize=10, ha="right",
+                    va="baseline", color="#444444")
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(figure.bbox)
+
+    def _captions(self) -> None:
+        """Lay out 'epoch N of TOTAL' and 'training MSE L': the words now, the numbers per frame.
+
+        The words are drawn once into the background. The epoch is right-aligned in a slot as
+        wide as the largest epoch, so the words after it stay put.
+        """
+        figure, renderer = self.figure, self.canvas.get_renderer()
+        width, height = self.canvas.get_width_height()
+        self.baseline_row = 24  # pixels from the top of the frame
+        baseline = 1 - self.baseline_row / height
+        style = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
+        self.numbers = NumberStamper(CAPTION_FONTSIZE)
+        label = figure.text(8 / width, baseline, "epoch ", **style)
+        label_right = 8 + label.get_window_extent(renderer).width
+        self.epoch_right = label_right + self.numbers.width(f"{self.run.epochs_requested:,}")
+        total = figure.text(self.epoch_right / width, baseline, f" of {self.run.epochs_requested:,}", **style)
+        loss_label_left = self.epoch_right + total.get_window_extent(renderer).width + 24
+        loss_label = figure.text(loss_label_left / width, baseline, "training MSE ", color=COLORS["net"], **style)
+        self.loss_left = loss_label_left + loss_label.get_window_extent(renderer).width
+
+    def epoch_caption(self, index: int) -> str:
+        return f"{int(self.run.frame_epochs[index]):,}"
+
+    def loss_caption(self, index: int) -> str:
+        return f"{self.run.frame_loss[index]:.4f}"
+
+    def frame(self, index: int) -> np.ndarray:
+        """Draw frame `index` and return its pixels, (height, width, 4) RGBA.
+
+        The array is the canvas's own buffer: copy it to keep it past the next call.
+        """
+        epoch = max(int(self.run.frame_epochs[index]), 1)
+        self.canvas.restore_region(self.background)
+        self.prediction_line.set_ydata(self.run.predictions[index])
+        self.marker.set_data([epoch], [self.run.frame_loss[index]])
+        self.epoch_line.set_xdata([epoch, epoch])
+        for artist in (self.prediction_line, self.epoch_line, self.marker):
+            self.figure.draw_artist(artist)
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        self.numbers.stamp(pixels, self.epoch_caption(index), self.epoch_right, self.baseline_row, "black", "right")
+        self.numbers.stamp(pixels, self.loss_caption(index), self.loss_left, self.baseline_row, COLORS["net"])
+        return pixels
+
+
+# Palette index 255 is kept free: in every frame after the first it marks "unchanged since the
+# previous frame" (GIF transparency), so the encoder stores little more than what moved.
+TRANSPARENT_INDEX = 255
+
+
+class SharedPalette:
+    """One palette for all frames, and an exact, fast mapping of pixels onto it.
+
+    The palette is the 255 most frequent colours of a few sample frames, taken as they are, so
+    the white background, the axes and the line colours stay exact; only rare anti-aliasing
+    shades are rounded to their nearest palette colour. One shared palette is several times
+    faster than letting the GIF encoder build one per frame, and colours do not flicker.
+    (Pillow's own palette mapping is approximate: it turns pure white into a light grey.)
+    """
+
+    def __init__(self, samples: list[np.ndarray]):
+        keys = np.concatenate([_color_keys(sample).ravel() for sample in samples])
+        colors, counts = np.unique(keys, return_counts=True)
+        chosen = colors[np.argsort(counts, kind="stable")[::-1][:TRANSPARENT_INDEX]]
+        self.rgb = _keys_to_rgb(chosen)
+        # Exact look-up for the palette's own colours, over all 2^24 colours ...
+        self._exact = np.full(1 << 24, _NOT_IN_PALETTE, dtype=np.uint16)
+        self._exact[chosen] = np.arange(len(chosen), dtype=np.uint16)
+        # ... and the nearest palette colour for every other colour at 4 bits a channel, which is
+        # plenty for the rare anti-aliasing shades between a line and the background.
+        cells = np.arange(1 << 12, dtype=np.int32)
+        centres = np.stack([(cells & 15) << 4, ((cells >> 4) & 15) << 4, (cells >> 8) << 4], axis=-1) + 8
+        distances = ((centres[:, None, :] - self.rgb[None, :, :]) ** 2).sum(axis=-1)
+        self._nearest = np.argmin(distances, axis=1).astype(np.uint8)
+
+    def indices(self, frame: np.ndarray) -> np.ndarray:
+        """An RGBA frame (or part of one) as palette indices, uint8."""
+        keys = _color_keys(frame)
+        found = self._exact[keys]
+        other = found == _NOT_IN_PALETTE
+        if other.any():
+            rare = keys[other]
+            found[other] = self._nearest[((rare >> 4) & 15) | (((rare >> 12) & 15) << 4) | (((rare >> 20) & 15) << 8)]
+        return found.astype(np.uint8)
+
+    def colors(self) -> list[int]:
+        """The 256-entry GIF palette, flattened; entry 255 is the transparent one."""
+        padded = np.full((256, 3), 255, dtype=np.int32)
+        padded[: len(self.rgb)] = self.rgb
+        return padded.ravel().tolist()
+
+
+_NOT_IN_PALETTE = np.uint16(0xFFFF)
+
+
+def _color_keys(rgba: np.ndarray) -> np.ndarray:
+    # Reading each RGBA pixel as one little-endian 32-bit number and dropping the alpha byte
+    # gives a 24-bit colour key without copying the channels apart.
+    return np.ascontiguousarray(rgba).view("<u4")[..., 0] & 0xFFFFFF
+
+
+def _keys_to_rgb(keys: np.ndarray) -> np.ndarray:
+    return np.stack([keys & 255, (keys >> 8) & 255, (keys >> 16) & 255], axis=-1).astype(np.int32)
+
+
+def frame_durations_ms(frame_count: int, fps: float, last_frame_seconds: float) -> list[int]:
+    """Per-frame delays: 1/fps each, the last one held. Delays of 10 ms or less are avoided,
+    since browsers slow them down to 100 ms."""
+    step = max(int(round(1000 / fps)), 20)
+    durations = [step] * frame_count
+    durations[-1] = max(int(round(1000 * last_frame_seconds)), step)
+    return durations
+
+
+# Set in the parent just before worker processes are forked, so that each worker inherits the
+# figure already laid out instead of building its own.
+_FORKED_STATE: dict = {}
+
+# Frames a worker draws and encodes per task: small enough to share the work out evenly, large
+# enough that drawing one extra frame per task (the one before it, to compare against) is cheap.
+FRAMES_PER_TASK = 24
+
+
+def encode_frame(indices: np.ndarray, colors: list[int], duration_ms: int, previous: np.ndarray | None) -> bytes:
+    """One GIF frame (control block, image descriptor and compressed pixels) as bytes.
+
+    After the first frame, pixels equal to the previous frame's are made transparent and the
+    frame is cropped to the box around what changed; with disposal 1 ("leave in place") the
+    viewer keeps showing the previous frame there. Pillow does the compression.
+    """
+    left, top = 0, 0
+    if previous is not None:
+        indices = np.where(indices == previous, np.uint8(TRANSPARENT_INDEX), indices)
+        changed = indices != TRANSPARENT_INDEX
+        rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if len(rows) == 0:  # nothing moved: one transparent pixel still holds the frame's time
+            rows, columns = np.array([0]), np.array([0])
+        top, left = int(rows[0]), int(columns[0])
+        indices = indices[top : rows[-1] + 1, left : columns[-1] + 1]
+    image = Image.fromarray(np.ascontiguousarray(indices))
+    image.putpalette(colors)
+    pieces = GifImagePlugin.getdata(
+        image, offset=(left, top), duration=duration_ms, transparency=TRANSPARENT_INDEX, disposal=1,
+    )
+    return b"".join(pieces)
+
+
+def _encode_frame_range(frame_range: tuple[int, int]) -> list[bytes]:
+    """Draw and encode frames start..stop-1 (drawing frame start-1 too, to compare against)."""
+    animation, palette, durations = (_FORKED_STATE[key] for key in ("animation", "palette", "durations"))
+    colors = palette.colors()
+    start, stop = frame_range
+    previous = palette.indices(animation.frame(start - 1)) if start > 0 else None
+    encoded = []
+    for index in range(start, stop):
+        current = palette.indices(animation.frame(index))
+        encoded.append(encode_frame(current, colors, durations[index], previous))
+        previous = current
+    return encoded
+
+
+def _parallel_workers(frame_count: int) -> int:
+    # Forking is the only start method cheap enough to pay off for a few hundred frames. It is
+    # safe here because workers only draw: they never touch TensorFlow, even when the parent
+    # (train.py) has it loaded. Where fork is not the norm, frames are drawn in this process.
+    if sys.platform != "linux" or frame_count < 2 * FRAMES_PER_TASK:
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
+
+
+def encode_frames(animation: FitAnimation, palette: SharedPalette, durations: list[int]) -> list[bytes]:
+    """Every frame drawn and encoded as GIF frame bytes, in order, across the machine's cores."""
+    frame_count = len(durations)
+    ranges = [(start, min(start + FRAMES_PER_TASK, frame_count)) for start in range(0, frame_count, FRAMES_PER_TASK)]
+    workers = _parallel_workers(frame_count)
+    _FORKED_STATE.update(animation=animation, palette=palette, durations=durations)
+    try:
+        if workers == 1:
+            chunks = [_encode_frame_range(frame_range) for frame_range in ranges]
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                chunks = pool.map(_encode_frame_range, ranges)
+    finally:
+        _FORKED_STATE.clear()
+    return [frame for chunk in chunks for frame in chunk]
+
+
+def render_fit_gif(run: Run, path: str | Path) -> int:
+    """Write fit.gif for a run; returns the number of frames."""
+    settings = {"fps": 20.0, "last_frame_seconds": 2.5, "width_pixels": 800, "height_pixels": 360}
+    settings.update({key: value for key, value in run.render.items() if key in settings})
+    animation = FitAnimation(run, int(settings["width_pixels"]), int(settings["height_pixels"]))
+    count = len(run.frame_epochs)
+    palette = SharedPalette([animation.frame(index).copy() for index in sorted({0, count // 2, count - 1})])
+    durations = frame_durations_ms(count, settings["fps"], settings["last_frame_seconds"])
+    frames = encode_frames(animation, palette, durations)
+    write_gif(path, animation.canvas.get_width_height(), palette, frames)
+    return count
+
+
+def write_gif(path: str | Path, size: tuple[int, int], palette: SharedPalette, frames: list[bytes]) -> None:
+    """Assemble a looping GIF from encoded frames: header and palette, the frames, the trailer.
+
+    The frames are encoded in parallel with Pillow's GifImagePlugin.getdata (its documented way
+    to build a GIF frame by frame), and its getheader writes the header. imageio's writer would
+    hand the same frames to the same encoder one after another, after re-mapping each frame's
+    palette in Python (about 50 ms a frame).
+    """
+    screen = Image.new("P", size, 0)
+    screen.putpalette(palette.colors())
+    header, _ = GifImagePlugin.getheader(screen, info={"loop": 0, "duration": 1})
+    with open(path, "wb") as file:
+        file.write(b"".join(header))
+        for frame in frames:
+            file.write(frame)
+        file.write(b";")
+
+
+def temporary_path(final: Path) -> Path:
+    """A hidden name beside `final` to write to first, then rename into place, so that an
+    interrupted write never leaves a half-written file under the final name."""
+    return final.with_name(f".{final.name}.{os.getpid()}.partial")
+
+
+def render_run(run_dir: str | Path) -> list[Path]:
+    """Draw fit.gif and loss.png into a run directory; returns their paths."""
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    written = []
+    for name, draw in (("fit.gif", render_fit_gif), ("loss.png", draw_loss_png)):
+        final = run_dir / name
+        temporary = temporary_path(final)
+        try:
+            draw(run, temporary)
+            temporary.replace(final)
+        finally:
+            temporary.unlink(missing_ok=True)
+        written.append(final)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Redraw fit.gif and loss.png from a saved run directory.")
+    parser.add_argument("run_dir", help="a run directory written by train.py, e.g. output/adam_2x10")
+    arguments = parser.parse_args(argv)
+    try:
+        written = render_run(arguments.run_dir)
+    except RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("wrote " + ", ".join(str(path) for path in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

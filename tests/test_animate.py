@@ -1,0 +1,152 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from PIL import Image
+
+import animate
+import config as config_module
+import data
+import train
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def synthetic_run(run_dir: Path, epochs: int = 500, frames: int = 60) -> Path:
+    """A run directory with made-up but plausible numbers, written without TensorFlow."""
+    config = config_module.validate({"name": "synthetic", "epochs": epochs, "frames": frames, "grid_points": 120})
+    dataset = data.dataset_for(config)
+    frame_epochs = train.frame_schedule(epochs, frames)
+    progress = (np.log1p(frame_epochs) / np.log1p(epochs))[:, None]
+    predictions = (progress * np.sin(dataset.x_grid.reshape(1, -1))).astype(np.float32)
+    loss = 0.04 + 0.5 * np.exp(-np.arange(1, epochs + 1) / 80)
+    recording = train.Recording(
+        frame_epochs=frame_epochs, predictions=predictions,
+        frame_loss=np.concatenate([[0.55], loss[frame_epochs[1:] - 1]]),
+        loss=loss, val_loss=loss + 0.005,
+    )
+    summary = train.summarize(config, recording, {"keras": 141, "weights_only": 120})
+    return train.write_run(run_dir, config, dataset, recording, summary)
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    return synthetic_run(tmp_path / "synthetic")
+
+
+def test_render_run_writes_a_gif_with_one_frame_per_snapshot_and_a_png(run_dir):
+    written = animate.render_run(run_dir)
+    assert [path.name for path in written] == ["fit.gif", "loss.png"]
+    gif = run_dir / "fit.gif"
+    frames = iio.imread(gif, index=None, mode="RGBA")
+    assert np.all(frames[..., 3] == 255), "every frame, composited, is fully opaque"
+    frames = frames[..., :3]
+    snapshot_count = len(np.load(run_dir / "snapshots.npz")["epochs"])
+    assert frames.shape[0] == snapshot_count
+    assert frames.shape[1:] == (360, 800, 3)
+    assert gif.stat().st_size < 3 * 1024 * 1024
+    png = iio.imread(run_dir / "loss.png")
+    assert png.shape[0] > 200 and png.shape[1] > 400
+    assert not list(run_dir.glob(".*")), "no temporary files are left behind"
+
+
+def test_gif_frames_show_what_was_drawn(run_dir):
+    """Decoding the GIF (with its 'unchanged pixel' transparency) gives back every drawn frame."""
+    animate.render_run(run_dir)
+    run = animate.load_run(run_dir)
+    animation = animate.FitAnimation(run)
+    decoded = iio.imread(run_dir / "fit.gif", index=None, mode="RGB").astype(int)
+    for index in (0, 1, len(decoded) // 2, len(decoded) - 1):
+        drawn = animation.frame(index)[..., :3].astype(int)
+        difference = np.abs(decoded[index] - drawn)
+        assert difference.mean() < 2.0, index  # palette rounding only
+        assert np.mean(difference.max(axis=-1) > 40) < 0.002, index
+
+
+def test_gif_timing_holds_the_last_frame(run_dir):
+    animate.render_run(run_dir)
+    with Image.open(run_dir / "fit.gif") as gif:
+        durations = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            durations.append(gif.info["duration"])
+        assert gif.info.get("loop") == 0
+    assert durations[0] == 50  # 20 frames a second by default
+    assert durations[-1] == 2500
+
+
+def test_every_frame_says_its_epoch_and_loss(run_dir):
+    run = animate.load_run(run_dir)
+    animation = animate.FitAnimation(run)
+    last = len(run.frame_epochs) - 1
+    assert animation.epoch_caption(last) == "500"
+    assert animation.loss_caption(last) == f"{run.frame_loss[last]:.4f}"
+    words = [text.get_text() for text in animation.figure.texts]
+    assert "epoch " in words and " of 500" in words and "training MSE " in words
+    assert any("noise floor σ² = 0.04" in word for word in words)
+    fit_axes, loss_axes = animation.figure.axes
+    assert fit_axes.get_xlabel() == "x" and fit_axes.get_ylabel() == "y"
+    assert loss_axes.get_yscale() == "log" and "epoch" in loss_axes.get_xlabel()
+    assert any(line.get_label().startswith("noise floor") for line in loss_axes.get_lines())
+
+
+def test_parallel_and_serial_encoding_give_the_same_bytes(run_dir, monkeypatch):
+    run = animate.load_run(run_dir)
+    animation = animate.FitAnimation(run)
+    count = len(run.frame_epochs)
+    palette = animate.SharedPalette([animation.frame(0).copy(), animation.frame(count - 1).copy()])
+    durations = animate.frame_durations_ms(count, 20, 2)
+    assert animate._parallel_workers(count) > 1 or sys.platform != "linux" or len(__import__("os").sched_getaffinity(0)) == 1
+    parallel = animate.encode_frames(animation, palette, durations)
+    monkeypatch.setattr(animate, "_parallel_workers", lambda frame_count: 1)
+    serial = animate.encode_frames(animation, palette, durations)
+    assert parallel == serial and len(parallel) == count
+
+
+def test_a_frame_is_cropped_to_what_changed_and_the_rest_is_transparent(tmp_path):
+    palette = animate.SharedPalette([np.full((4, 6, 4), 255, np.uint8)])
+    colors = palette.colors()
+    first = np.zeros((30, 40), np.uint8)
+    second = first.copy()
+    second[10:12, 5:9] = 1
+    frames = [animate.encode_frame(first, colors, 50, None), animate.encode_frame(second, colors, 70, first),
+              animate.encode_frame(second, colors, 90, second)]
+    animate.write_gif(tmp_path / "tiny.gif", (40, 30), palette, frames)
+    with Image.open(tmp_path / "tiny.gif") as gif:
+        assert gif.n_frames == 3
+        gif.seek(1)
+        assert gif.tile[0].extents == (5, 10, 9, 12)  # only the changed box is stored
+        assert gif.info["duration"] == 70
+    decoded = iio.imread(tmp_path / "tiny.gif", index=None, mode="RGB")
+    assert decoded.shape == (3, 30, 40, 3)
+    np.testing.assert_array_equal(decoded[2], decoded[1])
+
+
+def test_curve_points_keeps_short_curves_and_thins_long_ones_from_the_start():
+    epochs, values = animate.curve_points(np.arange(10.0))
+    np.testing.assert_array_equal(epochs, np.arange(1, 11))
+    epochs, values = animate.curve_points(np.arange(1_000_000.0), max_points=1000)
+    assert len(epochs) <= 1000 and epochs[0] == 1 and epochs[-1] == 1_000_000
+    assert set(range(1, 50)) <= set(epochs.tolist())
+    np.testing.assert_array_equal(values, epochs - 1)
+
+
+def test_redrawing_needs_no_tensorflow(run_dir):
+    code = (
+        "import sys, animate; status = animate.main([sys.argv[1]]); "
+        "assert status == 0; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(run_dir)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (run_dir / "fit.gif").is_file()
+
+
+def test_a_folder_that_is_not_a_run_is_a_plain_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "animate.py"), str(tmp_path)], capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "not a run directory" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,106 @@
+"""Per-epoch cost of the default training engine against plain Keras fit + PredictionSnapshots.
+
+    python benchmarks/bench_train.py [--reference-epochs 1000] [--epochs 20000]
+
+The 2x10 sigmoid net with Adam on the default noisy sine (200 points, full batch), recording
+the training and held-out loss of every epoch and the prediction on the 200-point grid.
+
+- reference: model.fit(...) with the PredictionSnapshots callback recording every epoch (the
+  post's way: model.predict in on_epoch_end), over --reference-epochs epochs after a short
+  warm-up fit, so Keras's one-time set-up is not counted.
+- ours, same recording: train.build_in_graph_loop recording every epoch, over the same number of
+  epochs, after its one-time trace.
+- ours, as `python train.py` runs it: train.train_in_graph over --epochs epochs with the default
+  frame schedule, start-up and tracing included.
+
+Prints milliseconds per epoch and the ratios, measured in the same run. Target: >= 500x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+import config as config_module  # noqa: E402
+import data  # noqa: E402
+import models  # noqa: E402
+import train  # noqa: E402
+
+
+def fresh(config):
+    dataset = data.dataset_for(config)
+    model, optimizer = models.model_and_optimizer(config)
+    return dataset, model, optimizer
+
+
+def time_reference(config, epochs: int, frame_epochs) -> float:
+    """Seconds per epoch of model.fit with PredictionSnapshots."""
+    dataset, model, optimizer = fresh(config)
+    model.compile(optimizer=optimizer, loss="mse")
+    fit_arguments = dict(
+        x=dataset.x_train, y=dataset.y_train, batch_size=len(dataset.x_train), shuffle=False, verbose=0,
+        validation_data=(dataset.x_validation, dataset.y_validation),
+    )
+    warm_up = train.PredictionSnapshots(dataset.x_grid, dataset.x_train, dataset.y_train, frame_epochs=frame_epochs)
+    model.fit(epochs=3, callbacks=[warm_up], **fit_arguments)
+    snapshots = train.PredictionSnapshots(dataset.x_grid, dataset.x_train, dataset.y_train, frame_epochs=frame_epochs)
+    started = time.perf_counter()
+    model.fit(epochs=epochs, callbacks=[snapshots], **fit_arguments)
+    elapsed = time.perf_counter() - started
+    assert len(snapshots.loss) == epochs
+    return elapsed / epochs
+
+
+def time_in_graph_every_epoch(config, epochs: int) -> float:
+    """Seconds per epoch of the in-graph loop recording every epoch, after its one-time trace."""
+    dataset, model, optimizer = fresh(config)
+    train_chunk, _ = train.build_in_graph_loop(model, optimizer, dataset)
+    train_chunk(np.ones(10, dtype=bool))  # trace once
+    started = time.perf_counter()
+    done = 0
+    while done < epochs:
+        count = min(train.CHUNK_EPOCHS, epochs - done)
+        losses, _, frames, _ = train_chunk(np.ones(count, dtype=bool))
+        losses.numpy(), frames.numpy()
+        done += count
+    return (time.perf_counter() - started) / epochs
+
+
+def time_train_in_graph(config, epochs: int) -> float:
+    """Seconds per epoch of train.train_in_graph as train.py runs it, set-up included."""
+    started = time.perf_counter()
+    dataset, model, optimizer = fresh(config)
+    train.train_in_graph(model, optimizer, dataset, epochs, train.frame_schedule(epochs, config.frames))
+    return (time.perf_counter() - started) / epochs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference-epochs", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=20000)
+    arguments = parser.parse_args()
+    config = config_module.load_config(ROOT / "experiments" / "adam_2x10.yaml")
+    every_epoch = None  # PredictionSnapshots records every epoch when given no schedule
+    n = arguments.reference_epochs
+
+    print(f"2x10 sigmoid net, Adam, {config.n_samples} points full batch, {config.grid_points}-point grid", flush=True)
+    reference = time_reference(config, n, every_epoch)
+    print(f"reference  fit + PredictionSnapshots, every epoch, {n} epochs:  {1000 * reference:9.3f} ms/epoch", flush=True)
+    ours_every = time_in_graph_every_epoch(config, n)
+    print(f"ours       in-graph loop, every epoch, {n} epochs:              {1000 * ours_every:9.3f} ms/epoch", flush=True)
+    ours_run = time_train_in_graph(config, arguments.epochs)
+    print(f"ours       train_in_graph, {config.frames} frames, {arguments.epochs} epochs, set-up included: "
+          f"{1000 * ours_run:9.3f} ms/epoch", flush=True)
+    print(f"ratio (same recording, every epoch): {reference / ours_every:,.0f}x faster (target >= 500x)")
+    print(f"ratio (as train.py runs, set-up included): {reference / ours_run:,.0f}x faster")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -186,20 +187,34 @@ def validate(raw: dict[str, Any], source: str = "config") -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as error:
-        lines = [f"{source}: {_describe(item)}" for item in error.errors()]
+        lines = []
+        for item in error.errors():
+            line = f"{source}: {_describe(item)}"
+            if line not in lines:  # a value that fits no member of a union is reported once
+                lines.append(line)
         raise ConfigError("\n".join(lines)) from None
+
+
+# Pydantic names the member of a union in the error location ('optimizer_options.beta.float');
+# the user only needs to know which key is wrong.
+_UNION_MEMBERS = {"float": "a number or true/false", "int": "a number or true/false", "bool": "a number or true/false"}
 
 
 def _describe(item: dict[str, Any]) -> str:
     """One plain sentence for one pydantic error item."""
     location = [str(part) for part in item["loc"]]
-    key = ".".join(location) or "(top level)"
+    message = item["msg"].removeprefix("Value error, ")
+    if len(location) > 2 and location[0] == "optimizer_options" and location[-1] in _UNION_MEMBERS:
+        message = f"expected {_UNION_MEMBERS[location.pop()]}"
+    key = ".".join(part if _PLAIN_KEY.fullmatch(part) else repr(part) for part in location) or "(top level)"
     if item["type"] == "extra_forbidden":
         return f"unknown key {key!r}{_suggestion(location)}"
-    message = item["msg"].removeprefix("Value error, ")
     value = item.get("input")
     shown = "" if isinstance(value, dict) else f", got {value!r}"
     return f"{key}: {message}{shown}"
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _suggestion(location: list[str]) -> str:

@@ -12,6 +12,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ class Run:
     epochs_requested: int
     status: str
     render: dict
+    diverged_at_epoch: int | None = None
 
     @property
     def noise_floor(self) -> float:
@@ -67,6 +69,20 @@ class Run:
     @property
     def epochs_completed(self) -> int:
         return int(len(self.loss))
+
+    @property
+    def axis_epochs(self) -> int:
+        """How far the epoch axes reach: the whole requested run, or up to a divergence."""
+        return self.diverged_at_epoch if self.diverged_at_epoch is not None else self.epochs_requested
+
+    def status_caption(self) -> str | None:
+        """What to say about a run that did not complete, or None."""
+        if self.status == "diverged":
+            last = self.loss[-1] if len(self.loss) else float("nan")
+            return f"diverged at epoch {self.diverged_at_epoch:,}:\nthe training loss became {last}"
+        if self.status == "interrupted":
+            return f"interrupted at epoch {self.epochs_completed:,} of {self.epochs_requested:,}"
+        return None
 
 
 class RunError(ValueError):
@@ -95,6 +111,7 @@ def load_run(run_dir: str | Path) -> Run:
             noise_std=float(arrays["noise_std"]),
             epochs_requested=int(config.get("epochs", len(arrays["loss"]))),
             status=str(summary.get("status", "completed")),
+            diverged_at_epoch=summary.get("diverged_at_epoch"),
             render=dict(config.get("render") or {}),
         )
 
@@ -112,6 +129,11 @@ def curve_points(values: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> tupl
     return indices + 1, values[indices]
 
 
+def format_loss(value: float) -> str:
+    """A loss as the frames show it: four decimals, or three significant digits when huge."""
+    return f"{value:.4f}" if not np.isfinite(value) or abs(value) < 1000 else f"{value:.3g}"
+
+
 def _finite_range(*arrays: np.ndarray) -> tuple[float, float]:
     values = np.concatenate([np.ravel(array) for array in arrays])
     values = values[np.isfinite(values) & (values > 0)]
@@ -126,21 +148,24 @@ def _style_loss_axes(axes, run: Run, log_x: bool) -> None:
     axes.set_ylim(low / 1.5, high * 1.5)
     if log_x:
         axes.set_xscale("log")
-        axes.set_xlim(1, max(run.epochs_requested, 2))
+        axes.set_xlim(1, max(run.axis_epochs, 2))
         axes.set_xlabel("epoch (log scale)")
     else:
-        axes.set_xlim(0, max(run.epochs_requested, 1))
+        axes.set_xlim(0, max(run.axis_epochs, 1))
         axes.set_xlabel("epoch")
     axes.set_ylabel("mean squared error (log scale)")
     # Plain numbers ("0.1", "1,000") rather than powers of ten: easier to read for people new to
     # log scales, and they skip matplotlib's maths-text parser, a good part of the set-up time.
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}".replace("e+", "e")))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     if run.noise_floor > 0:
         axes.axhline(
             run.noise_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2,
             label=f"noise floor σ² = {run.noise_floor:.3g}",
         )
+    if run.diverged_at_epoch is not None:
+        axes.axvline(run.diverged_at_epoch, color=COLORS["marker"], linestyle="--", linewidth=1.2,
+                     label=f"diverged at epoch {run.diverged_at_epoch:,}")
     axes.grid(True, which="major", alpha=0.3)
 
 
@@ -154,8 +179,11 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
     axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.5, label="training error")
     epochs, val_loss = curve_points(run.val_loss)
     axes.plot(epochs, val_loss, color=COLORS["validation"], linewidth=1.0, alpha=0.8, label="held-out error")
-    final = f"final: training {run.loss[-1]:.4f}, held-out {run.val_loss[-1]:.4f}" if run.epochs_completed else ""
-    axes.set_title(f"{run.name}: error while training ({final})", fontsize=10)
+    if run.status_caption():
+        title = f"{run.name}: {run.status_caption()}".replace("\n", " ")
+    else:
+        title = f"{run.name}: error while training (final: training {run.loss[-1]:.4f}, held-out {run.val_loss[-1]:.4f})"
+    axes.set_title(title, fontsize=10, color=COLORS["marker"] if run.status == "diverged" else "black")
     axes.legend(loc="upper right", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, format="png")
@@ -250,6 +278,7 @@ class FitAnimation:
         fit_axes.legend(loc="upper right", fontsize=8, ncol=3, handlelength=1.5, columnspacing=1.0)
 
         _style_loss_axes(loss_axes, run, log_x=True)
+        loss_axes.set_ylabel("MSE (log scale)")  # the panel is narrow
         epochs, loss = curve_points(run.loss)
         loss_axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.2, label="training error")
         epochs, val_loss = curve_points(run.val_loss)
@@ -261,6 +290,12 @@ class FitAnimation:
         self.epoch_line = loss_axes.axvline(1, color=COLORS["marker"], linewidth=0.8, alpha=0.6, animated=True)
 
         self._captions()
+        # Said on the last frame of a run that did not complete: how it ended.
+        self.ending = fit_axes.text(
+            0.5, 0.5, run.status_caption() or "", transform=fit_axes.transAxes, ha="center", va="center",
+            fontsize=12, fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "#444444",
+            bbox={"facecolor": "white", "edgecolor": COLORS["marker"], "alpha": 0.9}, animated=True,
+        )
         figure.text(1 - 12 / width_pixels, 1 - self.baseline_row / height_pixels,
                     f"{run.name} · noise floor σ² = {run.noise_floor:.3g}", fontsize=10, ha="right",
                     va="baseline", color="#444444")
@@ -291,7 +326,7 @@ class FitAnimation:
         return f"{int(self.run.frame_epochs[index]):,}"
 
     def loss_caption(self, index: int) -> str:
-        return f"{self.run.frame_loss[index]:.4f}"
+        return format_loss(self.run.frame_loss[index])
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA.
@@ -300,11 +335,14 @@ class FitAnimation:
         """
         epoch = max(int(self.run.frame_epochs[index]), 1)
         self.canvas.restore_region(self.background)
-        self.prediction_line.set_ydata(self.run.predictions[index])
+        # A diverging net predicts numbers too large to draw; clip them far outside the axes.
+        self.prediction_line.set_ydata(np.clip(self.run.predictions[index], -1e6, 1e6))
         self.marker.set_data([epoch], [self.run.frame_loss[index]])
         self.epoch_line.set_xdata([epoch, epoch])
         for artist in (self.prediction_line, self.epoch_line, self.marker):
             self.figure.draw_artist(artist)
+        if index == len(self.run.frame_epochs) - 1 and self.run.status_caption():
+            self.figure.draw_artist(self.ending)
         pixels = np.asarray(self.canvas.buffer_rgba())
         self.numbers.stamp(pixels, self.epoch_caption(index), self.epoch_right, self.baseline_row, "black", "right")
         self.numbers.stamp(pixels, self.loss_caption(index), self.loss_left, self.baseline_row, COLORS["net"])
@@ -427,6 +465,10 @@ def _encode_frame_range(frame_range: tuple[int, int]) -> list[bytes]:
     return encoded
 
 
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _parallel_workers(frame_count: int) -> int:
     # Forking is the only start method cheap enough to pay off for a few hundred frames. It is
     # safe here because workers only draw: they never touch TensorFlow, even when the parent
@@ -446,7 +488,8 @@ def encode_frames(animation: FitAnimation, palette: SharedPalette, durations: li
         if workers == 1:
             chunks = [_encode_frame_range(frame_range) for frame_range in ranges]
         else:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            # Workers ignore Ctrl-C: the parent handles it, and ends them.
+            with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts) as pool:
                 chunks = pool.map(_encode_frame_range, ranges)
     finally:
         _FORKED_STATE.clear()

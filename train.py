@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -38,10 +39,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 RUN_FILES = ("config.yaml", "history.csv", "snapshots.npz", "summary.json", "fit.gif", "loss.png")
-
-# Epochs per call of the in-graph loop: a call of 1000 epochs of the 2x10 net takes about a
-# tenth of a second, often enough to move the progress bar and to notice Ctrl-C promptly.
-CHUNK_EPOCHS = 1000
 
 
 def frame_schedule(epochs: int, frames: int) -> np.ndarray:
@@ -93,11 +90,13 @@ def _mean_squared_error(prediction, target):
 
 
 def build_in_graph_loop(model, optimizer, dataset: Dataset):
-    """A tf.function that trains for len(frame_mask) full-batch epochs without leaving the graph.
+    """A tf.function that trains for up to len(frame_mask) full-batch epochs without leaving the graph.
 
     It returns each epoch's training loss (computed in that epoch's forward pass, as Keras's fit
     reports it) and held-out loss (after that epoch's update), and at every epoch where
     frame_mask is true the prediction on the grid and the training loss of those same weights.
+    At the first loss that is not finite it stops before applying that epoch's update, so the
+    losses it returns are one longer than the held-out losses exactly when the run diverged.
     """
     import tensorflow as tf
 
@@ -111,18 +110,19 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
     def train_chunk(frame_mask):
         num_epochs = tf.shape(frame_mask)[0]
-        num_frames = tf.reduce_sum(tf.cast(frame_mask, tf.int32))
-        losses = tf.TensorArray(tf.float32, size=num_epochs)
-        validation_losses = tf.TensorArray(tf.float32, size=num_epochs)
-        frames = tf.TensorArray(tf.float32, size=num_frames, element_shape=[grid_points])
-        frame_losses = tf.TensorArray(tf.float32, size=num_frames)
+        losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        validation_losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        frames = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[grid_points])
+        frame_losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
         frame_index = 0
         for epoch in tf.range(num_epochs):
             with tf.GradientTape() as tape:
                 loss = _mean_squared_error(model(x_train, training=True), y_train)
+            losses = losses.write(epoch, loss)
+            if not tf.math.is_finite(loss):
+                break
             gradients = tape.gradient(loss, variables)
             optimizer.apply_gradients(zip(gradients, variables))
-            losses = losses.write(epoch, loss)
             validation_losses = validation_losses.write(
                 epoch, _mean_squared_error(model(x_validation), y_validation)
             )
@@ -139,6 +139,22 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset):
     return train_chunk, snapshot
 
 
+class ChunkSizer:
+    """How many epochs to run in the next call of the in-graph loop.
+
+    Each call should take about `target_seconds`: long enough that the call overhead is nothing,
+    short enough that the progress bar moves and Ctrl-C is answered within a second, whatever
+    the size of the net and the data. (How the epochs are split does not change the numbers.)
+    """
+
+    def __init__(self, target_seconds: float = 0.25, first: int = 200, largest: int = 20000):
+        self.target_seconds, self.size, self.largest = target_seconds, first, largest
+
+    def update(self, epochs: int, seconds: float) -> None:
+        per_epoch = max(seconds, 1e-6) / max(epochs, 1)
+        self.size = int(min(max(self.target_seconds / per_epoch, 1), self.largest, 4 * self.size))
+
+
 def train_in_graph(
     model,
     optimizer,
@@ -146,49 +162,79 @@ def train_in_graph(
     epochs: int,
     frame_epochs: np.ndarray,
     on_chunk: Callable[[int, float], None] | None = None,
-    chunk_epochs: int = CHUNK_EPOCHS,
+    chunk_epochs: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Recording:
     """Train full-batch for `epochs` epochs with the in-graph loop, recording the given frames.
 
+    Stops early, with the run so far, when the loss stops being finite (status 'diverged') or when
+    should_stop() turns true between chunks (status 'interrupted'); the last state reached is
+    then added as a final frame. on_chunk(epochs_done, last_loss) is called after each chunk.
     Memory stays bounded: 16 bytes an epoch for the two loss histories, plus the frames.
-    on_chunk(epochs_done, last_loss) is called after each chunk, for a progress bar.
+    Args:
+        chunk_epochs: epochs per call; by default sized to take about a quarter of a second.
     """
     train_chunk, snapshot = build_in_graph_loop(model, optimizer, dataset)
     frame_epochs = np.asarray(frame_epochs, dtype=np.int64)
     is_frame = np.zeros(epochs + 1, dtype=bool)
     is_frame[frame_epochs] = True
+    sizer = ChunkSizer() if chunk_epochs is None else None
 
-    predictions = np.empty((len(frame_epochs), dataset.x_grid.shape[0]), dtype=np.float32)
-    frame_loss = np.empty(len(frame_epochs), dtype=np.float64)
+    # One spare frame for the state where an early stop leaves the net.
+    predictions = np.empty((len(frame_epochs) + 1, dataset.x_grid.shape[0]), dtype=np.float32)
+    frame_loss = np.empty(len(frame_epochs) + 1, dtype=np.float64)
+    recorded_epochs = []
     loss = np.empty(epochs, dtype=np.float64)
     val_loss = np.empty(epochs, dtype=np.float64)
-    frames_done = 0
+
+    def add_frame(epoch: int, prediction, train_loss) -> None:
+        predictions[len(recorded_epochs)], frame_loss[len(recorded_epochs)] = prediction, train_loss
+        recorded_epochs.append(epoch)
+
     if is_frame[0]:
         prediction, initial_loss = snapshot()
-        predictions[0], frame_loss[0] = prediction.numpy(), float(initial_loss)
-        frames_done = 1
+        add_frame(0, prediction.numpy(), float(initial_loss))
 
     started = time.perf_counter()
-    done = 0
+    status, done, attempted = "completed", 0, 0  # epochs whose update was applied / whose loss was computed
     while done < epochs:
-        stop = min(done + chunk_epochs, epochs)
+        size = chunk_epochs or sizer.size
+        stop = min(done + size, epochs)
+        chunk_started = time.perf_counter()
         chunk_losses, chunk_val_losses, chunk_frames, chunk_frame_losses = train_chunk(is_frame[done + 1 : stop + 1])
-        loss[done:stop] = chunk_losses.numpy()
-        val_loss[done:stop] = chunk_val_losses.numpy()
-        count = int(chunk_frames.shape[0])
-        predictions[frames_done : frames_done + count] = chunk_frames.numpy()
-        frame_loss[frames_done : frames_done + count] = chunk_frame_losses.numpy()
-        frames_done += count
-        done = stop
+        if sizer is not None:
+            sizer.update(stop - done, time.perf_counter() - chunk_started)
+        chunk_losses, chunk_val_losses = chunk_losses.numpy(), chunk_val_losses.numpy()
+        loss[done : done + len(chunk_losses)] = chunk_losses
+        val_loss[done : done + len(chunk_val_losses)] = chunk_val_losses
+        chunk_frame_epochs = np.flatnonzero(is_frame[done + 1 : stop + 1]) + done + 1
+        for epoch, prediction, train_loss in zip(chunk_frame_epochs, chunk_frames.numpy(), chunk_frame_losses.numpy()):
+            add_frame(int(epoch), prediction, train_loss)
+        attempted = done + len(chunk_losses)
+        done += len(chunk_val_losses)
         if on_chunk is not None:
-            on_chunk(done, float(loss[done - 1]))
+            on_chunk(attempted, float(loss[attempted - 1]))
+        if len(chunk_losses) > len(chunk_val_losses):
+            status = "diverged"
+            val_loss[done] = np.nan  # the update of the diverging epoch was not applied
+            break
+        if should_stop is not None and should_stop() and done < epochs:
+            status = "interrupted"
+            break
+
+    if status != "completed" and (not recorded_epochs or recorded_epochs[-1] != done):
+        prediction, last_loss = snapshot()
+        add_frame(done, prediction.numpy(), float(last_loss))
+    count = len(recorded_epochs)
     return Recording(
-        frame_epochs=frame_epochs,
-        predictions=predictions,
-        frame_loss=frame_loss,
-        loss=loss,
-        val_loss=val_loss,
+        frame_epochs=np.asarray(recorded_epochs, dtype=np.int64),
+        predictions=predictions[:count].copy(),
+        frame_loss=frame_loss[:count].copy(),
+        loss=loss[:attempted].copy() if attempted < epochs else loss,
+        val_loss=val_loss[:attempted].copy() if attempted < epochs else val_loss,
+        status=status,
         train_seconds=time.perf_counter() - started,
+        extra={"diverged_at_epoch": attempted} if status == "diverged" else {},
     )
 
 
@@ -269,25 +315,36 @@ def __getattr__(name: str):
 
 
 def summarize(config: ExperimentConfig, recording: Recording, parameter_counts: dict[str, int]) -> dict:
-    """The figures summary.json holds: final losses against the noise floor, and what ran."""
-    final_loss = float(recording.loss[-1]) if recording.epochs_completed else float("nan")
-    final_val_loss = float(recording.val_loss[-1]) if recording.epochs_completed else float("nan")
+    """The figures summary.json holds: final losses against the noise floor, and what ran.
+
+    A loss that is not a finite number (a diverged run) is null, since JSON has no NaN or infinity.
+    """
+    reached = recording.epochs_completed
+    final_loss = _finite_or_none(recording.loss[-1]) if reached else None
+    final_val_loss = _finite_or_none(recording.val_loss[-1]) if reached else None
     noise_floor = round(config.noise_floor, 12)  # 0.04, not 0.04000000000000001
+    finite_losses = recording.loss[np.isfinite(recording.loss)]
     return {
         "name": config.name,
         "status": recording.status,
-        "epochs": recording.epochs_completed,
+        "epochs": reached,
         "epochs_requested": config.epochs,
         "loss": final_loss,
         "val_loss": final_val_loss,
         "noise_floor": noise_floor,
-        "val_loss_over_noise_floor": final_val_loss / noise_floor if noise_floor > 0 else None,
-        "min_loss": float(np.min(recording.loss)) if recording.epochs_completed else None,
+        "val_loss_over_noise_floor": (
+            final_val_loss / noise_floor if final_val_loss is not None and noise_floor > 0 else None
+        ),
+        "min_loss": float(finite_losses.min()) if len(finite_losses) else None,
         "parameters": parameter_counts,
         "frames": int(len(recording.frame_epochs)),
         "train_seconds": round(recording.train_seconds, 3),
         **recording.extra,
     }
+
+
+def _finite_or_none(value) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def write_run(run_dir: str | Path, config: ExperimentConfig, dataset: Dataset, recording: Recording, summary: dict) -> Path:
@@ -323,34 +380,54 @@ def write_run(run_dir: str | Path, config: ExperimentConfig, dataset: Dataset, r
 
 
 def _replace_directory(new: Path, final: Path) -> None:
-    """Put the finished run at `final`, replacing an older run there only now that this one is done."""
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        final.rename(old)
-        new.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(final)
+    """Put the finished run at `final`, replacing an older run there only now that this one is done.
+
+    Ctrl-C is held off for the two renames, so the old run is never gone without the new one.
+    """
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        if final.exists():
+            old = final.with_name(f".{final.name}.old-{os.getpid()}")
+            final.rename(old)
+            new.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            new.rename(final)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
 
 
-def check_writable(directory: Path) -> None:
-    """Fail before training, not after it, when the output folder cannot be written."""
-    parent = directory.parent
+def check_writable(run_dir: Path) -> None:
+    """Fail before training, not after it, when the run directory cannot be written."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} exists and is not a directory; choose another place with --output-dir")
+    parent = run_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as error:
         raise ConfigError(
-            f"cannot write to {parent} ({error.strerror}); choose another place with --output-dir"
+            f"cannot write to {parent} ({error.strerror or error}); choose another place with --output-dir"
         ) from None
 
 
-def train_and_write(config: ExperimentConfig, run_dir: Path, progress: bool = True, render: bool = True) -> dict:
-    """Train the experiment, write its run directory at run_dir, draw it, and return the summary."""
-    import models
+def train_and_write(
+    config: ExperimentConfig,
+    run_dir: Path,
+    progress: bool = True,
+    render: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict:
+    """Train the experiment, write its run directory at run_dir, draw it, and return the summary.
 
+    The run is written into a hidden folder beside run_dir and moved into place only when every
+    file is complete, so an older run at run_dir stays intact until then, and an interruption
+    while writing leaves no half-written files.
+    """
     check_writable(run_dir)
+    import models  # TensorFlow starts here, only once the config and the output folder are known good
+
     dataset = dataset_for(config)
     keras = _keras()
     keras.utils.set_random_seed(config.seed)
@@ -366,7 +443,9 @@ def train_and_write(config: ExperimentConfig, run_dir: Path, progress: bool = Tr
             bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
             bar.update(epochs_done - bar.n)
 
-        recording = train_in_graph(model, optimizer, dataset, config.epochs, frame_epochs, on_chunk=show_progress)
+        recording = train_in_graph(
+            model, optimizer, dataset, config.epochs, frame_epochs, on_chunk=show_progress, should_stop=should_stop,
+        )
 
     summary = summarize(config, recording, models.parameter_counts(model))
     partial = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.partial-", dir=run_dir.parent))
@@ -406,9 +485,13 @@ def describe_summary(summary: dict, run_dir: Path) -> str:
     per_epoch_ms = 1000 * seconds / max(summary["epochs"], 1)
     return (
         f"{summary['name']}: {summary['epochs']} epochs in {seconds:.1f} s ({per_epoch_ms:.3f} ms an epoch)\n"
-        f"  final training MSE {summary['loss']:.4f}, held-out MSE {summary['val_loss']:.4f}{floor_text}\n"
+        f"  final training MSE {_number(summary['loss'])}, held-out MSE {_number(summary['val_loss'])}{floor_text}\n"
         f"  wrote {run_dir}/: {', '.join(name for name in RUN_FILES if (run_dir / name).exists())}"
     )
+
+
+def _number(value: float | None) -> str:
+    return "not finite" if value is None else f"{value:.4f}"
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -423,17 +506,66 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class StopRequest:
+    """Ctrl-C during a run: the first press asks training to stop after the current chunk of
+    epochs, keeping the run so far; a second press abandons the run at once."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def __enter__(self) -> "StopRequest":
+        self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exception) -> None:
+        signal.signal(signal.SIGINT, self._previous_handler)
+
+    def _handle(self, signal_number, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping: the run so far will be written and drawn (press Ctrl-C again to abandon it)",
+              file=sys.stderr, flush=True)
+
+
+def status_line(summary: dict, run_dir: Path) -> str | None:
+    """The one-line warning for a run that did not complete, or None."""
+    if summary["status"] == "diverged":
+        return (
+            f"warning: {summary['name']} diverged at epoch {summary['diverged_at_epoch']} (the training loss stopped "
+            f"being a finite number); the run up to there is in {run_dir}/; a smaller learning_rate usually helps"
+        )
+    if summary["status"] == "interrupted":
+        return (
+            f"interrupted at epoch {summary['epochs']} of {summary['epochs_requested']}; "
+            f"the run so far is in {run_dir}/"
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    run_dir = None
     try:
         config = config_module.load_config(arguments.config, arguments.overrides)
         run_dir = Path(arguments.output_dir) if arguments.output_dir else Path("output") / config.name
-        summary = train_and_write(config, run_dir, progress=not arguments.no_progress)
+        with StopRequest() as stop_request:
+            summary = train_and_write(config, run_dir, progress=not arguments.no_progress, should_stop=stop_request)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        unchanged = f"; {run_dir} is as it was" if run_dir is not None else ""
+        print(f"\nabandoned: nothing was written{unchanged}", file=sys.stderr)
+        return 130
     print(describe_summary(summary, run_dir))
-    return 0
+    warning = status_line(summary, run_dir)
+    if warning:
+        print(warning, file=sys.stderr)
+    return 130 if summary["status"] == "interrupted" else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,16 @@ def load_run(run_dir: str | Path) -> Run:
     missing = [name for name in ("snapshots.npz", "config.yaml", "summary.json") if not (run_dir / name).is_file()]
     if missing:
         raise RunError(f"{run_dir}: not a run directory (missing {', '.join(missing)}); train one with train.py")
+    try:
+        return _read_run(run_dir)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, yaml.YAMLError) as error:
+        raise RunError(
+            f"{run_dir}: a file of this run cannot be read ({type(error).__name__}: {error}); "
+            "train it again with train.py"
+        ) from None
+
+
+def _read_run(run_dir: Path) -> Run:
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     summary = json.loads((run_dir / "summary.json").read_text())
     with np.load(run_dir / "snapshots.npz") as arrays:

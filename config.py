@@ -55,6 +55,12 @@ class ExperimentConfig(_Strict):
     name: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     # Seeds the data noise, the held-out noise and the initial weights.
     seed: int = Field(0, ge=0)
+    # Train this many copies of the net at once, from seeds seed, seed+1, ..., on the same data:
+    # one net's fate depends on its random start, so a conclusion needs many.
+    seeds: int = Field(1, ge=1, le=10_000)
+    # Seeds the data alone, when set; by default the data comes from `seed`. Set it to give
+    # single runs with different weight seeds the same data (as the members of a seeded run have).
+    data_seed: int | None = Field(None, ge=0)
 
     # The data: the post's noisy sine. 200 points on one full period with sigma 0.2 gives a
     # noise floor of 0.04 that is clearly below the 0.2 where SGD gets stuck.
@@ -107,6 +113,25 @@ class ExperimentConfig(_Strict):
         if not self.x_min < self.x_max:
             raise ValueError(f"x_min ({self.x_min}) must be less than x_max ({self.x_max})")
         return self
+
+    @model_validator(mode="after")
+    def _members_stay_independent(self) -> "ExperimentConfig":
+        # Clipping by a norm would take the norm over all members' stacked weights at once,
+        # so one member's gradients would change another's steps.
+        coupling = sorted({"clipnorm", "global_clipnorm"} & set(self.optimizer_options))
+        if self.seeds > 1 and coupling:
+            raise ValueError(f"optimizer_options {', '.join(coupling)} would couple the {self.seeds} seeds; "
+                             "use clipvalue, or seeds: 1")
+        return self
+
+    @property
+    def member_seeds(self) -> list[int]:
+        """The weight seed of each net trained: seed, seed+1, ..., one per member."""
+        return [self.seed + member for member in range(self.seeds)]
+
+    @property
+    def data_seed_used(self) -> int:
+        return self.seed if self.data_seed is None else self.data_seed
 
     @property
     def noise_floor(self) -> float:

@@ -49,7 +49,7 @@ def make_dataset(
 def dataset_for(config) -> Dataset:
     """The dataset an ExperimentConfig describes."""
     return make_dataset(
-        config.n_samples, config.x_min, config.x_max, config.noise_std, config.seed, config.grid_points
+        config.n_samples, config.x_min, config.x_max, config.noise_std, config.data_seed_used, config.grid_points
     )
 
 

@@ -23,8 +23,12 @@ def _import_keras_quietly():
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow
         import keras
+
+        # Its Python-side warnings too (for example about retracing, which is expected when a
+        # study trains one model after another in one process).
+        tensorflow.get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
@@ -118,12 +122,71 @@ def parameter_counts(model: keras.Model) -> dict[str, int]:
     The post calls both the 1x60 and the 2x10 net "120 parameters": 60 + 60 and 10 + 100 + 10
     connection weights. Keras adds one bias per unit: 181 and 141.
     """
-    weights_only = sum(int(layer.kernel.shape[0]) * int(layer.kernel.shape[1]) for layer in model.layers)
-    return {"keras": int(model.count_params()), "weights_only": weights_only}
+    # For a stack of nets, the counts are of one member.
+    members = getattr(model, "members", 1)
+    kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+    weights_only = sum(int(np.prod(kernel.shape)) for kernel in kernels) // members
+    return {"keras": int(model.count_params()) // members, "weights_only": weights_only}
+
+
+class StackedDense(keras.layers.Layer):
+    """`members` independent Dense layers computed as one: kernel (members, in, out).
+
+    Member m's kernel starts exactly as a Dense layer's would with GlorotUniform(seed=kernel_seeds[m])
+    (the fans are those of one (in, out) kernel, not of the rank-3 stack), and its bias at zero.
+    Nothing mixes members: each output row depends only on that member's weights.
+    """
+
+    def __init__(self, units: int, kernel_seeds: list[int], activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.kernel_seeds = units, list(kernel_seeds)
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        inputs = int(input_shape[-1])
+        members = len(self.kernel_seeds)
+        initial = np.stack([
+            keras.ops.convert_to_numpy(keras.initializers.GlorotUniform(seed=seed)(shape=(inputs, self.units)))
+            for seed in self.kernel_seeds
+        ])
+        self.kernel = self.add_weight(
+            name="kernel", shape=(members, inputs, self.units), initializer=keras.initializers.Constant(initial),
+        )
+        self.bias = self.add_weight(name="bias", shape=(members, self.units), initializer="zeros")
+
+    def call(self, inputs):
+        # The first layer takes the shared (batch, in) data; later ones a (members, batch, in) stack.
+        pattern = "bi,mio->mbo" if len(inputs.shape) == 2 else "mbi,mio->mbo"
+        return self.activation(keras.ops.einsum(pattern, inputs, self.kernel) + self.bias[:, None, :])
+
+
+def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: list[int]) -> keras.Model:
+    """len(member_seeds) copies of build_mlp(hidden_layers, activation, seed) trained as one model.
+
+    Input (batch, 1), output (members, batch, 1). Member m starts from exactly the weights
+    build_mlp(..., seed=member_seeds[m]) would have.
+    """
+    _activation(activation)  # the same error as build_mlp for an unknown name
+    layer_seeds = [layer_initializer_seeds(seed, len(hidden_layers) + 1) for seed in member_seeds]
+    widths = list(hidden_layers) + [1]
+    inputs = keras.Input(shape=(1,))
+    outputs = inputs
+    for index, width in enumerate(widths):
+        outputs = StackedDense(
+            width, [seeds[index] for seeds in layer_seeds],
+            activation=activation if index < len(hidden_layers) else None,
+            name=f"hidden_{index + 1}" if index < len(hidden_layers) else "output",
+        )(outputs)
+    model = keras.Model(inputs, outputs, name=f"{len(member_seeds)}_seeds_of_mlp_" + "x".join(map(str, hidden_layers)))
+    model.members = len(member_seeds)
+    return model
 
 
 def model_and_optimizer(config) -> tuple[keras.Model, keras.optimizers.Optimizer]:
-    """The net and optimizer an ExperimentConfig describes, with weights fixed by its seed."""
-    model = build_mlp(config.hidden_layers, config.activation, seed=config.seed)
+    """The net (or stack of nets, with seeds > 1) and optimizer an ExperimentConfig describes."""
+    if config.seeds > 1:
+        model = build_stacked_mlp(config.hidden_layers, config.activation, config.member_seeds)
+    else:
+        model = build_mlp(config.hidden_layers, config.activation, seed=config.seed)
     optimizer = build_optimizer(config.optimizer, config.learning_rate, **config.optimizer_options)
     return model, optimizer

@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -39,6 +40,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 RUN_FILES = ("config.yaml", "history.csv", "snapshots.npz", "summary.json", "fit.gif", "loss.png")
+# A run of many seeds has pictures of all of them instead of fit.gif and loss.png.
+SEEDS_RUN_FILES = RUN_FILES[:4] + ("seeds.gif", "seeds.png")
+# A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
+AT_FLOOR_TOLERANCE = 1.10
 
 
 def frame_schedule(epochs: int, frames: int) -> np.ndarray:
@@ -89,52 +94,98 @@ def _mean_squared_error(prediction, target):
     return tf.reduce_mean(tf.square(prediction - target))
 
 
+def _member_errors(prediction, target):
+    """Each net's mean squared error, shape (members,): prediction is (batch, 1) for one net
+    (one member) or (members, batch, 1) for a stack of nets."""
+    import tensorflow as tf
+
+    return tf.reshape(tf.reduce_mean(tf.square(prediction - target), axis=[-2, -1]), [-1])
+
+
 def build_in_graph_loop(model, optimizer, dataset: Dataset):
     """A tf.function that trains for up to len(frame_mask) full-batch epochs without leaving the graph.
 
-    It returns each epoch's training loss (computed in that epoch's forward pass, as Keras's fit
-    reports it) and held-out loss (after that epoch's update), and at every epoch where
-    frame_mask is true the prediction on the grid and the training loss of those same weights.
-    At the first loss that is not finite it stops before applying that epoch's update, so the
-    losses it returns are one longer than the held-out losses exactly when the run diverged.
+    It returns each epoch's training loss of every member (computed in that epoch's forward pass,
+    as Keras's fit reports it) and held-out loss (after that epoch's update), and at every epoch
+    where frame_mask is true each member's prediction on the grid and the training loss of those
+    same weights. A model is one net, or a stack of nets (models.build_stacked_mlp) trained on
+    the sum of their losses, which leaves each net's gradients its own. When no member's loss is
+    finite any more it stops before applying that epoch's update, so the losses it returns are
+    one longer than the held-out losses exactly when the run diverged.
     """
     import tensorflow as tf
 
     x_train, y_train = tf.constant(dataset.x_train), tf.constant(dataset.y_train)
     x_validation, y_validation = tf.constant(dataset.x_validation), tf.constant(dataset.y_validation)
     x_grid = tf.constant(dataset.x_grid)
-    grid_points = int(dataset.x_grid.shape[0])
+    members, grid_points = getattr(model, "members", 1), int(dataset.x_grid.shape[0])
     variables = model.trainable_variables
     optimizer.build(variables)
 
+    def grid_prediction():
+        return tf.reshape(model(x_grid), [members, grid_points])
+
+    # For a stack of nets the step is compiled with XLA, which fuses the many small per-member
+    # operations (about twice the throughput measured for 100 seeds). For one net it is not: there
+    # XLA was slower than TensorFlow's own kernels.
+    @tf.function(jit_compile=True)
+    def stacked_step():
+        with tf.GradientTape() as tape:
+            member_losses = _member_errors(model(x_train, training=True), y_train)
+            loss = tf.reduce_sum(member_losses)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return member_losses, _member_errors(model(x_validation), y_validation)
+
+    def empty_records():
+        def array(*shape):
+            return tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=list(shape))
+
+        # Per epoch: losses and held-out losses; per frame: predictions and their training losses.
+        return array(members), array(members), array(members, grid_points), array(members)
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
-    def train_chunk(frame_mask):
-        num_epochs = tf.shape(frame_mask)[0]
-        losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-        validation_losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-        frames = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[grid_points])
-        frame_losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    def train_chunk_one_net(frame_mask):
+        losses, validation_losses, frames, frame_losses = empty_records()
         frame_index = 0
-        for epoch in tf.range(num_epochs):
+        for epoch in tf.range(tf.shape(frame_mask)[0]):
             with tf.GradientTape() as tape:
-                loss = _mean_squared_error(model(x_train, training=True), y_train)
-            losses = losses.write(epoch, loss)
-            if not tf.math.is_finite(loss):
-                break
+                member_losses = _member_errors(model(x_train, training=True), y_train)
+                loss = tf.reduce_sum(member_losses)
+            losses = losses.write(epoch, member_losses)
+            if not tf.reduce_all(tf.math.is_finite(member_losses)):
+                break  # before the update: the weights stay those that gave the last finite loss
             gradients = tape.gradient(loss, variables)
             optimizer.apply_gradients(zip(gradients, variables))
-            validation_losses = validation_losses.write(
-                epoch, _mean_squared_error(model(x_validation), y_validation)
-            )
+            validation_losses = validation_losses.write(epoch, _member_errors(model(x_validation), y_validation))
             if frame_mask[epoch]:
-                frames = frames.write(frame_index, tf.reshape(model(x_grid), [-1]))
-                frame_losses = frame_losses.write(frame_index, _mean_squared_error(model(x_train), y_train))
+                frames = frames.write(frame_index, grid_prediction())
+                frame_losses = frame_losses.write(frame_index, _member_errors(model(x_train), y_train))
                 frame_index += 1
         return losses.stack(), validation_losses.stack(), frames.stack(), frame_losses.stack()
 
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
+    def train_chunk_stack(frame_mask):
+        losses, validation_losses, frames, frame_losses = empty_records()
+        frame_index = 0
+        for epoch in tf.range(tf.shape(frame_mask)[0]):
+            member_losses, member_validation_losses = stacked_step()
+            losses = losses.write(epoch, member_losses)
+            # A net whose loss is no longer finite only spoils its own weights; the stack stops
+            # when every net has diverged.
+            if not tf.reduce_any(tf.math.is_finite(member_losses)):
+                break
+            validation_losses = validation_losses.write(epoch, member_validation_losses)
+            if frame_mask[epoch]:
+                frames = frames.write(frame_index, grid_prediction())
+                frame_losses = frame_losses.write(frame_index, _member_errors(model(x_train), y_train))
+                frame_index += 1
+        return losses.stack(), validation_losses.stack(), frames.stack(), frame_losses.stack()
+
+    train_chunk = train_chunk_stack if members > 1 else train_chunk_one_net
+
     @tf.function
     def snapshot():
-        return tf.reshape(model(x_grid), [-1]), _mean_squared_error(model(x_train), y_train)
+        return grid_prediction(), _member_errors(model(x_train), y_train)
 
     return train_chunk, snapshot
 
@@ -167,25 +218,30 @@ def train_in_graph(
 ) -> Recording:
     """Train full-batch for `epochs` epochs with the in-graph loop, recording the given frames.
 
-    Stops early, with the run so far, when the loss stops being finite (status 'diverged') or when
-    should_stop() turns true between chunks (status 'interrupted'); the last state reached is
-    then added as a final frame. on_chunk(epochs_done, last_loss) is called after each chunk.
-    Memory stays bounded: 16 bytes an epoch for the two loss histories, plus the frames.
+    Stops early, with the run so far, when the loss stops being finite (status 'diverged'; for a
+    stack of nets, when it has for every net) or when should_stop() turns true between chunks
+    (status 'interrupted'); the last state reached is then added as a final frame.
+    on_chunk(epochs_done, last_loss) is called after each chunk (the median over nets).
+    Memory stays bounded: 16 bytes an epoch and net for the two loss histories, plus the frames.
+    For one net the arrays are (epochs,) and (frames, grid); for a stack of nets they have a
+    member axis after the first: (epochs, members) and (frames, members, grid).
+
     Args:
         chunk_epochs: epochs per call; by default sized to take about a quarter of a second.
     """
     train_chunk, snapshot = build_in_graph_loop(model, optimizer, dataset)
+    members = getattr(model, "members", 1)
     frame_epochs = np.asarray(frame_epochs, dtype=np.int64)
     is_frame = np.zeros(epochs + 1, dtype=bool)
     is_frame[frame_epochs] = True
     sizer = ChunkSizer() if chunk_epochs is None else None
 
-    # One spare frame for the state where an early stop leaves the net.
-    predictions = np.empty((len(frame_epochs) + 1, dataset.x_grid.shape[0]), dtype=np.float32)
-    frame_loss = np.empty(len(frame_epochs) + 1, dtype=np.float64)
+    # One spare frame for the state where an early stop leaves the nets.
+    predictions = np.empty((len(frame_epochs) + 1, members, dataset.x_grid.shape[0]), dtype=np.float32)
+    frame_loss = np.empty((len(frame_epochs) + 1, members), dtype=np.float64)
     recorded_epochs = []
-    loss = np.empty(epochs, dtype=np.float64)
-    val_loss = np.empty(epochs, dtype=np.float64)
+    loss = np.empty((epochs, members), dtype=np.float64)
+    val_loss = np.empty((epochs, members), dtype=np.float64)
 
     def add_frame(epoch: int, prediction, train_loss) -> None:
         predictions[len(recorded_epochs)], frame_loss[len(recorded_epochs)] = prediction, train_loss
@@ -193,7 +249,7 @@ def train_in_graph(
 
     if is_frame[0]:
         prediction, initial_loss = snapshot()
-        add_frame(0, prediction.numpy(), float(initial_loss))
+        add_frame(0, prediction.numpy(), initial_loss.numpy())
 
     started = time.perf_counter()
     status, done, attempted = "completed", 0, 0  # epochs whose update was applied / whose loss was computed
@@ -213,7 +269,8 @@ def train_in_graph(
         attempted = done + len(chunk_losses)
         done += len(chunk_val_losses)
         if on_chunk is not None:
-            on_chunk(attempted, float(loss[attempted - 1]))
+            with np.errstate(all="ignore"):
+                on_chunk(attempted, float(np.median(loss[attempted - 1])))
         if len(chunk_losses) > len(chunk_val_losses):
             status = "diverged"
             val_loss[done] = np.nan  # the update of the diverging epoch was not applied
@@ -224,18 +281,33 @@ def train_in_graph(
 
     if status != "completed" and (not recorded_epochs or recorded_epochs[-1] != done):
         prediction, last_loss = snapshot()
-        add_frame(done, prediction.numpy(), float(last_loss))
+        add_frame(done, prediction.numpy(), last_loss.numpy())
     count = len(recorded_epochs)
+    loss, val_loss = (history[:attempted] if attempted < epochs else history for history in (loss, val_loss))
+    predictions, frame_loss = predictions[:count], frame_loss[:count]
+    extra = {}
+    if members == 1:
+        loss, val_loss, predictions, frame_loss = loss[:, 0], val_loss[:, 0], predictions[:, 0], frame_loss[:, 0]
+        if status == "diverged":
+            extra["diverged_at_epoch"] = attempted
+    else:
+        extra["diverged_at_epoch"] = first_non_finite_epochs(loss)
     return Recording(
         frame_epochs=np.asarray(recorded_epochs, dtype=np.int64),
-        predictions=predictions[:count].copy(),
-        frame_loss=frame_loss[:count].copy(),
-        loss=loss[:attempted].copy() if attempted < epochs else loss,
-        val_loss=val_loss[:attempted].copy() if attempted < epochs else val_loss,
+        predictions=np.ascontiguousarray(predictions),
+        frame_loss=np.ascontiguousarray(frame_loss),
+        loss=np.ascontiguousarray(loss),
+        val_loss=np.ascontiguousarray(val_loss),
         status=status,
         train_seconds=time.perf_counter() - started,
-        extra={"diverged_at_epoch": attempted} if status == "diverged" else {},
+        extra=extra,
     )
+
+
+def first_non_finite_epochs(loss: np.ndarray) -> list[int | None]:
+    """For each member (column) of a loss history, the first epoch whose loss is not finite, or None."""
+    bad = ~np.isfinite(loss)
+    return [int(np.argmax(column)) + 1 if column.any() else None for column in bad.T]
 
 
 def _prediction_snapshots_class():
@@ -318,33 +390,67 @@ def summarize(config: ExperimentConfig, recording: Recording, parameter_counts: 
     """The figures summary.json holds: final losses against the noise floor, and what ran.
 
     A loss that is not a finite number (a diverged run) is null, since JSON has no NaN or infinity.
+    For a run of many seeds, `loss` and `val_loss` are medians over the nets, and `members`
+    lists each net's own figures.
     """
     reached = recording.epochs_completed
-    final_loss = _finite_or_none(recording.loss[-1]) if reached else None
-    final_val_loss = _finite_or_none(recording.val_loss[-1]) if reached else None
     noise_floor = round(config.noise_floor, 12)  # 0.04, not 0.04000000000000001
     finite_losses = recording.loss[np.isfinite(recording.loss)]
-    return {
+    summary = {
         "name": config.name,
         "status": recording.status,
         "epochs": reached,
         "epochs_requested": config.epochs,
-        "loss": final_loss,
-        "val_loss": final_val_loss,
+        "loss": None,
+        "val_loss": None,
         "noise_floor": noise_floor,
-        "val_loss_over_noise_floor": (
-            final_val_loss / noise_floor if final_val_loss is not None and noise_floor > 0 else None
-        ),
+        "val_loss_over_noise_floor": None,
         "min_loss": float(finite_losses.min()) if len(finite_losses) else None,
         "parameters": parameter_counts,
         "frames": int(len(recording.frame_epochs)),
         "train_seconds": round(recording.train_seconds, 3),
-        **recording.extra,
     }
+    if reached and recording.loss.ndim == 1:
+        summary["loss"] = _finite_or_none(recording.loss[-1])
+        summary["val_loss"] = _finite_or_none(recording.val_loss[-1])
+        summary.update(recording.extra)
+    elif reached:
+        final_loss, final_val_loss = recording.loss[-1], recording.val_loss[-1]
+        with np.errstate(all="ignore"):
+            at_floor = np.isfinite(final_val_loss) & (final_val_loss <= AT_FLOOR_TOLERANCE * noise_floor)
+        summary.update(
+            loss=_finite_median(final_loss),
+            val_loss=_finite_median(final_val_loss),
+            seeds=len(config.member_seeds),
+            share_at_noise_floor=round(float(np.mean(at_floor)), 4),
+            members_diverged=[seed for seed, epoch in zip(config.member_seeds, recording.extra["diverged_at_epoch"])
+                              if epoch is not None],
+            members=[
+                {"seed": seed, "loss": _finite_or_none(final_loss[member]),
+                 "val_loss": _finite_or_none(final_val_loss[member]),
+                 "diverged_at_epoch": recording.extra["diverged_at_epoch"][member]}
+                for member, seed in enumerate(config.member_seeds)
+            ],
+        )
+        if recording.status == "diverged":
+            summary["diverged_at_epoch"] = reached
+    if summary["val_loss"] is not None and noise_floor > 0:
+        summary["val_loss_over_noise_floor"] = summary["val_loss"] / noise_floor
+    return summary
 
 
 def _finite_or_none(value) -> float | None:
     return float(value) if np.isfinite(value) else None
+
+
+def _finite_median(values: np.ndarray) -> float | None:
+    """The median of the finite values, or None when there are none."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else None
+
+
+def _finite_or_nan(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def write_run(run_dir: str | Path, config: ExperimentConfig, dataset: Dataset, recording: Recording, summary: dict) -> Path:
@@ -353,13 +459,19 @@ def write_run(run_dir: str | Path, config: ExperimentConfig, dataset: Dataset, r
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config_module.to_plain_dict(config), sort_keys=False))
     epochs = np.arange(1, recording.epochs_completed + 1)
+    if recording.loss.ndim == 1:
+        columns, header = [epochs, recording.loss, recording.val_loss], "epoch,loss,val_loss"
+    else:
+        # Many seeds: the median over nets, and the spread of the training loss (every net's own
+        # history is in snapshots.npz).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # epochs where every net diverged
+            low, median, high = np.nanpercentile(_finite_or_nan(recording.loss), [10, 50, 90], axis=1)
+            val_median = np.nanmedian(_finite_or_nan(recording.val_loss), axis=1)
+        columns, header = [epochs, median, val_median, low, high], "epoch,loss,val_loss,loss_p10,loss_p90"
     np.savetxt(
-        run_dir / "history.csv",
-        np.column_stack([epochs, recording.loss, recording.val_loss]),
-        fmt=["%d", "%.9g", "%.9g"],
-        delimiter=",",
-        header="epoch,loss,val_loss",
-        comments="",
+        run_dir / "history.csv", np.column_stack(columns), fmt=["%d"] + ["%.9g"] * (len(columns) - 1),
+        delimiter=",", header=header, comments="",
     )
     np.savez_compressed(
         run_dir / "snapshots.npz",
@@ -374,6 +486,7 @@ def write_run(run_dir: str | Path, config: ExperimentConfig, dataset: Dataset, r
         x_validation=dataset.x_validation.reshape(-1),
         y_validation=dataset.y_validation.reshape(-1),
         noise_std=np.float64(config.noise_std),
+        member_seeds=np.asarray(config.member_seeds if recording.loss.ndim == 2 else [config.seed], dtype=np.int64),
     )
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return run_dir
@@ -479,6 +592,8 @@ def _progress_bar(config: ExperimentConfig, enabled: bool):
 
 def describe_summary(summary: dict, run_dir: Path) -> str:
     """The few lines printed when a run is done."""
+    if "seeds" in summary:
+        return _describe_seeds_summary(summary, run_dir)
     ratio = summary["val_loss_over_noise_floor"]
     floor_text = f" = {ratio:.2f} x the noise floor {summary['noise_floor']:.4f}" if ratio is not None else ""
     seconds = summary["train_seconds"]
@@ -486,7 +601,22 @@ def describe_summary(summary: dict, run_dir: Path) -> str:
     return (
         f"{summary['name']}: {summary['epochs']} epochs in {seconds:.1f} s ({per_epoch_ms:.3f} ms an epoch)\n"
         f"  final training MSE {_number(summary['loss'])}, held-out MSE {_number(summary['val_loss'])}{floor_text}\n"
-        f"  wrote {run_dir}/: {', '.join(name for name in RUN_FILES if (run_dir / name).exists())}"
+        f"  wrote {run_dir}/: {', '.join(name for name in RUN_FILES + SEEDS_RUN_FILES[4:] if (run_dir / name).exists())}"
+    )
+
+
+def _describe_seeds_summary(summary: dict, run_dir: Path) -> str:
+    seconds, seeds = summary["train_seconds"], summary["seeds"]
+    net_epochs_per_second = seeds * summary["epochs"] / max(seconds, 1e-9)
+    diverged = summary["members_diverged"]
+    return (
+        f"{summary['name']}: {seeds} seeds x {summary['epochs']} epochs in {seconds:.1f} s "
+        f"({net_epochs_per_second:,.0f} net-epochs a second)\n"
+        f"  median final training MSE {_number(summary['loss'])}, held-out MSE {_number(summary['val_loss'])} "
+        f"(noise floor {summary['noise_floor']:.4f})\n"
+        f"  {100 * summary['share_at_noise_floor']:.0f}% of the seeds end within 10% of the noise floor"
+        + (f"; {len(diverged)} diverged (seeds {', '.join(map(str, diverged))})" if diverged else "") + "\n"
+        f"  wrote {run_dir}/: {', '.join(name for name in SEEDS_RUN_FILES if (run_dir / name).exists())}"
     )
 
 
@@ -502,6 +632,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="override a config value, e.g. --set epochs=2000 or --set render.fps=10 (repeatable)",
     )
     parser.add_argument("--output-dir", help="where to write the run (default: output/<name>)")
+    parser.add_argument("--seeds", type=int, metavar="N",
+                        help="train N copies of the net from seeds seed..seed+N-1 at once (same as --set seeds=N)")
     parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     return parser.parse_args(argv)
 
@@ -550,7 +682,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     run_dir = None
     try:
-        config = config_module.load_config(arguments.config, arguments.overrides)
+        seeds = [f"seeds={arguments.seeds}"] if arguments.seeds is not None else []
+        config = config_module.load_config(arguments.config, arguments.overrides + seeds)
         run_dir = Path(arguments.output_dir) if arguments.output_dir else Path("output") / config.name
         with StopRequest() as stop_request:
             summary = train_and_write(config, run_dir, progress=not arguments.no_progress, should_stop=stop_request)

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import matplotlib
 import numpy as np
 import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ticker import FuncFormatter
@@ -70,6 +72,11 @@ class Run:
     @property
     def epochs_completed(self) -> int:
         return int(len(self.loss))
+
+    @property
+    def members(self) -> int:
+        """How many nets the run trained (one, unless it was a run of many seeds)."""
+        return int(self.predictions.shape[1]) if self.predictions.ndim == 3 else 1
 
     @property
     def axis_epochs(self) -> int:
@@ -200,6 +207,28 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
     figure.savefig(path, format="png")
 
 
+def draw_seeds_png(run: Run, path: str | Path) -> None:
+    """Every net's training error against epoch (log y axis), the median in bold, the noise floor."""
+    figure = Figure(figsize=(8, 4.5), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    _style_loss_axes(axes, run, log_x=False)
+    epochs, loss = curve_points(run.loss)
+    loss = _finite_or_nan(loss)
+    axes.add_collection(LineCollection([np.column_stack([epochs, member]) for member in loss.T],
+                                       colors=COLORS["net"], linewidths=0.6, alpha=0.2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # epochs where every net diverged
+        median = np.nanmedian(loss, axis=1)
+        final_median = np.nanmedian(_finite_or_nan(run.val_loss[-1]))
+    axes.plot([], [], color=COLORS["net"], linewidth=0.6, alpha=0.5, label=f"training error of each of {run.members} nets")
+    axes.plot(epochs, median, color=COLORS["net"], linewidth=2.2, label="median")
+    axes.set_title(f"{run.name}: {run.members} seeds (median final held-out error {final_median:.4f})", fontsize=10)
+    axes.legend(loc="upper right", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+
+
 class NumberStamper:
     """Writes short numbers onto a canvas fast, from glyph images matplotlib rendered once.
 
@@ -257,9 +286,11 @@ class FitAnimation:
     """Draws the frames of fit.gif quickly: the unchanging parts once, then only what moves.
 
     Everything static (data, true sine, error curves, axes, noise floor) is drawn once and its
-    pixels saved; each frame restores those pixels and draws just the prediction line, the
-    caption and the marker on the error curve ("blitting").
+    pixels saved; each frame restores those pixels and draws just the prediction, the marker on
+    the error curve and the numbers of the caption ("blitting").
     """
+
+    loss_label = "training MSE "
 
     def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
         self.run = run
@@ -277,10 +308,7 @@ class FitAnimation:
         fit_axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label="noisy data", zorder=1)
         fit_axes.plot(run.x_grid, np.sin(run.x_grid), color=COLORS["truth"], linestyle=":", linewidth=1.5,
                       label="true sine", zorder=2)
-        (self.prediction_line,) = fit_axes.plot(
-            run.x_grid, run.predictions[0], color=COLORS["net"], linewidth=2.2, label="net's prediction",
-            animated=True, zorder=3,
-        )
+        self._add_predictions(fit_axes)
         spread = float(np.ptp(run.y_train)) if len(run.y_train) else 2.0
         fit_axes.set_ylim(float(np.min(run.y_train)) - 0.15 * spread, float(np.max(run.y_train)) + 0.3 * spread)
         fit_axes.set_xlim(float(run.x_grid[0]), float(run.x_grid[-1]))
@@ -290,10 +318,7 @@ class FitAnimation:
 
         _style_loss_axes(loss_axes, run, log_x=True)
         loss_axes.set_ylabel("MSE (log scale)")  # the panel is narrow
-        epochs, loss = curve_points(run.loss)
-        loss_axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.2, label="training error")
-        epochs, val_loss = curve_points(run.val_loss)
-        loss_axes.plot(epochs, val_loss, color=COLORS["validation"], linewidth=0.8, alpha=0.7, label="held-out error")
+        self._add_loss_curves(loss_axes)
         loss_axes.legend(loc="upper right", fontsize=7)
         (self.marker,) = loss_axes.plot(
             [], [], "o", color=COLORS["marker"], markersize=6, animated=True, zorder=5, clip_on=False,
@@ -313,6 +338,30 @@ class FitAnimation:
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(figure.bbox)
 
+    def _add_predictions(self, fit_axes) -> None:
+        """The animated artists of the fit panel."""
+        (self.prediction_line,) = fit_axes.plot(
+            self.run.x_grid, self.run.predictions[0], color=COLORS["net"], linewidth=2.2, label="net's prediction",
+            animated=True, zorder=3,
+        )
+
+    def _add_loss_curves(self, loss_axes) -> None:
+        """The static error curves."""
+        epochs, loss = curve_points(self.run.loss)
+        loss_axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.2, label="training error")
+        epochs, val_loss = curve_points(self.run.val_loss)
+        loss_axes.plot(epochs, val_loss, color=COLORS["validation"], linewidth=0.8, alpha=0.7, label="held-out error")
+
+    def _update_predictions(self, index: int) -> list:
+        """Set the fit panel's animated artists to frame `index`; return them to be drawn."""
+        # A diverging net predicts numbers too large to draw; clip them far outside the axes.
+        self.prediction_line.set_ydata(np.clip(self.run.predictions[index], -1e6, 1e6))
+        return [self.prediction_line]
+
+    def frame_loss(self, index: int) -> float:
+        """The training error the caption and the marker show for frame `index`."""
+        return float(self.run.frame_loss[index])
+
     def _captions(self) -> None:
         """Lay out 'epoch N of TOTAL' and 'training MSE L': the words now, the numbers per frame.
 
@@ -330,14 +379,14 @@ class FitAnimation:
         self.epoch_right = label_right + self.numbers.width(f"{self.run.epochs_requested:,}")
         total = figure.text(self.epoch_right / width, baseline, f" of {self.run.epochs_requested:,}", **style)
         loss_label_left = self.epoch_right + total.get_window_extent(renderer).width + 24
-        loss_label = figure.text(loss_label_left / width, baseline, "training MSE ", color=COLORS["net"], **style)
+        loss_label = figure.text(loss_label_left / width, baseline, self.loss_label, color=COLORS["net"], **style)
         self.loss_left = loss_label_left + loss_label.get_window_extent(renderer).width
 
     def epoch_caption(self, index: int) -> str:
         return f"{int(self.run.frame_epochs[index]):,}"
 
     def loss_caption(self, index: int) -> str:
-        return format_loss(self.run.frame_loss[index])
+        return format_loss(self.frame_loss(index))
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA.
@@ -346,11 +395,9 @@ class FitAnimation:
         """
         epoch = max(int(self.run.frame_epochs[index]), 1)
         self.canvas.restore_region(self.background)
-        # A diverging net predicts numbers too large to draw; clip them far outside the axes.
-        self.prediction_line.set_ydata(np.clip(self.run.predictions[index], -1e6, 1e6))
-        self.marker.set_data([epoch], [self.run.frame_loss[index]])
+        self.marker.set_data([epoch], [self.frame_loss(index)])
         self.epoch_line.set_xdata([epoch, epoch])
-        for artist in (self.prediction_line, self.epoch_line, self.marker):
+        for artist in self._update_predictions(index) + [self.epoch_line, self.marker]:
             self.figure.draw_artist(artist)
         if index == len(self.run.frame_epochs) - 1 and self.run.status_caption():
             self.figure.draw_artist(self.ending)
@@ -358,6 +405,59 @@ class FitAnimation:
         self.numbers.stamp(pixels, self.epoch_caption(index), self.epoch_right, self.baseline_row, "black", "right")
         self.numbers.stamp(pixels, self.loss_caption(index), self.loss_left, self.baseline_row, COLORS["net"])
         return pixels
+
+
+class SeedsAnimation(FitAnimation):
+    """The frames of seeds.gif: many nets from different seeds, learning the same data.
+
+    The median prediction in bold, the band between the 10th and 90th percentile of the nets'
+    predictions, and every net's prediction as a faint line; beside it every net's training
+    error, the median in bold. The caption gives the median training error.
+    """
+
+    loss_label = "median training MSE "
+
+    def _add_predictions(self, fit_axes) -> None:
+        run = self.run
+        x = run.x_grid.reshape(-1)
+        self.member_lines = LineCollection([], colors=COLORS["net"], linewidths=0.6, alpha=0.18, animated=True,
+                                           zorder=3)
+        fit_axes.add_collection(self.member_lines)
+        self.band = fit_axes.fill_between(x, 0 * x, 0 * x, color=COLORS["net"], alpha=0.25, linewidth=0,
+                                          label="10th-90th percentile", animated=True, zorder=3)
+        (self.median_line,) = fit_axes.plot(x, 0 * x, color=COLORS["net"], linewidth=2.2,
+                                            label=f"median of {run.members} nets", animated=True, zorder=4)
+
+    def _add_loss_curves(self, loss_axes) -> None:
+        epochs, loss = curve_points(self.run.loss)
+        loss_axes.add_collection(LineCollection(
+            [np.column_stack([epochs, member]) for member in _finite_or_nan(loss).T],
+            colors=COLORS["net"], linewidths=0.5, alpha=0.15,
+        ))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # epochs where every net diverged
+            median = np.nanmedian(_finite_or_nan(loss), axis=1)
+        loss_axes.plot(epochs, median, color=COLORS["net"], linewidth=2.0, label="training error, median")
+        loss_axes.plot([], [], color=COLORS["net"], linewidth=0.5, alpha=0.4, label="each net")
+
+    def _update_predictions(self, index: int) -> list:
+        x = self.run.x_grid.reshape(-1)
+        predictions = np.clip(_finite_or_nan(self.run.predictions[index]), -1e6, 1e6)  # (members, grid)
+        self.member_lines.set_segments([np.column_stack([x, member]) for member in predictions])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a grid point where every net diverged
+            low, median, high = np.nanpercentile(predictions, [10, 50, 90], axis=0)
+        self.band.set_verts([np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])])
+        self.median_line.set_ydata(median)
+        return [self.member_lines, self.band, self.median_line]
+
+    def frame_loss(self, index: int) -> float:
+        finite = self.run.frame_loss[index][np.isfinite(self.run.frame_loss[index])]
+        return float(np.median(finite)) if len(finite) else float("nan")
+
+
+def _finite_or_nan(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 # Palette index 255 is kept free: in every frame after the first it marks "unchanged since the
@@ -507,17 +607,28 @@ def encode_frames(animation: FitAnimation, palette: SharedPalette, durations: li
     return [frame for chunk in chunks for frame in chunk]
 
 
-def render_fit_gif(run: Run, path: str | Path) -> int:
-    """Write fit.gif for a run; returns the number of frames."""
+def render_settings(run: Run) -> dict:
+    """The run's render settings over their defaults."""
     settings = {"fps": 20.0, "last_frame_seconds": 2.5, "width_pixels": 800, "height_pixels": 360}
     settings.update({key: value for key, value in run.render.items() if key in settings})
-    animation = FitAnimation(run, int(settings["width_pixels"]), int(settings["height_pixels"]))
-    count = len(run.frame_epochs)
-    palette = SharedPalette([animation.frame(index).copy() for index in sorted({0, count // 2, count - 1})])
-    durations = frame_durations_ms(count, settings["fps"], settings["last_frame_seconds"])
+    return settings
+
+
+def write_animation(animation, frame_count: int, settings: dict, path: str | Path) -> int:
+    """Encode the frames of an animation (anything with .frame(index) and .canvas) as a GIF."""
+    palette = SharedPalette([animation.frame(index).copy() for index in sorted({0, frame_count // 2, frame_count - 1})])
+    durations = frame_durations_ms(frame_count, settings["fps"], settings["last_frame_seconds"])
     frames = encode_frames(animation, palette, durations)
     write_gif(path, animation.canvas.get_width_height(), palette, frames)
-    return count
+    return frame_count
+
+
+def render_fit_gif(run: Run, path: str | Path) -> int:
+    """Write fit.gif for a run (seeds.gif for a run of many seeds); returns the number of frames."""
+    settings = render_settings(run)
+    animation_class = SeedsAnimation if run.members > 1 else FitAnimation
+    animation = animation_class(run, int(settings["width_pixels"]), int(settings["height_pixels"]))
+    return write_animation(animation, len(run.frame_epochs), settings, path)
 
 
 def write_gif(path: str | Path, size: tuple[int, int], palette: SharedPalette, frames: list[bytes]) -> None:
@@ -545,11 +656,13 @@ def temporary_path(final: Path) -> Path:
 
 
 def render_run(run_dir: str | Path) -> list[Path]:
-    """Draw fit.gif and loss.png into a run directory; returns their paths."""
+    """Draw fit.gif and loss.png (seeds.gif and seeds.png for many seeds) into a run directory."""
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     written = []
-    for name, draw in (("fit.gif", render_fit_gif), ("loss.png", draw_loss_png)):
+    pictures = (("seeds.gif", render_fit_gif), ("seeds.png", draw_seeds_png)) if run.members > 1 else (
+        ("fit.gif", render_fit_gif), ("loss.png", draw_loss_png))
+    for name, draw in pictures:
         final = run_dir / name
         temporary = temporary_path(final)
         try:
@@ -561,12 +674,193 @@ def render_run(run_dir: str | Path) -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Redraw fit.gif and loss.png from a saved run directory.")
-    parser.add_argument("run_dir", help="a run directory written by train.py, e.g. output/adam_2x10")
-    arguments = parser.parse_args(argv)
+# --- comparing runs --------------------------------------------------------------------------
+
+# Enough frames for any comparison to look smooth; more only make the GIF larger.
+MAX_COMPARE_FRAMES = 300
+# Colours of the runs in compare.png, in order: tab10 without its green and red, which are the
+# noise floor's and the marker's.
+RUN_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000"]
+
+
+def compare_frame_epochs(runs: list[Run], max_frames: int = MAX_COMPARE_FRAMES) -> np.ndarray:
+    """The epochs of the comparison's frames: the union of the runs' frame epochs (thinned evenly
+    to at most max_frames, keeping the first and the last)."""
+    epochs = np.unique(np.concatenate([run.frame_epochs for run in runs]))
+    if len(epochs) > max_frames:
+        epochs = epochs[np.unique(np.round(np.linspace(0, len(epochs) - 1, max_frames)).astype(int))]
+    return epochs
+
+
+def latest_snapshot(run: Run, epoch: int) -> int:
+    """Index of the run's latest snapshot at or before `epoch` (its first one, if none is)."""
+    return max(int(np.searchsorted(run.frame_epochs, epoch, side="right")) - 1, 0)
+
+
+def same_data(runs: list[Run]) -> bool:
+    """Whether all runs were trained on the same points (same seed, noise, range and count)."""
+    first = runs[0]
+    return all(
+        run.x_train.shape == first.x_train.shape and np.array_equal(run.x_train, first.x_train)
+        and np.array_equal(run.y_train, first.y_train) and run.noise_std == first.noise_std
+        for run in runs[1:]
+    )
+
+
+class CompareAnimation:
+    """The frames of compare.gif: one panel per run, shared axes, one epoch counter for all.
+
+    At each frame's epoch every panel shows its run's latest snapshot at or before that epoch,
+    titled with the run's name and the training error of the weights it shows.
+    """
+
+    def __init__(self, runs: list[Run]):
+        self.runs = runs
+        self.epochs = compare_frame_epochs(runs)
+        columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
+        rows = -(-len(runs) // columns)
+        width, height = 40 + 330 * columns, 70 + 230 * rows
+        figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        self.figure, self.canvas = figure, FigureCanvasAgg(figure)
+        figure.subplots_adjust(left=50 / width, right=1 - 10 / width, bottom=45 / height, top=1 - 62 / height,
+                               wspace=0.12, hspace=50 / (230 * rows) * rows)
+        grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
+        for axes in grid[len(runs):]:
+            axes.set_visible(False)
+        all_y = np.concatenate([run.y_train for run in runs])
+        spread = float(np.ptp(all_y))
+        self.lines, self.number_positions = [], []
+        renderer = self.canvas.get_renderer()
+        self.numbers = NumberStamper(10)
+        for axes, run in zip(grid, runs):
+            axes.scatter(run.x_train, run.y_train, s=4, color=COLORS["data"], zorder=1)
+            axes.plot(run.x_grid, np.sin(run.x_grid), color=COLORS["truth"], linestyle=":", linewidth=1.2, zorder=2)
+            (line,) = axes.plot(run.x_grid, run.predictions[0], color=COLORS["net"], linewidth=2, animated=True, zorder=3)
+            self.lines.append(line)
+            ended = "" if run.status == "completed" else f" ({run.status} at {run.epochs_completed:,})"
+            title = axes.text(0, 1.03, f"{run.name}{ended} · MSE ", transform=axes.transAxes, fontsize=10,
+                              fontweight="bold", va="baseline")
+            extent = title.get_window_extent(renderer)
+            baseline = axes.transAxes.transform((0, 1.03))[1]
+            self.number_positions.append((extent.x1, int(round(height - baseline))))
+        grid[0].set_ylim(float(all_y.min()) - 0.1 * spread, float(all_y.max()) + 0.1 * spread)
+        grid[0].set_xlim(min(float(run.x_grid[0]) for run in runs), max(float(run.x_grid[-1]) for run in runs))
+        for axes in grid[len(runs) - columns:len(runs)]:
+            axes.set_xlabel("x")
+        for axes in grid[::columns]:
+            axes.set_ylabel("y")
+        style = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
+        self.baseline_row = 24
+        label = figure.text(8 / width, 1 - self.baseline_row / height, "epoch ", **style)
+        self.caption_numbers = NumberStamper(CAPTION_FONTSIZE)
+        last_epoch = int(self.epochs[-1])
+        self.epoch_right = 8 + label.get_window_extent(renderer).width + self.caption_numbers.width(f"{last_epoch:,}")
+        figure.text(self.epoch_right / width, 1 - self.baseline_row / height, f" of {last_epoch:,}", **style)
+        note = "" if same_data(runs) else "different data in each panel (seed, noise or range differ)  ·  "
+        figure.text(1 - 10 / width, 1 - self.baseline_row / height,
+                    f"{note}data · true sine (dotted) · prediction (blue)", fontsize=9, ha="right", va="baseline",
+                    color=COLORS["marker"] if note else "#444444")
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(figure.bbox)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""
+        epoch = int(self.epochs[index])
+        self.canvas.restore_region(self.background)
+        shown = [latest_snapshot(run, epoch) for run in self.runs]
+        for run, line, snapshot in zip(self.runs, self.lines, shown):
+            line.set_ydata(np.clip(run.predictions[snapshot], -1e6, 1e6))
+            self.figure.draw_artist(line)
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        self.caption_numbers.stamp(pixels, f"{epoch:,}", self.epoch_right, self.baseline_row, "black", "right")
+        for run, snapshot, (x, row) in zip(self.runs, shown, self.number_positions):
+            self.numbers.stamp(pixels, format_loss(run.frame_loss[snapshot]), x, row, COLORS["net"])
+        return pixels
+
+
+def draw_compare_png(runs: list[Run], path: str | Path) -> None:
+    """All runs' training error against epoch on one log-scale plot, with the noise floor."""
+    figure = Figure(figsize=(8, 4.5), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    floors = sorted({run.noise_floor for run in runs})
+    for run, color in zip(runs, RUN_COLORS):
+        epochs, loss = curve_points(run.loss)
+        final = format_loss(run.loss[-1]) if run.epochs_completed else "none"
+        axes.plot(epochs, loss, color=color, linewidth=1.5, label=f"{run.name} (final {final})")
+        if len(floors) > 1:
+            axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
+    if len(floors) == 1:
+        axes.axhline(floors[0], color=COLORS["floor"], linestyle="--", linewidth=1.2,
+                     label=f"noise floor σ² = {floors[0]:.3g}")
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}".replace("e+", "e")))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axes.set_xlim(0, max(run.epochs_completed for run in runs))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("training mean squared error (log scale)")
+    note = "" if same_data(runs) else " (different data: dashed lines are each run's noise floor)"
+    axes.set_title(f"training error of {len(runs)} runs{note}", fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="upper right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+
+
+def load_runs_to_compare(run_dirs: list[str | Path]) -> list[Run]:
+    if not 2 <= len(run_dirs) <= 9:
+        raise RunError(f"compare takes 2 to 9 run directories, got {len(run_dirs)}")
+    runs = [load_run(run_dir) for run_dir in run_dirs]
+    for run_dir, run in zip(run_dirs, runs):
+        if run.members > 1:
+            raise RunError(f"{run_dir}: a run of {run.members} seeds; compare takes runs of one net "
+                           "(its seeds.gif already shows all of them)")
+    return runs
+
+
+def render_comparison(run_dirs: list[str | Path], output_dir: str | Path) -> list[Path]:
+    """Write compare.gif and compare.png for 2 to 9 run directories into output_dir."""
+    runs = load_runs_to_compare(run_dirs)
+    output_dir = Path(output_dir)
     try:
-        written = render_run(arguments.run_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(f"cannot write to {output_dir} ({error.strerror or error}); choose another --output-dir") from None
+    settings = render_settings(runs[0])
+
+    def draw_gif(runs, path):
+        animation = CompareAnimation(runs)
+        write_animation(animation, len(animation.epochs), settings, path)
+
+    written = []
+    for name, draw in (("compare.gif", draw_gif), ("compare.png", draw_compare_png)):
+        final = output_dir / name
+        temporary = temporary_path(final)
+        try:
+            draw(runs, temporary)
+            temporary.replace(final)
+        finally:
+            temporary.unlink(missing_ok=True)
+        written.append(final)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["compare"]:
+            parser = argparse.ArgumentParser(
+                prog="animate.py compare", description="Draw several runs side by side: compare.gif and compare.png.")
+            parser.add_argument("run_dirs", nargs="+", help="2 to 9 run directories, e.g. output/sgd_1x60 output/adam_1x60")
+            parser.add_argument("--output-dir", default="output/compare", help="where to write (default: output/compare)")
+            arguments = parser.parse_args(argv[1:])
+            written = render_comparison(arguments.run_dirs, arguments.output_dir)
+        else:
+            parser = argparse.ArgumentParser(
+                description="Redraw a saved run's pictures, or compare runs: animate.py compare RUN RUN ...")
+            parser.add_argument("run_dir", help="a run directory written by train.py, e.g. output/adam_2x10")
+            arguments = parser.parse_args(argv)
+            written = render_run(arguments.run_dir)
     except RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -159,3 +159,66 @@ def test_a_damaged_run_is_a_plain_error(run_dir, name, damage):
     result = subprocess.run([sys.executable, str(ROOT / "animate.py"), str(run_dir)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "cannot be read" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+def _run_with_epochs(tmp_path, name, frame_epochs, seed=0):
+    run_dir = synthetic_run(tmp_path / name, epochs=int(frame_epochs[-1]), frames=10)
+    with np.load(run_dir / "snapshots.npz") as snapshots:
+        arrays = dict(snapshots)
+    count = len(frame_epochs)
+    arrays["epochs"] = np.asarray(frame_epochs)
+    arrays["predictions"] = np.repeat(np.arange(count, dtype=np.float32)[:, None], arrays["x"].shape[0], axis=1)
+    arrays["frame_loss"] = np.linspace(1.0, 0.1, count)
+    if seed:
+        arrays["y_train"] = arrays["y_train"] + 0.5
+    np.savez(run_dir / "snapshots.npz", **arrays)
+    return run_dir
+
+
+def test_compare_frames_are_the_union_and_each_panel_shows_its_latest_snapshot(tmp_path):
+    first = animate.load_run(_run_with_epochs(tmp_path, "a", [0, 1, 2, 4, 8, 100]))
+    second = animate.load_run(_run_with_epochs(tmp_path, "b", [0, 3, 6, 50, 100]))
+    epochs = animate.compare_frame_epochs([first, second])
+    np.testing.assert_array_equal(epochs, [0, 1, 2, 3, 4, 6, 8, 50, 100])
+    assert [animate.latest_snapshot(first, epoch) for epoch in epochs] == [0, 1, 2, 2, 3, 3, 4, 4, 5]
+    assert [animate.latest_snapshot(second, epoch) for epoch in epochs] == [0, 0, 0, 1, 1, 2, 2, 3, 4]
+    assert len(animate.compare_frame_epochs([first, second], max_frames=4)) <= 4
+
+
+def test_compare_draws_the_panels_in_step(tmp_path):
+    first = animate.load_run(_run_with_epochs(tmp_path, "a", [0, 1, 2, 4, 8, 100]))
+    second = animate.load_run(_run_with_epochs(tmp_path, "b", [0, 3, 6, 50, 100]))
+    animation = animate.CompareAnimation([first, second])
+    animation.frame(5)  # epoch 6: run a shows its snapshot of epoch 4, run b that of epoch 6
+    np.testing.assert_array_equal(animation.lines[0].get_ydata(), np.full(first.x_grid.shape[0], 3.0))
+    np.testing.assert_array_equal(animation.lines[1].get_ydata(), np.full(second.x_grid.shape[0], 2.0))
+    assert animate.same_data([first, second])
+    texts = [text.get_text() for text in animation.figure.texts]
+    assert not any("different data" in text for text in texts)
+
+
+def test_compare_writes_gif_and_png_and_says_when_the_data_differ(tmp_path):
+    run_dirs = [_run_with_epochs(tmp_path, "a", [0, 1, 2, 4, 8, 100]),
+                _run_with_epochs(tmp_path, "b", [0, 3, 6, 50, 100], seed=1),
+                _run_with_epochs(tmp_path, "c", [0, 10, 100])]
+    result = subprocess.run([sys.executable, str(ROOT / "animate.py"), "compare", *map(str, run_dirs),
+                             "--output-dir", str(tmp_path / "cmp")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    frames = iio.imread(tmp_path / "cmp" / "compare.gif", index=None, mode="RGB")
+    assert len(frames) == 10  # the union of the three runs' frame epochs: 0 1 2 3 4 6 8 10 50 100
+    assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
+    runs = [animate.load_run(run_dir) for run_dir in run_dirs]
+    assert not animate.same_data(runs)
+    texts = [text.get_text() for text in animate.CompareAnimation(runs).figure.texts]
+    assert any("different data in each panel" in text for text in texts)
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_compare_takes_2_to_9_runs(tmp_path, count):
+    run_dir = synthetic_run(tmp_path / "a")
+    result = subprocess.run([sys.executable, str(ROOT / "animate.py"), "compare", *[str(run_dir)] * count,
+                             "--output-dir", str(tmp_path / "cmp")], capture_output=True, text=True)
+    assert result.returncode == 2 and "compare takes 2 to 9 run directories" in result.stderr
+    assert not (tmp_path / "cmp").exists()

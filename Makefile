@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 
-.PHONY: demo test bench clean-output
+.PHONY: demo test compare study bench clean-output
+
+POST_EXPERIMENTS := sgd_1x60 sgd_2x10 adam_1x60 adam_2x10
 
 demo: $(VENV)/.installed-base
 	$(VENV_PYTHON) train.py --config experiments/adam_2x10.yaml
@@ -12,9 +14,21 @@ demo: $(VENV)/.installed-base
 test: $(VENV)/.installed-test
 	$(VENV_PYTHON) -m pytest
 
+# The post's four runs side by side; each is trained first if output/ does not have it yet.
+compare: $(VENV)/.installed-base
+	@for name in $(POST_EXPERIMENTS); do \
+		test -f output/$$name/summary.json || $(VENV_PYTHON) train.py --config experiments/$$name.yaml || exit 1; \
+	done
+	$(VENV_PYTHON) animate.py compare $(addprefix output/,$(POST_EXPERIMENTS))
+
+# The post's four experiments over 50 seeds each (about ten minutes).
+study: $(VENV)/.installed-base
+	$(VENV_PYTHON) study.py experiments/study_optimizer_vs_layers.yaml
+
 bench: $(VENV)/.installed-base
 	$(VENV_PYTHON) benchmarks/bench_render.py
 	$(VENV_PYTHON) benchmarks/bench_train.py
+	$(VENV_PYTHON) benchmarks/bench_seeds.py
 
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)

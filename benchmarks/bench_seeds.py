@@ -1,0 +1,64 @@
+"""Net-epochs per second of one run of 100 seeds against 100 single runs one after another.
+
+    python benchmarks/bench_seeds.py [--seeds 100] [--epochs 20000] [--single-runs 3]
+
+The post's 2x10 sigmoid net with Adam, full batch, the same data for every net, each run
+recording what train.py records (every epoch's training and held-out loss, 200 frames).
+
+- single runs: train.train_in_graph for one net, model built and loop traced anew for each run
+  as `python train.py` would, --single-runs of them timed back to back. 100 single runs take
+  100 times as long as one, so the rate of a few is the rate of 100.
+- seeds: one train.train_in_graph of the stacked model of --seeds nets (models.build_stacked_mlp),
+  its build and XLA compilation included.
+
+Prints net-epochs per second of each and the ratio, measured in the same run. Target: >= 10x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import config as config_module  # noqa: E402
+import data  # noqa: E402
+import models  # noqa: E402
+import train  # noqa: E402
+
+
+def seconds_to_train(config) -> float:
+    started = time.perf_counter()
+    dataset = data.dataset_for(config)
+    model, optimizer = models.model_and_optimizer(config)
+    recording = train.train_in_graph(model, optimizer, dataset, config.epochs, train.frame_schedule(config.epochs, config.frames))
+    assert recording.status == "completed"
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=20000)
+    parser.add_argument("--single-runs", type=int, default=3)
+    arguments = parser.parse_args()
+    base = config_module.load_config(ROOT / "experiments" / "adam_2x10.yaml", [f"epochs={arguments.epochs}"])
+
+    print(f"2x10 sigmoid net, Adam, {base.n_samples} points, {arguments.epochs} epochs per net", flush=True)
+    single_seconds = [seconds_to_train(base.model_copy(update={"seed": seed, "data_seed": 0}))
+                      for seed in range(arguments.single_runs)]
+    single_rate = arguments.single_runs * arguments.epochs / sum(single_seconds)
+    print(f"single runs, one after another: {single_rate:10,.0f} net-epochs/s "
+          f"({sum(single_seconds) / arguments.single_runs:.1f} s a run, {arguments.seeds} runs would take "
+          f"{arguments.seeds * sum(single_seconds) / arguments.single_runs:.0f} s)", flush=True)
+    seeds_seconds = seconds_to_train(base.model_copy(update={"seeds": arguments.seeds, "data_seed": 0}))
+    seeds_rate = arguments.seeds * arguments.epochs / seeds_seconds
+    print(f"{arguments.seeds} seeds in one run:            {seeds_rate:10,.0f} net-epochs/s ({seeds_seconds:.1f} s)")
+    print(f"ratio: {seeds_rate / single_rate:.1f}x the net-epochs per second (target >= 10x)")
+
+
+if __name__ == "__main__":
+    main()

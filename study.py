@@ -1,0 +1,184 @@
+"""Run several experiments over many seeds each and compare how they end.
+
+    python study.py experiments/study_optimizer_vs_layers.yaml [--set epochs=2000] [--output-dir DIR]
+
+A study file names experiment files and a number of seeds. Each experiment is trained as one
+run of that many seeds (see train.py) into <output>/runs/<experiment>/, and the study writes:
+- final_error.png: each seed's final held-out error as a dot per experiment, the median and the
+  10th-90th percentile spread, and the noise floor;
+- table.md: median, 10th and 90th percentile final held-out error and the share of seeds that
+  end within 10% of the noise floor, per experiment;
+- summary.json: the same figures, machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field, ValidationError
+
+import config as config_module
+from config import ConfigError, _describe, _Strict
+
+# Categories take these colours in final_error.png, the same as the rest of the pictures use.
+DOT_COLOR, MEDIAN_COLOR, FLOOR_COLOR = "#1f6fd1", "#222222", "#2a9d4b"
+
+
+class StudyConfig(_Strict):
+    """A study: experiment files (relative to the study file) and how many seeds to train each with."""
+
+    name: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    seeds: int = Field(50, ge=1, le=10_000)
+    experiments: list[str] = Field(min_length=1)
+
+
+def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[StudyConfig, list]:
+    """The study and the ExperimentConfig of each of its experiments (with the study's seeds and overrides)."""
+    path = Path(path)
+    raw = config_module.read_yaml_mapping(path)
+    try:
+        study = StudyConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError("\n".join(f"{path}: {_describe(item)}" for item in error.errors())) from None
+    if study.name is None:
+        study = study.model_copy(update={"name": path.stem})
+    experiments = [
+        config_module.load_config(path.parent / name, list(overrides or []) + [f"seeds={study.seeds}"])
+        for name in study.experiments
+    ]
+    names = [experiment.name for experiment in experiments]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: experiments must have different names, got {names}")
+    return study, experiments
+
+
+def final_errors(summary: dict) -> np.ndarray:
+    """Each seed's final held-out error from a seeded run's summary (NaN where it diverged)."""
+    return np.array([np.nan if member["val_loss"] is None else member["val_loss"] for member in summary["members"]])
+
+
+def table_rows(summaries: list[dict]) -> list[dict]:
+    """Per experiment: median, 10th and 90th percentile final held-out error, share at the floor."""
+    rows = []
+    for summary in summaries:
+        errors = final_errors(summary)
+        finite = errors[np.isfinite(errors)]
+        low, median, high = np.percentile(finite, [10, 50, 90]) if len(finite) else (np.nan,) * 3
+        rows.append({
+            "experiment": summary["name"], "seeds": len(errors), "median": float(median), "p10": float(low),
+            "p90": float(high), "share_at_noise_floor": summary["share_at_noise_floor"],
+            "diverged": int(np.sum(~np.isfinite(errors))), "noise_floor": summary["noise_floor"],
+        })
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = [
+        "| experiment | seeds | median final held-out MSE | 10th percentile | 90th percentile | within 10% of the noise floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
+        lines.append(
+            f"| {row['experiment']} | {row['seeds']}{diverged} | {row['median']:.4f} | {row['p10']:.4f} | "
+            f"{row['p90']:.4f} | {100 * row['share_at_noise_floor']:.0f}% |"
+        )
+    floor = rows[0]["noise_floor"]
+    lines.append("")
+    lines.append(f"Noise floor σ² = {floor:g}: the held-out error of the true sine itself.")
+    return "\n".join(lines) + "\n"
+
+
+def draw_final_errors(summaries: list[dict], path: str | Path, title: str) -> None:
+    """Every seed's final held-out error as a dot per experiment, median and spread, noise floor."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    figure = Figure(figsize=(8, 4.8), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    rng = np.random.default_rng(0)  # the horizontal jitter of the dots only
+    for position, summary in enumerate(summaries):
+        errors = final_errors(summary)
+        finite = errors[np.isfinite(errors)]
+        axes.scatter(position + rng.uniform(-0.18, 0.18, len(finite)), finite, s=14, color=DOT_COLOR, alpha=0.55,
+                     linewidths=0, label="one seed" if position == 0 else None, zorder=2)
+        if len(finite):
+            low, median, high = np.percentile(finite, [10, 50, 90])
+            axes.plot([position, position], [low, high], color=MEDIAN_COLOR, linewidth=2,
+                      label="10th-90th percentile" if position == 0 else None, zorder=3)
+            axes.plot([position - 0.28, position + 0.28], [median, median], color=MEDIAN_COLOR, linewidth=3,
+                      label="median" if position == 0 else None, zorder=3)
+    floor = summaries[0]["noise_floor"]
+    axes.axhline(floor, color=FLOOR_COLOR, linestyle="--", linewidth=1.2, label=f"noise floor σ² = {floor:g}")
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if str(value)[0] in "1235" else ""))
+    axes.set_xticks(range(len(summaries)), [summary["name"] for summary in summaries])
+    axes.set_xlim(-0.6, len(summaries) - 0.4)
+    axes.set_ylabel("final held-out mean squared error (log scale)")
+    axes.set_xlabel(f"experiment ({summaries[0]['seeds']} seeds each, {summaries[0]['epochs']:,} epochs)")
+    axes.set_title(title, fontsize=10)
+    axes.legend(loc="upper right", fontsize=8)
+    axes.grid(True, axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+
+
+def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress: bool = True) -> list[dict]:
+    """Train every experiment of the study over its seeds and write the study's pictures and table."""
+    import train
+
+    train.check_writable(output_dir)
+    partial = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.partial-", dir=output_dir.parent))
+    try:
+        summaries = []
+        for experiment in experiments:
+            summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress))
+            described = train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name)
+            print(described.rsplit("\n", 1)[0], flush=True)  # all but the list of files, not in place yet
+        rows = table_rows(summaries)
+        (partial / "table.md").write_text(markdown_table(rows))
+        (partial / "summary.json").write_text(json.dumps({"name": study.name, "seeds": study.seeds, "rows": rows},
+                                                         indent=2) + "\n")
+        draw_final_errors(summaries, partial / "final_error.png",
+                          f"{study.name}: how each net ends, over {study.seeds} seeds")
+        partial.chmod(0o755)
+        train._replace_directory(partial, output_dir)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return summaries
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run several experiments over many seeds and compare them.")
+    parser.add_argument("study", help="a study file, e.g. experiments/study_optimizer_vs_layers.yaml")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a value in every experiment, e.g. --set epochs=2000 (repeatable)")
+    parser.add_argument("--output-dir", help="where to write the study (default: output/<name>)")
+    parser.add_argument("--no-progress", action="store_true", help="do not show progress bars")
+    arguments = parser.parse_args(argv)
+    try:
+        study, experiments = load_study(arguments.study, arguments.overrides)
+        output_dir = Path(arguments.output_dir) if arguments.output_dir else Path("output") / study.name
+        run_study(study, experiments, output_dir, progress=not arguments.no_progress)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nabandoned: the study was not written", file=sys.stderr)
+        return 130
+    print((output_dir / "table.md").read_text())
+    print(f"wrote {output_dir}/: table.md, final_error.png, summary.json, runs/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

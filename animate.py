@@ -659,14 +659,20 @@ def render_run(run_dir: str | Path) -> list[Path]:
     """Draw fit.gif and loss.png (seeds.gif and seeds.png for many seeds) into a run directory."""
     run_dir = Path(run_dir)
     run = load_run(run_dir)
-    written = []
     pictures = (("seeds.gif", render_fit_gif), ("seeds.png", draw_seeds_png)) if run.members > 1 else (
         ("fit.gif", render_fit_gif), ("loss.png", draw_loss_png))
+    return write_pictures(pictures, run, run_dir)
+
+
+def write_pictures(pictures, subject, directory: Path) -> list[Path]:
+    """Draw each (name, draw) of `pictures` as draw(subject, path) under a temporary name in
+    `directory`, renaming it into place once complete; returns the final paths."""
+    written = []
     for name, draw in pictures:
-        final = run_dir / name
+        final = directory / name
         temporary = temporary_path(final)
         try:
-            draw(run, temporary)
+            draw(subject, temporary)
             temporary.replace(final)
         finally:
             temporary.unlink(missing_ok=True)
@@ -832,17 +838,7 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path) -> lis
         animation = CompareAnimation(runs)
         write_animation(animation, len(animation.epochs), settings, path)
 
-    written = []
-    for name, draw in (("compare.gif", draw_gif), ("compare.png", draw_compare_png)):
-        final = output_dir / name
-        temporary = temporary_path(final)
-        try:
-            draw(runs, temporary)
-            temporary.replace(final)
-        finally:
-            temporary.unlink(missing_ok=True)
-        written.append(final)
-    return written
+    return write_pictures((("compare.gif", draw_gif), ("compare.png", draw_compare_png)), runs, output_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

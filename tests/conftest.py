@@ -18,3 +18,12 @@ def small_config():
         ROOT / "experiments" / "adam_2x10.yaml",
         ["epochs=300", "frames=40", "n_samples=64", "grid_points=50"],
     )
+
+
+def shipped_files():
+    """experiments/*.yaml split into experiment configs and study files (which list experiments)."""
+    import yaml
+
+    paths = sorted((ROOT / "experiments").glob("*.yaml"))
+    studies = [path for path in paths if "experiments" in (yaml.safe_load(path.read_text()) or {})]
+    return [path for path in paths if path not in studies], studies

@@ -7,7 +7,9 @@ import config as config_module
 from config import ConfigError, load_config, validate
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+from conftest import shipped_files  # noqa: E402
+
+EXPERIMENTS, STUDIES = shipped_files()
 
 
 def write(tmp_path, text, name="experiment.yaml"):
@@ -28,6 +30,14 @@ def test_defaults_are_the_posts_setting():
 def test_every_shipped_experiment_loads(path):
     config = load_config(path)
     assert config.name == path.stem
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=lambda path: path.name)
+def test_every_shipped_study_loads_with_its_experiments(path):
+    import study
+
+    settings, experiments = study.load_study(path)
+    assert settings.seeds >= 1 and experiments
 
 
 def test_the_four_post_experiments_are_shipped():

@@ -5,6 +5,7 @@ import pytest
 
 import config as config_module
 import models
+from conftest import shipped_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,7 @@ def test_every_name_a_config_accepts_exists_in_keras():
     assert set(config_module.ACTIVATIONS) <= set(models.available_activations())
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", shipped_files()[0], ids=lambda path: path.name)
 def test_every_shipped_experiment_builds(path):
     config = config_module.load_config(path)
     model, optimizer = models.model_and_optimizer(config)

@@ -29,13 +29,13 @@ class ConfigError(ValueError):
     """A config the user must fix; its message is meant to be printed as it is."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     # strict: a value must already have the right type (no "60" for 60); extra keys are
     # errors (a typo must not silently fall back to a default); NaN and infinity are refused.
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
 
-class RenderConfig(_Strict):
+class RenderConfig(StrictModel):
     """How fit.gif and loss.png are drawn."""
 
     # 20 frames a second plays ~200 frames in 10 s: long enough to follow, short enough to
@@ -48,7 +48,7 @@ class RenderConfig(_Strict):
     height_pixels: int = Field(360, ge=200, le=1200)
 
 
-class ExperimentConfig(_Strict):
+class ExperimentConfig(StrictModel):
     """One experiment. A YAML file sets only what differs from these defaults."""
 
     # The run directory is output/<name>; by default the config file's name without .yaml.
@@ -212,12 +212,17 @@ def validate(raw: dict[str, Any], source: str = "config") -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as error:
-        lines = []
-        for item in error.errors():
-            line = f"{source}: {_describe(item)}"
-            if line not in lines:  # a value that fits no member of a union is reported once
-                lines.append(line)
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(error_lines(error, source)) from None
+
+
+def error_lines(error: ValidationError, source: str) -> str:
+    """Pydantic's report as plain lines, one per mistake, each starting with the file's name."""
+    lines = []
+    for item in error.errors():
+        line = f"{source}: {_describe(item)}"
+        if line not in lines:  # a value that fits no member of a union is reported once
+            lines.append(line)
+    return "\n".join(lines)
 
 
 # Pydantic names the member of a union in the error location ('optimizer_options.beta.float');

@@ -24,13 +24,13 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 import config as config_module
-from config import ConfigError, _describe, _Strict
+from config import ConfigError, StrictModel
 
 # Categories take these colours in final_error.png, the same as the rest of the pictures use.
 DOT_COLOR, MEDIAN_COLOR, FLOOR_COLOR = "#1f6fd1", "#222222", "#2a9d4b"
 
 
-class StudyConfig(_Strict):
+class StudyConfig(StrictModel):
     """A study: experiment files (relative to the study file) and how many seeds to train each with."""
 
     name: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -45,7 +45,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
     try:
         study = StudyConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError("\n".join(f"{path}: {_describe(item)}" for item in error.errors())) from None
+        raise ConfigError(config_module.error_lines(error, str(path))) from None
     if study.name is None:
         study = study.model_copy(update={"name": path.stem})
     experiments = [
@@ -151,8 +151,8 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
                                                          indent=2) + "\n")
         draw_final_errors(summaries, partial / "final_error.png",
                           f"{study.name}: how each net ends, over {study.seeds} seeds")
-        partial.chmod(0o755)
-        train._replace_directory(partial, output_dir)
+        partial.chmod(0o777 & ~train.current_umask())  # mkdtemp makes it private; a study is not
+        train.replace_directory(partial, output_dir)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return summaries

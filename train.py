@@ -492,7 +492,7 @@ def write_run(run_dir: str | Path, config: ExperimentConfig, dataset: Dataset, r
     return run_dir
 
 
-def _replace_directory(new: Path, final: Path) -> None:
+def replace_directory(new: Path, final: Path) -> None:
     """Put the finished run at `final`, replacing an older run there only now that this one is done.
 
     Ctrl-C is held off for the two renames, so the old run is never gone without the new one.
@@ -562,20 +562,20 @@ def train_and_write(
 
     summary = summarize(config, recording, models.parameter_counts(model))
     partial = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.partial-", dir=run_dir.parent))
-    partial.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; a run directory is not.
+    partial.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; a run directory is not.
     try:
         write_run(partial, config, dataset, recording, summary)
         if render:
             import animate
 
             animate.render_run(partial)
-        _replace_directory(partial, run_dir)
+        replace_directory(partial, run_dir)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return summary
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

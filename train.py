@@ -42,6 +42,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 RUN_FILES = ("config.yaml", "history.csv", "snapshots.npz", "summary.json", "fit.gif", "loss.png")
 # A run of many seeds has pictures of all of them instead of fit.gif and loss.png.
 SEEDS_RUN_FILES = RUN_FILES[:4] + ("seeds.gif", "seeds.png")
+# The fixed sizes of one compiled call of the stacked training loop (see build_in_graph_loop):
+# 128 epochs of 100 nets take about a quarter of a second.
+STACK_CHUNK_EPOCHS, STACK_CHUNK_FRAMES = 128, 16
 # A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
 AT_FLOOR_TOLERANCE = 1.10
 
@@ -125,10 +128,6 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset):
     def grid_prediction():
         return tf.reshape(model(x_grid), [members, grid_points])
 
-    # For a stack of nets the step is compiled with XLA, which fuses the many small per-member
-    # operations (about twice the throughput measured for 100 seeds). For one net it is not: there
-    # XLA was slower than TensorFlow's own kernels.
-    @tf.function(jit_compile=True)
     def stacked_step():
         with tf.GradientTape() as tape:
             member_losses = _member_errors(model(x_train, training=True), y_train)
@@ -163,23 +162,55 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset):
                 frame_index += 1
         return losses.stack(), validation_losses.stack(), frames.stack(), frame_losses.stack()
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
-    def train_chunk_stack(frame_mask):
-        losses, validation_losses, frames, frame_losses = empty_records()
-        frame_index = 0
-        for epoch in tf.range(tf.shape(frame_mask)[0]):
+    # For a stack of nets the whole loop of a chunk is compiled with XLA, which fuses the many
+    # small per-net operations: more than twice the throughput of TensorFlow's own kernels for 100
+    # nets. (For one net XLA was slower, so single runs do without.) XLA needs fixed sizes, so a
+    # compiled call runs at most STACK_CHUNK_EPOCHS epochs and records at most STACK_CHUNK_FRAMES
+    # frames, into buffers of those sizes; train_chunk_stack splits any chunk into such calls.
+    @tf.function(jit_compile=True)
+    def train_fixed_chunk_stack(frame_mask, num_epochs):
+        losses = tf.TensorArray(tf.float32, size=STACK_CHUNK_EPOCHS, element_shape=[members])
+        validation_losses = tf.TensorArray(tf.float32, size=STACK_CHUNK_EPOCHS, element_shape=[members])
+        frames = tf.TensorArray(tf.float32, size=STACK_CHUNK_FRAMES, element_shape=[members, grid_points])
+        frame_losses = tf.TensorArray(tf.float32, size=STACK_CHUNK_FRAMES, element_shape=[members])
+        frame_index, attempted, completed = 0, 0, 0
+        # The loop's bound is a constant, since XLA would compile anew for every distinct bound.
+        for epoch in tf.range(STACK_CHUNK_EPOCHS):
+            if epoch >= num_epochs:
+                break
             member_losses, member_validation_losses = stacked_step()
             losses = losses.write(epoch, member_losses)
+            attempted += 1
             # A net whose loss is no longer finite only spoils its own weights; the stack stops
             # when every net has diverged.
             if not tf.reduce_any(tf.math.is_finite(member_losses)):
                 break
             validation_losses = validation_losses.write(epoch, member_validation_losses)
+            completed += 1
             if frame_mask[epoch]:
                 frames = frames.write(frame_index, grid_prediction())
                 frame_losses = frame_losses.write(frame_index, _member_errors(model(x_train), y_train))
                 frame_index += 1
-        return losses.stack(), validation_losses.stack(), frames.stack(), frame_losses.stack()
+        return (losses.stack(), validation_losses.stack(), frames.stack(), frame_losses.stack(),
+                attempted, completed, frame_index)
+
+    def train_chunk_stack(frame_mask):
+        frame_mask = np.asarray(frame_mask, dtype=bool)
+        pieces, start = [], 0
+        while start < len(frame_mask):
+            stop = min(start + STACK_CHUNK_EPOCHS, len(frame_mask))
+            frame_positions = np.flatnonzero(frame_mask[start:stop])
+            if len(frame_positions) > STACK_CHUNK_FRAMES:
+                stop = start + int(frame_positions[STACK_CHUNK_FRAMES - 1]) + 1
+            padded = np.zeros(STACK_CHUNK_EPOCHS, dtype=bool)
+            padded[: stop - start] = frame_mask[start:stop]
+            *arrays, attempted, completed, frame_count = train_fixed_chunk_stack(padded, tf.constant(stop - start))
+            attempted, completed, frame_count = int(attempted), int(completed), int(frame_count)
+            pieces.append((arrays[0][:attempted], arrays[1][:completed], arrays[2][:frame_count], arrays[3][:frame_count]))
+            if completed < attempted:  # every net diverged
+                break
+            start = stop
+        return tuple(tf.concat([piece[part] for piece in pieces], axis=0) for part in range(4))
 
     train_chunk = train_chunk_stack if members > 1 else train_chunk_one_net
 

@@ -91,12 +91,6 @@ def _keras():
     return models.keras
 
 
-def _mean_squared_error(prediction, target):
-    import tensorflow as tf
-
-    return tf.reduce_mean(tf.square(prediction - target))
-
-
 def _member_errors(prediction, target):
     """Each net's mean squared error, shape (members,): prediction is (batch, 1) for one net
     (one member) or (members, batch, 1) for a stack of nets."""
@@ -106,15 +100,17 @@ def _member_errors(prediction, target):
 
 
 def build_in_graph_loop(model, optimizer, dataset: Dataset):
-    """A tf.function that trains for up to len(frame_mask) full-batch epochs without leaving the graph.
+    """A function that trains for up to len(frame_mask) full-batch epochs without leaving the graph.
 
     It returns each epoch's training loss of every member (computed in that epoch's forward pass,
     as Keras's fit reports it) and held-out loss (after that epoch's update), and at every epoch
     where frame_mask is true each member's prediction on the grid and the training loss of those
     same weights. A model is one net, or a stack of nets (models.build_stacked_mlp) trained on
-    the sum of their losses, which leaves each net's gradients its own. When no member's loss is
-    finite any more it stops before applying that epoch's update, so the losses it returns are
-    one longer than the held-out losses exactly when the run diverged.
+    the sum of their losses, which leaves each net's gradients its own. It stops at the first
+    epoch whose loss is not finite (for a stack: at which no net's loss is finite), without
+    recording that epoch's held-out loss, so the losses it returns are one longer than the
+    held-out losses exactly when the run diverged. One net stops before that epoch's update, so
+    its weights stay those that gave the last finite loss.
     """
     import tensorflow as tf
 

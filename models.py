@@ -124,7 +124,7 @@ def parameter_counts(model: keras.Model) -> dict[str, int]:
     """
     # For a stack of nets, the counts are of one member.
     members = getattr(model, "members", 1)
-    kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+    kernels = [layer.kernel for part in parts_of(model) for layer in part.layers if hasattr(layer, "kernel")]
     weights_only = sum(int(np.prod(kernel.shape)) for kernel in kernels) // members
     return {"keras": int(model.count_params()) // members, "weights_only": weights_only}
 
@@ -160,32 +160,68 @@ class StackedDense(keras.layers.Layer):
         return self.activation(keras.ops.einsum(pattern, inputs, self.kernel) + self.bias[:, None, :])
 
 
-def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: list[int]) -> keras.Model:
+def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: list[int], parts: int = 1) -> keras.Model:
     """len(member_seeds) copies of build_mlp(hidden_layers, activation, seed) trained as one model.
 
     Input (batch, 1), output (members, batch, 1). Member m starts from exactly the weights
     build_mlp(..., seed=member_seeds[m]) would have.
+
+    With parts > 1 the nets are split, in order, into that many stacks with weights of their own
+    (`parts_of(model)`; the model's output joins theirs), so that train.py can train the parts
+    at the same time on different CPU cores.
     """
     _activation(activation)  # the same error as build_mlp for an unknown name
+    if not 1 <= parts <= len(member_seeds):
+        raise ValueError(f"cannot split {len(member_seeds)} nets into {parts} parts")
+    name = f"{len(member_seeds)}_seeds_of_mlp_" + "x".join(map(str, hidden_layers))
+    if parts == 1:
+        model = _stack_of_nets(hidden_layers, activation, member_seeds, name)
+    else:
+        model_parts = [
+            _stack_of_nets(hidden_layers, activation, [int(seed) for seed in seeds], f"part_{index + 1}_of_{parts}")
+            for index, seeds in enumerate(np.array_split(np.asarray(member_seeds), parts))
+        ]
+        inputs = keras.Input(shape=(1,))
+        model = keras.Model(inputs, keras.ops.concatenate([part(inputs) for part in model_parts], axis=0), name=name)
+    model.members = len(member_seeds)
+    return model
+
+
+def _stack_of_nets(hidden_layers: list[int], activation: str, member_seeds: list[int], name: str) -> keras.Model:
     layer_seeds = [layer_initializer_seeds(seed, len(hidden_layers) + 1) for seed in member_seeds]
-    widths = list(hidden_layers) + [1]
     inputs = keras.Input(shape=(1,))
     outputs = inputs
-    for index, width in enumerate(widths):
+    for index, width in enumerate(list(hidden_layers) + [1]):
         outputs = StackedDense(
             width, [seeds[index] for seeds in layer_seeds],
             activation=activation if index < len(hidden_layers) else None,
             name=f"hidden_{index + 1}" if index < len(hidden_layers) else "output",
         )(outputs)
-    model = keras.Model(inputs, outputs, name=f"{len(member_seeds)}_seeds_of_mlp_" + "x".join(map(str, hidden_layers)))
+    model = keras.Model(inputs, outputs, name=name)
     model.members = len(member_seeds)
     return model
+
+
+def parts_of(model: keras.Model) -> list[keras.Model]:
+    """The stacks of nets a model is trained as: its parts (see build_stacked_mlp), or [model]."""
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+
+
+def stack_parts(members: int) -> int:
+    """Into how many parts to split a stack of `members` nets: one per CPU core this process may use.
+
+    Each part is trained by its own compiled loop on its own thread. Splitting does not change
+    any net's numbers (each net's arithmetic is its own), only how many cores share the work.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(members, cores))
 
 
 def model_and_optimizer(config) -> tuple[keras.Model, keras.optimizers.Optimizer]:
     """The net (or stack of nets, with seeds > 1) and optimizer an ExperimentConfig describes."""
     if config.seeds > 1:
-        model = build_stacked_mlp(config.hidden_layers, config.activation, config.member_seeds)
+        model = build_stacked_mlp(config.hidden_layers, config.activation, config.member_seeds,
+                                  parts=stack_parts(config.seeds))
     else:
         model = build_mlp(config.hidden_layers, config.activation, seed=config.seed)
     optimizer = build_optimizer(config.optimizer, config.learning_rate, **config.optimizer_options)

@@ -15,6 +15,7 @@ Two ways to record a run live here:
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import shutil
@@ -42,8 +43,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 RUN_FILES = ("config.yaml", "history.csv", "snapshots.npz", "summary.json", "fit.gif", "loss.png")
 # A run of many seeds has pictures of all of them instead of fit.gif and loss.png.
 SEEDS_RUN_FILES = RUN_FILES[:4] + ("seeds.gif", "seeds.png")
-# The fixed sizes of one compiled call of the stacked training loop (see build_in_graph_loop):
-# 128 epochs of 100 nets take about a quarter of a second.
+# The fixed sizes of one compiled call of the stacked training loop (see _compiled_stack_loop):
+# 128 epochs of 50 nets take about a sixth of a second.
 STACK_CHUNK_EPOCHS, STACK_CHUNK_FRAMES = 128, 16
 # A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
 AT_FLOOR_TOLERANCE = 1.10
@@ -105,66 +106,83 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset):
     It returns each epoch's training loss of every member (computed in that epoch's forward pass,
     as Keras's fit reports it) and held-out loss (after that epoch's update), and at every epoch
     where frame_mask is true each member's prediction on the grid and the training loss of those
-    same weights. A model is one net, or a stack of nets (models.build_stacked_mlp) trained on
-    the sum of their losses, which leaves each net's gradients its own. It stops at the first
-    epoch whose loss is not finite (for a stack: at which no net's loss is finite), without
-    recording that epoch's held-out loss, so the losses it returns are one longer than the
-    held-out losses exactly when the run diverged. One net stops before that epoch's update, so
-    its weights stay those that gave the last finite loss.
+    same weights, as NumPy arrays. A model is one net, or a stack of nets
+    (models.build_stacked_mlp) trained on the sum of their losses, which leaves each net's
+    gradients its own. It stops at the first epoch whose loss is not finite (for a stack: at
+    which no net's loss is finite), without recording that epoch's held-out loss, so the losses
+    it returns are one longer than the held-out losses exactly when the run diverged. One net
+    stops before that epoch's update, so its weights stay those that gave the last finite loss.
     """
     import tensorflow as tf
 
-    x_train, y_train = tf.constant(dataset.x_train), tf.constant(dataset.y_train)
-    x_validation, y_validation = tf.constant(dataset.x_validation), tf.constant(dataset.y_validation)
-    x_grid = tf.constant(dataset.x_grid)
-    members, grid_points = getattr(model, "members", 1), int(dataset.x_grid.shape[0])
+    tensors = {name: tf.constant(value) for name, value in dataset._asdict().items()}
+    members = getattr(model, "members", 1)
+    grid_points = int(dataset.x_grid.shape[0])
+
+    @tf.function
+    def snapshot():
+        prediction = tf.reshape(model(tensors["x_grid"]), [members, grid_points])
+        return prediction, _member_errors(model(tensors["x_train"]), tensors["y_train"])
+
+    if members > 1:
+        return _stack_chunk_trainer(model, optimizer, tensors), snapshot
+
     variables = model.trainable_variables
     optimizer.build(variables)
 
-    def grid_prediction():
-        return tf.reshape(model(x_grid), [members, grid_points])
-
-    def stacked_step():
-        with tf.GradientTape() as tape:
-            member_losses = _member_errors(model(x_train, training=True), y_train)
-            loss = tf.reduce_sum(member_losses)
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return member_losses, _member_errors(model(x_validation), y_validation)
-
-    def empty_records():
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
+    def train_chunk_one_net(frame_mask):
         def array(*shape):
             return tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=list(shape))
 
-        # Per epoch: losses and held-out losses; per frame: predictions and their training losses.
-        return array(members), array(members), array(members, grid_points), array(members)
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
-    def train_chunk_one_net(frame_mask):
-        losses, validation_losses, frames, frame_losses = empty_records()
+        losses, validation_losses, frames, frame_losses = array(1), array(1), array(1, grid_points), array(1)
         frame_index = 0
         for epoch in tf.range(tf.shape(frame_mask)[0]):
             with tf.GradientTape() as tape:
-                member_losses = _member_errors(model(x_train, training=True), y_train)
+                member_losses = _member_errors(model(tensors["x_train"], training=True), tensors["y_train"])
                 loss = tf.reduce_sum(member_losses)
             losses = losses.write(epoch, member_losses)
             if not tf.reduce_all(tf.math.is_finite(member_losses)):
                 break  # before the update: the weights stay those that gave the last finite loss
             gradients = tape.gradient(loss, variables)
             optimizer.apply_gradients(zip(gradients, variables))
-            validation_losses = validation_losses.write(epoch, _member_errors(model(x_validation), y_validation))
+            validation_losses = validation_losses.write(
+                epoch, _member_errors(model(tensors["x_validation"]), tensors["y_validation"]))
             if frame_mask[epoch]:
-                frames = frames.write(frame_index, grid_prediction())
-                frame_losses = frame_losses.write(frame_index, _member_errors(model(x_train), y_train))
+                frames = frames.write(frame_index, tf.reshape(model(tensors["x_grid"]), [1, grid_points]))
+                frame_losses = frame_losses.write(frame_index, _member_errors(model(tensors["x_train"]), tensors["y_train"]))
                 frame_index += 1
         return losses.stack(), validation_losses.stack(), frames.stack(), frame_losses.stack()
 
-    # For a stack of nets the whole loop of a chunk is compiled with XLA, which fuses the many
-    # small per-net operations: more than twice the throughput of TensorFlow's own kernels for 100
-    # nets. (For one net XLA was slower, so single runs do without.) XLA needs fixed sizes, so a
-    # compiled call runs at most STACK_CHUNK_EPOCHS epochs and records at most STACK_CHUNK_FRAMES
-    # frames, into buffers of those sizes; train_chunk_stack splits any chunk into such calls.
+    def train_chunk(frame_mask):
+        return tuple(array.numpy() for array in train_chunk_one_net(frame_mask))
+
+    return train_chunk, snapshot
+
+
+def _compiled_stack_loop(model, optimizer, tensors: dict):
+    """One stack of nets' training loop for at most STACK_CHUNK_EPOCHS epochs, compiled with XLA.
+
+    XLA fuses the many small per-net operations: more than twice the throughput of TensorFlow's
+    own kernels for 100 nets. (For one net XLA was slower, so single runs do without.) XLA needs
+    fixed sizes, so a call runs at most STACK_CHUNK_EPOCHS epochs (num_epochs of them) and records
+    at most STACK_CHUNK_FRAMES frames, into buffers of those sizes.
+    """
+    import tensorflow as tf
+
+    members, grid_points = model.members, int(tensors["x_grid"].shape[0])
+    variables = model.trainable_variables
+    optimizer.build(variables)
+
+    def step():
+        with tf.GradientTape() as tape:
+            member_losses = _member_errors(model(tensors["x_train"], training=True), tensors["y_train"])
+            loss = tf.reduce_sum(member_losses)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return member_losses, _member_errors(model(tensors["x_validation"]), tensors["y_validation"])
+
     @tf.function(jit_compile=True)
-    def train_fixed_chunk_stack(frame_mask, num_epochs):
+    def train_fixed_chunk(frame_mask, num_epochs):
         losses = tf.TensorArray(tf.float32, size=STACK_CHUNK_EPOCHS, element_shape=[members])
         validation_losses = tf.TensorArray(tf.float32, size=STACK_CHUNK_EPOCHS, element_shape=[members])
         frames = tf.TensorArray(tf.float32, size=STACK_CHUNK_FRAMES, element_shape=[members, grid_points])
@@ -174,47 +192,83 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset):
         for epoch in tf.range(STACK_CHUNK_EPOCHS):
             if epoch >= num_epochs:
                 break
-            member_losses, member_validation_losses = stacked_step()
+            member_losses, member_validation_losses = step()
             losses = losses.write(epoch, member_losses)
             attempted += 1
-            # A net whose loss is no longer finite only spoils its own weights; the stack stops
+            # A net whose loss is no longer finite only spoils its own weights; the loop stops
             # when every net has diverged.
             if not tf.reduce_any(tf.math.is_finite(member_losses)):
                 break
             validation_losses = validation_losses.write(epoch, member_validation_losses)
             completed += 1
             if frame_mask[epoch]:
-                frames = frames.write(frame_index, grid_prediction())
-                frame_losses = frame_losses.write(frame_index, _member_errors(model(x_train), y_train))
+                frames = frames.write(frame_index, tf.reshape(model(tensors["x_grid"]), [members, grid_points]))
+                frame_losses = frame_losses.write(frame_index, _member_errors(model(tensors["x_train"]), tensors["y_train"]))
                 frame_index += 1
         return (losses.stack(), validation_losses.stack(), frames.stack(), frame_losses.stack(),
                 attempted, completed, frame_index)
 
-    def train_chunk_stack(frame_mask):
+    def train(frame_mask: np.ndarray, num_epochs: int):
+        *arrays, attempted, completed, frame_count = train_fixed_chunk(frame_mask, tf.constant(num_epochs))
+        attempted, completed, frame_count = int(attempted), int(completed), int(frame_count)
+        return (arrays[0].numpy()[:attempted], arrays[1].numpy()[:completed],
+                arrays[2].numpy()[:frame_count], arrays[3].numpy()[:frame_count])
+
+    return train
+
+
+def _stack_chunk_trainer(model, optimizer, tensors: dict):
+    """train_chunk for a stack of nets: each of its parts (models.parts_of) on a thread of its own.
+
+    The compiled loop of one stack runs on one core, whatever the size of the stack, so a stack
+    split into one part per core trains that many times faster. Each part needs an optimizer of
+    its own: one shared optimizer would count every epoch once per part (and Adam's bias
+    correction depends on that count). The first part takes `optimizer`, the others copies of it.
+    A part whose nets have all diverged stops; its nets' later records are NaN. The stack stops
+    when every part has.
+    """
+    import models
+
+    parts = models.parts_of(model)
+    optimizers = [optimizer] + [type(optimizer).from_config(optimizer.get_config()) for _ in parts[1:]]
+    part_loops = [_compiled_stack_loop(part, part_optimizer, tensors) for part, part_optimizer in zip(parts, optimizers)]
+    columns = np.cumsum([0] + [part.members for part in parts])
+    running = list(range(len(parts)))
+    grid_points = int(tensors["x_grid"].shape[0])
+
+    def train_window(executor, frame_mask: np.ndarray, num_epochs: int) -> tuple[np.ndarray, ...]:
+        padded = np.zeros(STACK_CHUNK_EPOCHS, dtype=bool)
+        padded[:num_epochs] = frame_mask
+        results = dict(zip(running, executor.map(lambda index: part_loops[index](padded, num_epochs), running)))
+        epochs_attempted = max(len(result[0]) for result in results.values())
+        epochs_completed = max(len(result[1]) for result in results.values())
+        frame_count = max(len(result[2]) for result in results.values())
+        window = (np.full((epochs_attempted, model.members), np.nan, dtype=np.float32),
+                  np.full((epochs_completed, model.members), np.nan, dtype=np.float32),
+                  np.full((frame_count, model.members, grid_points), np.nan, dtype=np.float32),
+                  np.full((frame_count, model.members), np.nan, dtype=np.float32))
+        for index, result in results.items():
+            for whole, piece in zip(window, result):
+                whole[: len(piece), columns[index] : columns[index + 1]] = piece
+            if len(result[1]) < len(result[0]):
+                running.remove(index)  # every net of this part has diverged
+        return window
+
+    def train_chunk(frame_mask):
+        # Split the chunk into windows of at most STACK_CHUNK_EPOCHS epochs and STACK_CHUNK_FRAMES frames.
         frame_mask = np.asarray(frame_mask, dtype=bool)
-        pieces, start = [], 0
-        while start < len(frame_mask):
-            stop = min(start + STACK_CHUNK_EPOCHS, len(frame_mask))
-            frame_positions = np.flatnonzero(frame_mask[start:stop])
-            if len(frame_positions) > STACK_CHUNK_FRAMES:
-                stop = start + int(frame_positions[STACK_CHUNK_FRAMES - 1]) + 1
-            padded = np.zeros(STACK_CHUNK_EPOCHS, dtype=bool)
-            padded[: stop - start] = frame_mask[start:stop]
-            *arrays, attempted, completed, frame_count = train_fixed_chunk_stack(padded, tf.constant(stop - start))
-            attempted, completed, frame_count = int(attempted), int(completed), int(frame_count)
-            pieces.append((arrays[0][:attempted], arrays[1][:completed], arrays[2][:frame_count], arrays[3][:frame_count]))
-            if completed < attempted:  # every net diverged
-                break
-            start = stop
-        return tuple(tf.concat([piece[part] for piece in pieces], axis=0) for part in range(4))
+        windows, start = [], 0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(parts)) as executor:
+            while start < len(frame_mask) and running:
+                stop = min(start + STACK_CHUNK_EPOCHS, len(frame_mask))
+                frame_positions = np.flatnonzero(frame_mask[start:stop])
+                if len(frame_positions) > STACK_CHUNK_FRAMES:
+                    stop = start + int(frame_positions[STACK_CHUNK_FRAMES - 1]) + 1
+                windows.append(train_window(executor, frame_mask[start:stop], stop - start))
+                start = stop
+        return tuple(np.concatenate([window[part] for window in windows]) for part in range(4))
 
-    train_chunk = train_chunk_stack if members > 1 else train_chunk_one_net
-
-    @tf.function
-    def snapshot():
-        return grid_prediction(), _member_errors(model(x_train), y_train)
-
-    return train_chunk, snapshot
+    return train_chunk
 
 
 class ChunkSizer:
@@ -287,11 +341,10 @@ def train_in_graph(
         chunk_losses, chunk_val_losses, chunk_frames, chunk_frame_losses = train_chunk(is_frame[done + 1 : stop + 1])
         if sizer is not None:
             sizer.update(stop - done, time.perf_counter() - chunk_started)
-        chunk_losses, chunk_val_losses = chunk_losses.numpy(), chunk_val_losses.numpy()
         loss[done : done + len(chunk_losses)] = chunk_losses
         val_loss[done : done + len(chunk_val_losses)] = chunk_val_losses
         chunk_frame_epochs = np.flatnonzero(is_frame[done + 1 : stop + 1]) + done + 1
-        for epoch, prediction, train_loss in zip(chunk_frame_epochs, chunk_frames.numpy(), chunk_frame_losses.numpy()):
+        for epoch, prediction, train_loss in zip(chunk_frame_epochs, chunk_frames, chunk_frame_losses):
             add_frame(int(epoch), prediction, train_loss)
         attempted = done + len(chunk_losses)
         done += len(chunk_val_losses)

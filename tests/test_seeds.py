@@ -21,10 +21,22 @@ def seeds_config(small_config):
     return small_config.model_copy(update={"seeds": 3, "seed": 5, "data_seed": 0, "epochs": 300})
 
 
-def _train(config, frame_epochs=None):
+def _train(config, parts=None, poisoned_members=()):
+    """Train config's net(s); a stack split into `parts` (by default one per core), with the
+    first-layer weights of `poisoned_members` set to NaN."""
     dataset = data.dataset_for(config)
     model, optimizer = models.model_and_optimizer(config)
-    frame_epochs = train.frame_schedule(config.epochs, config.frames) if frame_epochs is None else frame_epochs
+    if parts is not None:
+        model = models.build_stacked_mlp(config.hidden_layers, config.activation, config.member_seeds, parts=parts)
+    for member in poisoned_members:
+        member_parts = models.parts_of(model)
+        while member >= member_parts[0].members:
+            member -= member_parts.pop(0).members
+        kernel = member_parts[0].get_layer("hidden_1").kernel
+        poisoned = kernel.numpy()
+        poisoned[member] = np.nan
+        kernel.assign(poisoned)
+    frame_epochs = train.frame_schedule(config.epochs, config.frames)
     return model, train.train_in_graph(model, optimizer, dataset, config.epochs, frame_epochs)
 
 
@@ -37,10 +49,25 @@ def test_each_member_starts_from_the_weights_of_a_single_net_with_its_seed():
             np.testing.assert_array_equal(ours, theirs)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_member_k_matches_a_separate_single_run_with_seed_k(seeds_config, optimizer):
+def test_a_stack_is_split_into_parts_with_the_same_nets_in_order():
+    whole = models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5])
+    split = models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5], parts=2)
+    assert [part.members for part in models.parts_of(split)] == [2, 1] and models.parts_of(whole) == [whole]
+    assert split.members == whole.members == 3
+    x = np.linspace(-3, 3, 50, dtype=np.float32)[:, None]
+    np.testing.assert_allclose(split(x).numpy(), whole(x).numpy(), rtol=1e-6, atol=1e-6)
+    assert models.parameter_counts(split) == models.parameter_counts(whole) == {"keras": 141, "weights_only": 120}
+    with pytest.raises(ValueError, match="cannot split 3 nets into 4 parts"):
+        models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5], parts=4)
+    assert 1 <= models.stack_parts(100) <= 100 and models.stack_parts(1) == 1
+
+
+# Adam with parts=2 also shows that each part has an optimizer of its own: a shared one would
+# count every epoch twice, and Adam's bias correction would be wrong.
+@pytest.mark.parametrize("optimizer,parts", [("adam", 1), ("adam", 2), ("sgd", 3)])
+def test_member_k_matches_a_separate_single_run_with_seed_k(seeds_config, optimizer, parts):
     config = seeds_config.model_copy(update={"optimizer": optimizer})  # the post's learning rate, 0.01
-    _, stacked = _train(config)
+    _, stacked = _train(config, parts=parts)
     assert stacked.loss.shape == (300, 3) and stacked.predictions.shape[1:] == (3, config.grid_points)
     for member, seed in enumerate(config.member_seeds):
         _, single = _train(config.model_copy(update={"seeds": 1, "seed": seed}))
@@ -51,15 +78,8 @@ def test_member_k_matches_a_separate_single_run_with_seed_k(seeds_config, optimi
 
 
 def test_a_member_going_nan_does_not_touch_the_others_and_is_reported(seeds_config):
-    clean_model, clean = _train(seeds_config)
-    dataset = data.dataset_for(seeds_config)
-    model, optimizer = models.model_and_optimizer(seeds_config)
-    kernel = model.get_layer("hidden_1").kernel
-    poisoned = kernel.numpy()
-    poisoned[1] = np.nan
-    kernel.assign(poisoned)
-    recording = train.train_in_graph(model, optimizer, dataset, seeds_config.epochs,
-                                     train.frame_schedule(seeds_config.epochs, seeds_config.frames))
+    _, clean = _train(seeds_config, parts=2)
+    model, recording = _train(seeds_config, parts=2, poisoned_members=[1])
     assert recording.status == "completed" and recording.epochs_completed == seeds_config.epochs
     assert recording.extra["diverged_at_epoch"] == [None, 1, None]
     for member in (0, 2):
@@ -69,6 +89,24 @@ def test_a_member_going_nan_does_not_touch_the_others_and_is_reported(seeds_conf
     assert summary["members_diverged"] == [6]
     assert [member["diverged_at_epoch"] for member in summary["members"]] == [None, 1, None]
     assert summary["members"][1]["loss"] is None and summary["loss"] is not None
+
+
+def test_a_part_whose_nets_all_diverge_stops_while_the_others_train_on(seeds_config):
+    _, clean = _train(seeds_config, parts=2)
+    _, recording = _train(seeds_config, parts=2, poisoned_members=[2])  # the second part's only net
+    assert recording.status == "completed" and recording.extra["diverged_at_epoch"] == [None, None, 1]
+    assert np.isnan(recording.loss[:, 2]).all() and np.isnan(recording.val_loss[:, 2]).all()
+    assert np.isnan(recording.predictions[1:, 2]).all()
+    np.testing.assert_array_equal(recording.loss[:, :2], clean.loss[:, :2])
+    np.testing.assert_array_equal(recording.predictions[:, :2], clean.predictions[:, :2])
+
+
+@pytest.mark.parametrize("parts", [1, 2])
+def test_a_stack_stops_when_every_net_has_diverged(seeds_config, parts):
+    _, recording = _train(seeds_config, parts=parts, poisoned_members=[0, 1, 2])
+    assert recording.status == "diverged" and recording.extra["diverged_at_epoch"] == [1, 1, 1]
+    assert recording.loss.shape == recording.val_loss.shape == (1, 3)
+    assert np.isnan(recording.val_loss).all() and list(recording.frame_epochs) == [0]
 
 
 def test_a_seeded_run_directory(seeds_config, tmp_path):

@@ -8,8 +8,8 @@ recording what train.py records (every epoch's training and held-out loss, 200 f
 - single runs: train.train_in_graph for one net, model built and loop traced anew for each run
   as `python train.py` would, --single-runs of them timed back to back. 100 single runs take
   100 times as long as one, so the rate of a few is the rate of 100.
-- seeds: one train.train_in_graph of the stacked model of --seeds nets (models.build_stacked_mlp),
-  its build and XLA compilation included.
+- seeds: one train.train_in_graph of the stacked model of --seeds nets as train.py builds it
+  (models.model_and_optimizer: one part per CPU core), its build and XLA compilation included.
 
 Prints net-epochs per second of each and the ratio, measured in the same run. Target: >= 10x.
 """

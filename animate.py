@@ -42,6 +42,8 @@ COLORS = {
 }
 DPI = 100
 CAPTION_FONTSIZE = 11
+CAPTION_STYLE = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
+CAPTION_BASELINE_ROW = 24  # pixels from the top of a frame
 # Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
 MAX_CURVE_POINTS = 4000
 
@@ -160,6 +162,36 @@ def _finite_range(*arrays: np.ndarray) -> tuple[float, float]:
     return float(values.min()), float(values.max())
 
 
+def plain_tick_labels(axes) -> None:
+    """Errors as plain numbers ("0.1") and epochs with thousands separators ("1,000").
+
+    Easier to read for people new to log scales than powers of ten, and they skip matplotlib's
+    maths-text parser, a good part of a picture's set-up time.
+    """
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}".replace("e+", "e")))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+
+
+def png_axes(height_inches: float = 4.5):
+    """A figure of one plot for a PNG picture: (figure, axes)."""
+    figure = Figure(figsize=(8, height_inches), dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure, figure.subplots()
+
+
+def save_png(figure, axes, path: str | Path, legend_fontsize: float = 9) -> None:
+    axes.legend(loc="upper right", fontsize=legend_fontsize)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+
+
+def median_over_nets(values: np.ndarray, axis: int | None = None):
+    """The median of the finite values (NaN where there are none: every net diverged there)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        return np.nanmedian(_finite_or_nan(values), axis=axis)
+
+
 def _style_loss_axes(axes, run: Run, log_x: bool) -> None:
     low, high = _finite_range(run.loss, run.val_loss, np.array([run.noise_floor]))
     axes.set_yscale("log")
@@ -172,10 +204,7 @@ def _style_loss_axes(axes, run: Run, log_x: bool) -> None:
         axes.set_xlim(0, max(run.axis_epochs, 1))
         axes.set_xlabel("epoch")
     axes.set_ylabel("mean squared error (log scale)")
-    # Plain numbers ("0.1", "1,000") rather than powers of ten: easier to read for people new to
-    # log scales, and they skip matplotlib's maths-text parser, a good part of the set-up time.
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}".replace("e+", "e")))
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    plain_tick_labels(axes)
     if run.noise_floor > 0:
         axes.axhline(
             run.noise_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2,
@@ -189,9 +218,7 @@ def _style_loss_axes(axes, run: Run, log_x: bool) -> None:
 
 def draw_loss_png(run: Run, path: str | Path) -> None:
     """Training and held-out error against epoch, log y axis, with the noise floor."""
-    figure = Figure(figsize=(8, 4.5), dpi=DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
+    figure, axes = png_axes()
     _style_loss_axes(axes, run, log_x=False)
     epochs, loss = curve_points(run.loss)
     axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.5, label="training error")
@@ -202,31 +229,28 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
     else:
         title = f"{run.name}: error while training (final: training {run.loss[-1]:.4f}, held-out {run.val_loss[-1]:.4f})"
     axes.set_title(title, fontsize=10, color=COLORS["marker"] if run.status == "diverged" else "black")
-    axes.legend(loc="upper right", fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path, format="png")
+    save_png(figure, axes, path)
 
 
 def draw_seeds_png(run: Run, path: str | Path) -> None:
     """Every net's training error against epoch (log y axis), the median in bold, the noise floor."""
-    figure = Figure(figsize=(8, 4.5), dpi=DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
+    figure, axes = png_axes()
     _style_loss_axes(axes, run, log_x=False)
+    draw_every_net(axes, run, net_width=0.6, net_alpha=0.2, median_width=2.2,
+                   labels=(f"training error of each of {run.members} nets", "median"))
+    final_median = median_over_nets(run.val_loss[-1])
+    axes.set_title(f"{run.name}: {run.members} seeds (median final held-out error {final_median:.4f})", fontsize=10)
+    save_png(figure, axes, path)
+
+
+def draw_every_net(axes, run: Run, net_width: float, net_alpha: float, median_width: float, labels: tuple[str, str]) -> None:
+    """Each net's training error as a faint line and their median in bold; labels: (each net, median)."""
     epochs, loss = curve_points(run.loss)
     loss = _finite_or_nan(loss)
-    axes.add_collection(LineCollection([np.column_stack([epochs, member]) for member in loss.T],
-                                       colors=COLORS["net"], linewidths=0.6, alpha=0.2))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # epochs where every net diverged
-        median = np.nanmedian(loss, axis=1)
-        final_median = np.nanmedian(_finite_or_nan(run.val_loss[-1]))
-    axes.plot([], [], color=COLORS["net"], linewidth=0.6, alpha=0.5, label=f"training error of each of {run.members} nets")
-    axes.plot(epochs, median, color=COLORS["net"], linewidth=2.2, label="median")
-    axes.set_title(f"{run.name}: {run.members} seeds (median final held-out error {final_median:.4f})", fontsize=10)
-    axes.legend(loc="upper right", fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path, format="png")
+    axes.add_collection(LineCollection([np.column_stack([epochs, net]) for net in loss.T],
+                                       colors=COLORS["net"], linewidths=net_width, alpha=net_alpha))
+    axes.plot([], [], color=COLORS["net"], linewidth=net_width, alpha=min(2.5 * net_alpha, 1), label=labels[0])
+    axes.plot(epochs, median_over_nets(loss, axis=1), color=COLORS["net"], linewidth=median_width, label=labels[1])
 
 
 class NumberStamper:
@@ -280,6 +304,20 @@ class NumberStamper:
             blend = alpha[: region.shape[0], : region.shape[1]]
             region[...] = (region * (1 - blend) + rgb * blend + 0.5).astype(np.uint8)
             pen += advance
+
+
+def draw_epoch_caption(figure, numbers: NumberStamper, last_epoch: int) -> tuple[float, float]:
+    """Write the words of "epoch N of LAST" at the top left of a frame, leaving N's place empty.
+
+    N is stamped on each frame, right-aligned in a slot as wide as LAST, so the words after it
+    stay put. Returns the right edge of that slot and of the whole caption, in pixels.
+    """
+    width, height = figure.canvas.get_width_height()
+    renderer, baseline = figure.canvas.get_renderer(), 1 - CAPTION_BASELINE_ROW / height
+    label = figure.text(8 / width, baseline, "epoch ", **CAPTION_STYLE)
+    epoch_right = 8 + label.get_window_extent(renderer).width + numbers.width(f"{last_epoch:,}")
+    total = figure.text(epoch_right / width, baseline, f" of {last_epoch:,}", **CAPTION_STYLE)
+    return epoch_right, epoch_right + total.get_window_extent(renderer).width
 
 
 class FitAnimation:
@@ -368,19 +406,14 @@ class FitAnimation:
         The words are drawn once into the background. The epoch is right-aligned in a slot as
         wide as the largest epoch, so the words after it stay put.
         """
-        figure, renderer = self.figure, self.canvas.get_renderer()
         width, height = self.canvas.get_width_height()
-        self.baseline_row = 24  # pixels from the top of the frame
-        baseline = 1 - self.baseline_row / height
-        style = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
+        self.baseline_row = CAPTION_BASELINE_ROW
         self.numbers = NumberStamper(CAPTION_FONTSIZE)
-        label = figure.text(8 / width, baseline, "epoch ", **style)
-        label_right = 8 + label.get_window_extent(renderer).width
-        self.epoch_right = label_right + self.numbers.width(f"{self.run.epochs_requested:,}")
-        total = figure.text(self.epoch_right / width, baseline, f" of {self.run.epochs_requested:,}", **style)
-        loss_label_left = self.epoch_right + total.get_window_extent(renderer).width + 24
-        loss_label = figure.text(loss_label_left / width, baseline, self.loss_label, color=COLORS["net"], **style)
-        self.loss_left = loss_label_left + loss_label.get_window_extent(renderer).width
+        self.epoch_right, caption_right = draw_epoch_caption(self.figure, self.numbers, self.run.epochs_requested)
+        loss_label_left = caption_right + 24
+        loss_label = self.figure.text(loss_label_left / width, 1 - self.baseline_row / height, self.loss_label,
+                                      color=COLORS["net"], **CAPTION_STYLE)
+        self.loss_left = loss_label_left + loss_label.get_window_extent(self.canvas.get_renderer()).width
 
     def epoch_caption(self, index: int) -> str:
         return f"{int(self.run.frame_epochs[index]):,}"
@@ -429,16 +462,8 @@ class SeedsAnimation(FitAnimation):
                                             label=f"median of {run.members} nets", animated=True, zorder=4)
 
     def _add_loss_curves(self, loss_axes) -> None:
-        epochs, loss = curve_points(self.run.loss)
-        loss_axes.add_collection(LineCollection(
-            [np.column_stack([epochs, member]) for member in _finite_or_nan(loss).T],
-            colors=COLORS["net"], linewidths=0.5, alpha=0.15,
-        ))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # epochs where every net diverged
-            median = np.nanmedian(_finite_or_nan(loss), axis=1)
-        loss_axes.plot(epochs, median, color=COLORS["net"], linewidth=2.0, label="training error, median")
-        loss_axes.plot([], [], color=COLORS["net"], linewidth=0.5, alpha=0.4, label="each net")
+        draw_every_net(loss_axes, self.run, net_width=0.5, net_alpha=0.15, median_width=2.0,
+                       labels=("each net", "training error, median"))
 
     def _update_predictions(self, index: int) -> list:
         x = self.run.x_grid.reshape(-1)
@@ -452,8 +477,7 @@ class SeedsAnimation(FitAnimation):
         return [self.member_lines, self.band, self.median_line]
 
     def frame_loss(self, index: int) -> float:
-        finite = self.run.frame_loss[index][np.isfinite(self.run.frame_loss[index])]
-        return float(np.median(finite)) if len(finite) else float("nan")
+        return float(median_over_nets(self.run.frame_loss[index]))
 
 
 def _finite_or_nan(values: np.ndarray) -> np.ndarray:
@@ -755,13 +779,9 @@ class CompareAnimation:
             axes.set_xlabel("x")
         for axes in grid[::columns]:
             axes.set_ylabel("y")
-        style = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
-        self.baseline_row = 24
-        label = figure.text(8 / width, 1 - self.baseline_row / height, "epoch ", **style)
+        self.baseline_row = CAPTION_BASELINE_ROW
         self.caption_numbers = NumberStamper(CAPTION_FONTSIZE)
-        last_epoch = int(self.epochs[-1])
-        self.epoch_right = 8 + label.get_window_extent(renderer).width + self.caption_numbers.width(f"{last_epoch:,}")
-        figure.text(self.epoch_right / width, 1 - self.baseline_row / height, f" of {last_epoch:,}", **style)
+        self.epoch_right, _ = draw_epoch_caption(figure, self.caption_numbers, int(self.epochs[-1]))
         note = "" if same_data(runs) else "different data in each panel (seed, noise or range differ)  ·  "
         figure.text(1 - 10 / width, 1 - self.baseline_row / height,
                     f"{note}data · true sine (dotted) · prediction (blue)", fontsize=9, ha="right", va="baseline",
@@ -786,9 +806,7 @@ class CompareAnimation:
 
 def draw_compare_png(runs: list[Run], path: str | Path) -> None:
     """All runs' training error against epoch on one log-scale plot, with the noise floor."""
-    figure = Figure(figsize=(8, 4.5), dpi=DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
+    figure, axes = png_axes()
     floors = sorted({run.noise_floor for run in runs})
     for run, color in zip(runs, RUN_COLORS):
         epochs, loss = curve_points(run.loss)
@@ -800,17 +818,14 @@ def draw_compare_png(runs: list[Run], path: str | Path) -> None:
         axes.axhline(floors[0], color=COLORS["floor"], linestyle="--", linewidth=1.2,
                      label=f"noise floor σ² = {floors[0]:.3g}")
     axes.set_yscale("log")
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}".replace("e+", "e")))
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    plain_tick_labels(axes)
     axes.set_xlim(0, max(run.epochs_completed for run in runs))
     axes.set_xlabel("epoch")
     axes.set_ylabel("training mean squared error (log scale)")
     note = "" if same_data(runs) else " (different data: dashed lines are each run's noise floor)"
     axes.set_title(f"training error of {len(runs)} runs{note}", fontsize=10)
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="upper right", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, format="png")
+    save_png(figure, axes, path, legend_fontsize=8)
 
 
 def load_runs_to_compare(run_dirs: list[str | Path]) -> list[Run]:

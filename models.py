@@ -187,7 +187,7 @@ def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: l
         ]
         inputs = keras.Input(shape=(1,))
         model = keras.Model(inputs, keras.ops.concatenate([part(inputs) for part in model_parts], axis=0), name=name)
-    model.members = len(member_seeds)
+        model.members = len(member_seeds)
     return model
 
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +23,6 @@ from pydantic import Field, ValidationError
 
 import config as config_module
 from config import ConfigError, StrictModel
-
-# Categories take these colours in final_error.png, the same as the rest of the pictures use.
-DOT_COLOR, MEDIAN_COLOR, FLOOR_COLOR = "#1f6fd1", "#222222", "#2a9d4b"
-
 
 class StudyConfig(StrictModel):
     """A study: experiment files (relative to the study file) and how many seeds to train each with."""
@@ -97,27 +91,25 @@ def markdown_table(rows: list[dict]) -> str:
 
 def draw_final_errors(summaries: list[dict], path: str | Path, title: str) -> None:
     """Every seed's final held-out error as a dot per experiment, median and spread, noise floor."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    figure = Figure(figsize=(8, 4.8), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
+    from animate import COLORS, png_axes, save_png  # matplotlib, only once there is something to draw
+
+    figure, axes = png_axes(height_inches=4.8)
     rng = np.random.default_rng(0)  # the horizontal jitter of the dots only
     for position, summary in enumerate(summaries):
         errors = final_errors(summary)
         finite = errors[np.isfinite(errors)]
-        axes.scatter(position + rng.uniform(-0.18, 0.18, len(finite)), finite, s=14, color=DOT_COLOR, alpha=0.55,
+        axes.scatter(position + rng.uniform(-0.18, 0.18, len(finite)), finite, s=14, color=COLORS["net"], alpha=0.55,
                      linewidths=0, label="one seed" if position == 0 else None, zorder=2)
         if len(finite):
             low, median, high = np.percentile(finite, [10, 50, 90])
-            axes.plot([position, position], [low, high], color=MEDIAN_COLOR, linewidth=2,
+            axes.plot([position, position], [low, high], color=COLORS["truth"], linewidth=2,
                       label="10th-90th percentile" if position == 0 else None, zorder=3)
-            axes.plot([position - 0.28, position + 0.28], [median, median], color=MEDIAN_COLOR, linewidth=3,
+            axes.plot([position - 0.28, position + 0.28], [median, median], color=COLORS["truth"], linewidth=3,
                       label="median" if position == 0 else None, zorder=3)
     floor = summaries[0]["noise_floor"]
-    axes.axhline(floor, color=FLOOR_COLOR, linestyle="--", linewidth=1.2, label=f"noise floor σ² = {floor:g}")
+    axes.axhline(floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, label=f"noise floor σ² = {floor:g}")
     axes.set_yscale("log")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     # Label the minor ticks at 2, 3 and 5 times a power of ten too: these errors span one decade.
@@ -127,10 +119,8 @@ def draw_final_errors(summaries: list[dict], path: str | Path, title: str) -> No
     axes.set_ylabel("final held-out mean squared error (log scale)")
     axes.set_xlabel(f"experiment ({summaries[0]['seeds']} seeds each, {summaries[0]['epochs']:,} epochs)")
     axes.set_title(title, fontsize=10)
-    axes.legend(loc="upper right", fontsize=8)
     axes.grid(True, axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, format="png")
+    save_png(figure, axes, path, legend_fontsize=8)
 
 
 def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress: bool = True) -> list[dict]:
@@ -138,9 +128,8 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
     import train
 
     train.check_writable(output_dir)
-    partial = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.partial-", dir=output_dir.parent))
-    try:
-        summaries = []
+    summaries = []
+    with train.staged_directory(output_dir) as partial:
         for experiment in experiments:
             summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress))
             described = train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name)
@@ -151,10 +140,6 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
                                                          indent=2) + "\n")
         draw_final_errors(summaries, partial / "final_error.png",
                           f"{study.name}: how each net ends, over {study.seeds} seeds")
-        partial.chmod(0o777 & ~train.current_umask())  # mkdtemp makes it private; a study is not
-        train.replace_directory(partial, output_dir)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return summaries
 
 

@@ -21,13 +21,16 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ticker import FuncFormatter
 from PIL import GifImagePlugin, Image
+
+import config as config_module
+import outputs
+from config import ConfigError
 
 matplotlib.use("Agg")
 
@@ -99,27 +102,49 @@ class RunError(ValueError):
     """A run directory that cannot be drawn; the message says why."""
 
 
-def load_run(run_dir: str | Path) -> Run:
-    """Read snapshots.npz, config.yaml and summary.json from a run directory."""
+def load_run(run_dir: str | Path, overrides: list[str] | None = None) -> Run:
+    """Read snapshots.npz, config.yaml and summary.json from a run directory.
+
+    config.yaml is checked with the same schema as an experiment file (a ConfigError names the
+    file and key); overrides ('render.fps=10') change how the run is drawn, nothing else.
+    """
     run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise RunError(f"{run_dir}: does not exist; train a run first, e.g. python train.py --config experiments/adam_2x10.yaml")
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: is a file, not a run directory; give the folder train.py wrote, e.g. output/adam_2x10")
     missing = [name for name in ("snapshots.npz", "config.yaml", "summary.json") if not (run_dir / name).is_file()]
     if missing:
         raise RunError(f"{run_dir}: not a run directory (missing {', '.join(missing)}); train one with train.py")
+    config = run_config(run_dir, overrides or [])
     try:
-        return _read_run(run_dir)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, yaml.YAMLError) as error:
+        return _read_run(run_dir, config)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as error:
         raise RunError(
             f"{run_dir}: a file of this run cannot be read ({type(error).__name__}: {error}); "
             "train it again with train.py"
         ) from None
 
 
-def _read_run(run_dir: Path) -> Run:
-    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+def run_config(run_dir: Path, overrides: list[str]) -> config_module.ExperimentConfig:
+    """A run's config.yaml, checked as an experiment file is, with render overrides applied."""
+    for text in overrides:
+        path, _ = config_module.parse_override(text)
+        if path[0] != "render":
+            raise ConfigError(f"--set {text}: only render settings change when redrawing (render.fps, "
+                              f"render.last_frame_seconds, render.width_pixels, render.height_pixels); "
+                              f"{path[0]} is part of what was trained: train again with train.py --set {text}")
+    source = run_dir / "config.yaml"
+    raw = config_module.read_yaml_mapping(source)
+    sources = [(config_module.parse_override(text)[0], f"--set {text}") for text in overrides]
+    return config_module.validate(config_module.apply_overrides(raw, overrides), str(source), sources)
+
+
+def _read_run(run_dir: Path, config: config_module.ExperimentConfig) -> Run:
     summary = json.loads((run_dir / "summary.json").read_text())
     with np.load(run_dir / "snapshots.npz") as arrays:
         return Run(
-            name=str(config.get("name") or run_dir.name),
+            name=config.name or run_dir.name,
             frame_epochs=arrays["epochs"],
             x_grid=arrays["x"],
             predictions=arrays["predictions"],
@@ -129,29 +154,60 @@ def _read_run(run_dir: Path) -> Run:
             x_train=arrays["x_train"],
             y_train=arrays["y_train"],
             noise_std=float(arrays["noise_std"]),
-            epochs_requested=int(config.get("epochs", len(arrays["loss"]))),
+            epochs_requested=config.epochs,
             status=str(summary.get("status", "completed")),
             diverged_at_epoch=summary.get("diverged_at_epoch"),
-            render=dict(config.get("render") or {}),
+            render=config.render.model_dump(),
         )
 
 
-def curve_points(values: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def curve_points(
+    values: np.ndarray, max_points: int = MAX_CURVE_POINTS, first_epoch: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
     """(epochs, values) of a per-epoch curve, thinned to about max_points on a log-spaced set of epochs.
 
-    Epoch numbers start at 1. Log spacing keeps every early epoch, where the curve changes fast.
+    Epoch numbers start at first_epoch. Log spacing keeps every early epoch, where the curve
+    changes fast.
     """
     count = len(values)
     if count <= max_points:
         indices = np.arange(count)
     else:
         indices = np.unique(np.round(np.geomspace(1, count, max_points)).astype(np.int64) - 1)
-    return indices + 1, values[indices]
+    return indices + first_epoch, values[indices]
+
+
+def training_curve(run: Run, log_x: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, training error of the weights after that many epochs), thinned for drawing.
+
+    The history's loss of epoch e is, as Keras reports it, computed in that epoch's forward pass:
+    the error of the weights after e - 1 epochs. Drawn one epoch earlier, and ended with the
+    final weights' error, the curve goes through the error each frame states. A log x axis
+    starts at epoch 1.
+    """
+    values = run.loss
+    if len(run.frame_epochs) and run.frame_epochs[-1] == len(values):
+        values = np.concatenate([values, run.frame_loss[-1:]])
+    epochs, values = curve_points(values, first_epoch=0)
+    if log_x:
+        return epochs[epochs >= 1], values[epochs >= 1]
+    return epochs, values
+
+
+def final_training_loss(run: Run) -> float:
+    """The training error of the final weights: the one the last frame states."""
+    return float(run.frame_loss[-1]) if len(run.frame_loss) else float("nan")
 
 
 def format_loss(value: float) -> str:
     """A loss as the frames show it: four decimals, or three significant digits when huge."""
     return f"{value:.4f}" if not np.isfinite(value) or abs(value) < 1000 else f"{value:.3g}"
+
+
+def data_range(run: Run) -> tuple[float, float]:
+    """The y range the fit panel must show: the data points and the true sine."""
+    values = np.concatenate([run.y_train, np.sin(run.x_grid)])
+    return float(values.min()), float(values.max())
 
 
 def _finite_range(*arrays: np.ndarray) -> tuple[float, float]:
@@ -220,14 +276,15 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
     """Training and held-out error against epoch, log y axis, with the noise floor."""
     figure, axes = png_axes()
     _style_loss_axes(axes, run, log_x=False)
-    epochs, loss = curve_points(run.loss)
+    epochs, loss = training_curve(run)
     axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.5, label="training error")
     epochs, val_loss = curve_points(run.val_loss)
     axes.plot(epochs, val_loss, color=COLORS["validation"], linewidth=1.0, alpha=0.8, label="held-out error")
     if run.status_caption():
         title = f"{run.name}: {run.status_caption()}".replace("\n", " ")
     else:
-        title = f"{run.name}: error while training (final: training {run.loss[-1]:.4f}, held-out {run.val_loss[-1]:.4f})"
+        title = (f"{run.name}: error while training (final: training {final_training_loss(run):.4f}, "
+                 f"held-out {run.val_loss[-1]:.4f})")
     axes.set_title(title, fontsize=10, color=COLORS["marker"] if run.status == "diverged" else "black")
     save_png(figure, axes, path)
 
@@ -237,15 +294,16 @@ def draw_seeds_png(run: Run, path: str | Path) -> None:
     figure, axes = png_axes()
     _style_loss_axes(axes, run, log_x=False)
     draw_every_net(axes, run, net_width=0.6, net_alpha=0.2, median_width=2.2,
-                   labels=(f"training error of each of {run.members} nets", "median"))
+                   labels=(f"training error of each of {run.members} nets", "median"), log_x=False)
     final_median = median_over_nets(run.val_loss[-1])
     axes.set_title(f"{run.name}: {run.members} seeds (median final held-out error {final_median:.4f})", fontsize=10)
     save_png(figure, axes, path)
 
 
-def draw_every_net(axes, run: Run, net_width: float, net_alpha: float, median_width: float, labels: tuple[str, str]) -> None:
+def draw_every_net(axes, run: Run, net_width: float, net_alpha: float, median_width: float, labels: tuple[str, str],
+                   log_x: bool) -> None:
     """Each net's training error as a faint line and their median in bold; labels: (each net, median)."""
-    epochs, loss = curve_points(run.loss)
+    epochs, loss = training_curve(run, log_x)
     loss = _finite_or_nan(loss)
     axes.add_collection(LineCollection([np.column_stack([epochs, net]) for net in loss.T],
                                        colors=COLORS["net"], linewidths=net_width, alpha=net_alpha))
@@ -347,8 +405,8 @@ class FitAnimation:
         fit_axes.plot(run.x_grid, np.sin(run.x_grid), color=COLORS["truth"], linestyle=":", linewidth=1.5,
                       label="true sine", zorder=2)
         self._add_predictions(fit_axes)
-        spread = float(np.ptp(run.y_train)) if len(run.y_train) else 2.0
-        fit_axes.set_ylim(float(np.min(run.y_train)) - 0.15 * spread, float(np.max(run.y_train)) + 0.3 * spread)
+        low, high = data_range(run)
+        fit_axes.set_ylim(low - 0.15 * (high - low), high + 0.3 * (high - low))
         fit_axes.set_xlim(float(run.x_grid[0]), float(run.x_grid[-1]))
         fit_axes.set_xlabel("x")
         fit_axes.set_ylabel("y")
@@ -385,7 +443,7 @@ class FitAnimation:
 
     def _add_loss_curves(self, loss_axes) -> None:
         """The static error curves."""
-        epochs, loss = curve_points(self.run.loss)
+        epochs, loss = training_curve(self.run, log_x=True)
         loss_axes.plot(epochs, loss, color=COLORS["net"], linewidth=1.2, label="training error")
         epochs, val_loss = curve_points(self.run.val_loss)
         loss_axes.plot(epochs, val_loss, color=COLORS["validation"], linewidth=0.8, alpha=0.7, label="held-out error")
@@ -463,7 +521,7 @@ class SeedsAnimation(FitAnimation):
 
     def _add_loss_curves(self, loss_axes) -> None:
         draw_every_net(loss_axes, self.run, net_width=0.5, net_alpha=0.15, median_width=2.0,
-                       labels=("each net", "training error, median"))
+                       labels=("each net", "training error, median"), log_x=True)
 
     def _update_predictions(self, index: int) -> list:
         x = self.run.x_grid.reshape(-1)
@@ -633,9 +691,7 @@ def encode_frames(animation: FitAnimation, palette: SharedPalette, durations: li
 
 def render_settings(run: Run) -> dict:
     """The run's render settings over their defaults."""
-    settings = {"fps": 20.0, "last_frame_seconds": 2.5, "width_pixels": 800, "height_pixels": 360}
-    settings.update({key: value for key, value in run.render.items() if key in settings})
-    return settings
+    return {**config_module.RenderConfig().model_dump(), **run.render}
 
 
 def write_animation(animation, frame_count: int, settings: dict, path: str | Path) -> int:
@@ -673,16 +729,13 @@ def write_gif(path: str | Path, size: tuple[int, int], palette: SharedPalette, f
         file.write(b";")
 
 
-def temporary_path(final: Path) -> Path:
-    """A hidden name beside `final` to write to first, then rename into place, so that an
-    interrupted write never leaves a half-written file under the final name."""
-    return final.with_name(f".{final.name}.{os.getpid()}.partial")
+def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[Path]:
+    """Draw fit.gif and loss.png (seeds.gif and seeds.png for many seeds) into a run directory.
 
-
-def render_run(run_dir: str | Path) -> list[Path]:
-    """Draw fit.gif and loss.png (seeds.gif and seeds.png for many seeds) into a run directory."""
+    overrides: render settings for this drawing ('render.fps=10'); config.yaml is not changed.
+    """
     run_dir = Path(run_dir)
-    run = load_run(run_dir)
+    run = load_run(run_dir, overrides)
     pictures = (("seeds.gif", render_fit_gif), ("seeds.png", draw_seeds_png)) if run.members > 1 else (
         ("fit.gif", render_fit_gif), ("loss.png", draw_loss_png))
     return write_pictures(pictures, run, run_dir)
@@ -694,7 +747,7 @@ def write_pictures(pictures, subject, directory: Path) -> list[Path]:
     written = []
     for name, draw in pictures:
         final = directory / name
-        temporary = temporary_path(final)
+        temporary = outputs.temporary_path(final)
         try:
             draw(subject, temporary)
             temporary.replace(final)
@@ -757,8 +810,7 @@ class CompareAnimation:
         grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
         for axes in grid[len(runs):]:
             axes.set_visible(False)
-        all_y = np.concatenate([run.y_train for run in runs])
-        spread = float(np.ptp(all_y))
+        ranges = np.array([data_range(run) for run in runs])
         self.lines, self.number_positions = [], []
         renderer = self.canvas.get_renderer()
         self.numbers = NumberStamper(10)
@@ -773,7 +825,8 @@ class CompareAnimation:
             extent = title.get_window_extent(renderer)
             baseline = axes.transAxes.transform((0, 1.03))[1]
             self.number_positions.append((extent.x1, int(round(height - baseline))))
-        grid[0].set_ylim(float(all_y.min()) - 0.1 * spread, float(all_y.max()) + 0.1 * spread)
+        low, high = ranges[:, 0].min(), ranges[:, 1].max()
+        grid[0].set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))
         grid[0].set_xlim(min(float(run.x_grid[0]) for run in runs), max(float(run.x_grid[-1]) for run in runs))
         for axes in grid[len(runs) - columns:len(runs)]:
             axes.set_xlabel("x")
@@ -809,8 +862,8 @@ def draw_compare_png(runs: list[Run], path: str | Path) -> None:
     figure, axes = png_axes()
     floors = sorted({run.noise_floor for run in runs})
     for run, color in zip(runs, RUN_COLORS):
-        epochs, loss = curve_points(run.loss)
-        final = format_loss(run.loss[-1]) if run.epochs_completed else "none"
+        epochs, loss = training_curve(run)
+        final = format_loss(final_training_loss(run))
         axes.plot(epochs, loss, color=color, linewidth=1.5, label=f"{run.name} (final {final})")
         if len(floors) > 1:
             axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
@@ -828,10 +881,14 @@ def draw_compare_png(runs: list[Run], path: str | Path) -> None:
     save_png(figure, axes, path, legend_fontsize=8)
 
 
-def load_runs_to_compare(run_dirs: list[str | Path]) -> list[Run]:
+# What a comparison's folder may hold: it is replaced only when it holds nothing else.
+COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset({"compare.gif", "compare.png"}))
+
+
+def load_runs_to_compare(run_dirs: list[str | Path], overrides: list[str] | None = None) -> list[Run]:
     if not 2 <= len(run_dirs) <= 9:
         raise RunError(f"compare takes 2 to 9 run directories, got {len(run_dirs)}")
-    runs = [load_run(run_dir) for run_dir in run_dirs]
+    runs = [load_run(run_dir, overrides) for run_dir in run_dirs]
     for run_dir, run in zip(run_dirs, runs):
         if run.members > 1:
             raise RunError(f"{run_dir}: a run of {run.members} seeds; compare takes runs of one net "
@@ -839,14 +896,16 @@ def load_runs_to_compare(run_dirs: list[str | Path]) -> list[Run]:
     return runs
 
 
-def render_comparison(run_dirs: list[str | Path], output_dir: str | Path) -> list[Path]:
-    """Write compare.gif and compare.png for 2 to 9 run directories into output_dir."""
-    runs = load_runs_to_compare(run_dirs)
+def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overrides: list[str] | None = None) -> list[Path]:
+    """Write compare.gif and compare.png for 2 to 9 run directories into output_dir.
+
+    output_dir must be new, empty, or hold only an earlier comparison's pictures.
+    overrides: render settings ('render.fps=10'); otherwise the first run's are used.
+    """
+    runs = load_runs_to_compare(run_dirs, overrides)
     output_dir = Path(output_dir)
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RunError(f"cannot write to {output_dir} ({error.strerror or error}); choose another --output-dir") from None
+    outputs.check_destination(output_dir, COMPARE_OUTPUT)
+    output_dir.mkdir(parents=True, exist_ok=True)
     settings = render_settings(runs[0])
 
     def draw_gif(runs, path):
@@ -854,6 +913,12 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path) -> lis
         write_animation(animation, len(animation.epochs), settings, path)
 
     return write_pictures((("compare.gif", draw_gif), ("compare.png", draw_compare_png)), runs, output_dir)
+
+
+def _add_render_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="render.KEY=VALUE",
+                        help="draw with another render setting, e.g. --set render.fps=10 (repeatable); "
+                             "the run's config.yaml is not changed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -864,17 +929,22 @@ def main(argv: list[str] | None = None) -> int:
                 prog="animate.py compare", description="Draw several runs side by side: compare.gif and compare.png.")
             parser.add_argument("run_dirs", nargs="+", help="2 to 9 run directories, e.g. output/sgd_1x60 output/adam_1x60")
             parser.add_argument("--output-dir", default="output/compare", help="where to write (default: output/compare)")
+            _add_render_overrides(parser)
             arguments = parser.parse_args(argv[1:])
-            written = render_comparison(arguments.run_dirs, arguments.output_dir)
+            written = render_comparison(arguments.run_dirs, arguments.output_dir, arguments.overrides)
         else:
             parser = argparse.ArgumentParser(
                 description="Redraw a saved run's pictures, or compare runs: animate.py compare RUN RUN ...")
             parser.add_argument("run_dir", help="a run directory written by train.py, e.g. output/adam_2x10")
+            _add_render_overrides(parser)
             arguments = parser.parse_args(argv)
-            written = render_run(arguments.run_dir)
-    except RunError as error:
+            written = render_run(arguments.run_dir, arguments.overrides)
+    except (RunError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: pictures finished before it are in place, no half-written one is", file=sys.stderr)
+        return 130
     print("wrote " + ", ".join(str(path) for path in written))
     return 0
 

@@ -10,10 +10,12 @@ import difflib
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator,
+)
 
 # The Keras activations and optimizers a config may name. They are listed here, not asked of
 # Keras, so that a config can be checked without importing TensorFlow;
@@ -29,10 +31,101 @@ class ConfigError(ValueError):
     """A config the user must fix; its message is meant to be printed as it is."""
 
 
+# --- reading YAML --------------------------------------------------------------------------------
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, with numbers read as YAML 1.2 reads them and duplicate keys refused.
+
+    PyYAML follows YAML 1.1, whose floats need a dot and a signed exponent: it reads 1e-3, 5E-2
+    and 1e4 as strings, which is how every ML user writes a learning rate. Booleans and
+    everything else are read as before.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+
+
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping that names the same key twice."""
+
+    def __init__(self, key, first_line: int, second_mark):
+        super().__init__(problem=f"key {key!r} is given twice", problem_mark=second_mark)
+        self.key, self.first_line, self.second_line = key, first_line, second_mark.line + 1
+
+
+def _construct_mapping_without_duplicates(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    # Without this the last of two equal keys silently wins, and a typo'd copy of a line
+    # quietly changes an experiment.
+    seen = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # '<<: *defaults' may be overridden by the keys beside it, as YAML intends
+        key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, (str, int, float, bool)) or key is None:
+            if key in seen:
+                raise DuplicateKeyError(key, seen[key], key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_without_duplicates)
+
+
+def load_yaml(text: str) -> Any:
+    """Read YAML text as every file and --set value here is read (YAML 1.2 numbers, no duplicate keys)."""
+    return yaml.load(text, Loader=_Loader)
+
+
+def _duplicate_key_message(error: DuplicateKeyError) -> str:
+    return f"key {error.key!r} is given twice (lines {error.first_line} and {error.second_line}); keep one"
+
+
+# --- the schema ----------------------------------------------------------------------------------
+
+def _whole_number(value: Any) -> Any:
+    # YAML reads 2e4 as a float; for a key that counts something, a whole number is what was meant.
+    # 2.5 stays a float, and is refused as a count.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer key also takes a whole number written as a float: epochs: 2e4 is 20000.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+# Characters safe in a folder name on every system and in every shell.
+_PLAIN_NAME = re.compile(r"\w[\w.+-]*")
+MAX_NAME_LENGTH = 100
+
+
+def check_plain_name(name: str) -> str:
+    """A run's or study's name: it becomes a folder's name, so no path, no hidden or odd names."""
+    if not _PLAIN_NAME.fullmatch(name) or name.endswith(".") or len(name) > MAX_NAME_LENGTH:
+        raise ValueError(
+            f"must be a plain folder name of at most {MAX_NAME_LENGTH} letters, digits and _ . + - "
+            f"(not starting with . or -, not ending with .), got {name!r}"
+        )
+    return name
+
+
+PlainName = Annotated[str, AfterValidator(check_plain_name)]
+
+
 class StrictModel(BaseModel):
     # strict: a value must already have the right type (no "60" for 60); extra keys are
     # errors (a typo must not silently fall back to a default); NaN and infinity are refused.
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+MAX_SEEDS = 10_000
+MAX_EPOCHS = 10_000_000
+# Epochs times seeds: 16 bytes each for the loss histories, 3.2 GB at this limit.
+MAX_NET_EPOCHS = 200_000_000
 
 
 class RenderConfig(StrictModel):
@@ -44,34 +137,34 @@ class RenderConfig(StrictModel):
     # Hold the final fit on screen so the eye can take it in before the loop restarts.
     last_frame_seconds: float = Field(2.5, ge=0, le=60)
     # 800x360 pixels keeps the 200-frame GIF well under 3 MB with readable text.
-    width_pixels: int = Field(800, ge=320, le=2000)
-    height_pixels: int = Field(360, ge=200, le=1200)
+    width_pixels: WholeNumber = Field(800, ge=320, le=2000)
+    height_pixels: WholeNumber = Field(360, ge=200, le=1200)
 
 
 class ExperimentConfig(StrictModel):
     """One experiment. A YAML file sets only what differs from these defaults."""
 
     # The run directory is output/<name>; by default the config file's name without .yaml.
-    name: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: PlainName | None = None
     # Seeds the data noise, the held-out noise and the initial weights.
-    seed: int = Field(0, ge=0)
+    seed: WholeNumber = Field(0, ge=0)
     # Train this many copies of the net at once, from seeds seed, seed+1, ..., on the same data:
     # one net's fate depends on its random start, so a conclusion needs many.
-    seeds: int = Field(1, ge=1, le=10_000)
+    seeds: WholeNumber = Field(1, ge=1, le=MAX_SEEDS)
     # Seeds the data alone, when set; by default the data comes from `seed`. Set it to give
     # single runs with different weight seeds the same data (as the members of a seeded run have).
-    data_seed: int | None = Field(None, ge=0)
+    data_seed: WholeNumber | None = Field(None, ge=0)
 
     # The data: the post's noisy sine. 200 points on one full period with sigma 0.2 gives a
     # noise floor of 0.04 that is clearly below the 0.2 where SGD gets stuck.
-    n_samples: int = Field(200, gt=0, le=1_000_000)
+    n_samples: WholeNumber = Field(200, gt=0, le=1_000_000)
     x_min: float = 0.0
     x_max: float = 2 * math.pi
     noise_std: float = Field(0.2, ge=0)
 
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
-    hidden_layers: list[int] = Field(default_factory=lambda: [10, 10], min_length=1)
+    hidden_layers: list[WholeNumber] = Field(default_factory=lambda: [10, 10], min_length=1)
     activation: str = "sigmoid"
 
     # The optimizer, by its Keras name, and any further keyword arguments it takes
@@ -80,14 +173,15 @@ class ExperimentConfig(StrictModel):
     learning_rate: float = Field(0.01, gt=0)
     optimizer_options: dict[str, float | int | bool] = Field(default_factory=dict)
 
-    # Full-batch epochs: one epoch is one optimizer step on all n_samples points.
-    epochs: int = Field(20000, gt=0)
+    # Full-batch epochs: one epoch is one optimizer step on all n_samples points. Every epoch's two
+    # losses are kept, 16 bytes an epoch and net, hence the limits (160 MB for one net).
+    epochs: WholeNumber = Field(20000, gt=0, le=MAX_EPOCHS)
 
     # About this many prediction snapshots become frames of the GIF: enough to look smooth,
     # few enough to keep the GIF small and fast to write.
-    frames: int = Field(200, ge=2, le=5000)
+    frames: WholeNumber = Field(200, ge=2, le=5000)
     # Points of the dense x grid the prediction is drawn on.
-    grid_points: int = Field(200, ge=2, le=10_000)
+    grid_points: WholeNumber = Field(200, ge=2, le=10_000)
 
     render: RenderConfig = Field(default_factory=RenderConfig)
 
@@ -112,6 +206,25 @@ class ExperimentConfig(StrictModel):
     def _x_range_not_empty(self) -> "ExperimentConfig":
         if not self.x_min < self.x_max:
             raise ValueError(f"x_min ({self.x_min}) must be less than x_max ({self.x_max})")
+        return self
+
+    @field_validator("optimizer_options")
+    @classmethod
+    def _no_top_level_keys(cls, options: dict) -> dict:
+        # learning_rate (and any other top-level key) has one place to be set, so that a run's
+        # config.yaml says unambiguously what was used.
+        for key in options:
+            if key in cls.model_fields:
+                raise ValueError(f"{key!r} is a top-level key: set {key} itself, not optimizer_options.{key}")
+        return options
+
+    @model_validator(mode="after")
+    def _histories_fit_in_memory(self) -> "ExperimentConfig":
+        if self.epochs * self.seeds > MAX_NET_EPOCHS:
+            raise ValueError(
+                f"epochs x seeds ({self.epochs:,} x {self.seeds:,}) must be at most {MAX_NET_EPOCHS:,}: "
+                "every net's every epoch is kept in memory"
+            )
         return self
 
     @model_validator(mode="after")
@@ -151,7 +264,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not separator or not key.strip():
         raise ConfigError(f"--set {text!r}: expected key=value, for example --set epochs=2000")
     try:
-        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+        value = load_yaml(raw_value) if raw_value.strip() else ""
+    except DuplicateKeyError as error:
+        raise ConfigError(f"--set {text}: key {error.key!r} is given twice; keep one") from None
     except yaml.YAMLError:
         # A value YAML cannot read (say 'a: b') is taken as the plain string it is.
         value = raw_value
@@ -183,13 +298,17 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory; give a .yaml file such as experiments/adam_2x10.yaml")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
+    except DuplicateKeyError as error:
+        raise ConfigError(f"{path}: {_duplicate_key_message(error)}") from None
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         raise ConfigError(f"{path}: is not valid YAML{line}; check indentation and colons") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not a text file; give a YAML config") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
     if raw is None:
         raise ConfigError(f"{path}: is empty; set at least one key, for example 'epochs: 2000'")
     if not isinstance(raw, dict):
@@ -197,32 +316,84 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return raw
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Load a YAML experiment file, apply --set overrides, validate, and fill in the name."""
+def is_study(raw: dict[str, Any]) -> bool:
+    """Whether a file's mapping is a study (it lists experiments) rather than one experiment."""
+    return "experiments" in raw
+
+
+def is_experiment(raw: dict[str, Any]) -> bool:
+    """Whether a file's mapping is an experiment: it sets a key only an experiment has."""
+    study_keys = {"name", "seeds", "experiments"}
+    return not is_study(raw) and any(key in ExperimentConfig.model_fields and key not in study_keys for key in raw)
+
+
+def load_config(
+    path: str | Path, overrides: list[str] | None = None, override_labels: dict[str, str] | None = None,
+) -> ExperimentConfig:
+    """Load a YAML experiment file, apply --set overrides, validate, and fill in the name.
+
+    A mistake in an override is reported under '--set KEY=VALUE' (or under its label in
+    override_labels, for an override that came from elsewhere, such as --seeds), not the file.
+    """
     path = Path(path)
-    raw = apply_overrides(read_yaml_mapping(path), overrides or [])
-    config = validate(raw, source=str(path))
+    raw = read_yaml_mapping(path)
+    if is_study(raw):
+        raise ConfigError(f"{path}: is a study file (it lists experiments), not an experiment; "
+                          f"run it with: python study.py {path}")
+    overrides = list(overrides or [])
+    labels = override_labels or {}
+    sources = [(parse_override(text)[0], labels.get(text, f"--set {text}")) for text in overrides]
+    config = validate(apply_overrides(raw, overrides), source=str(path), override_sources=sources)
     if config.name is None:
-        config = config.model_copy(update={"name": path.stem})
+        try:
+            name = check_plain_name(path.stem)
+        except ValueError as error:
+            raise ConfigError(f"{path}: the run is named after the file, and its name {error}; "
+                              "set name: in the file or --set name=...") from None
+        config = config.model_copy(update={"name": name})
     return config
 
 
-def validate(raw: dict[str, Any], source: str = "config") -> ExperimentConfig:
-    """Validate a mapping against the schema, turning pydantic's report into plain lines."""
+def validate(
+    raw: dict[str, Any], source: str = "config", override_sources: list[tuple[list[str], str]] = (),
+) -> ExperimentConfig:
+    """Validate a mapping against the schema, turning pydantic's report into plain lines.
+
+    override_sources: (key path, label) of each value set by an override, whose mistakes are
+    reported under that label instead of `source`.
+    """
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(error_lines(error, source)) from None
+        raise ConfigError(error_lines(error, source, override_sources)) from None
 
 
-def error_lines(error: ValidationError, source: str) -> str:
-    """Pydantic's report as plain lines, one per mistake, each starting with the file's name."""
+def error_lines(
+    error: ValidationError, source: str, override_sources: list[tuple[list[str], str]] = (),
+    schema: type[BaseModel] = ExperimentConfig,
+) -> str:
+    """Pydantic's report as plain lines, one per mistake, each starting with where it was made."""
     lines = []
     for item in error.errors():
-        line = f"{source}: {_describe(item)}"
+        description = _describe(item, schema)
+        line = f"{_blamed(item, description, source, override_sources)}: {description}"
         if line not in lines:  # a value that fits no member of a union is reported once
             lines.append(line)
     return "\n".join(lines)
+
+
+def _blamed(item: dict[str, Any], description: str, source: str, override_sources) -> str:
+    """Where a mistake was made: the override that set the key, or else the file."""
+    location = [str(part) for part in item["loc"]]
+    if location:
+        for path, label in reversed(override_sources):  # the last override of a key is the one used
+            common = min(len(path), len(location))
+            if path[:common] == location[:common]:
+                return label
+        return source
+    # A rule about several keys (x_min < x_max): blame the overrides of the keys it names.
+    named = [label for path, label in override_sources if re.search(rf"\b{re.escape(path[0])}\b", description)]
+    return " and ".join(dict.fromkeys(named)) or source
 
 
 # Pydantic names the member of a union in the error location ('optimizer_options.beta.float');
@@ -230,7 +401,7 @@ def error_lines(error: ValidationError, source: str) -> str:
 _UNION_MEMBERS = {"float": "a number or true/false", "int": "a number or true/false", "bool": "a number or true/false"}
 
 
-def _describe(item: dict[str, Any]) -> str:
+def _describe(item: dict[str, Any], schema: type[BaseModel] = ExperimentConfig) -> str:
     """One plain sentence for one pydantic error item."""
     location = [str(part) for part in item["loc"]]
     message = item["msg"].removeprefix("Value error, ")
@@ -238,17 +409,19 @@ def _describe(item: dict[str, Any]) -> str:
         message = f"expected {_UNION_MEMBERS[location.pop()]}"
     key = ".".join(part if _PLAIN_KEY.fullmatch(part) else repr(part) for part in location) or "(top level)"
     if item["type"] == "extra_forbidden":
-        return f"unknown key {key!r}{_suggestion(location)}"
+        return f"unknown key {key!r}{_suggestion(location, schema)}"
+    if not location:
+        return message
     value = item.get("input")
-    shown = "" if isinstance(value, dict) else f", got {value!r}"
+    shown = "" if isinstance(value, dict) or repr(value) in message else f", got {value!r}"
     return f"{key}: {message}{shown}"
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def _suggestion(location: list[str]) -> str:
-    section: type[BaseModel] = ExperimentConfig
+def _suggestion(location: list[str], schema: type[BaseModel]) -> str:
+    section = schema
     for part in location[:-1]:
         field = section.model_fields.get(part)
         annotation = field.annotation if field else None

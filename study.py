@@ -22,13 +22,24 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 import config as config_module
-from config import ConfigError, StrictModel
+import outputs
+from config import ConfigError, PlainName, StrictModel, WholeNumber
+
+STUDY_FILES = ("table.md", "summary.json", "final_error.png")
+
+
+def _study_output():
+    import train  # the run files; train.py imports TensorFlow only when it trains
+
+    return outputs.OutputKind("a study", frozenset(STUDY_FILES), "summary.json", "rows",
+                              collections={"runs": train.RUN_OUTPUT})
+
 
 class StudyConfig(StrictModel):
     """A study: experiment files (relative to the study file) and how many seeds to train each with."""
 
-    name: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    seeds: int = Field(50, ge=1, le=10_000)
+    name: PlainName | None = None
+    seeds: WholeNumber = Field(50, ge=1, le=config_module.MAX_SEEDS)
     experiments: list[str] = Field(min_length=1)
 
 
@@ -36,14 +47,22 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
     """The study and the ExperimentConfig of each of its experiments (with the study's seeds and overrides)."""
     path = Path(path)
     raw = config_module.read_yaml_mapping(path)
+    if config_module.is_experiment(raw):
+        raise ConfigError(f"{path}: is an experiment file, not a study (a study lists experiments:); "
+                          f"train it with: python train.py --config {path}")
     try:
         study = StudyConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(config_module.error_lines(error, str(path))) from None
+        raise ConfigError(config_module.error_lines(error, str(path), schema=StudyConfig)) from None
     if study.name is None:
-        study = study.model_copy(update={"name": path.stem})
+        try:
+            study = study.model_copy(update={"name": config_module.check_plain_name(path.stem)})
+        except ValueError as error:
+            raise ConfigError(f"{path}: the study is named after the file, and its name {error}; "
+                              "set name: in the file") from None
+    seeds = f"seeds={study.seeds}"
     experiments = [
-        config_module.load_config(path.parent / name, list(overrides or []) + [f"seeds={study.seeds}"])
+        config_module.load_config(path.parent / name, list(overrides or []) + [seeds], {seeds: f"{path}: seeds"})
         for name in study.experiments
     ]
     names = [experiment.name for experiment in experiments]
@@ -127,11 +146,11 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
     """Train every experiment of the study over its seeds and write the study's pictures and table."""
     import train
 
-    train.check_writable(output_dir)
+    outputs.check_destination(output_dir, _study_output())
     summaries = []
-    with train.staged_directory(output_dir) as partial:
+    with outputs.staged_directory(output_dir) as partial:
         for experiment in experiments:
-            summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress))
+            summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress).summary)
             described = train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name)
             print(described.rsplit("\n", 1)[0], flush=True)  # all but the list of files, not in place yet
         rows = table_rows(summaries)

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import contextlib
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -33,6 +30,7 @@ import numpy as np
 import yaml
 
 import config as config_module
+import outputs
 from config import ConfigError, ExperimentConfig
 from data import Dataset, dataset_for
 
@@ -44,6 +42,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 RUN_FILES = ("config.yaml", "history.csv", "snapshots.npz", "summary.json", "fit.gif", "loss.png")
 # A run of many seeds has pictures of all of them instead of fit.gif and loss.png.
 SEEDS_RUN_FILES = RUN_FILES[:4] + ("seeds.gif", "seeds.png")
+# What a run directory may hold; summary.json, with its "status", marks it as a run.
+RUN_OUTPUT = outputs.OutputKind("a run", frozenset(RUN_FILES + SEEDS_RUN_FILES), "summary.json", "status")
 # The fixed sizes of one compiled call of the stacked training loop (see _compiled_stack_loop):
 # 128 epochs of 50 nets take about a sixth of a second.
 STACK_CHUNK_EPOCHS, STACK_CHUNK_FRAMES = 128, 16
@@ -261,6 +261,8 @@ def _stack_chunk_trainer(model, optimizer, tensors: dict):
         frame_mask = np.asarray(frame_mask, dtype=bool)
         windows, start = [], 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(parts)) as executor:
+            if len(frame_mask) == 0:  # no epochs: compile every part's loop, at the same time
+                windows.append(train_window(executor, frame_mask, 0))
             while start < len(frame_mask) and running:
                 stop = min(start + STACK_CHUNK_EPOCHS, len(frame_mask))
                 frame_positions = np.flatnonzero(frame_mask[start:stop])
@@ -302,8 +304,9 @@ def train_in_graph(
     """Train full-batch for `epochs` epochs with the in-graph loop, recording the given frames.
 
     Stops early, with the run so far, when the loss stops being finite (status 'diverged'; for a
-    stack of nets, when it has for every net) or when should_stop() turns true between chunks
-    (status 'interrupted'); the last state reached is then added as a final frame.
+    stack of nets, when it has for every net) or when should_stop() is true before a chunk
+    (status 'interrupted', with no epoch at all if it is true from the start); the last state
+    reached is then added as a final frame. train_seconds counts training alone, not tracing.
     on_chunk(epochs_done, last_loss) is called after each chunk (the median over nets).
     Memory stays bounded: 16 bytes an epoch and net for the two loss histories, plus the frames.
     For one net the arrays are (epochs,) and (frames, grid); for a stack of nets they have a
@@ -334,9 +337,15 @@ def train_in_graph(
         prediction, initial_loss = snapshot()
         add_frame(0, prediction.numpy(), initial_loss.numpy())
 
+    # Trace (and for a stack, compile) the loop with a call of no epochs, so that the time
+    # measured is training alone. It changes no weight.
+    train_chunk(np.zeros(0, dtype=bool))
     started = time.perf_counter()
     status, done, attempted = "completed", 0, 0  # epochs whose update was applied / whose loss was computed
     while done < epochs:
+        if should_stop is not None and should_stop():
+            status = "interrupted"  # also before the first chunk: a Ctrl-C while TensorFlow started
+            break
         size = chunk_epochs or sizer.size
         stop = min(done + size, epochs)
         chunk_started = time.perf_counter()
@@ -356,9 +365,6 @@ def train_in_graph(
         if len(chunk_losses) > len(chunk_val_losses):
             status = "diverged"
             val_loss[done] = np.nan  # the update of the diverging epoch was not applied
-            break
-        if should_stop is not None and should_stop() and done < epochs:
-            status = "interrupted"
             break
 
     if status != "completed" and (not recorded_epochs or recorded_epochs[-1] != done):
@@ -471,13 +477,17 @@ def __getattr__(name: str):
 def summarize(config: ExperimentConfig, recording: Recording, parameter_counts: dict[str, int]) -> dict:
     """The figures summary.json holds: final losses against the noise floor, and what ran.
 
+    The final `loss` and `val_loss` are the training and held-out error of the final weights,
+    the ones the last frame shows (history.csv's last training loss, as Keras reports it, is
+    that of the weights before the last update).
     A loss that is not a finite number (a diverged run) is null, since JSON has no NaN or infinity.
     For a run of many seeds, `loss` and `val_loss` are medians over the nets, and `members`
     lists each net's own figures.
     """
     reached = recording.epochs_completed
     noise_floor = round(config.noise_floor, 12)  # 0.04, not 0.04000000000000001
-    finite_losses = recording.loss[np.isfinite(recording.loss)]
+    all_losses = np.concatenate([np.ravel(recording.loss), np.ravel(recording.frame_loss[-1:])])
+    finite_losses = all_losses[np.isfinite(all_losses)]
     summary = {
         "name": config.name,
         "status": recording.status,
@@ -493,11 +503,11 @@ def summarize(config: ExperimentConfig, recording: Recording, parameter_counts: 
         "train_seconds": round(recording.train_seconds, 3),
     }
     if reached and recording.loss.ndim == 1:
-        summary["loss"] = _finite_or_none(recording.loss[-1])
+        summary["loss"] = _finite_or_none(recording.frame_loss[-1])
         summary["val_loss"] = _finite_or_none(recording.val_loss[-1])
         summary.update(recording.extra)
     elif reached:
-        final_loss, final_val_loss = recording.loss[-1], recording.val_loss[-1]
+        final_loss, final_val_loss = recording.frame_loss[-1], recording.val_loss[-1]
         with np.errstate(all="ignore"):
             at_floor = np.isfinite(final_val_loss) & (final_val_loss <= AT_FLOOR_TOLERANCE * noise_floor)
         summary.update(
@@ -574,37 +584,33 @@ def write_run(run_dir: str | Path, config: ExperimentConfig, dataset: Dataset, r
     return run_dir
 
 
-def replace_directory(new: Path, final: Path) -> None:
-    """Put the finished run at `final`, replacing an older run there only now that this one is done.
+def interrupted_destination(run_dir: Path) -> Path:
+    """Where an interrupted run goes when a finished run is at its destination: beside it."""
+    return run_dir.with_name(run_dir.name + ".interrupted")
 
-    Ctrl-C is held off for the two renames, so the old run is never gone without the new one.
-    """
-    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+def holds_finished_run(run_dir: Path) -> bool:
+    """Whether run_dir is a run that ended by itself (completed or diverged), not interrupted."""
     try:
-        if final.exists():
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
-            final.rename(old)
-            new.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            new.rename(final)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        return json.loads((run_dir / "summary.json").read_text()).get("status") != "interrupted"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
-def check_writable(run_dir: Path) -> None:
-    """Fail before training, not after it, when the run directory cannot be written."""
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ConfigError(f"{run_dir} exists and is not a directory; choose another place with --output-dir")
-    parent = run_dir.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=parent):
-            pass
-    except OSError as error:
-        raise ConfigError(
-            f"cannot write to {parent} ({error.strerror or error}); choose another place with --output-dir"
-        ) from None
+def check_run_destination(run_dir: Path) -> None:
+    """Refuse, before training, a destination a run may not replace (see outputs.check_destination);
+    the place an interrupted run would go beside it is checked too."""
+    outputs.check_destination(run_dir, RUN_OUTPUT)
+    outputs.check_destination(interrupted_destination(run_dir), RUN_OUTPUT)
+
+
+@dataclass
+class Outcome:
+    """What train_and_write did: the summary, and where the run was written (None: nowhere)."""
+
+    summary: dict
+    run_dir: Path | None
+    pictures_missing: bool = False
 
 
 def train_and_write(
@@ -612,15 +618,18 @@ def train_and_write(
     run_dir: Path,
     progress: bool = True,
     render: bool = True,
-    should_stop: Callable[[], bool] | None = None,
-) -> dict:
-    """Train the experiment, write its run directory at run_dir, draw it, and return the summary.
+    stop: "StopRequest | None" = None,
+) -> Outcome:
+    """Train the experiment, write its run directory at run_dir, draw it, and say what was written.
 
-    The run is written into a hidden folder beside run_dir (staged_directory) and moved into place
-    only when every file is complete, so an older run at run_dir stays intact until then, and an interruption
-    while writing leaves no half-written files.
+    run_dir must be new, empty or an earlier run (checked before training). The run is written
+    into a hidden folder beside run_dir and moved into place only when every file is complete, so
+    an older run at run_dir stays intact until then. An interrupted run never replaces a finished
+    one: it goes beside it (interrupted_destination); one stopped before its first epoch is not
+    written at all. A later finished run removes the interrupted one beside it.
+    With a StopRequest, a Ctrl-C while drawing leaves the pictures out but writes the data.
     """
-    check_writable(run_dir)
+    check_run_destination(run_dir)
     import models  # TensorFlow starts here, only once the config and the output folder are known good
 
     dataset = dataset_for(config)
@@ -639,36 +648,49 @@ def train_and_write(
             bar.update(epochs_done - bar.n)
 
         recording = train_in_graph(
-            model, optimizer, dataset, config.epochs, frame_epochs, on_chunk=show_progress, should_stop=should_stop,
+            model, optimizer, dataset, config.epochs, frame_epochs, on_chunk=show_progress, should_stop=stop,
         )
-
+    if stop is not None:
+        stop.training_over()
     summary = summarize(config, recording, models.parameter_counts(model))
-    with staged_directory(run_dir) as partial:
+    if recording.epochs_completed == 0:
+        return Outcome(summary, None)
+
+    target = run_dir
+    if recording.status == "interrupted" and holds_finished_run(run_dir):
+        target = interrupted_destination(run_dir)
+        if holds_finished_run(target):  # a finished run someone named "<name>.interrupted"
+            return Outcome(summary, None)
+    pictures_missing = False
+    with outputs.staged_directory(target) as partial:
         write_run(partial, config, dataset, recording, summary)
-        if render:
-            import animate
+        # A Ctrl-C that came as training ended (not the one that interrupted it) is for the drawing.
+        skip_drawing = stop is not None and stop() and recording.status != "interrupted"
+        if render and not skip_drawing:
+            try:
+                _draw(partial, target, progress)
+            except KeyboardInterrupt:
+                if stop is None:
+                    raise
+                pictures_missing = True
+        pictures_missing = pictures_missing or (render and skip_drawing)
+        if stop is not None:
+            stop.committing()
+    if recording.status != "interrupted":
+        outputs.remove_output(interrupted_destination(run_dir), RUN_OUTPUT)
+    return Outcome(summary, target, pictures_missing)
 
-            animate.render_run(partial)
-    return summary
 
+def _draw(partial: Path, target: Path, progress: bool) -> None:
+    import animate
 
-@contextlib.contextmanager
-def staged_directory(final: Path):
-    """A new hidden directory beside `final` to write into, put in place of `final` (see
-    replace_directory) when the block completes, and removed if it does not."""
-    partial = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    if progress:  # a transient line: drawing a long run takes a few seconds
+        print(f"drawing the pictures of {target}/ (Ctrl-C leaves them out)", end="\r", file=sys.stderr, flush=True)
     try:
-        partial.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; a run directory is not
-        yield partial
-        replace_directory(partial, final)
+        animate.render_run(partial)
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        if progress:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def _progress_bar(config: ExperimentConfig, enabled: bool):
@@ -729,14 +751,27 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 class StopRequest:
-    """Ctrl-C during a run: the first press asks training to stop after the current chunk of
-    epochs, keeping the run so far; a second press abandons the run at once."""
+    """Ctrl-C during a run, with a meaning that depends on when it comes.
 
-    def __init__(self):
-        self.requested = False
+    While TensorFlow starts and while training, the first press asks training to stop before its
+    next chunk of epochs (the epochs trained so far are kept; none, if it came before training),
+    and a second press abandons the run. Once training is over (training_over), a press stops
+    at once: while the data are written it abandons the run, while the pictures are drawn it
+    leaves them out. While the finished run is moved into place (committing), presses are ignored.
+    """
+
+    def __init__(self, requested: bool = False):
+        self.requested = requested
+        self.phase = "training"
 
     def __call__(self) -> bool:
         return self.requested
+
+    def training_over(self) -> None:
+        self.phase = "finishing"
+
+    def committing(self) -> None:
+        self.phase = "committing"
 
     def __enter__(self) -> "StopRequest":
         self._previous_handler = signal.signal(signal.SIGINT, self._handle)
@@ -746,49 +781,76 @@ class StopRequest:
         signal.signal(signal.SIGINT, self._previous_handler)
 
     def _handle(self, signal_number, frame) -> None:
-        if self.requested:
+        if self.phase == "committing":
+            return
+        if self.requested or self.phase != "training":
             raise KeyboardInterrupt
         self.requested = True
-        print("\nstopping: the run so far will be written and drawn (press Ctrl-C again to abandon it)",
-              file=sys.stderr, flush=True)
+        print("\nstopping before the next chunk of epochs; the epochs trained so far will be written "
+              "(press Ctrl-C again to abandon them)", file=sys.stderr, flush=True)
 
 
-def status_line(summary: dict, run_dir: Path) -> str | None:
-    """The one-line warning for a run that did not complete, or None."""
+def status_line(outcome: Outcome, requested_dir: Path) -> str | None:
+    """The one-line warning for a run that did not complete or was not written in full, or None."""
+    summary, run_dir = outcome.summary, outcome.run_dir
+    if run_dir is None:
+        where = f"; {requested_dir} is as it was" if requested_dir.exists() else ""
+        if summary["epochs"] == 0:
+            return f"interrupted before training began: nothing was written{where}"
+        return (f"interrupted at epoch {summary['epochs']:,}: nothing was written, since {requested_dir} and "
+                f"{interrupted_destination(requested_dir)} both hold finished runs")
+    if outcome.pictures_missing:
+        return (f"interrupted while drawing: the run's data are complete in {run_dir}/ but its pictures are not; "
+                f"draw them with: python animate.py {run_dir}")
     if summary["status"] == "diverged":
         return (
             f"warning: {summary['name']} diverged at epoch {summary['diverged_at_epoch']} (the training loss stopped "
             f"being a finite number); the run up to there is in {run_dir}/; a smaller learning_rate usually helps"
         )
     if summary["status"] == "interrupted":
+        beside = (f" ({requested_dir}/ holds a finished run, left as it was)" if run_dir != requested_dir else "")
         return (
-            f"interrupted at epoch {summary['epochs']} of {summary['epochs_requested']}; "
-            f"the run so far is in {run_dir}/"
+            f"interrupted at epoch {summary['epochs']:,} of {summary['epochs_requested']:,}; "
+            f"the run so far is in {run_dir}/{beside}"
         )
     return None
+
+
+def load_arguments_config(arguments: argparse.Namespace) -> ExperimentConfig:
+    """The experiment the command line asks for: the file, its --set overrides and --seeds."""
+    overrides, labels = list(arguments.overrides), {}
+    if arguments.seeds is not None:
+        for text in overrides:
+            path, value = config_module.parse_override(text)
+            if path == ["seeds"] and value != arguments.seeds:
+                raise ConfigError(f"--seeds {arguments.seeds} and --set {text} disagree; give the number of seeds once")
+        overrides.append(f"seeds={arguments.seeds}")
+        labels[overrides[-1]] = f"--seeds {arguments.seeds}"
+    return config_module.load_config(arguments.config, overrides, labels)
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     run_dir = None
     try:
-        seeds = [f"seeds={arguments.seeds}"] if arguments.seeds is not None else []
-        config = config_module.load_config(arguments.config, arguments.overrides + seeds)
+        config = load_arguments_config(arguments)
         run_dir = Path(arguments.output_dir) if arguments.output_dir else Path("output") / config.name
-        with StopRequest() as stop_request:
-            summary = train_and_write(config, run_dir, progress=not arguments.no_progress, should_stop=stop_request)
+        with StopRequest() as stop:
+            outcome = train_and_write(config, run_dir, progress=not arguments.no_progress, stop=stop)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        unchanged = f"; {run_dir} is as it was" if run_dir is not None else ""
+        unchanged = f"; {run_dir} is as it was" if run_dir is not None and run_dir.exists() else ""
         print(f"\nabandoned: nothing was written{unchanged}", file=sys.stderr)
         return 130
-    print(describe_summary(summary, run_dir))
-    warning = status_line(summary, run_dir)
+    if outcome.run_dir is not None:
+        print(describe_summary(outcome.summary, outcome.run_dir))
+    warning = status_line(outcome, run_dir)
     if warning:
         print(warning, file=sys.stderr)
-    return 130 if summary["status"] == "interrupted" else 0
+    stopped = outcome.run_dir is None or outcome.pictures_missing or outcome.summary["status"] == "interrupted"
+    return 130 if stopped else 0
 
 
 if __name__ == "__main__":

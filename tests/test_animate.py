@@ -152,13 +152,15 @@ def test_a_folder_that_is_not_a_run_is_a_plain_error(tmp_path):
     assert "not a run directory" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("name, damage", [("snapshots.npz", b"PK\x03\x04 truncated"), ("summary.json", b"{not json"),
-                                          ("config.yaml", b"[unclosed")])
-def test_a_damaged_run_is_a_plain_error(run_dir, name, damage):
+@pytest.mark.parametrize("name, damage, expected", [
+    ("snapshots.npz", b"PK\x03\x04 truncated", "cannot be read"), ("summary.json", b"{not json", "cannot be read"),
+    ("config.yaml", b"[unclosed", "config.yaml: is not valid YAML"),
+])
+def test_a_damaged_run_is_a_plain_error(run_dir, name, damage, expected):
     (run_dir / name).write_bytes(damage)
     result = subprocess.run([sys.executable, str(ROOT / "animate.py"), str(run_dir)], capture_output=True, text=True)
     assert result.returncode == 2
-    assert "cannot be read" in result.stderr and "Traceback" not in result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
 
 
 # --- compare ----------------------------------------------------------------------------------

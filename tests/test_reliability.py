@@ -186,7 +186,7 @@ def test_an_unwritable_output_folder_is_reported_before_training(tmp_path):
     assert result.returncode == 2 and "cannot write to" in result.stderr and "--output-dir" in result.stderr
     assert "TF_NOT_IMPORTED" in result.stdout
     result = _main_in_fresh_interpreter(arguments + ["--output-dir", str(blocker)], cwd=tmp_path)
-    assert result.returncode == 2 and "exists and is not a directory" in result.stderr
+    assert result.returncode == 2 and "exists and is not a folder" in result.stderr
     assert blocker.read_text() == "not a folder"
 
 
@@ -203,7 +203,7 @@ def test_an_optimizer_option_the_optimizer_does_not_take_is_a_plain_error(tmp_pa
 def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_is_written(tmp_path):
     config = config_module.load_config(ROOT / "experiments" / "sgd_2x10_diverging.yaml")
     run_dir = tmp_path / "diverging"
-    summary = train.train_and_write(config, run_dir, progress=False)
+    summary = train.train_and_write(config, run_dir, progress=False).summary
     assert summary["status"] == "diverged" and summary["loss"] is None
     diverged = summary["diverged_at_epoch"]
     assert 1 < diverged < config.epochs and summary["epochs"] == diverged
@@ -279,9 +279,23 @@ def test_the_first_ctrl_c_asks_to_stop_and_the_second_abandons():
         stop._handle(signal.SIGINT, None)
 
 
+class StopAfterChunks(train.StopRequest):
+    """A Ctrl-C pressed after `chunks` chunks of epochs have been trained."""
+
+    def __init__(self, chunks: int):
+        super().__init__()
+        self.chunks_left = chunks
+
+    def __call__(self) -> bool:
+        self.chunks_left -= 1
+        return self.chunks_left < 0
+
+
 def test_a_stop_request_ends_training_with_the_run_so_far(small_config, tmp_path):
     config = small_config.model_copy(update={"epochs": 100_000})
-    summary = train.train_and_write(config, tmp_path / "run", progress=False, render=False, should_stop=lambda: True)
+    outcome = train.train_and_write(config, tmp_path / "run", progress=False, render=False, stop=StopAfterChunks(1))
+    summary = outcome.summary
+    assert outcome.run_dir == tmp_path / "run"
     assert summary["status"] == "interrupted" and 0 < summary["epochs"] < 100_000
     with np.load(tmp_path / "run" / "snapshots.npz") as snapshots:
         assert snapshots["epochs"][-1] == summary["epochs"]

@@ -111,7 +111,7 @@ def test_a_stack_stops_when_every_net_has_diverged(seeds_config, parts):
 
 def test_a_seeded_run_directory(seeds_config, tmp_path):
     run_dir = tmp_path / "seeds"
-    summary = train.train_and_write(seeds_config, run_dir, progress=False)
+    summary = train.train_and_write(seeds_config, run_dir, progress=False).summary
     for name in train.SEEDS_RUN_FILES:
         assert (run_dir / name).is_file(), name
     assert not (run_dir / "fit.gif").exists()
@@ -150,7 +150,7 @@ def test_the_seeds_flag_is_the_seeds_key(tmp_path, monkeypatch):
     captured = {}
     def fake_train_and_write(config, run_dir, **options):
         captured["c"] = config
-        return {"status": "completed"}
+        return train.Outcome({"status": "completed"}, run_dir)
 
     monkeypatch.setattr(train, "train_and_write", fake_train_and_write)
     monkeypatch.setattr(train, "describe_summary", lambda summary, run_dir: "")

@@ -1,0 +1,194 @@
+"""Where the commands write, and how: never over anything but their own earlier output.
+
+A run, a study and a comparison each write one folder. Before any work starts, the folder asked
+for is checked: it may be new, empty, or an earlier output of the same command (a folder that
+holds only that command's own files). Anything else (a folder of the user's, the current
+folder, the project itself, a file) is refused with a ConfigError naming the path and why.
+A folder is written in full under a hidden name beside its destination and renamed into place
+only when complete, so an interruption never leaves half of it behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import shutil
+import signal
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    """What one command writes into its folder: the files, the sub-folders, and the file that
+    marks the folder as that command's (summary.json, a JSON object with marker_key in it)."""
+
+    what: str  # "a run", "a study", ... as it reads in a message
+    files: frozenset[str]
+    marker: str | None = None
+    marker_key: str | None = None
+    # Sub-folders, each holding outputs of another kind (a study's runs/ holds runs).
+    collections: dict[str, "OutputKind"] = field(default_factory=dict)
+
+    def owns(self, name: str) -> bool:
+        """Whether a file of this name is one of this kind's files, or a leftover of writing one
+        (see temporary_path) from a process that was killed."""
+        leftover = _LEFTOVER.fullmatch(name)
+        return name in self.files or (leftover is not None and leftover.group(1) in self.files)
+
+
+_LEFTOVER = re.compile(r"\.(.+)\.\d+\.partial")
+
+
+def foreign_entry(folder: Path, kind: OutputKind) -> str | None:
+    """The first entry of `folder` (a path relative to it) that is not `kind`'s own, or None if
+    the folder holds only kind's files and is empty or marked as kind's.
+
+    An unmarked folder that is not empty is not provably kind's: its first entry is returned.
+    """
+    entries = sorted(folder.iterdir())
+    if not entries:
+        return None
+    if kind.marker is not None and not _is_marker(folder / kind.marker, kind.marker_key):
+        return entries[0].name
+    for entry in entries:
+        if entry.name in kind.collections and entry.is_dir() and not entry.is_symlink():
+            for member in sorted(entry.iterdir()):
+                inner = foreign_entry(member, kind.collections[entry.name]) if _is_plain_dir(member) else ""
+                if inner is not None:
+                    return str(Path(entry.name, member.name, inner))
+        elif not (kind.owns(entry.name) and entry.is_file() and not entry.is_symlink()):
+            return entry.name
+    return None
+
+
+def _is_marker(path: Path, key: str | None) -> bool:
+    """Whether a marker file is really one: a JSON object holding `key` (as summary.json does)."""
+    if not path.is_file() or path.is_symlink():
+        return False
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(content, dict) and (key is None or key in content)
+
+
+def _is_plain_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def check_destination(destination: Path, kind: OutputKind, option: str = "--output-dir") -> None:
+    """Refuse, with a ConfigError, a destination that is not new, empty or an earlier output of `kind`.
+
+    Also fails when the folder it would go in cannot be written. Nothing is changed on disk
+    except that the parent folder is created when missing.
+    """
+    advice = f"choose a new folder with {option}, e.g. {option} output/my_run"
+    if destination.is_symlink():
+        raise ConfigError(f"{destination} is a symbolic link; give the folder itself or a new one ({advice})")
+    resolved = destination.resolve()
+    for protected, description in ((Path.cwd().resolve(), "the current folder"), (PROJECT_ROOT, "this project's folder")):
+        if resolved == protected or resolved in protected.parents:
+            holds = "is" if resolved == protected else "holds"
+            raise ConfigError(f"{destination} {holds} {description}; {kind.what} needs a folder of its own: {advice}")
+    if destination.exists():
+        if not destination.is_dir():
+            raise ConfigError(f"{destination} exists and is not a folder; {advice}")
+        foreign = _foreign_or_unreadable(destination, kind)
+        if foreign is not None:
+            if kind.marker is not None and _is_marker(destination / kind.marker, kind.marker_key):
+                raise ConfigError(
+                    f"{destination} holds an earlier {kind.what.split(' ', 1)[1]} and also {foreign}, which is not "
+                    f"part of it; {kind.what} replaces its folder as a whole: move {foreign} out, or {advice}"
+                )
+            raise ConfigError(
+                f"{destination} is not empty and is not {kind.what} (it holds {foreign}); {kind.what} replaces "
+                f"its folder as a whole, so it writes only to a new or empty folder or over an earlier one: {advice}"
+            )
+    _check_writable(destination.parent, option)
+
+
+def _foreign_or_unreadable(folder: Path, kind: OutputKind) -> str | None:
+    try:
+        return foreign_entry(folder, kind)
+    except OSError as error:
+        raise ConfigError(f"cannot read {folder} ({error.strerror or error}); choose another place") from None
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    """Fail before any work, not after it, when nothing can be written in `folder` (or, where it
+    does not exist yet, in the nearest folder above it that does). Creates nothing."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(20, "is a file, not a folder")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        # Creating a file in a folder that exists fails with "No such file" only on special file
+        # systems such as /proc, which take no new files at all.
+        reason = "it takes no new files" if error.errno == errno.ENOENT else (error.strerror or str(error))
+        where = f"{existing}: {reason}" if existing != folder else reason
+        raise ConfigError(f"cannot write to {folder}: {where}; choose another place with {option}") from None
+
+
+def remove_output(folder: Path, kind: OutputKind) -> bool:
+    """Delete `folder` if it is provably an earlier output of `kind`; returns whether it did."""
+    if not _is_plain_dir(folder) or foreign_entry(folder, kind) is not None:
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
+def replace_directory(new: Path, final: Path) -> None:
+    """Put a finished folder at `final`, replacing an earlier output there only now that it is done.
+
+    Ctrl-C is held off for the two renames, so the old output is never gone without the new one.
+    """
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        if final.exists():
+            old = final.with_name(f".{final.name}.old-{os.getpid()}")
+            final.rename(old)
+            new.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            new.rename(final)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+
+
+@contextlib.contextmanager
+def staged_directory(final: Path):
+    """A new hidden folder beside `final` to write into, put in place of `final` (see
+    replace_directory) when the block completes, and removed if it does not."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    try:
+        partial.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; an output folder is not
+        yield partial
+        replace_directory(partial, final)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def temporary_path(final: Path) -> Path:
+    """A hidden name beside `final` to write to first, then rename into place, so that an
+    interrupted write never leaves a half-written file under the final name."""
+    return final.with_name(f".{final.name}.{os.getpid()}.partial")

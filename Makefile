@@ -21,7 +21,7 @@ compare: $(VENV)/.installed-base
 	done
 	$(VENV_PYTHON) animate.py compare $(addprefix output/,$(POST_EXPERIMENTS))
 
-# The post's four experiments over 50 seeds each (about three minutes).
+# The post's four experiments over 50 seeds each (about 3 minutes).
 study: $(VENV)/.installed-base
 	$(VENV_PYTHON) study.py experiments/study_optimizer_vs_layers.yaml
 

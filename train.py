@@ -711,7 +711,8 @@ def describe_summary(summary: dict, run_dir: Path) -> str:
     seconds = summary["train_seconds"]
     per_epoch_ms = 1000 * seconds / max(summary["epochs"], 1)
     return (
-        f"{summary['name']}: {summary['epochs']} epochs in {seconds:.1f} s ({per_epoch_ms:.3f} ms an epoch)\n"
+        f"{summary['name']}: {summary['epochs']} epoch{'s' if summary['epochs'] != 1 else ''} in {seconds:.1f} s "
+        f"({per_epoch_ms:.3f} ms an epoch)\n"
         f"  final training MSE {_number(summary['loss'])}, held-out MSE {_number(summary['val_loss'])}{floor_text}\n"
         f"  wrote {run_dir}/: {', '.join(name for name in RUN_FILES + SEEDS_RUN_FILES[4:] if (run_dir / name).exists())}"
     )

@@ -22,8 +22,6 @@ def small_config():
 
 def shipped_files():
     """experiments/*.yaml split into experiment configs and study files (which list experiments)."""
-    import yaml
-
     paths = sorted((ROOT / "experiments").glob("*.yaml"))
-    studies = [path for path in paths if "experiments" in (yaml.safe_load(path.read_text()) or {})]
+    studies = [path for path in paths if "experiments" in (config_module.load_yaml(path.read_text()) or {})]
     return [path for path in paths if path not in studies], studies

@@ -224,3 +224,87 @@ def test_compare_takes_2_to_9_runs(tmp_path, count):
                              "--output-dir", str(tmp_path / "cmp")], capture_output=True, text=True)
     assert result.returncode == 2 and "compare takes 2 to 9 run directories" in result.stderr
     assert not (tmp_path / "cmp").exists()
+
+
+# --- a run's config.yaml is checked; render settings can be changed for one drawing --------------
+
+def redraw(*arguments, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "animate.py"), *map(str, arguments)], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("edit, expected", [
+    ("  fps: 0", "render.fps: Input should be greater than 0"),
+    ("  fps: abc", "render.fps: Input should be a valid number"),
+    ("  fps: 500", "render.fps: Input should be less than or equal to 50"),
+    ("  fsp: 5", "unknown key 'render.fsp' (did you mean 'render.fps'?)"),
+])
+def test_an_edited_config_yaml_is_checked_like_an_experiment_file(run_dir, edit, expected):
+    path = run_dir / "config.yaml"
+    path.write_text(path.read_text().replace("  fps: 20.0", edit))
+    result = redraw(run_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: {path}: {expected}") and len(result.stderr.splitlines()) == 1
+    assert not (run_dir / "fit.gif").exists()
+
+
+def test_set_changes_the_render_settings_for_one_drawing_only(run_dir):
+    config_before = (run_dir / "config.yaml").read_bytes()
+    result = redraw(run_dir, "--set", "render.fps=10", "--set", "render.last_frame_seconds=1")
+    assert result.returncode == 0, result.stderr
+    with Image.open(run_dir / "fit.gif") as gif:
+        assert gif.info["duration"] == 100
+        gif.seek(gif.n_frames - 1)
+        assert gif.info["duration"] == 1000
+    assert (run_dir / "config.yaml").read_bytes() == config_before
+    result = redraw(run_dir, "--set", "render.fps=0")
+    assert result.returncode == 2 and result.stderr.startswith("error: --set render.fps=0: render.fps: ")
+
+
+def test_set_cannot_change_what_was_trained(run_dir):
+    result = redraw(run_dir, "--set", "epochs=5")
+    assert result.returncode == 2 and "only render settings change when redrawing" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_missing_run_directory_is_said_not_to_exist(tmp_path):
+    result = redraw(tmp_path / "nope")
+    assert result.returncode == 2 and result.stderr.startswith(f"error: {tmp_path / 'nope'}: does not exist")
+
+
+def test_a_run_on_one_data_point_draws_without_warnings(tmp_path):
+    import warnings
+
+    config = config_module.validate({"name": "one_point", "epochs": 5, "frames": 6, "n_samples": 1})
+    dataset = data.dataset_for(config)
+    frame_epochs = np.arange(6)
+    recording = train.Recording(frame_epochs=frame_epochs, predictions=np.zeros((6, 200), np.float32),
+                                frame_loss=np.full(6, 0.3), loss=np.full(5, 0.3), val_loss=np.full(5, 0.3))
+    run_dir = train.write_run(tmp_path / "one_point", config, dataset, recording,
+                              train.summarize(config, recording, {"keras": 141, "weights_only": 120}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        animate.render_run(run_dir)
+    low, high = animate.FitAnimation(animate.load_run(run_dir)).figure.axes[0].get_ylim()
+    assert low < -1 and high > 1, "the true sine stays in view"
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("trained") / "sgd_small"
+    config = config_module.load_config(ROOT / "experiments/sgd_2x10.yaml", ["epochs=300", "frames=40"])
+    train.train_and_write(config, run_dir, progress=False, render=False)
+    return animate.load_run(run_dir)
+
+
+def test_the_training_curve_goes_through_the_error_every_frame_states(trained_run):
+    """The marker of a frame sits on the curve: both are the error of the same weights."""
+    run = trained_run
+    epochs, values = animate.training_curve(run)
+    assert epochs[0] == 0 and epochs[-1] == run.epochs_completed
+    curve = dict(zip(epochs.tolist(), values.tolist()))
+    for epoch, frame_loss in zip(run.frame_epochs, run.frame_loss):
+        assert curve[int(epoch)] == pytest.approx(frame_loss, rel=1e-5), epoch
+    log_epochs, _ = animate.training_curve(run, log_x=True)
+    assert log_epochs[0] == 1
+    assert animate.final_training_loss(run) == pytest.approx(run.frame_loss[-1])

@@ -138,3 +138,114 @@ def test_resolved_config_round_trips_through_yaml():
     config = validate({"hidden_layers": [60], "optimizer": "sgd", "name": "x"})
     again = validate(yaml.safe_load(yaml.safe_dump(config_module.to_plain_dict(config))))
     assert again == config
+
+
+# --- numbers as people write them, duplicate keys -----------------------------------------------
+
+@pytest.mark.parametrize("written, value", [("1e-3", 0.001), ("5E-2", 0.05), ("1e4", 10000.0), (".5", 0.5),
+                                            ("1.5e-3", 0.0015), ("+2e-2", 0.02), ("0.01", 0.01), ("1", 1)])
+def test_numbers_are_read_as_yaml_1_2_reads_them_in_files_and_in_set(tmp_path, written, value):
+    config = load_config(write(tmp_path, f"learning_rate: {written}\n"))
+    assert config.learning_rate == value and isinstance(config.learning_rate, float)
+    assert load_config(write(tmp_path, "epochs: 10\n"), [f"learning_rate={written}"]).learning_rate == value
+    assert load_config(write(tmp_path, "optimizer: sgd\n"), [f"optimizer_options.momentum={written}"]
+                       ).optimizer_options["momentum"] == value
+
+
+def test_only_numbers_change_booleans_and_strings_read_as_before():
+    loaded = config_module.load_yaml("a: yes\nb: off\nc: '1e-3'\nd: 1e\ne: 0x10\nf: 1_000\ng: ~\nh: e5\ni: .inf\n")
+    assert loaded == {"a": True, "b": False, "c": "1e-3", "d": "1e", "e": 16, "f": 1000, "g": None, "h": "e5",
+                      "i": math.inf}
+
+
+def test_a_whole_number_in_scientific_notation_is_accepted_for_an_integer_key(tmp_path):
+    config = load_config(write(tmp_path, "epochs: 2e4\nframes: 1.5e2\nhidden_layers: [1e1, 20]\n"),
+                         ["n_samples=1e3", "render.width_pixels=1e3"])
+    assert config.epochs == 20000 and isinstance(config.epochs, int)
+    assert config.frames == 150 and config.hidden_layers == [10, 20] and config.n_samples == 1000
+    assert config.render.width_pixels == 1000 and isinstance(config.render.width_pixels, int)
+    with pytest.raises(ConfigError, match="epochs: Input should be a valid integer, got 2.5"):
+        load_config(write(tmp_path, "epochs: 2.5\n"))
+    with pytest.raises(ConfigError, match="epochs: Input should be a valid integer"):
+        validate({"epochs": True})
+
+
+def test_a_study_file_reads_numbers_as_yaml_1_2_does(tmp_path):
+    import study
+
+    (tmp_path / "one.yaml").write_text("learning_rate: 5e-3\nepochs: 1e3\n")
+    study_file = write(tmp_path, "seeds: 1e1\nexperiments: [one.yaml]\n", "numbers_study.yaml")
+    settings, experiments = study.load_study(study_file, ["noise_std=1e-1"])
+    assert settings.seeds == 10 and experiments[0].learning_rate == 0.005 and experiments[0].epochs == 1000
+    assert experiments[0].noise_std == 0.1
+
+
+@pytest.mark.parametrize("text, key, lines", [
+    ("epochs: 10\nlearning_rate: 0.1\nepochs: 20\n", "epochs", "lines 1 and 3"),
+    ("render:\n  fps: 10\n  fps: 12\n", "fps", "lines 2 and 3"),
+])
+def test_a_key_given_twice_is_an_error_naming_it(tmp_path, text, key, lines):
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text))
+    assert str(error.value) == f"{tmp_path / 'experiment.yaml'}: key {key!r} is given twice ({lines}); keep one"
+    with pytest.raises(ConfigError, match="--set optimizer_options=.*: key 'momentum' is given twice"):
+        load_config(write(tmp_path, "optimizer: sgd\n"), ["optimizer_options={momentum: 0.9, momentum: 0.5}"])
+
+
+def test_yaml_merge_keys_may_still_be_overridden_beside_them():
+    assert config_module.load_yaml("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  x: 3\n")["other"] == {"x": 3, "y": 2}
+
+
+# --- mistakes are blamed where they were made ----------------------------------------------------
+
+def test_a_mistake_in_set_is_blamed_on_set_and_one_in_the_file_on_the_file(tmp_path):
+    path = write(tmp_path, "epochs: 10\nactivation: sigmod\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, ["epoch=10", "render.fsp=5"])
+    assert sorted(str(error.value).splitlines()) == sorted([
+        "--set epoch=10: unknown key 'epoch' (did you mean 'epochs'?)",
+        f"{path}: activation: unknown activation 'sigmod'; choose one of: " + ", ".join(config_module.ACTIVATIONS),
+        "--set render.fsp=5: unknown key 'render.fsp' (did you mean 'render.fps'?)",
+    ])
+    with pytest.raises(ConfigError, match=r"^--set x_min=9: x_min \(9.0\) must be less than x_max"):
+        load_config(write(tmp_path, "epochs: 10\n"), ["x_min=9"])
+
+
+def test_an_override_from_another_flag_is_blamed_on_that_flag(tmp_path):
+    path = write(tmp_path, "optimizer_options: {clipnorm: 1.0}\n")
+    with pytest.raises(ConfigError, match=r"^--seeds 4: optimizer_options clipnorm would couple the 4 seeds"):
+        load_config(path, ["seeds=4"], {"seeds=4": "--seeds 4"})
+
+
+def test_a_value_is_not_named_twice():
+    with pytest.raises(ConfigError) as error:
+        validate({"optimizer": "adma"}, source="f.yaml")
+    assert str(error.value).count("adma") == 1
+
+
+def test_an_optimizer_option_that_is_a_top_level_key_says_which_key_to_use(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, "epochs: 10\n"), ["optimizer_options.learning_rate=0.5"])
+    assert str(error.value).startswith("--set optimizer_options.learning_rate=0.5: ")
+    assert "set learning_rate itself" in str(error.value)
+
+
+def test_each_command_names_the_other_for_the_others_file(tmp_path):
+    import study
+
+    with pytest.raises(ConfigError, match="is a study file .* run it with: python study.py"):
+        load_config(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
+    with pytest.raises(ConfigError) as error:
+        study.load_study(ROOT / "experiments" / "adam_2x10.yaml")
+    assert "is an experiment file, not a study" in str(error.value)
+    assert "train it with: python train.py --config" in str(error.value)
+    assert len(str(error.value).splitlines()) == 1
+    with pytest.raises(ConfigError, match="unknown key 'experiment' \\(did you mean 'experiments'\\?\\)"):
+        study.load_study(write(tmp_path, "seeds: 3\nexperiment: [a.yaml]\n", "typo_study.yaml"))
+
+
+def test_too_many_epochs_for_memory_are_refused_before_training():
+    with pytest.raises(ConfigError, match="epochs: Input should be less than or equal to 10000000"):
+        validate({"epochs": 1e30})
+    with pytest.raises(ConfigError, match="epochs x seeds"):
+        validate({"epochs": 10_000_000, "seeds": 100})

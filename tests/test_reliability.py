@@ -279,19 +279,9 @@ def test_the_first_ctrl_c_asks_to_stop_and_the_second_abandons():
         stop._handle(signal.SIGINT, None)
 
 
-class StopAfterChunks(train.StopRequest):
-    """A Ctrl-C pressed after `chunks` chunks of epochs have been trained."""
-
-    def __init__(self, chunks: int):
-        super().__init__()
-        self.chunks_left = chunks
-
-    def __call__(self) -> bool:
-        self.chunks_left -= 1
-        return self.chunks_left < 0
-
-
 def test_a_stop_request_ends_training_with_the_run_so_far(small_config, tmp_path):
+    from test_safety import StopAfterChunks
+
     config = small_config.model_copy(update={"epochs": 100_000})
     outcome = train.train_and_write(config, tmp_path / "run", progress=False, render=False, stop=StopAfterChunks(1))
     summary = outcome.summary

@@ -222,3 +222,14 @@ def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
 
     animate.render_run(run_dir)
     assert (run_dir / "fit.gif").is_file()
+
+
+def test_the_final_training_error_is_that_of_the_final_weights(small_config, tmp_path):
+    """With one epoch, Keras's loss of epoch 1 is the untrained net's; the final figure is not."""
+    outcome = train.train_and_write(small_config.model_copy(update={"epochs": 1}), tmp_path / "run", progress=False,
+                                    render=False)
+    with np.load(tmp_path / "run" / "snapshots.npz") as snapshots:
+        untrained, final = snapshots["frame_loss"][0], snapshots["frame_loss"][-1]
+        assert snapshots["loss"][0] == pytest.approx(untrained, rel=1e-6)
+    assert outcome.summary["loss"] == pytest.approx(final, rel=1e-6) and final != untrained
+    assert "final training MSE " + f"{final:.4f}" in train.describe_summary(outcome.summary, outcome.run_dir)

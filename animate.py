@@ -9,6 +9,7 @@ machine without it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -660,6 +661,26 @@ def _encode_frame_range(frame_range: tuple[int, int]) -> list[bytes]:
 
 def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it was forked
+
+
+@contextlib.contextmanager
+def _forked_pool(workers: int):
+    """A pool of forked workers that ignore Ctrl-C (the parent handles it, and ends them).
+
+    Ctrl-C is held off while they are forked: a KeyboardInterrupt raised inside fork's own
+    callbacks would be printed and lost, and the drawing would go on. It is let through once the
+    pool's context is entered, which then ends the workers.
+    """
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        raise
+    with pool:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        yield pool
 
 
 def _parallel_workers(frame_count: int) -> int:
@@ -681,8 +702,7 @@ def encode_frames(animation: FitAnimation, palette: SharedPalette, durations: li
         if workers == 1:
             chunks = [_encode_frame_range(frame_range) for frame_range in ranges]
         else:
-            # Workers ignore Ctrl-C: the parent handles it, and ends them.
-            with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts) as pool:
+            with _forked_pool(workers) as pool:
                 chunks = pool.map(_encode_frame_range, ranges)
     finally:
         _FORKED_STATE.clear()

@@ -20,6 +20,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+if __name__ == "__main__":
+    # A Ctrl-C while the libraries below load ends quietly: nothing has been done yet.
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -143,6 +147,11 @@ def run_config(run_dir: Path, overrides: list[str]) -> config_module.ExperimentC
 
 def _read_run(run_dir: Path, config: config_module.ExperimentConfig) -> Run:
     summary = json.loads((run_dir / "summary.json").read_text())
+    status, diverged_at = summary.get("status", "completed"), summary.get("diverged_at_epoch")
+    if status not in ("completed", "diverged", "interrupted"):
+        raise ValueError(f"summary.json: status must be completed, diverged or interrupted, got {status!r}")
+    if status == "diverged" and (type(diverged_at) is not int or diverged_at < 1):
+        raise ValueError(f"summary.json: a diverged run needs diverged_at_epoch, an epoch, got {diverged_at!r}")
     with np.load(run_dir / "snapshots.npz") as arrays:
         return Run(
             name=config.name or run_dir.name,
@@ -156,8 +165,8 @@ def _read_run(run_dir: Path, config: config_module.ExperimentConfig) -> Run:
             y_train=arrays["y_train"],
             noise_std=float(arrays["noise_std"]),
             epochs_requested=config.epochs,
-            status=str(summary.get("status", "completed")),
-            diverged_at_epoch=summary.get("diverged_at_epoch"),
+            status=status,
+            diverged_at_epoch=diverged_at if status == "diverged" else None,
             render=config.render.model_dump(),
         )
 
@@ -771,6 +780,9 @@ def write_pictures(pictures, subject, directory: Path) -> list[Path]:
         try:
             draw(subject, temporary)
             temporary.replace(final)
+        except OSError as error:
+            raise RunError(f"cannot write {final} ({error.strerror or error}); "
+                           "make the folder writable, or copy the run somewhere that is") from None
         finally:
             temporary.unlink(missing_ok=True)
         written.append(final)
@@ -902,7 +914,8 @@ def draw_compare_png(runs: list[Run], path: str | Path) -> None:
 
 
 # What a comparison's folder may hold: it is replaced only when it holds nothing else.
-COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset({"compare.gif", "compare.png"}))
+COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset({"compare.gif", "compare.png"}),
+                                    example="output/my_comparison", replaces_folder=False)
 
 
 def load_runs_to_compare(run_dirs: list[str | Path], overrides: list[str] | None = None) -> list[Run]:
@@ -923,7 +936,7 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
     overrides: render settings ('render.fps=10'); otherwise the first run's are used.
     """
     runs = load_runs_to_compare(run_dirs, overrides)
-    output_dir = Path(output_dir)
+    output_dir = outputs.destination_path(output_dir)
     outputs.check_destination(output_dir, COMPARE_OUTPUT)
     output_dir.mkdir(parents=True, exist_ok=True)
     settings = render_settings(runs[0])
@@ -970,4 +983,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # main() takes Ctrl-C from here on
     sys.exit(main())

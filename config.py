@@ -123,6 +123,7 @@ class StrictModel(BaseModel):
 
 
 MAX_SEEDS = 10_000
+MAX_SEED = 2**32 - 1
 MAX_EPOCHS = 10_000_000
 # Epochs times seeds: 16 bytes each for the loss histories, 3.2 GB at this limit.
 MAX_NET_EPOCHS = 200_000_000
@@ -133,7 +134,7 @@ class RenderConfig(StrictModel):
 
     # 20 frames a second plays ~200 frames in 10 s: long enough to follow, short enough to
     # rewatch. Browsers clamp frame delays of 10 ms or less to 100 ms, hence the upper limit.
-    fps: float = Field(20.0, gt=0, le=50)
+    fps: float = Field(20.0, ge=0.1, le=50)
     # Hold the final fit on screen so the eye can take it in before the loop restarts.
     last_frame_seconds: float = Field(2.5, ge=0, le=60)
     # 800x360 pixels keeps the 200-frame GIF well under 3 MB with readable text.
@@ -146,8 +147,8 @@ class ExperimentConfig(StrictModel):
 
     # The run directory is output/<name>; by default the config file's name without .yaml.
     name: PlainName | None = None
-    # Seeds the data noise, the held-out noise and the initial weights.
-    seed: WholeNumber = Field(0, ge=0)
+    # Seeds the data noise, the held-out noise and the initial weights (Keras takes seeds below 2**32).
+    seed: WholeNumber = Field(0, ge=0, le=MAX_SEED)
     # Train this many copies of the net at once, from seeds seed, seed+1, ..., on the same data:
     # one net's fate depends on its random start, so a conclusion needs many.
     seeds: WholeNumber = Field(1, ge=1, le=MAX_SEEDS)
@@ -158,9 +159,10 @@ class ExperimentConfig(StrictModel):
     # The data: the post's noisy sine. 200 points on one full period with sigma 0.2 gives a
     # noise floor of 0.04 that is clearly below the 0.2 where SGD gets stuck.
     n_samples: WholeNumber = Field(200, gt=0, le=1_000_000)
-    x_min: float = 0.0
-    x_max: float = 2 * math.pi
-    noise_std: float = Field(0.2, ge=0)
+    # Bounded so that every number drawn and every error squared stays a finite float.
+    x_min: float = Field(0.0, ge=-1e6, le=1e6)
+    x_max: float = Field(2 * math.pi, ge=-1e6, le=1e6)
+    noise_std: float = Field(0.2, ge=0, le=1e3)
 
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
@@ -217,6 +219,12 @@ class ExperimentConfig(StrictModel):
             if key in cls.model_fields:
                 raise ValueError(f"{key!r} is a top-level key: set {key} itself, not optimizer_options.{key}")
         return options
+
+    @model_validator(mode="after")
+    def _member_seeds_in_range(self) -> "ExperimentConfig":
+        if self.seed + self.seeds - 1 > MAX_SEED:
+            raise ValueError(f"seed + seeds - 1 (the last net's seed) must be at most {MAX_SEED}")
+        return self
 
     @model_validator(mode="after")
     def _histories_fit_in_memory(self) -> "ExperimentConfig":
@@ -391,8 +399,10 @@ def _blamed(item: dict[str, Any], description: str, source: str, override_source
             if path[:common] == location[:common]:
                 return label
         return source
-    # A rule about several keys (x_min < x_max): blame the overrides of the keys it names.
-    named = [label for path, label in override_sources if re.search(rf"\b{re.escape(path[0])}\b", description)]
+    # A rule about several keys (x_min < x_max): blame the overrides of the keys it names (the
+    # last override of each key, the one that was used).
+    last_override = {path[0]: label for path, label in override_sources}
+    named = [label for key, label in last_override.items() if re.search(rf"\b{re.escape(key)}\b", description)]
     return " and ".join(dict.fromkeys(named)) or source
 
 

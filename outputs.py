@@ -37,12 +37,21 @@ class OutputKind:
     marker_key: str | None = None
     # Sub-folders, each holding outputs of another kind (a study's runs/ holds runs).
     collections: dict[str, "OutputKind"] = field(default_factory=dict)
+    # An example of a new folder to suggest in a refusal.
+    example: str = "output/my_run"
+    # Whether the command replaces its folder as a whole (a run, a study), or writes its files
+    # into it one by one (a comparison).
+    replaces_folder: bool = True
 
     def owns(self, name: str) -> bool:
         """Whether a file of this name is one of this kind's files, or a leftover of writing one
         (see temporary_path) from a process that was killed."""
         leftover = _LEFTOVER.fullmatch(name)
         return name in self.files or (leftover is not None and leftover.group(1) in self.files)
+
+    @property
+    def noun(self) -> str:
+        return self.what.split(" ", 1)[1]
 
 
 _LEFTOVER = re.compile(r"\.(.+)\.\d+\.partial")
@@ -85,13 +94,32 @@ def _is_plain_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
+# Hidden names made beside a destination ('.NAME.partial-XXXXXXXX', 'NAME.interrupted'...) need
+# this many characters more than its own name.
+_NAME_ROOM = 24
+
+
+def destination_path(path: str | Path) -> Path:
+    """The folder a command line names: '~' expanded, and a path through '..' made absolute, so
+    that 'new/sub/..' means the folder it leads to (which may be one that exists)."""
+    path = Path(path).expanduser()
+    return path.resolve() if ".." in path.parts else path
+
+
 def check_destination(destination: Path, kind: OutputKind, option: str = "--output-dir") -> None:
     """Refuse, with a ConfigError, a destination that is not new, empty or an earlier output of `kind`.
 
-    Also fails when the folder it would go in cannot be written. Nothing is changed on disk
-    except that the parent folder is created when missing.
+    Also fails when it or the folder it would go in cannot be written. Changes nothing on disk.
     """
-    advice = f"choose a new folder with {option}, e.g. {option} output/my_run"
+    try:
+        _check_destination(destination, kind, option)
+    except OSError as error:  # a path too long, a folder that cannot be looked into, ...
+        raise ConfigError(f"cannot use {destination} ({error.strerror or error}); choose another place with "
+                          f"{option}, e.g. {option} {kind.example}") from None
+
+
+def _check_destination(destination: Path, kind: OutputKind, option: str) -> None:
+    advice = f"choose a new folder with {option}, e.g. {option} {kind.example}"
     if destination.is_symlink():
         raise ConfigError(f"{destination} is a symbolic link; give the folder itself or a new one ({advice})")
     resolved = destination.resolve()
@@ -99,37 +127,47 @@ def check_destination(destination: Path, kind: OutputKind, option: str = "--outp
         if resolved == protected or resolved in protected.parents:
             holds = "is" if resolved == protected else "holds"
             raise ConfigError(f"{destination} {holds} {description}; {kind.what} needs a folder of its own: {advice}")
+    name_max = os.pathconf(_nearest_existing(resolved.parent), "PC_NAME_MAX")
+    if len(os.fsencode(resolved.name)) + _NAME_ROOM > name_max:
+        raise ConfigError(f"{destination}: the folder's name is too long (at most {name_max - _NAME_ROOM} "
+                          f"characters here); {advice}")
     if destination.exists():
         if not destination.is_dir():
             raise ConfigError(f"{destination} exists and is not a folder; {advice}")
-        foreign = _foreign_or_unreadable(destination, kind)
+        if kind.replaces_folder and os.path.ismount(destination):
+            raise ConfigError(f"{destination} is a mount point, which cannot be replaced; "
+                              f"give a folder inside it, e.g. {destination / 'my_run'}")
+        foreign = foreign_entry(destination, kind)
         if foreign is not None:
-            if kind.marker is not None and _is_marker(destination / kind.marker, kind.marker_key):
-                raise ConfigError(
-                    f"{destination} holds an earlier {kind.what.split(' ', 1)[1]} and also {foreign}, which is not "
-                    f"part of it; {kind.what} replaces its folder as a whole: move {foreign} out, or {advice}"
-                )
-            raise ConfigError(
-                f"{destination} is not empty and is not {kind.what} (it holds {foreign}); {kind.what} replaces "
-                f"its folder as a whole, so it writes only to a new or empty folder or over an earlier one: {advice}"
-            )
+            raise ConfigError(refusal(destination, foreign, kind, advice))
+        if not kind.replaces_folder or any(destination.iterdir()):
+            _check_writable(destination, option)  # its files are replaced or removed
     _check_writable(destination.parent, option)
 
 
-def _foreign_or_unreadable(folder: Path, kind: OutputKind) -> str | None:
-    try:
-        return foreign_entry(folder, kind)
-    except OSError as error:
-        raise ConfigError(f"cannot read {folder} ({error.strerror or error}); choose another place") from None
+def refusal(destination: Path, foreign: str, kind: OutputKind, advice: str) -> str:
+    """Why `destination`, which holds `foreign`, is not written over."""
+    rule = (f"{kind.what} replaces its folder as a whole" if kind.replaces_folder
+            else f"{kind.what} writes its pictures only into a folder that holds nothing else")
+    if kind.marker is not None and _is_marker(destination / kind.marker, kind.marker_key):
+        return (f"{destination} holds an earlier {kind.noun} and also {foreign}, which is not part of it; "
+                f"{rule}: move {foreign} out, or {advice}")
+    return f"{destination} is not empty and is not {kind.what} (it holds {foreign}); {rule}: {advice}"
+
+
+def _nearest_existing(folder: Path) -> Path:
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def _check_writable(folder: Path, option: str) -> None:
     """Fail before any work, not after it, when nothing can be written in `folder` (or, where it
     does not exist yet, in the nearest folder above it that does). Creates nothing."""
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = _nearest_existing(folder)
     try:
+        if existing.is_symlink() and not existing.exists():
+            raise NotADirectoryError(20, "is a broken symbolic link")
         if not existing.is_dir():
             raise NotADirectoryError(20, "is a file, not a folder")
         with tempfile.TemporaryFile(dir=existing):
@@ -150,26 +188,48 @@ def remove_output(folder: Path, kind: OutputKind) -> bool:
     return True
 
 
-def replace_directory(new: Path, final: Path) -> None:
+class DestinationChanged(ConfigError):
+    """The destination gained files that are not the command's while it worked; the new output
+    was put beside it instead (the message says where)."""
+
+
+def replace_directory(new: Path, final: Path, kind: OutputKind) -> None:
     """Put a finished folder at `final`, replacing an earlier output there only now that it is done.
 
-    Ctrl-C is held off for the two renames, so the old output is never gone without the new one.
+    `final` is checked again first: if a file that is not kind's appeared in it meanwhile (a
+    note saved while a run trained), nothing is replaced: the new folder is put beside it, at
+    'FINAL.new' (or 'FINAL.new-2', ...), and DestinationChanged says so.
+    Ctrl-C is held off for the renames, so the old output is never gone without the new one.
     """
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        if final.exists():
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
-            final.rename(old)
+        if not final.exists():
             new.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            new.rename(final)
+            return
+        foreign = foreign_entry(final, kind) if _is_plain_dir(final) else final.name
+        if foreign is not None:
+            beside = _free_name(final, ".new")
+            new.rename(beside)
+            raise DestinationChanged(f"{final} gained {foreign} while this ran, which is not part of {kind.what}, "
+                                     f"so it was left as it is; the new {kind.noun} is in {beside}")
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+        new.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
 
 
+def _free_name(path: Path, suffix: str) -> Path:
+    candidate, number = path.with_name(path.name + suffix), 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = path.with_name(f"{path.name}{suffix}-{number}")
+    return candidate
+
+
 @contextlib.contextmanager
-def staged_directory(final: Path):
+def staged_directory(final: Path, kind: OutputKind):
     """A new hidden folder beside `final` to write into, put in place of `final` (see
     replace_directory) when the block completes, and removed if it does not."""
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +237,7 @@ def staged_directory(final: Path):
     try:
         partial.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; an output folder is not
         yield partial
-        replace_directory(partial, final)
+        replace_directory(partial, final, kind)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
 

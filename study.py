@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
+
+if __name__ == "__main__":
+    # A Ctrl-C while the libraries below load ends quietly: nothing has been done yet.
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
 import numpy as np
 from pydantic import Field, ValidationError
@@ -32,7 +37,7 @@ def _study_output():
     import train  # the run files; train.py imports TensorFlow only when it trains
 
     return outputs.OutputKind("a study", frozenset(STUDY_FILES), "summary.json", "rows",
-                              collections={"runs": train.RUN_OUTPUT})
+                              collections={"runs": train.RUN_OUTPUT}, example="output/my_study")
 
 
 class StudyConfig(StrictModel):
@@ -60,15 +65,20 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         except ValueError as error:
             raise ConfigError(f"{path}: the study is named after the file, and its name {error}; "
                               "set name: in the file") from None
+    # The study's number of seeds comes first, so that --set seeds=N (a quick look) overrides it.
     seeds = f"seeds={study.seeds}"
     experiments = [
-        config_module.load_config(path.parent / name, list(overrides or []) + [seeds], {seeds: f"{path}: seeds"})
+        config_module.load_config(path.parent / name, [seeds] + list(overrides or []),
+                                  {seeds: f"{path} (seeds: {study.seeds})"})
         for name in study.experiments
     ]
     names = [experiment.name for experiment in experiments]
     if len(set(names)) != len(names):
-        raise ConfigError(f"{path}: experiments must have different names, got {names}")
-    return study, experiments
+        renamed = [text for text in overrides or [] if config_module.parse_override(text)[0] == ["name"]]
+        where = f"--set {renamed[-1]}" if renamed else str(path)
+        raise ConfigError(f"{where}: the study's experiments must have different names (each is a folder "
+                          f"of runs/), got {names}")
+    return study.model_copy(update={"seeds": experiments[0].seeds}), experiments
 
 
 def final_errors(summary: dict) -> np.ndarray:
@@ -146,9 +156,11 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
     """Train every experiment of the study over its seeds and write the study's pictures and table."""
     import train
 
-    outputs.check_destination(output_dir, _study_output())
+    output_dir = outputs.destination_path(output_dir)
+    kind = _study_output()
+    outputs.check_destination(output_dir, kind)
     summaries = []
-    with outputs.staged_directory(output_dir) as partial:
+    with outputs.staged_directory(output_dir, kind) as partial:
         for experiment in experiments:
             summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress).summary)
             described = train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name)
@@ -172,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         study, experiments = load_study(arguments.study, arguments.overrides)
-        output_dir = Path(arguments.output_dir) if arguments.output_dir else Path("output") / study.name
+        output_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
+                      else Path("output") / study.name)
         run_study(study, experiments, output_dir, progress=not arguments.no_progress)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -186,4 +199,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # main() takes Ctrl-C from here on
     sys.exit(main())

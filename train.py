@@ -26,6 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+if __name__ == "__main__":
+    # A Ctrl-C while the libraries below load ends quietly: nothing has been done yet.
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
 import numpy as np
 import yaml
 
@@ -629,6 +633,7 @@ def train_and_write(
     written at all. A later finished run removes the interrupted one beside it.
     With a StopRequest, a Ctrl-C while drawing leaves the pictures out but writes the data.
     """
+    run_dir = outputs.destination_path(run_dir)
     check_run_destination(run_dir)
     import models  # TensorFlow starts here, only once the config and the output folder are known good
 
@@ -638,7 +643,7 @@ def train_and_write(
     try:
         model, optimizer = models.model_and_optimizer(config)
     except ValueError as error:  # for example an optimizer option the optimizer does not take
-        raise ConfigError(f"{config.name}: {error}") from None
+        raise ConfigError(f"{config.name}: optimizer_options: {error}") from None
     frame_epochs = frame_schedule(config.epochs, config.frames)
 
     with _progress_bar(config, enabled=progress) as bar:
@@ -662,7 +667,7 @@ def train_and_write(
         if holds_finished_run(target):  # a finished run someone named "<name>.interrupted"
             return Outcome(summary, None)
     pictures_missing = False
-    with outputs.staged_directory(target) as partial:
+    with outputs.staged_directory(target, RUN_OUTPUT) as partial:
         write_run(partial, config, dataset, recording, summary)
         # A Ctrl-C that came as training ended (not the one that interrupted it) is for the drawing.
         skip_drawing = stop is not None and stop() and recording.status != "interrupted"
@@ -670,14 +675,15 @@ def train_and_write(
             try:
                 _draw(partial, target, progress)
             except KeyboardInterrupt:
-                if stop is None:
+                if stop is None or stop.abandoned:
                     raise
                 pictures_missing = True
         pictures_missing = pictures_missing or (render and skip_drawing)
         if stop is not None:
             stop.committing()
-    if recording.status != "interrupted":
-        outputs.remove_output(interrupted_destination(run_dir), RUN_OUTPUT)
+    beside = interrupted_destination(run_dir)
+    if recording.status != "interrupted" and not holds_finished_run(beside):  # not a run someone named so
+        outputs.remove_output(beside, RUN_OUTPUT)
     return Outcome(summary, target, pictures_missing)
 
 
@@ -763,6 +769,7 @@ class StopRequest:
 
     def __init__(self, requested: bool = False):
         self.requested = requested
+        self.abandoned = False  # a second press: nothing is to be written
         self.phase = "training"
 
     def __call__(self) -> bool:
@@ -775,20 +782,32 @@ class StopRequest:
         self.phase = "committing"
 
     def __enter__(self) -> "StopRequest":
-        self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+        self._previous_handlers = (signal.signal(signal.SIGINT, self._handle),
+                                   signal.signal(signal.SIGTERM, self._terminate))
         return self
 
     def __exit__(self, *exception) -> None:
-        signal.signal(signal.SIGINT, self._previous_handler)
+        signal.signal(signal.SIGINT, self._previous_handlers[0])
+        signal.signal(signal.SIGTERM, self._previous_handlers[1])
 
     def _handle(self, signal_number, frame) -> None:
         if self.phase == "committing":
             return
-        if self.requested or self.phase != "training":
+        if self.requested:
+            self.abandoned = True
+            raise KeyboardInterrupt
+        if self.phase != "training":
             raise KeyboardInterrupt
         self.requested = True
         print("\nstopping before the next chunk of epochs; the epochs trained so far will be written "
               "(press Ctrl-C again to abandon them)", file=sys.stderr, flush=True)
+
+    def _terminate(self, signal_number, frame) -> None:
+        # Killed (SIGTERM, a closed terminal): end at once, but through the cleanup of any
+        # half-written folder, unless the finished run is being moved into place.
+        if self.phase != "committing":
+            self.abandoned = True
+            raise SystemExit(128 + signal_number)
 
 
 def status_line(outcome: Outcome, requested_dir: Path) -> str | None:
@@ -835,7 +854,8 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = None
     try:
         config = load_arguments_config(arguments)
-        run_dir = Path(arguments.output_dir) if arguments.output_dir else Path("output") / config.name
+        run_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
+                   else Path("output") / config.name)
         with StopRequest() as stop:
             outcome = train_and_write(config, run_dir, progress=not arguments.no_progress, stop=stop)
     except ConfigError as error:
@@ -855,4 +875,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # main() takes Ctrl-C from here on
     sys.exit(main())

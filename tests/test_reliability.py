@@ -95,6 +95,8 @@ def test_nan_and_infinity_are_refused_anywhere(raw, key):
         ({"render": {"width_pixels": 0}}, "render.width_pixels"), ({"seed": -1}, "seed"),
         ({"noise_std": -0.5}, "noise_std"), ({"hidden_layers": [10, 2.5]}, "hidden_layers.1"),
         ({"hidden_layers": 60}, "hidden_layers"), ({"name": "a/b"}, "name"), ({"epochs": True}, "epochs"),
+        ({"seed": 2**32}, "seed"), ({"render": {"fps": 0.001}}, "render.fps"), ({"noise_std": 1e200}, "noise_std"),
+        ({"x_min": -1e308}, "x_min"),
     ],
 )
 def test_out_of_range_and_wrong_types_name_the_key(raw, key):

@@ -217,7 +217,8 @@ class StopAfterChunks(train.StopRequest):
 
     def __call__(self) -> bool:
         self.chunks_left -= 1
-        return self.chunks_left < 0
+        self.requested = self.requested or self.chunks_left < 0
+        return self.requested
 
 
 def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_replaces_both(small_config, tmp_path):
@@ -323,3 +324,100 @@ def test_ctrl_c_while_drawing_writes_the_data_and_says_how_to_draw(tmp_path):
     assert not [path for path in tmp_path.rglob(".*")], "no temporary files are left behind"
     result = command("animate.py", str(run_dir), "--set", "render.width_pixels=320", cwd=tmp_path)
     assert result.returncode == 0 and (run_dir / "fit.gif").is_file()
+
+
+# --- what a first review found: files that appear meanwhile, odd paths, a second Ctrl-C ----------
+
+class NoteSavedWhileTraining(train.StopRequest):
+    """Saves a user's file into the run's folder while the first chunk of epochs trains."""
+
+    def __init__(self, note: Path):
+        super().__init__()
+        self.note = note
+
+    def __call__(self) -> bool:
+        if not self.note.exists():
+            self.note.write_text("written while the run trained")
+        return False
+
+
+def test_a_file_saved_into_the_destination_during_training_is_kept(small_config, tmp_path):
+    run_dir = tmp_path / "run"
+    train.train_and_write(small_config, run_dir, progress=False, render=False)
+    note = run_dir / "notes.md"
+    with pytest.raises(outputs.DestinationChanged, match=r"gained notes.md while this ran.*the new run is in .*run.new"):
+        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, render=False,
+                              stop=NoteSavedWhileTraining(note))
+    assert note.read_text() == "written while the run trained"
+    assert json.loads((run_dir / "summary.json").read_text())["epochs"] == small_config.epochs
+    assert json.loads((tmp_path / "run.new" / "summary.json").read_text())["epochs"] == 50
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run", "run.new"]
+
+
+def test_a_finished_run_named_like_an_interrupted_one_is_not_removed(small_config, tmp_path):
+    train.train_and_write(small_config.model_copy(update={"name": "zed.interrupted"}), tmp_path / "zed.interrupted",
+                          progress=False, render=False)
+    before = snapshot_tree(tmp_path / "zed.interrupted")
+    train.train_and_write(small_config.model_copy(update={"name": "zed"}), tmp_path / "zed", progress=False,
+                          render=False)
+    assert snapshot_tree(tmp_path / "zed.interrupted") == before
+
+
+def test_a_second_ctrl_c_abandons_even_while_drawing(small_config, tmp_path, monkeypatch):
+    import animate
+
+    stop = train.StopRequest()
+    stop._handle(signal.SIGINT, None)  # the first press: stop training before its next chunk
+    assert stop() and not stop.abandoned
+    stop.training_over()
+    with pytest.raises(KeyboardInterrupt):
+        stop._handle(signal.SIGINT, None)  # the second press
+    assert stop.abandoned
+
+    stop = StopAfterChunks(1)
+    monkeypatch.setattr(animate, "render_run", lambda *arguments: stop._handle(signal.SIGINT, None))
+    with pytest.raises(KeyboardInterrupt):
+        train.train_and_write(small_config.model_copy(update={"epochs": 100_000}), tmp_path / "run", progress=False,
+                              stop=stop)
+    assert stop.abandoned and list(tmp_path.iterdir()) == []
+    # A single press while drawing (after a training that finished) only leaves the pictures out.
+    stop = train.StopRequest()
+    monkeypatch.setattr(animate, "render_run", lambda *arguments: stop._handle(signal.SIGINT, None))
+    outcome = train.train_and_write(small_config, tmp_path / "run", progress=False, stop=stop)
+    assert outcome.pictures_missing and (tmp_path / "run" / "snapshots.npz").is_file()
+
+
+def test_a_path_through_a_missing_folder_and_back_is_the_folder_it_leads_to(tmp_path, finished_run_files):
+    shutil.copytree(finished_run_files, tmp_path / "a")
+    shutil.copytree(finished_run_files, tmp_path / "b")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "compare.gif").write_bytes(b"GIF89a my own")
+    (mine / "notes.txt").write_text("mine")
+    before = snapshot_tree(tmp_path)
+    result = command("animate.py", "compare", "a", "b", "--output-dir", "mine/nothere/..", cwd=tmp_path)
+    refused(result, "is not empty and is not a comparison (it holds notes.txt)")
+    result = command("train.py", "--config", str(ROOT / "experiments/adam_2x10.yaml"), "--output-dir",
+                     "mine/nothere/..", cwd=tmp_path)
+    refused(result, "is not empty and is not a run")
+    assert snapshot_tree(tmp_path) == before
+
+
+def test_a_name_too_long_for_the_file_system_is_refused_before_training(tmp_path):
+    result = command("train.py", "--config", str(ROOT / "experiments/adam_2x10.yaml"), "--output-dir", "a" * 240,
+                     cwd=tmp_path)
+    refused(result, "the folder's name is too long")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    result = command("train.py", "--config", str(ROOT / "experiments/adam_2x10.yaml"), "--output-dir", "dangling/x",
+                     cwd=tmp_path)
+    refused(result, "is a broken symbolic link")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dangling"]
+
+
+def test_a_hand_edited_summary_is_a_plain_error(tmp_path, finished_run_files):
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_run_files, run_dir)
+    for edited in ('{"status": "diverged"}', '{"status": "diverged", "diverged_at_epoch": "abc"}', '{"status": "odd"}'):
+        (run_dir / "summary.json").write_text(edited)
+        result = command("animate.py", str(run_dir), cwd=tmp_path)
+        refused(result, "summary.json")

@@ -181,6 +181,17 @@ def test_a_study_on_a_shrunk_config_writes_its_figure_and_table(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mini_study.yaml", "out"]
 
 
+def test_set_seeds_overrides_the_study_files_number(tmp_path):
+    (tmp_path / "one.yaml").write_text("epochs: 10\n")
+    (tmp_path / "two.yaml").write_text("epochs: 10\nname: other\n")
+    study_file = tmp_path / "quick.yaml"
+    study_file.write_text("seeds: 50\nexperiments: [one.yaml, two.yaml]\n")
+    settings, experiments = study.load_study(study_file, ["seeds=2"])
+    assert settings.seeds == 2 and [experiment.seeds for experiment in experiments] == [2, 2]
+    with pytest.raises(ConfigError, match=r"^--set name=x: the study's experiments must have different names"):
+        study.load_study(study_file, ["name=x"])
+
+
 def test_a_bad_study_file_is_a_plain_error(tmp_path):
     study_file = tmp_path / "bad.yaml"
     study_file.write_text("seeds: 3\nexperiment: [a.yaml]\n")

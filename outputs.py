@@ -5,7 +5,8 @@ for is checked: it may be new, empty, or an earlier output of the same command (
 holds only that command's own files). Anything else (a folder of the user's, the current
 folder, the project itself, a file) is refused with a ConfigError naming the path and why.
 A folder is written in full under a hidden name beside its destination and renamed into place
-only when complete, so an interruption never leaves half of it behind.
+only when complete, so an interruption never leaves half of it behind; the destination is
+checked again at that moment, in case a file of the user's appeared in it meanwhile.
 """
 
 from __future__ import annotations

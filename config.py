@@ -423,7 +423,8 @@ def _describe(item: dict[str, Any], schema: type[BaseModel] = ExperimentConfig) 
     if not location:
         return message
     value = item.get("input")
-    shown = "" if isinstance(value, dict) or repr(value) in message else f", got {value!r}"
+    named = re.search(rf"(?<![\w.]){re.escape(repr(value))}(?![\w.])", message)  # the value is in it already
+    shown = "" if isinstance(value, dict) or named else f", got {value!r}"
     return f"{key}: {message}{shown}"
 
 

@@ -234,7 +234,7 @@ def redraw(*arguments, cwd=ROOT):
 
 
 @pytest.mark.parametrize("edit, expected", [
-    ("  fps: 0", "render.fps: Input should be greater than 0"),
+    ("  fps: 0", "render.fps: Input should be greater than or equal to 0.1"),
     ("  fps: abc", "render.fps: Input should be a valid number"),
     ("  fps: 500", "render.fps: Input should be less than or equal to 50"),
     ("  fsp: 5", "unknown key 'render.fsp' (did you mean 'render.fps'?)"),

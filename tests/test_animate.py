@@ -250,7 +250,7 @@ def test_an_edited_config_yaml_is_checked_like_an_experiment_file(run_dir, edit,
 
 def test_set_changes_the_render_settings_for_one_drawing_only(run_dir):
     config_before = (run_dir / "config.yaml").read_bytes()
-    result = redraw(run_dir, "--set", "render.fps=10", "--set", "render.last_frame_seconds=1")
+    result = redraw(run_dir, "--set", "render.fps=1e1", "--set", "render.last_frame_seconds=1")
     assert result.returncode == 0, result.stderr
     with Image.open(run_dir / "fit.gif") as gif:
         assert gif.info["duration"] == 100

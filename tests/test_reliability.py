@@ -170,6 +170,9 @@ def test_a_bad_file_is_exit_2_a_plain_line_no_tensorflow_and_no_output(tmp_path,
         (["--config", str(ROOT / "experiments/adam_2x10.yaml"), "--set", "render.fsp=5"], "unknown key 'render.fsp' (did you mean 'render.fps'?)"),
         (["--config", str(ROOT / "experiments/adam_2x10.yaml"), "--set", "learning_rate"], "expected key=value"),
         (["--config", str(ROOT / "experiments/adam_2x10.yaml"), "--set", "hidden_layers=[10, 1.5]"], "hidden_layers.1"),
+        (["--config", str(ROOT / "experiments/adam_2x10.yaml"), "--seeds", "2", "--set", "seeds=5"],
+         "--seeds 2 and --set seeds=5 disagree"),
+        (["--config", str(ROOT / "experiments/adam_2x10.yaml"), "--seeds", "0"], "--seeds 0: seeds: "),
     ],
 )
 def test_bad_arguments_are_exit_2_and_write_nothing(tmp_path, arguments, expected):

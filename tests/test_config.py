@@ -38,6 +38,16 @@ def test_every_shipped_study_loads_with_its_experiments(path):
 
     settings, experiments = study.load_study(path)
     assert settings.seeds >= 1 and experiments
+    assert all(experiment.seeds == settings.seeds for experiment in experiments)
+
+
+def test_the_posts_study_is_its_four_experiments_over_50_seeds():
+    import study
+
+    settings, experiments = study.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
+    assert settings.seeds == 50
+    assert [experiment.name for experiment in experiments] == ["sgd_1x60", "sgd_2x10", "adam_1x60", "adam_2x10"]
+    assert all(experiment.epochs == 20000 for experiment in experiments)
 
 
 def test_the_four_post_experiments_are_shipped():

@@ -1,6 +1,7 @@
 """Many seeds in one run: each net as if trained alone, nets independent, and the study outputs."""
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +60,8 @@ def test_a_stack_is_split_into_parts_with_the_same_nets_in_order():
     assert models.parameter_counts(split) == models.parameter_counts(whole) == {"keras": 141, "weights_only": 120}
     with pytest.raises(ValueError, match="cannot split 3 nets into 4 parts"):
         models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5], parts=4)
-    assert 1 <= models.stack_parts(100) <= 100 and models.stack_parts(1) == 1
+    # One part per CPU core this process may use, and never more parts than nets.
+    assert models.stack_parts(100) == min(100, len(os.sched_getaffinity(0))) and models.stack_parts(1) == 1
 
 
 # Adam with parts=2 also shows that each part has an optimizer of its own: a shared one would
@@ -201,9 +203,3 @@ def test_a_bad_study_file_is_a_plain_error(tmp_path):
     with pytest.raises(ConfigError, match="missing.yaml: no such file"):
         study.load_study(study_file)
 
-
-def test_the_shipped_study_loads():
-    settings, experiments = study.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
-    assert settings.seeds == 50
-    assert [experiment.name for experiment in experiments] == ["sgd_1x60", "sgd_2x10", "adam_1x60", "adam_2x10"]
-    assert all(experiment.seeds == 50 and experiment.epochs == 20000 for experiment in experiments)

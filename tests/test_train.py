@@ -202,13 +202,6 @@ def test_a_bad_config_is_one_plain_line_exit_2_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_prediction_snapshots_is_a_keras_callback():
-    import keras
-
-    assert issubclass(train.PredictionSnapshots, keras.callbacks.Callback)
-    from train import PredictionSnapshots  # noqa: F401  (the documented import works)
-
-
 def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
     import re
 

@@ -350,8 +350,9 @@ def test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays(
 
 
 @pytest.mark.slow
-def test_a_million_epochs_keep_memory_bounded(tmp_path):
-    """1,000,000 epochs of the 1x60 net: memory grows by the loss history and nothing else."""
+def test_long_runs_keep_memory_bounded(tmp_path):
+    """400,000 epochs of the 1x60 net: from 100,000 epochs on, memory grows by the loss history
+    (16 bytes an epoch) and nothing else; the frames stay about 200 however long the run."""
     code = r"""
 import resource, sys, numpy as np
 sys.path.insert(0, sys.argv[1])
@@ -361,19 +362,21 @@ def resident_bytes():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize()
 
-cfg = config.load_config(sys.argv[1] + "/experiments/sgd_1x60.yaml", ["epochs=1000000"])
+cfg = config.load_config(sys.argv[1] + "/experiments/sgd_1x60.yaml", ["epochs=400000"])
 dataset = data.dataset_for(cfg)
 model, optimizer = models.model_and_optimizer(cfg)
 samples = []
 recording = train.train_in_graph(model, optimizer, dataset, cfg.epochs, train.frame_schedule(cfg.epochs, cfg.frames),
                                  on_chunk=lambda done, loss: samples.append((done, resident_bytes())))
-assert recording.status == "completed" and len(recording.loss) == 1000000
-early = next(rss for done, rss in samples if done >= 50000)
+assert recording.status == "completed" and len(recording.loss) == 400000
+early = next(rss for done, rss in samples if done >= 100000)
 print(samples[-1][1] - early, len(recording.frame_epochs))
 """
     result = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stderr
     growth, frames = (int(value) for value in result.stdout.split())
-    history_bytes = 2 * 8 * 1_000_000  # loss and val_loss, float64
-    assert growth < history_bytes + 24 * 2**20, f"resident memory grew by {growth / 2**20:.1f} MiB"
+    history_bytes = 2 * 8 * 300_000  # loss and val_loss, float64, of the last 300,000 epochs
+    # Anything more kept per epoch would show: a prediction on the 200-point grid (800 bytes) would
+    # add 230 MiB, the losses as lists of Python floats 18 MiB. (Measured: the history alone.)
+    assert growth < history_bytes + 8 * 2**20, f"resident memory grew by {growth / 2**20:.1f} MiB"
     assert frames <= 260

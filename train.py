@@ -58,19 +58,30 @@ AT_FLOOR_TOLERANCE = 1.10
 def frame_schedule(epochs: int, frames: int) -> np.ndarray:
     """The epochs whose prediction becomes a frame: 0 (the untrained net) up to the last epoch.
 
-    Three quarters of the frames are log-spaced, to show the fast early learning epoch by epoch;
-    a quarter are evenly spaced, so the long late stretch (where SGD's plateaus and slow escapes
-    happen) is not passed over in a handful of frames.
+    The gap between frames grows in proportion to the epoch (every epoch at first, where the
+    fast early learning happens, then geometrically) up to a cap of 4 * epochs / frames, the gap
+    of a quarter of the frames spread evenly, so that the long late stretch, where SGD's
+    plateaus and slow escapes happen, is not passed over in a handful of frames. One growth
+    rate, found by bisection, gives about `frames` frames: no near-duplicate frames, no jumps.
     """
     if frames >= epochs + 1:
         return np.arange(epochs + 1)
-    linear_part = np.linspace(0, epochs, max(frames // 4, 2))
-    for log_count in range(frames - len(linear_part), 20 * frames):
-        log_part = np.geomspace(1, epochs, log_count)
-        schedule = np.unique(np.round(np.concatenate([[0, epochs], linear_part, log_part])).astype(np.int64))
-        if len(schedule) >= frames:
-            return schedule
-    return schedule
+    largest_gap = max(4 * epochs / frames, 1.0)
+
+    def schedule(growth: float) -> np.ndarray:
+        epoch, chosen = 0.0, [0]
+        while epoch < epochs:
+            epoch += min(max(growth * epoch, 1.0), largest_gap)
+            chosen.append(min(int(round(epoch)), epochs))
+        return np.unique(chosen)
+
+    slow, fast = 0.0, 1.0  # growth rates giving too many and too few frames
+    while len(schedule(fast)) > frames and fast < 1e6:  # a few frames: [0, 1, ...] at the least
+        fast *= 2
+    for _ in range(50):
+        middle = (slow + fast) / 2
+        slow, fast = (middle, fast) if len(schedule(middle)) > frames else (slow, middle)
+    return schedule(fast)
 
 
 @dataclass

@@ -31,6 +31,13 @@ def test_frame_schedule_shows_early_epochs_one_by_one_and_still_covers_the_late_
     assert np.max(np.diff(schedule)) <= 20000 / 40
 
 
+@pytest.mark.parametrize("epochs, frames", [(20000, 200), (1000, 150), (1_000_000, 250), (5000, 2000)])
+def test_frame_gaps_grow_smoothly_with_no_near_duplicates_or_jumps(epochs, frames):
+    gaps = np.diff(train.frame_schedule(epochs, frames))
+    assert np.all(np.diff(gaps[:-1]) >= -1), "a gap never shrinks (but for rounding, and the last one)"
+    assert gaps.max() <= 4 * epochs / frames + 1
+
+
 def test_frame_schedule_takes_every_epoch_when_there_are_few():
     np.testing.assert_array_equal(train.frame_schedule(10, 50), np.arange(11))
 

@@ -133,15 +133,14 @@ def load_run(run_dir: str | Path, overrides: list[str] | None = None) -> Run:
 
 def run_config(run_dir: Path, overrides: list[str]) -> config_module.ExperimentConfig:
     """A run's config.yaml, checked as an experiment file is, with render overrides applied."""
-    for text in overrides:
-        path, _ = config_module.parse_override(text)
+    sources = [(config_module.parse_override(text)[0], f"--set {text}") for text in overrides]
+    for path, label in sources:
         if path[0] != "render":
-            raise ConfigError(f"--set {text}: only render settings change when redrawing (render.fps, "
+            raise ConfigError(f"{label}: only render settings change when redrawing (render.fps, "
                               f"render.last_frame_seconds, render.width_pixels, render.height_pixels); "
-                              f"{path[0]} is part of what was trained: train again with train.py --set {text}")
+                              f"{path[0]} is part of what was trained: train again with train.py {label}")
     source = run_dir / "config.yaml"
     raw = config_module.read_yaml_mapping(source)
-    sources = [(config_module.parse_override(text)[0], f"--set {text}") for text in overrides]
     return config_module.validate(config_module.apply_overrides(raw, overrides), str(source), sources)
 
 
@@ -215,8 +214,9 @@ def format_loss(value: float) -> str:
 
 
 def data_range(run: Run) -> tuple[float, float]:
-    """The y range the fit panel must show: the data points and the true sine."""
-    values = np.concatenate([run.y_train, np.sin(run.x_grid)])
+    """The y range the fit panel must show: the data points and the true sine over the x range
+    (densely: the drawing grid may have as few as two points)."""
+    values = np.concatenate([run.y_train, np.sin(np.linspace(run.x_grid[0], run.x_grid[-1], 1000))])
     return float(values.min()), float(values.max())
 
 

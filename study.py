@@ -28,16 +28,13 @@ from pydantic import Field, ValidationError
 
 import config as config_module
 import outputs
+import train  # TensorFlow starts only when a run trains
 from config import ConfigError, PlainName, StrictModel, WholeNumber
 
 STUDY_FILES = ("table.md", "summary.json", "final_error.png")
-
-
-def _study_output():
-    import train  # the run files; train.py imports TensorFlow only when it trains
-
-    return outputs.OutputKind("a study", frozenset(STUDY_FILES), "summary.json", "rows",
-                              collections={"runs": train.RUN_OUTPUT}, example="output/my_study")
+# What a study's folder may hold: its own files and runs/, a folder of runs.
+STUDY_OUTPUT = outputs.OutputKind("a study", frozenset(STUDY_FILES), "summary.json", "rows",
+                                  collections={"runs": train.RUN_OUTPUT}, example="output/my_study")
 
 
 class StudyConfig(StrictModel):
@@ -154,13 +151,10 @@ def draw_final_errors(summaries: list[dict], path: str | Path, title: str) -> No
 
 def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress: bool = True) -> list[dict]:
     """Train every experiment of the study over its seeds and write the study's pictures and table."""
-    import train
-
     output_dir = outputs.destination_path(output_dir)
-    kind = _study_output()
-    outputs.check_destination(output_dir, kind)
+    outputs.check_destination(output_dir, STUDY_OUTPUT)
     summaries = []
-    with outputs.staged_directory(output_dir, kind) as partial:
+    with outputs.staged_directory(output_dir, STUDY_OUTPUT) as partial:
         for experiment in experiments:
             summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress).summary)
             described = train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name)

@@ -677,19 +677,17 @@ def train_and_write(
         target = interrupted_destination(run_dir)
         if holds_finished_run(target):  # a finished run someone named "<name>.interrupted"
             return Outcome(summary, None)
-    pictures_missing = False
     with outputs.staged_directory(target, RUN_OUTPUT) as partial:
         write_run(partial, config, dataset, recording, summary)
         # A Ctrl-C that came as training ended (not the one that interrupted it) is for the drawing.
-        skip_drawing = stop is not None and stop() and recording.status != "interrupted"
-        if render and not skip_drawing:
+        pictures_missing = render and stop is not None and stop() and recording.status != "interrupted"
+        if render and not pictures_missing:
             try:
                 _draw(partial, target, progress)
             except KeyboardInterrupt:
                 if stop is None or stop.abandoned:
                     raise
                 pictures_missing = True
-        pictures_missing = pictures_missing or (render and skip_drawing)
         if stop is not None:
             stop.committing()
     beside = interrupted_destination(run_dir)

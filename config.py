@@ -182,8 +182,9 @@ class ExperimentConfig(StrictModel):
     # About this many prediction snapshots become frames of the GIF: enough to look smooth,
     # few enough to keep the GIF small and fast to write.
     frames: WholeNumber = Field(200, ge=2, le=5000)
-    # Points of the dense x grid the prediction is drawn on.
-    grid_points: WholeNumber = Field(200, ge=2, le=10_000)
+    # Points of the dense x grid the prediction and the true curve are drawn on: at least 20,
+    # so that a curve on it still looks like one.
+    grid_points: WholeNumber = Field(200, ge=20, le=10_000)
 
     render: RenderConfig = Field(default_factory=RenderConfig)
 
@@ -254,10 +255,6 @@ class ExperimentConfig(StrictModel):
     def data_seed_used(self) -> int:
         return self.seed if self.data_seed is None else self.data_seed
 
-    @property
-    def noise_floor(self) -> float:
-        """The mean squared error of the true sine on fresh noisy data: sigma squared."""
-        return self.noise_std**2
 
 
 def _known_name(name: str, valid: tuple[str, ...], what: str) -> str:
@@ -442,6 +439,15 @@ def _suggestion(location: list[str], schema: type[BaseModel]) -> str:
     close = difflib.get_close_matches(location[-1], list(section.model_fields), n=1)
     prefix = ".".join(location[:-1] + [""])
     return f" (did you mean {prefix + close[0]!r}?)" if close else f"; valid keys: {', '.join(section.model_fields)}"
+
+
+def describe_training(config: ExperimentConfig) -> str:
+    """What was trained, in the few words every picture carries: '2x10 sigmoid · adam lr 0.01'."""
+    widths = config.hidden_layers
+    layers = f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
+    options = "".join(f", {key} {value:g}" if not isinstance(value, bool) else f", {key} {str(value).lower()}"
+                      for key, value in config.optimizer_options.items())
+    return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}"
 
 
 def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The noisy sine the nets learn: training points, held-out points and a grid for drawing.
+"""The noisy sine the nets learn: training points, held-out points, a grid for drawing, and what
+is known of the truth behind them (the true curve on the grid, the noise floor).
 
 Pure NumPy: nothing here needs TensorFlow.
 """
@@ -16,6 +17,14 @@ class Dataset(NamedTuple):
     x_validation: np.ndarray
     y_validation: np.ndarray
     x_grid: np.ndarray  # (grid_points, 1) float32, for drawing the prediction
+    # What is known of the truth: the noise-free curve on the grid, its formula, and the noise
+    # floor (the error the true curve itself makes on fresh noisy data); None where unknown.
+    y_grid_true: np.ndarray | None = None
+    true_function: str | None = None
+    noise_floor: float | None = None
+
+
+TRAINING_ARRAYS = ("x_train", "y_train", "x_validation", "y_validation", "x_grid")
 
 
 def noisy_sine(
@@ -43,7 +52,9 @@ def make_dataset(
     x_validation, y_validation = noisy_sine(
         n_samples, x_min, x_max, noise_std, np.random.default_rng(validation_stream)
     )
-    return Dataset(x_train, y_train, x_validation, y_validation, grid(x_min, x_max, grid_points))
+    x_grid = grid(x_min, x_max, grid_points)
+    return Dataset(x_train, y_train, x_validation, y_validation, x_grid,
+                   y_grid_true=np.sin(x_grid).reshape(-1), true_function="sin(x)", noise_floor=float(noise_std) ** 2)
 
 
 def dataset_for(config) -> Dataset:

@@ -28,13 +28,14 @@ from pydantic import Field, ValidationError
 
 import config as config_module
 import outputs
+import rundir
 import train  # TensorFlow starts only when a run trains
 from config import ConfigError, PlainName, StrictModel, WholeNumber
 
 STUDY_FILES = ("table.md", "summary.json", "final_error.png")
 # What a study's folder may hold: its own files and runs/, a folder of runs.
 STUDY_OUTPUT = outputs.OutputKind("a study", frozenset(STUDY_FILES), "summary.json", "rows",
-                                  collections={"runs": train.RUN_OUTPUT}, example="output/my_study")
+                                  collections={"runs": rundir.RUN_OUTPUT}, example="output/my_study")
 
 
 class StudyConfig(StrictModel):
@@ -80,7 +81,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
 
 def final_errors(summary: dict) -> np.ndarray:
     """Each seed's final held-out error from a seeded run's summary (NaN where it diverged)."""
-    return np.array([np.nan if member["val_loss"] is None else member["val_loss"] for member in summary["members"]])
+    return np.array([np.nan if net["val_loss"] is None else net["val_loss"] for net in summary["nets"]])
 
 
 def table_rows(summaries: list[dict]) -> list[dict]:
@@ -115,40 +116,6 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def draw_final_errors(summaries: list[dict], path: str | Path, title: str) -> None:
-    """Every seed's final held-out error as a dot per experiment, median and spread, noise floor."""
-    from matplotlib.ticker import FuncFormatter
-
-    from animate import COLORS, png_axes, save_png  # matplotlib, only once there is something to draw
-
-    figure, axes = png_axes(height_inches=4.8)
-    rng = np.random.default_rng(0)  # the horizontal jitter of the dots only
-    for position, summary in enumerate(summaries):
-        errors = final_errors(summary)
-        finite = errors[np.isfinite(errors)]
-        axes.scatter(position + rng.uniform(-0.18, 0.18, len(finite)), finite, s=14, color=COLORS["net"], alpha=0.55,
-                     linewidths=0, label="one seed" if position == 0 else None, zorder=2)
-        if len(finite):
-            low, median, high = np.percentile(finite, [10, 50, 90])
-            axes.plot([position, position], [low, high], color=COLORS["truth"], linewidth=2,
-                      label="10th-90th percentile" if position == 0 else None, zorder=3)
-            axes.plot([position - 0.28, position + 0.28], [median, median], color=COLORS["truth"], linewidth=3,
-                      label="median" if position == 0 else None, zorder=3)
-    floor = summaries[0]["noise_floor"]
-    axes.axhline(floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, label=f"noise floor σ² = {floor:g}")
-    axes.set_yscale("log")
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    # Label the minor ticks at 2, 3 and 5 times a power of ten too: these errors span one decade.
-    axes.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "235" else ""))
-    axes.set_xticks(range(len(summaries)), [summary["name"] for summary in summaries])
-    axes.set_xlim(-0.6, len(summaries) - 0.4)
-    axes.set_ylabel("final held-out mean squared error (log scale)")
-    axes.set_xlabel(f"experiment ({summaries[0]['seeds']} seeds each, {summaries[0]['epochs']:,} epochs)")
-    axes.set_title(title, fontsize=10)
-    axes.grid(True, axis="y", alpha=0.3)
-    save_png(figure, axes, path, legend_fontsize=8)
-
-
 def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress: bool = True) -> list[dict]:
     """Train every experiment of the study over its seeds and write the study's pictures and table."""
     output_dir = outputs.destination_path(output_dir)
@@ -163,8 +130,11 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
         (partial / "table.md").write_text(markdown_table(rows))
         (partial / "summary.json").write_text(json.dumps({"name": study.name, "seeds": study.seeds, "rows": rows},
                                                          indent=2) + "\n")
-        draw_final_errors(summaries, partial / "final_error.png",
-                          f"{study.name}: how each net ends, over {study.seeds} seeds")
+        from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
+
+        draw_final_errors(rows, [final_errors(summary) for summary in summaries], partial / "final_error.png",
+                          f"{study.name}: how each net ends, over {study.seeds} seeds",
+                          f"experiment ({study.seeds} seeds each, {summaries[0]['epochs_completed']:,} epochs)")
     return summaries
 
 

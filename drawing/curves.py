@@ -1,0 +1,156 @@
+"""What the pictures plot of a run: its error curves and their ranges, the fit panel's range,
+the prediction a frame can show, and the words that say how a run ended."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import LineCollection
+
+from drawing.style import COLORS, finite_or_nan, plain_tick_labels
+from rundir import Run, median_over_nets
+
+# Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
+MAX_CURVE_POINTS = 4000
+# Error curves are drawn up to this many times the largest error of an untrained net: a
+# diverging run's blow-up (to 1e37) would otherwise squash every other curve flat.
+BLOW_UP_HEADROOM = 10.0
+
+
+def curve_points(values: np.ndarray, max_points: int = MAX_CURVE_POINTS, first_epoch: int = 1):
+    """(epochs, values) of a per-epoch curve, thinned to about max_points on a log-spaced set of
+    epochs (every early epoch, where the curve changes fast, is kept). Epochs start at first_epoch."""
+    count = len(values)
+    if count <= max_points:
+        indices = np.arange(count)
+    else:
+        indices = np.unique(np.round(np.geomspace(1, count, max_points)).astype(np.int64) - 1)
+    return indices + first_epoch, values[indices]
+
+
+def training_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs from 1, the training error of the weights after that many epochs; (points, nets)).
+
+    The history's loss of epoch e is, as Keras reports it, computed in that epoch's forward pass:
+    the error of the weights after e - 1 epochs. Drawn one epoch earlier, and ended with the
+    final weights' error, the curve goes through the error each frame states. Epoch 0 is left
+    out: the epoch axes are logarithmic.
+    """
+    values = run.loss
+    if run.frame_epochs[-1] == len(values):
+        values = np.concatenate([values, run.frame_loss[-1:]])
+    epochs, values = curve_points(values, first_epoch=0)
+    return epochs[epochs >= 1], values[epochs >= 1]
+
+
+def held_out_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs from 1, the held-out error after that many epochs; (points, nets))."""
+    return curve_points(run.val_loss)
+
+
+def error_range(runs: list[Run]) -> tuple[float, float]:
+    """The y range of error curves: every finite error and the noise floor. When some nets
+    diverged and others did not, no higher than BLOW_UP_HEADROOM times the highest error of
+    those that did not, so that a blow-up (to 1e37) does not squash the other curves flat."""
+    values, calm, blown = [], [], False
+    for run in runs:
+        curves = np.concatenate([run.loss, run.val_loss, run.frame_loss]).astype(np.float64)
+        values.append(np.ravel(curves))
+        finite_nets = np.isfinite(curves).all(axis=0)
+        calm.append(np.ravel(curves[:, finite_nets]))
+        blown = blown or not finite_nets.all()
+    values += [np.array([run.noise_floor]) for run in runs if run.noise_floor]
+    values = np.concatenate(values)
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values) == 0:
+        return 1e-3, 1.0
+    low, high = float(values.min()), float(values.max())
+    calm = np.concatenate(calm)
+    if blown and len(calm):
+        high = min(high, BLOW_UP_HEADROOM * float(calm.max()))
+    return low / 1.5, max(high, low) * 1.5
+
+
+def axis_epochs(run: Run) -> int:
+    """How far a run's epoch axis reaches: the whole requested run, or up to a divergence."""
+    return run.diverged_at_epoch or run.epochs_requested
+
+
+def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log scale)") -> None:
+    """Log-log error axes for runs: ranges, labels, the noise floor (if all share one) and
+    the epochs where runs diverged."""
+    low, high = error_range(runs)
+    axes.set_yscale("log")
+    axes.set_ylim(low, high)
+    axes.set_xscale("log")
+    axes.set_xlim(1, max(2, max(axis_epochs(run) for run in runs)))
+    axes.set_xlabel("epoch (log scale)")
+    axes.set_ylabel(label)
+    plain_tick_labels(axes)
+    floors = {run.noise_floor for run in runs}
+    if len(floors) == 1 and runs[0].noise_floor:
+        axes.axhline(runs[0].noise_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2,
+                     label=f"noise floor σ² = {runs[0].noise_floor:.3g}")
+    if len(runs) == 1 and runs[0].diverged_at_epoch is not None:
+        axes.axvline(runs[0].diverged_at_epoch, color=COLORS["marker"], linestyle="--", linewidth=1.2,
+                     label=f"diverged at epoch {runs[0].diverged_at_epoch:,}")
+    axes.grid(True, which="major", alpha=0.3)
+
+
+def draw_error_curves(axes, run: Run, color: str = COLORS["net"], label: str = "training error",
+                      held_out: bool = True, width: float = 1.5) -> None:
+    """One net's training error and held-out error; several nets': each faint, the median bold."""
+    epochs, loss = training_curve(run)
+    if run.nets == 1:
+        axes.plot(epochs, loss[:, 0], color=color, linewidth=width, label=label)
+        if held_out:
+            epochs, val_loss = held_out_curve(run)
+            axes.plot(epochs, val_loss[:, 0], color=COLORS["validation"], linewidth=width * 0.6, alpha=0.8,
+                      label="held-out error")
+        return
+    loss = finite_or_nan(loss)
+    alpha = max(0.06, min(0.3, 6 / run.nets))  # a hundred faint lines should not fill the panel
+    axes.add_collection(LineCollection([np.column_stack([epochs, net]) for net in loss.T],
+                                       colors=color, linewidths=width * 0.4, alpha=alpha))
+    axes.plot([], [], color=color, linewidth=width * 0.4, alpha=min(3 * alpha, 1), label=f"each of {run.nets} nets")
+    axes.plot(epochs, median_over_nets(loss), color=COLORS["median"], linewidth=width * 1.4, label=f"{label}, median")
+
+
+def data_range(run: Run) -> tuple[float, float]:
+    """The y range the fit panel must show: the data points and the true curve."""
+    values = run.y_train if run.y_grid_true is None else np.concatenate([run.y_train, run.y_grid_true])
+    return float(values.min()), float(values.max())
+
+
+def drawable_predictions(run: Run) -> np.ndarray:
+    """The predictions (frames, nets, grid) a fit panel shows: a net's prediction that is not
+    finite everywhere (its loss blew up) is replaced by its last one that was, so a diverged
+    net shows its last finite state; a net never finite is NaN (not drawn)."""
+    predictions = run.predictions.astype(np.float32, copy=True)
+    finite = np.isfinite(predictions).all(axis=2)  # (frames, nets)
+    for net in np.flatnonzero(~finite.all(axis=0)):
+        last = None
+        for index in range(len(predictions)):
+            if finite[index, net]:
+                last = index
+            predictions[index, net] = predictions[last, net] if last is not None else np.nan
+    return predictions
+
+
+def truth_label(run: Run) -> str:
+    return "true sine" if run.true_function == "sin(x)" else f"true function {run.true_function}"
+
+
+def status_caption(run: Run) -> str | None:
+    """What to say about a run that did not complete, or None."""
+    if run.status == "diverged":
+        if run.nets > 1:
+            return f"every net diverged by epoch {run.diverged_at_epoch:,}"
+        return f"diverged at epoch {run.diverged_at_epoch:,}:\nthe training loss stopped being finite"
+    if run.status == "interrupted":
+        return f"interrupted at epoch {run.epochs_completed:,} of {run.epochs_requested:,}"
+    return None
+
+
+def run_title(run: Run) -> str:
+    """A run's name and what was trained: 'adam_2x10 · 2x10 sigmoid · adam lr 0.01'."""
+    return f"{run.name} · {run.trained}" + (f" · {run.nets} seeds" if run.nets > 1 else "")

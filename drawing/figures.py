@@ -1,0 +1,103 @@
+"""The static pictures: a run's error curves (loss.png, seeds.png), several runs' (compare.png),
+and a study's final errors (final_error.png)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from drawing.curves import draw_error_curves, error_range, run_title, status_caption, style_loss_axes
+from drawing.style import COLORS, RUN_COLORS, format_loss, png_axes, save_png
+from rundir import Run, median_over_nets
+
+
+def draw_loss_png(run: Run, path: str | Path) -> None:
+    """loss.png (one net) or seeds.png (several): training and held-out error against epoch, on
+    log axes, with the noise floor."""
+    figure, axes = png_axes()
+    style_loss_axes(axes, [run])
+    draw_error_curves(axes, run)
+    caption = status_caption(run)
+    if caption:
+        ending = caption.replace("\n", " ")
+    elif run.nets == 1:
+        ending = f"final training error {format_loss(run.frame_loss[-1, 0])}, held-out {format_loss(run.val_loss[-1, 0])}"
+    else:
+        ending = f"median final held-out error {format_loss(float(median_over_nets(run.val_loss[-1])))}"
+    axes.set_title(f"{run_title(run)}\n{ending}", fontsize=10,
+                   color=COLORS["marker"] if run.status == "diverged" else "black")
+    save_png(figure, axes, path)
+
+
+def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> None:
+    """All runs' training error against epoch on one log-log plot, with the noise floor; a run
+    that diverged is marked where its curve leaves the plot."""
+    figure, axes = png_axes(height_inches=5)
+    style_loss_axes(axes, runs, label="training mean squared error (log scale)")
+    top = error_range(runs)[1]
+    for run, label, color in zip(runs, labels, RUN_COLORS):
+        ending = f"diverged at epoch {run.diverged_at_epoch:,}" if run.diverged_at_epoch else \
+            f"final {format_loss(run.frame_loss[-1, 0])}"
+        draw_error_curves(axes, run, color=color, label=f"{label}: {run.trained} ({ending})", held_out=False)
+        if run.diverged_at_epoch:
+            axes.plot([run.diverged_at_epoch], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
+        if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
+            axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
+    note = "" if same_data(runs) else " (different data: dashed lines are each run's noise floor)"
+    blown = " · X: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
+    axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10)
+    save_png(figure, axes, path, legend_fontsize=8)
+
+
+def same_data(runs: list[Run]) -> bool:
+    """Whether all runs were trained on the same points (same seed, noise, range and count)."""
+    first = runs[0]
+    return all(
+        run.x_train.shape == first.x_train.shape and np.array_equal(run.x_train, first.x_train)
+        and np.array_equal(run.y_train, first.y_train) and run.noise_floor == first.noise_floor
+        for run in runs[1:]
+    )
+
+
+def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Path, title: str, xlabel: str) -> None:
+    """A study's final_error.png: each seed's final held-out error as a dot per experiment, with
+    the median and the 10th-90th percentile spread drawn beside the dots, and the noise floor."""
+    figure, axes = png_axes(height_inches=4.8)
+    rng = np.random.default_rng(0)  # the horizontal jitter of the dots only
+    for position, finite in enumerate(errors):
+        finite = finite[np.isfinite(finite)]
+        axes.scatter(position - 0.08 + rng.uniform(-0.14, 0.14, len(finite)), finite, s=14, color=COLORS["net"],
+                     alpha=0.55, linewidths=0, zorder=3)
+        if len(finite):
+            low, median, high = np.percentile(finite, [10, 50, 90])
+            axes.plot([position + 0.2] * 2, [low, high], color=COLORS["truth"], linewidth=2, zorder=2)
+            axes.plot([position + 0.12, position + 0.28], [median] * 2, color=COLORS["truth"], linewidth=3, zorder=2)
+    floor = rows[0]["noise_floor"]
+    if floor:
+        axes.axhline(floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, zorder=1)
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    # Label the minor ticks at 2, 3 and 5 times a power of ten too: these errors span one decade.
+    axes.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "235" else ""))
+    axes.set_xticks(range(len(rows)), [row["experiment"] for row in rows])
+    axes.set_xlim(-0.6, len(rows) - 0.4)
+    axes.set_ylabel("final held-out mean squared error (log scale)")
+    axes.set_xlabel(xlabel)
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, axis="y", alpha=0.3)
+    # Legend entries drawn as the figure draws them: the spread is a vertical bar.
+    handles = [
+        Line2D([], [], marker="o", linestyle="none", color=COLORS["net"], alpha=0.55, markersize=5, label="one seed"),
+        Line2D([], [], marker="|", linestyle="none", color=COLORS["truth"], markersize=14, markeredgewidth=2,
+               label="10th-90th percentile"),
+        Line2D([], [], marker="_", linestyle="none", color=COLORS["truth"], markersize=12, markeredgewidth=3,
+               label="median"),
+    ]
+    if floor:
+        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=f"noise floor σ² = {floor:g}"))
+    axes.legend(handles=handles, loc="best", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, format="png")

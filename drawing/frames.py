@@ -1,0 +1,383 @@
+"""The frames of the animations: fit.gif (one net), seeds.gif (many nets) and compare.gif.
+
+Each animation draws everything that does not move once and keeps its pixels; a frame restores
+them and draws only what moves (the prediction, the marker on the error curve) and the numbers
+of its captions ("blitting"). frame(index) returns the canvas's RGBA pixels: the array is the
+canvas's own buffer, valid until the next call.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
+
+from drawing.curves import (axis_epochs, data_range, draw_error_curves, drawable_predictions, run_title,
+                            status_caption, style_loss_axes, truth_label)
+from drawing.style import COLORS, DPI, fitted, format_loss
+from rundir import Run, median_over_nets
+
+CAPTION_FONTSIZE = 11
+CAPTION_STYLE = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
+HEADER_ROWS = (22, 40)  # baselines of the header's two lines, in pixels from the top
+MARGIN = 12  # pixels at the figure's edges
+
+
+class NumberStamper:
+    """Writes short numbers onto a canvas fast, from glyph images matplotlib rendered once.
+
+    matplotlib lays out and rasterizes every glyph of a text each time it is drawn, about 1.5 ms
+    for a six-digit number: more than everything else in a frame together. The numbers on a frame
+    use a dozen characters, so each is rendered once, by matplotlib in the caption's font, and a
+    number is then stamped glyph by glyph (alpha-blended) at the font's own advance widths.
+    """
+
+    CHARACTERS = "0123456789,.-+e notfi"  # numbers as format_loss writes them, "not finite" too
+
+    def __init__(self, fontsize: float, fontweight: str = "bold"):
+        font_properties = FontProperties(size=fontsize, weight=fontweight)
+        font = get_font(findfont(font_properties))
+        font.set_size(fontsize, DPI)
+        # All characters on one transparent scratch canvas, each in a cell of its own.
+        cell = int(fontsize * 3)
+        width, height = cell * len(self.CHARACTERS), 2 * cell
+        scratch = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="none")
+        canvas = FigureCanvasAgg(scratch)
+        pen_x, baseline_y = cell // 4, cell  # in each cell: pixels from its left, from the bottom
+        for position, character in enumerate(self.CHARACTERS):
+            scratch.text((position * cell + pen_x) / width, baseline_y / height, character,
+                         fontproperties=font_properties, color="black", va="baseline", ha="left")
+        canvas.draw()
+        coverage = np.asarray(canvas.buffer_rgba())[..., 3].astype(np.float32) / 255
+        self.glyphs = {}
+        for position, character in enumerate(self.CHARACTERS):
+            alpha = coverage[:, position * cell : (position + 1) * cell]
+            rows, columns = np.nonzero(alpha)
+            if len(rows) == 0:  # a space: nothing to stamp
+                rows, columns = np.array([0]), np.array([0])
+            top, bottom, left, right = rows.min(), rows.max() + 1, columns.min(), columns.max() + 1
+            advance = font.load_char(ord(character)).linearHoriAdvance / 65536
+            # The glyph image, its offset from the pen position on the baseline (rows downwards,
+            # columns rightwards), and how far the pen then moves.
+            self.glyphs[character] = (alpha[top:bottom, left:right, None], top - (height - baseline_y), left - pen_x, advance)
+
+    def width(self, text: str) -> float:
+        return sum(self.glyphs[character][3] for character in text)
+
+    def stamp(self, pixels: np.ndarray, text: str, x: float, baseline_row: int, color: str, align: str = "left") -> None:
+        """Blend `text` in `color` into an RGBA pixel array, its baseline on baseline_row, starting
+        (or, with align='right', ending) at column x."""
+        rgb = np.array(matplotlib.colors.to_rgb(color), dtype=np.float32) * 255
+        pen = x - self.width(text) if align == "right" else x
+        for character in text:
+            alpha, row_offset, column_offset, advance = self.glyphs[character]
+            row, column = baseline_row + row_offset, int(round(pen)) + column_offset
+            region = pixels[row : row + alpha.shape[0], column : column + alpha.shape[1], :3]
+            blend = alpha[: region.shape[0], : region.shape[1]]
+            region[...] = (region * (1 - blend) + rgb * blend + 0.5).astype(np.uint8)
+            pen += advance
+
+
+def new_canvas(width: int, height: int):
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    return figure, FigureCanvasAgg(figure)
+
+
+def draw_epoch_caption(figure, numbers: NumberStamper, last_epoch: int) -> tuple[float, float]:
+    """Write the words of "epoch N of LAST" at the top left of a frame, leaving N's place empty.
+
+    N is stamped on each frame, right-aligned in a slot as wide as LAST, so the words after it
+    stay put. Returns the right edge of that slot and of the whole caption, in pixels.
+    """
+    width, height = figure.canvas.get_width_height()
+    renderer, baseline = figure.canvas.get_renderer(), 1 - HEADER_ROWS[0] / height
+    label = figure.text(MARGIN / width, baseline, "epoch ", **CAPTION_STYLE)
+    epoch_right = MARGIN + label.get_window_extent(renderer).width + numbers.width(f"{last_epoch:,}")
+    total = figure.text(epoch_right / width, baseline, f" of {last_epoch:,}", **CAPTION_STYLE)
+    return epoch_right, epoch_right + total.get_window_extent(renderer).width
+
+
+def header_text(figure, row: int, text: str, left: float, right: float, **style):
+    """A line of the header between pixel columns left and right (shortened with '…' to fit)."""
+    width, height = figure.canvas.get_width_height()
+    artist = figure.text(right / width if style.get("ha") == "right" else left / width, 1 - HEADER_ROWS[row] / height,
+                         text, va="baseline", **style)
+    fitted(artist, right - left, figure.canvas.get_renderer())
+    return artist
+
+
+def fit_panel(axes, run: Run, legend: bool = True) -> None:
+    """The fixed parts of a fit panel: the data, the true curve, axes, limits, a legend above it."""
+    axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label="noisy data", zorder=1)
+    if run.y_grid_true is not None:
+        axes.plot(run.x_grid, run.y_grid_true, color=COLORS["truth"], linestyle=":", linewidth=1.5,
+                  label=truth_label(run), zorder=2)
+    low, high = data_range(run)
+    axes.set_ylim(low - 0.12 * (high - low), high + 0.12 * (high - low))
+    axes.set_xlim(float(run.x_grid[0]), float(run.x_grid[-1]))
+    axes.set_xlabel("x")
+    axes.set_ylabel("y")
+
+
+def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[float]) -> None:
+    """Place axes side by side between pixel rows top and bottom (from the top), each as wide as its
+    ratio of the room left once every panel's y tick labels and label are measured."""
+    width, height = figure.canvas.get_width_height()
+    renderer = figure.canvas.get_renderer()
+    gutters = [axes.yaxis.get_tightbbox(renderer).width + 10 for axes in panels]
+    room = width - MARGIN - sum(gutters) - 8 * (len(panels) - 1)
+    left = 0.0
+    for axes, gutter, ratio in zip(panels, gutters, ratios):
+        left += gutter
+        panel_width = room * ratio / sum(ratios)
+        axes.set_position([left / width, bottom / height, panel_width / width, (height - top - bottom) / height])
+        left += panel_width + 8
+
+
+def ending_text(axes, caption: str, color: str):
+    """The boxed words a run's last frame ends with ('diverged at epoch 38 ...'), sized to fit its panel."""
+    text = axes.text(0.5, 0.5, caption, transform=axes.transAxes, ha="center", va="center", fontsize=12,
+                     fontweight="bold", color=color, animated=True,
+                     bbox={"facecolor": "white", "edgecolor": COLORS["marker"], "alpha": 0.9})
+    renderer = axes.figure.canvas.get_renderer()
+    room = axes.get_window_extent(renderer).width - 16
+    while text.get_fontsize() > 6 and text.get_window_extent(renderer).width > room:
+        text.set_fontsize(text.get_fontsize() - 1)
+    return text
+
+
+class FitAnimation:
+    """fit.gif: the data and the net's prediction at each frame, beside its error curves with the
+    frame's epoch marked. SeedsAnimation draws many nets the same way."""
+
+    loss_label = "training MSE "
+
+    def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
+        self.run = run
+        self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
+        self.predictions = drawable_predictions(run)
+        fit_axes, loss_axes = figure.subplots(1, 2)
+        fit_panel(fit_axes, run)
+        self.prediction_limits = fit_axes.get_ylim()
+        self._add_predictions(fit_axes)
+        fit_axes.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=8, ncol=4, handlelength=1.5,
+                        columnspacing=1.0, frameon=False, borderaxespad=0.2)
+
+        style_loss_axes(loss_axes, [run], label="MSE (log scale)")
+        draw_error_curves(loss_axes, run, width=1.2)
+        loss_axes.legend(loc="upper right", fontsize=7)
+        (self.marker,) = loss_axes.plot([], [], "o", color=COLORS["marker"], markersize=6, animated=True, zorder=5,
+                                        clip_on=False)
+        self.epoch_line = loss_axes.axvline(1, color=COLORS["marker"], linewidth=0.8, alpha=0.6, animated=True)
+        place_panels(figure, [fit_axes, loss_axes], top=72, bottom=44, ratios=[1.35, 1])
+
+        self._captions(width_pixels)
+        # Said on the last frame of a run that did not complete: how it ended.
+        caption = status_caption(run)
+        self.ending = caption and ending_text(fit_axes, caption, COLORS["marker"] if run.status == "diverged"
+                                              else COLORS["note"])
+        canvas.draw()
+        self.background = canvas.copy_from_bbox(figure.bbox)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.run.frame_epochs)
+
+    def _captions(self, width: int) -> None:
+        """Header line 1: 'epoch N of TOTAL   training MSE L' (the numbers stamped per frame) and the
+        run's name; line 2: what was trained and the noise floor."""
+        renderer = self.canvas.get_renderer()
+        self.numbers = NumberStamper(CAPTION_FONTSIZE)
+        self.epoch_right, caption_right = draw_epoch_caption(self.figure, self.numbers, self.run.epochs_requested)
+        loss_label = header_text(self.figure, 0, self.loss_label, caption_right + 20, width, color=COLORS["net"],
+                                 fontsize=CAPTION_FONTSIZE, fontweight="bold")
+        self.loss_left = caption_right + 20 + loss_label.get_window_extent(renderer).width
+        name_left = self.loss_left + self.numbers.width("0.0000") + 20
+        header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
+                    fontweight="bold")
+        floor = self.run.noise_floor
+        floor_text = f"noise floor σ² = {floor:.3g}" if floor is not None else "noise floor unknown"
+        header_text(self.figure, 1, f"{run_title(self.run).split(' · ', 1)[1]} · {floor_text}", MARGIN, width - MARGIN,
+                    fontsize=9, color=COLORS["note"])
+
+    def _add_predictions(self, fit_axes) -> None:
+        """The animated artists of the fit panel."""
+        (self.prediction_line,) = fit_axes.plot(
+            self.run.x_grid, self.predictions[0, 0], color=COLORS["net"], linewidth=2.2, label="net's prediction",
+            animated=True, zorder=3,
+        )
+
+    def _visible(self, prediction: np.ndarray) -> np.ndarray:
+        # A diverging net predicts numbers far off the panel: pin them to its edge, so that the
+        # line stays in sight, running along the border.
+        low, high = self.prediction_limits
+        margin = 0.005 * (high - low)
+        return np.clip(prediction, low + margin, high - margin)
+
+    def _update_predictions(self, index: int) -> list:
+        """Set the fit panel's animated artists to frame `index`; return them to be drawn."""
+        self.prediction_line.set_ydata(self._visible(self.predictions[index, 0]))
+        return [self.prediction_line]
+
+    def frame_loss(self, index: int) -> float:
+        """The training error the caption and the marker show for frame `index`."""
+        return float(self.run.frame_loss[index, 0])
+
+    def frame(self, index: int) -> np.ndarray:
+        """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
+        epoch = int(self.run.frame_epochs[index])
+        self.canvas.restore_region(self.background)
+        self.marker.set_data([epoch], [self.frame_loss(index)])
+        self.epoch_line.set_xdata([epoch, epoch])
+        # Epoch 0, the untrained net, has no place on the log epoch axis: no marker then.
+        for artist in self._update_predictions(index) + ([self.epoch_line, self.marker] if epoch else []):
+            self.figure.draw_artist(artist)
+        if index == self.frame_count - 1 and self.ending:
+            self.figure.draw_artist(self.ending)
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        self.numbers.stamp(pixels, f"{int(self.run.frame_epochs[index]):,}", self.epoch_right, HEADER_ROWS[0],
+                           "black", "right")
+        self.numbers.stamp(pixels, format_loss(self.frame_loss(index)), self.loss_left, HEADER_ROWS[0], COLORS["net"])
+        return pixels
+
+
+class SeedsAnimation(FitAnimation):
+    """seeds.gif: many nets from different seeds learning the same data. The median prediction in
+    bold, the band between the 10th and 90th percentile of the nets' predictions, and every net's
+    prediction as a faint line (a net whose error is no longer finite is left out); beside it
+    every net's training error, the median in bold. The caption gives the median training error."""
+
+    loss_label = "median training MSE "
+
+    def _add_predictions(self, fit_axes) -> None:
+        run = self.run
+        x = run.x_grid
+        alpha = max(0.05, min(0.25, 5 / run.nets))
+        self.net_lines = LineCollection([], colors=COLORS["net"], linewidths=0.6, alpha=alpha, animated=True, zorder=3)
+        fit_axes.add_collection(self.net_lines)
+        self.band = fit_axes.fill_between(x, 0 * x, 0 * x, color=COLORS["net"], alpha=0.25, linewidth=0,
+                                          label="10th-90th percentile", animated=True, zorder=3)
+        (self.median_line,) = fit_axes.plot(x, 0 * x, color=COLORS["median"], linewidth=2.2,
+                                            label=f"median of {run.nets} nets", animated=True, zorder=4)
+
+    def _update_predictions(self, index: int) -> list:
+        x = self.run.x_grid
+        alive = np.isfinite(self.run.frame_loss[index])
+        predictions = np.where(alive[:, None], self.predictions[index], np.nan)  # (nets, grid)
+        self.net_lines.set_segments([np.column_stack([x, self._visible(net)]) for net in predictions[alive]])
+        if alive.any():
+            low, median, high = np.percentile(predictions[alive], [10, 50, 90], axis=0)
+            low, median, high = self._visible(low), self._visible(median), self._visible(high)
+        else:
+            low = median = high = np.full_like(x, np.nan)
+        self.band.set_verts([np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])])
+        self.median_line.set_ydata(median)
+        return [self.net_lines, self.band, self.median_line]
+
+    def frame_loss(self, index: int) -> float:
+        return float(median_over_nets(self.run.frame_loss[index]))
+
+
+# Enough frames for any comparison to look smooth; more only make the GIF larger.
+MAX_COMPARE_FRAMES = 300
+PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE = 330, 250, 38  # pixels: a panel with its titles and tick labels
+
+
+def compare_frame_epochs(runs: list[Run], max_frames: int = MAX_COMPARE_FRAMES) -> np.ndarray:
+    """The epochs of the comparison's frames: the union of the runs' frame epochs (thinned evenly
+    to at most max_frames, keeping the first and the last)."""
+    epochs = np.unique(np.concatenate([run.frame_epochs for run in runs]))
+    if len(epochs) > max_frames:
+        epochs = epochs[np.unique(np.round(np.linspace(0, len(epochs) - 1, max_frames)).astype(int))]
+    return epochs
+
+
+def latest_snapshot(run: Run, epoch: int) -> int:
+    """Index of the run's latest snapshot at or before `epoch` (its first one, if none is)."""
+    return max(int(np.searchsorted(run.frame_epochs, epoch, side="right")) - 1, 0)
+
+
+class CompareAnimation:
+    """compare.gif: one panel per run, shared axes, one epoch counter for all.
+
+    At each frame's epoch every panel shows its run's latest snapshot at or before that epoch;
+    its title gives the run's label, what was trained, how it ended, and the training error of
+    the weights it shows.
+    """
+
+    def __init__(self, runs: list[Run], labels: list[str], note: str):
+        self.runs = runs
+        self.epochs = compare_frame_epochs(runs)
+        self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
+        columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
+        rows = -(-len(runs) // columns)
+        width, height = 70 + PANEL_WIDTH * columns, 50 + PANEL_HEIGHT * rows
+        self.figure, self.canvas = figure, canvas = new_canvas(width, height)
+        grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+        for row in range(rows):
+            for column in range(columns):
+                left, top = 60 + column * PANEL_WIDTH, 50 + row * PANEL_HEIGHT + PANEL_TITLE
+                grid[row, column].set_position([left / width, 1 - (top + PANEL_HEIGHT - PANEL_TITLE - 40) / height,
+                                                (PANEL_WIDTH - 20) / width, (PANEL_HEIGHT - PANEL_TITLE - 40) / height])
+        panels = grid.ravel()
+        for axes in panels[len(runs):]:
+            axes.set_visible(False)
+        renderer = canvas.get_renderer()
+        self.numbers, self.lines, self.number_positions = NumberStamper(9), [], []
+        self.number_width = max(self.numbers.width("0.0000"), self.numbers.width("not finite"))
+        for axes, run, label in zip(panels, runs, labels):
+            fit_panel(axes, run)
+            (line,) = axes.plot(run.x_grid, self.predictions[-1][0], color=COLORS["net"], linewidth=2, animated=True,
+                                zorder=3)
+            self.lines.append(line)
+            box = axes.get_window_extent(renderer)
+            title_row = int(round(height - box.y1)) - 22
+            ended = "" if run.status == "completed" else f" ({run.status} at {run.epochs_completed:,})"
+            fitted(figure.text(box.x0 / width, 1 - title_row / height, f"{label}{ended}", va="baseline", fontsize=10,
+                               fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black"),
+                   box.width, renderer)
+            # Second line: what was trained, then "MSE " and the frame's number at the right.
+            mse = figure.text((box.x1 - self.number_width) / width, 1 - (title_row + 15) / height, "MSE ",
+                              va="baseline", ha="right", fontsize=9, color=COLORS["net"])
+            mse_left = box.x1 - self.number_width - mse.get_window_extent(renderer).width - 10
+            fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.trained, va="baseline",
+                               fontsize=9, color=COLORS["note"]), mse_left - box.x0, renderer)
+            self.number_positions.append((box.x1 - self.number_width, title_row + 15))
+        low = min(axes.get_ylim()[0] for axes in panels[: len(runs)])
+        high = max(axes.get_ylim()[1] for axes in panels[: len(runs)])
+        panels[0].set_ylim(low, high)
+        self.limits = (low, high)
+        for axes in grid[:, 1:].ravel():
+            axes.set_ylabel("")
+        for axes in grid[:-1, :].ravel():
+            axes.set_xlabel("")
+        self.caption_numbers = NumberStamper(CAPTION_FONTSIZE)
+        self.epoch_right, caption_right = draw_epoch_caption(figure, self.caption_numbers, int(self.epochs[-1]))
+        header_text(figure, 0, note, caption_right + 20, width - MARGIN, ha="right", fontsize=9,
+                    color=COLORS["marker"] if note.startswith("different") else COLORS["note"])
+        canvas.draw()
+        self.background = canvas.copy_from_bbox(figure.bbox)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.epochs)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""
+        epoch = int(self.epochs[index])
+        self.canvas.restore_region(self.background)
+        shown = [latest_snapshot(run, epoch) for run in self.runs]
+        low, high = self.limits
+        margin = 0.005 * (high - low)
+        for predictions, line, snapshot in zip(self.predictions, self.lines, shown):
+            line.set_ydata(np.clip(predictions[snapshot], low + margin, high - margin))
+            self.figure.draw_artist(line)
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        self.caption_numbers.stamp(pixels, f"{epoch:,}", self.epoch_right, HEADER_ROWS[0], "black", "right")
+        for run, snapshot, (x, row) in zip(self.runs, shown, self.number_positions):
+            self.numbers.stamp(pixels, format_loss(run.frame_loss[snapshot, 0]), x, row, COLORS["net"])
+        return pixels
+

@@ -1,0 +1,71 @@
+"""What every picture shares: colours, fonts, number formats, PNG figures, fitted text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+matplotlib.use("Agg")
+
+# One colour per role, the same in every picture.
+COLORS = {
+    "data": "#9a9a9a",
+    "truth": "#222222",
+    "net": "#1f6fd1",
+    "median": "#0b3b7a",  # the median of many nets: the nets' blue, darker
+    "validation": "#e8840c",
+    "floor": "#2a9d4b",
+    "marker": "#d62728",
+    "note": "#444444",
+}
+# Colours of the runs in compare.png, in order: tab10 without its green and red, which are the
+# noise floor's and the marker's.
+RUN_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000"]
+DPI = 100
+
+
+def format_loss(value: float) -> str:
+    """A loss as the pictures state it: four decimals, three significant digits when huge."""
+    if not np.isfinite(value):
+        return "not finite"
+    return f"{value:.4f}" if abs(value) < 1000 else f"{value:.3g}"
+
+
+def plain_tick_labels(axes) -> None:
+    """Errors as plain numbers ("0.1") and epochs with thousands separators ("1,000").
+
+    Easier to read for people new to log scales than powers of ten, and they skip matplotlib's
+    maths-text parser, a good part of a picture's set-up time.
+    """
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}".replace("e+", "e")))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+
+
+def png_axes(height_inches: float = 4.5):
+    """A figure of one plot for a PNG picture: (figure, axes)."""
+    figure = Figure(figsize=(8, height_inches), dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure, figure.subplots()
+
+
+def save_png(figure, axes, path: str | Path, legend_fontsize: float = 9) -> None:
+    axes.legend(loc="best", fontsize=legend_fontsize)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+
+
+def fitted(text_artist, max_pixels: float, renderer) -> None:
+    """Shorten a text artist's text with '…' until it is at most max_pixels wide."""
+    text = text_artist.get_text()
+    while len(text) > 1 and text_artist.get_window_extent(renderer).width > max_pixels:
+        text = text[:-2].rstrip() + "…"
+        text_artist.set_text(text)
+
+
+def finite_or_nan(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)

@@ -1,0 +1,346 @@
+"""The run directory: what a run is on disk, written, read and checked in this one place.
+
+    output/adam_2x10/
+        config.yaml     the resolved experiment (checked with config.py's schema when read)
+        summary.json    the run format version, what was trained, how it ended, the final figures
+        snapshots.npz   every recorded array (below)
+        history.csv     per epoch, each per-epoch quantity (the median over nets), for people
+        fit.gif, loss.png      the pictures of one net, or
+        seeds.gif, seeds.png   of a run of several seeds
+
+snapshots.npz holds `frame_epochs` (frames,), the data (`x_train`, `y_train`, `x_grid` and, where
+the true function is known, `y_grid_true`), `seeds` (nets,), and every recorded quantity under
+its name: `epoch.<name>` (epochs, nets) and `frame.<name>` (frames, nets, ...). A run always has a
+nets axis: one net is a stack of one. A reader needs nothing but the directory; a quantity the
+engine starts recording is written and read with no change here.
+
+Imports neither TensorFlow nor matplotlib.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+import config as config_module
+import outputs
+from config import ConfigError, ExperimentConfig
+
+FORMAT = 2
+CONFIG_FILE, SUMMARY_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "summary.json", "snapshots.npz", "history.csv"
+DATA_FILES = (CONFIG_FILE, HISTORY_FILE, ARRAYS_FILE, SUMMARY_FILE)
+ONE_NET_PICTURES = ("fit.gif", "loss.png")
+SEEDS_PICTURES = ("seeds.gif", "seeds.png")
+# What a run directory may hold; summary.json, with its "status", marks it as a run.
+RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
+STATUSES = ("completed", "diverged", "interrupted")
+# A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
+AT_FLOOR_TOLERANCE = 1.10
+
+
+class RunError(ValueError):
+    """A run directory that cannot be read; the message says why and what to do."""
+
+
+@dataclass
+class Run:
+    """A run: what was trained (config, summary), the data, and everything recorded."""
+
+    config: ExperimentConfig
+    summary: dict
+    frame_epochs: np.ndarray  # (frames,) int64; epoch 0 is the untrained net
+    per_frame: dict  # name -> (frames, nets, ...): "prediction" on the grid, "loss" of those weights
+    per_epoch: dict  # name -> (epochs, nets): "loss" (as Keras reports it), "val_loss"
+    x_train: np.ndarray  # (points,)
+    y_train: np.ndarray
+    x_grid: np.ndarray  # (grid_points,)
+    y_grid_true: np.ndarray | None  # the true function on the grid, where it is known
+    seeds: np.ndarray  # (nets,) each net's weight seed
+
+    @property
+    def name(self) -> str:
+        return self.summary["name"]
+
+    @property
+    def status(self) -> str:
+        return self.summary["status"]
+
+    @property
+    def nets(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return self.per_frame["prediction"]
+
+    @property
+    def frame_loss(self) -> np.ndarray:
+        return self.per_frame["loss"]
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.per_epoch["loss"]
+
+    @property
+    def val_loss(self) -> np.ndarray:
+        return self.per_epoch["val_loss"]
+
+    @property
+    def epochs_completed(self) -> int:
+        return int(len(self.loss))
+
+    @property
+    def epochs_requested(self) -> int:
+        return int(self.summary["epochs_requested"])
+
+    @property
+    def diverged_at_epoch(self) -> int | None:
+        """The epoch the run stopped at because its loss (every net's) stopped being finite."""
+        return self.summary.get("diverged_at_epoch") if self.status == "diverged" else None
+
+    @property
+    def noise_floor(self) -> float | None:
+        return self.summary["noise_floor"]
+
+    @property
+    def trained(self) -> str:
+        """What was trained, in a few words: '2x10 sigmoid · adam lr 0.01'."""
+        return self.summary["trained"]
+
+    @property
+    def true_function(self) -> str | None:
+        return self.summary.get("true_function")
+
+
+def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, int]) -> Run:
+    """The run a training produced: a Recording (engine.py) of the dataset (data.py) the config describes."""
+    run = Run(
+        config=config, summary={}, frame_epochs=recording.frame_epochs, per_frame=dict(recording.per_frame),
+        per_epoch=dict(recording.per_epoch), x_train=dataset.x_train.reshape(-1), y_train=dataset.y_train.reshape(-1),
+        x_grid=dataset.x_grid.reshape(-1), y_grid_true=dataset.y_grid_true,
+        seeds=np.asarray(config.member_seeds, dtype=np.int64),
+    )
+    run.summary = summarize(run, recording, dataset, parameters)
+    return run
+
+
+def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
+    """The figures summary.json holds: what was trained, how it ended, final errors against the floor.
+
+    The final `loss` and `val_loss` are the training and held-out error of the final weights,
+    the ones the last frame shows (history.csv's last training loss, as Keras reports it, is
+    that of the weights before the last update); for several nets, the medians over them, with
+    each net's own figures under `nets`. A loss that is not a finite number (a diverged net) is
+    null, since JSON has no NaN or infinity.
+    """
+    config, reached = run.config, recording.epochs_completed
+    noise_floor = None if dataset.noise_floor is None else round(dataset.noise_floor, 12)  # 0.04, not 0.04000000000000001
+    final_loss = run.frame_loss[-1] if reached else np.full(run.nets, np.nan)
+    final_val_loss = run.val_loss[-1] if reached else np.full(run.nets, np.nan)
+    all_losses = np.concatenate([np.ravel(run.loss), np.ravel(final_loss)]).astype(np.float64)
+    finite_losses = all_losses[np.isfinite(all_losses)]
+    summary = {
+        "format": FORMAT,
+        "name": config.name,
+        "trained": config_module.describe_training(config),
+        "true_function": dataset.true_function,
+        "status": recording.status,
+        "epochs_completed": reached,
+        "epochs_requested": config.epochs,
+        "seeds": run.nets,
+        "loss": _finite_median(final_loss),
+        "val_loss": _finite_median(final_val_loss),
+        "noise_floor": noise_floor,
+        "val_loss_over_noise_floor": None,
+        "share_at_noise_floor": None,
+        "min_loss": float(finite_losses.min()) if len(finite_losses) else None,
+        "parameters": parameters,
+        "frames": int(len(run.frame_epochs)),
+        "train_seconds": round(recording.train_seconds, 3),
+    }
+    if recording.status == "diverged":
+        summary["diverged_at_epoch"] = reached
+    if noise_floor is not None:
+        with np.errstate(all="ignore"):
+            at_floor = np.isfinite(final_val_loss) & (final_val_loss <= AT_FLOOR_TOLERANCE * noise_floor)
+        summary["share_at_noise_floor"] = round(float(np.mean(at_floor)), 4)
+        if summary["val_loss"] is not None and noise_floor > 0:
+            summary["val_loss_over_noise_floor"] = summary["val_loss"] / noise_floor
+    summary["diverged_seeds"] = [int(seed) for seed, epoch in zip(run.seeds, recording.diverged_at_epoch)
+                                 if epoch is not None]
+    summary["nets"] = [
+        {"seed": int(seed), "loss": _finite_or_none(final_loss[net]), "val_loss": _finite_or_none(final_val_loss[net]),
+         "diverged_at_epoch": recording.diverged_at_epoch[net]}
+        for net, seed in enumerate(run.seeds)
+    ]
+    return summary
+
+
+def _finite_or_none(value) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _finite_median(values: np.ndarray) -> float | None:
+    """The median of the finite values (float64, as summary.json has always given it), or None."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else None
+
+
+def median_over_nets(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The median of the finite values along the nets axis (NaN where there are none)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: every net diverged there
+        return np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=axis)
+
+
+def picture_names(run: Run) -> tuple[str, str]:
+    """The run's animation and error-curve picture: fit.gif and loss.png, or seeds.gif and seeds.png."""
+    return SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
+
+
+def files_present(run_dir: Path) -> list[str]:
+    """The run's files that are in run_dir, in the order they are listed to the user."""
+    return [name for name in DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES if (run_dir / name).exists()]
+
+
+def write_run(directory: str | Path, run: Run) -> None:
+    """Write config.yaml, summary.json, snapshots.npz and history.csv into directory (train.py
+    stages it: see outputs.staged_directory)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / CONFIG_FILE).write_text(yaml.safe_dump(config_module.to_plain_dict(run.config), sort_keys=False))
+    arrays = {"frame_epochs": run.frame_epochs, "x_train": run.x_train, "y_train": run.y_train,
+              "x_grid": run.x_grid, "seeds": run.seeds}
+    if run.y_grid_true is not None:
+        arrays["y_grid_true"] = run.y_grid_true
+    arrays.update({f"epoch.{name}": values for name, values in run.per_epoch.items()})
+    arrays.update({f"frame.{name}": values for name, values in run.per_frame.items()})
+    np.savez_compressed(directory / ARRAYS_FILE, **arrays)
+    names = list(run.per_epoch)
+    columns = [np.arange(1, run.epochs_completed + 1)] + [median_over_nets(run.per_epoch[name]) for name in names]
+    np.savetxt(directory / HISTORY_FILE, np.column_stack(columns), fmt=["%d"] + ["%.9g"] * len(names),
+               delimiter=",", header=",".join(["epoch"] + names), comments="")
+    (directory / SUMMARY_FILE).write_text(json.dumps(run.summary, indent=2) + "\n")
+
+
+def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> Run:
+    """Read and check a run directory; RunError (or ConfigError, for config.yaml) says what is wrong.
+
+    render_overrides ('render.fps=10') change how the run is drawn, nothing else.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise RunError(f"{run_dir}: does not exist; train a run first, e.g. python train.py --config experiments/adam_2x10.yaml")
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: is a file, not a run directory; give the folder train.py wrote, e.g. output/adam_2x10")
+    missing = [name for name in (SUMMARY_FILE, CONFIG_FILE, ARRAYS_FILE) if not (run_dir / name).is_file()]
+    if missing:
+        raise RunError(f"{run_dir}: not a run directory (missing {', '.join(missing)}); train one with train.py")
+    retrain = f"train it again: python train.py --config {run_dir / CONFIG_FILE} --output-dir {run_dir}"
+    try:
+        summary = json.loads((run_dir / SUMMARY_FILE).read_text())
+        version = summary.get("format", 1)
+    except (OSError, ValueError, AttributeError) as error:
+        raise RunError(f"{run_dir}: {SUMMARY_FILE} cannot be read ({error}); {retrain}") from None
+    if version != FORMAT:
+        raise RunError(f"{run_dir}: written in run format {version}, and this version reads format {FORMAT}; {retrain}")
+    config = run_config(run_dir, render_overrides or [])
+    try:
+        with np.load(run_dir / ARRAYS_FILE) as arrays:
+            run = Run(
+                config=config, summary=summary, frame_epochs=arrays["frame_epochs"],
+                per_frame={key[6:]: arrays[key] for key in arrays.files if key.startswith("frame.")},
+                per_epoch={key[6:]: arrays[key] for key in arrays.files if key.startswith("epoch.")},
+                x_train=arrays["x_train"], y_train=arrays["y_train"], x_grid=arrays["x_grid"],
+                y_grid_true=arrays["y_grid_true"] if "y_grid_true" in arrays.files else None, seeds=arrays["seeds"],
+            )
+        check_run(run)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise RunError(f"{run_dir}: a file of this run cannot be read ({type(error).__name__}: {error}); {retrain}") from None
+    return run
+
+
+def run_config(run_dir: Path, overrides: list[str]) -> ExperimentConfig:
+    """A run's config.yaml, checked as an experiment file is, with render overrides applied."""
+    sources = [(config_module.parse_override(text)[0], f"--set {text}") for text in overrides]
+    for path, label in sources:
+        if path[0] != "render":
+            raise ConfigError(f"{label}: only render settings change when redrawing (render.fps, "
+                              f"render.last_frame_seconds, render.width_pixels, render.height_pixels); "
+                              f"{path[0]} is part of what was trained: train again with train.py {label}")
+    source = run_dir / CONFIG_FILE
+    raw = config_module.read_yaml_mapping(source)
+    return config_module.validate(config_module.apply_overrides(raw, overrides), str(source), sources)
+
+
+def check_run(run: Run) -> None:
+    """Raise ValueError unless the run's parts fit together (a run read from disk may not)."""
+    summary, frames, nets = run.summary, len(run.frame_epochs), run.nets
+    if summary.get("status") not in STATUSES:
+        raise ValueError(f"{SUMMARY_FILE}: status must be one of {', '.join(STATUSES)}, got {summary.get('status')!r}")
+    if summary["status"] == "diverged" and (type(summary.get("diverged_at_epoch")) is not int
+                                            or summary["diverged_at_epoch"] < 1):
+        raise ValueError(f"{SUMMARY_FILE}: a diverged run needs diverged_at_epoch, an epoch, got "
+                         f"{summary.get('diverged_at_epoch')!r}")
+    for key in ("name", "trained", "epochs_requested", "noise_floor"):
+        if key not in summary:
+            raise ValueError(f"{SUMMARY_FILE}: {key} is missing")
+    if not {"prediction", "loss"} <= set(run.per_frame) or not {"loss", "val_loss"} <= set(run.per_epoch):
+        raise ValueError(f"{ARRAYS_FILE}: the frames' prediction and loss and the epochs' loss and val_loss are needed")
+    if frames == 0 or run.frame_epochs.ndim != 1 or np.any(np.diff(run.frame_epochs) <= 0):
+        raise ValueError(f"{ARRAYS_FILE}: frame_epochs must be one or more increasing epochs")
+    expected = {"x_grid": (len(run.x_grid),), "y_train": run.x_train.shape}
+    if run.y_grid_true is not None:
+        expected["y_grid_true"] = (len(run.x_grid),)
+    shapes = {name: getattr(run, name).shape for name in expected}
+    shapes.update({f"frame.{name}": values.shape[:2] for name, values in run.per_frame.items()})
+    expected.update({f"frame.{name}": (frames, nets) for name in run.per_frame})
+    shapes.update({f"epoch.{name}": values.shape for name, values in run.per_epoch.items()})
+    expected.update({f"epoch.{name}": (run.epochs_completed, nets) for name in run.per_epoch})
+    shapes["frame.prediction"], expected["frame.prediction"] = run.predictions.shape, (frames, nets, len(run.x_grid))
+    for name, shape in expected.items():
+        if shapes[name] != shape:
+            raise ValueError(f"{ARRAYS_FILE}: {name} has shape {shapes[name]}, expected {shape}")
+    if run.epochs_completed != summary.get("epochs_completed") or run.frame_epochs[-1] > run.epochs_completed:
+        raise ValueError(f"{ARRAYS_FILE} and {SUMMARY_FILE} disagree on how many epochs were trained")
+
+
+def interrupted_destination(run_dir: Path) -> Path:
+    """Where an interrupted run goes when a finished run is at its destination: beside it."""
+    return run_dir.with_name(run_dir.name + ".interrupted")
+
+
+def holds_finished_run(run_dir: Path) -> bool:
+    """Whether run_dir is a run that ended by itself (completed or diverged), not interrupted."""
+    try:
+        return json.loads((run_dir / SUMMARY_FILE).read_text()).get("status") != "interrupted"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def check_run_destination(run_dir: Path) -> None:
+    """Refuse, before training, a destination a run may not replace (see outputs.check_destination);
+    the place an interrupted run would go beside it is checked too."""
+    outputs.check_destination(run_dir, RUN_OUTPUT)
+    outputs.check_destination(interrupted_destination(run_dir), RUN_OUTPUT)
+
+
+def is_current(run_dir: Path) -> bool:
+    """Whether run_dir holds a finished run this version reads (make compare reuses only those)."""
+    try:
+        return holds_finished_run(run_dir) and read_run(run_dir).status == "completed"
+    except (RunError, ConfigError):
+        return False
+
+
+if __name__ == "__main__":
+    # python rundir.py DIR: exit status 0 if DIR holds a completed run in the current format.
+    sys.exit(0 if len(sys.argv) == 2 and is_current(Path(sys.argv[1])) else 1)

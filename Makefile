@@ -14,10 +14,11 @@ demo: $(VENV)/.installed-base
 test: $(VENV)/.installed-test
 	$(VENV_PYTHON) -m pytest
 
-# The post's four runs side by side; each is trained first if output/ does not have it yet.
+# The post's four runs side by side; each is trained first unless output/ has it, completed and
+# in the run format this version reads.
 compare: $(VENV)/.installed-base
 	@for name in $(POST_EXPERIMENTS); do \
-		test -f output/$$name/summary.json || $(VENV_PYTHON) train.py --config experiments/$$name.yaml || exit 1; \
+		$(VENV_PYTHON) rundir.py output/$$name || $(VENV_PYTHON) train.py --config experiments/$$name.yaml || exit 1; \
 	done
 	$(VENV_PYTHON) animate.py compare $(addprefix output/,$(POST_EXPERIMENTS))
 

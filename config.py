@@ -137,9 +137,10 @@ class RenderConfig(StrictModel):
     fps: float = Field(20.0, ge=0.1, le=50)
     # Hold the final fit on screen so the eye can take it in before the loop restarts.
     last_frame_seconds: float = Field(2.5, ge=0, le=60)
-    # 800x360 pixels keeps the 200-frame GIF well under 3 MB with readable text.
-    width_pixels: WholeNumber = Field(800, ge=320, le=2000)
-    height_pixels: WholeNumber = Field(360, ge=200, le=1200)
+    # 800x360 pixels keeps the 200-frame GIF well under 3 MB with readable text. Below 480x270
+    # the two panels, their tick labels and the header's lines no longer fit side by side.
+    width_pixels: WholeNumber = Field(800, ge=480, le=2000)
+    height_pixels: WholeNumber = Field(360, ge=270, le=1200)
 
 
 class ExperimentConfig(StrictModel):

@@ -5,9 +5,9 @@ loops run it inside TensorFlow, a chunk of epochs per call, so recording costs n
 trip: a plain tf.function for one net, and an XLA-compiled one per CPU core for a stack of nets
 (models.build_stacked_mlp). Both give a Recording whose arrays always have a nets axis.
 
-To record one more quantity, compute it in LoopBody.epoch_after_update (per epoch) or
-LoopBody.frame (per frame) and declare its per-net shape in LoopBody.__init__; it then reaches
-the run directory (rundir.py) under its name with no other change.
+To record one more quantity, compute it in LoopBody.epoch_after_update (per epoch: one number
+per net) or LoopBody.frame (per frame: any shape per net) and declare it in LoopBody.__init__;
+it then reaches the run directory (rundir.py) under its name with no other change.
 
 PredictionSnapshots, a plain Keras callback for model.fit() (the post's way), records the same
 run slowly: it is the reference the loops are tested and benchmarked against.
@@ -99,7 +99,8 @@ class LoopBody:
         self.nets = getattr(model, "members", 1)
         self.grid_points = int(dataset.x_grid.shape[0])
         self.variables = model.trainable_variables
-        # The shape of one net's value of each recorded quantity.
+        # The shape of one net's value of each recorded quantity: per epoch always one number (a
+        # run's per-epoch arrays are epochs x nets, and history.csv has a column for each).
         self.epoch_shapes = {"val_loss": []}  # besides "loss", which every epoch records first
         self.frame_shapes = {"prediction": [self.grid_points], "loss": []}
 

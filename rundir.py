@@ -251,7 +251,7 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
     except (OSError, ValueError, AttributeError) as error:
         raise RunError(f"{run_dir}: {SUMMARY_FILE} cannot be read ({error}); {retrain}") from None
     if version != FORMAT:
-        raise RunError(f"{run_dir}: written in run format {version}, and this version reads format {FORMAT}; {retrain}")
+        raise RunError(f"{run_dir}: written in run format {version!r}, and this version reads format {FORMAT}; {retrain}")
     config = run_config(run_dir, render_overrides or [])
     try:
         with np.load(run_dir / ARRAYS_FILE) as arrays:
@@ -290,9 +290,12 @@ def check_run(run: Run) -> None:
                                             or summary["diverged_at_epoch"] < 1):
         raise ValueError(f"{SUMMARY_FILE}: a diverged run needs diverged_at_epoch, an epoch, got "
                          f"{summary.get('diverged_at_epoch')!r}")
-    for key in ("name", "trained", "epochs_requested", "noise_floor"):
-        if key not in summary:
-            raise ValueError(f"{SUMMARY_FILE}: {key} is missing")
+    expected_types = {"name": (str,), "trained": (str,), "true_function": (str, type(None)),
+                      "epochs_requested": (int,), "noise_floor": (int, float, type(None))}
+    for key, types in expected_types.items():
+        value = summary.get(key)
+        if type(value) not in types or (type(value) in (int, float) and not (np.isfinite(value) and value >= 0)):
+            raise ValueError(f"{SUMMARY_FILE}: {key} is missing or not what train.py writes, got {value!r}")
     if not {"prediction", "loss"} <= set(run.per_frame) or not {"loss", "val_loss"} <= set(run.per_epoch):
         raise ValueError(f"{ARRAYS_FILE}: the frames' prediction and loss and the epochs' loss and val_loss are needed")
     if frames == 0 or run.frame_epochs.ndim != 1 or np.any(np.diff(run.frame_epochs) <= 0):

@@ -5,10 +5,10 @@
 The post's 2x10 sigmoid net with Adam, full batch, the same data for every net, each run
 recording what train.py records (every epoch's training and held-out loss, 200 frames).
 
-- single runs: train.train_in_graph for one net, model built and loop traced anew for each run
+- single runs: engine.train_in_graph for one net, model built and loop traced anew for each run
   as `python train.py` would, --single-runs of them timed back to back. 100 single runs take
   100 times as long as one, so the rate of a few is the rate of 100.
-- seeds: one train.train_in_graph of the stacked model of --seeds nets as train.py builds it
+- seeds: one engine.train_in_graph of the stacked model of --seeds nets as train.py builds it
   (models.model_and_optimizer: one part per CPU core), its build and XLA compilation included.
 
 Prints net-epochs per second of each and the ratio, measured in the same run. Target: >= 10x.
@@ -27,14 +27,14 @@ sys.path.insert(0, str(ROOT))
 import config as config_module  # noqa: E402
 import data  # noqa: E402
 import models  # noqa: E402
-import train  # noqa: E402
+import engine  # noqa: E402
 
 
 def seconds_to_train(config) -> float:
     started = time.perf_counter()
     dataset = data.dataset_for(config)
     model, optimizer = models.model_and_optimizer(config)
-    recording = train.train_in_graph(model, optimizer, dataset, config.epochs, train.frame_schedule(config.epochs, config.frames))
+    recording = engine.train_in_graph(model, optimizer, dataset, config.epochs, engine.frame_schedule(config.epochs, config.frames))
     assert recording.status == "completed"
     return time.perf_counter() - started
 

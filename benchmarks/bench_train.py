@@ -8,9 +8,9 @@ the training and held-out loss of every epoch and the prediction on the 200-poin
 - reference, the post's way: model.fit(...) with a callback that calls model.predict on the
   grid once per epoch (GridPredictions), over --reference-epochs epochs after a short warm-up
   fit, so Keras's one-time set-up is not counted.
-- ours, same recording: train.build_in_graph_loop recording every epoch, over the same number of
+- ours, same recording: engine.build_in_graph_loop recording every epoch, over the same number of
   epochs, after its one-time trace.
-- ours, as `python train.py` runs it: train.train_in_graph over --epochs epochs with the default
+- ours, as `python train.py` runs it: engine.train_in_graph over --epochs epochs with the default
   frame schedule, start-up and tracing included.
 
 Prints milliseconds per epoch and the ratios, measured in the same run. Target: >= 300x (the
@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 
 import config as config_module  # noqa: E402
 import data  # noqa: E402
+import engine  # noqa: E402
 import models  # noqa: E402
-import train  # noqa: E402
 
 
 def fresh(config):
@@ -72,7 +72,7 @@ def time_reference(config, epochs: int) -> float:
 def time_in_graph_every_epoch(config, epochs: int) -> float:
     """Seconds per epoch of the in-graph loop recording every epoch, after its one-time trace."""
     dataset, model, optimizer = fresh(config)
-    train_chunk, _ = train.build_in_graph_loop(model, optimizer, dataset)
+    train_chunk, _ = engine.build_in_graph_loop(model, optimizer, dataset)
     train_chunk(np.ones(10, dtype=bool))  # trace once
     started = time.perf_counter()
     done = 0
@@ -84,10 +84,10 @@ def time_in_graph_every_epoch(config, epochs: int) -> float:
 
 
 def time_train_in_graph(config, epochs: int) -> float:
-    """Seconds per epoch of train.train_in_graph as train.py runs it, set-up included."""
+    """Seconds per epoch of engine.train_in_graph as train.py runs it, set-up included."""
     started = time.perf_counter()
     dataset, model, optimizer = fresh(config)
-    train.train_in_graph(model, optimizer, dataset, epochs, train.frame_schedule(epochs, config.frames))
+    engine.train_in_graph(model, optimizer, dataset, epochs, engine.frame_schedule(epochs, config.frames))
     return (time.perf_counter() - started) / epochs
 
 

@@ -151,6 +151,11 @@ def status_caption(run: Run) -> str | None:
     return None
 
 
+def run_description(run: Run) -> str:
+    """What was trained: '2x10 sigmoid · adam lr 0.01', with ' · 50 seeds' for many nets."""
+    return run.trained + (f" · {run.nets} seeds" if run.nets > 1 else "")
+
+
 def run_title(run: Run) -> str:
     """A run's name and what was trained: 'adam_2x10 · 2x10 sigmoid · adam lr 0.01'."""
-    return f"{run.name} · {run.trained}" + (f" · {run.nets} seeds" if run.nets > 1 else "")
+    return f"{run.name} · {run_description(run)}"

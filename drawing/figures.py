@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
 
 from drawing.curves import draw_error_curves, error_range, run_title, status_caption, style_loss_axes
-from drawing.style import COLORS, RUN_COLORS, format_loss, png_axes, save_png
+from drawing.style import COLORS, RUN_COLORS, format_loss, plain_tick_labels, png_axes, save_png
 from rundir import Run, median_over_nets
 
 
@@ -79,9 +78,7 @@ def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Pa
     if floor:
         axes.axhline(floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, zorder=1)
     axes.set_yscale("log")
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    # Label the minor ticks at 2, 3 and 5 times a power of ten too: these errors span one decade.
-    axes.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "235" else ""))
+    plain_tick_labels(axes)
     axes.set_xticks(range(len(rows)), [row["experiment"] for row in rows])
     axes.set_xlim(-0.6, len(rows) - 0.4)
     axes.set_ylabel("final held-out mean squared error (log scale)")

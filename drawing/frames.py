@@ -8,6 +8,8 @@ canvas's own buffer, valid until the next call.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -15,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 
-from drawing.curves import (axis_epochs, data_range, draw_error_curves, drawable_predictions, run_title,
+from drawing.curves import (data_range, draw_error_curves, drawable_predictions, run_description,
                             status_caption, style_loss_axes, truth_label)
 from drawing.style import COLORS, DPI, fitted, format_loss
 from rundir import Run, median_over_nets
@@ -128,7 +130,8 @@ def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[f
     width, height = figure.canvas.get_width_height()
     renderer = figure.canvas.get_renderer()
     gutters = [axes.yaxis.get_tightbbox(renderer).width + 10 for axes in panels]
-    room = width - MARGIN - sum(gutters) - 8 * (len(panels) - 1)
+    # The right margin leaves room for half of the last epoch's tick label, centred on the edge.
+    room = width - 2 * MARGIN - sum(gutters) - 8 * (len(panels) - 1)
     left = 0.0
     for axes, gutter, ratio in zip(panels, gutters, ratios):
         left += gutter
@@ -137,15 +140,32 @@ def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[f
         left += panel_width + 8
 
 
+def legend_above(axes, room: float) -> None:
+    """The panel's legend in one row above it, in the largest font (8 to 6 points) that fits in
+    `room` pixels from the panel's left edge."""
+    renderer = axes.figure.canvas.get_renderer()
+    for fontsize in (8, 7, 6):
+        legend = axes.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=fontsize, ncol=4, handlelength=1.5,
+                             columnspacing=1.0, frameon=False, borderaxespad=0.2)
+        extent = legend.get_window_extent(renderer)
+        if extent.x1 <= room:
+            return
+
+
 def ending_text(axes, caption: str, color: str):
-    """The boxed words a run's last frame ends with ('diverged at epoch 38 ...'), sized to fit its panel."""
+    """The boxed words a run's last frame ends with ('diverged at epoch 38 ...'), sized to fit its
+    panel: the font shrinks to 7 points, then the words are wrapped onto more lines."""
     text = axes.text(0.5, 0.5, caption, transform=axes.transAxes, ha="center", va="center", fontsize=12,
                      fontweight="bold", color=color, animated=True,
                      bbox={"facecolor": "white", "edgecolor": COLORS["marker"], "alpha": 0.9})
     renderer = axes.figure.canvas.get_renderer()
     room = axes.get_window_extent(renderer).width - 16
-    while text.get_fontsize() > 6 and text.get_window_extent(renderer).width > room:
+    while text.get_fontsize() > 7 and text.get_window_extent(renderer).width > room:
         text.set_fontsize(text.get_fontsize() - 1)
+    line_length = max(len(line) for line in caption.splitlines())
+    while line_length > 8 and text.get_window_extent(renderer).width > room:
+        line_length -= 4
+        text.set_text("\n".join(textwrap.fill(line, line_length) for line in caption.splitlines()))
     return text
 
 
@@ -163,16 +183,15 @@ class FitAnimation:
         fit_panel(fit_axes, run)
         self.prediction_limits = fit_axes.get_ylim()
         self._add_predictions(fit_axes)
-        fit_axes.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=8, ncol=4, handlelength=1.5,
-                        columnspacing=1.0, frameon=False, borderaxespad=0.2)
 
         style_loss_axes(loss_axes, [run], label="MSE (log scale)")
         draw_error_curves(loss_axes, run, width=1.2)
-        loss_axes.legend(loc="upper right", fontsize=7)
+        loss_axes.legend(loc="best", fontsize=7)  # where it hides least of the curves, found once
         (self.marker,) = loss_axes.plot([], [], "o", color=COLORS["marker"], markersize=6, animated=True, zorder=5,
                                         clip_on=False)
         self.epoch_line = loss_axes.axvline(1, color=COLORS["marker"], linewidth=0.8, alpha=0.6, animated=True)
         place_panels(figure, [fit_axes, loss_axes], top=72, bottom=44, ratios=[1.35, 1])
+        legend_above(fit_axes, room=width_pixels - MARGIN)
 
         self._captions(width_pixels)
         # Said on the last frame of a run that did not complete: how it ended.
@@ -195,12 +214,12 @@ class FitAnimation:
         loss_label = header_text(self.figure, 0, self.loss_label, caption_right + 20, width, color=COLORS["net"],
                                  fontsize=CAPTION_FONTSIZE, fontweight="bold")
         self.loss_left = caption_right + 20 + loss_label.get_window_extent(renderer).width
-        name_left = self.loss_left + self.numbers.width("0.0000") + 20
+        name_left = self.loss_left + max(self.numbers.width("0.0000"), self.numbers.width("not finite")) + 20
         header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
                     fontweight="bold")
         floor = self.run.noise_floor
         floor_text = f"noise floor σ² = {floor:.3g}" if floor is not None else "noise floor unknown"
-        header_text(self.figure, 1, f"{run_title(self.run).split(' · ', 1)[1]} · {floor_text}", MARGIN, width - MARGIN,
+        header_text(self.figure, 1, f"{run_description(self.run)} · {floor_text}", MARGIN, width - MARGIN,
                     fontsize=9, color=COLORS["note"])
 
     def _add_predictions(self, fit_axes) -> None:
@@ -259,9 +278,9 @@ class SeedsAnimation(FitAnimation):
         self.net_lines = LineCollection([], colors=COLORS["net"], linewidths=0.6, alpha=alpha, animated=True, zorder=3)
         fit_axes.add_collection(self.net_lines)
         self.band = fit_axes.fill_between(x, 0 * x, 0 * x, color=COLORS["net"], alpha=0.25, linewidth=0,
-                                          label="10th-90th percentile", animated=True, zorder=3)
+                                          label="10-90% of nets", animated=True, zorder=3)
         (self.median_line,) = fit_axes.plot(x, 0 * x, color=COLORS["median"], linewidth=2.2,
-                                            label=f"median of {run.nets} nets", animated=True, zorder=4)
+                                            label="median", animated=True, zorder=4)
 
     def _update_predictions(self, index: int) -> list:
         x = self.run.x_grid
@@ -336,9 +355,13 @@ class CompareAnimation:
             box = axes.get_window_extent(renderer)
             title_row = int(round(height - box.y1)) - 22
             ended = "" if run.status == "completed" else f" ({run.status} at {run.epochs_completed:,})"
-            fitted(figure.text(box.x0 / width, 1 - title_row / height, f"{label}{ended}", va="baseline", fontsize=10,
-                               fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black"),
-                   box.width, renderer)
+            # The label is shortened to fit, never the words that say how the run ended.
+            title = figure.text(box.x0 / width, 1 - title_row / height, ended, va="baseline", fontsize=10,
+                                fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")
+            ended_width = title.get_window_extent(renderer).width if ended else 0.0
+            title.set_text(label)
+            fitted(title, box.width - ended_width, renderer)
+            title.set_text(title.get_text() + ended)
             # Second line: what was trained, then "MSE " and the frame's number at the right.
             mse = figure.text((box.x1 - self.number_width) / width, 1 - (title_row + 15) / height, "MSE ",
                               va="baseline", ha="right", fontsize=9, color=COLORS["net"])

@@ -1,14 +1,19 @@
-"""Shared test helpers: the repo root on sys.path, and small configs that train in seconds."""
+"""Shared test helpers: the repo root on sys.path, small configs that train in seconds, and
+synthetic runs (made without TensorFlow) for the run format and the drawing code."""
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import config as config_module  # noqa: E402
+import data  # noqa: E402
+import rundir  # noqa: E402
 
 
 @pytest.fixture
@@ -25,3 +30,73 @@ def shipped_files():
     paths = sorted((ROOT / "experiments").glob("*.yaml"))
     studies = [path for path in paths if "experiments" in (config_module.load_yaml(path.read_text()) or {})]
     return [path for path in paths if path not in studies], studies
+
+
+def synthetic_run(nets: int = 1, epochs: int = 300, frames: int = 40, status: str = "completed",
+                  diverged_at: int | None = None, **config_values) -> rundir.Run:
+    """A run as train.py would make it, with made-up numbers and no TensorFlow: each net's
+    prediction approaches the true sine and its error falls toward the noise floor.
+
+    status="interrupted" stops it at `epochs`, short of twice as many requested; diverged_at
+    makes every net's loss blow up to infinity at that epoch (status "diverged").
+    """
+    requested = 2 * epochs if status == "interrupted" else epochs
+    config = config_module.validate({"name": "synthetic", "epochs": requested, "frames": frames, "grid_points": 50,
+                                     "n_samples": 64, "seeds": nets, **config_values})
+    dataset = data.dataset_for(config)
+    reached = diverged_at if diverged_at is not None else epochs
+    frame_epochs = np.unique(np.linspace(0, reached if diverged_at is None else reached - 1, frames).astype(np.int64))
+    offsets = np.linspace(-0.2, 0.2, nets)[None, :, None]
+    progress = 1 - np.exp(-frame_epochs / 50.0)[:, None, None]
+    predictions = (progress * np.sin(dataset.x_grid.reshape(1, 1, -1)) + offsets * (1 - progress)).astype(np.float32)
+    noise_floor = dataset.noise_floor
+    epoch_loss = noise_floor + 0.5 * np.exp(-np.arange(reached) / 60.0)[:, None] * np.linspace(1, 2, nets)[None, :]
+    frame_loss = noise_floor + 0.5 * np.exp(-(frame_epochs + 1) / 60.0)[:, None] * np.linspace(1, 2, nets)[None, :]
+    val_loss = epoch_loss * 1.05
+    if diverged_at is not None:
+        status = "diverged"
+        epoch_loss[-1] = np.inf
+        val_loss[-1] = np.nan
+    recording = SimpleNamespace(
+        frame_epochs=frame_epochs, status=status, train_seconds=1.5, epochs_completed=reached,
+        per_frame={"prediction": predictions, "loss": frame_loss.astype(np.float32)},
+        per_epoch={"loss": epoch_loss.astype(np.float32), "val_loss": val_loss.astype(np.float32)},
+        diverged_at_epoch=[diverged_at] * nets,
+    )
+    return rundir.new_run(config, dataset, recording, {"keras": 141, "weights_only": 120})
+
+
+def decode_gif(path):
+    """(frames (n, H, W, 4) RGBA as a viewer shows them, durations in ms, loop, the palette's
+    colours (n, 3) less the entry that marks a transparent ("unchanged") pixel)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        palette = np.array(image.getpalette()[: 3 * 256]).reshape(-1, 3)
+        if "transparency" in image.info:
+            palette = np.delete(palette, image.info["transparency"], axis=0)
+        loop = image.info.get("loop")
+        frames, durations = [], []
+        for index in range(image.n_frames):
+            image.seek(index)
+            frames.append(np.asarray(image.convert("RGBA")).copy())
+            durations.append(image.info["duration"])
+    return np.stack(frames), durations, loop, palette
+
+
+@pytest.fixture
+def synthetic_run_dir(tmp_path):
+    """A function writing a synthetic_run(...) as a run directory under tmp_path, with its pictures
+    when draw=True; returns the directory."""
+
+    def make(name: str = "run", draw: bool = False, **options) -> Path:
+        run = synthetic_run(**options)
+        directory = tmp_path / name
+        rundir.write_run(directory, run)
+        if draw:
+            import animate
+
+            animate.draw_run(run, directory)
+        return directory
+
+    return make

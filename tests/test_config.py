@@ -1,10 +1,14 @@
+"""config.py: experiment files, overrides, and the plain one-line errors for every mistake."""
+
 import math
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import config as config_module
-from config import ConfigError, load_config, validate
+from config import ConfigError, ExperimentConfig, load_config, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 from conftest import shipped_files  # noqa: E402
@@ -23,7 +27,6 @@ def test_defaults_are_the_posts_setting():
     assert config.n_samples == 200 and config.noise_std == 0.2
     assert config.x_min == 0.0 and math.isclose(config.x_max, 2 * math.pi)
     assert config.activation == "sigmoid" and config.learning_rate == 0.01
-    assert math.isclose(config.noise_floor, 0.04)
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda path: path.name)
@@ -259,3 +262,114 @@ def test_too_many_epochs_for_memory_are_refused_before_training():
         validate({"epochs": 1e30})
     with pytest.raises(ConfigError, match="epochs x seeds"):
         validate({"epochs": 10_000_000, "seeds": 100})
+
+
+def test_seeds_are_validated():
+    with pytest.raises(ConfigError, match="seeds: Input should be greater than or equal to 1"):
+        validate({"seeds": 0})
+    with pytest.raises(ConfigError, match="clipnorm would couple the 4 seeds"):
+        validate({"seeds": 4, "optimizer_options": {"clipnorm": 1.0}})
+    assert validate({"seeds": 1, "optimizer_options": {"clipnorm": 1.0}}).seeds == 1
+
+
+@pytest.mark.parametrize("values, described", [
+    ({}, "2x10 sigmoid · adam lr 0.01"),
+    ({"hidden_layers": [60], "optimizer": "sgd"}, "1x60 sigmoid · sgd lr 0.01"),
+    ({"hidden_layers": [20, 10], "activation": "tanh", "learning_rate": 1e-3,
+      "optimizer": "sgd", "optimizer_options": {"momentum": 0.9, "nesterov": True}},
+     "20-10 tanh · sgd lr 0.001, momentum 0.9, nesterov true"),
+])
+def test_what_was_trained_is_said_in_a_few_words(values, described):
+    assert config_module.describe_training(validate(values)) == described
+
+
+# --- bad configs: never anything but a ConfigError, and it names the key ------------------------
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=6,
+)
+known_keys = st.sampled_from(sorted(ExperimentConfig.model_fields) + ["render.fps", "render.width_pixels"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(known_keys | st.text(max_size=10), yaml_values, max_size=5))
+def test_any_mapping_is_either_a_config_or_a_config_error(raw):
+    nested = config_module.apply_overrides({}, [])
+    for key, value in raw.items():
+        target = nested
+        *parents, last = key.split(".") if key else [""]
+        for part in parents:
+            target = target.setdefault(part, {}) if isinstance(target.get(part, {}), dict) else {}
+        target[last] = value
+    try:
+        config = validate(nested, source="generated.yaml")
+    except ConfigError as error:
+        lines = str(error).splitlines()
+        assert lines and all(line.startswith("generated.yaml: ") for line in lines)
+        assert "Traceback" not in str(error)
+    else:
+        assert config.epochs > 0 and config.x_min < config.x_max
+        assert all(math.isfinite(value) for value in (config.learning_rate, config.noise_std, config.x_min))
+
+
+positive_keys = ["epochs", "n_samples", "learning_rate"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(positive_keys), st.one_of(st.integers(-1000, 0), st.floats(-1e6, 0.0)))
+def test_zero_or_negative_counts_and_rates_are_refused(key, value):
+    if key != "learning_rate":
+        value = int(value)
+    with pytest.raises(ConfigError, match=key):
+        validate({key: value})
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ({"learning_rate": math.nan}, "learning_rate"),
+        ({"noise_std": math.inf}, "noise_std"),
+        ({"x_max": -math.inf}, "x_max"),
+        ({"optimizer_options": {"momentum": math.nan}}, "optimizer_options.momentum"),
+        ({"render": {"fps": math.inf}}, "render.fps"),
+        ({"epochs": math.inf}, "epochs"),
+    ],
+)
+def test_nan_and_infinity_are_refused_anywhere(raw, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate(raw)
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ({"grid_points": 0}, "grid_points"), ({"grid_points": 19}, "grid_points"), ({"frames": 1}, "frames"), ({"hidden_layers": [-3]}, "hidden_layers"),
+        ({"render": {"width_pixels": 0}}, "render.width_pixels"), ({"seed": -1}, "seed"),
+        ({"noise_std": -0.5}, "noise_std"), ({"hidden_layers": [10, 2.5]}, "hidden_layers.1"),
+        ({"hidden_layers": 60}, "hidden_layers"), ({"name": "a/b"}, "name"), ({"epochs": True}, "epochs"),
+        ({"seed": 2**32}, "seed"), ({"render": {"fps": 0.001}}, "render.fps"), ({"noise_std": 1e200}, "noise_std"),
+        ({"x_min": -1e308}, "x_min"),
+    ],
+)
+def test_out_of_range_and_wrong_types_name_the_key(raw, key):
+    with pytest.raises(ConfigError, match=f": {key.replace('.', '[.]')}: "):
+        validate(raw)
+
+
+def test_yaml_spellings_of_nan_and_infinity_are_refused(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("learning_rate: .nan\nnoise_std: .inf\n")
+    with pytest.raises(ConfigError) as error:
+        config_module.load_config(path)
+    assert "learning_rate" in str(error.value) and "noise_std" in str(error.value)
+
+
+def test_several_mistakes_are_all_reported():
+    with pytest.raises(ConfigError) as error:
+        validate({"epochs": 0, "optimizer": "adamm", "hidden_layer": [3]}, source="f.yaml")
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3
+    assert any("hidden_layer' (did you mean 'hidden_layers'?)" in line for line in lines)

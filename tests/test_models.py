@@ -1,4 +1,6 @@
-from pathlib import Path
+"""models.py: the nets (one, or a stack of nets each as if built alone) and their optimizers."""
+
+import os
 
 import numpy as np
 import pytest
@@ -6,8 +8,6 @@ import pytest
 import config as config_module
 import models
 from conftest import shipped_files
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("widths, keras_count", [([60], 181), ([10, 10], 141)])
@@ -64,3 +64,47 @@ def test_every_shipped_experiment_builds(path):
     model, optimizer = models.model_and_optimizer(config)
     assert [layer.units for layer in model.layers[:-1]] == config.hidden_layers
     assert float(optimizer.learning_rate) == pytest.approx(config.learning_rate)
+
+
+@pytest.mark.parametrize("seeds", [1, 3])
+def test_a_config_with_several_seeds_builds_a_stack_split_one_part_per_core(small_config, seeds):
+    model, optimizer = models.model_and_optimizer(small_config.model_copy(update={"seeds": seeds, "seed": 4}))
+    assert getattr(model, "members", 1) == seeds
+    assert len(models.parts_of(model)) == models.stack_parts(seeds)
+    assert models.parameter_counts(model) == {"keras": 141, "weights_only": 120}
+    x = np.linspace(-3, 3, 20, dtype=np.float32)[:, None]
+    outputs = np.asarray(model(x)).reshape(seeds, len(x))
+    for net in range(seeds):
+        single = models.build_mlp(small_config.hidden_layers, small_config.activation, seed=4 + net)
+        np.testing.assert_allclose(outputs[net], np.asarray(single(x))[:, 0], rtol=1e-5, atol=1e-6)
+
+
+# --- stacks of nets ------------------------------------------------------------------------------
+
+def test_each_net_of_a_stack_starts_from_the_weights_of_a_single_net_with_its_seed():
+    stack = models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5])
+    for net, seed in enumerate([3, 4, 5]):
+        single = models.build_mlp([10, 10], "sigmoid", seed=seed).get_weights()
+        stacked = [weights[net] for weights in stack.get_weights()]
+        for ours, theirs in zip(stacked, single):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_stack_is_split_into_parts_with_the_same_nets_in_order():
+    whole = models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5])
+    split = models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5], parts=2)
+    assert [part.members for part in models.parts_of(split)] == [2, 1] and models.parts_of(whole) == [whole]
+    assert split.members == whole.members == 3
+    x = np.linspace(-3, 3, 50, dtype=np.float32)[:, None]
+    np.testing.assert_allclose(split(x).numpy(), whole(x).numpy(), rtol=1e-6, atol=1e-6)
+    assert models.parameter_counts(split) == models.parameter_counts(whole) == {"keras": 141, "weights_only": 120}
+    with pytest.raises(ValueError, match="cannot split 3 nets into 4 parts"):
+        models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5], parts=4)
+    with pytest.raises(ValueError, match="unknown activation 'sigmoidal'"):
+        models.build_stacked_mlp([10, 10], "sigmoidal", [3, 4, 5])
+
+
+def test_a_stack_is_split_one_part_per_usable_core_and_never_into_more_parts_than_nets():
+    cores = len(os.sched_getaffinity(0))
+    assert models.stack_parts(100) == min(100, cores)
+    assert models.stack_parts(1) == 1

@@ -1,235 +1,819 @@
+"""The train command: what it writes, what it says, and what it does when things go wrong
+(bad input, divergence, Ctrl-C, files of the user's).
+
+Where the behaviour is the process's own (exit status, messages on the terminal, signals,
+TensorFlow's start-up), train.py runs in a process of its own: all of them are started at once,
+before the first test, by the `background` fixture, and the tests that read their results come
+last. The rest calls train_and_write and main in this process, meanwhile."""
+
+import contextlib
+import hashlib
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 import config as config_module
-import data
-import models
+import outputs
+import rundir
 import train
+from conftest import ROOT, synthetic_run
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-# --- the frame schedule ------------------------------------------------------------------------
-
-@pytest.mark.parametrize("epochs, frames", [(20000, 200), (1000, 150), (300, 40), (1_000_000, 250), (7, 2)])
-def test_frame_schedule_is_sorted_unique_and_spans_the_run(epochs, frames):
-    schedule = train.frame_schedule(epochs, frames)
-    assert schedule[0] == 0 and schedule[-1] == epochs
-    assert np.all(np.diff(schedule) > 0)
-    assert frames <= len(schedule) <= frames + 2 or len(schedule) == epochs + 1
+PYTHON = sys.executable
+EXPERIMENT = str(ROOT / "experiments" / "adam_2x10.yaml")
 
 
-def test_frame_schedule_shows_early_epochs_one_by_one_and_still_covers_the_late_run():
-    schedule = train.frame_schedule(20000, 200)
-    assert set(range(0, 11)) <= set(schedule.tolist())
-    assert np.sum(schedule > 10000) >= 20  # the slow late learning is not skipped over
-    assert np.max(np.diff(schedule)) <= 20000 / 40
+def snapshot_tree(folder: Path) -> dict[str, str]:
+    """Every entry under folder (hidden ones too) by relative path, with a hash of each file's bytes."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
+        for path in sorted(folder.rglob("*"))
+    }
 
 
-@pytest.mark.parametrize("epochs, frames", [(20000, 200), (1000, 150), (1_000_000, 250), (5000, 2000)])
-def test_frame_gaps_grow_smoothly_with_no_near_duplicates_or_jumps(epochs, frames):
-    gaps = np.diff(train.frame_schedule(epochs, frames))
-    assert np.all(np.diff(gaps[:-1]) >= -1), "a gap never shrinks (but for rounding, and the last one)"
-    assert gaps.max() <= 4 * epochs / frames + 1
+def wait_for(process: subprocess.Popen, text: str, timeout: float = 600) -> str:
+    """Read the process's stderr until `text` appears."""
+    seen, deadline = "", time.monotonic() + timeout
+    while text not in seen and time.monotonic() < deadline:
+        character = process.stderr.read(1)
+        if not character:
+            break
+        seen += character
+    assert text in seen, seen
+    return seen
 
 
-def test_frame_schedule_takes_every_epoch_when_there_are_few():
-    np.testing.assert_array_equal(train.frame_schedule(10, 50), np.arange(11))
+def earlier_run(directory: Path, **options) -> Path:
+    """A finished run as train.py leaves it (synthetic numbers; its pictures as bytes, not drawn)."""
+    run = synthetic_run(**options)
+    rundir.write_run(directory, run)
+    for name in rundir.picture_names(run):
+        (directory / name).write_bytes(b"GIF89a earlier" if name.endswith(".gif") else b"\x89PNG earlier")
+    return directory
 
 
-# --- the two training paths agree --------------------------------------------------------------
-
-def _fresh(config):
-    dataset = data.dataset_for(config)
-    model, optimizer = models.model_and_optimizer(config)
-    return dataset, model, optimizer
+def summary_of(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_in_graph_engine_matches_plain_keras_fit(small_config, optimizer):
-    config = small_config.model_copy(update={"optimizer": optimizer, "learning_rate": 0.05})
-    epochs, frame_epochs = 50, [0, 1, 10, 50]
+class StopAfterChunks(train.StopRequest):
+    """A Ctrl-C pressed after `chunks` chunks of epochs have been trained (0: before training)."""
 
-    dataset, model, opt = _fresh(config)
-    fast = train.train_in_graph(model, opt, dataset, epochs, np.array(frame_epochs))
+    def __init__(self, chunks: int):
+        super().__init__()
+        self.chunks_left = chunks
 
-    dataset, reference_model, reference_optimizer = _fresh(config)
-    reference_model.compile(optimizer=reference_optimizer, loss="mse")
-    snapshots = train.PredictionSnapshots(dataset.x_grid, dataset.x_train, dataset.y_train, frame_epochs=frame_epochs)
-    reference_model.fit(
-        dataset.x_train, dataset.y_train, batch_size=len(dataset.x_train), epochs=epochs, shuffle=False,
-        validation_data=(dataset.x_validation, dataset.y_validation), callbacks=[snapshots], verbose=0,
-    )
-    reference = snapshots.recording()
-
-    np.testing.assert_array_equal(fast.frame_epochs, reference.frame_epochs)
-    np.testing.assert_allclose(fast.predictions[0], reference.predictions[0], atol=1e-6)  # same start
-    np.testing.assert_allclose(fast.predictions[-1], reference.predictions[-1], atol=1e-4)  # epoch 50
-    np.testing.assert_allclose(fast.loss, reference.loss, rtol=1e-4)
-    np.testing.assert_allclose(fast.val_loss, reference.val_loss, rtol=1e-4)
-    np.testing.assert_allclose(fast.frame_loss, reference.frame_loss, rtol=1e-4)
-    assert fast.predictions[-1].std() > 0  # it did learn something to compare
-    assert not np.allclose(fast.predictions[0], fast.predictions[-1], atol=1e-3)
+    def __call__(self) -> bool:
+        self.chunks_left -= 1
+        self.requested = self.requested or self.chunks_left < 0
+        return self.requested
 
 
-def test_recording_holds_every_epoch_and_the_requested_frames(small_config):
-    dataset, model, optimizer = _fresh(small_config)
-    frame_epochs = train.frame_schedule(small_config.epochs, small_config.frames)
-    calls = []
-    recording = train.train_in_graph(
-        model, optimizer, dataset, small_config.epochs, frame_epochs,
-        on_chunk=lambda done, loss: calls.append(done), chunk_epochs=128,
-    )
-    assert calls == [128, 256, 300]
-    assert recording.loss.shape == recording.val_loss.shape == (300,)
-    assert recording.loss.dtype == np.float64
-    assert recording.predictions.shape == (len(frame_epochs), small_config.grid_points)
-    assert np.all(np.isfinite(recording.predictions))
-    assert recording.loss[-1] < recording.loss[0]
-    # The frame at the last epoch shows the weights after the last update, so its training error
-    # is what the next epoch would have reported: a little below the last epoch's loss.
-    assert recording.frame_loss[-1] <= recording.loss[-1] + 1e-6
+class NoteSavedWhileTraining(train.StopRequest):
+    """Saves a user's file into the run's folder while the run trains."""
+
+    def __init__(self, note: Path):
+        super().__init__()
+        self.note = note
+
+    def __call__(self) -> bool:
+        if not self.note.exists():
+            self.note.write_text("written while the run trained")
+        return False
 
 
-def test_chunking_does_not_change_the_numbers(small_config):
-    frame_epochs = train.frame_schedule(small_config.epochs, small_config.frames)
-    runs = []
-    for chunk_epochs in (1000, 37):
-        dataset, model, optimizer = _fresh(small_config)
-        runs.append(train.train_in_graph(model, optimizer, dataset, small_config.epochs, frame_epochs,
-                                         chunk_epochs=chunk_epochs))
-    np.testing.assert_array_equal(runs[0].loss, runs[1].loss)
-    np.testing.assert_array_equal(runs[0].predictions, runs[1].predictions)
+# --- commands run in processes of their own, in the background ------------------------------------
+
+class Background:
+    """Commands started at once, each in a process of its own and driven by a thread of this one
+    (which presses Ctrl-C at the moment its test needs, and collects the output), while the tests
+    that need no process of their own go on here. Each process spends about 5 s starting
+    TensorFlow; side by side on 2 cores, that costs the suite little of its time."""
+
+    def __init__(self):
+        self.processes, self.threads, self.outcomes = [], {}, {}
+
+    def start(self, *arguments, cwd=ROOT) -> subprocess.Popen:
+        process = subprocess.Popen([PYTHON, str(ROOT / "train.py"), *arguments], cwd=cwd, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        self.processes.append(process)
+        return process
+
+    def run(self, name: str, work) -> None:
+        """Call work() on a thread of its own; result(name) gives what it returned (or raises what it raised)."""
+
+        def target():
+            try:
+                self.outcomes[name] = (True, work())
+            except BaseException as error:  # an assertion, a timeout: raised again in the test
+                self.outcomes[name] = (False, error)
+
+        self.threads[name] = threading.Thread(target=target, name=name, daemon=True)
+        self.threads[name].start()
+
+    def result(self, name: str):
+        self.threads[name].join(timeout=900)
+        assert not self.threads[name].is_alive(), f"{name}: still running"
+        finished, value = self.outcomes[name]
+        if not finished:
+            raise value
+        return value
+
+    def end(self) -> None:
+        """Kill what is still running (a test failed, or not all were selected): only the processes
+        started here; their threads then see them end."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+        for thread in self.threads.values():
+            thread.join(timeout=60)
 
 
-# --- the command and the run directory ---------------------------------------------------------
-
-def run_command(*arguments, cwd=ROOT):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *arguments], cwd=cwd, capture_output=True, text=True, timeout=600,
-    )
+def finish(process: subprocess.Popen, seen: str = "") -> subprocess.CompletedProcess:
+    """Wait for the process; its stdout, and its stderr (with what was already read of it: seen)."""
+    stdout, stderr = process.communicate(timeout=600)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, seen + stderr)
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("runs") / "adam_small"
-    result = run_command(
-        "--config", "experiments/adam_2x10.yaml", "--set", "epochs=400", "--set", "frames=60",
-        "--output-dir", str(run_dir), "--no-progress",
-    )
-    assert result.returncode == 0, result.stderr
-    return run_dir, result
+def tensorflow_is_loading(pid: int) -> bool:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/maps") as maps:
+        return "tensorflow" in maps.read()
+    return False
 
 
-def test_run_directory_holds_every_file(finished_run):
-    run_dir, result = finished_run
-    for name in train.RUN_FILES:
-        assert (run_dir / name).is_file(), name
-    assert not list(run_dir.parent.glob(".*")), "no temporary files are left behind"
-    assert "final training MSE" in result.stdout and "noise floor" in result.stdout
-    assert str(run_dir) in result.stdout
+CLI_ARGUMENTS = ("--config", "experiments/adam_2x10.yaml", "--set", "epochs=400", "--set", "frames=60", "--no-progress")
+SEEDS_ARGUMENTS = ("--config", EXPERIMENT, "--seeds", "3", "--set", "seed=5", "--set", "data_seed=0", "--set",
+                   "epochs=300", "--set", "frames=20", "--set", "n_samples=64", "--set", "grid_points=50",
+                   "--no-progress")
 
 
-def test_tensorflow_start_up_lines_do_not_reach_the_terminal(finished_run):
-    _, result = finished_run
-    assert "cuda" not in result.stderr.lower()
-    assert "absl" not in result.stderr and "oneDNN" not in result.stderr
-    assert result.stderr.strip() == ""
+@pytest.fixture(scope="module", autouse=True)
+def background(tmp_path_factory):
+    """Every command of this module that needs a process of its own, started before its first test."""
+    commands = Background()
+
+    # Ctrl-C while TensorFlow starts, with a finished run at the destination.
+    folder = tmp_path_factory.mktemp("ctrl_c_at_start")
+    earlier_run(folder / "output" / "adam_2x10")
+    before = snapshot_tree(folder)
+    process = commands.start("--config", EXPERIMENT, "--no-progress", cwd=folder)
+
+    def press_ctrl_c_while_tensorflow_starts(process=process, folder=folder, before=before):
+        deadline = time.monotonic() + 300
+        while not tensorflow_is_loading(process.pid) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        return finish(process), before, snapshot_tree(folder)
+
+    commands.run("ctrl-c at start", press_ctrl_c_while_tensorflow_starts)
+
+    # Ctrl-C while the pictures are drawn: 1,001 frames, which take seconds.
+    folder = tmp_path_factory.mktemp("ctrl_c_drawing")
+    process = commands.start("--config", EXPERIMENT, "--set", "epochs=1000", "--set", "frames=1000", "--output-dir",
+                             str(folder / "run"), cwd=folder)
+
+    def press_ctrl_c_while_drawing(process=process, folder=folder):
+        seen = wait_for(process, "drawing the pictures")
+        process.send_signal(signal.SIGINT)
+        return folder, finish(process, seen)
+
+    commands.run("ctrl-c drawing", press_ctrl_c_while_drawing)
+
+    # Ctrl-C during a long training, once the progress bar shows trained epochs.
+    folder = tmp_path_factory.mktemp("ctrl_c_training")
+    process = commands.start("--config", "experiments/sgd_1x60.yaml", "--set", "epochs=5000000", "--output-dir",
+                             str(folder / "long"))
+
+    def press_ctrl_c_while_training(process=process, folder=folder):
+        seen = wait_for(process, "loss=")
+        process.send_signal(signal.SIGINT)
+        return folder / "long", finish(process, seen)
+
+    commands.run("ctrl-c training", press_ctrl_c_while_training)
+
+    # Runs that end by themselves.
+    for name, arguments in (("finished run", CLI_ARGUMENTS),
+                            ("diverging example", ("--config", "experiments/sgd_2x10_diverging.yaml", "--no-progress")),
+                            ("seeds", SEEDS_ARGUMENTS)):
+        run_dir = tmp_path_factory.mktemp("run") / "run"
+        process = commands.start(*arguments, "--output-dir", str(run_dir))
+        commands.run(name, lambda process=process, run_dir=run_dir: (run_dir, finish(process)))
+
+    # Bad input: no TensorFlow, so every case is run by one interpreter.
+    cases, before = {}, {}
+    for name, (files, arguments, _, _) in BAD_INPUT.items():
+        folder = tmp_path_factory.mktemp("bad")
+        for path, text in files.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_text(text)
+        if "output/adam_2x10/notes.md" in files:
+            earlier_run(folder / "output" / "adam_2x10")
+        cases[name] = (str(folder), arguments)
+        before[name] = snapshot_tree(folder)
+
+    def give_bad_input(cases=cases, before=before):
+        result = subprocess.run([PYTHON, "-c", BATCH, json.dumps(cases)], cwd=ROOT, capture_output=True, text=True,
+                                timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert result.returncode == 0, result.stderr
+        results = json.loads(result.stdout)
+        for name, (folder, _) in cases.items():
+            results[name]["unchanged"] = snapshot_tree(Path(folder)) == before[name]
+        return results
+
+    commands.run("bad input", give_bad_input)
+    yield commands
+    commands.end()
 
 
-def test_history_and_summary(finished_run):
-    run_dir, _ = finished_run
-    history = np.genfromtxt(run_dir / "history.csv", delimiter=",", names=True)
-    assert history.dtype.names == ("epoch", "loss", "val_loss")
-    assert len(history) == 400 and history["epoch"][0] == 1 and history["epoch"][-1] == 400
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["status"] == "completed" and summary["epochs"] == 400
-    with np.load(run_dir / "snapshots.npz") as snapshots:
-        # The final figures are those of the final weights, which the last frame shows; the
-        # history's last training loss (Keras's convention) is that of the weights before.
-        assert snapshots["epochs"][-1] == 400
-        assert summary["loss"] == pytest.approx(snapshots["frame_loss"][-1], rel=1e-6)
-        assert summary["loss"] < history["loss"][-1]
-    assert summary["val_loss"] == pytest.approx(history["val_loss"][-1], rel=1e-6)
-    assert summary["noise_floor"] == pytest.approx(0.04)
-    assert summary["val_loss_over_noise_floor"] == pytest.approx(summary["val_loss"] / 0.04)
-    assert summary["parameters"] == {"keras": 141, "weights_only": 120}
-    assert summary["train_seconds"] > 0
+# --- what the command says -----------------------------------------------------------------------
 
-
-def test_snapshots_and_resolved_config(finished_run):
-    import yaml
-
-    run_dir, _ = finished_run
-    with np.load(run_dir / "snapshots.npz") as snapshots:
-        assert snapshots["epochs"][0] == 0 and snapshots["epochs"][-1] == 400
-        assert snapshots["predictions"].shape == (len(snapshots["epochs"]), len(snapshots["x"]))
-        assert snapshots["loss"].shape == snapshots["val_loss"].shape == (400,)
-        assert snapshots["x_train"].shape == snapshots["y_train"].shape == (200,)
-        assert float(snapshots["noise_std"]) == 0.2
-    resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert resolved["epochs"] == 400 and resolved["frames"] == 60 and resolved["name"] == "adam_2x10"
-    assert resolved["hidden_layers"] == [10, 10] and resolved["render"]["fps"] == 20.0
-    config_module.validate(resolved)  # what was written is itself a valid config
-
-
-def test_same_config_and_seed_give_identical_numbers(small_config, tmp_path):
-    arrays = []
-    for attempt in range(2):
-        run_dir = tmp_path / f"run{attempt}"
-        train.train_and_write(small_config, run_dir, progress=False, render=False)
-        with np.load(run_dir / "snapshots.npz") as snapshots:
-            arrays.append({key: snapshots[key] for key in snapshots.files})
-    for key in arrays[0]:
-        np.testing.assert_array_equal(arrays[0][key], arrays[1][key], err_msg=key)
-
-
-def test_a_rerun_replaces_the_old_run_as_a_whole(small_config, tmp_path):
+def test_what_describe_summary_says_it_wrote_is_what_is_there(tmp_path):
     run_dir = tmp_path / "run"
-    train.train_and_write(small_config, run_dir, progress=False)
-    (run_dir / ".fit.gif.12345.partial").write_bytes(b"GIF89a, left by a killed process")
-    train.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False, render=False)
-    assert sorted(path.name for path in run_dir.iterdir()) == sorted(train.RUN_FILES[:4])
-    assert json.loads((run_dir / "summary.json").read_text())["epochs"] == 20
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
+    run = synthetic_run()
+    rundir.write_run(run_dir, run)
+    wrote = train.describe_summary(run.summary, run_dir).splitlines()[-1]
+    assert wrote == f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json"
+    (run_dir / "loss.png").write_bytes(b"\x89PNG")
+    (run_dir / "notes.md").write_text("not the run's")
+    wrote = train.describe_summary(run.summary, run_dir).splitlines()[-1]
+    assert wrote == f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, loss.png"
+    assert wrote == f"  wrote {run_dir}/: " + ", ".join(rundir.files_present(run_dir))
 
 
-def test_a_bad_config_is_one_plain_line_exit_2_and_writes_nothing(tmp_path):
-    result = run_command(
-        "--config", "experiments/adam_2x10.yaml", "--set", "epoch=10", "--output-dir", str(tmp_path / "run"),
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip() == "error: --set epoch=10: unknown key 'epoch' (did you mean 'epochs'?)"
-    assert "Traceback" not in result.stderr
+def test_describe_summary_of_one_net_and_of_many_seeds(tmp_path):
+    lines = train.describe_summary(synthetic_run().summary, tmp_path).splitlines()
+    assert lines[:2] == ["synthetic: 300 epochs in 1.5 s (5.000 ms an epoch)",
+                         "  final training MSE 0.0433, held-out MSE 0.0456 = 1.14 x the noise floor 0.0400"]
+    summary = synthetic_run(nets=3, diverged_at=120).summary
+    lines = train.describe_summary(summary, tmp_path).splitlines()
+    assert lines[:3] == ["synthetic: 3 seeds x 120 epochs in 1.5 s (240 net-epochs a second)",
+                         f"  median final training MSE {summary['loss']:.4f}, held-out MSE not finite "
+                         "(noise floor 0.0400)",
+                         "  0% of the seeds end within 10% of the noise floor; 3 diverged (seeds 0, 1, 2)"]
+    lines = train.describe_summary(synthetic_run(diverged_at=40).summary, tmp_path).splitlines()
+    assert lines[1].startswith("  final training MSE ") and ", held-out MSE not finite" in lines[1]
+
+
+# --- training in this process: a plain error from Keras, reruns, the seeds flag ------------------
+
+def test_an_optimizer_option_the_optimizer_does_not_take_is_a_plain_error(tmp_path, capsys):
+    status = train.main(["--config", EXPERIMENT, "--set", "optimizer_options.momentum=0.9",
+                         "--output-dir", str(tmp_path / "run"), "--no-progress"])
+    assert status == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("error: adam_2x10: optimizer_options: optimizer 'adam' does not accept options")
+    assert "momentum" in stderr and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
-    import re
-
-    readme = (ROOT / "README.md").read_text()
-    example = re.search(r"## PredictionSnapshots in your own Keras code.*?```python\n(.*?)```", readme, re.S).group(1)
-    monkeypatch.chdir(tmp_path)
-    exec(compile(example, "README.md", "exec"), {})
-    run_dir = tmp_path / "output" / "my_run"
-    assert json.loads((run_dir / "summary.json").read_text())["epochs"] == 100
-    import animate
-
-    animate.render_run(run_dir)
-    assert (run_dir / "fit.gif").is_file()
+def test_a_rerun_replaces_the_old_run_as_a_whole(small_config, tmp_path):
+    run_dir = earlier_run(tmp_path / "run")
+    (run_dir / ".fit.gif.12345.partial").write_bytes(b"GIF89a, left by a killed process")
+    outcome = train.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
+                                    render=False)
+    assert outcome.run_dir == run_dir and not outcome.pictures_missing
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES)
+    assert summary_of(run_dir)["epochs_completed"] == 20 and summary_of(run_dir)["name"] == "adam_2x10"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
 
 
 def test_the_final_training_error_is_that_of_the_final_weights(small_config, tmp_path):
     """With one epoch, Keras's loss of epoch 1 is the untrained net's; the final figure is not."""
     outcome = train.train_and_write(small_config.model_copy(update={"epochs": 1}), tmp_path / "run", progress=False,
                                     render=False)
-    with np.load(tmp_path / "run" / "snapshots.npz") as snapshots:
-        untrained, final = snapshots["frame_loss"][0], snapshots["frame_loss"][-1]
-        assert snapshots["loss"][0] == pytest.approx(untrained, rel=1e-6)
+    run = rundir.read_run(tmp_path / "run")
+    untrained, final = run.frame_loss[0, 0], run.frame_loss[-1, 0]
+    assert run.loss[0, 0] == pytest.approx(untrained, rel=1e-6)
     assert outcome.summary["loss"] == pytest.approx(final, rel=1e-6) and final != untrained
-    assert "final training MSE " + f"{final:.4f}" in train.describe_summary(outcome.summary, outcome.run_dir)
+    assert f"final training MSE {final:.4f}" in train.describe_summary(outcome.summary, outcome.run_dir)
+
+
+def test_the_seeds_flag_is_the_seeds_key(tmp_path, monkeypatch):
+    captured = {}
+
+    def fake_train_and_write(config, run_dir, **options):
+        captured["config"], captured["run_dir"] = config, run_dir
+        return train.Outcome({"status": "completed"}, None)
+
+    monkeypatch.setattr(train, "train_and_write", fake_train_and_write)
+    monkeypatch.setattr(train, "status_line", lambda outcome, run_dir: None)
+    train.main(["--config", EXPERIMENT, "--seeds", "7", "--output-dir", str(tmp_path / "run")])
+    assert captured["config"].seeds == 7 and captured["config"].member_seeds == list(range(7))
+    assert captured["config"] == config_module.load_config(EXPERIMENT, ["seeds=7"])
+    assert captured["run_dir"] == tmp_path / "run"
+    train.main(["--config", EXPERIMENT, "--seeds", "4", "--set", "seeds=4"])  # the same number twice is fine
+    assert captured["config"].seeds == 4 and captured["run_dir"] == Path("output/adam_2x10")
+
+
+def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"## PredictionSnapshots in your own Keras code.*?```python\n(.*?)```", readme, re.S).group(1)
+    # As written, but 10 epochs instead of 100: model.fit spends about 0.1 s an epoch outside the step.
+    assert example.count("100") == 3, "the example's three mentions of its 100 epochs"
+    example = example.replace("100", "10")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
+    run_dir = tmp_path / "output" / "my_run"
+    run = rundir.read_run(run_dir)
+    assert run.summary["epochs_completed"] == 10 and run.status == "completed" and run.name == "my_run"
+    np.testing.assert_array_equal(run.frame_epochs, np.arange(11))
+    assert run.predictions.shape == (11, 1, 200) and run.loss.shape == run.val_loss.shape == (10, 1)
+    assert np.all(np.isfinite(run.loss)) and run.frame_loss[-1, 0] < run.frame_loss[0, 0]
+    import animate
+
+    animate.render_run(run_dir)
+    assert (run_dir / "fit.gif").is_file() and (run_dir / "loss.png").is_file()
+
+
+# --- Ctrl-C and files that appear, in this process ----------------------------------------------
+
+def test_the_first_ctrl_c_asks_to_stop_and_the_second_abandons(capsys):
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with train.StopRequest() as stop:
+        assert not stop()
+        signal.raise_signal(signal.SIGINT)
+        assert stop() and not stop.abandoned
+        assert "stopping before the next chunk of epochs" in capsys.readouterr().err
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        assert stop.abandoned
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers, "the handlers are put back"
+
+
+def test_ctrl_c_after_training_stops_at_once_and_is_ignored_while_the_run_is_moved_into_place():
+    with train.StopRequest() as stop:
+        stop.training_over()
+        with pytest.raises(KeyboardInterrupt):  # while drawing: leave the pictures out
+            signal.raise_signal(signal.SIGINT)
+        assert not stop.abandoned
+        stop.committing()
+        signal.raise_signal(signal.SIGINT)  # ignored
+        assert not stop.abandoned
+    with train.StopRequest() as stop:
+        with pytest.raises(SystemExit) as exit:
+            signal.raise_signal(signal.SIGTERM)
+        assert exit.value.code == 143 and stop.abandoned
+
+
+def test_a_stop_request_ends_training_with_the_run_so_far(small_config, tmp_path):
+    config = small_config.model_copy(update={"epochs": 100_000})
+    outcome = train.train_and_write(config, tmp_path / "run", progress=False, render=False, stop=StopAfterChunks(1))
+    summary = outcome.summary
+    assert outcome.run_dir == tmp_path / "run"
+    assert summary["status"] == "interrupted" and 0 < summary["epochs_completed"] < 100_000
+    assert summary["epochs_requested"] == 100_000
+    run = rundir.read_run(tmp_path / "run")
+    assert run.frame_epochs[-1] == summary["epochs_completed"] == run.epochs_completed
+    assert train.status_line(outcome, tmp_path / "run") == (
+        f"interrupted at epoch {summary['epochs_completed']:,} of 100,000; the run so far is in {tmp_path / 'run'}/")
+
+
+def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_replaces_both(small_config, tmp_path):
+    run_dir = earlier_run(tmp_path / "run")
+    finished = snapshot_tree(run_dir)
+    long_config = small_config.model_copy(update={"epochs": 100_000})
+
+    outcome = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1))
+    beside = tmp_path / "run.interrupted"
+    assert outcome.run_dir == beside and outcome.summary["status"] == "interrupted"
+    assert snapshot_tree(run_dir) == finished
+    assert summary_of(beside)["status"] == "interrupted"
+    assert train.status_line(outcome, run_dir) == (
+        f"interrupted at epoch {outcome.summary['epochs_completed']:,} of 100,000; the run so far is in {beside}/ "
+        f"({run_dir}/ holds a finished run, left as it was)")
+
+    # A second interruption replaces the first one beside it, never the finished run.
+    second = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(2))
+    assert second.run_dir == beside and summary_of(beside)["epochs_completed"] == second.summary["epochs_completed"]
+    assert second.summary["epochs_completed"] > outcome.summary["epochs_completed"]
+    assert snapshot_tree(run_dir) == finished
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run", "run.interrupted"]
+
+    # A finished run of that name replaces the finished one and removes the interrupted one.
+    outcome = train.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
+                                    render=False)
+    assert outcome.run_dir == run_dir and summary_of(run_dir)["epochs_completed"] == 20
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
+
+
+def test_an_interrupted_run_replaces_only_an_interrupted_one(small_config, tmp_path):
+    run_dir = earlier_run(tmp_path / "run", status="interrupted")
+    long_config = small_config.model_copy(update={"epochs": 100_000})
+    outcome = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1))
+    assert outcome.run_dir == run_dir  # nothing finished was there: the run goes where it was asked to
+    assert summary_of(run_dir)["epochs_requested"] == 100_000
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_stop_before_the_first_epoch_writes_nothing(small_config, tmp_path):
+    run_dir = earlier_run(tmp_path / "run")
+    before = snapshot_tree(tmp_path)
+    outcome = train.train_and_write(small_config, run_dir, progress=False, stop=StopAfterChunks(0))
+    assert outcome.run_dir is None and outcome.summary["epochs_completed"] == 0
+    assert snapshot_tree(tmp_path) == before
+    assert train.status_line(outcome, run_dir) == (
+        f"interrupted before training began: nothing was written; {run_dir} is as it was")
+    outcome = train.train_and_write(small_config, tmp_path / "new", progress=False, stop=StopAfterChunks(0))
+    assert outcome.run_dir is None and not (tmp_path / "new").exists()
+    assert train.status_line(outcome, tmp_path / "new") == "interrupted before training began: nothing was written"
+
+
+def test_a_finished_run_named_like_an_interrupted_one_is_not_removed(small_config, tmp_path):
+    named = earlier_run(tmp_path / "zed.interrupted")
+    before = snapshot_tree(named)
+    train.train_and_write(small_config.model_copy(update={"name": "zed", "epochs": 20}), tmp_path / "zed",
+                          progress=False, render=False)
+    assert snapshot_tree(named) == before
+    # And an interrupted run with nowhere to go (both names hold finished runs) writes nothing.
+    earlier_run(tmp_path / "zed")
+    before = snapshot_tree(tmp_path)
+    outcome = train.train_and_write(small_config.model_copy(update={"name": "zed", "epochs": 100_000}),
+                                    tmp_path / "zed", progress=False, render=False, stop=StopAfterChunks(1))
+    assert outcome.run_dir is None and snapshot_tree(tmp_path) == before
+    assert train.status_line(outcome, tmp_path / "zed").endswith(
+        f"nothing was written, since {tmp_path / 'zed'} and {tmp_path / 'zed.interrupted'} both hold finished runs")
+
+
+def test_a_file_saved_into_the_destination_during_training_is_kept(small_config, tmp_path):
+    run_dir = earlier_run(tmp_path / "run")
+    note = run_dir / "notes.md"
+    changed = r"gained notes.md while this ran.*the new run is in .*run.new$"
+    with pytest.raises(outputs.DestinationChanged, match=changed):
+        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, render=False,
+                              stop=NoteSavedWhileTraining(note))
+    assert note.read_text() == "written while the run trained"
+    assert summary_of(run_dir)["epochs_completed"] == 300  # the earlier run, as it was
+    assert summary_of(tmp_path / "run.new")["epochs_completed"] == 50
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run", "run.new"]
+
+
+def test_an_interruption_while_writing_leaves_the_old_run_intact(small_config, tmp_path, monkeypatch):
+    import animate
+
+    run_dir = earlier_run(tmp_path / "run")
+    before = snapshot_tree(tmp_path)
+
+    def interrupted(*arguments, **options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(animate, "draw_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False)
+    assert snapshot_tree(tmp_path) == before, "the old run as it was, no partial folders left behind"
+    monkeypatch.setattr(rundir, "write_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False)
+    assert snapshot_tree(tmp_path) == before
+
+
+def test_a_second_ctrl_c_abandons_even_while_drawing(small_config, tmp_path, monkeypatch):
+    import animate
+
+    monkeypatch.setattr(animate, "draw_run", lambda *arguments: signal.raise_signal(signal.SIGINT))
+    with StopAfterChunks(1) as stop:  # the first press stops training; the second comes while drawing
+        with pytest.raises(KeyboardInterrupt):
+            train.train_and_write(small_config.model_copy(update={"epochs": 100_000}), tmp_path / "run",
+                                  progress=False, stop=stop)
+    assert stop.abandoned and list(tmp_path.iterdir()) == []
+
+    # A single press while drawing (after a training that finished) only leaves the pictures out.
+    with train.StopRequest() as stop:
+        outcome = train.train_and_write(small_config, tmp_path / "run", progress=False, stop=stop)
+    assert outcome.pictures_missing and not stop.abandoned
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == sorted(rundir.DATA_FILES)
+    assert train.status_line(outcome, tmp_path / "run") == (
+        f"interrupted while drawing: the run's data are complete in {tmp_path / 'run'}/ but its pictures are not; "
+        f"draw them with: python animate.py {tmp_path / 'run'}")
+
+
+def test_every_picture_is_written_under_a_temporary_name_first(synthetic_run_dir, monkeypatch):
+    import animate
+
+    run_dir = synthetic_run_dir(draw=True, frames=10)
+    good = {name: (run_dir / name).read_bytes() for name in rundir.ONE_NET_PICTURES}
+    seen = []
+
+    def broken_png(run, path):
+        seen.append(Path(path).name)
+        Path(path).write_bytes(b"half a picture")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(animate, "draw_loss_png", broken_png)
+    with pytest.raises(KeyboardInterrupt):
+        animate.render_run(run_dir)
+    assert seen and seen[0].startswith(".loss.png.") and seen[0].endswith(".partial")
+    assert not any(path.name.startswith(".") for path in run_dir.iterdir()), "no half-written file is left"
+    assert (run_dir / "loss.png").read_bytes() == good["loss.png"], "the earlier picture, whole"
+    assert (run_dir / "fit.gif").read_bytes()[:6] == b"GIF89a"
+
+
+# --- the tests of the commands run in the background (last, so that they have had time to run) ----
+
+# name: (files to make in an empty folder, arguments, what stderr starts with or holds)
+BAD_INPUT = {
+    "empty file": ({"empty.yaml": ""}, ["--config", "empty.yaml"], "error: empty.yaml: ", "is empty"),
+    "not YAML": ({"broken.yaml": "epochs: [1, 2\n"}, ["--config", "broken.yaml"], "error: broken.yaml: ",
+                 "is not valid YAML"),
+    "a list": ({"list.yaml": "- epochs\n"}, ["--config", "list.yaml"], "error: list.yaml: ",
+               "the top level must be a mapping"),
+    "a typo": ({"typo.yaml": "epoch: 10\n"}, ["--config", "typo.yaml"], "error: typo.yaml: ",
+               "unknown key 'epoch' (did you mean 'epochs'?)"),
+    "a wrong type": ({"type.yaml": "epochs: many\n"}, ["--config", "type.yaml"], "error: type.yaml: ",
+                     "epochs: Input should be a valid integer"),
+    "layers as text": ({"layers.yaml": 'hidden_layers: "60"\n'}, ["--config", "layers.yaml"], "error: layers.yaml: ",
+                       "hidden_layers: Input should be a valid list"),
+    "an empty range": ({"range.yaml": "x_min: 5\nx_max: 1\n"}, ["--config", "range.yaml"], "error: range.yaml: ",
+                       "x_min (5.0) must be less than x_max (1.0)"),
+    "an unknown optimizer": ({"optimizer.yaml": "optimizer: adamw2\n"}, ["--config", "optimizer.yaml"],
+                             "error: optimizer.yaml: ", "unknown optimizer 'adamw2'"),
+    "an unknown activation": ({"activation.yaml": "activation: sigmod\n"}, ["--config", "activation.yaml"],
+                              "error: activation.yaml: ", "unknown activation 'sigmod'"),
+    "a missing file": ({}, ["--config", "missing.yaml"], "error: missing.yaml: no such file", ""),
+    "a folder as the config": ({}, ["--config", "."], "error: .: is a directory", ""),
+    "a typo in --set": ({}, ["--config", EXPERIMENT, "--set", "epoch=10", "--output-dir", "run"],
+                        "error: --set epoch=10: unknown key 'epoch' (did you mean 'epochs'?)", ""),
+    "a negative count": ({}, ["--config", EXPERIMENT, "--set", "epochs=-5"], "error: --set epochs=-5: ",
+                         "epochs: Input should be greater than 0"),
+    "a typo in a render key": ({}, ["--config", EXPERIMENT, "--set", "render.fsp=5"], "error: --set render.fsp=5: ",
+                               "unknown key 'render.fsp' (did you mean 'render.fps'?)"),
+    "--set without a value": ({}, ["--config", EXPERIMENT, "--set", "learning_rate"], "error: ", "expected key=value"),
+    "a fraction of a unit": ({}, ["--config", EXPERIMENT, "--set", "hidden_layers=[10, 1.5]"], "error: ",
+                             "hidden_layers.1"),
+    "--seeds and --set seeds disagree": ({}, ["--config", EXPERIMENT, "--seeds", "2", "--set", "seeds=5"],
+                                         "error: --seeds 2 and --set seeds=5 disagree", ""),
+    "no seeds": ({}, ["--config", EXPERIMENT, "--seeds", "0"], "error: --seeds 0: seeds: ", ""),
+    "a top-level key as an optimizer option": (
+        {}, ["--config", EXPERIMENT, "--set", "optimizer_options.learning_rate=0.1"], "error: ",
+        "'learning_rate' is a top-level key: set learning_rate itself"),
+    "a file whose name is not a plain name": ({"my run.yaml": "epochs: 10\n"}, ["--config", "my run.yaml"],
+                                              "error: my run.yaml: the run is named after the file", "set name:"),
+    # Where the run would go, refused before training (outputs.py's rules, tested in full in test_outputs.py).
+    "a file's folder as the output": ({"a_file": "not a folder"},
+                                      ["--config", EXPERIMENT, "--output-dir", "a_file/run"],
+                                      "error: cannot write to a_file: is a file, not a folder", "--output-dir"),
+    "a file as the output": ({"a_file": "not a folder"}, ["--config", EXPERIMENT, "--output-dir", "a_file"],
+                             "error: a_file exists and is not a folder", ""),
+    "an unwritable place": ({}, ["--config", EXPERIMENT, "--output-dir", "/proc/nope"],
+                            "error: cannot write to /proc: it takes no new files", ""),
+    "the current folder": ({"keep.txt": "mine"}, ["--config", EXPERIMENT, "--output-dir", "."],
+                           "error: . is the current folder; a run needs a folder of its own", ""),
+    "a folder of the user's": ({"mine/thesis.txt": "three years of work"},
+                               ["--config", EXPERIMENT, "--output-dir", "mine"],
+                               "error: mine is not empty and is not a run (it holds thesis.txt)", "--output-dir"),
+    "an earlier run with a note in it": (
+        {"output/adam_2x10/notes.md": "seed 0 looks odd"}, ["--config", EXPERIMENT],
+        "error: output/adam_2x10 holds an earlier run and also notes.md", "move notes.md out"),
+    # Arguments argparse refuses.
+    "no --config": ({}, [], "usage: ", "the following arguments are required: --config"),
+    "--seeds not a number": ({}, ["--config", EXPERIMENT, "--seeds", "many"], "usage: ", "invalid int value: 'many'"),
+}
+PLAIN_NAMES = [".", "..", ".hidden", "a/b", "../escape", "-flag", "with space", "x" * 101, "trailing."]
+for _name in PLAIN_NAMES:
+    BAD_INPUT[f"name {_name[:12]}"] = ({}, ["--config", EXPERIMENT, "--set", f"name={_name}"],
+                                       f"error: --set name={_name}: name: must be a plain folder name", "")
+
+BATCH = r"""
+import contextlib, io, json, os, sys
+import train
+results = {}
+for name, (folder, arguments) in json.loads(sys.argv[1]).items():
+    os.chdir(folder)
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        try:
+            status = train.main(arguments)
+        except SystemExit as exit:  # argparse
+            status = exit.code
+    results[name] = {"status": status, "stderr": stderr.getvalue(), "tensorflow": "tensorflow" in sys.modules}
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def bad_input_results(background):
+    return background.result("bad input")
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUT))
+def test_bad_input_is_exit_2_a_plain_line_no_tensorflow_and_nothing_written(bad_input_results, name):
+    _, arguments, start, holds = BAD_INPUT[name]
+    result = bad_input_results[name]
+    assert result["status"] == 2, result["stderr"]
+    stderr = result["stderr"]
+    assert stderr.startswith(start) and holds in stderr, stderr
+    assert "Traceback" not in stderr
+    if start != "usage: ":
+        assert len(stderr.strip().splitlines()) == 1, stderr
+    assert not result["tensorflow"], "TensorFlow did not start"
+    assert result["unchanged"], "nothing new, nothing changed"
+
+
+# --- the command and the run directory it writes -------------------------------------------------
+
+@pytest.fixture
+def cli_run(background):
+    return background.result("finished run")
+
+
+def test_run_directory_holds_every_file(cli_run):
+    run_dir, result = cli_run
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    assert not list(run_dir.parent.glob(".*")), "no temporary files are left behind"
+    assert (run_dir / "fit.gif").read_bytes()[:6] == b"GIF89a"
+    assert (run_dir / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("adam_2x10: 400 epochs in ") and " ms an epoch)" in lines[0]
+    assert re.fullmatch(r"  final training MSE \d\.\d{4}, held-out MSE \d\.\d{4} = \d+\.\d\d x the noise floor 0\.0400",
+                        lines[1]), lines[1]
+    assert lines[2] == f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, fit.gif, loss.png"
+    assert len(lines) == 3
+
+
+def test_tensorflow_start_up_lines_do_not_reach_the_terminal(cli_run, background):
+    _, result = cli_run
+    assert "cuda" not in result.stderr.lower()
+    assert "absl" not in result.stderr and "oneDNN" not in result.stderr
+    assert result.stderr == ""
+    _, result = background.result("seeds")  # nor XLA's, when a stack of nets is compiled
+    assert result.stderr == ""
+
+
+def test_history_and_summary(cli_run):
+    run_dir, _ = cli_run
+    history = np.genfromtxt(run_dir / "history.csv", delimiter=",", names=True)
+    assert history.dtype.names == ("epoch", "loss", "val_loss")
+    assert len(history) == 400 and history["epoch"][0] == 1 and history["epoch"][-1] == 400
+    summary = summary_of(run_dir)
+    assert summary["format"] == rundir.FORMAT and summary["name"] == "adam_2x10"
+    assert summary["status"] == "completed" and summary["epochs_completed"] == summary["epochs_requested"] == 400
+    assert summary["seeds"] == 1 and summary["trained"] == "2x10 sigmoid · adam lr 0.01"
+    assert summary["true_function"] == "sin(x)"
+    with np.load(run_dir / "snapshots.npz") as snapshots:
+        # The final figures are those of the final weights, which the last frame shows; the
+        # history's last training loss (Keras's convention) is that of the weights before.
+        assert snapshots["frame_epochs"][-1] == 400
+        assert summary["loss"] == pytest.approx(float(snapshots["frame.loss"][-1, 0]), rel=1e-6)
+        assert summary["loss"] < history["loss"][-1]
+        assert summary["min_loss"] == pytest.approx(float(min(snapshots["epoch.loss"].min(),
+                                                              snapshots["frame.loss"][-1, 0])), rel=1e-6)
+    assert summary["val_loss"] == pytest.approx(history["val_loss"][-1], rel=1e-6)
+    assert summary["noise_floor"] == 0.04
+    assert summary["val_loss_over_noise_floor"] == pytest.approx(summary["val_loss"] / 0.04)
+    assert summary["share_at_noise_floor"] == (1.0 if summary["val_loss"] <= 1.1 * 0.04 else 0.0)
+    assert summary["parameters"] == {"keras": 141, "weights_only": 120}
+    assert summary["frames"] == 60
+    assert summary["train_seconds"] > 0
+    assert summary["diverged_seeds"] == [] and "diverged_at_epoch" not in summary
+    assert summary["nets"] == [{"seed": 0, "loss": summary["loss"], "val_loss": summary["val_loss"],
+                                "diverged_at_epoch": None}]
+
+
+def test_snapshots_and_resolved_config(cli_run):
+    run_dir, _ = cli_run
+    with np.load(run_dir / "snapshots.npz") as snapshots:
+        frames = len(snapshots["frame_epochs"])
+        assert snapshots["frame_epochs"][0] == 0 and snapshots["frame_epochs"][-1] == 400 and frames == 60
+        assert snapshots["frame.prediction"].shape == (frames, 1, 200) == (frames, 1, len(snapshots["x_grid"]))
+        assert snapshots["frame.loss"].shape == (frames, 1)
+        assert snapshots["epoch.loss"].shape == snapshots["epoch.val_loss"].shape == (400, 1)
+        assert snapshots["x_train"].shape == snapshots["y_train"].shape == (200,)
+        np.testing.assert_allclose(snapshots["y_grid_true"], np.sin(snapshots["x_grid"]), atol=1e-6)
+        np.testing.assert_array_equal(snapshots["seeds"], [0])
+    resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert resolved["epochs"] == 400 and resolved["frames"] == 60 and resolved["name"] == "adam_2x10"
+    assert resolved["hidden_layers"] == [10, 10] and resolved["render"]["fps"] == 20.0 and resolved["seeds"] == 1
+    config_module.validate(resolved)  # what was written is itself a valid config
+    run = rundir.read_run(run_dir)
+    assert run.config == config_module.load_config(EXPERIMENT, ["epochs=400", "frames=60"])
+
+
+def test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays(cli_run, tmp_path):
+    """train.py's process and this one, which has trained other nets before: the same bits."""
+    first, _ = cli_run
+    config = config_module.load_config(EXPERIMENT, ["epochs=400", "frames=60"])
+    second = train.train_and_write(config, tmp_path / "again", progress=False, render=False).run_dir
+    with np.load(first / "snapshots.npz") as one, np.load(second / "snapshots.npz") as other:
+        assert sorted(one.files) == sorted(other.files)
+        for key in one.files:
+            assert one[key].dtype == other[key].dtype, key
+            np.testing.assert_array_equal(one[key], other[key], err_msg=key)
+    assert (first / "history.csv").read_bytes() == (second / "history.csv").read_bytes()
+
+
+def test_a_seeded_run_directory(background):
+    run_dir, result = background.result("seeds")
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.SEEDS_PICTURES)
+    summary = summary_of(run_dir)
+    assert summary["seeds"] == 3 and [net["seed"] for net in summary["nets"]] == [5, 6, 7]
+    at_floor = [net["val_loss"] <= 1.1 * summary["noise_floor"] for net in summary["nets"]]
+    assert summary["share_at_noise_floor"] == round(sum(at_floor) / 3, 4)
+    assert summary["parameters"] == {"keras": 141, "weights_only": 120} and summary["diverged_seeds"] == []
+    run = rundir.read_run(run_dir)
+    overrides = [argument for argument in SEEDS_ARGUMENTS if "=" in argument] + ["seeds=3"]
+    assert run.config == config_module.load_config(EXPERIMENT, overrides)
+    assert run.predictions.shape == (len(run.frame_epochs), 3, 50)
+    assert run.loss.shape == run.val_loss.shape == (300, 3)
+    np.testing.assert_array_equal(run.seeds, [5, 6, 7])
+    assert summary["loss"] == pytest.approx(float(np.median(run.frame_loss[-1])), rel=1e-6)
+    assert [net["val_loss"] for net in summary["nets"]] == pytest.approx(run.val_loss[-1].tolist(), rel=1e-6)
+    assert (run_dir / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss"
+    from PIL import Image
+
+    with Image.open(run_dir / "seeds.gif") as gif:
+        assert gif.n_frames == len(run.frame_epochs)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("adam_2x10: 3 seeds x 300 epochs in ") and lines[0].endswith(" net-epochs a second)")
+    assert lines[1].startswith("  median final training MSE ") and lines[1].endswith(" (noise floor 0.0400)")
+    assert lines[2] == f"  {100 * summary['share_at_noise_floor']:.0f}% of the seeds end within 10% of the noise floor"
+    assert lines[3] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, seeds.gif, "
+                        "seeds.png")
+
+
+# --- divergence -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def diverged_run(background):
+    return background.result("diverging example")
+
+
+def test_the_diverging_example_exits_0_with_a_one_line_warning(diverged_run):
+    run_dir, result = diverged_run
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1, result.stderr
+    diverged = summary_of(run_dir)["diverged_at_epoch"]
+    assert warnings[0] == (f"warning: sgd_2x10_diverging diverged at epoch {diverged} (the training loss stopped being "
+                           f"a finite number); the run up to there is in {run_dir}/; a smaller learning_rate usually "
+                           "helps")
+    assert "held-out MSE not finite" in result.stdout or "final training MSE not finite" in result.stdout
+
+
+def test_a_diverged_run_is_written_up_to_the_blow_up(diverged_run):
+    run_dir, _ = diverged_run
+    config = config_module.load_config(ROOT / "experiments" / "sgd_2x10_diverging.yaml")
+    written = json.loads((run_dir / "summary.json").read_text(),
+                         parse_constant=lambda name: pytest.fail(f"summary.json holds {name}"))
+    diverged = written["diverged_at_epoch"]
+    assert written["status"] == "diverged" and 1 < diverged < config.epochs
+    assert written["epochs_completed"] == diverged and written["loss"] is None
+    assert written["diverged_seeds"] == [0] and written["nets"][0]["diverged_at_epoch"] == diverged
+    run = rundir.read_run(run_dir)
+    assert run.diverged_at_epoch == diverged
+    loss = run.loss[:, 0]
+    assert len(loss) == diverged and not np.isfinite(loss[-1]) and np.all(np.isfinite(loss[:-1]))
+    assert run.frame_epochs[-1] == diverged - 1  # the last frame: the weights that blew up
+    history = (run_dir / "history.csv").read_text().splitlines()
+    assert len(history) == diverged + 1 and history[-1].startswith(f"{diverged},")
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+
+
+# --- Ctrl-C to the command ------------------------------------------------------------------------
+
+def test_ctrl_c_stops_writes_the_run_so_far_and_exits_130(background):
+    run_dir, result = background.result("ctrl-c training")
+    assert result.returncode == 130, result.stderr
+    assert "stopping before the next chunk of epochs" in result.stderr and "Traceback" not in result.stderr
+    summary = summary_of(run_dir)
+    assert summary["status"] == "interrupted" and 0 < summary["epochs_completed"] < 5_000_000
+    assert (f"interrupted at epoch {summary['epochs_completed']:,} of 5,000,000; the run so far is in {run_dir}/"
+            in result.stderr)
+    run = rundir.read_run(run_dir)
+    assert run.epochs_completed == summary["epochs_completed"]
+    assert run.frame_epochs[-1] == summary["epochs_completed"]  # the last frame is where it stopped
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    assert result.stdout.splitlines()[-1] == f"  wrote {run_dir}/: " + ", ".join(rundir.files_present(run_dir))
+
+
+def test_ctrl_c_while_tensorflow_starts_stops_before_training_and_keeps_the_finished_run(background):
+    result, before, after = background.result("ctrl-c at start")
+    assert result.returncode == 130, result.stderr
+    assert "interrupted before training began: nothing was written; output/adam_2x10 is as it was" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert after == before
+
+
+def test_ctrl_c_while_drawing_writes_the_data_and_says_how_to_draw(background):
+    folder, result = background.result("ctrl-c drawing")
+    run_dir = folder / "run"
+    assert result.returncode == 130, result.stderr
+    assert (f"interrupted while drawing: the run's data are complete in {run_dir}/ but its pictures are not; "
+            f"draw them with: python animate.py {run_dir}") in result.stderr
+    assert "Traceback" not in result.stderr
+    summary = summary_of(run_dir)
+    assert summary["status"] == "completed" and summary["epochs_completed"] == 1000
+    assert rundir.read_run(run_dir).epochs_completed == 1000, "the data are complete and readable"
+    assert not (run_dir / "fit.gif").exists()
+    assert not [path for path in folder.rglob(".*")], "no temporary files are left behind"
+    assert result.stdout.splitlines()[-1] == f"  wrote {run_dir}/: " + ", ".join(rundir.files_present(run_dir))

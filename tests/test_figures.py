@@ -1,0 +1,180 @@
+"""drawing/figures.py: loss.png, seeds.png, compare.png and a study's final_error.png, checked on the
+figure each draws (captured as png_axes hands it out) and on the PNG written. Synthetic runs only."""
+
+import re
+
+import numpy as np
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgb
+from PIL import Image
+
+from conftest import synthetic_run
+from drawing import figures
+from drawing.curves import BLOW_UP_HEADROOM
+from drawing.style import COLORS, RUN_COLORS
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The (figure, axes) of every picture drawn during the test, in order."""
+    made = []
+    png_axes = figures.png_axes
+
+    def recording(*arguments, **options):
+        made.append(png_axes(*arguments, **options))
+        return made[-1]
+
+    monkeypatch.setattr(figures, "png_axes", recording)
+    return made
+
+
+def png_pixels(path) -> np.ndarray:
+    assert path.read_bytes().startswith(b"\x89PNG")
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def count_color(pixels: np.ndarray, color: str) -> int:
+    return int((pixels == tuple(int(round(255 * channel)) for channel in to_rgb(color))).all(axis=-1).sum())
+
+
+def words(figure) -> list[str]:
+    return [artist.get_text() for artist in figure.findobj(lambda artist: hasattr(artist, "get_text"))]
+
+
+def blown_up(run):
+    """A diverged run's history as a real one ends: a huge finite error, then one that is not finite."""
+    run.per_epoch["loss"][-3:-1] = 1e30
+    return run
+
+
+def finite_max(run) -> float:
+    values = np.concatenate([np.ravel(run.loss), np.ravel(run.val_loss), np.ravel(run.frame_loss)]).astype(float)
+    return float(values[np.isfinite(values)].max())
+
+
+# --- loss.png and seeds.png ----------------------------------------------------------------------
+
+def test_loss_png_shows_both_errors_on_log_axes_and_states_the_final_ones(tmp_path, drawn):
+    run = synthetic_run()
+    figures.draw_loss_png(run, tmp_path / "loss.png")
+    assert png_pixels(tmp_path / "loss.png").shape == (450, 800, 3)
+    (figure, axes), = drawn
+    assert axes.get_xscale() == "log" and axes.get_yscale() == "log"
+    labels = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert labels == ["noise floor σ² = 0.04", "training error", "held-out error"]
+    assert axes.get_title() == (f"synthetic · 2x10 sigmoid · adam lr 0.01\nfinal training error "
+                                f"{run.frame_loss[-1, 0]:.4f}, held-out {run.val_loss[-1, 0]:.4f}")
+
+
+def test_seeds_png_has_a_log_epoch_axis_and_a_median_in_its_own_colour(tmp_path, drawn):
+    run = synthetic_run(nets=6)
+    figures.draw_loss_png(run, tmp_path / "seeds.png")
+    (figure, axes), = drawn
+    assert axes.get_xscale() == "log" and axes.get_yscale() == "log"
+    medians = [line for line in axes.get_lines() if "median" in line.get_label()]
+    assert [line.get_color() for line in medians] == [COLORS["median"]]
+    assert COLORS["median"] != COLORS["net"]
+    pixels = png_pixels(tmp_path / "seeds.png")
+    assert count_color(pixels, COLORS["median"]) > 100, "the median is drawn in its colour, not the nets'"
+    assert "median final held-out error" in axes.get_title() and "6 seeds" in axes.get_title()
+
+
+def test_a_diverged_seeded_run_says_so_in_words_and_never_prints_an_array(tmp_path, drawn):
+    run = blown_up(synthetic_run(nets=4, diverged_at=38))
+    run.per_frame["loss"][-1] = np.inf
+    figures.draw_loss_png(run, tmp_path / "seeds.png")
+    (figure, axes), = drawn
+    assert axes.get_title().endswith("\nevery net diverged by epoch 38")
+    assert axes.title.get_color() == COLORS["marker"]
+    assert axes.get_xlim() == (1, 38)
+    assert not [word for word in words(figure) if re.search(r"\binf\b|\bnan\b|\[", word, re.IGNORECASE)]
+
+
+def test_a_diverged_single_net_says_when_on_one_line(tmp_path, drawn):
+    figures.draw_loss_png(synthetic_run(diverged_at=38), tmp_path / "loss.png")
+    (figure, axes), = drawn
+    assert axes.get_title().endswith("\ndiverged at epoch 38: the training loss stopped being finite")
+    assert "diverged at epoch 38" in [text.get_text() for text in axes.get_legend().get_texts()]
+
+
+# --- compare.png ---------------------------------------------------------------------------------
+
+def test_compare_png_has_a_log_epoch_axis_and_one_curve_per_run(tmp_path, drawn):
+    runs = [synthetic_run(), synthetic_run(epochs=600, seed=2)]
+    figures.draw_compare_png(runs, ["first", "second"], tmp_path / "compare.png")
+    (figure, axes), = drawn
+    assert axes.get_xscale() == "log" and axes.get_yscale() == "log"
+    assert axes.get_xlim() == (1, 600)
+    curves = [line for line in axes.get_lines() if line.get_label().startswith(("first", "second"))]
+    assert [line.get_color() for line in curves] == RUN_COLORS[:2]
+    assert curves[0].get_label() == f"first: 2x10 sigmoid · adam lr 0.01 (final {runs[0].frame_loss[-1, 0]:.4f})"
+    pixels = png_pixels(tmp_path / "compare.png")
+    assert count_color(pixels, RUN_COLORS[0]) > 20 and count_color(pixels, RUN_COLORS[1]) > 20
+
+
+def test_compare_png_clips_one_diverged_runs_blow_up_to_the_calm_runs_range(tmp_path, drawn):
+    calm = [synthetic_run(), synthetic_run(seed=2)]
+    diverged = blown_up(synthetic_run(diverged_at=60))
+    figures.draw_compare_png(calm + [diverged], ["a", "b", "c"], tmp_path / "compare.png")
+    (figure, axes), = drawn
+    calm_high = max(finite_max(run) for run in calm)
+    low, high = axes.get_ylim()
+    assert calm_high < high <= 1.5 * BLOW_UP_HEADROOM * calm_high
+    assert low < min(run.noise_floor for run in calm)
+    (blown_label,) = [line.get_label() for line in axes.get_lines() if line.get_label().startswith("c: ")]
+    assert blown_label.endswith("(diverged at epoch 60)")
+    marks = [line for line in axes.get_lines() if line.get_marker() == "X"]
+    assert len(marks) == 1 and marks[0].get_xdata()[0] == 60 and marks[0].get_ydata()[0] == pytest.approx(high), "at the top edge"
+    assert "X: a run's error left the plot (it diverged)" in axes.get_title()
+
+
+def test_compare_png_of_diverged_runs_alone_clips_nothing(tmp_path, drawn):
+    runs = [blown_up(synthetic_run(diverged_at=60)), blown_up(synthetic_run(diverged_at=80, seed=2))]
+    figures.draw_compare_png(runs, ["a", "b"], tmp_path / "compare.png")
+    (figure, axes), = drawn
+    assert axes.get_ylim()[1] >= 1e30
+
+
+def test_compare_png_says_when_the_data_differ_and_draws_each_runs_noise_floor(tmp_path, drawn):
+    runs = [synthetic_run(), synthetic_run(noise_std=0.5)]
+    figures.draw_compare_png(runs, ["a", "b"], tmp_path / "compare.png")
+    (figure, axes), = drawn
+    assert "different data: dashed lines are each run's noise floor" in axes.get_title()
+    floors = sorted(round(line.get_ydata()[0], 6) for line in axes.get_lines() if line.get_linestyle() == "--")
+    assert floors == [0.04, 0.25]
+
+
+def test_same_data_means_the_same_points():
+    assert figures.same_data([synthetic_run(), synthetic_run(epochs=600), synthetic_run(learning_rate=0.1)])
+    assert not figures.same_data([synthetic_run(), synthetic_run(seed=1)])
+    assert not figures.same_data([synthetic_run(), synthetic_run(n_samples=65)])
+    assert not figures.same_data([synthetic_run(), synthetic_run(noise_std=0.3)])
+
+
+# --- a study's final_error.png -------------------------------------------------------------------
+
+def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the_figure_is(tmp_path, drawn):
+    rows = [{"experiment": "sgd", "noise_floor": 0.04}, {"experiment": "adam", "noise_floor": 0.04},
+            {"experiment": "blown", "noise_floor": 0.04}]
+    rng = np.random.default_rng(1)
+    errors = [0.2 + 0.05 * rng.random(20), np.append(0.04 + 0.005 * rng.random(19), np.nan), np.full(5, np.nan)]
+    figures.draw_final_errors(rows, errors, tmp_path / "final_error.png", "a study", "experiment (20 seeds each)")
+    assert png_pixels(tmp_path / "final_error.png").shape[1] == 800
+    (figure, axes), = drawn
+    assert axes.get_yscale() == "log"
+    assert [label.get_text() for label in axes.get_xticklabels()] == ["sgd", "adam", "blown"]
+    dots = [collection for collection in axes.collections if isinstance(collection, PathCollection)]
+    assert [len(collection.get_offsets()) for collection in dots] == [20, 19, 0], "a diverged seed has no dot"
+    bars = [line for line in axes.get_lines() if line.get_color() == COLORS["truth"]]
+    assert len(bars) == 4, "a spread and a median for each experiment with a finite error"
+    assert min(collection.get_zorder() for collection in dots) > max(line.get_zorder() for line in bars)
+    spread = [line for line in bars if line.get_xdata()[0] == line.get_xdata()[1]]
+    assert len(spread) == 2 and spread[1].get_ydata() == pytest.approx(np.percentile(errors[1][:19], [10, 90]))
+    handles = {handle.get_label(): handle for handle in axes.get_legend().legend_handles}
+    percentile = [handle for label, handle in handles.items() if "percentile" in label or "%" in label]
+    assert len(percentile) == 1
+    assert percentile[0].get_marker() == "|" and percentile[0].get_linestyle() == "None", "a vertical marker"
+    assert handles["median"].get_marker() == "_"
+    assert "noise floor σ² = 0.04" in handles

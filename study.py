@@ -92,7 +92,7 @@ def table_rows(summaries: list[dict]) -> list[dict]:
         finite = errors[np.isfinite(errors)]
         low, median, high = np.percentile(finite, [10, 50, 90]) if len(finite) else (np.nan,) * 3
         rows.append({
-            "experiment": summary["name"], "seeds": len(errors), "median": float(median), "p10": float(low),
+            "experiment": summary["name"], "trained": summary["trained"], "seeds": len(errors), "median": float(median), "p10": float(low),
             "p90": float(high), "share_at_noise_floor": summary["share_at_noise_floor"],
             "diverged": int(np.sum(~np.isfinite(errors))), "noise_floor": summary["noise_floor"],
         })

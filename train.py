@@ -91,7 +91,7 @@ def train_and_write(
         pictures_missing = render and stop is not None and stop() and recording.status != "interrupted"
         if render and not pictures_missing:
             try:
-                _draw(partial, run, target, progress)
+                _draw(partial, target, progress)
             except KeyboardInterrupt:
                 if stop is None or stop.abandoned:
                     raise
@@ -104,13 +104,15 @@ def train_and_write(
     return Outcome(run.summary, target, pictures_missing)
 
 
-def _draw(partial: Path, run: rundir.Run, target: Path, progress: bool) -> None:
+def _draw(partial: Path, target: Path, progress: bool) -> None:
+    """Draw the run just written, read back from disk as animate.py would read it: the pictures
+    show what the run directory holds, and a run that could not be read back would fail here."""
     import animate
 
     if progress:  # a transient line: drawing a long run takes a few seconds
         print(f"drawing the pictures of {target}/ (Ctrl-C leaves them out)", end="\r", file=sys.stderr, flush=True)
     try:
-        animate.draw_run(run, partial)
+        animate.render_run(partial)
     finally:
         if progress:
             print("\r\033[K", end="", file=sys.stderr, flush=True)

@@ -79,7 +79,9 @@ def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Pa
         axes.axhline(floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, zorder=1)
     axes.set_yscale("log")
     plain_tick_labels(axes)
-    axes.set_xticks(range(len(rows)), [row["experiment"] for row in rows])
+    # Each experiment's name, then what it trained, a part a line ('1x60 sigmoid', 'sgd lr 0.01').
+    axes.set_xticks(range(len(rows)), ["\n".join([row["experiment"]] + row["trained"].split(" · ")) for row in rows],
+                    fontsize=9)
     axes.set_xlim(-0.6, len(rows) - 0.4)
     axes.set_ylabel("final held-out mean squared error (log scale)")
     axes.set_xlabel(xlabel)

@@ -156,15 +156,16 @@ def test_same_data_means_the_same_points():
 # --- a study's final_error.png -------------------------------------------------------------------
 
 def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the_figure_is(tmp_path, drawn):
-    rows = [{"experiment": "sgd", "noise_floor": 0.04}, {"experiment": "adam", "noise_floor": 0.04},
-            {"experiment": "blown", "noise_floor": 0.04}]
+    rows = [{"experiment": name, "trained": f"2x10 sigmoid · {name} lr 0.01", "noise_floor": 0.04}
+            for name in ("sgd", "adam", "blown")]
     rng = np.random.default_rng(1)
     errors = [0.2 + 0.05 * rng.random(20), np.append(0.04 + 0.005 * rng.random(19), np.nan), np.full(5, np.nan)]
     figures.draw_final_errors(rows, errors, tmp_path / "final_error.png", "a study", "experiment (20 seeds each)")
     assert png_pixels(tmp_path / "final_error.png").shape[1] == 800
     (figure, axes), = drawn
     assert axes.get_yscale() == "log"
-    assert [label.get_text() for label in axes.get_xticklabels()] == ["sgd", "adam", "blown"]
+    assert [label.get_text() for label in axes.get_xticklabels()] == [
+        f"{name}\n2x10 sigmoid\n{name} lr 0.01" for name in ("sgd", "adam", "blown")], "each says what was trained"
     dots = [collection for collection in axes.collections if isinstance(collection, PathCollection)]
     assert [len(collection.get_offsets()) for collection in dots] == [20, 19, 0], "a diverged seed has no dot"
     bars = [line for line in axes.get_lines() if line.get_color() == COLORS["truth"]]

@@ -114,9 +114,9 @@ def test_study_refuses_a_folder_with_a_user_file(tmp_path, capsys, monkeypatch):
 
 def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
     summaries = [
-        {"name": "calm", "noise_floor": 0.04, "share_at_noise_floor": 0.5,
+        {"name": "calm", "trained": "1x60 sigmoid · sgd lr 0.01", "noise_floor": 0.04, "share_at_noise_floor": 0.5,
          "nets": [{"val_loss": value} for value in (0.04, 0.05, 0.06, 0.1)]},
-        {"name": "wild", "noise_floor": 0.04, "share_at_noise_floor": 0.0,
+        {"name": "wild", "trained": "1x60 sigmoid · sgd lr 3", "noise_floor": 0.04, "share_at_noise_floor": 0.0,
          "nets": [{"val_loss": 0.2}, {"val_loss": None}, {"val_loss": 0.4}]},
     ]
     errors = study.final_errors(summaries[1])

@@ -111,8 +111,8 @@ def header_text(figure, row: int, text: str, left: float, right: float, **style)
     return artist
 
 
-def fit_panel(axes, run: Run, legend: bool = True) -> None:
-    """The fixed parts of a fit panel: the data, the true curve, axes, limits, a legend above it."""
+def fit_panel(axes, run: Run) -> None:
+    """The fixed parts of a fit panel: the data, the true curve, the axes and their limits."""
     axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label="noisy data", zorder=1)
     if run.y_grid_true is not None:
         axes.plot(run.x_grid, run.y_grid_true, color=COLORS["truth"], linestyle=":", linewidth=1.5,

@@ -125,7 +125,7 @@ class StrictModel(BaseModel):
 MAX_SEEDS = 10_000
 MAX_SEED = 2**32 - 1
 MAX_EPOCHS = 10_000_000
-# Epochs times seeds: 16 bytes each for the loss histories, 3.2 GB at this limit.
+# Epochs times seeds: 8 bytes each for the two float32 loss histories, 1.6 GB at this limit.
 MAX_NET_EPOCHS = 200_000_000
 
 
@@ -177,7 +177,7 @@ class ExperimentConfig(StrictModel):
     optimizer_options: dict[str, float | int | bool] = Field(default_factory=dict)
 
     # Full-batch epochs: one epoch is one optimizer step on all n_samples points. Every epoch's two
-    # losses are kept, 16 bytes an epoch and net, hence the limits (160 MB for one net).
+    # losses are kept, 8 bytes an epoch and net, hence the limits (80 MB for one net).
     epochs: WholeNumber = Field(20000, gt=0, le=MAX_EPOCHS)
 
     # About this many prediction snapshots become frames of the GIF: enough to look smooth,
@@ -255,7 +255,6 @@ class ExperimentConfig(StrictModel):
     @property
     def data_seed_used(self) -> int:
         return self.seed if self.data_seed is None else self.data_seed
-
 
 
 def _known_name(name: str, valid: tuple[str, ...], what: str) -> str:

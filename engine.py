@@ -202,12 +202,11 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset):
             if epoch >= num_epochs:
                 break
             tape, total, net_losses = body.forward()
-            recorded = body.epoch_after_update(tape, total)
             losses = losses.write(epoch, net_losses)
             attempted += 1
             if not tf.reduce_any(tf.math.is_finite(net_losses)):
-                break
-            after = _write(after, epoch, recorded)
+                break  # before the update, as for one net: the last frame shows the weights of this loss
+            after = _write(after, epoch, body.epoch_after_update(tape, total))
             completed += 1
             if frame_mask[epoch]:
                 frames = _write(frames, frame_index, body.frame())
@@ -410,7 +409,7 @@ class PredictionSnapshots(keras.callbacks.Callback):
         recording = snapshots.recording()
 
     Epoch 0 is the untrained net; epoch e is the net after e epochs. With frame_epochs=None
-    every epoch is recorded, as the post did it.
+    every epoch is recorded, as the post did it; the final weights always are.
     """
 
     def __init__(self, x_grid, x_train, y_train, frame_epochs=None):
@@ -445,6 +444,12 @@ class PredictionSnapshots(keras.callbacks.Callback):
         self.val_loss.append([logs.get("val_loss", np.nan)])
         if self._wants(epoch + 1):
             self._snapshot(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        # The last frame is always the final weights (a run's final error is read from it), even
+        # when frame_epochs left them out or fit stopped early.
+        if not self.epochs or self.epochs[-1] != len(self.loss):
+            self._snapshot(len(self.loss))
 
     def recording(self) -> Recording:
         """Everything recorded so far, as train_in_graph records it (a nets axis of one)."""

@@ -257,8 +257,8 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
         with np.load(run_dir / ARRAYS_FILE) as arrays:
             run = Run(
                 config=config, summary=summary, frame_epochs=arrays["frame_epochs"],
-                per_frame={key[6:]: arrays[key] for key in arrays.files if key.startswith("frame.")},
-                per_epoch={key[6:]: arrays[key] for key in arrays.files if key.startswith("epoch.")},
+                per_frame={key.removeprefix("frame."): arrays[key] for key in arrays.files if key.startswith("frame.")},
+                per_epoch={key.removeprefix("epoch."): arrays[key] for key in arrays.files if key.startswith("epoch.")},
                 x_train=arrays["x_train"], y_train=arrays["y_train"], x_grid=arrays["x_grid"],
                 y_grid_true=arrays["y_grid_true"] if "y_grid_true" in arrays.files else None, seeds=arrays["seeds"],
             )
@@ -298,22 +298,38 @@ def check_run(run: Run) -> None:
             raise ValueError(f"{SUMMARY_FILE}: {key} is missing or not what train.py writes, got {value!r}")
     if not {"prediction", "loss"} <= set(run.per_frame) or not {"loss", "val_loss"} <= set(run.per_epoch):
         raise ValueError(f"{ARRAYS_FILE}: the frames' prediction and loss and the epochs' loss and val_loss are needed")
-    if frames == 0 or run.frame_epochs.ndim != 1 or np.any(np.diff(run.frame_epochs) <= 0):
-        raise ValueError(f"{ARRAYS_FILE}: frame_epochs must be one or more increasing epochs")
-    expected = {"x_grid": (len(run.x_grid),), "y_train": run.x_train.shape}
+    if frames == 0 or run.frame_epochs.ndim != 1 or run.frame_epochs[0] < 0 or np.any(np.diff(run.frame_epochs) <= 0):
+        raise ValueError(f"{ARRAYS_FILE}: frame_epochs must be one or more increasing epochs from 0")
+    for name, values in [("frame_epochs", run.frame_epochs), ("seeds", run.seeds)]:
+        if not np.issubdtype(values.dtype, np.integer) or values.ndim != 1:
+            raise ValueError(f"{ARRAYS_FILE}: {name} must be a list of whole numbers, got {values.dtype} {values.shape}")
+    arrays = {"x_train": run.x_train, "y_train": run.y_train, "x_grid": run.x_grid, "y_grid_true": run.y_grid_true,
+              **{f"frame.{name}": values for name, values in run.per_frame.items()},
+              **{f"epoch.{name}": values for name, values in run.per_epoch.items()}}
+    for name, values in arrays.items():
+        if values is not None and not np.issubdtype(values.dtype, np.floating):
+            raise ValueError(f"{ARRAYS_FILE}: {name} must hold numbers, got {values.dtype}")
+    expected = {"x_grid": (len(run.x_grid),), "x_train": (len(run.x_train),), "y_train": (len(run.x_train),),
+                "frame.prediction": (frames, nets, len(run.x_grid)), "frame.loss": (frames, nets)}
     if run.y_grid_true is not None:
         expected["y_grid_true"] = (len(run.x_grid),)
-    shapes = {name: getattr(run, name).shape for name in expected}
-    shapes.update({f"frame.{name}": values.shape[:2] for name, values in run.per_frame.items()})
-    expected.update({f"frame.{name}": (frames, nets) for name in run.per_frame})
-    shapes.update({f"epoch.{name}": values.shape for name, values in run.per_epoch.items()})
     expected.update({f"epoch.{name}": (run.epochs_completed, nets) for name in run.per_epoch})
-    shapes["frame.prediction"], expected["frame.prediction"] = run.predictions.shape, (frames, nets, len(run.x_grid))
+    shapes = {name: arrays[name].shape for name in expected}
+    # A per-frame quantity may have any shape per net, after its frames and nets axes.
+    for name, values in run.per_frame.items():
+        if f"frame.{name}" not in expected:
+            expected[f"frame.{name}"], shapes[f"frame.{name}"] = (frames, nets), values.shape[:2]
     for name, shape in expected.items():
         if shapes[name] != shape:
             raise ValueError(f"{ARRAYS_FILE}: {name} has shape {shapes[name]}, expected {shape}")
-    if run.epochs_completed != summary.get("epochs_completed") or run.frame_epochs[-1] > run.epochs_completed:
+    completed, requested = run.epochs_completed, run.epochs_requested
+    if completed != summary.get("epochs_completed") or run.frame_epochs[-1] > completed or completed > requested:
         raise ValueError(f"{ARRAYS_FILE} and {SUMMARY_FILE} disagree on how many epochs were trained")
+    if summary["status"] == "completed" and (completed != requested or run.frame_epochs[-1] != completed):
+        raise ValueError(f"{SUMMARY_FILE}: a completed run has trained every epoch requested, and its last frame "
+                         "is the last epoch")
+    if summary["status"] == "diverged" and summary["diverged_at_epoch"] != completed:
+        raise ValueError(f"{SUMMARY_FILE}: diverged_at_epoch must be the last epoch trained, {completed}")
 
 
 def interrupted_destination(run_dir: Path) -> Path:

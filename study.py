@@ -90,13 +90,18 @@ def table_rows(summaries: list[dict]) -> list[dict]:
     for summary in summaries:
         errors = final_errors(summary)
         finite = errors[np.isfinite(errors)]
-        low, median, high = np.percentile(finite, [10, 50, 90]) if len(finite) else (np.nan,) * 3
+        # No finite error (every net diverged): null in summary.json, as a run's summary has it.
+        low, median, high = (float(value) for value in np.percentile(finite, [10, 50, 90])) if len(finite) else (None,) * 3
         rows.append({
-            "experiment": summary["name"], "trained": summary["trained"], "seeds": len(errors), "median": float(median), "p10": float(low),
-            "p90": float(high), "share_at_noise_floor": summary["share_at_noise_floor"],
+            "experiment": summary["name"], "trained": summary["trained"], "seeds": len(errors), "median": median,
+            "p10": low, "p90": high, "share_at_noise_floor": summary["share_at_noise_floor"],
             "diverged": int(np.sum(~np.isfinite(errors))), "noise_floor": summary["noise_floor"],
         })
     return rows
+
+
+def _number(value: float | None) -> str:
+    return "not finite" if value is None else f"{value:.4f}"
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -107,8 +112,8 @@ def markdown_table(rows: list[dict]) -> str:
     for row in rows:
         diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
         lines.append(
-            f"| {row['experiment']} | {row['seeds']}{diverged} | {row['median']:.4f} | {row['p10']:.4f} | "
-            f"{row['p90']:.4f} | {100 * row['share_at_noise_floor']:.0f}% |"
+            f"| {row['experiment']} | {row['seeds']}{diverged} | {_number(row['median'])} | {_number(row['p10'])} | "
+            f"{_number(row['p90'])} | {100 * row['share_at_noise_floor']:.0f}% |"
         )
     floor = rows[0]["noise_floor"]
     lines.append("")
@@ -124,8 +129,9 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
     with outputs.staged_directory(output_dir, STUDY_OUTPUT) as partial:
         for experiment in experiments:
             summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress).summary)
-            described = train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name)
-            print(described.rsplit("\n", 1)[0], flush=True)  # all but the list of files, not in place yet
+            # Not the list of files: the study is not in place yet.
+            print(train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name, list_files=False),
+                  flush=True)
         rows = table_rows(summaries)
         (partial / "table.md").write_text(markdown_table(rows))
         (partial / "summary.json").write_text(json.dumps({"name": study.name, "seeds": study.seeds, "rows": rows},
@@ -134,7 +140,7 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
 
         draw_final_errors(rows, [final_errors(summary) for summary in summaries], partial / "final_error.png",
                           f"{study.name}: how each net ends, over {study.seeds} seeds",
-                          f"experiment ({study.seeds} seeds each, {summaries[0]['epochs_completed']:,} epochs)")
+                          f"experiment ({study.seeds} seeds each, {summaries[0]['epochs_requested']:,} epochs)")
     return summaries
 
 

@@ -127,8 +127,8 @@ def _progress_bar(config: ExperimentConfig, enabled: bool):
     )
 
 
-def describe_summary(summary: dict, run_dir: Path) -> str:
-    """The few lines printed when a run is done."""
+def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> str:
+    """The few lines printed when a run is done (the last one lists the files written)."""
     seconds, epochs, seeds = summary["train_seconds"], summary["epochs_completed"], summary["seeds"]
     floor = summary["noise_floor"]
     if seeds == 1:
@@ -153,7 +153,8 @@ def describe_summary(summary: dict, run_dir: Path) -> str:
                         if floor is not None else "")
             lines.append("  " + "; ".join(part for part in (
                 at_floor, f"{len(diverged)} diverged (seeds {', '.join(map(str, diverged))})" if diverged else "") if part))
-    lines.append(f"  wrote {run_dir}/: {', '.join(rundir.files_present(run_dir))}")
+    if list_files:
+        lines.append(f"  wrote {run_dir}/: {', '.join(rundir.files_present(run_dir))}")
     return "\n".join(lines)
 
 

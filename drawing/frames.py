@@ -111,15 +111,24 @@ def header_text(figure, row: int, text: str, left: float, right: float, **style)
     return artist
 
 
-def fit_panel(axes, run: Run) -> None:
-    """The fixed parts of a fit panel: the data, the true curve, the axes and their limits."""
+def fit_limits(runs: list[Run]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The x and y limits a fit panel needs to show every run's data and true curve."""
+    y_ranges = np.array([data_range(run) for run in runs])
+    low, high = float(y_ranges[:, 0].min()), float(y_ranges[:, 1].max())
+    x_limits = (min(float(run.x_grid[0]) for run in runs), max(float(run.x_grid[-1]) for run in runs))
+    return x_limits, (low - 0.12 * (high - low), high + 0.12 * (high - low))
+
+
+def fit_panel(axes, run: Run, limits=None) -> None:
+    """The fixed parts of a fit panel: the data, the true curve, the axes and their limits (by
+    default the run's own: see fit_limits)."""
     axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label="noisy data", zorder=1)
     if run.y_grid_true is not None:
         axes.plot(run.x_grid, run.y_grid_true, color=COLORS["truth"], linestyle=":", linewidth=1.5,
                   label=truth_label(run), zorder=2)
-    low, high = data_range(run)
-    axes.set_ylim(low - 0.12 * (high - low), high + 0.12 * (high - low))
-    axes.set_xlim(float(run.x_grid[0]), float(run.x_grid[-1]))
+    x_limits, y_limits = limits or fit_limits([run])
+    axes.set_xlim(*x_limits)
+    axes.set_ylim(*y_limits)
     axes.set_xlabel("x")
     axes.set_ylabel("y")
 
@@ -284,11 +293,11 @@ class SeedsAnimation(FitAnimation):
 
     def _update_predictions(self, index: int) -> list:
         x = self.run.x_grid
-        alive = np.isfinite(self.run.frame_loss[index])
-        predictions = np.where(alive[:, None], self.predictions[index], np.nan)  # (nets, grid)
-        self.net_lines.set_segments([np.column_stack([x, self._visible(net)]) for net in predictions[alive]])
+        alive = np.isfinite(self.run.frame_loss[index])  # nets whose error has not blown up
+        predictions = self.predictions[index][alive]  # (nets alive, grid)
+        self.net_lines.set_segments([np.column_stack([x, self._visible(net)]) for net in predictions])
         if alive.any():
-            low, median, high = np.percentile(predictions[alive], [10, 50, 90], axis=0)
+            low, median, high = np.percentile(predictions, [10, 50, 90], axis=0)
             low, median, high = self._visible(low), self._visible(median), self._visible(high)
         else:
             low = median = high = np.full_like(x, np.nan)
@@ -347,10 +356,12 @@ class CompareAnimation:
         renderer = canvas.get_renderer()
         self.numbers, self.lines, self.number_positions = NumberStamper(9), [], []
         self.number_width = max(self.numbers.width("0.0000"), self.numbers.width("not finite"))
-        for axes, run, label in zip(panels, runs, labels):
-            fit_panel(axes, run)
-            (line,) = axes.plot(run.x_grid, self.predictions[-1][0], color=COLORS["net"], linewidth=2, animated=True,
-                                zorder=3)
+        # One set of limits for all panels (they share their axes), showing every run's data.
+        limits = fit_limits(runs)
+        self.limits = limits[1]
+        for axes, run, label, predictions in zip(panels, runs, labels, self.predictions):
+            fit_panel(axes, run, limits)
+            (line,) = axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True, zorder=3)
             self.lines.append(line)
             box = axes.get_window_extent(renderer)
             title_row = int(round(height - box.y1)) - 22
@@ -369,10 +380,6 @@ class CompareAnimation:
             fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.trained, va="baseline",
                                fontsize=9, color=COLORS["note"]), mse_left - box.x0, renderer)
             self.number_positions.append((box.x1 - self.number_width, title_row + 15))
-        low = min(axes.get_ylim()[0] for axes in panels[: len(runs)])
-        high = max(axes.get_ylim()[1] for axes in panels[: len(runs)])
-        panels[0].set_ylim(low, high)
-        self.limits = (low, high)
         for axes in grid[:, 1:].ravel():
             axes.set_ylabel("")
         for axes in grid[:-1, :].ravel():

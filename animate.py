@@ -24,8 +24,9 @@ import rundir
 from config import ConfigError
 from drawing import gif
 from drawing.figures import draw_compare_png, draw_loss_png, same_data
-from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation
 from drawing.curves import truth_label
+from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation
+from drawing.style import palette_colors
 from rundir import Run, RunError
 
 # What a comparison's folder may hold: it is replaced only when it holds nothing else.
@@ -46,7 +47,7 @@ def write_animation(animation, run: Run, path: Path) -> int:
     run's render settings; returns the number of frames."""
     settings = run.config.render
     durations = gif.frame_durations_ms(animation.frame_count, settings.fps, settings.last_frame_seconds)
-    gif.write_gif(path, animation.frame, animation.frame_count, durations)
+    gif.write_gif(path, animation.frame, animation.frame_count, durations, key_colors=palette_colors())
     return animation.frame_count
 
 
@@ -102,6 +103,8 @@ def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str
     """Each run's label: the --label given for it, else its name, or its folder when names repeat."""
     if labels and len(labels) != len(runs):
         raise RunError(f"--label given {len(labels)} times for {len(runs)} runs; give one label per run, in order")
+    if any(not label.strip() for label in labels):
+        raise RunError("--label: a label must have some text; give one label per run, in order")
     names = [run.name for run in runs]
     return labels or (names if len(set(names)) == len(names) else [str(run_dir) for run_dir in run_dirs])
 

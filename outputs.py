@@ -128,6 +128,12 @@ def _check_destination(destination: Path, kind: OutputKind, option: str) -> None
         if resolved == protected or resolved in protected.parents:
             holds = "is" if resolved == protected else "holds"
             raise ConfigError(f"{destination} {holds} {description}; {kind.what} needs a folder of its own: {advice}")
+    for ancestor in resolved.parents:
+        # Inside another output its folder would gain an entry that is not its own (and the
+        # next run of that output would be refused, or would remove this one).
+        if _is_marker(ancestor / "summary.json", None) or (ancestor / "compare.gif").is_file():
+            raise ConfigError(f"{destination} is inside {ancestor}, an output of this project (a run, a study or "
+                              f"a comparison); {kind.what} needs a folder of its own outside it: {advice}")
     name_max = os.pathconf(_nearest_existing(resolved.parent), "PC_NAME_MAX")
     if len(os.fsencode(resolved.name)) + _NAME_ROOM > name_max:
         raise ConfigError(f"{destination}: the folder's name is too long (at most {name_max - _NAME_ROOM} "

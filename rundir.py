@@ -249,7 +249,10 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
         summary = json.loads((run_dir / SUMMARY_FILE).read_text())
         version = summary.get("format", 1)
     except (OSError, ValueError, AttributeError) as error:
-        raise RunError(f"{run_dir}: {SUMMARY_FILE} cannot be read ({error}); {retrain}") from None
+        # Without a readable summary.json the folder is no longer provably a run, so train.py
+        # would not replace it: the run is trained again beside it.
+        raise RunError(f"{run_dir}: {SUMMARY_FILE} cannot be read ({error}); train it again into a new folder: "
+                       f"python train.py --config {run_dir / CONFIG_FILE} --output-dir {run_dir}.retrained") from None
     if version != FORMAT:
         raise RunError(f"{run_dir}: written in run format {version!r}, and this version reads format {FORMAT}; {retrain}")
     config = run_config(run_dir, render_overrides or [])
@@ -353,13 +356,15 @@ def check_run_destination(run_dir: Path) -> None:
 
 
 def is_current(run_dir: Path) -> bool:
-    """Whether run_dir holds a finished run this version reads (make compare reuses only those)."""
+    """Whether run_dir holds a completed run of one net that this version reads (make compare
+    reuses only those, and trains the others again)."""
     try:
-        return holds_finished_run(run_dir) and read_run(run_dir).status == "completed"
+        run = read_run(run_dir)
     except (RunError, ConfigError):
         return False
+    return run.status == "completed" and run.nets == 1
 
 
 if __name__ == "__main__":
-    # python rundir.py DIR: exit status 0 if DIR holds a completed run in the current format.
+    # python rundir.py DIR: exit status 0 if DIR holds a completed one-net run in the current format.
     sys.exit(0 if len(sys.argv) == 2 and is_current(Path(sys.argv[1])) else 1)

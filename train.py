@@ -91,7 +91,11 @@ def train_and_write(
         pictures_missing = render and stop is not None and stop() and recording.status != "interrupted"
         if render and not pictures_missing:
             try:
-                _draw(partial, target, progress)
+                if stop is None:
+                    hint = ""  # a study: a Ctrl-C abandons it
+                else:
+                    hint = " (Ctrl-C again abandons the run)" if stop() else " (Ctrl-C leaves them out)"
+                _draw(partial, target, progress, hint)
             except KeyboardInterrupt:
                 if stop is None or stop.abandoned:
                     raise
@@ -104,13 +108,13 @@ def train_and_write(
     return Outcome(run.summary, target, pictures_missing)
 
 
-def _draw(partial: Path, target: Path, progress: bool) -> None:
+def _draw(partial: Path, target: Path, progress: bool, hint: str) -> None:
     """Draw the run just written, read back from disk as animate.py would read it: the pictures
     show what the run directory holds, and a run that could not be read back would fail here."""
     import animate
 
     if progress:  # a transient line: drawing a long run takes a few seconds
-        print(f"drawing the pictures of {target}/ (Ctrl-C leaves them out)", end="\r", file=sys.stderr, flush=True)
+        print(f"drawing the pictures of {target}/{hint}", end="\r", file=sys.stderr, flush=True)
     try:
         animate.render_run(partial)
     finally:
@@ -218,7 +222,7 @@ class StopRequest:
         if self.phase != "training":
             raise KeyboardInterrupt
         self.requested = True
-        print("\nstopping before the next chunk of epochs; the epochs trained so far will be written "
+        print("\nstopping before the next chunk of epochs; the epochs trained so far, if any, will be written "
               "(press Ctrl-C again to abandon them)", file=sys.stderr, flush=True)
 
     def _terminate(self, signal_number, frame) -> None:

@@ -100,19 +100,21 @@ def draw_error_curves(axes, run: Run, color: str = COLORS["net"], label: str = "
                       held_out: bool = True, width: float = 1.5) -> None:
     """One net's training error and held-out error; several nets': each faint, the median bold."""
     epochs, loss = training_curve(run)
+    marker = "o" if len(epochs) < 3 else None  # a run of an epoch or two: points, not an invisible line
     if run.nets == 1:
-        axes.plot(epochs, loss[:, 0], color=color, linewidth=width, label=label)
+        axes.plot(epochs, loss[:, 0], color=color, linewidth=width, marker=marker, markersize=4, label=label)
         if held_out:
             epochs, val_loss = held_out_curve(run)
             axes.plot(epochs, val_loss[:, 0], color=COLORS["validation"], linewidth=width * 0.6, alpha=0.8,
-                      label="held-out error")
+                      marker=marker, markersize=3, label="held-out error")
         return
     loss = finite_or_nan(loss)
     alpha = max(0.06, min(0.3, 6 / run.nets))  # a hundred faint lines should not fill the panel
     axes.add_collection(LineCollection([np.column_stack([epochs, net]) for net in loss.T],
                                        colors=color, linewidths=width * 0.4, alpha=alpha))
     axes.plot([], [], color=color, linewidth=width * 0.4, alpha=min(3 * alpha, 1), label=f"each of {run.nets} nets")
-    axes.plot(epochs, median_over_nets(loss), color=COLORS["median"], linewidth=width * 1.4, label=f"{label}, median")
+    axes.plot(epochs, median_over_nets(loss), color=COLORS["median"], linewidth=width * 1.4, marker=marker,
+              label=f"{label}, median")
 
 
 def data_range(run: Run) -> tuple[float, float]:
@@ -152,8 +154,13 @@ def status_caption(run: Run) -> str | None:
 
 
 def run_description(run: Run) -> str:
-    """What was trained: '2x10 sigmoid · adam lr 0.01', with ' · 50 seeds' for many nets."""
-    return run.trained + (f" · {run.nets} seeds" if run.nets > 1 else "")
+    """What was trained: '2x10 sigmoid · adam lr 0.01', with ' · 50 seeds' for many nets, and
+    how many of them diverged if any did (their errors are then left out of every median)."""
+    diverged = len(run.summary.get("diverged_seeds", []))
+    seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
+    if run.nets > 1 and diverged:
+        seeds += f" ({diverged} diverged)"
+    return run.trained + seeds
 
 
 def run_title(run: Run) -> str:

@@ -3,13 +3,14 @@ and a study's final errors (final_error.png)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
 from matplotlib.lines import Line2D
 
 from drawing.curves import draw_error_curves, error_range, run_title, status_caption, style_loss_axes
-from drawing.style import COLORS, RUN_COLORS, format_loss, plain_tick_labels, png_axes, save_png
+from drawing.style import COLORS, RUN_COLORS, format_loss, plain_text, plain_tick_labels, png_axes, save_png
 from rundir import Run, median_over_nets
 
 
@@ -26,7 +27,8 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
         ending = f"final training error {format_loss(run.frame_loss[-1, 0])}, held-out {format_loss(run.val_loss[-1, 0])}"
     else:
         ending = f"median final held-out error {format_loss(float(median_over_nets(run.val_loss[-1])))}"
-    axes.set_title(f"{run_title(run)}\n{ending}", fontsize=10,
+    # A long name (up to 100 characters) wraps rather than running off the picture.
+    axes.set_title(textwrap.fill(f"{run_title(run)} · {ending}", 110), fontsize=10,
                    color=COLORS["marker"] if run.status == "diverged" else "black")
     save_png(figure, axes, path)
 
@@ -40,14 +42,15 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
     for run, label, color in zip(runs, labels, RUN_COLORS):
         ending = f"diverged at epoch {run.diverged_at_epoch:,}" if run.diverged_at_epoch else \
             f"final {format_loss(run.frame_loss[-1, 0])}"
-        draw_error_curves(axes, run, color=color, label=f"{label}: {run.trained} ({ending})", held_out=False)
+        short = textwrap.shorten(plain_text(label), 60, placeholder="…")  # the legend stays inside the plot
+        draw_error_curves(axes, run, color=color, label=f"{short}: {run.trained} ({ending})", held_out=False)
         if run.diverged_at_epoch:
             axes.plot([run.diverged_at_epoch], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
             axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
     note = "" if same_data(runs) else " (different data: dashed lines are each run's noise floor)"
     blown = " · X: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
-    axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10)
+    axes.set_title(textwrap.fill(f"training error of {len(runs)} runs{note}{blown}", 110), fontsize=10)
     save_png(figure, axes, path, legend_fontsize=8)
 
 

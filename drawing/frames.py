@@ -19,7 +19,7 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 
 from drawing.curves import (data_range, draw_error_curves, drawable_predictions, run_description,
                             status_caption, style_loss_axes, truth_label)
-from drawing.style import COLORS, DPI, fitted, format_loss
+from drawing.style import COLORS, DPI, fitted, format_loss, plain_text
 from rundir import Run, median_over_nets
 
 CAPTION_FONTSIZE = 11
@@ -138,15 +138,18 @@ def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[f
     ratio of the room left once every panel's y tick labels and label are measured."""
     width, height = figure.canvas.get_width_height()
     renderer = figure.canvas.get_renderer()
-    gutters = [axes.yaxis.get_tightbbox(renderer).width + 10 for axes in panels]
-    # The right margin leaves room for half of the last epoch's tick label, centred on the edge.
-    room = width - 2 * MARGIN - sum(gutters) - 8 * (len(panels) - 1)
-    left = 0.0
-    for axes, gutter, ratio in zip(panels, gutters, ratios):
-        left += gutter
-        panel_width = room * ratio / sum(ratios)
-        axes.set_position([left / width, bottom / height, panel_width / width, (height - top - bottom) / height])
-        left += panel_width + 8
+    # Twice: which ticks a log axis labels depends on its size, so the labels measured at the
+    # first placing may be narrower than those drawn at the second.
+    for _ in range(2):
+        gutters = [axes.yaxis.get_tightbbox(renderer).width + 10 for axes in panels]
+        # The right margin leaves room for half of the last epoch's tick label, centred on the edge.
+        room = width - 2 * MARGIN - sum(gutters) - 8 * (len(panels) - 1)
+        left = 0.0
+        for axes, gutter, ratio in zip(panels, gutters, ratios):
+            left += gutter
+            panel_width = room * ratio / sum(ratios)
+            axes.set_position([left / width, bottom / height, panel_width / width, (height - top - bottom) / height])
+            left += panel_width + 8
 
 
 def legend_above(axes, room: float) -> None:
@@ -224,12 +227,15 @@ class FitAnimation:
                                  fontsize=CAPTION_FONTSIZE, fontweight="bold")
         self.loss_left = caption_right + 20 + loss_label.get_window_extent(renderer).width
         name_left = self.loss_left + max(self.numbers.width("0.0000"), self.numbers.width("not finite")) + 20
-        header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
-                    fontweight="bold")
+        name = header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
+                           fontweight="bold")
         floor = self.run.noise_floor
         floor_text = f"noise floor σ² = {floor:.3g}" if floor is not None else "noise floor unknown"
-        header_text(self.figure, 1, f"{run_description(self.run)} · {floor_text}", MARGIN, width - MARGIN,
-                    fontsize=9, color=COLORS["note"])
+        line_2 = f"{run_description(self.run)} · {floor_text}"
+        if name.get_text() != self.run.name:  # no room for the whole name on line 1: it leads line 2
+            name.remove()
+            line_2 = f"{self.run.name} · {line_2}"
+        header_text(self.figure, 1, line_2, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
 
     def _add_predictions(self, fit_axes) -> None:
         """The animated artists of the fit panel."""
@@ -370,7 +376,7 @@ class CompareAnimation:
             title = figure.text(box.x0 / width, 1 - title_row / height, ended, va="baseline", fontsize=10,
                                 fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")
             ended_width = title.get_window_extent(renderer).width if ended else 0.0
-            title.set_text(label)
+            title.set_text(plain_text(label))
             fitted(title, box.width - ended_width, renderer)
             title.set_text(title.get_text() + ended)
             # Second line: what was trained, then "MSE " and the frame's number at the right.

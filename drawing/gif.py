@@ -63,14 +63,18 @@ def _palette_mapper(palette: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def write_gif(path: str | Path, draw_frame: Callable[[int], np.ndarray], frame_count: int,
-              durations_ms: list[int]) -> None:
+              durations_ms: list[int], key_colors: list[tuple[int, int, int]] = ()) -> None:
     """Draw frames 0..frame_count-1 with draw_frame (it may reuse its buffer) and write them to
-    path as a looping GIF."""
-    # The palette: the 255 most frequent colours of the first, middle and last frames, exactly
-    # as drawn. One palette for all frames: no flicker, and it is written once.
+    path as a looping GIF. key_colors (RGB, 0-255) are kept exact whatever the samples hold."""
+    # The palette: the key colours, then the most frequent colours of the first, middle and last
+    # frames, exactly as drawn, 255 in all. One palette for all frames: no flicker, and it is
+    # written once. (A colour that is rare in the samples, such as a small marker's, could
+    # otherwise be left out and drawn in its nearest neighbour's colour.)
     samples = np.concatenate([_keys(draw_frame(i)).ravel() for i in sorted({0, frame_count // 2, frame_count - 1})])
     colors, counts = np.unique(samples, return_counts=True)
-    chosen = colors[np.argsort(counts, kind="stable")[::-1][:TRANSPARENT]]
+    keys = np.array([red | green << 8 | blue << 16 for red, green, blue in key_colors], dtype=colors.dtype)
+    frequent = colors[np.argsort(counts, kind="stable")[::-1]]
+    chosen = np.concatenate([keys, frequent[~np.isin(frequent, keys)]])[:TRANSPARENT]
     # Entries left over (and the transparent one) get colours of their own: Pillow matches
     # palette entries by colour, and would shuffle duplicates.
     spare = np.setdiff1d(np.arange(257, dtype=chosen.dtype), chosen)[: 256 - len(chosen)]

@@ -29,6 +29,12 @@ RUN_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", 
 DPI = 100
 
 
+def palette_colors() -> list[tuple[int, int, int]]:
+    """The colours (RGB, 0-255) a GIF's palette must hold exactly: every role's, black and white."""
+    colors = list(COLORS.values()) + ["black", "white"]
+    return [tuple(int(round(255 * channel)) for channel in matplotlib.colors.to_rgb(color)) for color in colors]
+
+
 def format_loss(value: float) -> str:
     """A loss as the pictures state it: four decimals, three significant digits when huge."""
     if not np.isfinite(value):
@@ -69,6 +75,12 @@ def save_png(figure, axes, path: str | Path, legend_fontsize: float = 9) -> None
     axes.legend(loc="best", fontsize=legend_fontsize)
     figure.tight_layout()
     figure.savefig(path, format="png")
+
+
+def plain_text(text: str) -> str:
+    """Text from the user (a label, a name) as matplotlib should show it: '$' as a dollar sign,
+    not the start of mathematics."""
+    return text.replace("$", r"\$")
 
 
 def fitted(text_artist, max_pixels: float, renderer) -> None:

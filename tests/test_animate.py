@@ -280,3 +280,18 @@ def test_compare_refuses_a_folder_with_a_user_file(synthetic_run_dir, tmp_path, 
     refused(capsys, status, "figures is not empty and is not a comparison (it holds draft.tex)")
     refused(capsys, animate.main(["compare", "a", "b", "--output-dir", "."]), ". is the current folder")
     assert snapshot_tree(tmp_path) == before
+
+
+def test_a_label_is_shown_as_written_dollar_signs_included_and_may_not_be_empty(tmp_path, capsys, recorded):
+    run_dirs = [write(tmp_path / name, synthetic_run(frames=5, grid_points=20 + 10 * index))
+                for index, name in enumerate(("one", "two"))]  # different grids draw side by side too
+    status = animate.main(["compare", *map(str, run_dirs), "--label", r"costs $5 and $\undefined$", "--label", "b",
+                           "--output-dir", str(tmp_path / "cmp")])
+    assert status == 0, capsys.readouterr().err
+    (animation,) = recorded["animations"]
+    animation.canvas.draw()  # mathematics would fail to parse here, or lose its dollar signs
+    assert r"costs \$5 and \$\undefined\$" in [text.get_text() for text in animation.figure.texts]
+    status = animate.main(["compare", *map(str, run_dirs), "--label", " ", "--label", "b",
+                           "--output-dir", str(tmp_path / "x")])
+    refused(capsys, status, "--label: a label must have some text")
+    assert not (tmp_path / "x").exists()

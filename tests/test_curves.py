@@ -246,3 +246,12 @@ def test_fitted_shortens_a_text_to_its_room_with_an_ellipsis():
     short_text = figure.text(0, 0.2, "short", fontsize=10)
     fitted(short_text, 120, renderer)
     assert short_text.get_text() == "short"
+
+
+def test_a_run_of_one_epoch_draws_its_errors_as_points():
+    figure, axes = png_axes()
+    draw_error_curves(axes, synthetic_run(epochs=1, frames=2))
+    assert [line.get_marker() for line in axes.get_lines()] == ["o", "o"]
+    figure, axes = png_axes()
+    draw_error_curves(axes, synthetic_run())
+    assert all(line.get_marker() in (None, "None", "") for line in axes.get_lines())

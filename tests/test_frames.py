@@ -395,3 +395,18 @@ def test_compare_titles_with_short_labels_say_how_a_run_ended():
     runs = [synthetic_run(), synthetic_run(diverged_at=38), synthetic_run(status="interrupted")]
     words = [text for text, _ in text_boxes(CompareAnimation(runs, ["calm", "blown", "stopped"], "note").figure)]
     assert "calm" in words and "blown (diverged at 38)" in words and "stopped (interrupted at 300)" in words
+
+
+def test_a_name_with_no_room_on_the_first_header_line_leads_the_second(monkeypatch):
+    run = synthetic_run(name="a_name_that_needs_room", epochs=2000, frames=20)
+    small = FitAnimation(run, *SMALLEST)
+    words = all_words(small.figure)
+    assert run.name not in words and any(word.startswith(f"{run.name} · 2x10 sigmoid") for word in words)
+    large = FitAnimation(run, 800, 360)
+    assert run.name in all_words(large.figure)
+
+
+def test_a_seeded_run_whose_nets_partly_diverged_says_so_in_its_header():
+    run = synthetic_run(nets=4)
+    run.summary["diverged_seeds"] = [1, 3]
+    assert any("4 seeds (2 diverged)" in word for word in all_words(SeedsAnimation(run, 800, 360).figure))

@@ -124,3 +124,22 @@ def test_a_frame_equal_to_the_previous_one_still_makes_a_valid_gif_that_plays_th
     for (picture, duration), (drawn, expected_duration) in zip(shown, expected):
         np.testing.assert_array_equal(picture, drawn)
         assert duration == expected_duration
+
+
+def test_key_colours_stay_exact_however_rare(tmp_path):
+    # 300 colours, ten pixels each, fill each frame: more than a palette holds. One pixel of red
+    # is the marker, the rarest colour of all.
+    colour = np.repeat(np.arange(300), 10).reshape(30, 100)
+    red, green = (colour % 256).astype(np.uint8), (colour // 256 * 100).astype(np.uint8)
+
+    def frame(index):
+        pixels = np.dstack([red, green, np.zeros_like(red), np.full_like(red, 255)])
+        pixels[0, index] = (214, 39, 40, 255)
+        return pixels
+
+    gif.write_gif(tmp_path / "key.gif", frame, 3, [50, 50, 50], key_colors=[(214, 39, 40)])
+    frames, *_ = decode_gif(tmp_path / "key.gif")
+    assert all(tuple(frames[index][0, index, :3]) == (214, 39, 40) for index in range(3))
+    gif.write_gif(tmp_path / "plain.gif", frame, 3, [50, 50, 50])
+    frames, *_ = decode_gif(tmp_path / "plain.gif")
+    assert tuple(frames[1][0, 1, :3]) != (214, 39, 40), "without being a key colour, it is too rare to be kept"

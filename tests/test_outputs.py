@@ -392,3 +392,19 @@ def test_a_file_is_written_under_a_hidden_temporary_name_beside_it(tmp_path):
     assert temporary == tmp_path / f".fit.gif.{os.getpid()}.partial"
     assert RUN_OUTPUT.owns(temporary.name)
     assert COMPARE_OUTPUT.owns(outputs.temporary_path(tmp_path / "compare.gif").name)
+
+
+@pytest.mark.parametrize("kind", [RUN_OUTPUT, STUDY_OUTPUT, COMPARE_OUTPUT], ids=lambda kind: kind.noun)
+def test_a_destination_inside_another_output_is_refused(tmp_path, kind):
+    run = earlier_run(tmp_path / "run")
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "summary.json").write_text(json.dumps({"name": "s", "rows": []}))
+    comparison = tmp_path / "cmp"
+    comparison.mkdir()
+    (comparison / "compare.gif").write_bytes(b"GIF89a")
+    for outer in (run, study, comparison):
+        before = snapshot_tree(outer)
+        message = refused(outer / "sub" / "new", kind)
+        assert f"is inside {outer.resolve()}, an output of this project" in message
+        assert snapshot_tree(outer) == before

@@ -28,7 +28,7 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
     else:
         ending = f"median final held-out error {format_loss(float(median_over_nets(run.val_loss[-1])))}"
     # A long name (up to 100 characters) wraps rather than running off the picture.
-    axes.set_title(textwrap.fill(f"{run_title(run)} · {ending}", 110), fontsize=10,
+    axes.set_title("\n".join(textwrap.fill(line, 110) for line in (run_title(run), ending)), fontsize=10,
                    color=COLORS["marker"] if run.status == "diverged" else "black")
     save_png(figure, axes, path)
 
@@ -49,8 +49,8 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
             axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
     note = "" if same_data(runs) else " (different data: dashed lines are each run's noise floor)"
-    blown = " · X: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
-    axes.set_title(textwrap.fill(f"training error of {len(runs)} runs{note}{blown}", 110), fontsize=10)
+    blown = "\nX: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
+    axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10)
     save_png(figure, axes, path, legend_fontsize=8)
 
 

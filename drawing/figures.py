@@ -50,7 +50,7 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
             axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
     note = "" if same_data(runs) else " (different data: dashed lines are each run's noise floor)"
     blown = "\nX: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
-    axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10)
+    axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10, pad=12)  # room for the Xs
     save_png(figure, axes, path, legend_fontsize=8)
 
 

@@ -43,7 +43,10 @@ def refused(destination: Path, kind=RUN_OUTPUT, **options) -> str:
     # What is around a destination in a scratch folder must stay as it was (the project's own
     # folders, /proc and / are not hashed).
     parent = destination.parent.resolve()
-    scratch = parent.is_relative_to(Path(tempfile.gettempdir()).resolve()) and not parent.is_relative_to(ROOT)
+    # (Nor is a folder that holds the project, as /tmp does for a clone in /tmp: hashing its
+    # .venv would take half a minute.)
+    scratch = (parent.is_relative_to(Path(tempfile.gettempdir()).resolve()) and not parent.is_relative_to(ROOT)
+               and not ROOT.is_relative_to(parent))
     before = snapshot_tree(parent) if scratch else None
     with pytest.raises(ConfigError) as error:
         outputs.check_destination(destination, kind, **options)

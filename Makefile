@@ -18,7 +18,9 @@ test: $(VENV)/.installed-test
 # in the run format this version reads.
 compare: $(VENV)/.installed-base
 	@for name in $(POST_EXPERIMENTS); do \
-		$(VENV_PYTHON) rundir.py output/$$name || $(VENV_PYTHON) train.py --config experiments/$$name.yaml || exit 1; \
+		$(VENV_PYTHON) rundir.py output/$$name || { \
+			echo "training output/$$name: it is missing, or not a completed one-net run this version reads"; \
+			$(VENV_PYTHON) train.py --config experiments/$$name.yaml || exit 1; }; \
 	done
 	$(VENV_PYTHON) animate.py compare $(addprefix output/,$(POST_EXPERIMENTS))
 

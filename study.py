@@ -100,10 +100,6 @@ def table_rows(summaries: list[dict]) -> list[dict]:
     return rows
 
 
-def _number(value: float | None) -> str:
-    return "not finite" if value is None else f"{value:.4f}"
-
-
 def markdown_table(rows: list[dict]) -> str:
     lines = [
         "| experiment | seeds | median final held-out MSE | 10th percentile | 90th percentile | within 10% of the noise floor |",
@@ -112,8 +108,8 @@ def markdown_table(rows: list[dict]) -> str:
     for row in rows:
         diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
         lines.append(
-            f"| {row['experiment']} | {row['seeds']}{diverged} | {_number(row['median'])} | {_number(row['p10'])} | "
-            f"{_number(row['p90'])} | {100 * row['share_at_noise_floor']:.0f}% |"
+            f"| {row['experiment']} | {row['seeds']}{diverged} | {train.final_error_text(row['median'])} | {train.final_error_text(row['p10'])} | "
+            f"{train.final_error_text(row['p90'])} | {100 * row['share_at_noise_floor']:.0f}% |"
         )
     floor = rows[0]["noise_floor"]
     lines.append("")

@@ -140,7 +140,8 @@ def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> s
         per_epoch_ms = 1000 * seconds / max(epochs, 1)
         lines = [
             f"{summary['name']}: {epochs} epoch{'s' if epochs != 1 else ''} in {seconds:.1f} s ({per_epoch_ms:.3f} ms an epoch)",
-            f"  final training MSE {_number(summary['loss'])}, held-out MSE {_number(summary['val_loss'])}"
+            f"  final training MSE {final_error_text(summary['loss'])}, "
+            f"held-out MSE {final_error_text(summary['val_loss'])}"
             + (f" = {ratio:.2f} x the noise floor {floor:.4f}" if ratio is not None
                else " (noise floor unknown)" if floor is None else ""),
         ]
@@ -149,7 +150,8 @@ def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> s
         lines = [
             f"{summary['name']}: {seeds} seeds x {epochs} epochs in {seconds:.1f} s "
             f"({seeds * epochs / max(seconds, 1e-9):,.0f} net-epochs a second)",
-            f"  median final training MSE {_number(summary['loss'])}, held-out MSE {_number(summary['val_loss'])} "
+            f"  median final training MSE {final_error_text(summary['loss'])}, "
+            f"held-out MSE {final_error_text(summary['val_loss'])} "
             + ("(noise floor unknown)" if floor is None else f"(noise floor {floor:.4f})"),
         ]
         if floor is not None or diverged:
@@ -162,7 +164,8 @@ def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> s
     return "\n".join(lines)
 
 
-def _number(value: float | None) -> str:
+def final_error_text(value: float | None) -> str:
+    """A final error as the summaries print it: four decimals, or "not finite" (null in JSON)."""
     return "not finite" if value is None else f"{value:.4f}"
 
 

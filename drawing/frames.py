@@ -133,6 +133,14 @@ def fit_panel(axes, run: Run, limits=None) -> None:
     axes.set_ylabel("y")
 
 
+def pinned(prediction: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+    """A prediction as a panel with these y limits draws it: a diverging net predicts numbers
+    far off the panel, and they are pinned just inside its edge, so the line stays in sight."""
+    low, high = limits
+    margin = 0.005 * (high - low)
+    return np.clip(prediction, low + margin, high - margin)
+
+
 def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[float]) -> None:
     """Place axes side by side between pixel rows top and bottom (from the top), each as wide as its
     ratio of the room left once every panel's y tick labels and label are measured."""
@@ -245,11 +253,7 @@ class FitAnimation:
         )
 
     def _visible(self, prediction: np.ndarray) -> np.ndarray:
-        # A diverging net predicts numbers far off the panel: pin them to its edge, so that the
-        # line stays in sight, running along the border.
-        low, high = self.prediction_limits
-        margin = 0.005 * (high - low)
-        return np.clip(prediction, low + margin, high - margin)
+        return pinned(prediction, self.prediction_limits)
 
     def _update_predictions(self, index: int) -> list:
         """Set the fit panel's animated artists to frame `index`; return them to be drawn."""
@@ -406,10 +410,8 @@ class CompareAnimation:
         epoch = int(self.epochs[index])
         self.canvas.restore_region(self.background)
         shown = [latest_snapshot(run, epoch) for run in self.runs]
-        low, high = self.limits
-        margin = 0.005 * (high - low)
         for predictions, line, snapshot in zip(self.predictions, self.lines, shown):
-            line.set_ydata(np.clip(predictions[snapshot], low + margin, high - margin))
+            line.set_ydata(pinned(predictions[snapshot], self.limits))
             self.figure.draw_artist(line)
         pixels = np.asarray(self.canvas.buffer_rgba())
         self.caption_numbers.stamp(pixels, f"{epoch:,}", self.epoch_right, HEADER_ROWS[0], "black", "right")

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from data import TRAINING_ARRAYS, Dataset
-from models import keras, parts_of
+from models import StackedDense, keras, parts_of
 
 import tensorflow as tf  # noqa: E402  (after models, which imports it quietly)
 
@@ -89,20 +89,61 @@ def net_errors(prediction, target):
     return tf.reshape(tf.reduce_mean(tf.square(prediction - target), axis=[-2, -1]), [-1])
 
 
+# unit_contributions, the one large recorded quantity (units x grid points a frame), is kept
+# for the first net only, and not at all past this many bytes (a 1x60 net on the default grid
+# and frames takes 9.6 MB).
+UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
+FIRST_NET_ONLY = ("unit_contributions",)
+# A unit is saturated at a point where its activation's slope is below this share of the
+# activation's steepest slope (measured on pre-activations in STEEPEST_SLOPE_RANGE).
+SATURATED_SLOPE_SHARE = 0.05
+STEEPEST_SLOPE_RANGE = (-10.0, 10.0)
+
+
+def records_unit_contributions(hidden_layers: list[int], grid_points: int, frames: int) -> bool:
+    """Whether a run's unit_contributions fit in UNIT_CONTRIBUTIONS_BUDGET (frames + 1: an early stop adds one)."""
+    return 4 * hidden_layers[-1] * grid_points * (frames + 1) <= UNIT_CONTRIBUTIONS_BUDGET
+
+
 class LoopBody:
     """One epoch's work and what it records, for one net or a stack of nets (trained on the sum
-    of their losses, which leaves each net's gradients its own)."""
+    of their losses, which leaves each net's gradients its own).
 
-    def __init__(self, model, optimizer, dataset: Dataset):
+    Per epoch: "loss" (before the update), "val_loss" (after it) and "grad_norm", the norm of
+    each net's own gradient over all its weights, the one its update used. Per frame:
+    "prediction" on the grid and "loss" on the training points; of the last hidden layer,
+    "output_bias" and "distinct_units" (effective_rank of its activations over the training
+    points); "saturated_fraction" of each hidden layer (saturated_share); and, for the first
+    net when record_units is true, "unit_contributions": each last-layer unit's activation on
+    the grid times its outgoing weight, which sum with output_bias to the prediction.
+    """
+
+    def __init__(self, model, optimizer, dataset: Dataset, record_units: bool = False):
         self.model, self.optimizer = model, optimizer
         self.tensors = {name: tf.constant(getattr(dataset, name)) for name in TRAINING_ARRAYS}
         self.nets = getattr(model, "members", 1)
         self.grid_points = int(dataset.x_grid.shape[0])
         self.variables = model.trainable_variables
-        # The shape of one net's value of each recorded quantity: per epoch always one number (a
-        # run's per-epoch arrays are epochs x nets, and history.csv has a column for each).
-        self.epoch_shapes = {"val_loss": []}  # besides "loss", which every epoch records first
-        self.frame_shapes = {"prediction": [self.grid_points], "loss": []}
+        # The Dense (or StackedDense) layers of each stack of nets, in order; the last is the output.
+        self.stacks = [self.dense_layers(stack) for stack in parts_of(model)]
+        self.activation = self.stacks[0][0].activation
+        self.steepest_slope = float(tf.reduce_max(tf.abs(activation_slope(
+            self.activation, tf.linspace(*STEEPEST_SLOPE_RANGE, 20001)))))
+        self.record_units = record_units
+        hidden_widths = [layer.units for layer in self.stacks[0][:-1]]
+        # Each quantity's shape per epoch or frame, nets axis first. Per epoch always one number
+        # a net (a run's per-epoch arrays are epochs x nets, and history.csv has a column for each).
+        self.epoch_shapes = {"val_loss": [self.nets], "grad_norm": [self.nets]}  # after "loss", recorded first
+        self.frame_shapes = {"prediction": [self.nets, self.grid_points], "loss": [self.nets],
+                             "output_bias": [self.nets], "distinct_units": [self.nets],
+                             "saturated_fraction": [self.nets, len(hidden_widths)]}
+        if record_units:
+            self.frame_shapes["unit_contributions"] = [1, hidden_widths[-1], self.grid_points]
+
+    @staticmethod
+    def dense_layers(model) -> list:
+        """The Dense (or StackedDense) layers of a net or of a stack's first part, in order."""
+        return [layer for layer in parts_of(model)[0].layers if hasattr(layer, "kernel")]
 
     def forward(self):
         """The epoch's forward pass: (tape, summed loss, each net's loss)."""
@@ -115,18 +156,110 @@ class LoopBody:
         """Apply the epoch's update; return what the epoch records after it (per net)."""
         gradients = tape.gradient(total, self.variables)
         self.optimizer.apply_gradients(zip(gradients, self.variables))
-        return {"val_loss": net_errors(self.model(self.tensors["x_validation"]), self.tensors["y_validation"])}
+        return {"val_loss": net_errors(self.model(self.tensors["x_validation"]), self.tensors["y_validation"]),
+                "grad_norm": self.net_gradient_norms(gradients)}
+
+    def net_gradient_norms(self, gradients) -> tf.Tensor:
+        """Each net's gradient norm over all its weights, (nets,): a stack's variables have a nets axis first."""
+        if self.nets == 1 and not isinstance(self.stacks[0][0], StackedDense):
+            return tf.reshape(tf.linalg.global_norm(gradients), [1])
+        squares = [tf.reduce_sum(tf.square(tf.reshape(gradient, [tf.shape(gradient)[0], -1])), axis=1)
+                   for gradient in gradients]
+        return tf.sqrt(tf.add_n(squares))
 
     def frame(self) -> dict:
         """What a frame records of the current weights (per net)."""
-        return {
+        values = {
             "prediction": tf.reshape(self.model(self.tensors["x_grid"]), [self.nets, self.grid_points]),
             "loss": net_errors(self.model(self.tensors["x_train"]), self.tensors["y_train"]),
         }
+        pre_activations = self.pre_activations(self.tensors["x_train"])
+        values["distinct_units"] = effective_rank(self.activation(pre_activations[-1]))
+        values["saturated_fraction"] = tf.stack(
+            [saturated_share(self.activation, layer, self.steepest_slope) for layer in pre_activations], axis=1)
+        output_kernels, output_biases = self.output_weights()
+        values["output_bias"] = output_biases
+        if self.record_units:
+            last_hidden = self.activation(self.pre_activations(self.tensors["x_grid"], first_net_only=True)[-1])
+            values["unit_contributions"] = last_hidden * output_kernels[:1, :, None]
+        return values
+
+    def pre_activations(self, x, first_net_only: bool = False) -> list:
+        """Each hidden layer's pre-activations at the points x, (nets, units, points) for every net
+        of the model (or its first net only)."""
+        per_stack = []
+        for layers in self.stacks[:1] if first_net_only else self.stacks:
+            inputs, layer_values = x, []
+            for layer in layers[:-1]:
+                if isinstance(layer, StackedDense):  # (members, units, points) throughout
+                    value = layer.pre_activation(inputs)
+                    layer_values.append(value[:1] if first_net_only else value)
+                else:  # a Dense layer: (points, units)
+                    value = tf.matmul(inputs, layer.kernel) + layer.bias
+                    layer_values.append(tf.transpose(value)[None])
+                inputs = self.activation(value)
+            per_stack.append(layer_values)
+        return [tf.concat(values, axis=0) for values in zip(*per_stack)]
+
+    def output_weights(self) -> tuple:
+        """The output layer's weights of every net: kernels (nets, units) and biases (nets,)."""
+        kernels, biases = [], []
+        for layers in self.stacks:
+            output = layers[-1]
+            if isinstance(output, StackedDense):
+                kernels.append(output.kernel[:, :, 0])
+                biases.append(output.bias[:, 0])
+            else:
+                kernels.append(tf.transpose(output.kernel))
+                biases.append(output.bias)
+        return tf.concat(kernels, axis=0), tf.concat(biases, axis=0)
 
 
-def _arrays(shapes: dict, size: int, nets: int, dynamic: bool) -> dict:
-    return {name: tf.TensorArray(tf.float32, size=size, dynamic_size=dynamic, element_shape=[nets] + shape)
+def activation_slope(activation, pre_activation):
+    """The activation's derivative at each pre-activation (activations act element by element)."""
+    with tf.GradientTape() as tape:
+        tape.watch(pre_activation)
+        outputs = activation(pre_activation)
+    return tape.gradient(outputs, pre_activation)
+
+
+def saturated_share(activation, pre_activations, steepest_slope: float):
+    """Each net's share of (unit, point) pairs whose activation slope is below SATURATED_SLOPE_SHARE
+    of the activation's steepest: pre_activations (nets, units, points) -> (nets,)."""
+    slope = tf.abs(activation_slope(activation, pre_activations))
+    saturated = tf.cast(slope < SATURATED_SLOPE_SHARE * steepest_slope, tf.float32)
+    return tf.reduce_mean(saturated, axis=[1, 2])
+
+
+def effective_rank(activations):
+    """How many really different things a layer's units do: (nets, units, points) -> (nets,).
+
+    The effective rank of Roy and Vetterli (2007) of the activations centred over the points: the
+    exponential of the entropy of the singular values normalised to sum to 1. 1 when every unit
+    does the same thing (up to scale and offset), the number of units when all are independent
+    and equally strong, 0 when no unit varies at all, NaN for a net whose activations are not
+    finite. Computed in float64 from the eigenvalues of the smaller Gram matrix: in float32 the
+    rounding of the many near-zero singular values alone would add tenths.
+    """
+    values = tf.cast(activations, tf.float64)
+    finite = tf.reduce_all(tf.math.is_finite(values), axis=[1, 2])
+    values = tf.where(finite[:, None, None], values, 0.0)  # the eigensolver fails on NaN
+    values -= tf.reduce_mean(values, axis=2, keepdims=True)
+    units, points = activations.shape[1], activations.shape[2]
+    gram = tf.matmul(values, values, transpose_b=True) if units <= points else tf.matmul(values, values, transpose_a=True)
+    # One net at a time: a batched eigensolver iterates until every matrix of the batch has
+    # converged, which would make a net's number depend on the other nets beside it.
+    eigenvalues = tf.map_fn(tf.linalg.eigvalsh, gram)
+    singular_values = tf.sqrt(tf.maximum(eigenvalues, 0.0))
+    total = tf.reduce_sum(singular_values, axis=1, keepdims=True)
+    shares = singular_values / tf.where(total > 0, total, 1.0)
+    entropy = -tf.reduce_sum(shares * tf.math.log(tf.where(shares > 0, shares, 1.0)), axis=1)
+    rank = tf.where(total[:, 0] > 0, tf.exp(entropy), 0.0)
+    return tf.cast(tf.where(finite, rank, np.nan), tf.float32)
+
+
+def _arrays(shapes: dict, size: int, dynamic: bool) -> dict:
+    return {name: tf.TensorArray(tf.float32, size=size, dynamic_size=dynamic, element_shape=shape)
             for name, shape in shapes.items()}
 
 
@@ -134,7 +267,7 @@ def _write(arrays: dict, index, values: dict) -> dict:
     return {name: array.write(index, values[name]) for name, array in arrays.items()}
 
 
-def build_in_graph_loop(model, optimizer, dataset: Dataset):
+def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool = False):
     """(train_chunk, snapshot) for a model: one net, or a stack of nets.
 
     train_chunk(frame_mask) trains len(frame_mask) full-batch epochs and returns NumPy dicts
@@ -142,19 +275,19 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset):
     stops at the first epoch whose loss is not finite (for a stack: at which no net's loss is
     finite); per_epoch["loss"] then has one row more than the other per-epoch quantities. One
     net stops before that epoch's update: its weights are those whose loss was not finite.
-    snapshot() records a frame of the current weights.
+    snapshot() records a frame of the current weights. record_units: see LoopBody.
     """
-    body = LoopBody(model, optimizer, dataset)
+    body = LoopBody(model, optimizer, dataset, record_units)
     snapshot = tf.function(body.frame)
     if body.nets > 1:
-        return _stack_chunk_trainer(model, optimizer, dataset), lambda: _numpy(snapshot())
+        return _stack_chunk_trainer(model, optimizer, dataset, record_units), lambda: _numpy(snapshot())
     optimizer.build(body.variables)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
     def train_chunk_one_net(frame_mask):
         losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[1])
-        after = _arrays(body.epoch_shapes, 0, 1, dynamic=True)
-        frames = _arrays(body.frame_shapes, 0, 1, dynamic=True)
+        after = _arrays(body.epoch_shapes, 0, dynamic=True)
+        frames = _arrays(body.frame_shapes, 0, dynamic=True)
         frame_index = 0
         for epoch in tf.range(tf.shape(frame_mask)[0]):
             tape, total, net_losses = body.forward()
@@ -179,7 +312,7 @@ def _numpy(tensors: dict) -> dict:
     return {name: tensor.numpy() for name, tensor in tensors.items()}
 
 
-def _compiled_stack_loop(model, optimizer, dataset: Dataset):
+def _compiled_stack_loop(model, optimizer, dataset: Dataset, record_units: bool):
     """One stack of nets' training loop for at most STACK_CHUNK_EPOCHS epochs, compiled with XLA.
 
     XLA fuses the many small per-net operations: more than twice the throughput of TensorFlow's
@@ -188,14 +321,14 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset):
     at most STACK_CHUNK_FRAMES frames, into buffers of those sizes. A net whose loss is no longer
     finite only spoils its own weights; the loop stops when every net has diverged.
     """
-    body = LoopBody(model, optimizer, dataset)
+    body = LoopBody(model, optimizer, dataset, record_units)
     optimizer.build(body.variables)
 
     @tf.function(jit_compile=True)
     def train_fixed_chunk(frame_mask, num_epochs):
         losses = tf.TensorArray(tf.float32, size=STACK_CHUNK_EPOCHS, element_shape=[body.nets])
-        after = _arrays(body.epoch_shapes, STACK_CHUNK_EPOCHS, body.nets, dynamic=False)
-        frames = _arrays(body.frame_shapes, STACK_CHUNK_FRAMES, body.nets, dynamic=False)
+        after = _arrays(body.epoch_shapes, STACK_CHUNK_EPOCHS, dynamic=False)
+        frames = _arrays(body.frame_shapes, STACK_CHUNK_FRAMES, dynamic=False)
         frame_index, attempted, completed = 0, 0, 0
         # The loop's bound is a constant, since XLA would compile anew for every distinct bound.
         for epoch in tf.range(STACK_CHUNK_EPOCHS):
@@ -220,10 +353,11 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset):
         per_epoch = {"loss": losses.numpy()[:attempted], **{name: array.numpy()[:completed] for name, array in after.items()}}
         return per_epoch, {name: array.numpy()[:frame_count] for name, array in frames.items()}
 
+    train.frame_shapes = body.frame_shapes
     return train
 
 
-def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
+def _stack_chunk_trainer(model, optimizer, dataset: Dataset, record_units: bool):
     """train_chunk for a stack of nets: each of its parts (models.parts_of) on a thread of its own.
 
     One compiled loop keeps about one core busy whatever the size of its stack; with one part per
@@ -231,20 +365,27 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
     an optimizer of its own: one shared optimizer would count every epoch once per part (and
     Adam's bias correction depends on that count). The first part takes `optimizer`, the others
     copies of it. A part whose nets have all diverged stops; its nets' later records are NaN.
-    The stack stops when every part has.
+    The stack stops when every part has. The first net's quantities (FIRST_NET_ONLY) come from
+    the first part alone.
     """
     parts = parts_of(model)
     optimizers = [optimizer] + [type(optimizer).from_config(optimizer.get_config()) for _ in parts[1:]]
-    part_loops = [_compiled_stack_loop(part, part_optimizer, dataset) for part, part_optimizer in zip(parts, optimizers)]
+    part_loops = [_compiled_stack_loop(part, part_optimizer, dataset, record_units and index == 0)
+                  for index, (part, part_optimizer) in enumerate(zip(parts, optimizers))]
+    frame_shapes = part_loops[0].frame_shapes
     columns = np.cumsum([0] + [part.members for part in parts])
     running = list(range(len(parts)))
 
     def merged(pieces: dict, name: str, rows: int) -> np.ndarray:
         """One quantity of every part side by side along the nets axis, NaN past a part's end."""
-        shape = next(iter(pieces.values()))[name].shape[2:]
-        whole = np.full((rows, model.members) + shape, np.nan, dtype=np.float32)
+        if name in FIRST_NET_ONLY:
+            pieces, nets = {index: piece for index, piece in pieces.items() if index == 0}, 1
+        else:
+            nets = model.members
+        shape = next(iter(pieces.values()))[name].shape[2:] if pieces else tuple(frame_shapes[name][1:])
+        whole = np.full((rows, nets) + shape, np.nan, dtype=np.float32)
         for index, piece in pieces.items():
-            whole[: len(piece[name]), columns[index] : columns[index + 1]] = piece[name]
+            whole[: len(piece[name]), columns[index] : min(columns[index + 1], columns[index] + nets)] = piece[name]
         return whole
 
     def train_window(executor, frame_mask: np.ndarray, num_epochs: int) -> tuple[dict, dict]:
@@ -256,7 +397,7 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
         per_epoch = {name: merged(epoch_pieces, name, max(len(piece[name]) for piece in epoch_pieces.values()))
                      for name in epoch_pieces[running[0]]}
         frame_count = max(len(next(iter(piece.values()))) for piece in frame_pieces.values())
-        per_frame = {name: merged(frame_pieces, name, frame_count) for name in frame_pieces[running[0]]}
+        per_frame = {name: merged(frame_pieces, name, frame_count) for name in frame_shapes}
         for index, (epoch_piece, _) in results.items():
             if len(epoch_piece["val_loss"]) < len(epoch_piece["loss"]):
                 running.remove(index)  # every net of this part has diverged
@@ -341,7 +482,9 @@ def train_in_graph(
     Args:
         chunk_epochs: epochs per call; by default sized to take about a quarter of a second.
     """
-    train_chunk, snapshot = build_in_graph_loop(model, optimizer, dataset)
+    record_units = records_unit_contributions([layer.units for layer in LoopBody.dense_layers(model)[:-1]],
+                                              int(dataset.x_grid.shape[0]), len(frame_epochs))
+    train_chunk, snapshot = build_in_graph_loop(model, optimizer, dataset, record_units)
     frame_epochs = np.asarray(frame_epochs, dtype=np.int64)
     is_frame = np.zeros(epochs + 1, dtype=bool)
     is_frame[frame_epochs] = True

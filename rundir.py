@@ -11,7 +11,8 @@
 snapshots.npz holds `frame_epochs` (frames,), the data (`x_train`, `y_train`, `x_grid` and, where
 the true function is known, `y_grid_true`), `seeds` (nets,), and every recorded quantity under
 its name: `epoch.<name>` (epochs, nets) and `frame.<name>` (frames, nets, ...). A run always has a
-nets axis: one net is a stack of one. A reader needs nothing but the directory; a quantity the
+nets axis: one net is a stack of one. A large quantity kept for the first net only
+(`frame.unit_contributions`, (frames, 1, units, grid_points)) has a nets axis of 1. A reader needs nothing but the directory; a quantity the
 engine starts recording is written and read with no change here.
 
 Imports neither TensorFlow nor matplotlib.
@@ -318,10 +319,12 @@ def check_run(run: Run) -> None:
         expected["y_grid_true"] = (len(run.x_grid),)
     expected.update({f"epoch.{name}": (run.epochs_completed, nets) for name in run.per_epoch})
     shapes = {name: arrays[name].shape for name in expected}
-    # A per-frame quantity may have any shape per net, after its frames and nets axes.
+    # A per-frame quantity may have any shape per net, after its frames and nets axes; one kept
+    # for the first net only (unit_contributions) has a nets axis of 1.
     for name, values in run.per_frame.items():
         if f"frame.{name}" not in expected:
-            expected[f"frame.{name}"], shapes[f"frame.{name}"] = (frames, nets), values.shape[:2]
+            first_net_only = len(values.shape) > 1 and values.shape[1] == 1
+            expected[f"frame.{name}"], shapes[f"frame.{name}"] = (frames, 1 if first_net_only else nets), values.shape[:2]
     for name, shape in expected.items():
         if shapes[name] != shape:
             raise ValueError(f"{ARRAYS_FILE}: {name} has shape {shapes[name]}, expected {shape}")

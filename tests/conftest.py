@@ -53,17 +53,41 @@ def synthetic_run(nets: int = 1, epochs: int = 300, frames: int = 40, status: st
     epoch_loss = noise_floor + 0.5 * np.exp(-np.arange(reached) / 60.0)[:, None] * np.linspace(1, 2, nets)[None, :]
     frame_loss = noise_floor + 0.5 * np.exp(-(frame_epochs + 1) / 60.0)[:, None] * np.linspace(1, 2, nets)[None, :]
     val_loss = epoch_loss * 1.05
+    grad_norm = 0.3 * np.exp(-np.arange(reached) / 80.0)[:, None] * np.linspace(1, 2, nets)[None, :]
     if diverged_at is not None:
         status = "diverged"
         epoch_loss[-1] = np.inf
-        val_loss[-1] = np.nan
+        val_loss[-1] = grad_norm[-1] = np.nan
     recording = SimpleNamespace(
         frame_epochs=frame_epochs, status=status, train_seconds=1.5, epochs_completed=reached,
-        per_frame={"prediction": predictions, "loss": frame_loss.astype(np.float32)},
-        per_epoch={"loss": epoch_loss.astype(np.float32), "val_loss": val_loss.astype(np.float32)},
+        per_frame={"prediction": predictions, "loss": frame_loss.astype(np.float32),
+                   **_synthetic_units(config, dataset, predictions, progress)},
+        per_epoch={"loss": epoch_loss.astype(np.float32), "val_loss": val_loss.astype(np.float32),
+                   "grad_norm": grad_norm.astype(np.float32)},
         diverged_at_epoch=[diverged_at] * nets,
     )
     return rundir.new_run(config, dataset, recording, {"keras": 141, "weights_only": 120})
+
+
+def _synthetic_units(config, dataset, predictions: np.ndarray, progress: np.ndarray) -> dict:
+    """The unit quantities the engine records, made up to fit the predictions: the first net's
+    units are sigmoid steps spreading apart as training goes on, and with output_bias they sum
+    exactly to its prediction (up to float32 rounding)."""
+    frames, nets = predictions.shape[:2]
+    units, layers = config.hidden_layers[-1], len(config.hidden_layers)
+    x = dataset.x_grid.reshape(1, 1, -1)
+    centres = np.linspace(0.0, 2 * np.pi, units).reshape(1, -1, 1) * progress[:, :, :1]
+    steps = 0.3 / (1 + np.exp(-3 * (x - centres))) * np.where(np.arange(units) % 2, 1, -1).reshape(1, -1, 1)
+    output_bias = np.full((frames, nets), 0.1)
+    remainder = predictions[:, :1] - output_bias[:, :1, None] - steps.sum(axis=1, keepdims=True)
+    contributions = steps + remainder / units
+    share = progress[:, :, 0]  # (frames, 1): 0 untrained, toward 1 trained
+    return {
+        "unit_contributions": contributions.reshape(frames, 1, units, -1).astype(np.float32),
+        "output_bias": output_bias.astype(np.float32),
+        "distinct_units": np.broadcast_to(1 + share * (units * 0.4 - 1), (frames, nets)).astype(np.float32),
+        "saturated_fraction": np.broadcast_to((0.1 + 0.5 * share)[:, :, None], (frames, nets, layers)).astype(np.float32),
+    }
 
 
 def decode_gif(path):

@@ -162,7 +162,9 @@ def test_recording_holds_every_epoch_and_the_requested_frames():
     assert [loss for _, loss in calls] == [float(recording.per_epoch["loss"][done - 1, 0]) for done, _ in calls]
     assert recording.status == "completed" and recording.epochs_completed == 300
     assert recording.diverged_at_epoch == [None] and recording.train_seconds > 0
-    assert set(recording.per_epoch) == {"loss", "val_loss"} and set(recording.per_frame) == {"prediction", "loss"}
+    assert set(recording.per_epoch) == {"loss", "val_loss", "grad_norm"}
+    assert set(recording.per_frame) == {"prediction", "loss", "output_bias", "distinct_units", "saturated_fraction",
+                                        "unit_contributions"}
     for values in recording.per_epoch.values():
         assert values.shape == (300, 1) and values.dtype == np.float32 and np.all(np.isfinite(values))
     np.testing.assert_array_equal(recording.frame_epochs, schedule(config))
@@ -384,25 +386,160 @@ def test_a_stack_stops_when_every_net_has_diverged():
     assert recording.per_frame["prediction"].shape == (1, 3, stack_config().grid_points)
 
 
+# --- inside the net: what its units do ---------------------------------------------------------
+
+def sigmoid(values):
+    return 1 / (1 + np.exp(-values))
+
+
+def numpy_forward(model, x):
+    """One net's hidden activations (units, points) per layer and its output weights, from its
+    weights alone, in float64 NumPy: an account of the net independent of the engine's."""
+    layers = [layer for layer in model.layers if hasattr(layer, "kernel")]
+    inputs, hidden = np.asarray(x, np.float64).reshape(-1, 1), []
+    for layer in layers[:-1]:
+        pre_activation = inputs @ layer.kernel.numpy() + layer.bias.numpy()
+        hidden.append(pre_activation.T)
+        inputs = sigmoid(pre_activation)
+    return hidden, layers[-1].kernel.numpy()[:, 0], float(layers[-1].bias.numpy()[0])
+
+
+def numpy_effective_rank(activations):
+    """Roy and Vetterli's effective rank from NumPy's own singular values (the engine uses eigenvalues)."""
+    singular_values = np.linalg.svd(activations - activations.mean(axis=1, keepdims=True), compute_uv=False)
+    shares = singular_values / singular_values.sum()
+    shares = shares[shares > 0]
+    return float(np.exp(-np.sum(shares * np.log(shares))))
+
+
+@pytest.mark.parametrize("nets", [1, 3])
+def test_unit_contributions_sum_with_the_output_bias_to_the_prediction_on_every_frame(nets):
+    recording = stack_run("adam", 3, 2) if nets > 1 else one_net_run()[1]
+    contributions = recording.per_frame["unit_contributions"]  # the first net's only
+    frames, grid_points = len(recording.frame_epochs), small().grid_points
+    assert contributions.shape == (frames, 1, small().hidden_layers[-1], grid_points)
+    assert recording.per_frame["output_bias"].shape == (frames, nets)
+    total = contributions[:, 0].astype(np.float64).sum(axis=1) + recording.per_frame["output_bias"][:, :1]
+    prediction = recording.per_frame["prediction"][:, 0]
+    # Float precision: a few units in the last place of the terms summed (the model sums them in its own order).
+    tolerance = 8 * np.finfo(np.float32).eps * (np.abs(contributions[:, 0]).sum(axis=1) + 1)
+    assert np.all(np.abs(total - prediction) <= tolerance)
+    assert np.ptp(contributions[-1, 0], axis=1).max() > 0.01  # the units do something: a real test
+
+
+def test_the_recorded_diagnostics_match_an_independent_account_of_the_final_weights():
+    model, recording, _ = one_net_run()
+    dataset = data.dataset_for(small())
+    hidden, output_kernel, output_bias = numpy_forward(model, dataset.x_train)
+    assert recording.per_frame["distinct_units"][-1, 0] == pytest.approx(numpy_effective_rank(sigmoid(hidden[-1])),
+                                                                         rel=1e-4)
+    slopes = [sigmoid(values) * (1 - sigmoid(values)) for values in hidden]
+    saturated = [np.mean(slope < 0.05 * 0.25) for slope in slopes]  # sigmoid's steepest slope is 1/4, at 0
+    np.testing.assert_allclose(recording.per_frame["saturated_fraction"][-1, 0], saturated, atol=1e-6)
+    assert recording.per_frame["output_bias"][-1, 0] == pytest.approx(output_bias)
+    grid_hidden, _, _ = numpy_forward(model, dataset.x_grid)
+    np.testing.assert_allclose(recording.per_frame["unit_contributions"][-1, 0],
+                               sigmoid(grid_hidden[-1]) * output_kernel[:, None], atol=1e-5)
+
+
+def test_effective_rank_counts_how_many_different_things_the_units_do():
+    points = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    rank = lambda activations: float(engine.effective_rank(tf.constant(np.asarray(activations, np.float32)[None]))[0])
+    wave = np.sin(points)
+    assert rank(np.tile(wave, (60, 1))) == pytest.approx(1.0, abs=1e-5)  # 60 identical units
+    # The same thing at other scales and offsets is still one thing.
+    assert rank(np.array([wave, 3 * wave + 2, -0.5 * wave - 1])) == pytest.approx(1.0, abs=1e-5)
+    # Orthogonal, equally strong units: as many things as units.
+    orthogonal = np.array([np.cos(k * points) for k in range(1, 9)] + [np.sin(k * points) for k in range(1, 9)])
+    assert rank(orthogonal) == pytest.approx(16.0, rel=1e-5)
+    # Singular values 3 and 1: shares 3/4 and 1/4, exp of their entropy.
+    expected = np.exp(-(0.75 * np.log(0.75) + 0.25 * np.log(0.25)))
+    assert rank(np.array([3 * np.cos(points), np.sin(points)])) == pytest.approx(expected, rel=1e-5)
+    assert rank(np.full((5, 100), 0.7)) == 0.0  # no unit varies: nothing is done
+    # More units than points: the smaller Gram matrix gives the same answer.
+    wide = np.random.default_rng(0).normal(size=(50, 20))
+    assert rank(wide) == pytest.approx(numpy_effective_rank(wide), rel=1e-5)
+
+
+@pytest.mark.parametrize("activation, pre_activations, expected", [
+    ("sigmoid", [0.0, 1.0, -2.0, 6.0, -8.0, 30.0], 3 / 6),  # |z| > 4.3 puts sigmoid's slope under 5% of 1/4
+    ("tanh", [0.0, 0.5, 2.0, -3.0], 1 / 4),  # tanh's slope 1 - tanh^2 is under 0.05 past |z| = 2.2
+    ("relu", [-3.0, -0.1, 0.5, 2.0], 2 / 4),  # the inactive side
+    ("linear", [-100.0, 0.0, 100.0, 5.0], 0.0),  # a linear unit never saturates
+])
+def test_saturated_share_is_the_share_of_flat_slopes(activation, pre_activations, expected):
+    function = models.keras.activations.get(activation)
+    body_steepest = float(tf.reduce_max(tf.abs(engine.activation_slope(function, tf.linspace(-10.0, 10.0, 20001)))))
+    values = tf.constant(np.array(pre_activations, np.float32).reshape(1, 1, -1))
+    assert float(engine.saturated_share(function, values, body_steepest)[0]) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("nets", [1, 3])
+def test_grad_norm_is_each_nets_gradient_norm_for_its_update(nets):
+    """Against tf.GradientTape on the same weights: the first epoch's, from the initial weights."""
+    config = stack_config("sgd", nets) if nets > 1 else small(optimizer="sgd")
+    dataset = data.dataset_for(config)
+    for net, seed in enumerate(config.member_seeds):
+        model = models.build_mlp(config.hidden_layers, config.activation, seed=seed)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(dataset.x_train) - dataset.y_train))
+        expected = float(tf.linalg.global_norm(tape.gradient(loss, model.trainable_variables)))
+        recording = stack_run("sgd", nets, 2 if nets > 1 else 1) if nets > 1 else one_net_run_sgd()
+        assert recording.per_epoch["grad_norm"][0, net] == pytest.approx(expected, rel=1e-5)
+    recording = stack_run("sgd", nets, 2) if nets > 1 else one_net_run_sgd()
+    assert recording.per_epoch["grad_norm"].shape == (EPOCHS, nets)
+    assert np.all(np.isfinite(recording.per_epoch["grad_norm"])) and np.all(recording.per_epoch["grad_norm"] > 0)
+
+
+@functools.cache
+def one_net_run_sgd():
+    config = small(optimizer="sgd")
+    dataset, model, optimizer = fresh(config)
+    return engine.train_in_graph(model, optimizer, dataset, config.epochs, schedule(config))
+
+
+def test_a_diverged_nets_grad_norm_is_not_a_number_after_it_diverged():
+    recording = stack_run(poisoned=(1,))
+    grad_norm = recording.per_epoch["grad_norm"]
+    assert np.all(np.isnan(grad_norm[:, 1]))
+    assert np.all(np.isfinite(grad_norm[:, [0, 2]]))
+
+
+def test_unit_contributions_over_the_memory_budget_are_not_recorded():
+    assert engine.records_unit_contributions([60], 200, 200)  # the post's 1x60 net: 9.6 MB
+    assert not engine.records_unit_contributions([10, 1000], 10_000, 200)
+    config = small(grid_points=2000, frames=40, epochs=20)
+    dataset, model, optimizer = fresh(config)
+    budget = engine.UNIT_CONTRIBUTIONS_BUDGET
+    try:
+        engine.UNIT_CONTRIBUTIONS_BUDGET = 4 * 10 * 2000 * 10  # room for 9 frames, not 21
+        recording = engine.train_in_graph(model, optimizer, dataset, config.epochs, schedule(config))
+    finally:
+        engine.UNIT_CONTRIBUTIONS_BUDGET = budget
+    assert "unit_contributions" not in recording.per_frame
+    assert {"distinct_units", "saturated_fraction", "output_bias"} <= set(recording.per_frame)
+
+
 # --- recording one more quantity is a local change --------------------------------------------
 
 class RecordingOutputBias(engine.LoopBody):
-    """LoopBody recording each net's output bias, per epoch (after the update) and per frame."""
+    """LoopBody recording each net's output bias, per epoch (after the update) and per frame, as
+    "bias" (LoopBody itself records it per frame, as "output_bias")."""
 
-    def __init__(self, model, optimizer, dataset):
-        super().__init__(model, optimizer, dataset)
-        self.epoch_shapes["output_bias"] = []
-        self.frame_shapes["output_bias"] = []
+    def __init__(self, model, optimizer, dataset, record_units=False):
+        super().__init__(model, optimizer, dataset, record_units)
+        self.epoch_shapes["bias"] = [self.nets]
+        self.frame_shapes["bias"] = [self.nets]
 
     def output_bias(self):
         biases = [tf.reshape(part.get_layer("output").bias, [-1]) for part in models.parts_of(self.model)]
         return tf.concat(biases, axis=0)
 
     def epoch_after_update(self, tape, total):
-        return {**super().epoch_after_update(tape, total), "output_bias": self.output_bias()}
+        return {**super().epoch_after_update(tape, total), "bias": self.output_bias()}
 
     def frame(self):
-        return {**super().frame(), "output_bias": self.output_bias()}
+        return {**super().frame(), "bias": self.output_bias()}
 
 
 def output_biases(model):
@@ -423,7 +560,7 @@ def test_a_quantity_declared_on_the_loop_body_reaches_the_recording(monkeypatch,
     recording = engine.train_in_graph(model, optimizer, dataset, config.epochs, schedule(config))
 
     frames = len(recording.frame_epochs)
-    per_frame, per_epoch = recording.per_frame["output_bias"], recording.per_epoch["output_bias"]
+    per_frame, per_epoch = recording.per_frame["bias"], recording.per_epoch["bias"]
     assert per_frame.shape == (frames, nets) and per_epoch.shape == (EPOCHS, nets)
     np.testing.assert_array_equal(per_frame[0], np.zeros(nets))  # biases start at zero
     np.testing.assert_array_equal(per_frame[-1], output_biases(model))  # and end where training left them
@@ -438,9 +575,9 @@ def test_a_quantity_declared_on_the_loop_body_reaches_the_recording(monkeypatch,
     # And the run directory writes and reads it with no change there.
     rundir.write_run(tmp_path / "run", rundir.new_run(config, dataset, recording, models.parameter_counts(model)))
     run = rundir.read_run(tmp_path / "run")
-    np.testing.assert_array_equal(run.per_frame["output_bias"], per_frame)
-    np.testing.assert_array_equal(run.per_epoch["output_bias"], per_epoch)
-    assert (tmp_path / "run" / rundir.HISTORY_FILE).read_text().splitlines()[0] == "epoch,loss,val_loss,output_bias"
+    np.testing.assert_array_equal(run.per_frame["bias"], per_frame)
+    np.testing.assert_array_equal(run.per_epoch["bias"], per_epoch)
+    assert (tmp_path / "run" / rundir.HISTORY_FILE).read_text().splitlines()[0] == "epoch,loss,val_loss,grad_norm,bias"
 
 
 # --- long runs ---------------------------------------------------------------------------------
@@ -480,7 +617,8 @@ def test_long_runs_keep_memory_bounded():
     start_epoch, start_traced, start_resident = next(sample for sample in samples if sample[0] >= epochs // 4)
     _, end_traced, end_resident = samples[-1]
     later_frames = int(np.sum(recording.frame_epochs > start_epoch))
-    recorded = 4 * (epochs - start_epoch) * len(recording.per_epoch) + 4 * later_frames * (config.grid_points + 1)
+    frame_bytes = sum(values[0].nbytes for values in recording.per_frame.values())
+    recorded = 4 * (epochs - start_epoch) * len(recording.per_epoch) + later_frames * frame_bytes
     assert end_traced - start_traced < recorded + 2**14, f"host allocations grew by {end_traced - start_traced} bytes"
     assert end_resident - start_resident < recorded + 4 * 2**20, \
         f"resident memory grew by {(end_resident - start_resident) / 2**20:.1f} MiB"

@@ -101,7 +101,7 @@ def test_history_csv_holds_every_epoch_with_the_median_over_nets(tmp_path):
     run.per_epoch["loss"][150:, 1] = np.nan  # one net's loss stops being a number: the median of the others
     run_dir = written(tmp_path, run)
     lines = (run_dir / "history.csv").read_text().splitlines()
-    assert lines[0] == "epoch,loss,val_loss"
+    assert lines[0] == "epoch,loss,val_loss,grad_norm"
     history = np.genfromtxt(run_dir / "history.csv", delimiter=",", names=True)
     assert len(history) == 300
     np.testing.assert_array_equal(history["epoch"], np.arange(1, 301))
@@ -109,12 +109,13 @@ def test_history_csv_holds_every_epoch_with_the_median_over_nets(tmp_path):
     np.testing.assert_allclose(history["loss"][:150], np.median(loss[:150], axis=1), rtol=1e-7)
     np.testing.assert_allclose(history["loss"][150:], np.median(loss[150:, [0, 2]], axis=1), rtol=1e-7)
     np.testing.assert_allclose(history["val_loss"], np.median(val_loss, axis=1), rtol=1e-7)
+    np.testing.assert_allclose(history["grad_norm"], np.median(run.per_epoch["grad_norm"], axis=1), rtol=1e-6)
 
 
 def test_history_csv_of_a_diverged_run_ends_with_the_non_finite_epoch(tmp_path):
     run_dir = written(tmp_path, synthetic_run(diverged_at=40))
     lines = (run_dir / "history.csv").read_text().splitlines()
-    assert len(lines) == 41 and lines[-1] == "40,nan,nan"
+    assert len(lines) == 41 and lines[-1] == "40,nan,nan,nan"
     assert all(np.isfinite(float(value)) for line in lines[1:-1] for value in line.split(","))
 
 

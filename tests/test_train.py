@@ -652,7 +652,7 @@ def test_tensorflow_start_up_lines_do_not_reach_the_terminal(cli_run, background
 def test_history_and_summary(cli_run):
     run_dir, _ = cli_run
     history = np.genfromtxt(run_dir / "history.csv", delimiter=",", names=True)
-    assert history.dtype.names == ("epoch", "loss", "val_loss")
+    assert history.dtype.names == ("epoch", "loss", "val_loss", "grad_norm")
     assert len(history) == 400 and history["epoch"][0] == 1 and history["epoch"][-1] == 400
     summary = summary_of(run_dir)
     assert summary["format"] == rundir.FORMAT and summary["name"] == "adam_2x10"
@@ -728,7 +728,7 @@ def test_a_seeded_run_directory(background):
     np.testing.assert_array_equal(run.seeds, [5, 6, 7])
     assert summary["loss"] == pytest.approx(float(np.median(run.frame_loss[-1])), rel=1e-6)
     assert [net["val_loss"] for net in summary["nets"]] == pytest.approx(run.val_loss[-1].tolist(), rel=1e-6)
-    assert (run_dir / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss"
+    assert (run_dir / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss,grad_norm"
     from PIL import Image
 
     with Image.open(run_dir / "seeds.gif") as gif:

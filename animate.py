@@ -1,4 +1,5 @@
-"""Draw a saved run (fit.gif and loss.png; seeds.gif and seeds.png for many seeds), or compare runs.
+"""Draw a saved run (fit.gif and loss.png; seeds.gif and seeds.png for many seeds; units.gif and
+residuals.png inside its first net), or compare runs.
 
     python animate.py output/adam_2x10 [--set render.fps=10]
     python animate.py compare output/sgd_1x60 output/adam_1x60 [--label SGD --label Adam]
@@ -26,11 +27,13 @@ from drawing import gif
 from drawing.figures import draw_compare_png, draw_loss_png, same_data
 from drawing.curves import truth_label
 from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation
+from drawing.residuals import draw_compare_residuals_png, draw_residuals_png
+from drawing.units import CompareUnitsAnimation, UnitsAnimation
 from drawing.style import palette_colors
 from rundir import Run, RunError
 
 # What a comparison's folder may hold: it is replaced only when it holds nothing else.
-COMPARE_FILES = ("compare.gif", "compare.png")
+COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES
 COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES), example="output/my_comparison",
                                     replaces_folder=False)
 MAX_COMPARED = 9
@@ -52,15 +55,19 @@ def write_animation(animation, run: Run, path: Path) -> int:
 
 
 def draw_run(run: Run, directory: Path) -> list[Path]:
-    """Draw a run's animation and error curves into directory: fit.gif and loss.png for one net,
-    seeds.gif and seeds.png for several."""
-    animation_name, curves_name = rundir.picture_names(run)
+    """Draw a run's pictures into directory (rundir.picture_names): its animation and error curves,
+    fit.gif and loss.png for one net, seeds.gif and seeds.png for several; then units.gif and
+    residuals.png, inside its first net."""
     size = (run.config.render.width_pixels, run.config.render.height_pixels)
 
     def draw_animation(run: Run, path: Path) -> None:
         write_animation((SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size), run, path)
 
-    return write_pictures(((animation_name, draw_animation), (curves_name, draw_loss_png)), run, directory)
+    def draw_units(run: Run, path: Path) -> None:
+        write_animation(UnitsAnimation(run, *size), run, path)
+
+    drawers = (draw_animation, draw_loss_png, draw_units, draw_residuals_png)
+    return write_pictures(zip(rundir.picture_names(run), drawers), run, directory)
 
 
 def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[Path]:
@@ -111,7 +118,7 @@ def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str
 
 def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overrides: list[str] | None = None,
                       labels: list[str] | None = None) -> list[Path]:
-    """Write compare.gif and compare.png for 2 to 9 run directories into output_dir.
+    """Write compare.gif, compare.png, units.gif and residuals.png for 2 to 9 run directories into output_dir.
 
     output_dir must be new, empty, or hold only an earlier comparison's pictures.
     overrides: render settings ('render.fps=10'); otherwise the first run's are used.
@@ -131,7 +138,13 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
     def draw_png(runs: list[Run], path: Path) -> None:
         draw_compare_png(runs, labels, path)
 
-    return write_pictures(zip(COMPARE_FILES, (draw_gif, draw_png)), runs, output_dir)
+    def draw_units(runs: list[Run], path: Path) -> None:
+        write_animation(CompareUnitsAnimation(runs, labels, note), runs[0], path)
+
+    def draw_residuals(runs: list[Run], path: Path) -> None:
+        draw_compare_residuals_png(runs, labels, path)
+
+    return write_pictures(zip(COMPARE_FILES, (draw_gif, draw_png, draw_units, draw_residuals)), runs, output_dir)
 
 
 def _add_render_overrides(parser: argparse.ArgumentParser) -> None:
@@ -145,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["compare"]:
             parser = argparse.ArgumentParser(
-                prog="animate.py compare", description="Draw several runs side by side: compare.gif and compare.png.")
+                prog="animate.py compare",
+                description="Draw several runs side by side: compare.gif, compare.png, units.gif and residuals.png.")
             parser.add_argument("run_dirs", nargs="+", help="2 to 9 run directories, e.g. output/sgd_1x60 output/adam_1x60")
             parser.add_argument("--output-dir", default="output/compare", help="where to write (default: output/compare)")
             parser.add_argument("--label", dest="labels", action="append", default=[],

@@ -162,7 +162,9 @@ class LoopBody:
     def net_gradient_norms(self, gradients) -> tf.Tensor:
         """Each net's gradient norm over all its weights, (nets,): a stack's variables have a nets axis first."""
         if self.nets == 1 and not isinstance(self.stacks[0][0], StackedDense):
-            return tf.reshape(tf.linalg.global_norm(gradients), [1])
+            # l2_loss (half the sum of squares) is one kernel a variable: the one-net loop's time is
+            # mostly the launching of its kernels.
+            return tf.reshape(tf.sqrt(2.0 * tf.add_n([tf.nn.l2_loss(gradient) for gradient in gradients])), [1])
         squares = [tf.reduce_sum(tf.square(tf.reshape(gradient, [tf.shape(gradient)[0], -1])), axis=1)
                    for gradient in gradients]
         return tf.sqrt(tf.add_n(squares))
@@ -244,13 +246,16 @@ def effective_rank(activations):
     values = tf.cast(activations, tf.float64)
     finite = tf.reduce_all(tf.math.is_finite(values), axis=[1, 2])
     values = tf.where(finite[:, None, None], values, 0.0)  # the eigensolver fails on NaN
-    values -= tf.reduce_mean(values, axis=2, keepdims=True)
+    # Variation below the float32 rounding of the activations (up to eps times the largest, at
+    # each point) is not something a unit does: a saturated layer's would look like distinct units.
     units, points = activations.shape[1], activations.shape[2]
+    rounding = np.finfo(np.float32).eps * np.sqrt(points) * tf.reduce_max(tf.abs(values), axis=[1, 2])
+    values -= tf.reduce_mean(values, axis=2, keepdims=True)
     gram = tf.matmul(values, values, transpose_b=True) if units <= points else tf.matmul(values, values, transpose_a=True)
     # One net at a time: a batched eigensolver iterates until every matrix of the batch has
     # converged, which would make a net's number depend on the other nets beside it.
-    eigenvalues = tf.map_fn(tf.linalg.eigvalsh, gram)
-    singular_values = tf.sqrt(tf.maximum(eigenvalues, 0.0))
+    singular_values = tf.sqrt(tf.maximum(tf.map_fn(tf.linalg.eigvalsh, gram), 0.0))
+    singular_values = tf.where(singular_values > rounding[:, None], singular_values, 0.0)
     total = tf.reduce_sum(singular_values, axis=1, keepdims=True)
     shares = singular_values / tf.where(total > 0, total, 1.0)
     entropy = -tf.reduce_sum(shares * tf.math.log(tf.where(shares > 0, shares, 1.0)), axis=1)

@@ -7,6 +7,7 @@
         history.csv     per epoch, each per-epoch quantity (the median over nets), for people
         fit.gif, loss.png      the pictures of one net, or
         seeds.gif, seeds.png   of a run of several seeds
+        units.gif, residuals.png   inside the (first) net: what its units do, what is left to learn
 
 snapshots.npz holds `frame_epochs` (frames,), the data (`x_train`, `y_train`, `x_grid` and, where
 the true function is known, `y_grid_true`), `seeds` (nets,), and every recorded quantity under
@@ -37,8 +38,10 @@ from config import ConfigError, ExperimentConfig
 FORMAT = 2
 CONFIG_FILE, SUMMARY_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "summary.json", "snapshots.npz", "history.csv"
 DATA_FILES = (CONFIG_FILE, HISTORY_FILE, ARRAYS_FILE, SUMMARY_FILE)
-ONE_NET_PICTURES = ("fit.gif", "loss.png")
-SEEDS_PICTURES = ("seeds.gif", "seeds.png")
+# Every run's pictures: its animation and error curves, then a look inside its (first) net.
+INSIDE_PICTURES = ("units.gif", "residuals.png")
+ONE_NET_CURVES, SEEDS_CURVES = ("fit.gif", "loss.png"), ("seeds.gif", "seeds.png")
+ONE_NET_PICTURES, SEEDS_PICTURES = ONE_NET_CURVES + INSIDE_PICTURES, SEEDS_CURVES + INSIDE_PICTURES
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
 RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
 STATUSES = ("completed", "diverged", "interrupted")
@@ -202,14 +205,15 @@ def median_over_nets(values: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=axis)
 
 
-def picture_names(run: Run) -> tuple[str, str]:
-    """The run's animation and error-curve picture: fit.gif and loss.png, or seeds.gif and seeds.png."""
+def picture_names(run: Run) -> tuple[str, str, str, str]:
+    """The run's animation, error curves and INSIDE_PICTURES: fit.gif and loss.png for one net,
+    seeds.gif and seeds.png for several, then units.gif and residuals.png."""
     return SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
 
 
 def files_present(run_dir: Path) -> list[str]:
     """The run's files that are in run_dir, in the order they are listed to the user."""
-    return [name for name in DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES if (run_dir / name).exists()]
+    return [name for name in DATA_FILES + ONE_NET_CURVES + SEEDS_CURVES + INSIDE_PICTURES if (run_dir / name).exists()]
 
 
 def write_run(directory: str | Path, run: Run) -> None:

@@ -1,4 +1,6 @@
-"""The frames of the animations: fit.gif (one net), seeds.gif (many nets) and compare.gif.
+"""The frames of the animations: fit.gif (one net), seeds.gif (many nets) and compare.gif, and
+what units.py's animations share with them (RunAnimation's header and ending, a comparison's
+panels, titles and caption).
 
 Each animation draws everything that does not move once and keeps its pixels; a frame restores
 them and draws only what moves (the prediction, the marker on the error curve) and the numbers
@@ -160,13 +162,15 @@ def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[f
             left += panel_width + 8
 
 
-def legend_above(axes, room: float) -> None:
-    """The panel's legend in one row above it, in the largest font (8 to 6 points) that fits in
-    `room` pixels from the panel's left edge."""
+def legend_above(axes, room: float, handles: list | None = None) -> None:
+    """The panel's legend (of these handles, by default its labelled artists) above it, in one row
+    in the largest font (8 to 6 points) that fits in `room` pixels from the panel's left edge, or
+    else in two columns (at 7 or 6 points)."""
     renderer = axes.figure.canvas.get_renderer()
-    for fontsize in (8, 7, 6):
-        legend = axes.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=fontsize, ncol=4, handlelength=1.5,
-                             columnspacing=1.0, frameon=False, borderaxespad=0.2)
+    for columns, fontsize in ((4, 8), (4, 7), (4, 6), (2, 7), (2, 6)):
+        legend = axes.legend(**({"handles": handles} if handles else {}), loc="lower left", bbox_to_anchor=(0, 1),
+                             fontsize=fontsize, ncol=columns, handlelength=1.5, columnspacing=1.0, frameon=False,
+                             borderaxespad=0.2)
         extent = legend.get_window_extent(renderer)
         if extent.x1 <= room:
             return
@@ -189,11 +193,61 @@ def ending_text(axes, caption: str, color: str):
     return text
 
 
-class FitAnimation:
-    """fit.gif: the data and the net's prediction at each frame, beside its error curves with the
-    frame's epoch marked. SeedsAnimation draws many nets the same way."""
+class RunAnimation:
+    """What the animations of one run share (fit.gif, seeds.gif, units.gif): a frame per snapshot,
+    the header with the frame's epoch and training error, and the ending of a run that did not
+    complete. A subclass sets run, figure and canvas, then calls _captions and _ending."""
 
     loss_label = "training MSE "
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.run.frame_epochs)
+
+    def description(self) -> str:
+        """What was trained, as header line 2 says it."""
+        return run_description(self.run)
+
+    def _captions(self, width: int) -> None:
+        """Header line 1: 'epoch N of TOTAL   training MSE L' (the numbers stamped per frame) and the
+        run's name; line 2: what was trained and the noise floor."""
+        renderer = self.canvas.get_renderer()
+        self.numbers = NumberStamper(CAPTION_FONTSIZE)
+        self.epoch_right, caption_right = draw_epoch_caption(self.figure, self.numbers, self.run.epochs_requested)
+        loss_label = header_text(self.figure, 0, self.loss_label, caption_right + 20, width, color=COLORS["net"],
+                                 fontsize=CAPTION_FONTSIZE, fontweight="bold")
+        self.loss_left = caption_right + 20 + loss_label.get_window_extent(renderer).width
+        name_left = self.loss_left + max(self.numbers.width("0.0000"), self.numbers.width("not finite")) + 20
+        name = header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
+                           fontweight="bold")
+        floor = self.run.noise_floor
+        floor_text = f"noise floor σ² = {floor:.3g}" if floor is not None else "noise floor unknown"
+        line_2 = f"{self.description()} · {floor_text}"
+        if name.get_text() != self.run.name:  # no room for the whole name on line 1: it leads line 2
+            name.remove()
+            line_2 = f"{self.run.name} · {line_2}"
+        header_text(self.figure, 1, line_2, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
+
+    def _ending(self, panel) -> None:
+        """The words the last frame of a run that did not complete says about how it ended, in `panel`."""
+        caption = status_caption(self.run)
+        self.ending = caption and ending_text(panel, caption, COLORS["marker"] if self.run.status == "diverged"
+                                              else COLORS["note"])
+
+    def frame_loss(self, index: int) -> float:
+        """The training error the caption and the marker show for frame `index`."""
+        return float(self.run.frame_loss[index, 0])
+
+    def _stamp_captions(self, pixels: np.ndarray, index: int) -> None:
+        """Write frame `index`'s epoch and training error into the header's empty slots."""
+        self.numbers.stamp(pixels, f"{int(self.run.frame_epochs[index]):,}", self.epoch_right, HEADER_ROWS[0],
+                           "black", "right")
+        self.numbers.stamp(pixels, format_loss(self.frame_loss(index)), self.loss_left, HEADER_ROWS[0], COLORS["net"])
+
+
+class FitAnimation(RunAnimation):
+    """fit.gif: the data and the net's prediction at each frame, beside its error curves with the
+    frame's epoch marked. SeedsAnimation draws many nets the same way."""
 
     def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
         self.run = run
@@ -214,36 +268,9 @@ class FitAnimation:
         legend_above(fit_axes, room=width_pixels - MARGIN)
 
         self._captions(width_pixels)
-        # Said on the last frame of a run that did not complete: how it ended.
-        caption = status_caption(run)
-        self.ending = caption and ending_text(fit_axes, caption, COLORS["marker"] if run.status == "diverged"
-                                              else COLORS["note"])
+        self._ending(fit_axes)
         canvas.draw()
         self.background = canvas.copy_from_bbox(figure.bbox)
-
-    @property
-    def frame_count(self) -> int:
-        return len(self.run.frame_epochs)
-
-    def _captions(self, width: int) -> None:
-        """Header line 1: 'epoch N of TOTAL   training MSE L' (the numbers stamped per frame) and the
-        run's name; line 2: what was trained and the noise floor."""
-        renderer = self.canvas.get_renderer()
-        self.numbers = NumberStamper(CAPTION_FONTSIZE)
-        self.epoch_right, caption_right = draw_epoch_caption(self.figure, self.numbers, self.run.epochs_requested)
-        loss_label = header_text(self.figure, 0, self.loss_label, caption_right + 20, width, color=COLORS["net"],
-                                 fontsize=CAPTION_FONTSIZE, fontweight="bold")
-        self.loss_left = caption_right + 20 + loss_label.get_window_extent(renderer).width
-        name_left = self.loss_left + max(self.numbers.width("0.0000"), self.numbers.width("not finite")) + 20
-        name = header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
-                           fontweight="bold")
-        floor = self.run.noise_floor
-        floor_text = f"noise floor σ² = {floor:.3g}" if floor is not None else "noise floor unknown"
-        line_2 = f"{run_description(self.run)} · {floor_text}"
-        if name.get_text() != self.run.name:  # no room for the whole name on line 1: it leads line 2
-            name.remove()
-            line_2 = f"{self.run.name} · {line_2}"
-        header_text(self.figure, 1, line_2, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
 
     def _add_predictions(self, fit_axes) -> None:
         """The animated artists of the fit panel."""
@@ -260,10 +287,6 @@ class FitAnimation:
         self.prediction_line.set_ydata(self._visible(self.predictions[index, 0]))
         return [self.prediction_line]
 
-    def frame_loss(self, index: int) -> float:
-        """The training error the caption and the marker show for frame `index`."""
-        return float(self.run.frame_loss[index, 0])
-
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
         epoch = int(self.run.frame_epochs[index])
@@ -276,9 +299,7 @@ class FitAnimation:
         if index == self.frame_count - 1 and self.ending:
             self.figure.draw_artist(self.ending)
         pixels = np.asarray(self.canvas.buffer_rgba())
-        self.numbers.stamp(pixels, f"{int(self.run.frame_epochs[index]):,}", self.epoch_right, HEADER_ROWS[0],
-                           "black", "right")
-        self.numbers.stamp(pixels, format_loss(self.frame_loss(index)), self.loss_left, HEADER_ROWS[0], COLORS["net"])
+        self._stamp_captions(pixels, index)
         return pixels
 
 
@@ -338,6 +359,78 @@ def latest_snapshot(run: Run, epoch: int) -> int:
     return max(int(np.searchsorted(run.frame_epochs, epoch, side="right")) - 1, 0)
 
 
+def compare_panels(runs: list[Run], limits, bottom_room: int = 0):
+    """A comparison's figure with one fit panel per run (fit_panel, with these shared limits), in a
+    grid of 2 columns for 2 or 4 runs and 3 otherwise, and bottom_room pixels below the grid for
+    whatever else the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
+    columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
+    rows = -(-len(runs) // columns)
+    width, height = 70 + PANEL_WIDTH * columns, 50 + PANEL_HEIGHT * rows + bottom_room
+    figure, canvas = new_canvas(width, height)
+    grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    for row in range(rows):
+        for column in range(columns):
+            left, top = 60 + column * PANEL_WIDTH, 50 + row * PANEL_HEIGHT + PANEL_TITLE
+            grid[row, column].set_position([left / width, 1 - (top + PANEL_HEIGHT - PANEL_TITLE - 40) / height,
+                                            (PANEL_WIDTH - 20) / width, (PANEL_HEIGHT - PANEL_TITLE - 40) / height])
+    panels = grid.ravel()
+    for axes in panels[len(runs):]:
+        axes.set_visible(False)
+    for axes, run in zip(panels, runs):
+        fit_panel(axes, run, limits)
+    for axes in grid[:, 1:].ravel():
+        axes.set_ylabel("")
+    for axes in grid[:-1, :].ravel():
+        axes.set_xlabel("")
+    return figure, canvas, list(panels[: len(runs)])
+
+
+def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None) -> tuple[float, int]:
+    """A comparison panel's title: its run's label and how the run ended, then what was trained and
+    "MSE " before room for the frame's number, number_width pixels at the right. A swatch colour
+    leads the label with a square of it (the run's colour in other plots). Returns where the
+    number goes: its left edge and baseline row, in pixels from the top left."""
+    figure, renderer = axes.figure, axes.figure.canvas.get_renderer()
+    width, height = figure.canvas.get_width_height()
+    box = axes.get_window_extent(renderer)
+    title_row, left = int(round(height - box.y1)) - 22, box.x0
+    if swatch:
+        square = figure.text(left / width, 1 - title_row / height, "■ ", va="baseline", fontsize=10, color=swatch)
+        left += square.get_window_extent(renderer).width
+    ended = "" if run.status == "completed" else f" ({run.status} at {run.epochs_completed:,})"
+    # The label is shortened to fit, never the words that say how the run ended.
+    title = figure.text(left / width, 1 - title_row / height, ended, va="baseline", fontsize=10,
+                        fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")
+    ended_width = title.get_window_extent(renderer).width if ended else 0.0
+    title.set_text(plain_text(label))
+    fitted(title, box.x1 - left - ended_width, renderer)
+    title.set_text(title.get_text() + ended)
+    # Second line: what was trained, then "MSE " and the frame's number at the right.
+    mse = figure.text((box.x1 - number_width) / width, 1 - (title_row + 15) / height, "MSE ",
+                      va="baseline", ha="right", fontsize=9, color=COLORS["net"])
+    mse_left = box.x1 - number_width - mse.get_window_extent(renderer).width - 10
+    fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.trained, va="baseline",
+                       fontsize=9, color=COLORS["note"]), mse_left - box.x0, renderer)
+    return box.x1 - number_width, title_row + 15
+
+
+def compare_caption(figure, epochs: np.ndarray, note: str) -> tuple[NumberStamper, float]:
+    """A comparison's header line 1: 'epoch N of LAST' and the note at the right (in red when it
+    says the runs' data differ). Returns the stamper of N and the right edge of its slot."""
+    numbers = NumberStamper(CAPTION_FONTSIZE)
+    epoch_right, caption_right = draw_epoch_caption(figure, numbers, int(epochs[-1]))
+    width = figure.canvas.get_width_height()[0]
+    header_text(figure, 0, note, caption_right + 20, width - MARGIN, ha="right", fontsize=9,
+                color=COLORS["marker"] if note.startswith("different") else COLORS["note"])
+    return numbers, epoch_right
+
+
+def compare_numbers() -> tuple[NumberStamper, float]:
+    """The stamper of a comparison panel's training error, and the width its number may take."""
+    numbers = NumberStamper(9)
+    return numbers, max(numbers.width("0.0000"), numbers.width("not finite"))
+
+
 class CompareAnimation:
     """compare.gif: one panel per run, shared axes, one epoch counter for all.
 
@@ -350,56 +443,18 @@ class CompareAnimation:
         self.runs = runs
         self.epochs = compare_frame_epochs(runs)
         self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
-        columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
-        rows = -(-len(runs) // columns)
-        width, height = 70 + PANEL_WIDTH * columns, 50 + PANEL_HEIGHT * rows
-        self.figure, self.canvas = figure, canvas = new_canvas(width, height)
-        grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
-        for row in range(rows):
-            for column in range(columns):
-                left, top = 60 + column * PANEL_WIDTH, 50 + row * PANEL_HEIGHT + PANEL_TITLE
-                grid[row, column].set_position([left / width, 1 - (top + PANEL_HEIGHT - PANEL_TITLE - 40) / height,
-                                                (PANEL_WIDTH - 20) / width, (PANEL_HEIGHT - PANEL_TITLE - 40) / height])
-        panels = grid.ravel()
-        for axes in panels[len(runs):]:
-            axes.set_visible(False)
-        renderer = canvas.get_renderer()
-        self.numbers, self.lines, self.number_positions = NumberStamper(9), [], []
-        self.number_width = max(self.numbers.width("0.0000"), self.numbers.width("not finite"))
         # One set of limits for all panels (they share their axes), showing every run's data.
         limits = fit_limits(runs)
         self.limits = limits[1]
-        for axes, run, label, predictions in zip(panels, runs, labels, self.predictions):
-            fit_panel(axes, run, limits)
-            (line,) = axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True, zorder=3)
-            self.lines.append(line)
-            box = axes.get_window_extent(renderer)
-            title_row = int(round(height - box.y1)) - 22
-            ended = "" if run.status == "completed" else f" ({run.status} at {run.epochs_completed:,})"
-            # The label is shortened to fit, never the words that say how the run ended.
-            title = figure.text(box.x0 / width, 1 - title_row / height, ended, va="baseline", fontsize=10,
-                                fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")
-            ended_width = title.get_window_extent(renderer).width if ended else 0.0
-            title.set_text(plain_text(label))
-            fitted(title, box.width - ended_width, renderer)
-            title.set_text(title.get_text() + ended)
-            # Second line: what was trained, then "MSE " and the frame's number at the right.
-            mse = figure.text((box.x1 - self.number_width) / width, 1 - (title_row + 15) / height, "MSE ",
-                              va="baseline", ha="right", fontsize=9, color=COLORS["net"])
-            mse_left = box.x1 - self.number_width - mse.get_window_extent(renderer).width - 10
-            fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.trained, va="baseline",
-                               fontsize=9, color=COLORS["note"]), mse_left - box.x0, renderer)
-            self.number_positions.append((box.x1 - self.number_width, title_row + 15))
-        for axes in grid[:, 1:].ravel():
-            axes.set_ylabel("")
-        for axes in grid[:-1, :].ravel():
-            axes.set_xlabel("")
-        self.caption_numbers = NumberStamper(CAPTION_FONTSIZE)
-        self.epoch_right, caption_right = draw_epoch_caption(figure, self.caption_numbers, int(self.epochs[-1]))
-        header_text(figure, 0, note, caption_right + 20, width - MARGIN, ha="right", fontsize=9,
-                    color=COLORS["marker"] if note.startswith("different") else COLORS["note"])
-        canvas.draw()
-        self.background = canvas.copy_from_bbox(figure.bbox)
+        self.figure, self.canvas, panels = compare_panels(runs, limits)
+        self.numbers, self.number_width = compare_numbers()
+        self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
+                                zorder=3)[0] for axes, run, predictions in zip(panels, runs, self.predictions)]
+        self.number_positions = [panel_title(axes, run, label, self.number_width)
+                                 for axes, run, label in zip(panels, runs, labels)]
+        self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     @property
     def frame_count(self) -> int:
@@ -413,6 +468,10 @@ class CompareAnimation:
         for predictions, line, snapshot in zip(self.predictions, self.lines, shown):
             line.set_ydata(pinned(predictions[snapshot], self.limits))
             self.figure.draw_artist(line)
+        return self.stamped_pixels(epoch, shown)
+
+    def stamped_pixels(self, epoch: int, shown: list[int]) -> np.ndarray:
+        """The canvas's pixels with the frame's epoch and each panel's training error stamped in."""
         pixels = np.asarray(self.canvas.buffer_rgba())
         self.caption_numbers.stamp(pixels, f"{epoch:,}", self.epoch_right, HEADER_ROWS[0], "black", "right")
         for run, snapshot, (x, row) in zip(self.runs, shown, self.number_positions):

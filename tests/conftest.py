@@ -90,6 +90,22 @@ def _synthetic_units(config, dataset, predictions: np.ndarray, progress: np.ndar
     }
 
 
+def png_pixels(path) -> np.ndarray:
+    """A PNG's pixels, (height, width, 3) RGB."""
+    from PIL import Image
+
+    assert path.read_bytes().startswith(b"\x89PNG")
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def count_color(pixels: np.ndarray, color: str) -> int:
+    """How many pixels are exactly a matplotlib colour."""
+    from matplotlib.colors import to_rgb
+
+    return int((pixels == tuple(int(round(255 * channel)) for channel in to_rgb(color))).all(axis=-1).sum())
+
+
 def decode_gif(path):
     """(frames (n, H, W, 4) RGBA as a viewer shows them, durations in ms, loop, the palette's
     colours (n, 3) less the entry that marks a transparent ("unchanged") pixel)."""

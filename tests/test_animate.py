@@ -93,7 +93,7 @@ def test_the_gif_holds_its_last_frame_and_loops(drawn_run):
 def test_a_seeded_run_is_drawn_as_seeds_gif_and_seeds_png(synthetic_run_dir):
     run_dir = synthetic_run_dir(nets=3, frames=8)
     written = animate.render_run(run_dir)
-    assert [path.name for path in written] == ["seeds.gif", "seeds.png"]
+    assert [path.name for path in written] == list(rundir.SEEDS_PICTURES)
     frames, _, _, _ = decode_gif(run_dir / "seeds.gif")
     assert len(frames) == len(animate.load_run(run_dir).frame_epochs)
     assert not (run_dir / "fit.gif").exists() and not list(run_dir.glob(".*")), "no temporary files are left"
@@ -174,6 +174,9 @@ def with_frames(run, frame_epochs):
     run.per_frame["prediction"] = np.repeat(0.1 * np.arange(count, dtype=np.float32)[:, None, None],
                                             len(run.x_grid), axis=2)
     run.per_frame["loss"] = np.linspace(0.5, 0.05, count, dtype=np.float32)[:, None]
+    # The other per-frame quantities, the run's first frames': frame k's units are frame k's of the run.
+    for name in set(run.per_frame) - {"prediction", "loss"}:
+        run.per_frame[name] = np.resize(run.per_frame[name], (count,) + run.per_frame[name].shape[1:])
     run.summary["frames"] = count
     return run
 
@@ -204,7 +207,7 @@ def test_compare_writes_gif_and_png_in_step_and_says_when_the_data_differ(tmp_pa
                 write(tmp_path / "c", with_frames(synthetic_run(epochs=100, name="c"), [0, 10, 100]))]
     status = animate.main(["compare", *map(str, run_dirs), "--output-dir", str(tmp_path / "cmp")])
     assert status == 0, capsys.readouterr().err
-    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == ["compare.gif", "compare.png"]
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES)
     frames, durations, loop, _ = decode_gif(tmp_path / "cmp" / "compare.gif")
     assert len(frames) == 10, "the union of the three runs' frame epochs: 0 1 2 3 4 6 8 10 50 100"
     assert loop == 0 and durations[-1] == 2500

@@ -456,6 +456,9 @@ def test_effective_rank_counts_how_many_different_things_the_units_do():
     expected = np.exp(-(0.75 * np.log(0.75) + 0.25 * np.log(0.25)))
     assert rank(np.array([3 * np.cos(points), np.sin(points)])) == pytest.approx(expected, rel=1e-5)
     assert rank(np.full((5, 100), 0.7)) == 0.0  # no unit varies: nothing is done
+    # Saturated units whose activations differ by float32 rounding alone do nothing either.
+    saturated = np.float32(1.0) - np.random.default_rng(1).integers(0, 3, size=(10, 200)) * np.finfo(np.float32).epsneg
+    assert rank(saturated) == 0.0
     # More units than points: the smaller Gram matrix gives the same answer.
     wide = np.random.default_rng(0).normal(size=(50, 20))
     assert rank(wide) == pytest.approx(numpy_effective_rank(wide), rel=1e-5)

@@ -6,10 +6,8 @@ import re
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
-from matplotlib.colors import to_rgb
-from PIL import Image
 
-from conftest import synthetic_run
+from conftest import count_color, png_pixels, synthetic_run
 from drawing import figures
 from drawing.curves import BLOW_UP_HEADROOM
 from drawing.style import COLORS, RUN_COLORS
@@ -27,16 +25,6 @@ def drawn(monkeypatch):
 
     monkeypatch.setattr(figures, "png_axes", recording)
     return made
-
-
-def png_pixels(path) -> np.ndarray:
-    assert path.read_bytes().startswith(b"\x89PNG")
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
-
-
-def count_color(pixels: np.ndarray, color: str) -> int:
-    return int((pixels == tuple(int(round(255 * channel)) for channel in to_rgb(color))).all(axis=-1).sum())
 
 
 def words(figure) -> list[str]:

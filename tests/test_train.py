@@ -632,11 +632,14 @@ def test_run_directory_holds_every_file(cli_run):
     assert not list(run_dir.parent.glob(".*")), "no temporary files are left behind"
     assert (run_dir / "fit.gif").read_bytes()[:6] == b"GIF89a"
     assert (run_dir / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert (run_dir / "units.gif").read_bytes()[:6] == b"GIF89a"
+    assert (run_dir / "residuals.png").read_bytes()[:4] == b"\x89PNG"
     lines = result.stdout.splitlines()
     assert lines[0].startswith("adam_2x10: 400 epochs in ") and " ms an epoch)" in lines[0]
     assert re.fullmatch(r"  final training MSE \d\.\d{4}, held-out MSE \d\.\d{4} = \d+\.\d\d x the noise floor 0\.0400",
                         lines[1]), lines[1]
-    assert lines[2] == f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, fit.gif, loss.png"
+    assert lines[2] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, fit.gif, loss.png, "
+                        "units.gif, residuals.png")
     assert len(lines) == 3
 
 
@@ -738,7 +741,7 @@ def test_a_seeded_run_directory(background):
     assert lines[1].startswith("  median final training MSE ") and lines[1].endswith(" (noise floor 0.0400)")
     assert lines[2] == f"  {100 * summary['share_at_noise_floor']:.0f}% of the seeds end within 10% of the noise floor"
     assert lines[3] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, seeds.gif, "
-                        "seeds.png")
+                        "seeds.png, units.gif, residuals.png")
 
 
 # --- divergence -----------------------------------------------------------------------------------

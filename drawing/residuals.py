@@ -1,0 +1,423 @@
+"""residuals.png: where along x, and at which frequencies, a net's prediction misses the true
+function, frame by frame; and the same for several runs, a row each (animate.py compare).
+
+The heat map shows the residual, prediction minus truth, at every point of the grid (x across)
+and every frame (its epoch upwards, on a symmetric-log axis: epoch 0, the untrained net, in the
+linear part at the bottom, the later epochs logarithmic). The frequency panel beside it shows how
+much of that residual sits at each frequency along x: nets are known to fit low frequencies
+first ("spectral bias"), and the panel shows which are fitted when. Where no true function is
+known, the heat map shows the residuals at the training points and there is no frequency panel.
+A run of several seeds is drawn by its first net.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm, SymLogNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+
+from drawing.curves import data_range, run_title, status_caption, truth_label
+from drawing.style import COLORS, DPI, plain_text
+from rundir import Run
+
+# Zero residual is white in the heat map, and no amplitude near-white in the frequency panel:
+# white is "nothing left to learn" in both.
+RESIDUAL_COLORMAP = "RdBu_r"
+SPECTRUM_COLORMAP = "YlOrBr"
+# Colours neither colour map holds.
+OFF_SCALE_COLOR = "#e000e0"
+NOT_FINITE_COLOR = "black"
+# The frequency panel reaches the frequency below which this share of the residual's energy lies
+# in every frame: the eye finds nothing in the last percent. At least MIN_CUTOFF cycles, so that
+# the sine's own frequencies always show, and at most MAX_CUTOFF: beyond, a net's residual is
+# the sharp steps with which it fits the noise, spread thinly over tens of frequencies, each too
+# faint to see; the share of the energy left out is then written under the panel.
+ENERGY_SHARE = 0.99
+MIN_CUTOFF, MAX_CUTOFF = 3.0, 10.0
+# Amplitudes are shown over this many powers of ten below the largest: from the untrained net's
+# residual (about 1) down to a thousandth of it, well below the noise's σ (0.2 by default).
+SPECTRUM_DECADES = 3
+# The epoch axis is linear from 0 to 1 (the rows of the untrained net and of the first epoch) and
+# logarithmic above; its linear part is as tall as half a power of ten.
+EPOCH_LINEAR_SCALE = 0.5
+# More cells than the picture has pixels only slow it down: a run of up to 5000 frames on a grid
+# of up to 10,000 points is thinned to about these many rows and columns.
+MAX_ROWS, MAX_COLUMNS = 600, 500
+ROW_HEIGHT_INCHES = 2.5  # of a run's row in compare's picture
+
+
+@dataclass
+class Residuals:
+    """What the pictures show of one net: its residuals, and their spectrum where the truth is known."""
+
+    x: np.ndarray  # (points,) the grid, or the training points sorted by x
+    epochs: np.ndarray  # (frames,)
+    values: np.ndarray  # (frames, points) float64, not finite where the prediction was not
+    against_truth: bool  # prediction minus the true function, or minus the training data
+    sigma: float | None  # the noise's standard deviation, where known
+    frequencies: np.ndarray | None  # (bins,) cycles per 2π of x; None without a true function
+    amplitudes: np.ndarray | None  # (frames, bins), NaN in a frame whose residual is not finite
+
+
+def residual_spectrum(residuals: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frequencies in cycles per 2π of x, amplitudes (..., bins)) of residuals sampled at evenly
+    spaced x, by a cosine transform (DCT-II): a residual a·cos(f·(x - x[0] + step/2)) has
+    amplitude a at frequency f, a constant c has |c| at frequency 0.
+
+    Why a cosine transform and not a plain FFT: an FFT takes the interval for one period of a
+    periodic signal, so a residual that ends higher than it starts (a trend, the commonest shape
+    of an unfinished fit) jumps at the seam, and a jump spreads over every frequency (amplitudes
+    falling only as 1/f). The cosine transform is the FFT of the residual followed by its mirror
+    image, which has no jump at either end: a trend stays at the lowest frequencies (falling as
+    1/f²). The price: its bins are half a cycle of the interval apart, and a sine that runs a
+    whole number of periods over the interval shows half a bin either side of its frequency
+    (sin(x) on 0 to 2π at 0.5 and 1.5).
+    """
+    residuals = np.asarray(residuals, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    count = len(x)
+    if count < 2 or residuals.shape[-1] != count:
+        raise ValueError(f"residual_spectrum needs residuals at two or more x, one per x; "
+                         f"got {residuals.shape} at {x.shape}")
+    step = (x[-1] - x[0]) / (count - 1)
+    if step <= 0 or not np.allclose(np.diff(x), step, rtol=1e-3, atol=0):
+        raise ValueError("residual_spectrum needs evenly spaced, increasing x (the prediction grid)")
+    mirrored = np.concatenate([residuals, residuals[..., ::-1]], axis=-1)
+    bins = np.arange(count)
+    # With the mirror image the FFT's bin k is 2·exp(iπk/2N)·Σ r_n cos(πk(n + ½)/N): undoing the
+    # phase leaves the cosine sums, scaled here to read as amplitudes.
+    sums = np.real(np.fft.rfft(mirrored, axis=-1)[..., :count] * np.exp(-1j * np.pi * bins / (2 * count))) / 2
+    amplitudes = np.abs(sums) * 2 / count
+    amplitudes[..., 0] /= 2
+    # Bin k is k half-cycles over count steps of x: π·k / (count·step) cycles per 2π of x.
+    return np.pi * bins / (count * step), amplitudes
+
+
+def bin_energy(amplitudes: np.ndarray) -> np.ndarray:
+    """Each bin's share of the residual's mean square, up to a common factor: bin 0 counts twice,
+    as a constant c carries c² and a cosine of amplitude a carries a²/2."""
+    return amplitudes ** 2 * np.where(np.arange(amplitudes.shape[-1]) == 0, 2.0, 1.0)
+
+
+def frequency_cutoff(frequencies: np.ndarray, amplitudes: np.ndarray) -> float:
+    """The highest frequency the panel shows: see ENERGY_SHARE. Frames not finite are left aside."""
+    energy = bin_energy(amplitudes)
+    energy = energy[np.isfinite(energy).all(axis=1) & (energy.sum(axis=1) > 0)]
+    if len(energy) == 0:
+        return min(MIN_CUTOFF, float(frequencies[-1]))
+    held = np.cumsum(energy, axis=1) / energy.sum(axis=1, keepdims=True)
+    needed = float(frequencies[min(int((held < ENERGY_SHARE).sum(axis=1).max()), len(frequencies) - 1)])
+    return min(max(needed, MIN_CUTOFF), MAX_CUTOFF, float(frequencies[-1]))
+
+
+def energy_above(frequencies: np.ndarray, amplitudes: np.ndarray, cutoff: float) -> float:
+    """The largest share of a frame's residual energy above the cut-off (0 if none is)."""
+    energy = bin_energy(amplitudes)
+    energy = energy[np.isfinite(energy).all(axis=1) & (energy.sum(axis=1) > 0)]
+    if len(energy) == 0:
+        return 0.0
+    return float((energy[:, frequencies > cutoff + 1e-9].sum(axis=1) / energy.sum(axis=1)).max())
+
+
+def net_residuals(run: Run, net: int = 0) -> Residuals:
+    """A net's residuals: against the true function on the grid, or, where it is not known, at
+    the training points (the prediction interpolated there) against the data."""
+    predictions = run.predictions[:, net].astype(np.float64)
+    finite = np.isfinite(predictions).all(axis=1)
+    sigma = float(np.sqrt(run.noise_floor)) if run.noise_floor else None
+    if run.y_grid_true is None:
+        order = np.argsort(run.x_train, kind="stable")
+        x, y = run.x_train[order].astype(np.float64), run.y_train[order].astype(np.float64)
+        # np.interp would mix a row's values that are not finite into their neighbours'.
+        at_points = np.stack([np.interp(x, run.x_grid, prediction) if usable else np.full(len(x), np.nan)
+                              for prediction, usable in zip(predictions, finite)])
+        return Residuals(x, run.frame_epochs, at_points - y, False, sigma, None, None)
+    values = predictions - run.y_grid_true
+    frequencies, amplitudes = residual_spectrum(np.where(finite[:, None], values, 0.0), run.x_grid)
+    amplitudes[~finite] = np.nan
+    return Residuals(run.x_grid.astype(np.float64), run.frame_epochs, values, True, sigma, frequencies, amplitudes)
+
+
+def residual_limit(runs: list[Run], residuals: list[Residuals]) -> float:
+    """How far the heat maps' colour scale reaches either side of zero: the largest residual,
+    but no further than the span of the data and the truth. A residual beyond that span is off
+    the scale: a diverging net's 1e30 would otherwise leave every other residual white."""
+    largest = max(float(np.max(np.abs(item.values), initial=0.0, where=np.isfinite(item.values)))
+                  for item in residuals)
+    span = max(high - low for low, high in map(data_range, runs))
+    return max(min(largest, span), 1e-6)
+
+
+def calm_rows(values: np.ndarray, limit: float) -> np.ndarray:
+    """The frames whose residuals are all finite and on the colour scale."""
+    with np.errstate(invalid="ignore"):
+        return (np.abs(values) <= limit).all(axis=1)
+
+
+def off_scale_rows(values: np.ndarray, limit: float) -> np.ndarray:
+    """The frames whose residuals are finite but some beyond the colour scale."""
+    return np.isfinite(values).all(axis=1) & ~calm_rows(values, limit)
+
+
+def residual_norm(limit: float, residuals: list[Residuals]) -> SymLogNorm:
+    """A symmetric-log colour scale: logarithmic out to ±limit, so that the untrained net's
+    residual (about 1) and a trained one's (hundredths) both show, and linear near zero, where
+    a residual is too small to matter next to the noise: within a tenth of the noise's σ of the
+    truth, within σ of the data (a residual against the data holds the noise itself); where σ is
+    not known, a hundredth of the limit against the truth, a tenth against the data."""
+    linear_parts = [(item.sigma if item.sigma else limit / 10) if not item.against_truth else
+                    (item.sigma / 10 if item.sigma else limit / 100) for item in residuals]
+    # One significant digit, for a colour bar tick at 0.02 rather than 0.0217.
+    linear_part = float(f"{min(min(linear_parts), limit / 2):.1g}")
+    return SymLogNorm(linear_part, linscale=0.5, vmin=-limit, vmax=limit, base=10)
+
+
+def spectrum_norm(residuals: list[Residuals], limit: float) -> LogNorm:
+    """A log colour scale of amplitudes: the largest in a frame on the heat maps' scale, down
+    SPECTRUM_DECADES powers of ten."""
+    largest = max(float(np.max(item.amplitudes[calm_rows(item.values, limit)], initial=0.0)) for item in residuals)
+    largest = largest if largest > 0 else 1.0
+    return LogNorm(largest / 10 ** SPECTRUM_DECADES, largest)
+
+
+def colormap(name: str):
+    return matplotlib.colormaps[name].with_extremes(over=OFF_SCALE_COLOR, under=OFF_SCALE_COLOR, bad=NOT_FINITE_COLOR)
+
+
+def thinned(count: int, limit: int) -> np.ndarray:
+    """At most `limit` indices of `count`, evenly spread, first and last kept."""
+    return np.arange(count) if count <= limit else np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
+
+
+def cell_edges(centres: np.ndarray, transform=None) -> np.ndarray:
+    """The edges of cells centred on `centres`, halfway between neighbours as measured after
+    `transform` (an axis's scale) where given."""
+    forward = transform.transform if transform else np.asarray
+    backward = transform.inverted().transform if transform else np.asarray
+    positions = forward(np.asarray(centres, dtype=np.float64))
+    if len(positions) == 1:
+        return backward(positions[0] + np.array([-0.5, 0.5]))
+    middles = (positions[1:] + positions[:-1]) / 2
+    return backward(np.concatenate([[2 * positions[0] - middles[0]], middles, [2 * positions[-1] - middles[-1]]]))
+
+
+def style_epoch_axis(axes, epochs: np.ndarray) -> None:
+    """Epochs upwards: 0 and 1 on a linear stretch, then logarithmic; each frame's row centred on its epoch."""
+    axes.set_yscale("symlog", linthresh=1, linscale=EPOCH_LINEAR_SCALE)
+    edges = cell_edges(epochs, axes.yaxis.get_transform())
+    # The untrained net's row reaches below 0 by half its height, but never to epoch -1 (when
+    # the next frame is far away), which would make the axis label a negative epoch.
+    axes.set_ylim(max(edges[0], -0.5), edges[-1])
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axes.set_ylabel("epoch (0, then log scale)")
+
+
+def draw_heat_map(axes, residuals: Residuals, norm: SymLogNorm):
+    """The residual at every point and frame; returns the mesh, for the colour bar."""
+    rows, columns = thinned(len(residuals.epochs), MAX_ROWS), thinned(len(residuals.x), MAX_COLUMNS)
+    style_epoch_axis(axes, residuals.epochs)
+    x_edges = cell_edges(residuals.x[columns])
+    mesh = axes.pcolormesh(x_edges, cell_edges(residuals.epochs[rows], axes.yaxis.get_transform()),
+                           np.ma.masked_invalid(residuals.values[np.ix_(rows, columns)]), norm=norm,
+                           cmap=colormap(RESIDUAL_COLORMAP), shading="flat")
+    axes.set_xlim(x_edges[0], x_edges[-1])
+    axes.set_xlabel("x" if residuals.against_truth else "x (at the training points)")
+    axes.set_label("heat map")
+    return mesh
+
+
+def draw_spectrum(axes, residuals: Residuals, norm: LogNorm, cutoff: float, limit: float):
+    """The residual's amplitude at each frequency up to the cut-off, in every frame; returns the mesh."""
+    shown = residuals.frequencies <= cutoff + 1e-9
+    rows = thinned(len(residuals.epochs), MAX_ROWS)
+    # Amplitudes below the scale are drawn in its lowest colour: a zero is no amplitude, not a
+    # fault. NaN (a residual not finite) stays NaN. A frame off the heat map's scale is off this
+    # one's too, whole: how a blow-up's amplitudes spread over frequencies says nothing.
+    amplitudes = np.maximum(residuals.amplitudes[np.ix_(rows, shown)], norm.vmin)
+    amplitudes[off_scale_rows(residuals.values[rows], limit)] = 10 * norm.vmax
+    style_epoch_axis(axes, residuals.epochs)
+    frequency_edges = cell_edges(residuals.frequencies[shown])
+    mesh = axes.pcolormesh(frequency_edges, cell_edges(residuals.epochs[rows], axes.yaxis.get_transform()),
+                           np.ma.masked_invalid(amplitudes), norm=norm, cmap=colormap(SPECTRUM_COLORMAP),
+                           shading="flat")
+    axes.set_xlim(frequency_edges[0], frequency_edges[-1])
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel("")
+    axes.set_label("spectrum")
+    return mesh
+
+
+def main_frequencies(run: Run) -> list[float]:
+    """The fewest frequencies holding 90% of the true function's variation about its mean, in order."""
+    frequencies, amplitudes = residual_spectrum(run.y_grid_true, run.x_grid)
+    order = np.argsort(amplitudes[1:])[::-1] + 1
+    energy = amplitudes[order] ** 2
+    if energy.sum() == 0:
+        return []
+    count = int(np.searchsorted(np.cumsum(energy) / energy.sum(), 0.9)) + 1
+    return sorted(float(frequency) for frequency in frequencies[order[:count]])
+
+
+def frequency_label(runs: list[Run], residuals: list[Residuals], cutoff: float, limit: float) -> str:
+    """The frequency axis's label: its unit, where the true function shows in the cosine
+    transform (when the runs agree on it), and what lies beyond the cut-off when it matters."""
+    lines = ["frequency along x (cycles per 2π of x)"]
+    truths = {(truth_label(run), tuple(round(value, 1) for value in main_frequencies(run)))
+              for run in runs if run.y_grid_true is not None}
+    if len(truths) == 1:
+        label, frequencies = truths.pop()
+        if 0 < len(frequencies) <= 3:
+            listed = " and ".join(", ".join(f"{value:g}" for value in frequencies).rsplit(", ", 1))
+            lines.append(f"cosine transform: the {label} itself shows at {listed}")
+    above = max(energy_above(item.frequencies, item.amplitudes[calm_rows(item.values, limit)], cutoff)
+                for item in residuals if item.amplitudes is not None)
+    if above >= 1 - ENERGY_SHARE:
+        lines.append(f"above {cutoff:g}, not shown: up to {above:.0%} of a frame's residual energy")
+    return "\n".join(lines)
+
+
+def residual_colorbar(figure, mesh, axes: list, residuals: list[Residuals], limit: float) -> None:
+    """The heat maps' colour bar: powers of ten, the noise's ±σ marked, off the scale at its ends."""
+    off_scale = any(off_scale_rows(item.values, limit).any() for item in residuals)
+    bar = figure.colorbar(mesh, ax=axes, extend="both" if off_scale else "neither", pad=0.02,
+                          aspect=colorbar_aspect(len(axes)))
+    sigmas = sorted({item.sigma for item in residuals if item.sigma})
+    ticks = colorbar_ticks(mesh.norm.linthresh, sigmas, limit)
+    bar.set_ticks(sorted({0.0, *ticks, *(-value for value in ticks)}))
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.2g}"))
+    bar.ax.yaxis.set_minor_locator(NullLocator())
+    for sigma in sigmas:
+        for value in (sigma, -sigma):
+            bar.ax.axhline(value, color=COLORS["truth"], linewidth=1.5)
+    against = {item.against_truth for item in residuals}
+    label = "prediction − " + ("true function" if against == {True} else "training data" if against == {False}
+                               else "true function (or data)")
+    if sigmas:
+        label += f"\nlines: ± the noise's σ ({', '.join(f'{sigma:g}' for sigma in sigmas)})"
+    bar.set_label(label, fontsize=9)
+
+
+def colorbar_aspect(rows: int) -> float:
+    """A colour bar's length over its width: as long as its column of rows, and as wide whatever their number."""
+    return 20 * (1 + (rows - 1) * 1.2)
+
+
+def colorbar_ticks(linear_part: float, sigmas: list[float], limit: float) -> list[float]:
+    """The positive values the heat maps' colour bar labels: where its linear part ends, each σ,
+    and the powers of ten up to the limit that are not so near another that the labels collide."""
+    ticks = [linear_part, *sigmas]
+    for power in range(-6, 7):
+        value = 10.0 ** power
+        if linear_part <= value <= limit and all(not 1 / 2.5 < value / tick < 2.5 for tick in ticks):
+            ticks.append(value)
+    return ticks
+
+
+def colour_note(residuals: list[Residuals], limit: float) -> str:
+    """What the colours beyond the scales mean, when some residual is drawn in them."""
+    notes = []
+    if any(off_scale_rows(item.values, limit).any() for item in residuals):
+        notes.append(f"magenta: off the colour scale (a residual beyond ±{limit:.2g}, "
+                     "and every frequency of its frame)")
+    if any(not np.isfinite(item.values).all() for item in residuals):
+        notes.append("black: not a finite number")
+    return "; ".join(notes)
+
+
+def residuals_figure(runs: list[Run], labels: list[str] | None = None) -> Figure:
+    """The figure of residuals.png (one run, no labels) or of compare's (a row per run, each with
+    its label): the heat maps and, where the truth is known, the frequency panels, on one colour
+    scale for all heat maps and one for all frequency panels. Axes are labelled "heat map" and
+    "spectrum" (Artist.get_label)."""
+    residuals = [net_residuals(run) for run in runs]
+    with_spectrum = any(item.amplitudes is not None for item in residuals)
+    height = 5.0 if labels is None else 1.6 + ROW_HEIGHT_INCHES * len(runs)
+    figure = Figure(figsize=(11 if with_spectrum else 8, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    grid = figure.subplots(len(runs), 2 if with_spectrum else 1, squeeze=False,
+                           width_ratios=[1.5, 1] if with_spectrum else None)
+    limit = residual_limit(runs, residuals)
+    norm = residual_norm(limit, residuals)
+    meshes = [draw_heat_map(axes, item, norm) for axes, item in zip(grid[:, 0], residuals)]
+    residual_colorbar(figure, meshes[0], list(grid[:, 0]), residuals, limit)
+    if with_spectrum:
+        draw_spectra(figure, runs, residuals, grid[:, 1], limit)
+    if labels is None:
+        title_one_run(figure, grid[0, 0], runs[0], residuals[0])
+    else:
+        title_rows(figure, grid[:, 0], runs, residuals, labels)
+    note = colour_note(residuals, limit)
+    if note:
+        figure.supxlabel(note, fontsize=9, color=COLORS["note"])
+    return figure
+
+
+def draw_spectra(figure, runs: list[Run], residuals: list[Residuals], column, limit: float) -> None:
+    """The frequency panels of a column, on one colour scale and one frequency axis."""
+    known = [item for item in residuals if item.amplitudes is not None]
+    norm = spectrum_norm(known, limit)
+    cutoff = max(frequency_cutoff(item.frequencies, item.amplitudes[calm_rows(item.values, limit)]) for item in known)
+    for item, axes in zip(residuals, column):
+        if item.amplitudes is None:
+            axes.set_axis_off()
+            axes.text(0.5, 0.5, "no true function known:\nno frequency panel", ha="center", va="center",
+                      transform=axes.transAxes, color=COLORS["note"], fontsize=9)
+            continue
+        mesh = draw_spectrum(axes, item, norm, cutoff, limit)
+    column[-1].set_xlabel(frequency_label(runs, residuals, cutoff, limit), fontsize=9)
+    off_scale = any(off_scale_rows(item.values, limit).any() for item in known)
+    bar = figure.colorbar(mesh, ax=list(column), extend="max" if off_scale else "neither", pad=0.02,
+                          aspect=colorbar_aspect(len(column)))
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 0.01, not maths text
+    bar.ax.yaxis.set_minor_locator(NullLocator())  # a third of the drawing time, for little
+    bar.set_label("amplitude of the residual (log scale)", fontsize=9)
+    column[0].set_title("its amplitude at each frequency along x", fontsize=10)
+
+
+def title_one_run(figure, heat_axes, run: Run, item: Residuals) -> None:
+    """What was trained (net 0 of a run of several seeds) and how it ended, above both panels."""
+    heat_axes.set_title(f"residual: prediction − {truth_label(run)}" if item.against_truth else
+                        "residual at the training points: prediction − data (no true function known)", fontsize=10)
+    seeds = f" · net 0, seed {run.seeds[0]}, of {run.nets}" if run.nets > 1 else ""
+    lines = [textwrap.fill(plain_text(run_title(run)) + seeds, 120)]
+    caption = status_caption(run)
+    if caption:
+        lines.append(caption.replace("\n", " "))
+    figure.suptitle("\n".join(lines), fontsize=11, color=COLORS["marker"] if run.status == "diverged" else "black")
+
+
+def title_rows(figure, column, runs: list[Run], residuals: list[Residuals], labels: list[str]) -> None:
+    """Each row's label and what it trained (net 0 of several seeds), and the figure's title."""
+    same_x = len({(item.x[0], item.x[-1], item.against_truth) for item in residuals}) == 1
+    for run, item, label, axes in zip(runs, residuals, labels, column):
+        if same_x and axes is not column[-1]:
+            axes.set_xlabel("")  # the bottom row's says it for all
+        caption = status_caption(run)
+        parts = [run.trained]
+        if run.nets > 1:
+            parts.append(f"net 0, seed {run.seeds[0]}, of {run.nets}")
+        if caption:
+            parts.append(caption.splitlines()[0].rstrip(":"))
+        if not item.against_truth:
+            parts.append("against the data")
+        title = plain_text(textwrap.shorten(label, 50, placeholder="…")) + ": " + " · ".join(parts)
+        axes.set_title(title, fontsize=10, loc="left", color=COLORS["marker"] if run.status == "diverged" else "black")
+    figure.suptitle(f"residuals of {len(runs)} runs, prediction − truth over x and epochs: one colour scale "
+                    "for all heat maps, one for all frequency panels", fontsize=11)
+
+
+def draw_residuals_png(run: Run, path: str | Path) -> None:
+    """residuals.png: one run's residuals (net 0's, for a run of several seeds)."""
+    residuals_figure([run]).savefig(path, format="png")
+
+
+def draw_compare_residuals_png(runs: list[Run], labels: list[str], path: str | Path) -> None:
+    """compare's residuals picture: a row per run (its net 0), on shared colour scales."""
+    residuals_figure(runs, labels).savefig(path, format="png")

@@ -24,6 +24,7 @@ import numpy as np
 
 from data import TRAINING_ARRAYS, Dataset
 from models import StackedDense, keras, parts_of
+from rundir import FIRST_NET_ONLY
 
 import tensorflow as tf  # noqa: E402  (after models, which imports it quietly)
 
@@ -93,7 +94,6 @@ def net_errors(prediction, target):
 # for the first net only, and not at all past this many bytes (a 1x60 net on the default grid
 # and frames takes 9.6 MB).
 UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
-FIRST_NET_ONLY = ("unit_contributions",)
 # A unit is saturated at a point where its activation's slope is below this share of the
 # activation's steepest slope (measured on pre-activations in STEEPEST_SLOPE_RANGE).
 SATURATED_SLOPE_SHARE = 0.05
@@ -227,10 +227,12 @@ def activation_slope(activation, pre_activation):
 
 def saturated_share(activation, pre_activations, steepest_slope: float):
     """Each net's share of (unit, point) pairs whose activation slope is below SATURATED_SLOPE_SHARE
-    of the activation's steepest: pre_activations (nets, units, points) -> (nets,)."""
+    of the activation's steepest: pre_activations (nets, units, points) -> (nets,); NaN for a net
+    whose pre-activations are not finite."""
     slope = tf.abs(activation_slope(activation, pre_activations))
     saturated = tf.cast(slope < SATURATED_SLOPE_SHARE * steepest_slope, tf.float32)
-    return tf.reduce_mean(saturated, axis=[1, 2])
+    finite = tf.reduce_all(tf.math.is_finite(pre_activations), axis=[1, 2])
+    return tf.where(finite, tf.reduce_mean(saturated, axis=[1, 2]), np.nan)
 
 
 def effective_rank(activations):
@@ -263,13 +265,23 @@ def effective_rank(activations):
     return tf.cast(tf.where(finite, rank, np.nan), tf.float32)
 
 
-def _arrays(shapes: dict, size: int, dynamic: bool) -> dict:
-    return {name: tf.TensorArray(tf.float32, size=size, dynamic_size=dynamic, element_shape=shape)
-            for name, shape in shapes.items()}
+# The quantities an epoch or a frame records are written packed into one flat TensorArray: each
+# array a loop carries adds a handful of operations to every epoch, and the one-net loop's time is
+# mostly TensorFlow's overhead per operation (six arrays instead of one: a tenth more time).
+def _packed_array(shapes: dict, size: int, dynamic: bool) -> tf.TensorArray:
+    width = sum(int(np.prod(shape)) for shape in shapes.values())
+    return tf.TensorArray(tf.float32, size=size, dynamic_size=dynamic, element_shape=[width])
 
 
-def _write(arrays: dict, index, values: dict) -> dict:
-    return {name: array.write(index, values[name]) for name, array in arrays.items()}
+def _pack(shapes: dict, values: dict):
+    return tf.concat([tf.reshape(values[name], [-1]) for name in shapes], axis=0)
+
+
+def _unpack(shapes: dict, stacked: np.ndarray) -> dict:
+    """The named quantities of a stacked packed array, (rows, width) -> name: (rows,) + shape."""
+    sizes = [int(np.prod(shape)) for shape in shapes.values()]
+    pieces = np.split(stacked, np.cumsum(sizes)[:-1], axis=1)
+    return {name: piece.reshape((len(stacked),) + tuple(shape)) for (name, shape), piece in zip(shapes.items(), pieces)}
 
 
 def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool = False):
@@ -288,27 +300,38 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
         return _stack_chunk_trainer(model, optimizer, dataset, record_units), lambda: _numpy(snapshot())
     optimizer.build(body.variables)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
-    def train_chunk_one_net(frame_mask):
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
+    def train_epochs_one_net(count):
         losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[1])
-        after = _arrays(body.epoch_shapes, 0, dynamic=True)
-        frames = _arrays(body.frame_shapes, 0, dynamic=True)
-        frame_index = 0
-        for epoch in tf.range(tf.shape(frame_mask)[0]):
+        after = _packed_array(body.epoch_shapes, 0, dynamic=True)
+        for epoch in tf.range(count):
             tape, total, net_losses = body.forward()
             losses = losses.write(epoch, net_losses)
             if not tf.reduce_all(tf.math.is_finite(net_losses)):
                 break  # before the update, which would only spoil the weights further
-            after = _write(after, epoch, body.epoch_after_update(tape, total))
-            if frame_mask[epoch]:
-                frames = _write(frames, frame_index, body.frame())
-                frame_index += 1
-        return ({"loss": losses.stack(), **{name: array.stack() for name, array in after.items()}},
-                {name: array.stack() for name, array in frames.items()})
+            after = after.write(epoch, _pack(body.epoch_shapes, body.epoch_after_update(tape, total)))
+        return losses.stack(), after.stack()
 
     def train_chunk(frame_mask):
-        per_epoch, per_frame = train_chunk_one_net(frame_mask)
-        return _numpy(per_epoch), _numpy(per_frame)
+        # The frames are recorded between calls of the loop, not inside it: a branch inside costs
+        # every epoch in proportion to its operations, taken or not (TensorFlow's executor passes
+        # over each one), and a frame has many.
+        frame_mask = np.asarray(frame_mask, dtype=bool)
+        stops = sorted(set(np.flatnonzero(frame_mask) + 1) | {len(frame_mask)})
+        epoch_pieces, frames, done = [], [], 0
+        for stop in stops:
+            losses, after = train_epochs_one_net(tf.constant(stop - done, tf.int32))
+            epoch_pieces.append((losses.numpy(), after.numpy()))
+            done += len(epoch_pieces[-1][1])
+            if done < stop:
+                break  # diverged: the loss of epoch done + 1 was not finite
+            if stop and frame_mask[stop - 1]:
+                frames.append(_numpy(snapshot()))
+        per_epoch = {"loss": np.concatenate([losses for losses, _ in epoch_pieces]),
+                     **_unpack(body.epoch_shapes, np.concatenate([after for _, after in epoch_pieces]))}
+        per_frame = {name: np.stack([frame[name] for frame in frames]) if frames
+                     else np.zeros((0,) + tuple(shape), np.float32) for name, shape in body.frame_shapes.items()}
+        return per_epoch, per_frame
 
     return train_chunk, lambda: _numpy(snapshot())
 
@@ -332,8 +355,8 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset, record_units: bool)
     @tf.function(jit_compile=True)
     def train_fixed_chunk(frame_mask, num_epochs):
         losses = tf.TensorArray(tf.float32, size=STACK_CHUNK_EPOCHS, element_shape=[body.nets])
-        after = _arrays(body.epoch_shapes, STACK_CHUNK_EPOCHS, dynamic=False)
-        frames = _arrays(body.frame_shapes, STACK_CHUNK_FRAMES, dynamic=False)
+        after = _packed_array(body.epoch_shapes, STACK_CHUNK_EPOCHS, dynamic=False)
+        frames = _packed_array(body.frame_shapes, STACK_CHUNK_FRAMES, dynamic=False)
         frame_index, attempted, completed = 0, 0, 0
         # The loop's bound is a constant, since XLA would compile anew for every distinct bound.
         for epoch in tf.range(STACK_CHUNK_EPOCHS):
@@ -344,22 +367,20 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset, record_units: bool)
             attempted += 1
             if not tf.reduce_any(tf.math.is_finite(net_losses)):
                 break  # before the update, as for one net: the last frame shows the weights of this loss
-            after = _write(after, epoch, body.epoch_after_update(tape, total))
+            after = after.write(epoch, _pack(body.epoch_shapes, body.epoch_after_update(tape, total)))
             completed += 1
             if frame_mask[epoch]:
-                frames = _write(frames, frame_index, body.frame())
+                frames = frames.write(frame_index, _pack(body.frame_shapes, body.frame()))
                 frame_index += 1
-        return (losses.stack(), {name: array.stack() for name, array in after.items()},
-                {name: array.stack() for name, array in frames.items()}, attempted, completed, frame_index)
+        return losses.stack(), after.stack(), frames.stack(), attempted, completed, frame_index
 
     def train(frame_mask: np.ndarray, num_epochs: int):
         losses, after, frames, attempted, completed, frame_count = train_fixed_chunk(frame_mask, tf.constant(num_epochs))
         attempted, completed, frame_count = int(attempted), int(completed), int(frame_count)
-        per_epoch = {"loss": losses.numpy()[:attempted], **{name: array.numpy()[:completed] for name, array in after.items()}}
-        return per_epoch, {name: array.numpy()[:frame_count] for name, array in frames.items()}
+        per_epoch = {"loss": losses.numpy()[:attempted], **_unpack(body.epoch_shapes, after.numpy()[:completed])}
+        return per_epoch, _unpack(body.frame_shapes, frames.numpy()[:frame_count])
 
-    train.frame_shapes = body.frame_shapes
-    return train
+    return train, body.frame_shapes
 
 
 def _stack_chunk_trainer(model, optimizer, dataset: Dataset, record_units: bool):
@@ -375,22 +396,25 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset, record_units: bool)
     """
     parts = parts_of(model)
     optimizers = [optimizer] + [type(optimizer).from_config(optimizer.get_config()) for _ in parts[1:]]
-    part_loops = [_compiled_stack_loop(part, part_optimizer, dataset, record_units and index == 0)
-                  for index, (part, part_optimizer) in enumerate(zip(parts, optimizers))]
-    frame_shapes = part_loops[0].frame_shapes
+    loops = [_compiled_stack_loop(part, part_optimizer, dataset, record_units and index == 0)
+             for index, (part, part_optimizer) in enumerate(zip(parts, optimizers))]
+    part_loops = [loop for loop, _ in loops]
+    frame_shapes = loops[0][1]  # the first part's: it records every quantity
     columns = np.cumsum([0] + [part.members for part in parts])
     running = list(range(len(parts)))
 
     def merged(pieces: dict, name: str, rows: int) -> np.ndarray:
-        """One quantity of every part side by side along the nets axis, NaN past a part's end."""
+        """One quantity of every part side by side along the nets axis, NaN past a part's end; a
+        FIRST_NET_ONLY quantity is the first part's alone (NaN once that part has stopped)."""
         if name in FIRST_NET_ONLY:
-            pieces, nets = {index: piece for index, piece in pieces.items() if index == 0}, 1
+            shape, spans = tuple(frame_shapes[name]), {0: (0, 1)}
         else:
-            nets = model.members
-        shape = next(iter(pieces.values()))[name].shape[2:] if pieces else tuple(frame_shapes[name][1:])
-        whole = np.full((rows, nets) + shape, np.nan, dtype=np.float32)
-        for index, piece in pieces.items():
-            whole[: len(piece[name]), columns[index] : min(columns[index + 1], columns[index] + nets)] = piece[name]
+            shape = (model.members,) + next(iter(pieces.values()))[name].shape[2:]
+            spans = {index: (columns[index], columns[index + 1]) for index in range(len(parts))}
+        whole = np.full((rows,) + shape, np.nan, dtype=np.float32)
+        for index, (start, stop) in spans.items():
+            if index in pieces:
+                whole[: len(pieces[index][name]), start:stop] = pieces[index][name]
         return whole
 
     def train_window(executor, frame_mask: np.ndarray, num_epochs: int) -> tuple[dict, dict]:

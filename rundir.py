@@ -13,7 +13,7 @@ snapshots.npz holds `frame_epochs` (frames,), the data (`x_train`, `y_train`, `x
 the true function is known, `y_grid_true`), `seeds` (nets,), and every recorded quantity under
 its name: `epoch.<name>` (epochs, nets) and `frame.<name>` (frames, nets, ...). A run always has a
 nets axis: one net is a stack of one. A large quantity kept for the first net only
-(`frame.unit_contributions`, (frames, 1, units, grid_points)) has a nets axis of 1. A reader needs nothing but the directory; a quantity the
+(FIRST_NET_ONLY: `frame.unit_contributions`, (frames, 1, units, grid_points)) has a nets axis of 1. A reader needs nothing but the directory; a quantity the
 engine starts recording is written and read with no change here.
 
 Imports neither TensorFlow nor matplotlib.
@@ -45,6 +45,8 @@ ONE_NET_PICTURES, SEEDS_PICTURES = ONE_NET_CURVES + INSIDE_PICTURES, SEEDS_CURVE
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
 RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
 STATUSES = ("completed", "diverged", "interrupted")
+# Per-frame quantities kept for the first net only, being large: a nets axis of 1.
+FIRST_NET_ONLY = ("unit_contributions",)
 # A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
 AT_FLOOR_TOLERANCE = 1.10
 
@@ -323,12 +325,14 @@ def check_run(run: Run) -> None:
         expected["y_grid_true"] = (len(run.x_grid),)
     expected.update({f"epoch.{name}": (run.epochs_completed, nets) for name in run.per_epoch})
     shapes = {name: arrays[name].shape for name in expected}
-    # A per-frame quantity may have any shape per net, after its frames and nets axes; one kept
-    # for the first net only (unit_contributions) has a nets axis of 1.
+    if "unit_contributions" in run.per_frame:  # (frames, 1, units, grid points)
+        expected["frame.unit_contributions"] = (frames, 1, run.per_frame["unit_contributions"].shape[2], len(run.x_grid))
+        shapes["frame.unit_contributions"] = run.per_frame["unit_contributions"].shape
+    # Any other per-frame quantity may have any shape per net, after its frames and nets axes.
     for name, values in run.per_frame.items():
         if f"frame.{name}" not in expected:
-            first_net_only = len(values.shape) > 1 and values.shape[1] == 1
-            expected[f"frame.{name}"], shapes[f"frame.{name}"] = (frames, 1 if first_net_only else nets), values.shape[:2]
+            expected[f"frame.{name}"] = (frames, 1 if name in FIRST_NET_ONLY else nets)
+            shapes[f"frame.{name}"] = values.shape[:2]
     for name, shape in expected.items():
         if shapes[name] != shape:
             raise ValueError(f"{ARRAYS_FILE}: {name} has shape {shapes[name]}, expected {shape}")

@@ -12,6 +12,8 @@ recording what train.py records (every epoch's training and held-out loss, 200 f
   (models.model_and_optimizer: one part per CPU core), its build and XLA compilation included.
 
 Prints net-epochs per second of each and the ratio, measured in the same run. Target: >= 10x.
+Then what the look inside the nets costs the seeds' run: the same run recording only the losses
+and the prediction (bench_train.LossesAndPrediction). Target: <= 1.25x.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import config as config_module  # noqa: E402
 import data  # noqa: E402
 import models  # noqa: E402
 import engine  # noqa: E402
+from bench_train import recording_only_losses_and_prediction  # noqa: E402  (benchmarks/ is the script's folder)
 
 
 def seconds_to_train(config) -> float:
@@ -54,10 +57,14 @@ def main() -> None:
     print(f"single runs, one after another: {single_rate:10,.0f} net-epochs/s "
           f"({sum(single_seconds) / arguments.single_runs:.1f} s a run, {arguments.seeds} runs would take "
           f"{arguments.seeds * sum(single_seconds) / arguments.single_runs:.0f} s)", flush=True)
-    seeds_seconds = seconds_to_train(base.model_copy(update={"seeds": arguments.seeds, "data_seed": 0}))
+    seeded = base.model_copy(update={"seeds": arguments.seeds, "data_seed": 0})
+    seeds_seconds = seconds_to_train(seeded)
     seeds_rate = arguments.seeds * arguments.epochs / seeds_seconds
     print(f"{arguments.seeds} seeds in one run:            {seeds_rate:10,.0f} net-epochs/s ({seeds_seconds:.1f} s)")
-    print(f"ratio: {seeds_rate / single_rate:.1f}x the net-epochs per second (target >= 10x)")
+    print(f"ratio: {seeds_rate / single_rate:.1f}x the net-epochs per second (target >= 10x)", flush=True)
+    plain_seconds = recording_only_losses_and_prediction(seconds_to_train, seeded)
+    print(f"the same {arguments.seeds} seeds recording only the losses and the prediction: {plain_seconds:.1f} s; "
+          f"the look inside costs {seeds_seconds / plain_seconds:.2f}x (target <= 1.25x)")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ trip: a plain tf.function for one net, and an XLA-compiled one per CPU core for 
 (models.build_stacked_mlp). Both give a Recording whose arrays always have a nets axis.
 
 To record one more quantity, compute it in LoopBody.epoch_after_update (per epoch: one number
-per net) or LoopBody.frame (per frame: any shape per net) and declare it in LoopBody.__init__;
-it then reaches the run directory (rundir.py) under its name with no other change.
+per net), LoopBody.frame (per frame, inside the loop: any shape per net) or, when it can be
+worked out from the nets' weights, LoopBody.describe_frame (per frame, after each call of the
+loop: the loop stays lean), and declare it in LoopBody.__init__; it then reaches the run
+directory (rundir.py) under its name with no other change.
 
 PredictionSnapshots, a plain Keras callback for model.fit() (the post's way), records the same
 run slowly: it is the reference the loops are tested and benchmarked against.
@@ -24,7 +26,6 @@ import numpy as np
 
 from data import TRAINING_ARRAYS, Dataset
 from models import StackedDense, keras, parts_of
-from rundir import FIRST_NET_ONLY
 
 import tensorflow as tf  # noqa: E402  (after models, which imports it quietly)
 
@@ -94,6 +95,8 @@ def net_errors(prediction, target):
 # for the first net only, and not at all past this many bytes (a 1x60 net on the default grid
 # and frames takes 9.6 MB).
 UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
+# The nets' weights at each frame, recorded inside the loop for LoopBody.describe_frames only.
+WEIGHTS = "weights"
 # A unit is saturated at a point where its activation's slope is below this share of the
 # activation's steepest slope (measured on pre-activations in STEEPEST_SLOPE_RANGE).
 SATURATED_SLOPE_SHARE = 0.05
@@ -110,12 +113,16 @@ class LoopBody:
     of their losses, which leaves each net's gradients its own).
 
     Per epoch: "loss" (before the update), "val_loss" (after it) and "grad_norm", the norm of
-    each net's own gradient over all its weights, the one its update used. Per frame:
-    "prediction" on the grid and "loss" on the training points; of the last hidden layer,
-    "output_bias" and "distinct_units" (effective_rank of its activations over the training
-    points); "saturated_fraction" of each hidden layer (saturated_share); and, for the first
-    net when record_units is true, "unit_contributions": each last-layer unit's activation on
-    the grid times its outgoing weight, which sum with output_bias to the prediction.
+    each net's own gradient over all its weights, the one its update used. Per frame, inside the
+    loop: "prediction" on the grid, "loss" on the training points, and the nets' weights (WEIGHTS);
+    after each call of the loop, for all its frames at once, describe() works out from those
+    weights: "output_bias"; "distinct_units" (effective_rank of the last hidden layer's
+    activations over the training points); "saturated_fraction" of each hidden layer
+    (saturated_share); and, for the first net when record_units is true, "unit_contributions":
+    each last-layer unit's activation on the grid times its outgoing weight, which sum with
+    output_bias to the prediction. (Inside the loop a frame's every operation would cost every
+    epoch, taken or not: TensorFlow's executor passes over the untaken branch one operation at a
+    time. Worked out afterwards they cost a fifth of the training time, not four fifths.)
     """
 
     def __init__(self, model, optimizer, dataset: Dataset, record_units: bool = False):
@@ -130,15 +137,22 @@ class LoopBody:
         self.steepest_slope = float(tf.reduce_max(tf.abs(activation_slope(
             self.activation, tf.linspace(*STEEPEST_SLOPE_RANGE, 20001)))))
         self.record_units = record_units
+        # One net's kernel and bias of each layer, in order: how a row of WEIGHTS is laid out.
+        self.weight_shapes = [tuple(variable.shape[1:] if isinstance(layer, StackedDense) else variable.shape)
+                              for layer in self.stacks[0] for variable in (layer.kernel, layer.bias)]
+        weights_per_net = sum(int(np.prod(shape)) for shape in self.weight_shapes)
         hidden_widths = [layer.units for layer in self.stacks[0][:-1]]
         # Each quantity's shape per epoch or frame, nets axis first. Per epoch always one number
         # a net (a run's per-epoch arrays are epochs x nets, and history.csv has a column for each).
         self.epoch_shapes = {"val_loss": [self.nets], "grad_norm": [self.nets]}  # after "loss", recorded first
         self.frame_shapes = {"prediction": [self.nets, self.grid_points], "loss": [self.nets],
-                             "output_bias": [self.nets], "distinct_units": [self.nets],
-                             "saturated_fraction": [self.nets, len(hidden_widths)]}
+                             WEIGHTS: [self.nets, weights_per_net]}
+        self.described_shapes = {"output_bias": [self.nets], "distinct_units": [self.nets],
+                                 "saturated_fraction": [self.nets, len(hidden_widths)]}
         if record_units:
-            self.frame_shapes["unit_contributions"] = [1, hidden_widths[-1], self.grid_points]
+            self.described_shapes["unit_contributions"] = [1, hidden_widths[-1], self.grid_points]
+        self.describe = tf.function(self.describe_frames,
+                                    input_signature=[tf.TensorSpec([None, self.nets, weights_per_net], tf.float32)])
 
     @staticmethod
     def dense_layers(model) -> list:
@@ -170,51 +184,72 @@ class LoopBody:
         return tf.sqrt(tf.add_n(squares))
 
     def frame(self) -> dict:
-        """What a frame records of the current weights (per net)."""
-        values = {
+        """What a frame records inside the loop, of the current weights (per net)."""
+        return {
             "prediction": tf.reshape(self.model(self.tensors["x_grid"]), [self.nets, self.grid_points]),
             "loss": net_errors(self.model(self.tensors["x_train"]), self.tensors["y_train"]),
+            WEIGHTS: self.net_weights(),
         }
-        pre_activations = self.pre_activations(self.tensors["x_train"])
-        values["distinct_units"] = effective_rank(self.activation(pre_activations[-1]))
-        values["saturated_fraction"] = tf.stack(
-            [saturated_share(self.activation, layer, self.steepest_slope) for layer in pre_activations], axis=1)
-        output_kernels, output_biases = self.output_weights()
-        values["output_bias"] = output_biases
-        if self.record_units:
-            last_hidden = self.activation(self.pre_activations(self.tensors["x_grid"], first_net_only=True)[-1])
-            values["unit_contributions"] = last_hidden * output_kernels[:1, :, None]
+
+    def net_weights(self):
+        """Every net's weights as one row, (nets, weights): each layer's kernel, then its bias."""
+        rows = []
+        for layers in self.stacks:
+            members = layers[0].kernel.shape[0] if isinstance(layers[0], StackedDense) else 1
+            rows.append(tf.concat([tf.reshape(variable, [members, -1]) for layer in layers
+                                   for variable in (layer.kernel, layer.bias)], axis=1))
+        return tf.concat(rows, axis=0)
+
+    def layer_weights(self, rows) -> list:
+        """Rows of WEIGHTS, (n, weights), as each layer's (kernels (n, in, out), biases (n, out))."""
+        sizes = [int(np.prod(shape)) for shape in self.weight_shapes]
+        pieces = [tf.reshape(piece, [-1, *shape]) for piece, shape in zip(tf.split(rows, sizes, axis=1), self.weight_shapes)]
+        return list(zip(pieces[0::2], pieces[1::2]))
+
+    def pre_activations(self, layers: list, x) -> list:
+        """Each hidden layer's pre-activations at the points x, (n, units, points), of n nets' layer weights."""
+        inputs, values = x, []
+        for kernel, bias in layers[:-1]:
+            pattern = "pi,nio->nop" if inputs is x else "nip,nio->nop"
+            values.append(tf.einsum(pattern, inputs, kernel) + bias[:, :, None])
+            inputs = self.activation(values[-1])
         return values
 
-    def pre_activations(self, x, first_net_only: bool = False) -> list:
-        """Each hidden layer's pre-activations at the points x, (nets, units, points) for every net
-        of the model (or its first net only)."""
-        per_stack = []
-        for layers in self.stacks[:1] if first_net_only else self.stacks:
-            inputs, layer_values = x, []
-            for layer in layers[:-1]:
-                if isinstance(layer, StackedDense):  # (members, units, points) throughout
-                    value = layer.pre_activation(inputs)
-                    layer_values.append(value[:1] if first_net_only else value)
-                else:  # a Dense layer: (points, units)
-                    value = tf.matmul(inputs, layer.kernel) + layer.bias
-                    layer_values.append(tf.transpose(value)[None])
-                inputs = self.activation(value)
-            per_stack.append(layer_values)
-        return [tf.concat(values, axis=0) for values in zip(*per_stack)]
+    def describe_frames(self, weights) -> dict:
+        """What the frames' WEIGHTS, (frames, nets, weights), say of the nets' units (see the class).
 
-    def output_weights(self) -> tuple:
-        """The output layer's weights of every net: kernels (nets, units) and biases (nets,)."""
-        kernels, biases = [], []
-        for layers in self.stacks:
-            output = layers[-1]
-            if isinstance(output, StackedDense):
-                kernels.append(output.kernel[:, :, 0])
-                biases.append(output.bias[:, 0])
-            else:
-                kernels.append(tf.transpose(output.kernel))
-                biases.append(output.bias)
-        return tf.concat(kernels, axis=0), tf.concat(biases, axis=0)
+        One frame at a time: batched over a call's frames, the arithmetic (and so the last bits)
+        would depend on how many frames a call had, which follows the machine's speed.
+        """
+        signature = {name: tf.TensorSpec(shape, tf.float32) for name, shape in self.described_shapes.items()}
+        return tf.map_fn(self.describe_frame, weights, fn_output_signature=signature)
+
+    def describe_frame(self, weights) -> dict:
+        """describe_frames for one frame: WEIGHTS (nets, weights)."""
+        layers = self.layer_weights(weights)
+        pre_activations = self.pre_activations(layers, self.tensors["x_train"])
+        values = {
+            "output_bias": layers[-1][1][:, 0],
+            "distinct_units": effective_rank(self.activation(pre_activations[-1])),
+            "saturated_fraction": tf.stack([saturated_share(self.activation, layer, self.steepest_slope)
+                                            for layer in pre_activations], axis=1),
+        }
+        if self.record_units:
+            first_net = [(kernel[:1], bias[:1]) for kernel, bias in layers]
+            last_hidden = self.activation(self.pre_activations(first_net, self.tensors["x_grid"])[-1])
+            values["unit_contributions"] = last_hidden * first_net[-1][0][:, :, 0, None]
+        return values
+
+    def with_description(self, per_frame: dict) -> dict:
+        """NumPy frames as the loop recorded them, WEIGHTS replaced by what describe_frames says of them."""
+        weights = per_frame.pop(WEIGHTS, None)
+        if weights is None:  # a loop body that describes nothing (a benchmark's reference)
+            return per_frame
+        if len(weights):
+            per_frame.update(_numpy(self.describe(tf.constant(weights))))
+        else:
+            per_frame.update({name: np.zeros((0, *shape), np.float32) for name, shape in self.described_shapes.items()})
+        return per_frame
 
 
 def activation_slope(activation, pre_activation):
@@ -295,52 +330,53 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
     snapshot() records a frame of the current weights. record_units: see LoopBody.
     """
     body = LoopBody(model, optimizer, dataset, record_units)
-    snapshot = tf.function(body.frame)
+    frame = tf.function(body.frame)
+
+    def snapshot() -> dict:
+        """A frame of the current weights, described."""
+        described_frame = body.with_description({name: value[None] for name, value in _numpy(frame()).items()})
+        return {name: value[0] for name, value in described_frame.items()}
+
+    def described(train_chunk):
+        def train_and_describe(frame_mask):
+            per_epoch, per_frame = train_chunk(frame_mask)
+            return per_epoch, body.with_description(per_frame)
+        return train_and_describe
+
     if body.nets > 1:
-        return _stack_chunk_trainer(model, optimizer, dataset, record_units), lambda: _numpy(snapshot())
+        return described(_stack_chunk_trainer(model, optimizer, dataset)), snapshot
     optimizer.build(body.variables)
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
-    def train_epochs_one_net(count):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
+    def train_chunk_one_net(frame_mask):
         losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[1])
         after = _packed_array(body.epoch_shapes, 0, dynamic=True)
-        for epoch in tf.range(count):
+        frames = _packed_array(body.frame_shapes, 0, dynamic=True)
+        frame_index = 0
+        for epoch in tf.range(tf.shape(frame_mask)[0]):
             tape, total, net_losses = body.forward()
             losses = losses.write(epoch, net_losses)
             if not tf.reduce_all(tf.math.is_finite(net_losses)):
                 break  # before the update, which would only spoil the weights further
             after = after.write(epoch, _pack(body.epoch_shapes, body.epoch_after_update(tape, total)))
-        return losses.stack(), after.stack()
+            if frame_mask[epoch]:
+                frames = frames.write(frame_index, _pack(body.frame_shapes, body.frame()))
+                frame_index += 1
+        return losses.stack(), after.stack(), frames.stack()
 
     def train_chunk(frame_mask):
-        # The frames are recorded between calls of the loop, not inside it: a branch inside costs
-        # every epoch in proportion to its operations, taken or not (TensorFlow's executor passes
-        # over each one), and a frame has many.
-        frame_mask = np.asarray(frame_mask, dtype=bool)
-        stops = sorted(set(np.flatnonzero(frame_mask) + 1) | {len(frame_mask)})
-        epoch_pieces, frames, done = [], [], 0
-        for stop in stops:
-            losses, after = train_epochs_one_net(tf.constant(stop - done, tf.int32))
-            epoch_pieces.append((losses.numpy(), after.numpy()))
-            done += len(epoch_pieces[-1][1])
-            if done < stop:
-                break  # diverged: the loss of epoch done + 1 was not finite
-            if stop and frame_mask[stop - 1]:
-                frames.append(_numpy(snapshot()))
-        per_epoch = {"loss": np.concatenate([losses for losses, _ in epoch_pieces]),
-                     **_unpack(body.epoch_shapes, np.concatenate([after for _, after in epoch_pieces]))}
-        per_frame = {name: np.stack([frame[name] for frame in frames]) if frames
-                     else np.zeros((0,) + tuple(shape), np.float32) for name, shape in body.frame_shapes.items()}
-        return per_epoch, per_frame
+        losses, after, frames = train_chunk_one_net(frame_mask)
+        return ({"loss": losses.numpy(), **_unpack(body.epoch_shapes, after.numpy())},
+                _unpack(body.frame_shapes, frames.numpy()))
 
-    return train_chunk, lambda: _numpy(snapshot())
+    return described(train_chunk), snapshot
 
 
 def _numpy(tensors: dict) -> dict:
     return {name: tensor.numpy() for name, tensor in tensors.items()}
 
 
-def _compiled_stack_loop(model, optimizer, dataset: Dataset, record_units: bool):
+def _compiled_stack_loop(model, optimizer, dataset: Dataset):
     """One stack of nets' training loop for at most STACK_CHUNK_EPOCHS epochs, compiled with XLA.
 
     XLA fuses the many small per-net operations: more than twice the throughput of TensorFlow's
@@ -349,7 +385,7 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset, record_units: bool)
     at most STACK_CHUNK_FRAMES frames, into buffers of those sizes. A net whose loss is no longer
     finite only spoils its own weights; the loop stops when every net has diverged.
     """
-    body = LoopBody(model, optimizer, dataset, record_units)
+    body = LoopBody(model, optimizer, dataset)
     optimizer.build(body.variables)
 
     @tf.function(jit_compile=True)
@@ -380,10 +416,10 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset, record_units: bool)
         per_epoch = {"loss": losses.numpy()[:attempted], **_unpack(body.epoch_shapes, after.numpy()[:completed])}
         return per_epoch, _unpack(body.frame_shapes, frames.numpy()[:frame_count])
 
-    return train, body.frame_shapes
+    return train
 
 
-def _stack_chunk_trainer(model, optimizer, dataset: Dataset, record_units: bool):
+def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
     """train_chunk for a stack of nets: each of its parts (models.parts_of) on a thread of its own.
 
     One compiled loop keeps about one core busy whatever the size of its stack; with one part per
@@ -391,30 +427,20 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset, record_units: bool)
     an optimizer of its own: one shared optimizer would count every epoch once per part (and
     Adam's bias correction depends on that count). The first part takes `optimizer`, the others
     copies of it. A part whose nets have all diverged stops; its nets' later records are NaN.
-    The stack stops when every part has. The first net's quantities (FIRST_NET_ONLY) come from
-    the first part alone.
+    The stack stops when every part has.
     """
     parts = parts_of(model)
     optimizers = [optimizer] + [type(optimizer).from_config(optimizer.get_config()) for _ in parts[1:]]
-    loops = [_compiled_stack_loop(part, part_optimizer, dataset, record_units and index == 0)
-             for index, (part, part_optimizer) in enumerate(zip(parts, optimizers))]
-    part_loops = [loop for loop, _ in loops]
-    frame_shapes = loops[0][1]  # the first part's: it records every quantity
+    part_loops = [_compiled_stack_loop(part, part_optimizer, dataset) for part, part_optimizer in zip(parts, optimizers)]
     columns = np.cumsum([0] + [part.members for part in parts])
     running = list(range(len(parts)))
 
     def merged(pieces: dict, name: str, rows: int) -> np.ndarray:
-        """One quantity of every part side by side along the nets axis, NaN past a part's end; a
-        FIRST_NET_ONLY quantity is the first part's alone (NaN once that part has stopped)."""
-        if name in FIRST_NET_ONLY:
-            shape, spans = tuple(frame_shapes[name]), {0: (0, 1)}
-        else:
-            shape = (model.members,) + next(iter(pieces.values()))[name].shape[2:]
-            spans = {index: (columns[index], columns[index + 1]) for index in range(len(parts))}
-        whole = np.full((rows,) + shape, np.nan, dtype=np.float32)
-        for index, (start, stop) in spans.items():
-            if index in pieces:
-                whole[: len(pieces[index][name]), start:stop] = pieces[index][name]
+        """One quantity of every part side by side along the nets axis, NaN past a part's end."""
+        shape = next(iter(pieces.values()))[name].shape[2:]
+        whole = np.full((rows, model.members) + shape, np.nan, dtype=np.float32)
+        for index, piece in pieces.items():
+            whole[: len(piece[name]), columns[index] : columns[index + 1]] = piece[name]
         return whole
 
     def train_window(executor, frame_mask: np.ndarray, num_epochs: int) -> tuple[dict, dict]:
@@ -426,7 +452,7 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset, record_units: bool)
         per_epoch = {name: merged(epoch_pieces, name, max(len(piece[name]) for piece in epoch_pieces.values()))
                      for name in epoch_pieces[running[0]]}
         frame_count = max(len(next(iter(piece.values()))) for piece in frame_pieces.values())
-        per_frame = {name: merged(frame_pieces, name, frame_count) for name in frame_shapes}
+        per_frame = {name: merged(frame_pieces, name, frame_count) for name in frame_pieces[running[0]]}
         for index, (epoch_piece, _) in results.items():
             if len(epoch_piece["val_loss"]) < len(epoch_piece["loss"]):
                 running.remove(index)  # every net of this part has diverged

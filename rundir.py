@@ -12,9 +12,10 @@
 snapshots.npz holds `frame_epochs` (frames,), the data (`x_train`, `y_train`, `x_grid` and, where
 the true function is known, `y_grid_true`), `seeds` (nets,), and every recorded quantity under
 its name: `epoch.<name>` (epochs, nets) and `frame.<name>` (frames, nets, ...). A run always has a
-nets axis: one net is a stack of one. A large quantity kept for the first net only
-(FIRST_NET_ONLY: `frame.unit_contributions`, (frames, 1, units, grid_points)) has a nets axis of 1. A reader needs nothing but the directory; a quantity the
-engine starts recording is written and read with no change here.
+nets axis: one net is a stack of one; a large quantity kept for the first net only
+(FIRST_NET_ONLY: `frame.unit_contributions`, (frames, 1, units, grid_points)) has a nets axis
+of 1. A reader needs nothing but the directory; a quantity the engine starts recording is
+written and read with no change here.
 
 Imports neither TensorFlow nor matplotlib.
 """

@@ -14,6 +14,7 @@ run of that many seeds (see train.py) into <output>/runs/<experiment>/, and the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -124,10 +125,14 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
     summaries = []
     with outputs.staged_directory(output_dir, STUDY_OUTPUT) as partial:
         for experiment in experiments:
-            summaries.append(train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress).summary)
+            outcome = train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress)
+            summaries.append(outcome.summary)
             # Not the list of files: the study is not in place yet.
             print(train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name, list_files=False),
                   flush=True)
+            if outcome.drawing_error:
+                landed = dataclasses.replace(outcome, run_dir=output_dir / "runs" / experiment.name)
+                print(train.status_line(landed, landed.run_dir), file=sys.stderr, flush=True)
         rows = table_rows(summaries)
         (partial / "table.md").write_text(markdown_table(rows))
         (partial / "summary.json").write_text(json.dumps({"name": study.name, "seeds": study.seeds, "rows": rows},

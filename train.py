@@ -33,6 +33,7 @@ class Outcome:
     summary: dict
     run_dir: Path | None
     pictures_missing: bool = False
+    drawing_error: str | None = None  # why the pictures could not be drawn (a bug of ours, not the user's)
 
 
 def train_and_write(
@@ -89,6 +90,7 @@ def train_and_write(
         rundir.write_run(partial, run)
         # A Ctrl-C that came as training ended (not the one that interrupted it) is for the drawing.
         pictures_missing = render and stop is not None and stop() and recording.status != "interrupted"
+        drawing_error = None
         if render and not pictures_missing:
             try:
                 if stop is None:
@@ -100,12 +102,14 @@ def train_and_write(
                 if stop is None or stop.abandoned:
                     raise
                 pictures_missing = True
+            except Exception as error:  # noqa: BLE001  a drawing failure must not cost the trained run
+                pictures_missing, drawing_error = True, f"{type(error).__name__}: {error}"
         if stop is not None:
             stop.committing()
     beside = rundir.interrupted_destination(run_dir)
     if recording.status != "interrupted" and not rundir.holds_finished_run(beside):  # not a run someone named so
         outputs.remove_output(beside, rundir.RUN_OUTPUT)
-    return Outcome(run.summary, target, pictures_missing)
+    return Outcome(run.summary, target, pictures_missing, drawing_error)
 
 
 def _draw(partial: Path, target: Path, progress: bool, hint: str) -> None:
@@ -245,6 +249,9 @@ def status_line(outcome: Outcome, requested_dir: Path) -> str | None:
             return f"interrupted before training began: nothing was written{where}"
         return (f"interrupted at epoch {summary['epochs_completed']:,}: nothing was written, since {requested_dir} and "
                 f"{rundir.interrupted_destination(requested_dir)} both hold finished runs")
+    if outcome.drawing_error:
+        return (f"error: the run's data are complete in {run_dir}/ but its pictures could not all be drawn "
+                f"({outcome.drawing_error}); please report it, and try: python animate.py {run_dir}")
     if outcome.pictures_missing:
         return (f"interrupted while drawing: the run's data are complete in {run_dir}/ but its pictures are not; "
                 f"draw them with: python animate.py {run_dir}")
@@ -296,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     warning = status_line(outcome, run_dir)
     if warning:
         print(warning, file=sys.stderr)
+    if outcome.drawing_error:
+        return 1
     stopped = outcome.run_dir is None or outcome.pictures_missing or outcome.summary["status"] == "interrupted"
     return 130 if stopped else 0
 

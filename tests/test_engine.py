@@ -331,6 +331,19 @@ def test_net_k_of_a_stack_matches_a_separate_single_run_with_seed_k(optimizer, s
         for name in ("loss", "val_loss"):
             np.testing.assert_allclose(stacked.per_epoch[name][:, net], single.per_epoch[name][:, 0], rtol=1e-4,
                                        err_msg=name)
+        # What a net's units do is its own too (the compiled loop's arithmetic differs in the last
+        # bits, and a near-converged gradient or near-identical units magnify that a little).
+        np.testing.assert_allclose(stacked.per_epoch["grad_norm"][:, net], single.per_epoch["grad_norm"][:, 0],
+                                   rtol=1e-3, atol=1e-6)
+        np.testing.assert_allclose(stacked.per_frame["output_bias"][:, net], single.per_frame["output_bias"][:, 0],
+                                   atol=1e-4)
+        np.testing.assert_allclose(stacked.per_frame["distinct_units"][:, net],
+                                   single.per_frame["distinct_units"][:, 0], rtol=1e-2)
+        np.testing.assert_allclose(stacked.per_frame["saturated_fraction"][:, net],
+                                   single.per_frame["saturated_fraction"][:, 0], atol=0.02)
+        if net == 0:
+            np.testing.assert_allclose(stacked.per_frame["unit_contributions"], single.per_frame["unit_contributions"],
+                                       atol=1e-4)
     last = stacked.per_frame["prediction"][-1]
     assert not np.allclose(last[0], last[1], atol=1e-3)
 
@@ -472,9 +485,11 @@ def test_effective_rank_counts_how_many_different_things_the_units_do():
 ])
 def test_saturated_share_is_the_share_of_flat_slopes(activation, pre_activations, expected):
     function = models.keras.activations.get(activation)
-    body_steepest = float(tf.reduce_max(tf.abs(engine.activation_slope(function, tf.linspace(-10.0, 10.0, 20001)))))
+    steepest = 0.25 if activation == "sigmoid" else 1.0  # at 0 for sigmoid and tanh, anywhere for the others
     values = tf.constant(np.array(pre_activations, np.float32).reshape(1, 1, -1))
-    assert float(engine.saturated_share(function, values, body_steepest)[0]) == pytest.approx(expected)
+    assert float(engine.saturated_share(function, values, steepest)[0]) == pytest.approx(expected)
+    assert engine.LoopBody(models.build_mlp([3], activation, seed=0), None,
+                           data.dataset_for(small())).steepest_slope == pytest.approx(steepest, rel=1e-3)
 
 
 @pytest.mark.parametrize("nets", [1, 3])
@@ -482,14 +497,13 @@ def test_grad_norm_is_each_nets_gradient_norm_for_its_update(nets):
     """Against tf.GradientTape on the same weights: the first epoch's, from the initial weights."""
     config = stack_config("sgd", nets) if nets > 1 else small(optimizer="sgd")
     dataset = data.dataset_for(config)
+    recording = stack_run("sgd", nets, 2) if nets > 1 else one_net_run_sgd()
     for net, seed in enumerate(config.member_seeds):
         model = models.build_mlp(config.hidden_layers, config.activation, seed=seed)
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(dataset.x_train) - dataset.y_train))
         expected = float(tf.linalg.global_norm(tape.gradient(loss, model.trainable_variables)))
-        recording = stack_run("sgd", nets, 2 if nets > 1 else 1) if nets > 1 else one_net_run_sgd()
         assert recording.per_epoch["grad_norm"][0, net] == pytest.approx(expected, rel=1e-5)
-    recording = stack_run("sgd", nets, 2) if nets > 1 else one_net_run_sgd()
     assert recording.per_epoch["grad_norm"].shape == (EPOCHS, nets)
     assert np.all(np.isfinite(recording.per_epoch["grad_norm"])) and np.all(recording.per_epoch["grad_norm"] > 0)
 
@@ -506,6 +520,23 @@ def test_a_diverged_nets_grad_norm_is_not_a_number_after_it_diverged():
     grad_norm = recording.per_epoch["grad_norm"]
     assert np.all(np.isnan(grad_norm[:, 1]))
     assert np.all(np.isfinite(grad_norm[:, [0, 2]]))
+
+
+def test_when_the_first_part_has_diverged_the_first_nets_quantities_are_not_a_number():
+    """Nets 0 and 1, the first part, start with NaN weights; net 2, the second part, trains on."""
+    recording = stack_run(poisoned=(0, 1))
+    assert recording.status == "completed" and recording.diverged_at_epoch == [1, 1, None]
+    frames = len(recording.frame_epochs)
+    assert recording.per_frame["unit_contributions"].shape == (frames, 1, 10, small().grid_points)
+    assert np.isnan(recording.per_frame["unit_contributions"]).all()
+    assert np.isnan(recording.per_frame["distinct_units"][:, :2]).all()
+    # The poisoned nets' output biases are a real zero at the start, and unknown once their part stopped.
+    np.testing.assert_array_equal(recording.per_frame["output_bias"][0, :2], [0, 0])
+    assert np.isnan(recording.per_frame["output_bias"][1:, :2]).all()
+    for name in ("distinct_units", "output_bias"):
+        assert np.isfinite(recording.per_frame[name][:, 2]).all(), name
+    assert np.isnan(recording.per_frame["saturated_fraction"][:, :2]).all()
+    assert np.isfinite(recording.per_frame["saturated_fraction"][:, 2]).all()
 
 
 def test_unit_contributions_over_the_memory_budget_are_not_recorded():

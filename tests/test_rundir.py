@@ -256,6 +256,10 @@ DAMAGE = {
         lambda run_dir: rewrite_arrays(run_dir, lambda arrays: arrays.update(
             {"epoch.loss": arrays["epoch.loss"][:-1]})),
         "epoch.val_loss has shape (300, 1), expected (299, 1)"),
+    "unit contributions on another grid": (
+        lambda run_dir: rewrite_arrays(run_dir, lambda arrays: arrays.update(
+            {"frame.unit_contributions": arrays["frame.unit_contributions"][..., :-1]})),
+        "frame.unit_contributions has shape (40, 1, 10, 49), expected (40, 1, 10, 50)"),
     "y_train of the wrong length": (
         lambda run_dir: rewrite_arrays(run_dir, lambda arrays: arrays.update({"y_train": arrays["y_train"][:-1]})),
         "y_train has shape (63,), expected (64,)"),
@@ -300,6 +304,17 @@ def test_a_damaged_run_is_a_run_error_with_a_plain_message(tmp_path, damage):
     assert message.startswith(f"{run_dir}: ") and "\n" not in message
     assert expected in message
     assert not rundir.is_current(run_dir)
+
+
+def test_only_the_first_nets_quantities_may_have_a_nets_axis_of_one(tmp_path):
+    run = synthetic_run(nets=3)
+    assert run.per_frame["unit_contributions"].shape[1] == 1
+    run_dir = written(tmp_path, run)
+    rundir.read_run(run_dir)  # unit_contributions: net 0's alone, as the engine keeps it
+    rewrite_arrays(run_dir, lambda arrays: arrays.update(
+        {"frame.distinct_units": arrays["frame.distinct_units"][:, :1]}))
+    with pytest.raises(RunError, match=r"frame.distinct_units has shape \(40, 1\), expected \(40, 3\)"):
+        rundir.read_run(run_dir)
 
 
 @pytest.mark.parametrize("damage", ["truncated npz", "bad status", "noise floor a word", "summary a list"])

@@ -496,6 +496,27 @@ def test_a_second_ctrl_c_abandons_even_while_drawing(small_config, tmp_path, mon
         f"draw them with: python animate.py {tmp_path / 'run'}")
 
 
+def test_a_picture_that_fails_to_draw_costs_the_run_nothing(tmp_path, monkeypatch, capsys):
+    """A bug in the drawing code: the run's data land all the same, with the pictures drawn before
+    it, and the error says so (exit status 1: ours, not the user's mistake)."""
+    import animate
+
+    def broken(run, path):
+        raise ValueError("a drawing bug")
+
+    monkeypatch.setattr(animate, "draw_residuals_png", broken)
+    run_dir = tmp_path / "run"
+    status = train.main(["--config", EXPERIMENT, "--set", "epochs=50", "--set", "frames=10", "--set", "n_samples=64",
+                         "--no-progress", "--output-dir", str(run_dir)])
+    assert status == 1
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(
+        rundir.DATA_FILES + ("fit.gif", "loss.png", "units.gif"))
+    assert rundir.read_run(run_dir).epochs_completed == 50
+    assert capsys.readouterr().err.strip() == (
+        f"error: the run's data are complete in {run_dir}/ but its pictures could not all be drawn "
+        f"(ValueError: a drawing bug); please report it, and try: python animate.py {run_dir}")
+
+
 def test_every_picture_is_written_under_a_temporary_name_first(synthetic_run_dir, monkeypatch):
     import animate
 

@@ -119,13 +119,14 @@ def test_every_frame_stamps_its_epoch_and_the_training_error_of_the_weights_it_s
     assert any(word.startswith("2x10 sigmoid · adam lr 0.01") for word in words)
 
 
-def test_the_prediction_drawn_is_the_units_sum_plus_the_output_bias(animation):
+def test_each_frame_draws_that_frames_prediction_and_units(animation):
+    """The prediction drawn is the recorded one (test_engine checks that the units and the output
+    bias sum to it), and each unit's curve is its recorded contribution."""
     run = animation.run
     for index in (0, 5, animation.frame_count - 1):
         animation.frame(index)
         contributions = run.per_frame["unit_contributions"][index, 0]
-        total = contributions.sum(axis=0) + run.per_frame["output_bias"][index, 0]
-        np.testing.assert_allclose(animation.prediction_line.get_ydata(), total, atol=1e-5)
+        np.testing.assert_array_equal(animation.prediction_line.get_ydata(), run.predictions[index, 0])
         drawn = np.array(animation.unit_lines.get_segments())  # (units, points, x and y)
         assert len(drawn) == run.config.hidden_layers[-1]
         columns = np.searchsorted(run.x_grid, drawn[0, :, 0])

@@ -19,7 +19,7 @@ test: $(VENV)/.installed-test
 compare: $(VENV)/.installed-base
 	@for name in $(POST_EXPERIMENTS); do \
 		$(VENV_PYTHON) rundir.py output/$$name || { \
-			echo "training output/$$name: it is missing, or not a completed one-net run this version reads"; \
+			echo "training output/$$name: it is missing, or not a completed one-net run with everything this version records"; \
 			$(VENV_PYTHON) train.py --config experiments/$$name.yaml || exit 1; }; \
 	done
 	$(VENV_PYTHON) animate.py compare $(addprefix output/,$(POST_EXPERIMENTS))

@@ -48,6 +48,9 @@ RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES
 STATUSES = ("completed", "diverged", "interrupted")
 # Per-frame quantities kept for the first net only, being large: a nets axis of 1.
 FIRST_NET_ONLY = ("unit_contributions",)
+# What a run of this version records besides the prediction and the losses (an earlier run of
+# format 2 lacks them: it is read and drawn, saying what it lacks, but make compare trains it anew).
+CURRENT_QUANTITIES = {"grad_norm", "output_bias", "distinct_units", "saturated_fraction"}
 # A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
 AT_FLOOR_TOLERANCE = 1.10
 
@@ -368,13 +371,13 @@ def check_run_destination(run_dir: Path) -> None:
 
 
 def is_current(run_dir: Path) -> bool:
-    """Whether run_dir holds a completed run of one net that this version reads (make compare
-    reuses only those, and trains the others again)."""
+    """Whether run_dir holds a completed run of one net that this version reads and that records
+    everything this version records (make compare reuses only those, and trains the others again)."""
     try:
         run = read_run(run_dir)
     except (RunError, ConfigError):
         return False
-    return run.status == "completed" and run.nets == 1
+    return run.status == "completed" and run.nets == 1 and CURRENT_QUANTITIES <= set(run.per_frame) | set(run.per_epoch)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,13 @@ def test_which_runs_are_finished_and_current(tmp_path):
     assert not rundir.is_current(diverged) and not rundir.is_current(interrupted)
     assert not rundir.is_current(tmp_path / "not_json") and not rundir.is_current(tmp_path / "none")
     assert rundir.interrupted_destination(completed) == tmp_path / "completed.interrupted"
+    # A run trained before the look inside the net is read, but not current: make compare trains it anew.
+    earlier = synthetic_run()
+    for name in ("output_bias", "distinct_units", "saturated_fraction", "unit_contributions"):
+        del earlier.per_frame[name]
+    del earlier.per_epoch["grad_norm"]
+    earlier_dir = written(tmp_path, earlier, "earlier")
+    assert rundir.read_run(earlier_dir).nets == 1 and not rundir.is_current(earlier_dir)
 
 
 # --- runs of the old format ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+import rundir
 from data import TRAINING_ARRAYS, Dataset
 from models import StackedDense, keras, parts_of
 
@@ -91,10 +92,6 @@ def net_errors(prediction, target):
     return tf.reshape(tf.reduce_mean(tf.square(prediction - target), axis=[-2, -1]), [-1])
 
 
-# unit_contributions, the one large recorded quantity (units x grid points a frame), is kept
-# for the first net only, and not at all past this many bytes (a 1x60 net on the default grid
-# and frames takes 9.6 MB).
-UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
 # The nets' weights at each frame, recorded inside the loop for LoopBody.describe_frames only.
 WEIGHTS = "weights"
 # A unit is saturated at a point where its activation's slope is below this share of the
@@ -104,8 +101,8 @@ STEEPEST_SLOPE_RANGE = (-10.0, 10.0)
 
 
 def records_unit_contributions(hidden_layers: list[int], grid_points: int, frames: int) -> bool:
-    """Whether a run's unit_contributions fit in UNIT_CONTRIBUTIONS_BUDGET (frames + 1: an early stop adds one)."""
-    return 4 * hidden_layers[-1] * grid_points * (frames + 1) <= UNIT_CONTRIBUTIONS_BUDGET
+    """Whether a run's unit_contributions fit in rundir.UNIT_CONTRIBUTIONS_BUDGET."""
+    return rundir.unit_contributions_bytes(hidden_layers, grid_points, frames) <= rundir.UNIT_CONTRIBUTIONS_BUDGET
 
 
 class LoopBody:

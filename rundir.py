@@ -48,6 +48,9 @@ RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES
 STATUSES = ("completed", "diverged", "interrupted")
 # Per-frame quantities kept for the first net only, being large: a nets axis of 1.
 FIRST_NET_ONLY = ("unit_contributions",)
+# unit_contributions (units x grid points a frame) is not recorded at all past this many bytes: a
+# 1x60 net on the default grid and frames takes 9.6 MB, on a grid of 2,000 points 96 MB.
+UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
 # What a run of this version records besides the prediction and the losses (an earlier run of
 # format 2 lacks them: it is read and drawn, saying what it lacks, but make compare trains it anew).
 CURRENT_QUANTITIES = {"grad_norm", "output_bias", "distinct_units", "saturated_fraction"}
@@ -209,6 +212,11 @@ def median_over_nets(values: np.ndarray, axis: int = -1) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: every net diverged there
         return np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=axis)
+
+
+def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames: int) -> int:
+    """The size of a run's unit_contributions (frames + 1: an early stop adds a frame)."""
+    return 4 * hidden_layers[-1] * grid_points * (frames + 1)
 
 
 def picture_names(run: Run) -> tuple[str, str, str, str]:

@@ -23,7 +23,7 @@ from matplotlib.colors import LogNorm, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from drawing.curves import data_range, run_title, status_caption, truth_label
+from drawing.curves import BLOW_UP_HEADROOM, data_range, run_title, status_caption, truth_label
 from drawing.style import COLORS, DPI, plain_text
 from rundir import Run
 
@@ -148,13 +148,15 @@ def net_residuals(run: Run, net: int = 0) -> Residuals:
 
 
 def residual_limit(runs: list[Run], residuals: list[Residuals]) -> float:
-    """How far the heat maps' colour scale reaches either side of zero: the largest residual,
-    but no further than the span of the data and the truth. A residual beyond that span is off
-    the scale: a diverging net's 1e30 would otherwise leave every other residual white."""
-    largest = max(float(np.max(np.abs(item.values), initial=0.0, where=np.isfinite(item.values)))
-                  for item in residuals)
+    """How far the heat maps' colour scale reaches either side of zero: the largest residual
+    short of a blow-up, one beyond BLOW_UP_HEADROOM times the span of the data and the truth. A
+    blow-up is off the scale: a diverging net's 1e30 would otherwise leave every other residual
+    white. (An untrained or very wide net's residual a little beyond the data's span is not one.)"""
     span = max(high - low for low, high in map(data_range, runs))
-    return max(min(largest, span), 1e-6)
+    largest = max(float(np.max(np.abs(item.values), initial=0.0,
+                               where=np.isfinite(item.values) & (np.abs(item.values) <= BLOW_UP_HEADROOM * span)))
+                  for item in residuals)
+    return max(largest, 1e-6)
 
 
 def calm_rows(values: np.ndarray, limit: float) -> np.ndarray:
@@ -406,11 +408,12 @@ def title_rows(figure, column, runs: list[Run], residuals: list[Residuals], labe
         if run.nets > 1:
             parts.append(f"net 0, seed {run.seeds[0]}, of {run.nets}")
         if caption:
-            parts.append(caption.splitlines()[0].rstrip(":"))
+            parts.append(caption.split(":")[0])  # "diverged at epoch 38": how it ended, in short
         if not item.against_truth:
             parts.append("against the data")
-        title = plain_text(textwrap.shorten(label, 50, placeholder="…")) + ": " + " · ".join(parts)
-        axes.set_title(title, fontsize=10, loc="left", color=COLORS["marker"] if run.status == "diverged" else "black")
+        # The label on a line of its own, shortened: the colour bar stands right of the heat map.
+        title = plain_text(textwrap.shorten(label, 60, placeholder="…")) + "\n" + " · ".join(parts)
+        axes.set_title(title, fontsize=9, loc="left", color=COLORS["marker"] if run.status == "diverged" else "black")
     figure.suptitle(f"residuals of {len(runs)} runs, prediction − truth over x and epochs: one colour scale "
                     "for all heat maps, one for all frequency panels", fontsize=11)
 

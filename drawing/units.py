@@ -26,6 +26,7 @@ from drawing.frames import (HEADER_ROWS, MARGIN, CompareAnimation, RunAnimation,
                             compare_numbers, compare_panels, fit_limits, fit_panel, header_text, latest_snapshot,
                             legend_above, new_canvas, panel_title, pinned, place_panels)
 from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_tick_labels
+import rundir
 from rundir import Run
 
 # The units' colours: matplotlib's plasma without its last, pale yellows (faint on white). It
@@ -196,12 +197,23 @@ def value_limits(diagnostics: list[Diagnostic]) -> tuple[float, float]:
 
 # --- drawing ------------------------------------------------------------------------------------
 
-def add_unit_lines(axes, contributions: np.ndarray | None) -> LineCollection | None:
+def missing_units_note(run: Run) -> str:
+    """Why a run has no unit contributions: too large to keep, or trained before they were recorded."""
+    config = run.config
+    size = rundir.unit_contributions_bytes(config.hidden_layers, config.grid_points, config.frames)
+    if size > rundir.UNIT_CONTRIBUTIONS_BUDGET:
+        return (f"unit contributions not recorded:\n{config.hidden_layers[-1]:,} units x {config.grid_points:,} "
+                f"grid points x {config.frames + 1:,} frames\nwould take {size / 2**20:,.0f} MB "
+                f"(limit {rundir.UNIT_CONTRIBUTIONS_BUDGET / 2**20:.0f} MB)")
+    return "unit contributions not recorded (a run trained before they were)"
+
+
+def add_unit_lines(axes, run: Run, contributions: np.ndarray | None) -> LineCollection | None:
     """The animated thin curves of the units in a fit panel (colours from unit_colors), or, for a
-    run without them, a note in the panel that says so."""
+    run without them, a note in the panel that says why."""
     if contributions is None:
-        axes.text(0.5, 0.97, "unit contributions not recorded", transform=axes.transAxes, ha="center", va="top",
-                  fontsize=8, color=COLORS["note"])
+        axes.text(0.5, 0.97, missing_units_note(run), transform=axes.transAxes, ha="center", va="top",
+                  fontsize=7, color=COLORS["note"])
         return None
     # Not antialiased: 60 units' blended edges cost a third of a frame's drawing, and their many
     # shades crowd the GIF's palette of 255 colours (and double the file's size).
@@ -416,7 +428,7 @@ class UnitsAnimation(RunAnimation):
         self.limits = units_limits(data_limits, [self.contributions])
         fit_axes = figure.add_subplot()
         fit_panel(fit_axes, run, (x_limits, self.limits))
-        self.unit_lines = add_unit_lines(fit_axes, self.contributions)
+        self.unit_lines = add_unit_lines(fit_axes, run, self.contributions)
         self.data_artists = data_over_units(fit_axes) if self.unit_lines else []
         prediction_label = "sum + bias = prediction" if self.unit_lines else "net's prediction"
         (self.prediction_line,) = fit_axes.plot(run.x_grid, self.predictions[0], color=COLORS["net"], linewidth=2.2,
@@ -528,7 +540,7 @@ class CompareUnitsAnimation(CompareAnimation):
         self.figure, self.canvas, panels = compare_panels(runs, (x_limits, self.limits), COMPARE_DIAGNOSTICS_ROOM)
         figure, canvas = self.figure, self.canvas
         self.colors = RUN_COLORS[: len(runs)]
-        self.unit_lines = [add_unit_lines(axes, units) for axes, units in zip(panels, contributions)]
+        self.unit_lines = [add_unit_lines(axes, run, units) for axes, run, units in zip(panels, runs, contributions)]
         self.data_artists = [data_over_units(axes) if lines else [] for axes, lines in zip(panels, self.unit_lines)]
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True)[0]
                       for axes, run, predictions in zip(panels, runs, self.predictions)]

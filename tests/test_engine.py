@@ -544,12 +544,12 @@ def test_unit_contributions_over_the_memory_budget_are_not_recorded():
     assert not engine.records_unit_contributions([10, 1000], 10_000, 200)
     config = small(grid_points=2000, frames=40, epochs=20)
     dataset, model, optimizer = fresh(config)
-    budget = engine.UNIT_CONTRIBUTIONS_BUDGET
+    budget = rundir.UNIT_CONTRIBUTIONS_BUDGET
     try:
-        engine.UNIT_CONTRIBUTIONS_BUDGET = 4 * 10 * 2000 * 10  # room for 9 frames, not 21
+        rundir.UNIT_CONTRIBUTIONS_BUDGET = 4 * 10 * 2000 * 10  # room for 9 frames, not 21
         recording = engine.train_in_graph(model, optimizer, dataset, config.epochs, schedule(config))
     finally:
-        engine.UNIT_CONTRIBUTIONS_BUDGET = budget
+        rundir.UNIT_CONTRIBUTIONS_BUDGET = budget
     assert "unit_contributions" not in recording.per_frame
     assert {"distinct_units", "saturated_fraction", "output_bias"} <= set(recording.per_frame)
 

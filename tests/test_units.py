@@ -10,6 +10,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 import animate
+import rundir
 from conftest import decode_gif, synthetic_run
 from drawing.curves import status_caption
 from drawing.frames import compare_frame_epochs, latest_snapshot
@@ -194,8 +195,8 @@ def test_a_run_without_the_unit_quantities_draws_the_prediction_and_says_what_is
     stamped = record_stamps(monkeypatch, animation.numbers)
     pixels = animation.frame(animation.frame_count - 1)
     words = all_words(animation.figure)
-    for missing in ("unit contributions not recorded", "grad_norm not recorded", "distinct_units not recorded",
-                    "saturated_fraction not recorded"):
+    for missing in ("unit contributions not recorded (a run trained before they were)", "grad_norm not recorded",
+                    "distinct_units not recorded", "saturated_fraction not recorded"):
         assert missing in words
     assert animation.unit_lines is None
     np.testing.assert_array_equal(animation.prediction_line.get_ydata(), run.predictions[-1, 0])
@@ -309,5 +310,17 @@ def test_compare_of_nine_runs_with_endings_and_missing_units_draws(tmp_path):
     animate.write_animation(animation, runs[0], path)
     assert len(decode_gif(path)[0]) == animation.frame_count
     words = all_words(animation.figure)
-    assert "unit contributions not recorded" in words
+    assert "unit contributions not recorded (a run trained before they were)" in words
     assert any(re.search(r"\(diverged at 38\)", word) for word in words)
+
+
+def test_a_net_too_large_for_its_unit_contributions_says_why():
+    run = synthetic_run(frames=8, hidden_layers=[60], grid_points=2000)
+    del run.per_frame["unit_contributions"]  # as the engine leaves them out: 60 x 2000 x 9 frames is 4 MB
+    budget = rundir.UNIT_CONTRIBUTIONS_BUDGET
+    try:
+        rundir.UNIT_CONTRIBUTIONS_BUDGET = 2**20
+        words = all_words(UnitsAnimation(run, *SMALL).figure)
+    finally:
+        rundir.UNIT_CONTRIBUTIONS_BUDGET = budget
+    assert "unit contributions not recorded: 60 units x 2,000 grid points x 9 frames would take 4 MB (limit 1 MB)" in words

@@ -217,7 +217,8 @@ def add_unit_lines(axes, run: Run, contributions: np.ndarray | None) -> LineColl
         return None
     # Not antialiased: 60 units' blended edges cost a third of a frame's drawing, and their many
     # shades crowd the GIF's palette of 255 colours (and double the file's size).
-    label = f"{contributions.shape[1]} units (activation × weight)"
+    units = contributions.shape[1]
+    label = f"{units} unit{'s' if units != 1 else ''} (activation × weight)"
     return axes.add_collection(LineCollection([], colors=unit_colors(contributions), linewidths=0.9, animated=True,
                                               antialiased=False, label=label))
 

@@ -204,7 +204,7 @@ def test_compare_draws_a_row_per_run_on_shared_colour_scales(tmp_path, count):
     assert len({(axes.collections[0].norm.vmin, axes.collections[0].norm.vmax) for axes in spectrum}) == 1
     assert heat[-1].collections[0].norm.vmax == pytest.approx(np.abs(mesh_values(heat[0])).max()), "the largest fits"
     assert [axes.get_title(loc="left") for axes in heat] == [
-        f"run {index}: 2x10 sigmoid · adam lr {0.01 * (index + 1):g}" for index in range(count)]
+        f"run {index}\n2x10 sigmoid · adam lr {0.01 * (index + 1):g}" for index in range(count)]
 
 
 def test_compare_shows_a_label_as_written_and_a_row_without_truth(tmp_path):
@@ -212,7 +212,7 @@ def test_compare_shows_a_label_as_written_and_a_row_without_truth(tmp_path):
     runs = [synthetic_run(), without_truth(synthetic_run())]
     figure = residuals.residuals_figure(runs, [label, "own data"])
     heat = panels(figure, "heat map")
-    assert heat[0].get_title(loc="left").startswith(plain_text(label) + ": ")
+    assert heat[0].get_title(loc="left").startswith(plain_text(label) + "\n")
     assert plain_text(label) == r"cost \$5 <b>bold</b>", "a dollar sign, not maths; tags are not markup"
     assert heat[1].get_title(loc="left").endswith("against the data")
     assert len(panels(figure, "spectrum")) == 1

@@ -1,0 +1,140 @@
+"""The functions a net can be asked to learn: built-in targets by name, or an expression in x.
+
+    target: square                 # a built-in target (BUILT_IN)
+    target: "sin(3*x) + 0.3*x"     # an expression in x
+
+An expression is read with Python's own `ast` and evaluated over a small whitelist that maps
+names to NumPy, never with `eval`: numbers, x, pi and e, + - * / ** and unary minus,
+comparisons (for `where`), parentheses, and calls of FUNCTIONS. Anything else (an attribute, a
+subscript, a lambda, a comprehension, a string, a conditional expression, a call of anything
+not listed, a keyword argument) is a TargetError naming it, before anything is evaluated.
+(numexpr has used `eval` and lacks some of these names; asteval has had sandbox escapes: a
+whitelist this size is the right tool.)
+
+Pure NumPy: nothing here needs TensorFlow.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from typing import Callable
+
+import numpy as np
+
+# name: (expression, why it is interesting). The expressions are written for the default x range
+# [0, 2π]; each is checked by the same reader as a user's expression.
+BUILT_IN = {
+    "sine": ("sin(x)", "the post's target: one smooth period"),
+    "square": ("sign(sin(x))", "two jumps: sigmoid units must grow steep to draw them"),
+    "sawtooth": ("x / pi - 2 * floor(x / (2 * pi) + 0.5)", "straight ramps and a jump at the end of each"),
+    "triangle": ("2 * abs(x / pi - 2 * floor(x / (2 * pi) + 0.5)) - 1", "straight lines meeting at corners"),
+    "step": ("where(x < pi, 0, 1)", "one jump in the middle: the simplest thing a net cannot draw smoothly"),
+    "abs": ("abs(x - pi)", "a single corner, which two units can draw exactly"),
+    "gaussian_bump": ("exp(-(x - pi) ** 2 / 0.5)", "a narrow bump on flat ground: most of the range is easy"),
+    "x_sin_x": ("x * sin(x)", "a wave whose amplitude grows along x"),
+    "chirp": ("sin(x ** 2 / 2)", "a frequency that rises along x: where a net's bias toward low frequencies shows most"),
+}
+
+FUNCTIONS = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
+    "tanh": np.tanh, "sign": np.sign, "floor": np.floor, "minimum": np.minimum, "maximum": np.maximum,
+    "where": np.where,
+}
+CONSTANTS = {"pi": np.pi, "e": np.e}
+# How many arguments each function takes.
+ARITY = {name: 1 for name in FUNCTIONS} | {"minimum": 2, "maximum": 2, "where": 3}
+BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+          ast.Pow: operator.pow}
+COMPARISONS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+               ast.Eq: operator.eq, ast.NotEq: operator.ne}
+MAX_LENGTH = 500  # characters: an expression is a formula, not a program
+
+
+class TargetError(ValueError):
+    """A target that cannot be used; the message names what is wrong."""
+
+
+def expression_of(target: str) -> str:
+    """The expression a target stands for: a built-in's by its name, else the target itself."""
+    return BUILT_IN[target][0] if target in BUILT_IN else target
+
+
+def compile_target(target: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A function of x for a built-in name or an expression; TargetError if it is not one."""
+    text = expression_of(target)
+    if not isinstance(text, str) or not text.strip():
+        raise TargetError("target must be a built-in name or an expression in x, got an empty one")
+    if len(text) > MAX_LENGTH:
+        raise TargetError(f"target is {len(text)} characters long; an expression may have at most {MAX_LENGTH}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise TargetError(f"target {text!r} is not an expression in x (a syntax error); "
+                          f"built-in targets: {', '.join(BUILT_IN)}") from None
+    check(tree.body, text)
+
+    def target_function(x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):  # a value that is not finite is reported by the caller
+            values = evaluate(tree.body, np.asarray(x, dtype=np.float64))
+        return np.broadcast_to(np.asarray(values, dtype=np.float64), np.shape(x)).copy()
+
+    return target_function
+
+
+def check(node: ast.AST, text: str) -> None:
+    """Refuse, naming it, anything in the expression outside the whitelist."""
+    if isinstance(node, ast.Constant):
+        if type(node.value) not in (int, float):
+            raise TargetError(f"target {text!r}: {node.value!r} is not a number; only numbers, x and "
+                              f"{', '.join(CONSTANTS)} may appear")
+    elif isinstance(node, ast.Name):
+        if node.id != "x" and node.id not in CONSTANTS:
+            raise TargetError(f"target {text!r}: unknown name {node.id!r}; use x, {', '.join(CONSTANTS)} "
+                              f"and the functions {', '.join(FUNCTIONS)}")
+    elif isinstance(node, ast.BinOp) and type(node.op) in BINARY:
+        check(node.left, text)
+        check(node.right, text)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        check(node.operand, text)
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARISONS:
+        check(node.left, text)
+        check(node.comparators[0], text)
+    elif isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in FUNCTIONS:
+            raise TargetError(f"target {text!r}: {ast.unparse(node.func)!r} is not a function a target may call; "
+                              f"use {', '.join(FUNCTIONS)}")
+        if node.keywords or len(node.args) != ARITY[name]:
+            raise TargetError(f"target {text!r}: {name} takes {ARITY[name]} argument"
+                              f"{'s' if ARITY[name] > 1 else ''}, written in order")
+        for argument in node.args:
+            check(argument, text)
+    else:
+        raise TargetError(f"target {text!r}: {describe(node)} is not allowed in a target; use numbers, x, "
+                          f"{', '.join(CONSTANTS)}, + - * / **, comparisons and the functions {', '.join(FUNCTIONS)}")
+
+
+def describe(node: ast.AST) -> str:
+    """A few words for a construct that is refused."""
+    words = {ast.Attribute: "an attribute", ast.Subscript: "a subscript", ast.Lambda: "a lambda",
+             ast.IfExp: "a conditional expression", ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
+             ast.SetComp: "a comprehension", ast.DictComp: "a comprehension", ast.BoolOp: "and/or",
+             ast.Compare: "a chained comparison", ast.NamedExpr: "an assignment", ast.Starred: "a starred argument"}
+    return f"{words.get(type(node), type(node).__name__)} ({ast.unparse(node)!r})"
+
+
+def evaluate(node: ast.AST, x: np.ndarray):
+    """The value of a checked expression at x."""
+    if isinstance(node, ast.Constant):
+        return np.float64(node.value)  # NumPy's: 10 ** 400 is inf, not Python's OverflowError
+    if isinstance(node, ast.Name):
+        return x if node.id == "x" else CONSTANTS[node.id]
+    if isinstance(node, ast.BinOp):
+        return BINARY[type(node.op)](evaluate(node.left, x), evaluate(node.right, x))
+    if isinstance(node, ast.UnaryOp):
+        value = evaluate(node.operand, x)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Compare):
+        return COMPARISONS[type(node.ops[0])](evaluate(node.left, x), evaluate(node.comparators[0], x))
+    return FUNCTIONS[node.func.id](*(evaluate(argument, x) for argument in node.args))

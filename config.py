@@ -17,6 +17,8 @@ from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator,
 )
 
+import targets
+
 # The Keras activations and optimizers a config may name. They are listed here, not asked of
 # Keras, so that a config can be checked without importing TensorFlow;
 # tests/test_models.py checks that Keras really has each of them.
@@ -164,6 +166,9 @@ class ExperimentConfig(StrictModel):
     x_min: float = Field(0.0, ge=-1e6, le=1e6)
     x_max: float = Field(2 * math.pi, ge=-1e6, le=1e6)
     noise_std: float = Field(0.2, ge=0, le=1e3)
+    # The function the noisy points come from: a built-in target by name (targets.BUILT_IN: sine,
+    # square, sawtooth, ...) or an expression in x such as "sin(3*x) + 0.3*x" (targets.py).
+    target: str = "sine"
 
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
@@ -195,6 +200,12 @@ class ExperimentConfig(StrictModel):
         if any(width <= 0 for width in widths):
             raise ValueError("every layer width must be a whole number greater than 0")
         return widths
+
+    @field_validator("target")
+    @classmethod
+    def _readable_target(cls, target: str) -> str:
+        targets.compile_target(target)  # a TargetError (a ValueError) names what is wrong
+        return target
 
     @field_validator("activation")
     @classmethod
@@ -447,7 +458,8 @@ def describe_training(config: ExperimentConfig) -> str:
     layers = f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
     options = "".join(f", {key} {value:g}" if not isinstance(value, bool) else f", {key} {str(value).lower()}"
                       for key, value in config.optimizer_options.items())
-    return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}"
+    on = "" if config.target == "sine" else f" · on {config.target}"
+    return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}{on}"
 
 
 def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The noisy sine the nets learn: training points, held-out points, a grid for drawing, and what
-is known of the truth behind them (the true curve on the grid, the noise floor).
+"""The noisy target the nets learn (the post's sine unless a config names another): training
+points, held-out points, a grid for drawing, and what is known of the truth behind them (the true
+curve on the grid, the noise floor).
 
 Pure NumPy: nothing here needs TensorFlow.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+import targets
 
 
 class Dataset(NamedTuple):
@@ -27,12 +30,12 @@ class Dataset(NamedTuple):
 TRAINING_ARRAYS = ("x_train", "y_train", "x_validation", "y_validation", "x_grid")
 
 
-def noisy_sine(
-    n_samples: int, x_min: float, x_max: float, noise_std: float, rng: np.random.Generator
+def noisy_points(
+    function, n_samples: int, x_min: float, x_max: float, noise_std: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """n_samples evenly spaced x on [x_min, x_max] and y = sin(x) + N(0, noise_std^2)."""
+    """n_samples evenly spaced x on [x_min, x_max] and y = function(x) + N(0, noise_std^2)."""
     x = np.linspace(x_min, x_max, n_samples)
-    y = np.sin(x) + rng.normal(0.0, noise_std, size=n_samples)
+    y = function(x) + rng.normal(0.0, noise_std, size=n_samples)
     return _column(x), _column(y)
 
 
@@ -42,25 +45,30 @@ def grid(x_min: float, x_max: float, num_points: int) -> np.ndarray:
 
 
 def make_dataset(
-    n_samples: int, x_min: float, x_max: float, noise_std: float, seed: int, grid_points: int = 200
+    n_samples: int, x_min: float, x_max: float, noise_std: float, seed: int, grid_points: int = 200,
+    target: str = "sine",
 ) -> Dataset:
-    """Training and held-out sets drawn the same way from two independent noise streams."""
+    """Training and held-out sets drawn the same way from two independent noise streams, around
+    the target: a built-in name or an expression in x (targets.py)."""
+    function = targets.compile_target(target)
     # Spawning two child streams from one seed keeps the held-out noise independent of the
     # training noise while both stay reproducible from the single seed in the config.
     train_stream, validation_stream = np.random.SeedSequence(seed).spawn(2)
-    x_train, y_train = noisy_sine(n_samples, x_min, x_max, noise_std, np.random.default_rng(train_stream))
-    x_validation, y_validation = noisy_sine(
-        n_samples, x_min, x_max, noise_std, np.random.default_rng(validation_stream)
+    x_train, y_train = noisy_points(function, n_samples, x_min, x_max, noise_std, np.random.default_rng(train_stream))
+    x_validation, y_validation = noisy_points(
+        function, n_samples, x_min, x_max, noise_std, np.random.default_rng(validation_stream)
     )
     x_grid = grid(x_min, x_max, grid_points)
-    return Dataset(x_train, y_train, x_validation, y_validation, x_grid,
-                   y_grid_true=np.sin(x_grid).reshape(-1), true_function="sin(x)", noise_floor=float(noise_std) ** 2)
+    y_grid_true = function(x_grid.reshape(-1).astype(np.float64)).astype(np.float32)
+    return Dataset(x_train, y_train, x_validation, y_validation, x_grid, y_grid_true=y_grid_true,
+                   true_function=targets.expression_of(target), noise_floor=float(noise_std) ** 2)
 
 
 def dataset_for(config) -> Dataset:
     """The dataset an ExperimentConfig describes."""
     return make_dataset(
-        config.n_samples, config.x_min, config.x_max, config.noise_std, config.data_seed_used, config.grid_points
+        config.n_samples, config.x_min, config.x_max, config.noise_std, config.data_seed_used, config.grid_points,
+        config.target,
     )
 
 

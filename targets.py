@@ -64,13 +64,13 @@ def compile_target(target: str) -> Callable[[np.ndarray], np.ndarray]:
     """A function of x for a built-in name or an expression; TargetError if it is not one."""
     text = expression_of(target)
     if not isinstance(text, str) or not text.strip():
-        raise TargetError("target must be a built-in name or an expression in x, got an empty one")
+        raise TargetError("an empty target: give a built-in name or an expression in x")
     if len(text) > MAX_LENGTH:
-        raise TargetError(f"target is {len(text)} characters long; an expression may have at most {MAX_LENGTH}")
+        raise TargetError(f"an expression of {len(text)} characters; a target may have at most {MAX_LENGTH}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
-        raise TargetError(f"target {text!r} is not an expression in x (a syntax error); "
+        raise TargetError(f"{text!r} is not an expression in x (a syntax error); "
                           f"built-in targets: {', '.join(BUILT_IN)}") from None
     check(tree.body, text)
 
@@ -86,11 +86,11 @@ def check(node: ast.AST, text: str) -> None:
     """Refuse, naming it, anything in the expression outside the whitelist."""
     if isinstance(node, ast.Constant):
         if type(node.value) not in (int, float):
-            raise TargetError(f"target {text!r}: {node.value!r} is not a number; only numbers, x and "
+            raise TargetError(f"{text!r}: {node.value!r} is not a number; only numbers, x and "
                               f"{', '.join(CONSTANTS)} may appear")
     elif isinstance(node, ast.Name):
         if node.id != "x" and node.id not in CONSTANTS:
-            raise TargetError(f"target {text!r}: unknown name {node.id!r}; use x, {', '.join(CONSTANTS)} "
+            raise TargetError(f"{text!r}: unknown name {node.id!r}; use x, {', '.join(CONSTANTS)} "
                               f"and the functions {', '.join(FUNCTIONS)}")
     elif isinstance(node, ast.BinOp) and type(node.op) in BINARY:
         check(node.left, text)
@@ -103,15 +103,15 @@ def check(node: ast.AST, text: str) -> None:
     elif isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
-            raise TargetError(f"target {text!r}: {ast.unparse(node.func)!r} is not a function a target may call; "
+            raise TargetError(f"{text!r}: {ast.unparse(node.func)!r} is not a function a target may call; "
                               f"use {', '.join(FUNCTIONS)}")
         if node.keywords or len(node.args) != ARITY[name]:
-            raise TargetError(f"target {text!r}: {name} takes {ARITY[name]} argument"
+            raise TargetError(f"{text!r}: {name} takes {ARITY[name]} argument"
                               f"{'s' if ARITY[name] > 1 else ''}, written in order")
         for argument in node.args:
             check(argument, text)
     else:
-        raise TargetError(f"target {text!r}: {describe(node)} is not allowed in a target; use numbers, x, "
+        raise TargetError(f"{text!r}: {describe(node)} is not allowed in a target; use numbers, x, "
                           f"{', '.join(CONSTANTS)}, + - * / **, comparisons and the functions {', '.join(FUNCTIONS)}")
 
 

@@ -104,6 +104,9 @@ def test_optimizer_and_activation_names_are_case_insensitive():
         ({"x_min": 1.0, "x_max": 1.0}, "must be less than x_max"),
         ({"optimizer": "adamm"}, "unknown optimizer 'adamm'; choose one of: sgd, adam"),
         ({"activation": "sigmoidal"}, "unknown activation 'sigmoidal'; choose one of: sigmoid"),
+        ({"target": "__import__('os')"}, "target: \"__import__('os')\": '__import__' is not a function a target "
+                                         "may call"),
+        ({"target": "sine wave"}, "target: 'sine wave' is not an expression in x (a syntax error); built-in targets"),
     ],
 )
 def test_mistakes_are_plain_sentences_naming_the_key(raw, expected):
@@ -278,6 +281,8 @@ def test_seeds_are_validated():
     ({"hidden_layers": [20, 10], "activation": "tanh", "learning_rate": 1e-3,
       "optimizer": "sgd", "optimizer_options": {"momentum": 0.9, "nesterov": True}},
      "20-10 tanh · sgd lr 0.001, momentum 0.9, nesterov true"),
+    ({"target": "square"}, "2x10 sigmoid · adam lr 0.01 · on square"),
+    ({"target": "sin(3*x)"}, "2x10 sigmoid · adam lr 0.01 · on sin(3*x)"),
 ])
 def test_what_was_trained_is_said_in_a_few_words(values, described):
     assert config_module.describe_training(validate(values)) == described

@@ -7,8 +7,8 @@ import data
 from conftest import ROOT
 
 
-def test_noisy_sine_shapes_and_range():
-    x, y = data.noisy_sine(200, 0.0, 2 * np.pi, 0.2, np.random.default_rng(0))
+def test_noisy_points_shapes_and_range():
+    x, y = data.noisy_points(np.sin, 200, 0.0, 2 * np.pi, 0.2, np.random.default_rng(0))
     assert x.shape == y.shape == (200, 1)
     assert x.dtype == y.dtype == np.float32
     assert x[0, 0] == 0.0 and abs(x[-1, 0] - 2 * np.pi) < 1e-6
@@ -16,14 +16,14 @@ def test_noisy_sine_shapes_and_range():
 
 
 def test_noise_has_the_configured_spread():
-    x, y = data.noisy_sine(100_000, 0.0, 2 * np.pi, 0.2, np.random.default_rng(1))
+    x, y = data.noisy_points(np.sin, 100_000, 0.0, 2 * np.pi, 0.2, np.random.default_rng(1))
     residual = y[:, 0] - np.sin(x[:, 0])
     assert abs(residual.std() - 0.2) < 0.005
     assert abs(residual.mean()) < 0.005
 
 
 def test_zero_noise_is_the_exact_sine():
-    x, y = data.noisy_sine(50, -1.0, 1.0, 0.0, np.random.default_rng(0))
+    x, y = data.noisy_points(np.sin, 50, -1.0, 1.0, 0.0, np.random.default_rng(0))
     np.testing.assert_allclose(y, np.sin(x), atol=1e-6)
 
 
@@ -94,3 +94,16 @@ def test_a_config_describes_its_dataset_and_data_seed_overrides_seed(small_confi
     fixed_data = data.dataset_for(small_config.model_copy(update={"seed": 7, "data_seed": small_config.seed}))
     assert not np.array_equal(own_seed.y_train, dataset.y_train)
     np.testing.assert_array_equal(fixed_data.y_train, dataset.y_train)
+
+
+@pytest.mark.parametrize("target, expected, expression", [
+    ("sine", np.sin, "sin(x)"),
+    ("square", lambda x: np.sign(np.sin(x)), "sign(sin(x))"),
+    ("sin(3*x) + 0.3*x", lambda x: np.sin(3 * x) + 0.3 * x, "sin(3*x) + 0.3*x"),
+])
+def test_the_data_come_from_the_target_and_say_which(target, expected, expression):
+    dataset = data.make_dataset(400, 0.0, 2 * np.pi, 0.0, seed=3, grid_points=50, target=target)
+    x = np.linspace(0.0, 2 * np.pi, 400)  # the x the points were made at, before float32
+    np.testing.assert_allclose(dataset.y_train.reshape(-1), expected(x), atol=1e-6)
+    np.testing.assert_allclose(dataset.y_grid_true, expected(dataset.x_grid.reshape(-1).astype(np.float64)), atol=1e-6)
+    assert dataset.true_function == expression and dataset.noise_floor == 0.0

@@ -91,8 +91,8 @@ def test_anything_outside_the_whitelist_is_refused_by_name_and_nothing_runs(tmp_
 
 
 @pytest.mark.parametrize("expression, message", [
-    ("", "got an empty one"),
-    ("   ", "got an empty one"),
+    ("", "an empty target"),
+    ("   ", "an empty target"),
     ("sin(x", "is not an expression in x (a syntax error); built-in targets: sine, square"),
     ("x = 1", "a syntax error"),
     ("import os", "a syntax error"),

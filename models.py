@@ -160,12 +160,8 @@ class StackedDense(keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(members, self.units), initializer="zeros")
 
     def call(self, inputs):
-        return self.activation(self.pre_activation(inputs))
-
-    def pre_activation(self, inputs):
-        """What the units sum before their activation, (members, out, batch)."""
         pattern = "bi,mio->mob" if len(inputs.shape) == 2 else "mib,mio->mob"
-        return keras.ops.einsum(pattern, inputs, self.kernel) + self.bias[:, :, None]
+        return self.activation(keras.ops.einsum(pattern, inputs, self.kernel) + self.bias[:, :, None])
 
 
 def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: list[int], parts: int = 1) -> keras.Model:

@@ -238,11 +238,19 @@ class RunAnimation:
         """The training error the caption and the marker show for frame `index`."""
         return float(self.run.frame_loss[index, 0])
 
-    def _stamp_captions(self, pixels: np.ndarray, index: int) -> None:
-        """Write frame `index`'s epoch and training error into the header's empty slots."""
+    def _finished_frame(self, index: int, artists: list) -> np.ndarray:
+        """Draw frame `index`'s moving artists (and, on the last frame, how the run ended) over the
+        restored background; return the pixels with the frame's epoch and training error stamped
+        into the header's empty slots."""
+        for artist in artists:
+            self.figure.draw_artist(artist)
+        if index == self.frame_count - 1 and self.ending:
+            self.figure.draw_artist(self.ending)
+        pixels = np.asarray(self.canvas.buffer_rgba())
         self.numbers.stamp(pixels, f"{int(self.run.frame_epochs[index]):,}", self.epoch_right, HEADER_ROWS[0],
                            "black", "right")
         self.numbers.stamp(pixels, format_loss(self.frame_loss(index)), self.loss_left, HEADER_ROWS[0], COLORS["net"])
+        return pixels
 
 
 class FitAnimation(RunAnimation):
@@ -294,13 +302,8 @@ class FitAnimation(RunAnimation):
         self.marker.set_data([epoch], [self.frame_loss(index)])
         self.epoch_line.set_xdata([epoch, epoch])
         # Epoch 0, the untrained net, has no place on the log epoch axis: no marker then.
-        for artist in self._update_predictions(index) + ([self.epoch_line, self.marker] if epoch else []):
-            self.figure.draw_artist(artist)
-        if index == self.frame_count - 1 and self.ending:
-            self.figure.draw_artist(self.ending)
-        pixels = np.asarray(self.canvas.buffer_rgba())
-        self._stamp_captions(pixels, index)
-        return pixels
+        return self._finished_frame(index, self._update_predictions(index) + ([self.epoch_line, self.marker]
+                                                                             if epoch else []))
 
 
 class SeedsAnimation(FitAnimation):

@@ -279,7 +279,9 @@ def frequency_label(runs: list[Run], residuals: list[Residuals], cutoff: float, 
         label, frequencies = truths.pop()
         if 0 < len(frequencies) <= 3:
             listed = " and ".join(", ".join(f"{value:g}" for value in frequencies).rsplit(", ", 1))
-            lines.append(f"cosine transform: the {label} itself shows at {listed}")
+            line = f"cosine transform: the {label} itself shows at {listed}"
+            # A long function's name takes a line of its own, so the words stay under the panel.
+            lines.append(line if len(line) <= 60 else line.replace(" itself shows", "\nitself shows"))
     above = max(energy_above(item.frequencies, item.amplitudes[calm_rows(item.values, limit)], cutoff)
                 for item in residuals if item.amplitudes is not None)
     if above >= 1 - ENERGY_SHARE:

@@ -511,13 +511,7 @@ class UnitsAnimation(RunAnimation):
         artists.append(self.prediction_line)
         if epoch:  # epoch 0, the untrained net, has no place on the log epoch axes: no marks then
             artists += self.marks.update(epoch, frame_dots(self.diagnostics, index))
-        for artist in artists:
-            self.figure.draw_artist(artist)
-        if index == self.frame_count - 1 and self.ending:
-            self.figure.draw_artist(self.ending)
-        pixels = np.asarray(self.canvas.buffer_rgba())
-        self._stamp_captions(pixels, index)
-        return pixels
+        return self._finished_frame(index, artists)
 
 
 # A comparison's row of small panels below the runs' panels: its height in pixels, with the

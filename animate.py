@@ -12,6 +12,7 @@ command: arguments, where the pictures go, messages.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -32,10 +33,13 @@ from drawing.units import CompareUnitsAnimation, UnitsAnimation
 from drawing.style import palette_colors
 from rundir import Run, RunError
 
-# What a comparison's folder may hold: it is replaced only when it holds nothing else.
+# What a comparison's folder may hold: its pictures, and comparison.json, which says what was
+# compared and marks the folder as a comparison (pictures of these generic names alone could be
+# anyone's). Its files are replaced only when it holds nothing else.
 COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES
-COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES), example="output/my_comparison",
-                                    replaces_folder=False)
+COMPARE_MARKER = "comparison.json"
+COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + (COMPARE_MARKER,)), COMPARE_MARKER,
+                                    "compared", example="output/my_comparison", replaces_folder=False)
 MAX_COMPARED = 9
 
 
@@ -129,6 +133,9 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
     output_dir = outputs.destination_path(output_dir)
     outputs.check_destination(output_dir, COMPARE_OUTPUT)
     output_dir.mkdir(parents=True, exist_ok=True)
+    # The marker first: a comparison interrupted before its pictures are all drawn is still
+    # recognised as one, and the next compare into the folder replaces it.
+    write_marker(output_dir / COMPARE_MARKER, run_dirs, labels)
     different = "" if same_data(runs) else "different data in each panel (seed, noise or range differ)  ·  "
     note = f"{different}data · {truth_label(runs[0])} (dotted) · prediction (blue)"
 
@@ -145,6 +152,14 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
         draw_compare_residuals_png(runs, labels, path)
 
     return write_pictures(zip(COMPARE_FILES, (draw_gif, draw_png, draw_units, draw_residuals)), runs, output_dir)
+
+
+def write_marker(path: Path, run_dirs: list[str | Path], labels: list[str]) -> None:
+    """comparison.json: the runs compared (their folders as given, and resolved) and their labels."""
+    marker = {"compared": [{"run": str(run_dir), "path": str(Path(run_dir).resolve()), "label": label}
+                           for run_dir, label in zip(run_dirs, labels)]}
+    write_pictures([(path.name, lambda _, temporary: temporary.write_text(json.dumps(marker, indent=2) + "\n"))],
+                   None, path.parent)
 
 
 def _add_render_overrides(parser: argparse.ArgumentParser) -> None:

@@ -68,7 +68,9 @@ def foreign_entry(folder: Path, kind: OutputKind) -> str | None:
     if not entries:
         return None
     if kind.marker is not None and not _is_marker(folder / kind.marker, kind.marker_key):
-        return entries[0].name
+        # Files named like kind's do not make a folder kind's: the user may have made them.
+        unowned = [entry.name for entry in entries if not kind.owns(entry.name)]
+        return (unowned or [entries[0].name])[0]
     for entry in entries:
         if entry.name in kind.collections and entry.is_dir() and not entry.is_symlink():
             for member in sorted(entry.iterdir()):
@@ -93,6 +95,11 @@ def _is_marker(path: Path, key: str | None) -> bool:
 
 def _is_plain_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
+
+
+# The files that mark a folder as an output of this project (a run's or a study's summary.json,
+# a comparison's comparison.json): nothing is written inside such a folder.
+OUTPUT_MARKERS = ("summary.json", "comparison.json")
 
 
 # Hidden names made beside a destination ('.NAME.partial-XXXXXXXX', 'NAME.interrupted'...) need
@@ -131,7 +138,7 @@ def _check_destination(destination: Path, kind: OutputKind, option: str) -> None
     for ancestor in resolved.parents:
         # Inside another output its folder would gain an entry that is not its own (and the
         # next run of that output would be refused, or would remove this one).
-        if _is_marker(ancestor / "summary.json", None) or (ancestor / "compare.gif").is_file():
+        if any(_is_marker(ancestor / marker, None) for marker in OUTPUT_MARKERS):
             raise ConfigError(f"{destination} is inside {ancestor}, an output of this project (a run, a study or "
                               f"a comparison); {kind.what} needs a folder of its own outside it: {advice}")
     name_max = os.pathconf(_nearest_existing(resolved.parent), "PC_NAME_MAX")
@@ -159,6 +166,10 @@ def refusal(destination: Path, foreign: str, kind: OutputKind, advice: str) -> s
     if kind.marker is not None and _is_marker(destination / kind.marker, kind.marker_key):
         return (f"{destination} holds an earlier {kind.noun} and also {foreign}, which is not part of it; "
                 f"{rule}: move {foreign} out, or {advice}")
+    if kind.marker is not None and all(kind.owns(entry.name) for entry in destination.iterdir()):
+        return (f"{destination} holds files named like {kind.what}'s but no {kind.marker} of this project's, so it is not "
+                f"provably one (it may be your own, or older than the marker); remove them yourself if they "
+                f"are an earlier output, or {advice}")
     return f"{destination} is not empty and is not {kind.what} (it holds {foreign}); {rule}: {advice}"
 
 

@@ -3,6 +3,7 @@ and comparing runs (compare.gif and compare.png), its options and its refusals. 
 (written without TensorFlow); GIFs are decoded with Pillow and checked against what was drawn."""
 
 import hashlib
+import json
 import subprocess
 import sys
 import warnings
@@ -207,7 +208,7 @@ def test_compare_writes_gif_and_png_in_step_and_says_when_the_data_differ(tmp_pa
                 write(tmp_path / "c", with_frames(synthetic_run(epochs=100, name="c"), [0, 10, 100]))]
     status = animate.main(["compare", *map(str, run_dirs), "--output-dir", str(tmp_path / "cmp")])
     assert status == 0, capsys.readouterr().err
-    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES)
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES + ("comparison.json",))
     frames, durations, loop, _ = decode_gif(tmp_path / "cmp" / "compare.gif")
     assert len(frames) == 10, "the union of the three runs' frame epochs: 0 1 2 3 4 6 8 10 50 100"
     assert loop == 0 and durations[-1] == 2500
@@ -282,7 +283,26 @@ def test_compare_refuses_a_folder_with_a_user_file(synthetic_run_dir, tmp_path, 
     status = animate.main(["compare", "a", "b", "--output-dir", "figures"])
     refused(capsys, status, "figures is not empty and is not a comparison (it holds draft.tex)")
     refused(capsys, animate.main(["compare", "a", "b", "--output-dir", "."]), ". is the current folder")
-    assert snapshot_tree(tmp_path) == before
+    (tmp_path / "figures" / "draft.tex").unlink()
+    before = snapshot_tree(tmp_path)
+    status = animate.main(["compare", "a", "b", "--output-dir", "figures"])
+    refused(capsys, status, "figures holds files named like a comparison's but no comparison.json")
+    assert snapshot_tree(tmp_path) == before, "a compare.gif alone may be the user's own"
+
+
+def test_a_comparison_is_marked_and_replaced_by_the_next(synthetic_run_dir, tmp_path, capsys, monkeypatch):
+    synthetic_run_dir("a", frames=4)
+    synthetic_run_dir("b", frames=4)
+    monkeypatch.chdir(tmp_path)
+    assert animate.main(["compare", "a", "b", "--output-dir", "cmp", "--label", "A", "--label", "B"]) == 0
+    marker = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert [(entry["run"], entry["label"]) for entry in marker["compared"]] == [("a", "A"), ("b", "B")]
+    assert marker["compared"][0]["path"] == str(tmp_path.resolve() / "a")
+    for name in animate.COMPARE_FILES:
+        (tmp_path / "cmp" / name).write_bytes(b"old")
+    assert animate.main(["compare", "b", "a", "--output-dir", "cmp"]) == 0, capsys.readouterr().err
+    assert all((tmp_path / "cmp" / name).read_bytes() != b"old" for name in animate.COMPARE_FILES)
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES + ("comparison.json",))
 
 
 def test_a_label_is_shown_as_written_dollar_signs_included_and_may_not_be_empty(tmp_path, capsys, recorded):

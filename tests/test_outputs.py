@@ -111,7 +111,8 @@ def test_a_folder_that_only_looks_like_a_run_is_not_one(tmp_path, summary):
     (folder / "fit.gif").write_bytes(b"GIF89a my own")
     if summary is not None:
         (folder / "summary.json").write_text(summary)
-    assert "is not empty and is not a run" in refused(folder)
+    assert "holds files named like a run's but no summary.json of this project's, so it is not provably one" \
+        in refused(folder)
     assert outputs.foreign_entry(folder, RUN_OUTPUT) == "fit.gif"
 
 
@@ -298,8 +299,15 @@ def test_a_comparison_writes_only_into_a_folder_of_its_pictures(tmp_path):
     outputs.check_destination(figures, COMPARE_OUTPUT)
     (figures / "compare.gif").write_bytes(b"GIF89a")
     (figures / "compare.png").write_bytes(b"\x89PNG")
-    outputs.check_destination(figures, COMPARE_OUTPUT)  # an earlier comparison: no marker needed
+    # Pictures of these names alone could be anyone's: only comparison.json makes them a comparison's.
+    assert refused(figures, COMPARE_OUTPUT).startswith(
+        f"{figures} holds files named like a comparison's but no comparison.json of this project's")
+    (figures / "comparison.json").write_text(json.dumps({"compared": []}))
+    outputs.check_destination(figures, COMPARE_OUTPUT)  # an earlier comparison
     (figures / "draft.tex").write_text("\\section{}")
+    assert refused(figures, COMPARE_OUTPUT).startswith(
+        f"{figures} holds an earlier comparison and also draft.tex, which is not part of it")
+    (figures / "comparison.json").unlink()
     message = refused(figures, COMPARE_OUTPUT)
     assert message.startswith(f"{figures} is not empty and is not a comparison (it holds draft.tex); a comparison "
                               "writes its pictures only into a folder that holds nothing else: choose a new folder "
@@ -406,6 +414,7 @@ def test_a_destination_inside_another_output_is_refused(tmp_path, kind):
     comparison = tmp_path / "cmp"
     comparison.mkdir()
     (comparison / "compare.gif").write_bytes(b"GIF89a")
+    (comparison / "comparison.json").write_text(json.dumps({"compared": []}))
     for outer in (run, study, comparison):
         before = snapshot_tree(outer)
         message = refused(outer / "sub" / "new", kind)

@@ -131,6 +131,12 @@ MAX_EPOCHS = 10_000_000
 MAX_NET_EPOCHS = 200_000_000
 
 
+# The keys that describe generated data, and those that describe points read from a file: a
+# config has one set or the other, and its resolved config.yaml only the set it uses.
+GENERATED_DATA_KEYS = ("n_samples", "x_min", "x_max", "noise_std", "target")
+FILE_DATA_KEYS = ("data_file", "data_columns", "validation_fraction", "standardize")
+
+
 class RenderConfig(StrictModel):
     """How fit.gif and loss.png are drawn."""
 
@@ -169,6 +175,18 @@ class ExperimentConfig(StrictModel):
     # The function the noisy points come from: a built-in target by name (targets.BUILT_IN: sine,
     # square, sawtooth, ...) or an expression in x such as "sin(3*x) + 0.3*x" (targets.py).
     target: str = "sine"
+
+    # Or the user's own points: a CSV file of x,y (a header line allowed), read relative to the
+    # current folder; its resolved config.yaml holds the absolute path. None of the keys above
+    # but seeds applies to it (GENERATED_DATA_KEYS); the x range and grid come from the points.
+    data_file: str | None = None
+    # The two columns to use when the file has more: header names, or numbers counted from 1.
+    data_columns: list[str | WholeNumber] | None = Field(None, min_length=2, max_length=2)
+    # The share of the file's points held out to measure the error on, chosen by the data seed.
+    validation_fraction: float = Field(0.2, gt=0, le=0.9)
+    # Train on the points shifted and scaled to mean 0 and spread 1, shown in the file's units:
+    # sigmoid units see x of order 1 whatever the file's units are (data.Standardization).
+    standardize: bool = True
 
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
@@ -216,6 +234,30 @@ class ExperimentConfig(StrictModel):
     @classmethod
     def _known_optimizer(cls, name: str) -> str:
         return _known_name(name, OPTIMIZERS, "optimizer")
+
+    @field_validator("data_columns")
+    @classmethod
+    def _two_different_columns(cls, columns: list | None) -> list | None:
+        if columns is not None and columns[0] == columns[1]:
+            raise ValueError("names one column twice; give the x column, then a different y column")
+        return columns
+
+    @model_validator(mode="after")
+    def _data_from_one_source(self) -> "ExperimentConfig":
+        given = self.model_fields_set
+        if self.data_file is not None:
+            generated = [key for key in GENERATED_DATA_KEYS if key in given]
+            if generated:
+                raise ValueError(f"{', '.join(generated)} describe{'s' if len(generated) == 1 else ''} generated data, "
+                                 "but the points come from data_file; remove "
+                                 f"{'it' if len(generated) == 1 else 'them'} (or data_file)")
+        else:
+            file_only = [key for key in FILE_DATA_KEYS if key in given and key != "data_file"]
+            if file_only:
+                raise ValueError(f"{', '.join(file_only)} appl{'ies' if len(file_only) == 1 else 'y'} only to points "
+                                 "read from a file; set data_file too, or remove "
+                                 f"{'it' if len(file_only) == 1 else 'them'}")
+        return self
 
     @model_validator(mode="after")
     def _x_range_not_empty(self) -> "ExperimentConfig":
@@ -458,10 +500,21 @@ def describe_training(config: ExperimentConfig) -> str:
     layers = f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
     options = "".join(f", {key} {value:g}" if not isinstance(value, bool) else f", {key} {str(value).lower()}"
                       for key, value in config.optimizer_options.items())
-    on = "" if config.target == "sine" else f" · on {config.target}"
+    if config.data_file is not None:
+        on = f" · on {Path(config.data_file).name}"
+    else:
+        on = "" if config.target == "sine" else f" · on {config.target}"
     return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}{on}"
 
 
 def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:
-    """The resolved config as plain YAML-ready data, written to each run's config.yaml."""
-    return config.model_dump(mode="json")
+    """The resolved config as plain YAML-ready data, written to each run's config.yaml: only the
+    data keys of its source of points (a data_file made absolute, so the run can be trained
+    again from anywhere)."""
+    if config.data_file is None:
+        return config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS))
+    plain = config.model_dump(mode="json", exclude=set(GENERATED_DATA_KEYS))
+    plain["data_file"] = str(Path(config.data_file).expanduser().resolve())
+    if plain["data_columns"] is None:
+        del plain["data_columns"]
+    return plain

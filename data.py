@@ -1,17 +1,26 @@
-"""The noisy target the nets learn (the post's sine unless a config names another): training
-points, held-out points, a grid for drawing, and what is known of the truth behind them (the true
-curve on the grid, the noise floor).
+"""The points the nets learn: training points, held-out points, a grid for drawing, and what
+is known of the truth behind them (the true curve on the grid, the noise floor).
+
+Either generated (the post's noisy sine unless a config names another target), or read from the
+user's CSV file (data_file), of which a seeded share is held out; nothing of the truth is known
+then. Nets train on a CSV's points standardized (Standardization) and are shown in its units.
 
 Pure NumPy: nothing here needs TensorFlow.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 import targets
+from config import ConfigError
 
 
 class Dataset(NamedTuple):
@@ -25,6 +34,11 @@ class Dataset(NamedTuple):
     y_grid_true: np.ndarray | None = None
     true_function: str | None = None
     noise_floor: float | None = None
+    # For a CSV's points: the shift and scale the nets train in (None: they train on the points as
+    # they are), and the SHA-256 of the file's bytes, which says which data a run saw.
+    standardization: "Standardization | None" = None
+    file_sha256: str | None = None
+    axis_names: tuple[str, str] | None = None  # what x and y are, from a CSV's header
 
 
 TRAINING_ARRAYS = ("x_train", "y_train", "x_validation", "y_validation", "x_grid")
@@ -65,11 +79,183 @@ def make_dataset(
 
 
 def dataset_for(config) -> Dataset:
-    """The dataset an ExperimentConfig describes."""
+    """The dataset an ExperimentConfig describes; a ConfigError names what is wrong in its data_file."""
+    if config.data_file is not None:
+        path = Path(config.data_file).expanduser()
+        x, y, names = read_points(path, config.data_columns)
+        dataset = dataset_from_points(x, y, config.validation_fraction, config.data_seed_used, config.grid_points,
+                                      config.standardize)
+        return dataset._replace(file_sha256=file_digest(path), axis_names=names)
     return make_dataset(
         config.n_samples, config.x_min, config.x_max, config.noise_std, config.data_seed_used, config.grid_points,
         config.target,
     )
+
+
+# --- the user's own points -------------------------------------------------------------------------
+
+MIN_POINTS = 10
+MAX_POINTS = 100_000
+
+
+def read_points(path: Path, columns: list[str | int] | None = None) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """x and y (float64) from a comma-separated file of two numeric columns, or of the two
+    `columns` named (by their header, or by number from 1) among more; and the two columns'
+    names, from the header (None without one).
+
+    A first line that is not all numbers is a header. Blank lines and lines starting with # are
+    skipped. Every other line must hold a finite number in each column used. A ConfigError
+    names the file, the line and what is wrong.
+    """
+    lines = _data_lines(path)
+    header = None
+    if lines and not any(_is_number(cell) for cell in lines[0][1]):  # "1.5,abc" is data with a bad value
+        header = [cell.strip() for cell in lines[0][1]]
+        lines = lines[1:]
+    if not lines:
+        raise ConfigError(f"{path}: holds no data{' below its header' if header else ''}; "
+                          "expected lines of x,y numbers")
+    width = len(header) if header is not None else len(lines[0][1])
+    x_column, y_column = _chosen_columns(path, header, width, columns)
+    x, y = [], []
+    for number, cells in lines:
+        if len(cells) != width:
+            raise ConfigError(f"{path}, line {number}: has {len(cells)} value{'s' if len(cells) != 1 else ''}, but the "
+                              f"{'header' if header else 'first line'} has {width}; every line needs the same columns")
+        x.append(_finite_number(path, number, cells[x_column], _column_name(header, x_column, "x")))
+        y.append(_finite_number(path, number, cells[y_column], _column_name(header, y_column, "y")))
+        if len(x) > MAX_POINTS:
+            raise ConfigError(f"{path}: holds more than {MAX_POINTS:,} points; full-batch training on this many "
+                              "is not what this tool is for: take a sample of them")
+    if len(x) < MIN_POINTS:
+        raise ConfigError(f"{path}: holds {len(x)} point{'s' if len(x) != 1 else ''}; at least {MIN_POINTS} are "
+                          "needed, some of them held out")
+    x, y = np.asarray(x), np.asarray(y)
+    if np.ptp(x) == 0:
+        raise ConfigError(f"{path}: every x is {x[0]:g}; a curve needs points at different x")
+    return x, y, None if header is None else (header[x_column], header[y_column])
+
+
+def _data_lines(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of each line that is not blank or a comment."""
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file (data_file is read relative to the current folder)")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; data_file must be a CSV file of x,y points")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as file:  # -sig: a spreadsheet's byte-order mark
+            rows = []
+            for number, cells in enumerate(csv.reader(file), start=1):
+                if cells and any(cell.strip() for cell in cells) and not cells[0].lstrip().startswith("#"):
+                    rows.append((number, cells))
+                if len(rows) > MAX_POINTS + 1:  # stop reading a huge file early (+1: a header)
+                    break
+            return rows
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not a UTF-8 text file; save it as CSV (comma-separated, UTF-8)") from None
+    except csv.Error as error:
+        raise ConfigError(f"{path}: cannot be read as CSV ({error})") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+def _chosen_columns(path: Path, header: list[str] | None, width: int, columns) -> tuple[int, int]:
+    """The positions of the x and y columns."""
+    if columns is None:
+        if width == 2:
+            return 0, 1
+        named = f" ({', '.join(header)})" if header else ""
+        raise ConfigError(f"{path}: has {width} column{'s' if width != 1 else ''}{named}; "
+                          + ("expected x,y separated by commas" if width < 2 else
+                             "say which two to use with data_columns: [x, y], by header name or by number from 1"))
+    positions = []
+    for column in columns:
+        if isinstance(column, int):
+            if not 1 <= column <= width:
+                raise ConfigError(f"{path}: data_columns: there is no column {column}; the file has {width}, "
+                                  "numbered from 1")
+            positions.append(column - 1)
+        elif header is None or column not in header:
+            where = f"its header has {', '.join(header)}" if header else "it has no header line; number the columns from 1"
+            raise ConfigError(f"{path}: data_columns: no column is named {column!r}; {where}")
+        else:
+            positions.append(header.index(column))
+    return positions[0], positions[1]
+
+
+def _column_name(header: list[str] | None, position: int, role: str) -> str:
+    return f"{role} ({header[position]!r})" if header else role
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _finite_number(path: Path, line: int, text: str, column: str) -> float:
+    if not text.strip():
+        raise ConfigError(f"{path}, line {line}: the {column} value is missing; every point needs a number in each column")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{path}, line {line}: the {column} value {text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{path}, line {line}: the {column} value is {text.strip()}; every value must be a finite number")
+    return value
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes: which data a run was trained on, wherever the file is now."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dataset_from_points(
+    x: np.ndarray, y: np.ndarray, validation_fraction: float, seed: int, grid_points: int = 200,
+    standardize: bool = True,
+) -> Dataset:
+    """Training and held-out sets from given points: a seeded `validation_fraction` of them (at
+    least one) held out. The points are sorted first, so the same points in any order of rows give
+    the same run. The grid spans the points' x. Nothing is known of the truth."""
+    order = np.lexsort((y, x))
+    x, y = x[order], y[order]
+    held_out = max(1, round(validation_fraction * len(x)))
+    is_held_out = np.zeros(len(x), dtype=bool)
+    is_held_out[np.random.default_rng(seed).permutation(len(x))[:held_out]] = True
+    dataset = Dataset(_column(x[~is_held_out]), _column(y[~is_held_out]), _column(x[is_held_out]),
+                      _column(y[is_held_out]), grid(float(x.min()), float(x.max()), grid_points))
+    if not standardize:
+        return dataset
+    return dataset._replace(standardization=Standardization.of(x[~is_held_out], y[~is_held_out]))
+
+
+@dataclass(frozen=True)
+class Standardization:
+    """The shift and scale that map a CSV's points to mean 0 and standard deviation 1 (those of
+    its training points), in which its nets train; a user's x in years or y in thousands would
+    otherwise leave every sigmoid saturated and the output bias a long way to travel. Everything
+    recorded is mapped back (engine.in_data_units), so the pictures and errors are in the data's
+    units: a training error there is exactly y_scale² times the one the net minimised."""
+
+    x_shift: float
+    x_scale: float
+    y_shift: float
+    y_scale: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray) -> "Standardization":
+        def scale(values): return float(np.std(values)) or 1.0  # constant values: shifted only
+        return cls(float(np.mean(x)), scale(x), float(np.mean(y)), scale(y))
+
+    def training_dataset(self, dataset: Dataset) -> Dataset:
+        """The dataset in the units the nets train in."""
+        def x_in(values): return _column((values.astype(np.float64) - self.x_shift) / self.x_scale)
+        def y_in(values): return _column((values.astype(np.float64) - self.y_shift) / self.y_scale)
+        return dataset._replace(x_train=x_in(dataset.x_train), y_train=y_in(dataset.y_train),
+                                x_validation=x_in(dataset.x_validation), y_validation=y_in(dataset.y_validation),
+                                x_grid=x_in(dataset.x_grid), standardization=None)
 
 
 def _column(values: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ run slowly: it is the reference the loops are tested and benchmarked against.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -534,6 +535,14 @@ def train_in_graph(
     Args:
         chunk_epochs: epochs per call; by default sized to take about a quarter of a second.
     """
+    standardization = dataset.standardization
+    if standardization is not None:  # train in standard units, report in the data's
+        dataset = standardization.training_dataset(dataset)
+        if on_chunk is not None:
+            report_in_data_units = on_chunk
+
+            def on_chunk(epochs_done: int, loss: float) -> None:
+                report_in_data_units(epochs_done, loss * standardization.y_scale**2)
     record_units = records_unit_contributions([layer.units for layer in LoopBody.dense_layers(model)[:-1]],
                                               int(dataset.x_grid.shape[0]), len(frame_epochs))
     train_chunk, snapshot = build_in_graph_loop(model, optimizer, dataset, record_units)
@@ -578,7 +587,7 @@ def train_in_graph(
         buffers.add_frame(done, snapshot())
     count = len(buffers.frame_epochs)
     per_epoch = {name: np.ascontiguousarray(values[:attempted]) for name, values in buffers.per_epoch.items()}
-    return Recording(
+    recording = Recording(
         frame_epochs=np.asarray(buffers.frame_epochs, dtype=np.int64),
         per_frame={name: np.ascontiguousarray(values[:count]) for name, values in buffers.per_frame.items()},
         per_epoch=per_epoch,
@@ -586,6 +595,36 @@ def train_in_graph(
         train_seconds=time.perf_counter() - started,
         diverged_at_epoch=first_non_finite_epochs(per_epoch["loss"]),
     )
+    return recording if standardization is None else in_data_units(recording, standardization)
+
+
+# How each recorded quantity of a net trained on standardized points changes back to the data's
+# units: y values are scaled and shifted, their parts only scaled, squared errors and their
+# gradients (with respect to the same weights) scaled twice. The rest (distinct_units,
+# saturated_fraction) do not depend on the units.
+_Y_VALUES, _Y_PARTS, _SQUARED_ERRORS = {"prediction", "output_bias"}, {"unit_contributions"}, {"loss", "val_loss",
+                                                                                                  "grad_norm"}
+
+
+def in_data_units(recording: Recording, standardization) -> Recording:
+    """A recording of nets trained on standardized points (data.Standardization), in the data's units."""
+    shift, scale = standardization.y_shift, standardization.y_scale
+
+    def converted(name: str, values: np.ndarray) -> np.ndarray:
+        wide = values.astype(np.float64)
+        if name in _Y_VALUES:
+            wide = wide * scale + shift
+        elif name in _Y_PARTS:
+            wide = wide * scale
+        elif name in _SQUARED_ERRORS:
+            wide = wide * scale**2
+        else:
+            return values
+        return wide.astype(values.dtype)
+
+    return dataclasses.replace(
+        recording, per_frame={name: converted(name, values) for name, values in recording.per_frame.items()},
+        per_epoch={name: converted(name, values) for name, values in recording.per_epoch.items()})
 
 
 def first_non_finite_epochs(loss: np.ndarray) -> list[int | None]:

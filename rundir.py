@@ -22,6 +22,7 @@ Imports neither TensorFlow nor matplotlib.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import warnings
@@ -131,6 +132,21 @@ class Run:
     def true_function(self) -> str | None:
         return self.summary.get("true_function")
 
+    @property
+    def axis_names(self) -> tuple[str, str]:
+        """What x and y are: a CSV's column names, else "x" and "y"."""
+        names = self.summary.get("axis_names") or ("x", "y")
+        return names[0], names[1]
+
+    @property
+    def units_baseline(self) -> float:
+        """The y its net's zero stands for: the mean of the training y for a net trained on
+        standardized points (data.Standardization), else 0."""
+        return float(self.summary.get("standardization", {}).get("y_shift", 0.0))
+
+
+NO_FLOOR_NOTE = "noise floor unknown: the points came from a file, whose noise is not known"
+
 
 def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, int]) -> Run:
     """The run a training produced: a Recording (engine.py) of the dataset (data.py) the config describes."""
@@ -164,6 +180,10 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
         "name": config.name,
         "trained": config_module.describe_training(config),
         "true_function": dataset.true_function,
+        **({} if config.data_file is None else {"data_file": config_module.to_plain_dict(config)["data_file"],
+                                                "data_sha256": dataset.file_sha256}),
+        **({} if dataset.standardization is None else {"standardization": dataclasses.asdict(dataset.standardization)}),
+        **({} if dataset.axis_names is None else {"axis_names": list(dataset.axis_names)}),
         "status": recording.status,
         "epochs_completed": reached,
         "epochs_requested": config.epochs,
@@ -171,6 +191,8 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
         "loss": _finite_median(final_loss),
         "val_loss": _finite_median(final_val_loss),
         "noise_floor": noise_floor,
+        # Said in words too, for a reader who would take null for zero.
+        **({"noise_floor_note": NO_FLOOR_NOTE} if noise_floor is None else {}),
         "val_loss_over_noise_floor": None,
         "share_at_noise_floor": None,
         "min_loss": float(finite_losses.min()) if len(finite_losses) else None,

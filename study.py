@@ -31,6 +31,7 @@ import config as config_module
 import outputs
 import rundir
 import train  # TensorFlow starts only when a run trains
+from data import dataset_for
 from config import ConfigError, PlainName, StrictModel, WholeNumber
 
 STUDY_FILES = ("table.md", "summary.json", "final_error.png")
@@ -110,18 +111,35 @@ def markdown_table(rows: list[dict]) -> str:
         diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
         lines.append(
             f"| {row['experiment']} | {row['seeds']}{diverged} | {train.final_error_text(row['median'])} | {train.final_error_text(row['p10'])} | "
-            f"{train.final_error_text(row['p90'])} | {100 * row['share_at_noise_floor']:.0f}% |"
+            f"{train.final_error_text(row['p90'])} | {share_text(row['share_at_noise_floor'])} |"
         )
-    floor = rows[0]["noise_floor"]
     lines.append("")
-    lines.append(f"Noise floor σ² = {floor:g}: the held-out error of the true sine itself.")
+    lines.append(floor_note(rows))
     return "\n".join(lines) + "\n"
+
+
+def share_text(share: float | None) -> str:
+    return "noise floor unknown" if share is None else f"{100 * share:.0f}%"
+
+
+def floor_note(rows: list[dict]) -> str:
+    """What the table's noise floor is: the held-out error of the true function itself, where known."""
+    floors = {row["noise_floor"] for row in rows}
+    if floors == {None}:
+        return "Noise floor unknown: the points came from a file, whose noise is not known."
+    if len(floors) == 1:
+        return f"Noise floor σ² = {rows[0]['noise_floor']:g}: the held-out error of the true function itself."
+    known = ", ".join(f"{row['experiment']} {row['noise_floor']:g}" for row in rows if row["noise_floor"] is not None)
+    unknown = "; unknown for the others (points from a file)" if None in floors else ""
+    return f"Noise floors σ², the held-out error of each true function itself: {known}{unknown}."
 
 
 def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress: bool = True) -> list[dict]:
     """Train every experiment of the study over its seeds and write the study's pictures and table."""
     output_dir = outputs.destination_path(output_dir)
     outputs.check_destination(output_dir, STUDY_OUTPUT)
+    for experiment in experiments:  # a mistake in any experiment's data_file, before the first trains
+        dataset_for(experiment)
     summaries = []
     with outputs.staged_directory(output_dir, STUDY_OUTPUT) as partial:
         for experiment in experiments:

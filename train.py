@@ -54,11 +54,11 @@ def train_and_write(
     """
     run_dir = outputs.destination_path(run_dir)
     rundir.check_run_destination(run_dir)
-    # TensorFlow starts here, only once the config and the output folder are known good.
+    dataset = dataset_for(config)  # a data_file's mistakes are reported here
+    # TensorFlow starts here, only once the config, the data and the output folder are known good.
     import engine
     import models
 
-    dataset = dataset_for(config)
     models.keras.utils.set_random_seed(config.seed)
     try:
         model, optimizer = models.model_and_optimizer(config)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.collections import LineCollection
 
+import targets
 from drawing.style import COLORS, finite_or_nan, plain_tick_labels
 from rundir import Run, median_over_nets
 
@@ -90,6 +91,8 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
     if len(floors) == 1 and runs[0].noise_floor:
         axes.axhline(runs[0].noise_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2,
                      label=f"noise floor σ² = {runs[0].noise_floor:.3g}")
+    elif floors == {None}:  # a legend entry with no line: data from a file, whose noise nobody knows
+        axes.plot([], [], linestyle="none", label="noise floor unknown")
     if len(runs) == 1 and runs[0].diverged_at_epoch is not None:
         axes.axvline(runs[0].diverged_at_epoch, color=COLORS["marker"], linestyle="--", linewidth=1.2,
                      label=f"diverged at epoch {runs[0].diverged_at_epoch:,}")
@@ -139,7 +142,12 @@ def drawable_predictions(run: Run) -> np.ndarray:
 
 
 def truth_label(run: Run) -> str:
-    return "true sine" if run.true_function == "sin(x)" else f"true function {run.true_function}"
+    """The true function's name in a legend: 'true sine', a built-in target's ('true square'),
+    or 'true function' and the expression."""
+    target = run.config.target
+    if target in targets.BUILT_IN and targets.expression_of(target) == run.true_function:
+        return f"true {target.replace('_', ' ')}"
+    return f"true function {run.true_function}"
 
 
 def status_caption(run: Run) -> str | None:

@@ -48,7 +48,10 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
             axes.plot([run.diverged_at_epoch], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
             axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
-    note = "" if same_data(runs) else " (different data: dashed lines are each run's noise floor)"
+    floors = {run.noise_floor for run in runs}
+    where_known = "" if None not in floors else ", where known"
+    note = ("" if same_data(runs) else f" (different data: dashed lines are each run's noise floor{where_known})"
+            if len(floors - {None}) > 1 or (floors - {None} and None in floors) else " (different data)")
     blown = "\nX: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
     axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10, pad=12)  # room for the Xs
     save_png(figure, axes, path, legend_fontsize=8)
@@ -77,9 +80,15 @@ def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Pa
             low, median, high = np.percentile(finite, [10, 50, 90])
             axes.plot([position + 0.2] * 2, [low, high], color=COLORS["truth"], linewidth=2, zorder=2)
             axes.plot([position + 0.12, position + 0.28], [median] * 2, color=COLORS["truth"], linewidth=3, zorder=2)
-    floor = rows[0]["noise_floor"]
-    if floor:
-        axes.axhline(floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, zorder=1)
+    floors = {row["noise_floor"] for row in rows}
+    shared_floor = rows[0]["noise_floor"] if len(floors) == 1 else None
+    if shared_floor:
+        axes.axhline(shared_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, zorder=1)
+    elif len(floors) > 1:  # experiments on different data: each its own floor, where it is known
+        for position, row in enumerate(rows):
+            if row["noise_floor"]:
+                axes.plot([position - 0.4, position + 0.4], [row["noise_floor"]] * 2, color=COLORS["floor"],
+                          linestyle="--", linewidth=1.2, zorder=1)
     axes.set_yscale("log")
     plain_tick_labels(axes)
     # Each experiment's name, then what it trained, a part a line ('1x60 sigmoid', 'sgd lr 0.01').
@@ -98,8 +107,13 @@ def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Pa
         Line2D([], [], marker="_", linestyle="none", color=COLORS["truth"], markersize=12, markeredgewidth=3,
                label="median"),
     ]
-    if floor:
-        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=f"noise floor σ² = {floor:g}"))
+    if shared_floor:
+        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=f"noise floor σ² = {shared_floor:g}"))
+    elif floors - {None}:
+        known = "each experiment's noise floor" + (", where known" if None in floors else "")
+        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=known))
+    else:
+        handles.append(Line2D([], [], linestyle="none", label="noise floor unknown"))
     axes.legend(handles=handles, loc="best", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, format="png")

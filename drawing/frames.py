@@ -21,7 +21,7 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 
 from drawing.curves import (data_range, draw_error_curves, drawable_predictions, run_description,
                             status_caption, style_loss_axes, truth_label)
-from drawing.style import COLORS, DPI, fitted, format_loss, plain_text
+from drawing.style import COLORS, DPI, axis_name, fitted, format_loss, plain_text
 from rundir import Run, median_over_nets
 
 CAPTION_FONTSIZE = 11
@@ -124,15 +124,17 @@ def fit_limits(runs: list[Run]) -> tuple[tuple[float, float], tuple[float, float
 def fit_panel(axes, run: Run, limits=None) -> None:
     """The fixed parts of a fit panel: the data, the true curve, the axes and their limits (by
     default the run's own: see fit_limits)."""
-    axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label="noisy data", zorder=1)
+    data_label = "noisy data" if run.noise_floor else "data"
+    axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label=data_label, zorder=1)
     if run.y_grid_true is not None:
         axes.plot(run.x_grid, run.y_grid_true, color=COLORS["truth"], linestyle=":", linewidth=1.5,
                   label=truth_label(run), zorder=2)
     x_limits, y_limits = limits or fit_limits([run])
     axes.set_xlim(*x_limits)
     axes.set_ylim(*y_limits)
-    axes.set_xlabel("x")
-    axes.set_ylabel("y")
+    axes.set_xlabel(axis_name(run.axis_names[0]))
+    axes.set_ylabel(axis_name(run.axis_names[1]))
+
 
 
 def pinned(prediction: np.ndarray, limits: tuple[float, float]) -> np.ndarray:

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 from drawing.curves import BLOW_UP_HEADROOM, data_range, run_title, status_caption, truth_label
-from drawing.style import COLORS, DPI, plain_text
+from drawing.style import COLORS, DPI, axis_name, plain_text
 from rundir import Run
 
 # Zero residual is white in the heat map, and no amplitude near-white in the frequency panel:
@@ -64,6 +64,7 @@ class Residuals:
     sigma: float | None  # the noise's standard deviation, where known
     frequencies: np.ndarray | None  # (bins,) cycles per 2π of x; None without a true function
     amplitudes: np.ndarray | None  # (frames, bins), NaN in a frame whose residual is not finite
+    x_name: str = "x"  # what x is (a CSV's column name)
 
 
 def residual_spectrum(residuals: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,11 +141,12 @@ def net_residuals(run: Run, net: int = 0) -> Residuals:
         # np.interp would mix a row's values that are not finite into their neighbours'.
         at_points = np.stack([np.interp(x, run.x_grid, prediction) if usable else np.full(len(x), np.nan)
                               for prediction, usable in zip(predictions, finite)])
-        return Residuals(x, run.frame_epochs, at_points - y, False, sigma, None, None)
+        return Residuals(x, run.frame_epochs, at_points - y, False, sigma, None, None, run.axis_names[0])
     values = predictions - run.y_grid_true
     frequencies, amplitudes = residual_spectrum(np.where(finite[:, None], values, 0.0), run.x_grid)
     amplitudes[~finite] = np.nan
-    return Residuals(run.x_grid.astype(np.float64), run.frame_epochs, values, True, sigma, frequencies, amplitudes)
+    return Residuals(run.x_grid.astype(np.float64), run.frame_epochs, values, True, sigma, frequencies, amplitudes,
+                     run.axis_names[0])
 
 
 def residual_limit(runs: list[Run], residuals: list[Residuals]) -> float:
@@ -232,7 +234,8 @@ def draw_heat_map(axes, residuals: Residuals, norm: SymLogNorm):
                            np.ma.masked_invalid(residuals.values[np.ix_(rows, columns)]), norm=norm,
                            cmap=colormap(RESIDUAL_COLORMAP), shading="flat")
     axes.set_xlim(x_edges[0], x_edges[-1])
-    axes.set_xlabel("x" if residuals.against_truth else "x (at the training points)")
+    x_name = axis_name(residuals.x_name)
+    axes.set_xlabel(x_name if residuals.against_truth else f"{x_name} (at the training points)")
     axes.set_label("heat map")
     return mesh
 

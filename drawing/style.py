@@ -93,3 +93,12 @@ def fitted(text_artist, max_pixels: float, renderer) -> None:
 
 def finite_or_nan(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
+
+
+# A CSV's column name labels an axis; past this many characters it is cut short.
+MAX_AXIS_NAME = 40
+
+
+def axis_name(name: str) -> str:
+    """A column's name as an axis label: shown as written ($ and all), and not too long."""
+    return plain_text(name if len(name) <= MAX_AXIS_NAME else name[: MAX_AXIS_NAME - 1] + "…")

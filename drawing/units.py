@@ -59,7 +59,9 @@ def drawable_contributions(run: Run) -> np.ndarray | None:
     one that was, as drawable_predictions does for the prediction; before any, NaN (not drawn)."""
     if "unit_contributions" not in run.per_frame:
         return None
-    contributions = run.per_frame["unit_contributions"][:, 0].astype(np.float32)
+    # Drawn from the y the net's zero stands for: a net trained on standardized points (a CSV's)
+    # adds its units to the mean of y, hundreds away from 0 in data such as CO2 in ppm.
+    contributions = (run.per_frame["unit_contributions"][:, 0] + run.units_baseline).astype(np.float32)
     finite = np.isfinite(contributions).all(axis=(1, 2))
     last = None
     for index in range(len(contributions)):
@@ -218,7 +220,8 @@ def add_unit_lines(axes, run: Run, contributions: np.ndarray | None) -> LineColl
     # Not antialiased: 60 units' blended edges cost a third of a frame's drawing, and their many
     # shades crowd the GIF's palette of 255 colours (and double the file's size).
     units = contributions.shape[1]
-    label = f"{units} unit{'s' if units != 1 else ''} (activation × weight)"
+    label = (f"{units} unit{'s' if units != 1 else ''} ({'mean y + ' if run.units_baseline else ''}"
+             "activation × weight)")
     return axes.add_collection(LineCollection([], colors=unit_colors(contributions), linewidths=0.9, animated=True,
                                               antialiased=False, label=label))
 
@@ -550,7 +553,8 @@ class CompareUnitsAnimation(CompareAnimation):
                                  for axes, run, label, color in zip(panels, runs, labels, self.colors)]
         self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note)
         width = canvas.get_width_height()[0]
-        header_text(figure, 1, "thin lines: units (activation × weight), a colour each · "
+        from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
+        header_text(figure, 1, f"thin lines: units (activation × weight){from_mean}, a colour each · "
                     "blue: their sum + output bias = prediction", MARGIN, width - MARGIN, fontsize=9,
                     color=COLORS["note"])
         self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]

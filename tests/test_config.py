@@ -107,6 +107,18 @@ def test_optimizer_and_activation_names_are_case_insensitive():
         ({"target": "__import__('os')"}, "target: \"__import__('os')\": '__import__' is not a function a target "
                                          "may call"),
         ({"target": "sine wave"}, "target: 'sine wave' is not an expression in x (a syntax error); built-in targets"),
+        ({"data_file": "p.csv", "noise_std": 0.1, "x_max": 3.0},
+         "x_max, noise_std describe generated data, but the points come from data_file; remove them (or data_file)"),
+        ({"data_file": "p.csv", "target": "square"}, "target describes generated data, but the points come from "
+                                                     "data_file; remove it"),
+        ({"validation_fraction": 0.3}, "validation_fraction applies only to points read from a file; set data_file"),
+        ({"data_columns": ["a", "b"], "standardize": False}, "data_columns, standardize apply only to points read "
+                                                              "from a file"),
+        ({"data_file": "p.csv", "data_columns": ["a"]}, "data_columns: List should have at least 2 items"),
+        ({"data_file": "p.csv", "data_columns": ["a", "a"]}, "data_columns: names one column twice"),
+        ({"data_file": "p.csv", "validation_fraction": 0}, "validation_fraction: Input should be greater than 0"),
+        ({"data_file": "p.csv", "validation_fraction": 0.95}, "validation_fraction: Input should be less than or "
+                                                              "equal to 0.9"),
     ],
 )
 def test_mistakes_are_plain_sentences_naming_the_key(raw, expected):
@@ -154,6 +166,20 @@ def test_resolved_config_round_trips_through_yaml():
     config = validate({"hidden_layers": [60], "optimizer": "sgd", "name": "x"})
     again = validate(yaml.safe_load(yaml.safe_dump(config_module.to_plain_dict(config))))
     assert again == config
+
+
+def test_a_resolved_config_holds_only_the_data_keys_of_its_source(tmp_path, monkeypatch):
+    import yaml
+
+    generated = config_module.to_plain_dict(validate({"target": "square"}))
+    assert generated["target"] == "square" and not set(config_module.FILE_DATA_KEYS) & set(generated)
+    monkeypatch.chdir(tmp_path)
+    from_file = validate({"data_file": "points.csv", "validation_fraction": 0.3})
+    plain = config_module.to_plain_dict(from_file)
+    assert not set(config_module.GENERATED_DATA_KEYS) & set(plain)
+    assert plain["data_file"] == str(tmp_path.resolve() / "points.csv"), "absolute: trainable again from anywhere"
+    again = validate(yaml.safe_load(yaml.safe_dump(plain)))
+    assert again.validation_fraction == 0.3 and again.model_copy(update={"data_file": "points.csv"}) == from_file
 
 
 # --- numbers as people write them, duplicate keys -----------------------------------------------
@@ -283,6 +309,7 @@ def test_seeds_are_validated():
      "20-10 tanh · sgd lr 0.001, momentum 0.9, nesterov true"),
     ({"target": "square"}, "2x10 sigmoid · adam lr 0.01 · on square"),
     ({"target": "sin(3*x)"}, "2x10 sigmoid · adam lr 0.01 · on sin(3*x)"),
+    ({"data_file": "data/mauna_loa_co2.csv"}, "2x10 sigmoid · adam lr 0.01 · on mauna_loa_co2.csv"),
 ])
 def test_what_was_trained_is_said_in_a_few_words(values, described):
     assert config_module.describe_training(validate(values)) == described

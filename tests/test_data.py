@@ -107,3 +107,129 @@ def test_the_data_come_from_the_target_and_say_which(target, expected, expressio
     np.testing.assert_allclose(dataset.y_train.reshape(-1), expected(x), atol=1e-6)
     np.testing.assert_allclose(dataset.y_grid_true, expected(dataset.x_grid.reshape(-1).astype(np.float64)), atol=1e-6)
     assert dataset.true_function == expression and dataset.noise_floor == 0.0
+
+
+# --- the user's own points (data_file) -------------------------------------------------------------
+
+def csv_file(tmp_path, text, name="points.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def points_text(count=12, header="x,y"):
+    return (header + "\n" if header else "") + "".join(f"{0.5 * k},{k * k}\n" for k in range(count))
+
+
+def test_a_csv_of_two_columns_is_read_with_or_without_a_header(tmp_path):
+    x, y, names = data.read_points(csv_file(tmp_path, points_text(header="time (s),height")))
+    np.testing.assert_array_equal(x, 0.5 * np.arange(12))
+    np.testing.assert_array_equal(y, np.arange(12) ** 2)
+    assert names == ("time (s)", "height")
+    x, y, names = data.read_points(csv_file(tmp_path, points_text(header=None)))
+    assert len(x) == 12 and names is None
+
+
+def test_comments_blank_lines_spaces_and_a_byte_order_mark_are_fine(tmp_path):
+    text = "\ufeff# measured on 2026-11-27\nx, y\n\n" + "".join(f" {k} , {2 * k} \n" for k in range(10)) + "\n"
+    path = tmp_path / "points.csv"
+    path.write_text(text, encoding="utf-8")
+    x, y, names = data.read_points(path)
+    np.testing.assert_array_equal(y, 2 * x)
+    assert names == ("x", "y")
+
+
+def test_data_columns_choose_two_of_many_by_name_or_number(tmp_path):
+    text = "year,month,co2,flag\n" + "".join(f"{2000 + k},{k % 12},{300 + k},1\n" for k in range(10))
+    path = csv_file(tmp_path, text)
+    x, y, names = data.read_points(path, ["year", "co2"])
+    assert names == ("year", "co2") and y[0] == 300
+    x, y, names = data.read_points(path, [3, 1])
+    assert names == ("co2", "year") and x[0] == 300 and y[0] == 2000
+
+
+REFUSALS = {
+    "empty": ("", "holds no data; expected lines of x,y numbers"),
+    "only a header": ("x,y\n", "holds no data below its header"),
+    "a word": (points_text() + "6,seven\n", "line 14: the y ('y') value 'seven' is not a number"),
+    "a missing value": (points_text() + "6,\n", "line 14: the y ('y') value is missing"),
+    "a missing column": (points_text() + "6\n", "line 14: has 1 value, but the header has 2"),
+    "nan": (points_text(header=None) + "nan,1\n", "line 13: the x value is nan; every value must be a finite number"),
+    "infinity": (points_text() + "1,-inf\n", "line 14: the y ('y') value is -inf; every value must be a finite number"),
+    "too few": (points_text(9), "holds 9 points; at least 10 are needed"),
+    "three columns": ("a,b,c\n" + "1,2,3\n" * 10, "has 3 columns (a, b, c); say which two to use with data_columns: [x, y]"),
+    "one column": ("1\n" * 10, "has 1 column; expected x,y separated by commas"),
+    "too many": ("".join(f"{k},{k}\n" for k in range(100_001)), "holds more than 100,000 points"),
+    "one x": ("".join(f"1,{k}\n" for k in range(10)), "every x is 1; a curve needs points at different x"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_bad_csv_is_refused_naming_the_file_the_line_and_what_is_wrong(tmp_path, case):
+    text, expected = REFUSALS[case]
+    path = csv_file(tmp_path, text)
+    with pytest.raises(data.ConfigError) as raised:
+        data.read_points(path)
+    assert str(raised.value).startswith(f"{path}") and expected in str(raised.value)
+
+
+def test_a_missing_file_a_folder_binary_data_and_unknown_columns_are_refused(tmp_path):
+    def message(path, columns=None):
+        with pytest.raises(data.ConfigError) as raised:
+            data.read_points(path, columns)
+        return str(raised.value)
+
+    assert message(tmp_path / "nothere.csv") == f"{tmp_path / 'nothere.csv'}: no such file (data_file is read relative to the current folder)"
+    assert "is a folder" in message(tmp_path)
+    binary = tmp_path / "points.xlsx"
+    binary.write_bytes(b"PK\x03\x04\xff\xfe\x00")
+    assert "is not a UTF-8 text file" in message(binary)
+    path = csv_file(tmp_path, points_text())
+    assert "data_columns: no column is named 'z'; its header has x, y" in message(path, ["x", "z"])
+    assert "data_columns: there is no column 3; the file has 2, numbered from 1" in message(path, [1, 3])
+    headless = csv_file(tmp_path, points_text(header=None), "headless.csv")
+    assert "it has no header line; number the columns from 1" in message(headless, ["x", "y"])
+
+
+def test_points_are_split_by_the_seed_whatever_the_order_of_rows():
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-3, 3, 50), rng.normal(size=50)
+    first = data.dataset_from_points(x, y, 0.2, seed=7, grid_points=30)
+    assert len(first.x_train) == 40 and len(first.x_validation) == 10
+    assert sorted(np.concatenate([first.x_train, first.x_validation]).ravel()) == sorted(x.astype(np.float32))
+    shuffled = rng.permutation(50)
+    again = data.dataset_from_points(x[shuffled], y[shuffled], 0.2, seed=7, grid_points=30)
+    for name in data.TRAINING_ARRAYS:
+        np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
+    other = data.dataset_from_points(x, y, 0.2, seed=8, grid_points=30)
+    assert not np.array_equal(first.x_validation, other.x_validation)
+    assert first.x_grid[0, 0] == np.float32(x.min()) and first.x_grid[-1, 0] == np.float32(x.max())
+    assert first.y_grid_true is None and first.noise_floor is None and first.true_function is None
+    assert len(data.dataset_from_points(x[:10], y[:10], 0.01, seed=0).x_validation) == 1, "at least one held out"
+
+
+def test_standardization_maps_the_training_points_to_mean_0_and_spread_1():
+    x, y = np.linspace(1958, 2001, 100), np.linspace(310, 370, 100) + np.sin(np.arange(100))
+    dataset = data.dataset_from_points(x, y, 0.2, seed=0)
+    scaled = dataset.standardization.training_dataset(dataset)
+    assert scaled.standardization is None
+    for values in (scaled.x_train, scaled.y_train):
+        assert abs(values.mean()) < 1e-5 and abs(values.std() - 1) < 1e-5
+    s = dataset.standardization
+    np.testing.assert_allclose(scaled.x_grid * s.x_scale + s.x_shift, dataset.x_grid, rtol=1e-6)
+    np.testing.assert_allclose(scaled.y_validation * s.y_scale + s.y_shift, dataset.y_validation, rtol=1e-6)
+    assert data.dataset_from_points(x, y, 0.2, seed=0, standardize=False).standardization is None
+    flat = data.dataset_from_points(x, np.full(100, 5.0), 0.2, seed=0).standardization
+    assert flat.y_shift == 5.0 and flat.y_scale == 1.0, "constant y: shifted only"
+
+
+def test_dataset_for_reads_the_file_of_a_config_and_records_its_digest(tmp_path):
+    import hashlib
+
+    import config
+
+    path = csv_file(tmp_path, points_text(20, header="t,h"))
+    dataset = data.dataset_for(config.validate({"data_file": str(path), "validation_fraction": 0.25, "data_seed": 3}))
+    assert len(dataset.x_train) == 15 and len(dataset.x_validation) == 5
+    assert dataset.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert dataset.axis_names == ("t", "h") and dataset.standardization is not None

@@ -656,3 +656,43 @@ def test_long_runs_keep_memory_bounded():
     assert end_traced - start_traced < recorded + 2**14, f"host allocations grew by {end_traced - start_traced} bytes"
     assert end_resident - start_resident < recorded + 4 * 2**20, \
         f"resident memory grew by {(end_resident - start_resident) / 2**20:.1f} MiB"
+
+
+# --- points trained standardized --------------------------------------------------------------------
+
+def test_a_net_trained_on_standardized_points_is_recorded_in_the_datas_units():
+    """A CSV's points in years and ppm: the same net trained on them (standardized inside the
+    engine) and on their standardized copy records the same run, mapped to the data's units."""
+    config = small()
+    x = np.linspace(1990, 2002, 80)
+    dataset = data.dataset_from_points(x, 360 + 3 * np.sin(2 * np.pi * x) + 0.8 * (x - 1990), 0.2, seed=0,
+                                       grid_points=50)
+    scale = dataset.standardization
+    runs = []
+    for given in (dataset, scale.training_dataset(dataset)):
+        model, optimizer = models.model_and_optimizer(config)
+        progress = []
+        recording = engine.train_in_graph(model, optimizer, given, config.epochs, schedule(config), chunk_epochs=100,
+                                          on_chunk=lambda done, loss: progress.append(loss))
+        runs.append((recording, progress, model))
+    (in_data_units, progress, model), (in_standard_units, standard_progress, _) = runs
+
+    def expect(name, values, standard, factor, shift=0.0):
+        np.testing.assert_allclose(values[name], standard[name].astype(np.float64) * factor + shift, rtol=2e-6,
+                                   atol=1e-6 * abs(shift), err_msg=name)
+
+    for name in ("loss", "val_loss", "grad_norm"):
+        expect(name, in_data_units.per_epoch, in_standard_units.per_epoch, scale.y_scale**2)
+    expect("loss", in_data_units.per_frame, in_standard_units.per_frame, scale.y_scale**2)
+    for name in ("prediction", "output_bias"):
+        expect(name, in_data_units.per_frame, in_standard_units.per_frame, scale.y_scale, scale.y_shift)
+    expect("unit_contributions", in_data_units.per_frame, in_standard_units.per_frame, scale.y_scale)
+    for name in ("distinct_units", "saturated_fraction"):
+        np.testing.assert_array_equal(in_data_units.per_frame[name], in_standard_units.per_frame[name])
+    np.testing.assert_allclose(progress, np.array(standard_progress) * scale.y_scale**2, rtol=1e-6)
+    # The final frame's error, worked out here from the final weights, in ppm².
+    x_in = (dataset.x_train.astype(np.float64) - scale.x_shift) / scale.x_scale
+    prediction = np.asarray(model(x_in.astype(np.float32)), dtype=np.float64) * scale.y_scale + scale.y_shift
+    error = np.mean((prediction - dataset.y_train) ** 2)
+    assert in_data_units.per_frame["loss"][-1, 0] == pytest.approx(error, rel=1e-5)
+    assert error > 0.5, "a few hundred epochs do not fit the seasons: the check is not of a zero"

@@ -150,6 +150,10 @@ def tensorflow_is_loading(pid: int) -> bool:
     return False
 
 
+# 60 points of a falling body in metres, its rows in no order, with a header and a comment.
+POINTS_CSV = "# a falling body\ntime_s,height_m\n" + "".join(
+    f"{t / 20:.3f},{100 - 4.9 * (t / 20) ** 2 + 0.3 * np.sin(7 * t):.4f}\n" for t in np.random.default_rng(0).permutation(60))
+CSV_SETTINGS = ("--set", "epochs=300", "--set", "frames=30", "--set", "validation_fraction=0.25")
 CLI_ARGUMENTS = ("--config", "experiments/adam_2x10.yaml", "--set", "epochs=400", "--set", "frames=60", "--no-progress")
 SEEDS_ARGUMENTS = ("--config", EXPERIMENT, "--seeds", "3", "--set", "seed=5", "--set", "data_seed=0", "--set",
                    "epochs=300", "--set", "frames=20", "--set", "n_samples=64", "--set", "grid_points=50",
@@ -207,6 +211,13 @@ def background(tmp_path_factory):
         run_dir = tmp_path_factory.mktemp("run") / "run"
         process = commands.start(*arguments, "--output-dir", str(run_dir))
         commands.run(name, lambda process=process, run_dir=run_dir: (run_dir, finish(process)))
+
+    # A run on the user's own points, in a folder of its own (data_file is read from the current folder).
+    folder = tmp_path_factory.mktemp("csv")
+    (folder / "points.csv").write_text(POINTS_CSV)
+    process = commands.start("--config", EXPERIMENT, "--set", "data_file=points.csv", *CSV_SETTINGS, "--no-progress",
+                             "--output-dir", str(folder / "run"), cwd=folder)
+    commands.run("csv run", lambda process=process, folder=folder: (folder, finish(process)))
 
     # Bad input: no TensorFlow, so every case is run by one interpreter.
     cases, before = {}, {}
@@ -594,6 +605,16 @@ BAD_INPUT = {
     "an earlier run with a note in it": (
         {"output/adam_2x10/notes.md": "seed 0 looks odd"}, ["--config", EXPERIMENT],
         "error: output/adam_2x10 holds an earlier run and also notes.md", "move notes.md out"),
+    # The user's own points: the file's mistakes, named by file and line, before TensorFlow starts.
+    "a word in the data": ({"p.csv": "x,y\n" + "1,2\n" * 10 + "3,three\n"}, ["--config", EXPERIMENT, "--set",
+                           "data_file=p.csv"], "error: p.csv, line 12: the y ('y') value 'three' is not a number", ""),
+    "a data file that is not there": ({}, ["--config", EXPERIMENT, "--set", "data_file=data/nothere.csv"],
+                                      "error: data/nothere.csv: no such file", ""),
+    "too few points": ({"p.csv": "1,2\n" * 9}, ["--config", EXPERIMENT, "--set", "data_file=p.csv"],
+                       "error: p.csv: holds 9 points; at least 10 are needed", ""),
+    "noise beside a data file": ({"csv.yaml": "data_file: p.csv\nnoise_std: 0.1\n"}, ["--config", "csv.yaml"],
+                                 "error: csv.yaml: noise_std describes generated data, but the points come from "
+                                 "data_file", ""),
     # Arguments argparse refuses.
     "no --config": ({}, [], "usage: ", "the following arguments are required: --config"),
     "--seeds not a number": ({}, ["--config", EXPERIMENT, "--seeds", "many"], "usage: ", "invalid int value: 'many'"),
@@ -841,3 +862,38 @@ def test_ctrl_c_while_drawing_writes_the_data_and_says_how_to_draw(background):
     assert not (run_dir / "fit.gif").exists()
     assert not [path for path in folder.rglob(".*")], "no temporary files are left behind"
     assert result.stdout.splitlines()[-1] == f"  wrote {run_dir}/: " + ", ".join(rundir.files_present(run_dir))
+
+
+# --- a run on the user's own points -------------------------------------------------------------
+
+def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_trained_again(background, tmp_path):
+    folder, result = background.result("csv run")
+    run_dir = folder / "run"
+    assert result.returncode == 0, result.stderr
+    assert "held-out MSE" in result.stdout and "(noise floor unknown)" in result.stdout
+    summary = summary_of(run_dir)
+    assert summary["noise_floor"] is None and summary["noise_floor_note"].startswith("noise floor unknown")
+    assert summary["true_function"] is None and summary["val_loss_over_noise_floor"] is None
+    assert summary["trained"] == "2x10 sigmoid · adam lr 0.01 · on points.csv"
+    assert summary["data_file"] == str((folder / "points.csv").resolve()) and summary["axis_names"] == ["time_s", "height_m"]
+    assert summary["data_sha256"] == hashlib.sha256((folder / "points.csv").read_bytes()).hexdigest()
+    assert summary["standardization"]["y_shift"] > 50, "the heights, in metres, were standardized for training"
+    with np.load(run_dir / "snapshots.npz") as snapshots:
+        assert "y_grid_true" not in snapshots.files
+        assert len(snapshots["x_train"]) == 45, "60 points, a quarter held out"
+        assert snapshots["x_grid"][0] == 0 and snapshots["x_grid"][-1] == np.float32(2.95)
+        # The prediction is in metres: the data's level, not the standardized 0.
+        assert abs(np.median(snapshots["frame.prediction"][-1]) - np.median(snapshots["y_train"])) < 30
+    resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert not set(config_module.GENERATED_DATA_KEYS) & set(resolved)
+    assert resolved["data_file"] == summary["data_file"] and resolved["validation_fraction"] == 0.25
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    # Redrawn from the run alone, and trained again from its config.yaml in another folder: the same bits.
+    import animate
+
+    assert animate.main([str(run_dir)]) == 0
+    config = config_module.load_config(run_dir / "config.yaml")
+    again = train.train_and_write(config, tmp_path / "again", progress=False, render=False).run_dir
+    with np.load(run_dir / "snapshots.npz") as one, np.load(again / "snapshots.npz") as other:
+        for key in one.files:
+            np.testing.assert_array_equal(one[key], other[key], err_msg=key)

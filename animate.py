@@ -25,7 +25,7 @@ import outputs
 import rundir
 from config import ConfigError
 from drawing import gif
-from drawing.figures import draw_compare_png, draw_loss_png, same_data
+from drawing.figures import data_differences, draw_compare_png, draw_loss_png
 from drawing.curves import truth_label
 from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation
 from drawing.residuals import draw_compare_residuals_png, draw_residuals_png
@@ -136,7 +136,9 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
     # The marker first: a comparison interrupted before its pictures are all drawn is still
     # recognised as one, and the next compare into the folder replaces it.
     write_marker(output_dir / COMPARE_MARKER, run_dirs, labels)
-    different = "" if same_data(runs) else "different data in each panel (seed, noise or range differ)  ·  "
+    differences = data_differences(runs)
+    verb = "differs" if len(differences) == 1 else "differ"
+    different = f"different data in each panel ({', '.join(differences)} {verb})  ·  " if differences else ""
     note = f"{different}data · {truth_label(runs[0])} (dotted) · prediction (blue)"
 
     def draw_gif(runs: list[Run], path: Path) -> None:

@@ -265,6 +265,16 @@ class ExperimentConfig(StrictModel):
             raise ValueError(f"x_min ({self.x_min}) must be less than x_max ({self.x_max})")
         return self
 
+    @model_validator(mode="after")
+    def _target_finite_over_the_range(self) -> "ExperimentConfig":
+        # Checked at the points the data and the drawing use: log(x) at x = 0 would train on -inf.
+        if self.data_file is None and self.x_min < self.x_max:
+            where = targets.first_unusable_x(self.target, self.x_min, self.x_max, (self.n_samples, self.grid_points))
+            if where is not None:
+                raise ValueError(f"target {self.target!r} is not a finite number within ±{targets.MAX_VALUE:g} at "
+                                 f"x = {where:g}; choose x_min and x_max where it is, or another target")
+        return self
+
     @field_validator("optimizer_options")
     @classmethod
     def _no_top_level_keys(cls, options: dict) -> dict:

@@ -26,11 +26,11 @@ import numpy as np
 # [0, 2π]; each is checked by the same reader as a user's expression.
 BUILT_IN = {
     "sine": ("sin(x)", "the post's target: one smooth period"),
-    "square": ("sign(sin(x))", "two jumps: sigmoid units must grow steep to draw them"),
+    "square": ("where(sin(x) >= 0, 1, -1)", "two jumps: sigmoid units must grow steep to draw them"),
     "sawtooth": ("x / pi - 2 * floor(x / (2 * pi) + 0.5)", "straight ramps and a jump at the end of each"),
     "triangle": ("2 * abs(x / pi - 2 * floor(x / (2 * pi) + 0.5)) - 1", "straight lines meeting at corners"),
     "step": ("where(x < pi, 0, 1)", "one jump in the middle: the simplest thing a net cannot draw smoothly"),
-    "abs": ("abs(x - pi)", "a single corner, which two units can draw exactly"),
+    "abs": ("abs(x - pi)", "a single corner: two ReLU units draw it exactly, sigmoids only nearly"),
     "gaussian_bump": ("exp(-(x - pi) ** 2 / 0.5)", "a narrow bump on flat ground: most of the range is easy"),
     "x_sin_x": ("x * sin(x)", "a wave whose amplitude grows along x"),
     "chirp": ("sin(x ** 2 / 2)", "a frequency that rises along x: where a net's bias toward low frequencies shows most"),
@@ -48,6 +48,8 @@ BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, 
           ast.Pow: operator.pow}
 COMPARISONS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
                ast.Eq: operator.eq, ast.NotEq: operator.ne}
+# The largest |value| a target may take: its squared errors must stay finite in float32.
+MAX_VALUE = 1e6
 MAX_LENGTH = 500  # characters: an expression is a formula, not a program
 
 
@@ -138,3 +140,17 @@ def evaluate(node: ast.AST, x: np.ndarray):
     if isinstance(node, ast.Compare):
         return COMPARISONS[type(node.ops[0])](evaluate(node.left, x), evaluate(node.comparators[0], x))
     return FUNCTIONS[node.func.id](*(evaluate(argument, x) for argument in node.args))
+
+
+def first_unusable_x(target: str, x_min: float, x_max: float, counts: tuple[int, ...]) -> float | None:
+    """The first x, among `counts` evenly spaced points on [x_min, x_max] (the data's and the
+    grid's), where the target is not a finite number within ±MAX_VALUE; None if there is none."""
+    function = compile_target(target)
+    for count in counts:
+        x = np.linspace(x_min, x_max, count)
+        with np.errstate(all="ignore"):
+            y = function(x)
+        bad = ~(np.isfinite(y) & (np.abs(y) <= MAX_VALUE))
+        if bad.any():
+            return float(x[np.argmax(bad)])
+    return None

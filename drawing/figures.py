@@ -57,6 +57,27 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
     save_png(figure, axes, path, legend_fontsize=8)
 
 
+def data_differences(runs: list[Run]) -> list[str]:
+    """What differs between the data the runs were trained on ('target', 'data file', 'noise', ...):
+    nothing for runs on the same points."""
+    if same_data(runs):
+        return []
+
+    def settings(run: Run) -> dict:
+        config = run.config
+        if config.data_file is not None:
+            return {"data file": run.summary.get("data_sha256"), "data seed": config.data_seed_used,
+                    "held-out share": config.validation_fraction}
+        return {"target": config.target, "noise": config.noise_std, "x range": (config.x_min, config.x_max),
+                "points": config.n_samples, "data seed": config.data_seed_used}
+
+    described = [settings(run) for run in runs]
+    if len({tuple(sorted(item)) for item in described}) > 1:
+        return ["source (generated or a file)"]
+    differing = [key for key in described[0] if len({repr(item[key]) for item in described}) > 1]
+    return differing or ["points"]
+
+
 def same_data(runs: list[Run]) -> bool:
     """Whether all runs were trained on the same points (same seed, noise, range and count)."""
     first = runs[0]

@@ -216,7 +216,7 @@ def test_compare_writes_gif_and_png_in_step_and_says_when_the_data_differ(tmp_pa
         assert png.format == "PNG"
     (animation,) = recorded["animations"]
     texts = [text.get_text() for text in animation.figure.texts]
-    assert any(text.startswith("different data in each panel") for text in texts)
+    assert any(text.startswith("different data in each panel (data seed differs)") for text in texts)
     assert [text for text in texts if text in ("a", "b", "c")] == ["a", "b", "c"], "titled by the runs' names"
     (_, axes), = recorded["figures"]
     assert "different data" in axes.get_title()

@@ -107,6 +107,9 @@ def test_optimizer_and_activation_names_are_case_insensitive():
         ({"target": "__import__('os')"}, "target: \"__import__('os')\": '__import__' is not a function a target "
                                          "may call"),
         ({"target": "sine wave"}, "target: 'sine wave' is not an expression in x (a syntax error); built-in targets"),
+        ({"target": "log(x)"}, "target 'log(x)' is not a finite number within ±1e+06 at x = 0; choose x_min and "
+                               "x_max where it is"),
+        ({"target": "exp(10 * x)", "x_min": -1.0}, "target 'exp(10 * x)' is not a finite number within ±1e+06 at x = "),
         ({"data_file": "p.csv", "noise_std": 0.1, "x_max": 3.0},
          "x_max, noise_std describe generated data, but the points come from data_file; remove them (or data_file)"),
         ({"data_file": "p.csv", "target": "square"}, "target describes generated data, but the points come from "
@@ -166,6 +169,11 @@ def test_resolved_config_round_trips_through_yaml():
     config = validate({"hidden_layers": [60], "optimizer": "sgd", "name": "x"})
     again = validate(yaml.safe_load(yaml.safe_dump(config_module.to_plain_dict(config))))
     assert again == config
+
+
+def test_a_target_is_checked_only_over_the_range_it_is_drawn_on():
+    assert validate({"target": "log(x)", "x_min": 0.5}).target == "log(x)"
+    assert validate({"target": "1 / (x - pi)"}).target == "1 / (x - pi)", "200 points and the grid miss x = π"
 
 
 def test_a_resolved_config_holds_only_the_data_keys_of_its_source(tmp_path, monkeypatch):

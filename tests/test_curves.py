@@ -226,6 +226,8 @@ def test_a_runs_title_says_what_was_trained():
     assert run_title(synthetic_run()) == "synthetic · 2x10 sigmoid · adam lr 0.01"
     assert run_title(synthetic_run(nets=4)) == "synthetic · 2x10 sigmoid · adam lr 0.01 · 4 seeds"
     assert truth_label(synthetic_run()) == "true sine"
+    assert truth_label(synthetic_run(target="gaussian_bump")) == "true gaussian bump"
+    assert truth_label(synthetic_run(target="sin(3*x)")) == "true function sin(3*x)"
 
 
 @pytest.mark.parametrize("value, text", [(0.04331, "0.0433"), (0.0, "0.0000"), (999.5, "999.5000"),

@@ -98,7 +98,7 @@ def test_a_config_describes_its_dataset_and_data_seed_overrides_seed(small_confi
 
 @pytest.mark.parametrize("target, expected, expression", [
     ("sine", np.sin, "sin(x)"),
-    ("square", lambda x: np.sign(np.sin(x)), "sign(sin(x))"),
+    ("square", lambda x: np.where(np.sin(x) >= 0, 1.0, -1.0), "where(sin(x) >= 0, 1, -1)"),
     ("sin(3*x) + 0.3*x", lambda x: np.sin(3 * x) + 0.3 * x, "sin(3*x) + 0.3*x"),
 ])
 def test_the_data_come_from_the_target_and_say_which(target, expected, expression):
@@ -107,6 +107,11 @@ def test_the_data_come_from_the_target_and_say_which(target, expected, expressio
     np.testing.assert_allclose(dataset.y_train.reshape(-1), expected(x), atol=1e-6)
     np.testing.assert_allclose(dataset.y_grid_true, expected(dataset.x_grid.reshape(-1).astype(np.float64)), atol=1e-6)
     assert dataset.true_function == expression and dataset.noise_floor == 0.0
+
+
+def test_the_square_wave_has_no_spike_where_its_sine_crosses_zero():
+    dataset = data.make_dataset(10, 0.0, 2 * np.pi, 0.0, seed=0, grid_points=201, target="square")
+    assert set(np.unique(dataset.y_grid_true)) == {-1.0, 1.0}, "sign(sin(0)) would be 0, a spike at the first point"
 
 
 # --- the user's own points (data_file) -------------------------------------------------------------

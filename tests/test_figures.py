@@ -141,6 +141,14 @@ def test_same_data_means_the_same_points():
     assert not figures.same_data([synthetic_run(), synthetic_run(noise_std=0.3)])
 
 
+def test_what_differs_between_the_runs_data_is_named():
+    assert figures.data_differences([synthetic_run(), synthetic_run(learning_rate=0.1)]) == []
+    assert figures.data_differences([synthetic_run(), synthetic_run(seed=1)]) == ["data seed"]
+    assert figures.data_differences([synthetic_run(), synthetic_run(target="square"),
+                                     synthetic_run(noise_std=0.3)]) == ["target", "noise"]
+    assert figures.data_differences([synthetic_run(), synthetic_run(x_max=3.0, n_samples=65)]) == ["x range", "points"]
+
+
 # --- a study's final_error.png -------------------------------------------------------------------
 
 def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the_figure_is(tmp_path, drawn):

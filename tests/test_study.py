@@ -128,3 +128,23 @@ def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
     table = study.markdown_table([calm, wild]).splitlines()
     assert table[2] == "| calm | 4 | 0.0550 | 0.0430 | 0.0880 | 50% |"
     assert table[3].startswith("| wild | 3 (1 diverged) | 0.3000 |")
+    assert table[-1] == "Noise floor σ² = 0.04: the held-out error of the true function itself."
+
+
+def test_the_table_says_where_the_noise_floor_is_unknown(tmp_path):
+    def summary(name, floor):
+        return {"name": name, "trained": "2x10 sigmoid · adam lr 0.01", "noise_floor": floor,
+                "share_at_noise_floor": None if floor is None else 1.0, "nets": [{"val_loss": 0.05}]}
+
+    rows = study.table_rows([summary("co2", None), summary("sine", 0.04), summary("quiet", 0.01)])
+    table = study.markdown_table(rows).splitlines()
+    assert table[2] == "| co2 | 1 | 0.0500 | 0.0500 | 0.0500 | noise floor unknown |"
+    assert table[-1] == ("Noise floors σ², the held-out error of each true function itself: sine 0.04, quiet 0.01; "
+                         "unknown for the others (points from a file).")
+    only_files = study.table_rows([summary("co2", None), summary("co2_again", None)])
+    assert study.markdown_table(only_files).splitlines()[-1].startswith("Noise floor unknown: the points came from a file")
+    from drawing.figures import draw_final_errors
+
+    for chosen in (rows, only_files):  # each experiment's own floor, or none: drawn without a failure
+        draw_final_errors(chosen, [np.array([0.05])] * len(chosen), tmp_path / "final_error.png", "t", "x")
+        assert (tmp_path / "final_error.png").read_bytes()[:4] == b"\x89PNG"

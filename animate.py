@@ -27,7 +27,7 @@ from config import ConfigError
 from drawing import gif
 from drawing.figures import data_differences, draw_compare_png, draw_loss_png
 from drawing.curves import truth_label
-from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation
+from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation, shared_scales
 from drawing.residuals import draw_compare_residuals_png, draw_residuals_png
 from drawing.units import CompareUnitsAnimation, UnitsAnimation
 from drawing.style import palette_colors
@@ -137,9 +137,12 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
     # recognised as one, and the next compare into the folder replaces it.
     write_marker(output_dir / COMPARE_MARKER, run_dirs, labels)
     differences = data_differences(runs)
-    verb = "differs" if len(differences) == 1 else "differ"
-    different = f"different data in each panel ({', '.join(differences)} {verb})  ·  " if differences else ""
-    note = f"{different}data · {truth_label(runs[0])} (dotted) · prediction (blue)"
+    verb = "" if differences == ["file vs generated"] else " differs" if len(differences) == 1 else " differ"
+    different = f"different data in each panel ({', '.join(differences)}{verb})  ·  " if differences else ""
+    own_scales = "" if shared_scales(runs) else "own scales  ·  "
+    truths = {truth_label(run) for run in runs if run.y_grid_true is not None}
+    truth = f" · {truths.pop() if len(truths) == 1 else 'true functions'} (dotted)" if truths else ""
+    note = f"{different}{own_scales}data{truth} · prediction (blue)"
 
     def draw_gif(runs: list[Run], path: Path) -> None:
         write_animation(CompareAnimation(runs, labels, note), runs[0], path)

@@ -73,7 +73,9 @@ def make_dataset(
         function, n_samples, x_min, x_max, noise_std, np.random.default_rng(validation_stream)
     )
     x_grid = grid(x_min, x_max, grid_points)
-    y_grid_true = function(x_grid.reshape(-1).astype(np.float64)).astype(np.float32)
+    # At the grid's exact x, as the points are made (not its float32 rounding, which puts the last
+    # point of [0, 2π] a hair past 2π, where a square wave has already jumped).
+    y_grid_true = function(np.linspace(x_min, x_max, grid_points)).astype(np.float32)
     return Dataset(x_train, y_train, x_validation, y_validation, x_grid, y_grid_true=y_grid_true,
                    true_function=targets.expression_of(target), noise_floor=float(noise_std) ** 2)
 

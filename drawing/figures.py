@@ -58,8 +58,8 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
 
 
 def data_differences(runs: list[Run]) -> list[str]:
-    """What differs between the data the runs were trained on ('target', 'data file', 'noise', ...):
-    nothing for runs on the same points."""
+    """What differs between the data the runs were trained on ('target', 'data file', 'noise', ...,
+    or 'file vs generated'): nothing for runs on the same points."""
     if same_data(runs):
         return []
 
@@ -73,7 +73,7 @@ def data_differences(runs: list[Run]) -> list[str]:
 
     described = [settings(run) for run in runs]
     if len({tuple(sorted(item)) for item in described}) > 1:
-        return ["source (generated or a file)"]
+        return ["file vs generated"]
     differing = [key for key in described[0] if len({repr(item[key]) for item in described}) > 1]
     return differing or ["points"]
 

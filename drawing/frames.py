@@ -364,15 +364,40 @@ def latest_snapshot(run: Run, epoch: int) -> int:
     return max(int(np.searchsorted(run.frame_epochs, epoch, side="right")) - 1, 0)
 
 
-def compare_panels(runs: list[Run], limits, bottom_room: int = 0):
-    """A comparison's figure with one fit panel per run (fit_panel, with these shared limits), in a
-    grid of 2 columns for 2 or 4 runs and 3 otherwise, and bottom_room pixels below the grid for
-    whatever else the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
+# Panels of a comparison share their scales when every run's data spans at least this share of
+# all the runs' together, in x and in y: otherwise a run on x in [0, 2π] beside one on years
+# 1990-2002 would be a sliver each, and each panel gets scales of its own.
+SHARED_SCALE_COVER = 1 / 3
+
+
+def shared_scales(runs: list[Run]) -> bool:
+    """Whether a comparison's panels can share their axes (SHARED_SCALE_COVER)."""
+    for ranges in ([(float(run.x_grid[0]), float(run.x_grid[-1])) for run in runs], [data_range(run) for run in runs]):
+        union = max(high for _, high in ranges) - min(low for low, _ in ranges)
+        if union > 0 and min(high - low for low, high in ranges) < SHARED_SCALE_COVER * union:
+            return False
+    return True
+
+
+def panel_limits(runs: list[Run]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Each comparison panel's (x limits, y limits): one set for all (fit_limits of every run) when
+    the scales are shared, else each run's own."""
+    if shared_scales(runs):
+        return [fit_limits(runs)] * len(runs)
+    return [fit_limits([run]) for run in runs]
+
+
+def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0):
+    """A comparison's figure with one fit panel per run (fit_panel, with its limits: see
+    panel_limits; panels with the same limits share their axes and tick labels), in a grid of 2
+    columns for 2 or 4 runs and 3 otherwise, and bottom_room pixels below the grid for whatever
+    else the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
     columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
     rows = -(-len(runs) // columns)
     width, height = 70 + PANEL_WIDTH * columns, 50 + PANEL_HEIGHT * rows + bottom_room
     figure, canvas = new_canvas(width, height)
-    grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    shared = all(item == limits[0] for item in limits)
+    grid = figure.subplots(rows, columns, sharex=shared, sharey=shared, squeeze=False)
     for row in range(rows):
         for column in range(columns):
             left, top = 60 + column * PANEL_WIDTH, 50 + row * PANEL_HEIGHT + PANEL_TITLE
@@ -381,12 +406,13 @@ def compare_panels(runs: list[Run], limits, bottom_room: int = 0):
     panels = grid.ravel()
     for axes in panels[len(runs):]:
         axes.set_visible(False)
-    for axes, run in zip(panels, runs):
-        fit_panel(axes, run, limits)
-    for axes in grid[:, 1:].ravel():
-        axes.set_ylabel("")
-    for axes in grid[:-1, :].ravel():
-        axes.set_xlabel("")
+    for axes, run, run_limits in zip(panels, runs, limits):
+        fit_panel(axes, run, run_limits)
+    if shared:  # one set of labels says it for all
+        for axes in grid[:, 1:].ravel():
+            axes.set_ylabel("")
+        for axes in grid[:-1, :].ravel():
+            axes.set_xlabel("")
     return figure, canvas, list(panels[: len(runs)])
 
 
@@ -448,9 +474,9 @@ class CompareAnimation:
         self.runs = runs
         self.epochs = compare_frame_epochs(runs)
         self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
-        # One set of limits for all panels (they share their axes), showing every run's data.
-        limits = fit_limits(runs)
-        self.limits = limits[1]
+        # One set of limits for all panels showing every run's data, unless their data lie too far apart.
+        limits = panel_limits(runs)
+        self.limits = [y_limits for _, y_limits in limits]
         self.figure, self.canvas, panels = compare_panels(runs, limits)
         self.numbers, self.number_width = compare_numbers()
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
@@ -470,8 +496,8 @@ class CompareAnimation:
         epoch = int(self.epochs[index])
         self.canvas.restore_region(self.background)
         shown = [latest_snapshot(run, epoch) for run in self.runs]
-        for predictions, line, snapshot in zip(self.predictions, self.lines, shown):
-            line.set_ydata(pinned(predictions[snapshot], self.limits))
+        for predictions, line, snapshot, limits in zip(self.predictions, self.lines, shown, self.limits):
+            line.set_ydata(pinned(predictions[snapshot], limits))
             self.figure.draw_artist(line)
         return self.stamped_pixels(epoch, shown)
 

@@ -310,6 +310,9 @@ def residual_colorbar(figure, mesh, axes: list, residuals: list[Residuals], limi
                                else "true function (or data)")
     if sigmas:
         label += f"\nlines: ± the noise's σ ({', '.join(f'{sigma:g}' for sigma in sigmas)})"
+    unknown = any(item.sigma is None for item in residuals)
+    if unknown:  # no line drawn where it is not known, and it says so
+        label += "\nnoise floor unknown" + (" for some runs" if sigmas else "")
     bar.set_label(label, fontsize=9)
 
 

@@ -24,7 +24,7 @@ from drawing.curves import (BLOW_UP_HEADROOM, axis_epochs, curve_points, drawabl
                             style_loss_axes, training_curve)
 from drawing.frames import (HEADER_ROWS, MARGIN, CompareAnimation, RunAnimation, compare_caption, compare_frame_epochs,
                             compare_numbers, compare_panels, fit_limits, fit_panel, header_text, latest_snapshot,
-                            legend_above, new_canvas, panel_title, pinned, place_panels)
+                            legend_above, new_canvas, panel_limits, panel_title, pinned, place_panels, shared_scales)
 from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_tick_labels
 import rundir
 from rundir import Run
@@ -533,9 +533,14 @@ class CompareUnitsAnimation(CompareAnimation):
         self.epochs = compare_frame_epochs(runs)
         self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
         contributions = [drawable_contributions(run) for run in runs]
-        x_limits, data_limits = fit_limits(runs)
-        self.limits = units_limits(data_limits, contributions)
-        self.figure, self.canvas, panels = compare_panels(runs, (x_limits, self.limits), COMPARE_DIAGNOSTICS_ROOM)
+        limits = panel_limits(runs)
+        if shared_scales(runs):  # widened for every run's units at once, so the panels stay alike
+            limits = [(x_limits, units_limits(data_limits, contributions)) for x_limits, data_limits in limits]
+        else:
+            limits = [(x_limits, units_limits(data_limits, [units]))
+                      for (x_limits, data_limits), units in zip(limits, contributions)]
+        self.limits = [y_limits for _, y_limits in limits]
+        self.figure, self.canvas, panels = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM)
         figure, canvas = self.figure, self.canvas
         self.colors = RUN_COLORS[: len(runs)]
         self.unit_lines = [add_unit_lines(axes, run, units) for axes, run, units in zip(panels, runs, contributions)]
@@ -596,14 +601,14 @@ class CompareUnitsAnimation(CompareAnimation):
         self.canvas.restore_region(self.background)
         shown = [latest_snapshot(run, epoch) for run in self.runs]
         artists, dots = [], []
-        for snapshot, lines, segments, contributions, data, line, predictions, run_diagnostics in zip(
+        for snapshot, lines, segments, contributions, data, line, predictions, run_diagnostics, limits in zip(
                 shown, self.unit_lines, self.segments, self.contributions, self.data_artists, self.lines,
-                self.predictions, self.diagnostics):
+                self.predictions, self.diagnostics, self.limits):
             if lines:
-                segments[..., 1] = pinned(contributions[snapshot], self.limits)
+                segments[..., 1] = pinned(contributions[snapshot], limits)
                 lines.set_segments(segments)
                 artists += [lines] + data
-            line.set_ydata(pinned(predictions[snapshot], self.limits))
+            line.set_ydata(pinned(predictions[snapshot], limits))
             artists.append(line)
             dots += frame_dots(run_diagnostics, snapshot)
         if epoch:  # epoch 0, the untrained nets, has no place on the log epoch axes: no marks then

@@ -11,7 +11,7 @@ import config as config_module
 from config import ConfigError, ExperimentConfig, load_config, validate
 
 ROOT = Path(__file__).resolve().parent.parent
-from conftest import shipped_files  # noqa: E402
+from conftest import ROOT, shipped_files  # noqa: E402
 
 EXPERIMENTS, STUDIES = shipped_files()
 
@@ -30,9 +30,13 @@ def test_defaults_are_the_posts_setting():
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda path: path.name)
-def test_every_shipped_experiment_loads(path):
+def test_every_shipped_experiment_loads_with_its_data(path, monkeypatch):
+    import data
+
     config = load_config(path)
     assert config.name == path.stem
+    monkeypatch.chdir(ROOT)  # a data_file is read from the current folder, as the README's commands run
+    assert len(data.dataset_for(config).x_train) >= 10
 
 
 @pytest.mark.parametrize("path", STUDIES, ids=lambda path: path.name)

@@ -10,7 +10,7 @@ from matplotlib.colors import to_rgb
 import config as config_module
 from conftest import synthetic_run
 from drawing.frames import (CAPTION_STYLE, CompareAnimation, FitAnimation, NumberStamper, SeedsAnimation,
-                            compare_frame_epochs, latest_snapshot, new_canvas)
+                            compare_frame_epochs, latest_snapshot, new_canvas, shared_scales)
 from drawing.style import COLORS, format_loss
 
 
@@ -342,6 +342,20 @@ def test_compare_draws_the_panels_in_step(monkeypatch):
     assert [text for text, *_ in numbers] == [format_loss(1 / 4), format_loss(1 / 3)]
     words = [text for text, _ in text_boxes(animation.figure)]
     assert "a" in words and "b" in words and not any("different data" in word for word in words)
+
+
+def test_runs_on_data_far_apart_get_panels_of_their_own_scales():
+    sine, wide = synthetic_run(), synthetic_run(x_min=1990.0, x_max=2002.0, target="x_sin_x")
+    assert shared_scales([sine, synthetic_run(noise_std=0.3), synthetic_run(x_max=5.0)])
+    assert not shared_scales([sine, wide]), "years beside [0, 2π]"
+    assert not shared_scales([sine, synthetic_run(target="50 * sin(x)")]), "y a fifty times wider"
+    animation = CompareAnimation([with_frames(sine, [0, 100, 300]), with_frames(wide, [0, 100, 300])], ["a", "b"],
+                                 "own scales")
+    panels = [axes for axes in animation.figure.axes if axes.get_visible()]
+    assert panels[0].get_xlim() == pytest.approx((0, 2 * np.pi)) and panels[1].get_xlim() == pytest.approx((1990, 2002))
+    assert panels[1].get_ylim()[1] > 100 * panels[0].get_ylim()[1] / 2, "each panel's y reaches its own data"
+    assert all(axes.get_ylabel() == "y" and axes.get_xlabel() == "x" for axes in panels), "each labelled"
+    animation.frame(animation.frame_count - 1)
 
 
 @pytest.fixture(scope="module")

@@ -156,7 +156,7 @@ def test_without_a_true_function_the_residuals_are_at_the_training_points_and_th
     assert np.allclose(mesh_values(heat)[-1], at_points - run.y_train[order])
     assert "no true function known" in heat.get_title() and "data" in heat.get_title()
     bar_labels = [axes.get_ylabel() for axes in figure.axes if axes.get_label() == "<colorbar>"]
-    assert bar_labels == ["prediction − training data"], "no σ to mark when the noise is unknown"
+    assert bar_labels == ["prediction − training data\nnoise floor unknown"], "no σ to mark, and it says why"
 
 
 def test_a_blown_up_run_draws_without_a_warning_and_keeps_its_scale(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -97,6 +98,13 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
+def _number_as_expression(value: Any) -> Any:
+    # target: 3 is read by YAML as a number; as a target it is the expression "3", a constant.
+    if type(value) in (int, float):
+        return repr(value)
+    return value
+
+
 # An integer key also takes a whole number written as a float: epochs: 2e4 is 20000.
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
@@ -134,7 +142,7 @@ MAX_NET_EPOCHS = 200_000_000
 # The keys that describe generated data, and those that describe points read from a file: a
 # config has one set or the other, and its resolved config.yaml only the set it uses.
 GENERATED_DATA_KEYS = ("n_samples", "x_min", "x_max", "noise_std", "target")
-FILE_DATA_KEYS = ("data_file", "data_columns", "validation_fraction", "standardize")
+FILE_DATA_KEYS = ("data_file", "data_columns", "validation_fraction", "standardize", "data_sha256")
 
 
 class RenderConfig(StrictModel):
@@ -174,7 +182,7 @@ class ExperimentConfig(StrictModel):
     noise_std: float = Field(0.2, ge=0, le=1e3)
     # The function the noisy points come from: a built-in target by name (targets.BUILT_IN: sine,
     # square, sawtooth, ...) or an expression in x such as "sin(3*x) + 0.3*x" (targets.py).
-    target: str = "sine"
+    target: Annotated[str, BeforeValidator(_number_as_expression)] = "sine"
 
     # Or the user's own points: a CSV file of x,y (a header line allowed), read relative to the
     # current folder; its resolved config.yaml holds the absolute path. None of the keys above
@@ -187,6 +195,9 @@ class ExperimentConfig(StrictModel):
     # Train on the points shifted and scaled to mean 0 and spread 1, shown in the file's units:
     # sigmoid units see x of order 1 whatever the file's units are (data.Standardization).
     standardize: bool = True
+    # The SHA-256 of the file's contents, which a run's config.yaml records: training it again on
+    # a file that has changed since is refused, rather than silently giving other numbers.
+    data_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
@@ -235,6 +246,13 @@ class ExperimentConfig(StrictModel):
     def _known_optimizer(cls, name: str) -> str:
         return _known_name(name, OPTIMIZERS, "optimizer")
 
+    @field_validator("data_file")
+    @classmethod
+    def _a_path(cls, data_file: str | None) -> str | None:
+        if data_file is not None and not data_file.strip():
+            raise ValueError("is empty; give the path of a CSV file of x,y points")
+        return data_file
+
     @field_validator("data_columns")
     @classmethod
     def _two_different_columns(cls, columns: list | None) -> list | None:
@@ -271,7 +289,7 @@ class ExperimentConfig(StrictModel):
         if self.data_file is None and self.x_min < self.x_max:
             where = targets.first_unusable_x(self.target, self.x_min, self.x_max, (self.n_samples, self.grid_points))
             if where is not None:
-                raise ValueError(f"target {self.target!r} is not a finite number within ±{targets.MAX_VALUE:g} at "
+                raise ValueError(f"target {targets.shortened(self.target)!r} is not a finite number within ±{targets.MAX_VALUE:g} at "
                                  f"x = {where:g}; choose x_min and x_max where it is, or another target")
         return self
 
@@ -411,6 +429,10 @@ def load_config(
     overrides = list(overrides or [])
     labels = override_labels or {}
     sources = [(parse_override(text)[0], labels.get(text, f"--set {text}")) for text in overrides]
+    if isinstance(raw.get("data_file"), str) and raw["data_file"].strip():
+        # A file named in a file is found beside it, as a study's experiments are; one given with
+        # --set is a command-line path, relative to the current folder.
+        raw = dict(raw, data_file=_beside(path, raw["data_file"]))
     config = validate(apply_overrides(raw, overrides), source=str(path), override_sources=sources)
     if config.name is None:
         try:
@@ -420,6 +442,13 @@ def load_config(
                               "set name: in the file or --set name=...") from None
         config = config.model_copy(update={"name": name})
     return config
+
+
+def _beside(config_path: Path, data_file: str) -> str:
+    """A data_file written in a config file, as a path from the current folder: relative paths
+    are taken from the config file's folder."""
+    expanded = Path(data_file).expanduser()
+    return str(expanded) if expanded.is_absolute() else os.path.normpath(config_path.parent / expanded)
 
 
 def validate(
@@ -513,7 +542,7 @@ def describe_training(config: ExperimentConfig) -> str:
     if config.data_file is not None:
         on = f" · on {Path(config.data_file).name}"
     else:
-        on = "" if config.target == "sine" else f" · on {config.target}"
+        on = "" if config.target == "sine" else f" · on {targets.shortened(config.target, 40)}"
     return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}{on}"
 
 
@@ -525,6 +554,7 @@ def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:
         return config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS))
     plain = config.model_dump(mode="json", exclude=set(GENERATED_DATA_KEYS))
     plain["data_file"] = str(Path(config.data_file).expanduser().resolve())
-    if plain["data_columns"] is None:
-        del plain["data_columns"]
+    for key in ("data_columns", "data_sha256"):
+        if plain[key] is None:
+            del plain[key]
     return plain

@@ -87,7 +87,12 @@ def dataset_for(config) -> Dataset:
         x, y, names = read_points(path, config.data_columns)
         dataset = dataset_from_points(x, y, config.validation_fraction, config.data_seed_used, config.grid_points,
                                       config.standardize)
-        return dataset._replace(file_sha256=file_digest(path), axis_names=names)
+        digest = file_digest(path)
+        if config.data_sha256 is not None and digest != config.data_sha256:
+            raise ConfigError(f"{path}: its contents have changed since the run was made (its SHA-256 is not the "
+                              "config's data_sha256); put the original back, or remove data_sha256 to train on it "
+                              "as it is now")
+        return dataset._replace(file_sha256=digest, axis_names=names)
     return make_dataset(
         config.n_samples, config.x_min, config.x_max, config.noise_std, config.data_seed_used, config.grid_points,
         config.target,
@@ -98,16 +103,21 @@ def dataset_for(config) -> Dataset:
 
 MIN_POINTS = 10
 MAX_POINTS = 100_000
+# The largest |value| a file may hold: its squared errors must stay finite however they are drawn.
+MAX_VALUE = 1e20
+# The separators a file may use: commas, or, as spreadsheets in many countries export, semicolons or tabs.
+DELIMITERS = ",;\t"
 
 
 def read_points(path: Path, columns: list[str | int] | None = None) -> tuple[np.ndarray, np.ndarray, tuple | None]:
-    """x and y (float64) from a comma-separated file of two numeric columns, or of the two
-    `columns` named (by their header, or by number from 1) among more; and the two columns'
-    names, from the header (None without one).
+    """x and y (float64) from a file of two numeric columns separated by commas (or semicolons, or
+    tabs), or of the two `columns` named (by their header, or by number from 1) among more; and
+    the two columns' names, from the header (None without one).
 
-    A first line that is not all numbers is a header. Blank lines and lines starting with # are
-    skipped. Every other line must hold a finite number in each column used. A ConfigError
-    names the file, the line and what is wrong.
+    A first line with no number in it is a header. Blank lines and lines starting with # are
+    skipped, and so is a last column that is empty in the first line (a trailing separator).
+    Every other line must hold a finite number in each column used. A ConfigError names the
+    file, the line and what is wrong.
     """
     lines = _data_lines(path)
     header = None
@@ -117,11 +127,11 @@ def read_points(path: Path, columns: list[str | int] | None = None) -> tuple[np.
     if not lines:
         raise ConfigError(f"{path}: holds no data{' below its header' if header else ''}; "
                           "expected lines of x,y numbers")
-    width = len(header) if header is not None else len(lines[0][1])
+    width = _width(header if header is not None else lines[0][1])
     x_column, y_column = _chosen_columns(path, header, width, columns)
     x, y = [], []
     for number, cells in lines:
-        if len(cells) != width:
+        if _width(cells) != width and len(cells) != width:
             raise ConfigError(f"{path}, line {number}: has {len(cells)} value{'s' if len(cells) != 1 else ''}, but the "
                               f"{'header' if header else 'first line'} has {width}; every line needs the same columns")
         x.append(_finite_number(path, number, cells[x_column], _column_name(header, x_column, "x")))
@@ -138,16 +148,27 @@ def read_points(path: Path, columns: list[str | int] | None = None) -> tuple[np.
     return x, y, None if header is None else (header[x_column], header[y_column])
 
 
+def _width(cells: list[str]) -> int:
+    """How many columns a line has, not counting empty ones after the last value (a trailing separator)."""
+    width = len(cells)
+    while width > 1 and not cells[width - 1].strip():
+        width -= 1
+    return width
+
+
 def _data_lines(path: Path) -> list[tuple[int, list[str]]]:
     """(line number, cells) of each line that is not blank or a comment."""
     if not path.exists():
-        raise ConfigError(f"{path}: no such file (data_file is read relative to the current folder)")
+        where = "" if path.is_absolute() else f" (looked for in {Path.cwd()})"
+        raise ConfigError(f"{path}: no such file{where}; data_file must name a CSV file of x,y points")
     if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; data_file must be a CSV file of x,y points")
+        raise ConfigError(f"{path}: is a folder; data_file must name a CSV file of x,y points")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is not a regular file (a pipe or a device); data_file must name a CSV file")
     try:
         with path.open(newline="", encoding="utf-8-sig") as file:  # -sig: a spreadsheet's byte-order mark
             rows = []
-            for number, cells in enumerate(csv.reader(file), start=1):
+            for number, cells in enumerate(csv.reader(file, delimiter=_delimiter(path)), start=1):
                 if cells and any(cell.strip() for cell in cells) and not cells[0].lstrip().startswith("#"):
                     rows.append((number, cells))
                 if len(rows) > MAX_POINTS + 1:  # stop reading a huge file early (+1: a header)
@@ -161,6 +182,17 @@ def _data_lines(path: Path) -> list[tuple[int, list[str]]]:
         raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
+def _delimiter(path: Path) -> str:
+    """The file's separator, as Python's csv.Sniffer makes it out from its first lines that are
+    not comments; a comma when it cannot tell (a file of one column, say)."""
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        sample = "".join(line for _, line in zip(range(50), file) if not line.lstrip().startswith("#"))
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
 def _chosen_columns(path: Path, header: list[str] | None, width: int, columns) -> tuple[int, int]:
     """The positions of the x and y columns."""
     if columns is None:
@@ -168,7 +200,7 @@ def _chosen_columns(path: Path, header: list[str] | None, width: int, columns) -
             return 0, 1
         named = f" ({', '.join(header)})" if header else ""
         raise ConfigError(f"{path}: has {width} column{'s' if width != 1 else ''}{named}; "
-                          + ("expected x,y separated by commas" if width < 2 else
+                          + ("expected x,y separated by commas (or semicolons, or tabs)" if width < 2 else
                              "say which two to use with data_columns: [x, y], by header name or by number from 1"))
     positions = []
     for column in columns:
@@ -203,9 +235,13 @@ def _finite_number(path: Path, line: int, text: str, column: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"{path}, line {line}: the {column} value {text.strip()!r} is not a number") from None
+        hint = "; write decimals with a point (1.5, not 1,5)" if _is_number(text.replace(",", ".", 1)) else ""
+        raise ConfigError(f"{path}, line {line}: the {column} value {text.strip()!r} is not a number{hint}") from None
     if not math.isfinite(value):
         raise ConfigError(f"{path}, line {line}: the {column} value is {text.strip()}; every value must be a finite number")
+    if abs(value) > MAX_VALUE:
+        raise ConfigError(f"{path}, line {line}: the {column} value {text.strip()} is beyond ±{MAX_VALUE:g}; rescale "
+                          "the column")
     return value
 
 
@@ -220,14 +256,19 @@ def dataset_from_points(
 ) -> Dataset:
     """Training and held-out sets from given points: a seeded `validation_fraction` of them (at
     least one) held out. The points are sorted first, so the same points in any order of rows give
-    the same run. The grid spans the points' x. Nothing is known of the truth."""
+    the same run. The grid spans the points' x. Nothing is known of the truth.
+
+    Standardized, the points are kept as the file has them (float64: timestamps in seconds, 60
+    apart, would merge in float32) and made float32 only once standardized (Standardization).
+    """
     order = np.lexsort((y, x))
     x, y = x[order], y[order]
     held_out = max(1, round(validation_fraction * len(x)))
     is_held_out = np.zeros(len(x), dtype=bool)
     is_held_out[np.random.default_rng(seed).permutation(len(x))[:held_out]] = True
-    dataset = Dataset(_column(x[~is_held_out]), _column(y[~is_held_out]), _column(x[is_held_out]),
-                      _column(y[is_held_out]), grid(float(x.min()), float(x.max()), grid_points))
+    dtype = np.float64 if standardize else np.float32
+    dataset = Dataset(_column(x[~is_held_out], dtype), _column(y[~is_held_out], dtype), _column(x[is_held_out], dtype),
+                      _column(y[is_held_out], dtype), _column(np.linspace(x.min(), x.max(), grid_points), dtype))
     if not standardize:
         return dataset
     return dataset._replace(standardization=Standardization.of(x[~is_held_out], y[~is_held_out]))
@@ -252,7 +293,7 @@ class Standardization:
         return cls(float(np.mean(x)), scale(x), float(np.mean(y)), scale(y))
 
     def training_dataset(self, dataset: Dataset) -> Dataset:
-        """The dataset in the units the nets train in."""
+        """The dataset in the units the nets train in (float32, worked out from the float64 points)."""
         def x_in(values): return _column((values.astype(np.float64) - self.x_shift) / self.x_scale)
         def y_in(values): return _column((values.astype(np.float64) - self.y_shift) / self.y_scale)
         return dataset._replace(x_train=x_in(dataset.x_train), y_train=y_in(dataset.y_train),
@@ -260,6 +301,6 @@ class Standardization:
                                 x_grid=x_in(dataset.x_grid), standardization=None)
 
 
-def _column(values: np.ndarray) -> np.ndarray:
+def _column(values: np.ndarray, dtype=np.float32) -> np.ndarray:
     # Keras wants (samples, features); float32 is what the nets compute in.
-    return np.asarray(values, dtype=np.float32).reshape(-1, 1)
+    return np.asarray(values, dtype=dtype).reshape(-1, 1)

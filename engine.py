@@ -611,16 +611,16 @@ def in_data_units(recording: Recording, standardization) -> Recording:
     shift, scale = standardization.y_shift, standardization.y_scale
 
     def converted(name: str, values: np.ndarray) -> np.ndarray:
+        # Kept in float64: y around 1e9 with a spread of 1 would be rounded to steps of 64 in
+        # float32, and squared errors of y around 1e20 would overflow it.
         wide = values.astype(np.float64)
         if name in _Y_VALUES:
-            wide = wide * scale + shift
-        elif name in _Y_PARTS:
-            wide = wide * scale
-        elif name in _SQUARED_ERRORS:
-            wide = wide * scale**2
-        else:
-            return values
-        return wide.astype(values.dtype)
+            return wide * scale + shift
+        if name in _Y_PARTS:
+            return wide * scale
+        if name in _SQUARED_ERRORS:
+            return wide * scale**2
+        return values
 
     return dataclasses.replace(
         recording, per_frame={name: converted(name, values) for name, values in recording.per_frame.items()},

@@ -150,6 +150,8 @@ NO_FLOOR_NOTE = "noise floor unknown: the points came from a file, whose noise i
 
 def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, int]) -> Run:
     """The run a training produced: a Recording (engine.py) of the dataset (data.py) the config describes."""
+    if dataset.file_sha256 is not None:  # its config.yaml says which contents the run saw
+        config = config.model_copy(update={"data_sha256": dataset.file_sha256})
     run = Run(
         config=config, summary={}, frame_epochs=recording.frame_epochs, per_frame=dict(recording.per_frame),
         per_epoch=dict(recording.per_epoch), x_train=dataset.x_train.reshape(-1), y_train=dataset.y_train.reshape(-1),

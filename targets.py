@@ -17,6 +17,7 @@ Pure NumPy: nothing here needs TensorFlow.
 from __future__ import annotations
 
 import ast
+import difflib
 import operator
 from typing import Callable
 
@@ -62,6 +63,11 @@ def expression_of(target: str) -> str:
     return BUILT_IN[target][0] if target in BUILT_IN else target
 
 
+def shortened(text: str, limit: int = 60) -> str:
+    """A long expression as messages and pictures quote it: its start, then '…'."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def compile_target(target: str) -> Callable[[np.ndarray], np.ndarray]:
     """A function of x for a built-in name or an expression; TargetError if it is not one."""
     text = expression_of(target)
@@ -72,9 +78,9 @@ def compile_target(target: str) -> Callable[[np.ndarray], np.ndarray]:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
-        raise TargetError(f"{text!r} is not an expression in x (a syntax error); "
+        raise TargetError(f"{shortened(text)!r} is not an expression in x (a syntax error); "
                           f"built-in targets: {', '.join(BUILT_IN)}") from None
-    check(tree.body, text)
+    check(tree.body, shortened(text))
 
     def target_function(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):  # a value that is not finite is reported by the caller
@@ -90,9 +96,13 @@ def check(node: ast.AST, text: str) -> None:
         if type(node.value) not in (int, float):
             raise TargetError(f"{text!r}: {node.value!r} is not a number; only numbers, x and "
                               f"{', '.join(CONSTANTS)} may appear")
+        if type(node.value) is int and abs(node.value) > 10**300:  # beyond a float: 1e400 is inf, 10**400 fails
+            raise TargetError(f"{text!r}: a number of {len(str(node.value))} digits is too large for a target")
     elif isinstance(node, ast.Name):
         if node.id != "x" and node.id not in CONSTANTS:
-            raise TargetError(f"{text!r}: unknown name {node.id!r}; use x, {', '.join(CONSTANTS)} "
+            close = difflib.get_close_matches(node.id.lower(), ["x", *CONSTANTS, *FUNCTIONS, *BUILT_IN], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TargetError(f"{text!r}: unknown name {node.id!r}{hint}; use x, {', '.join(CONSTANTS)} "
                               f"and the functions {', '.join(FUNCTIONS)}")
     elif isinstance(node, ast.BinOp) and type(node.op) in BINARY:
         check(node.left, text)
@@ -112,6 +122,9 @@ def check(node: ast.AST, text: str) -> None:
                               f"{'s' if ARITY[name] > 1 else ''}, written in order")
         for argument in node.args:
             check(argument, text)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+        raise TargetError(f"{text!r}: ^ is not a power here; write ** ({ast.unparse(node.left)} ** "
+                          f"{ast.unparse(node.right)})")
     else:
         raise TargetError(f"{text!r}: {describe(node)} is not allowed in a target; use numbers, x, "
                           f"{', '.join(CONSTANTS)}, + - * / **, comparisons and the functions {', '.join(FUNCTIONS)}")

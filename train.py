@@ -146,7 +146,7 @@ def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> s
             f"{summary['name']}: {epochs} epoch{'s' if epochs != 1 else ''} in {seconds:.1f} s ({per_epoch_ms:.3f} ms an epoch)",
             f"  final training MSE {final_error_text(summary['loss'])}, "
             f"held-out MSE {final_error_text(summary['val_loss'])}"
-            + (f" = {ratio:.2f} x the noise floor {floor:.4f}" if ratio is not None
+            + (f" = {ratio:.2f} x the noise floor {final_error_text(floor)}" if ratio is not None
                else " (noise floor unknown)" if floor is None else ""),
         ]
     else:
@@ -156,7 +156,7 @@ def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> s
             f"({seeds * epochs / max(seconds, 1e-9):,.0f} net-epochs a second)",
             f"  median final training MSE {final_error_text(summary['loss'])}, "
             f"held-out MSE {final_error_text(summary['val_loss'])} "
-            + ("(noise floor unknown)" if floor is None else f"(noise floor {floor:.4f})"),
+            + ("(noise floor unknown)" if floor is None else f"(noise floor {final_error_text(floor)})"),
         ]
         if floor is not None or diverged:
             at_floor = (f"{100 * summary['share_at_noise_floor']:.0f}% of the seeds end within 10% of the noise floor"
@@ -169,8 +169,11 @@ def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> s
 
 
 def final_error_text(value: float | None) -> str:
-    """A final error as the summaries print it: four decimals, or "not finite" (null in JSON)."""
-    return "not finite" if value is None else f"{value:.4f}"
+    """A final error as the summaries print it: as the pictures state it (four decimals, three
+    significant digits when huge or tiny), or "not finite" (null in JSON)."""
+    from drawing.style import format_loss  # matplotlib: loaded only once a run is to be described
+
+    return "not finite" if value is None else format_loss(value)
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:

@@ -123,14 +123,19 @@ def draw_error_curves(axes, run: Run, color: str = COLORS["net"], label: str = "
 def data_range(run: Run) -> tuple[float, float]:
     """The y range the fit panel must show: the data points and the true curve."""
     values = run.y_train if run.y_grid_true is None else np.concatenate([run.y_train, run.y_grid_true])
-    return float(values.min()), float(values.max())
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 1e-9 * max(1.0, abs(low)):  # constant data (a target "3", a flat column): still a range
+        half = max(0.5, 0.05 * abs(low))
+        return low - half, high + half
+    return low, high
 
 
 def drawable_predictions(run: Run) -> np.ndarray:
     """The predictions (frames, nets, grid) a fit panel shows: a net's prediction that is not
     finite everywhere (its loss blew up) is replaced by its last one that was, so a diverged
     net shows its last finite state; a net never finite is NaN (not drawn)."""
-    predictions = run.predictions.astype(np.float32, copy=True)
+    # In the run's own precision: a CSV run's float64 keeps y around 1e9 apart by less than 64.
+    predictions = np.array(run.predictions, copy=True)
     finite = np.isfinite(predictions).all(axis=2)  # (frames, nets)
     for net in np.flatnonzero(~finite.all(axis=0)):
         last = None
@@ -147,7 +152,7 @@ def truth_label(run: Run) -> str:
     target = run.config.target
     if target in targets.BUILT_IN and targets.expression_of(target) == run.true_function:
         return f"true {target.replace('_', ' ')}"
-    return f"true function {run.true_function}"
+    return f"true function {targets.shortened(run.true_function, 40)}"
 
 
 def status_caption(run: Run) -> str | None:

@@ -21,7 +21,7 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 
 from drawing.curves import (data_range, draw_error_curves, drawable_predictions, run_description,
                             status_caption, style_loss_axes, truth_label)
-from drawing.style import COLORS, DPI, axis_name, fitted, format_loss, plain_text
+from drawing.style import COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text
 from rundir import Run, median_over_nets
 
 CAPTION_FONTSIZE = 11
@@ -134,6 +134,7 @@ def fit_panel(axes, run: Run, limits=None) -> None:
     axes.set_ylim(*y_limits)
     axes.set_xlabel(axis_name(run.axis_names[0]))
     axes.set_ylabel(axis_name(run.axis_names[1]))
+    offsets_into_labels(axes)
 
 
 

@@ -36,10 +36,11 @@ def palette_colors() -> list[tuple[int, int, int]]:
 
 
 def format_loss(value: float) -> str:
-    """A loss as the pictures state it: four decimals, three significant digits when huge."""
+    """A loss as the pictures and the summaries state it: four decimals, three significant digits
+    when huge or under 0.001 (data in small units: 6e-21 is not 0.0000)."""
     if not np.isfinite(value):
         return "not finite"
-    return f"{value:.4f}" if abs(value) < 1000 else f"{value:.3g}"
+    return f"{value:.4f}" if 0.001 <= abs(value) < 1000 or value == 0 else f"{value:.3g}"
 
 
 def plain_tick_labels(axes) -> None:
@@ -96,9 +97,23 @@ def finite_or_nan(values: np.ndarray) -> np.ndarray:
 
 
 # A CSV's column name labels an axis; past this many characters it is cut short.
-MAX_AXIS_NAME = 40
+MAX_AXIS_NAME = 30
 
 
 def axis_name(name: str) -> str:
     """A column's name as an axis label: shown as written ($ and all), and not too long."""
     return plain_text(name if len(name) <= MAX_AXIS_NAME else name[: MAX_AXIS_NAME - 1] + "…")
+
+
+def offsets_into_labels(axes) -> None:
+    """Where matplotlib would write an axis's offset ('+1e9' for y around a billion) in a corner,
+    where a legend may lie over it, put it in the axis label instead: 'value (ticks +1e9)'."""
+    for axis in (axes.xaxis, axes.yaxis):
+        formatter = axis.get_major_formatter()
+        if not hasattr(formatter, "get_offset"):
+            continue
+        formatter.set_locs(axis.get_majorticklocs())
+        offset = formatter.get_offset()
+        if offset:
+            axis.get_offset_text().set_visible(False)
+            axis.set_label_text(f"{axis.get_label_text()} (ticks {offset})")

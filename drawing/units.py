@@ -61,7 +61,8 @@ def drawable_contributions(run: Run) -> np.ndarray | None:
         return None
     # Drawn from the y the net's zero stands for: a net trained on standardized points (a CSV's)
     # adds its units to the mean of y, hundreds away from 0 in data such as CO2 in ppm.
-    contributions = (run.per_frame["unit_contributions"][:, 0] + run.units_baseline).astype(np.float32)
+    stored = run.per_frame["unit_contributions"][:, 0]  # float64 in a CSV run: its baseline may be 1e9
+    contributions = stored + stored.dtype.type(run.units_baseline)  # a copy, filled in below
     finite = np.isfinite(contributions).all(axis=(1, 2))
     last = None
     for index in range(len(contributions)):
@@ -253,7 +254,7 @@ def drawn_columns(grid_points: int, axes) -> np.ndarray:
 def unit_segments(x: np.ndarray, units: int) -> np.ndarray:
     """An array of the units' curves as a LineCollection takes them, (units, points, 2), its x set:
     each frame fills in the y."""
-    segments = np.zeros((units, len(x), 2), np.float32)
+    segments = np.zeros((units, len(x), 2), np.result_type(x, np.float32))  # float64 x (a CSV's) stays exact
     segments[..., 0] = x
     return segments
 

@@ -175,6 +175,26 @@ def test_resolved_config_round_trips_through_yaml():
     assert again == config
 
 
+def test_a_number_is_a_constant_target_and_an_empty_data_file_is_refused():
+    assert validate({"target": 3}).target == "3" and validate({"target": 0.5}).target == "0.5"
+    with pytest.raises(ConfigError, match="data_file: is empty; give the path of a CSV file"):
+        validate({"data_file": ""})
+
+
+def test_a_data_file_in_a_config_file_is_found_beside_it_and_one_in_set_from_the_current_folder(tmp_path,
+                                                                                                  monkeypatch):
+    (tmp_path / "configs").mkdir()
+    experiment = write(tmp_path / "configs", "data_file: ../data/points.csv\n")
+    monkeypatch.chdir(tmp_path / "configs")
+    assert load_config(experiment.name).data_file == "../data/points.csv"
+    monkeypatch.chdir(tmp_path)
+    assert load_config(Path("configs") / experiment.name).data_file == "data/points.csv"
+    assert load_config(experiment).data_file == str(tmp_path / "data" / "points.csv")
+    assert load_config(experiment, ["data_file=mine.csv"]).data_file == "mine.csv", "--set: from here"
+    absolute = write(tmp_path, "data_file: /srv/points.csv\n", "absolute.yaml")
+    assert load_config(absolute).data_file == "/srv/points.csv"
+
+
 def test_a_target_is_checked_only_over_the_range_it_is_drawn_on():
     assert validate({"target": "log(x)", "x_min": 0.5}).target == "log(x)"
     assert validate({"target": "1 / (x - pi)"}).target == "1 / (x - pi)", "200 points and the grid miss x = π"

@@ -231,6 +231,7 @@ def test_a_runs_title_says_what_was_trained():
 
 
 @pytest.mark.parametrize("value, text", [(0.04331, "0.0433"), (0.0, "0.0000"), (999.5, "999.5000"),
+                                         (0.001, "0.0010"), (0.00043512, "0.000435"), (6.2e-21, "6.2e-21"),
                                          (12345.6, "1.23e+04"), (3.4e38, "3.4e+38"), (float("inf"), "not finite"),
                                          (float("-inf"), "not finite"), (float("nan"), "not finite")])
 def test_a_loss_is_stated_in_four_decimals_or_three_digits_and_never_as_inf(value, text):

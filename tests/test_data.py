@@ -1,5 +1,7 @@
 """data.py: the noisy sine, its held-out points and grid, and what is known of the truth behind them."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -145,6 +147,14 @@ def test_comments_blank_lines_spaces_and_a_byte_order_mark_are_fine(tmp_path):
     assert names == ("x", "y")
 
 
+@pytest.mark.parametrize("separator", [";", "\t", ", "])
+def test_semicolons_tabs_and_trailing_separators_are_read_as_spreadsheets_write_them(tmp_path, separator):
+    text = f"x{separator}y{separator}\r\n" + "".join(f'"{k}"{separator}{2 * k}{separator}\r\n' for k in range(10))
+    x, y, names = data.read_points(csv_file(tmp_path, text))
+    np.testing.assert_array_equal(y, 2 * x)
+    assert names == ("x", "y") and len(x) == 10
+
+
 def test_data_columns_choose_two_of_many_by_name_or_number(tmp_path):
     text = "year,month,co2,flag\n" + "".join(f"{2000 + k},{k % 12},{300 + k},1\n" for k in range(10))
     path = csv_file(tmp_path, text)
@@ -167,6 +177,10 @@ REFUSALS = {
     "one column": ("1\n" * 10, "has 1 column; expected x,y separated by commas"),
     "too many": ("".join(f"{k},{k}\n" for k in range(100_001)), "holds more than 100,000 points"),
     "one x": ("".join(f"1,{k}\n" for k in range(10)), "every x is 1; a curve needs points at different x"),
+    "a decimal comma": ("x;y\n" + "1;2\n" * 10 + "1,5;2\n", "line 12: the x ('x') value '1,5' is not a number; write "
+                        "decimals with a point"),
+    "too large": (points_text() + "1e21,1\n", "line 14: the x ('x') value 1e21 is beyond ±1e+20; rescale the column"),
+    "an extra value": (points_text() + "1,2,3\n", "line 14: has 3 values, but the header has 2"),
 }
 
 
@@ -185,8 +199,10 @@ def test_a_missing_file_a_folder_binary_data_and_unknown_columns_are_refused(tmp
             data.read_points(path, columns)
         return str(raised.value)
 
-    assert message(tmp_path / "nothere.csv") == f"{tmp_path / 'nothere.csv'}: no such file (data_file is read relative to the current folder)"
+    assert message(tmp_path / "nothere.csv") == f"{tmp_path / 'nothere.csv'}: no such file; data_file must name a CSV file of x,y points"
     assert "is a folder" in message(tmp_path)
+    os.mkfifo(tmp_path / "pipe.csv")
+    assert "is not a regular file (a pipe or a device)" in message(tmp_path / "pipe.csv"), "and it does not hang"
     binary = tmp_path / "points.xlsx"
     binary.write_bytes(b"PK\x03\x04\xff\xfe\x00")
     assert "is not a UTF-8 text file" in message(binary)
@@ -202,14 +218,14 @@ def test_points_are_split_by_the_seed_whatever_the_order_of_rows():
     x, y = rng.uniform(-3, 3, 50), rng.normal(size=50)
     first = data.dataset_from_points(x, y, 0.2, seed=7, grid_points=30)
     assert len(first.x_train) == 40 and len(first.x_validation) == 10
-    assert sorted(np.concatenate([first.x_train, first.x_validation]).ravel()) == sorted(x.astype(np.float32))
+    assert sorted(np.concatenate([first.x_train, first.x_validation]).ravel()) == sorted(x), "exact: float64"
     shuffled = rng.permutation(50)
     again = data.dataset_from_points(x[shuffled], y[shuffled], 0.2, seed=7, grid_points=30)
     for name in data.TRAINING_ARRAYS:
         np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
     other = data.dataset_from_points(x, y, 0.2, seed=8, grid_points=30)
     assert not np.array_equal(first.x_validation, other.x_validation)
-    assert first.x_grid[0, 0] == np.float32(x.min()) and first.x_grid[-1, 0] == np.float32(x.max())
+    assert first.x_grid[0, 0] == x.min() and first.x_grid[-1, 0] == x.max()
     assert first.y_grid_true is None and first.noise_floor is None and first.true_function is None
     assert len(data.dataset_from_points(x[:10], y[:10], 0.01, seed=0).x_validation) == 1, "at least one held out"
 
@@ -224,9 +240,20 @@ def test_standardization_maps_the_training_points_to_mean_0_and_spread_1():
     s = dataset.standardization
     np.testing.assert_allclose(scaled.x_grid * s.x_scale + s.x_shift, dataset.x_grid, rtol=1e-6)
     np.testing.assert_allclose(scaled.y_validation * s.y_scale + s.y_shift, dataset.y_validation, rtol=1e-6)
-    assert data.dataset_from_points(x, y, 0.2, seed=0, standardize=False).standardization is None
+    as_they_are = data.dataset_from_points(x, y, 0.2, seed=0, standardize=False)
+    assert as_they_are.standardization is None and as_they_are.x_train.dtype == np.float32, "what the nets take"
     flat = data.dataset_from_points(x, np.full(100, 5.0), 0.2, seed=0).standardization
     assert flat.y_shift == 5.0 and flat.y_scale == 1.0, "constant y: shifted only"
+
+
+def test_points_far_from_zero_keep_their_precision_through_standardization():
+    """Unix times 60 s apart: in float32 (steps of 128 at 1.7e9) 200 of them would merge into ~90."""
+    x = 1.7e9 + 60 * np.arange(200)
+    dataset = data.dataset_from_points(x, np.sin(np.arange(200) / 20), 0.2, seed=0)
+    scaled = dataset.standardization.training_dataset(dataset)
+    assert len(np.unique(dataset.x_train)) == len(np.unique(scaled.x_train)) == 160
+    steps = np.diff(np.sort(scaled.x_train.ravel()).astype(np.float64)) * dataset.standardization.x_scale / 60
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-3)  # whole minutes apart, as in the file
 
 
 def test_dataset_for_reads_the_file_of_a_config_and_records_its_digest(tmp_path):

@@ -897,3 +897,9 @@ def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_t
     with np.load(run_dir / "snapshots.npz") as one, np.load(again / "snapshots.npz") as other:
         for key in one.files:
             np.testing.assert_array_equal(one[key], other[key], err_msg=key)
+    assert resolved["data_sha256"] == summary["data_sha256"]
+    # The file changed since: training the run again is refused, not quietly made on other points.
+    (folder / "points.csv").write_text(POINTS_CSV + "3.1,50\n")
+    with pytest.raises(config_module.ConfigError, match="its contents have changed since the run was made"):
+        train.train_and_write(config, tmp_path / "changed", progress=False, render=False)
+    assert not (tmp_path / "changed").exists()

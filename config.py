@@ -81,7 +81,12 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_without_dupl
 
 def load_yaml(text: str) -> Any:
     """Read YAML text as every file and --set value here is read (YAML 1.2 numbers, no duplicate keys)."""
-    return yaml.load(text, Loader=_Loader)
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except ValueError as error:  # a number of more than 4,300 digits, which Python will not read
+        if isinstance(error, yaml.YAMLError):
+            raise
+        raise yaml.YAMLError(str(error)) from None
 
 
 def _duplicate_key_message(error: DuplicateKeyError) -> str:
@@ -428,7 +433,7 @@ def load_config(
                           f"run it with: python study.py {path}")
     overrides = list(overrides or [])
     labels = override_labels or {}
-    sources = [(parse_override(text)[0], labels.get(text, f"--set {text}")) for text in overrides]
+    sources = [(parse_override(text)[0], labels.get(text, f"--set {targets.shortened(text, 200)}")) for text in overrides]
     if isinstance(raw.get("data_file"), str) and raw["data_file"].strip():
         # A file named in a file is found beside it, as a study's experiments are; one given with
         # --set is a command-line path, relative to the current folder.
@@ -513,11 +518,16 @@ def _describe(item: dict[str, Any], schema: type[BaseModel] = ExperimentConfig) 
         return message
     value = item.get("input")
     named = re.search(rf"(?<![\w.]){re.escape(repr(value))}(?![\w.])", message)  # the value is in it already
-    shown = "" if isinstance(value, dict) or named else f", got {value!r}"
+    shown = "" if isinstance(value, dict) or named else f", got {_shortened_repr(value)}"
     return f"{key}: {message}{shown}"
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _shortened_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
 def _suggestion(location: list[str], schema: type[BaseModel]) -> str:

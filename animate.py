@@ -29,6 +29,7 @@ from drawing.figures import data_differences, draw_compare_png, draw_loss_png
 from drawing.curves import truth_label
 from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation, shared_scales
 from drawing.residuals import draw_compare_residuals_png, draw_residuals_png
+from drawing.page import write_page
 from drawing.units import CompareUnitsAnimation, UnitsAnimation
 from drawing.style import palette_colors
 from rundir import Run, RunError
@@ -70,7 +71,7 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
     def draw_units(run: Run, path: Path) -> None:
         write_animation(UnitsAnimation(run, *size), run, path)
 
-    drawers = (draw_animation, draw_loss_png, draw_units, draw_residuals_png)
+    drawers = (draw_animation, draw_loss_png, draw_units, draw_residuals_png, write_page)
     return write_pictures(zip(rundir.picture_names(run), drawers), run, directory)
 
 
@@ -78,6 +79,14 @@ def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[
     """Redraw the pictures of a run directory; overrides: render settings for this drawing
     ('render.fps=10'); config.yaml is not changed."""
     return draw_run(load_run(run_dir, overrides), Path(run_dir))
+
+
+def render_page(run_dir: str | Path) -> list[Path]:
+    """Write a run directory's page, report.html, alone."""
+    run = load_run(run_dir)
+    if run.nets > 1:
+        raise RunError(f"{run_dir}: a run of {run.nets} seeds; pages are made for runs of one net so far")
+    return write_pictures([(rundir.PAGE_FILE, write_page)], run, Path(run_dir))
 
 
 def write_pictures(pictures, subject, directory: Path) -> list[Path]:
@@ -191,9 +200,12 @@ def main(argv: list[str] | None = None) -> int:
             parser = argparse.ArgumentParser(
                 description="Redraw a saved run's pictures, or compare runs: animate.py compare RUN RUN ...")
             parser.add_argument("run_dir", help="a run directory written by train.py, e.g. output/adam_2x10")
+            parser.add_argument("--html", action="store_true",
+                                help="write only the run's page, report.html (a second, not the GIFs' seconds)")
             _add_render_overrides(parser)
             arguments = parser.parse_args(argv)
-            written = render_run(arguments.run_dir, arguments.overrides)
+            written = (render_page(arguments.run_dir) if arguments.html
+                       else render_run(arguments.run_dir, arguments.overrides))
     except (RunError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

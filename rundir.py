@@ -43,7 +43,10 @@ DATA_FILES = (CONFIG_FILE, HISTORY_FILE, ARRAYS_FILE, SUMMARY_FILE)
 # Every run's pictures: its animation and error curves, then a look inside its (first) net.
 INSIDE_PICTURES = ("units.gif", "residuals.png")
 ONE_NET_CURVES, SEEDS_CURVES = ("fit.gif", "loss.png"), ("seeds.gif", "seeds.png")
-ONE_NET_PICTURES, SEEDS_PICTURES = ONE_NET_CURVES + INSIDE_PICTURES, SEEDS_CURVES + INSIDE_PICTURES
+# The page to explore a run in a browser (drawing/page.py): one-net runs have it so far.
+PAGE_FILE = "report.html"
+ONE_NET_PICTURES = ONE_NET_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
+SEEDS_PICTURES = SEEDS_CURVES + INSIDE_PICTURES
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
 RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
 STATUSES = ("completed", "diverged", "interrupted")
@@ -243,15 +246,17 @@ def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames:
     return 4 * hidden_layers[-1] * grid_points * (frames + 1)
 
 
-def picture_names(run: Run) -> tuple[str, str, str, str]:
+def picture_names(run: Run) -> tuple[str, ...]:
     """The run's animation, error curves and INSIDE_PICTURES: fit.gif and loss.png for one net,
-    seeds.gif and seeds.png for several, then units.gif and residuals.png."""
+    seeds.gif and seeds.png for several, then units.gif and residuals.png; and for one net its
+    page, report.html."""
     return SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
 
 
 def files_present(run_dir: Path) -> list[str]:
     """The run's files that are in run_dir, in the order they are listed to the user."""
-    return [name for name in DATA_FILES + ONE_NET_CURVES + SEEDS_CURVES + INSIDE_PICTURES if (run_dir / name).exists()]
+    return [name for name in DATA_FILES + ONE_NET_CURVES + SEEDS_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
+            if (run_dir / name).exists()]
 
 
 def write_run(directory: str | Path, run: Run) -> None:

@@ -140,3 +140,55 @@ def synthetic_run_dir(tmp_path):
         return directory
 
     return make
+
+
+# --- a real browser ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium through Playwright (see browser.py for where it comes from). Without one,
+    the page tests are skipped with a line saying how to get it; under CI (CI=true) they fail."""
+    import os
+
+    from browser import BrowserMissing, find_browser
+
+    try:
+        from playwright.sync_api import sync_playwright
+
+        executable = find_browser()
+    except (ImportError, BrowserMissing) as error:
+        message = str(error) if isinstance(error, BrowserMissing) else "Playwright is not installed: pip install -e '.[test]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A function opening a local file in a new browser page that may request nothing but files:
+    returns (page, problems), where problems lists console errors, page errors, dialogs and
+    every request to anything but a file."""
+    contexts = []
+
+    def open_page(path: Path, fragment: str = "", width: int = 1200, height: int = 800):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        problems = []
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                      else (problems.append(f"request {route.request.url}"), route.abort()))
+        page = context.new_page()
+        page.on("console", lambda message: problems.append(f"console {message.text}") if message.type == "error"
+                else None)
+        page.on("pageerror", lambda error: problems.append(f"page error {error}"))
+        page.on("dialog", lambda dialog: (problems.append(f"dialog {dialog.message}"), dialog.dismiss()))
+        page.goto(path.resolve().as_uri() + fragment)
+        page.wait_for_selector("body[data-ready=true]", timeout=15000)
+        return page, problems
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -681,7 +681,7 @@ def test_run_directory_holds_every_file(cli_run):
     assert re.fullmatch(r"  final training MSE \d\.\d{4}, held-out MSE \d\.\d{4} = \d+\.\d\d x the noise floor 0\.0400",
                         lines[1]), lines[1]
     assert lines[2] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, fit.gif, loss.png, "
-                        "units.gif, residuals.png")
+                        "units.gif, residuals.png, report.html")
     assert len(lines) == 3
 
 

@@ -1,0 +1,175 @@
+"""report.html: a run as one self-contained page to explore in a browser, offline.
+
+The page holds its script (page.js), its styles and the run's data; it makes no request of any
+kind. One slider drives every panel; the numbers it shows (each frame's epoch and errors, the
+errors under the pointer on the curves) are the run's own, bit for bit: arrays are embedded in
+their stored precision (float32 or float64, base64). Only what is drawn and never read as a
+number (the unit curves) is stored at display precision (16 bits over the panel's range).
+
+Text from the user (a run's name, a label, a CSV's column names) is escaped wherever it appears:
+HTML through html.escape, the data as JSON in a script element that cannot be closed from inside.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+from drawing.curves import axis_epochs, error_range, held_out_curve, training_curve, truth_label
+from drawing.frames import fit_limits
+from drawing.style import COLORS
+from drawing.units import drawable_contributions, unit_colors, units_limits
+from rundir import Run
+
+SCRIPT = Path(__file__).with_name("page.js")
+# Curves are drawn at display precision: this many significant digits.
+CURVE_DIGITS = 5
+
+
+def encoded(values: np.ndarray | None, dtype: str | None = None) -> dict | None:
+    """An array as the page decodes it: its bytes in base64, in their own precision."""
+    if values is None:
+        return None
+    array = np.ascontiguousarray(values, dtype=dtype or values.dtype)
+    return {"dtype": str(array.dtype), "shape": list(array.shape), "base64": base64.b64encode(array.tobytes()).decode()}
+
+
+def display_precision(values: np.ndarray, low: float, high: float) -> dict:
+    """Values only drawn, never read as numbers, in 16 bits over [low, high] (65535: not finite);
+    a quarter of their float64 size."""
+    span = high - low if high > low else 1.0
+    scaled = np.round((np.clip(values, low, high) - low) / span * 65534)
+    stored = np.where(np.isfinite(values), scaled, 65535).astype(np.uint16)
+    return dict(encoded(stored), range=[float(low), float(high)])
+
+
+def rounded(values: np.ndarray) -> list:
+    """A curve's values as JSON numbers at display precision (null where not finite)."""
+    return [float(f"{value:.{CURVE_DIGITS}g}") if np.isfinite(value) else None for value in np.asarray(values, float)]
+
+
+def run_data(run: Run) -> dict:
+    """What the page of a one-net run shows, as JSON."""
+    net = 0
+    epochs_done = run.epochs_completed
+    # Index e: the training error of the weights after e epochs (the history's loss of epoch e + 1,
+    # then the final weights'), and the held-out error after e epochs (none before the first).
+    train_after = run.loss[:, net].astype(np.float32)
+    if run.frame_epochs[-1] == epochs_done:
+        train_after = np.append(train_after, np.float32(run.frame_loss[-1, net]))
+    held_out_after = np.concatenate([[np.nan], run.val_loss[:, net]]).astype(np.float32)
+    curve_epochs, curve_train = training_curve(run)
+    held_epochs, curve_held_out = held_out_curve(run)
+    x_limits, data_limits = fit_limits([run])
+    contributions = drawable_contributions(run)
+    data = {
+        "name": run.name, "trained": run.trained, "status": run.status, "fps": run.config.render.fps,
+        "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
+        "noise_floor": run.noise_floor, "colors": COLORS,
+        "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
+        "y_grid_true": encoded(run.y_grid_true),
+        "frame_epochs": [int(epoch) for epoch in run.frame_epochs],
+        "frame_loss": encoded(run.frame_loss[:, net]),
+        "predictions": encoded(run.predictions[:, net]),
+        "train_after": encoded(train_after), "held_out_after": encoded(held_out_after),
+        # The curves as drawn: thinned to a few thousand points on log-spaced epochs.
+        "curve_epochs": [int(epoch) for epoch in curve_epochs], "curve_train": rounded(curve_train[:, net]),
+        "curve_held_out": rounded(np.interp(curve_epochs, held_epochs, curve_held_out[:, net])),
+        "x_limits": list(x_limits), "y_limits": list(units_limits(data_limits, [contributions])),
+        "epoch_limits": [1, max(2, axis_epochs(run))], "error_limits": list(error_range([run])),
+        "units": None,
+    }
+    if contributions is not None:
+        low, high = data["y_limits"]
+        reach = high - low  # a unit beyond the panel is drawn at its edge, as units.gif does
+        data.update(units=display_precision(contributions - run.units_baseline, low - reach - run.units_baseline,
+                                            high + reach - run.units_baseline),
+                    unit_count=int(contributions.shape[1]), units_baseline=run.units_baseline,
+                    unit_colors=[matplotlib.colors.to_hex(color) for color in unit_colors(contributions)])
+    return data
+
+
+def script_json(data: dict) -> str:
+    """JSON safe inside a <script> element: nothing in it can close the element or open a comment."""
+    return json.dumps(data, allow_nan=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _nan_to_none(data):
+    if isinstance(data, float) and not np.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {key: _nan_to_none(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_nan_to_none(value) for value in data]
+    return data
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 12px; color: #222; }
+h1 { font-size: 1.3em; margin: 0.2em 0; overflow-wrap: anywhere; }
+.trained { color: #444; margin-bottom: 0.6em; overflow-wrap: anywhere; }
+.controls { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; margin: 8px 0; }
+.controls input[type=range] { flex: 1 1 240px; }
+.numbers { font-variant-numeric: tabular-nums; }
+.numbers b { color: %(net)s; }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; }
+figure { margin: 0; }
+figcaption { font-size: 0.9em; color: #444; min-height: 1.3em; }
+canvas { width: 100%%; height: 320px; display: block; }
+.status { color: %(marker)s; font-weight: bold; }
+"""
+
+
+def page_html(run: Run) -> str:
+    """The whole page of a one-net run, script and data inside."""
+    data = run_data(run)
+    status = "" if run.status == "completed" else (
+        f'<div class="status">{html.escape(run.status)} at epoch {run.epochs_completed:,}</div>')
+    floor = (f"noise floor σ² = {run.noise_floor:g}" if run.noise_floor else "noise floor unknown")
+    units_toggle = ('<label><input type="checkbox" id="show-units" checked> units (activation × weight)</label>'
+                    if data["units"] is not None else "")
+    truth = f" · {html.escape(data['truth_label'])} (dotted)" if data["truth_label"] else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<title>{html.escape(run.name)}: watch a tiny net learn</title>
+<style>{STYLE % COLORS}</style>
+</head>
+<body>
+<h1 id="title">{html.escape(run.name)}</h1>
+<div class="trained" id="trained">{html.escape(run.trained)} · {floor}</div>
+{status}
+<div class="controls">
+  <button id="play" type="button">▶ play</button>
+  <label>speed <select id="speed"><option value="0.5">0.5×</option><option value="1" selected>1×</option>
+    <option value="2">2×</option><option value="4">4×</option></select></label>
+  <input type="range" id="frame-slider" min="0" value="0" aria-label="frame">
+  <span class="numbers">epoch <b id="epoch"></b> of {run.epochs_requested:,} ·
+    training MSE <b id="train-loss"></b> · held-out MSE <b id="held-out-loss"></b></span>
+  {units_toggle}
+</div>
+<div class="panels">
+  <figure><canvas id="fit-canvas"></canvas>
+    <figcaption>data (grey){truth} · prediction (blue)</figcaption></figure>
+  <figure><canvas id="error-canvas"></canvas>
+    <figcaption id="error-readout"></figcaption></figure>
+</div>
+<p class="trained">← → step a frame · space plays · click the error curves to jump there · the address keeps the frame</p>
+<script type="application/json" id="run-data">{script_json(_nan_to_none(data))}</script>
+<script>{SCRIPT.read_text()}</script>
+</body>
+</html>
+"""
+
+
+def write_page(run: Run, path: str | Path) -> None:
+    """Write a run's report.html."""
+    Path(path).write_text(page_html(run), encoding="utf-8")

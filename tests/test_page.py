@@ -1,0 +1,137 @@
+"""drawing/page.py: a run's report.html, opened in a real browser (headless Chromium through
+Playwright) with every network request refused. The numbers the page shows are checked against
+the run's own, and the prediction against the pixels where the data put it."""
+
+import numpy as np
+import pytest
+
+import rundir
+from conftest import synthetic_run
+from drawing import page as report
+from drawing.style import format_loss
+
+
+@pytest.fixture(scope="module")
+def one_net(tmp_path_factory):
+    """A synthetic one-net run written with its page."""
+    folder = tmp_path_factory.mktemp("page")
+    run = synthetic_run(epochs=600, frames=30)
+    rundir.write_run(folder / "run", run)
+    run = rundir.read_run(folder / "run")
+    report.write_page(run, folder / "run" / "report.html")
+    return run, folder / "run" / "report.html"
+
+
+def shown(page) -> tuple[str, str, str]:
+    return tuple(page.text_content(f"#{name}") for name in ("epoch", "train-loss", "held-out-loss"))
+
+
+def expected(run, frame: int) -> tuple[str, str, str]:
+    epoch = int(run.frame_epochs[frame])
+    held_out = format_loss(run.val_loss[epoch - 1, 0]) if epoch >= 1 else "–"
+    return f"{epoch:,}", format_loss(run.frame_loss[frame, 0]), held_out
+
+
+def test_the_page_opens_offline_with_no_error_and_shows_the_last_frame(one_net, offline_page):
+    run, path = one_net
+    page, problems = offline_page(path)
+    assert problems == []
+    assert shown(page) == expected(run, len(run.frame_epochs) - 1)
+    assert page.text_content("#title") == run.name and run.trained in page.text_content("#trained")
+
+
+def test_moving_the_slider_to_frame_k_shows_exactly_frame_ks_epoch_and_errors(one_net, offline_page):
+    run, path = one_net
+    page, problems = offline_page(path)
+    for frame in (0, 1, 7, 18, len(run.frame_epochs) - 1):
+        page.eval_on_selector("#frame-slider", "(slider, k) => { slider.value = k; slider.dispatchEvent("
+                              "new Event('input')); }", frame)
+        assert shown(page) == expected(run, frame), frame
+        assert page.evaluate("window.location.hash") == f"#frame={frame}"
+    page.keyboard.press("ArrowLeft")
+    assert shown(page) == expected(run, len(run.frame_epochs) - 2)
+    assert problems == []
+
+
+def test_the_fragment_restores_a_frame_and_play_advances(one_net, offline_page):
+    run, path = one_net
+    page, problems = offline_page(path, "#frame=5")
+    assert shown(page) == expected(run, 5)
+    page.click("#play")
+    for _ in range(100):  # polled here: the page's policy allows no eval, which wait_for_function needs
+        if int(page.eval_on_selector("#frame-slider", "slider => slider.value")) > 6:
+            break
+        page.wait_for_timeout(50)
+    assert int(page.eval_on_selector("#frame-slider", "slider => slider.value")) > 6, "playing advances"
+    page.click("#play")
+    assert problems == []
+
+
+def test_hovering_the_error_curves_reads_the_epoch_under_the_pointer(one_net, offline_page):
+    run, path = one_net
+    page, _ = offline_page(path)
+    box = page.eval_on_selector("#error-canvas", "canvas => { const r = canvas.getBoundingClientRect(); "
+                                "return [r.left, r.top, r.width, r.height]; }")
+    left, top, width, height = box
+    # The plot spans the canvas but for its margins (page.js's MARGIN): epoch 100 on a log axis from 1 to 600.
+    plot_left, plot_right = left + 58, left + width - 12
+    x = plot_left + np.log10(100) / np.log10(600) * (plot_right - plot_left)
+    page.mouse.move(x, top + height / 2)
+    readout = page.text_content("#error-readout")
+    epoch = int(readout.split(" ")[1].replace(",", ""))
+    assert abs(epoch - 100) <= 2, readout
+    assert readout == (f"epoch {epoch:,} · training {format_loss(run.loss[epoch, 0])} · "
+                       f"held-out {format_loss(run.val_loss[epoch - 1, 0])}")
+
+
+@pytest.mark.parametrize("value", [0.04331, 0.0, 999.5, 0.001, 0.00043512, 6.2e-21, 12345.6, 3.4e38, 1e-5, 1000.0])
+def test_the_page_formats_an_error_as_the_pictures_do(one_net, offline_page, value):
+    page, _ = offline_page(one_net[1])
+    assert page.evaluate("formatLoss", value) == format_loss(value)
+
+
+def test_the_prediction_is_drawn_where_the_data_say(one_net, offline_page):
+    """Pixels of the fit panel: the prediction's blue where the last frame's values put it, at a few x."""
+    run, path = one_net
+    page, _ = offline_page(path, "#frame=29")
+    page.evaluate("document.getElementById('show-units') && (document.getElementById('show-units').checked = false,"
+                  " show(current))")
+    limits = page.evaluate("[DATA.x_limits, DATA.y_limits]")
+    left, top, width, height = page.eval_on_selector("#fit-canvas", "c => { const r = c.getBoundingClientRect(); "
+                                                     "return [r.left, r.top, r.width, r.height]; }")
+    image = page.screenshot(clip={"x": left, "y": top, "width": width, "height": height})
+    from io import BytesIO
+
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(BytesIO(image)).convert("RGB")).astype(int)
+    scale = pixels.shape[1] / width
+    (x_low, x_high), (y_low, y_high) = limits
+    blue = np.array([0x1F, 0x6F, 0xD1])
+    for index in (5, 25, 45):
+        x, y = run.x_grid[index], run.predictions[-1, 0, index]
+        column = 58 + (x - x_low) / (x_high - x_low) * (width - 70)
+        row = 10 + (y_high - y) / (y_high - y_low) * (height - 50)
+        patch = pixels[int((row - 3) * scale): int((row + 3) * scale) + 1, int((column - 1) * scale): int((column + 1) * scale) + 1]
+        distance = np.abs(patch - blue).sum(axis=2).min()
+        assert distance < 60, (index, distance)
+
+
+def test_text_from_the_user_runs_nothing(tmp_path, offline_page):
+    """A CSV's column named like markup: drawn as those characters, no element injected, no dialog."""
+    hostile = "<img src=x onerror=alert(1)>"
+    run = synthetic_run(frames=5)
+    run.summary["axis_names"] = [hostile, "</script><script>alert(2)</script>"]
+    run.summary["trained"] = hostile
+    path = tmp_path / "report.html"
+    report.write_page(run, path)
+    page, problems = offline_page(path)
+    assert problems == []
+    assert page.query_selector("img") is None and page.query_selector_all("script").__len__() == 2
+    assert hostile in page.text_content("#trained")
+    assert page.evaluate("DATA.axis_names")[1] == "</script><script>alert(2)</script>"
+
+
+def test_a_page_is_small_and_quick_to_write(one_net):
+    run, path = one_net
+    assert path.stat().st_size < 2_000_000

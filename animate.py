@@ -83,10 +83,7 @@ def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[
 
 def render_page(run_dir: str | Path) -> list[Path]:
     """Write a run directory's page, report.html, alone."""
-    run = load_run(run_dir)
-    if run.nets > 1:
-        raise RunError(f"{run_dir}: a run of {run.nets} seeds; pages are made for runs of one net so far")
-    return write_pictures([(rundir.PAGE_FILE, write_page)], run, Path(run_dir))
+    return write_pictures([(rundir.PAGE_FILE, write_page)], load_run(run_dir), Path(run_dir))
 
 
 def write_pictures(pictures, subject, directory: Path) -> list[Path]:

@@ -43,10 +43,10 @@ DATA_FILES = (CONFIG_FILE, HISTORY_FILE, ARRAYS_FILE, SUMMARY_FILE)
 # Every run's pictures: its animation and error curves, then a look inside its (first) net.
 INSIDE_PICTURES = ("units.gif", "residuals.png")
 ONE_NET_CURVES, SEEDS_CURVES = ("fit.gif", "loss.png"), ("seeds.gif", "seeds.png")
-# The page to explore a run in a browser (drawing/page.py): one-net runs have it so far.
+# The page to explore a run in a browser (drawing/page.py).
 PAGE_FILE = "report.html"
 ONE_NET_PICTURES = ONE_NET_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
-SEEDS_PICTURES = SEEDS_CURVES + INSIDE_PICTURES
+SEEDS_PICTURES = SEEDS_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
 RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
 STATUSES = ("completed", "diverged", "interrupted")
@@ -248,8 +248,7 @@ def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames:
 
 def picture_names(run: Run) -> tuple[str, ...]:
     """The run's animation, error curves and INSIDE_PICTURES: fit.gif and loss.png for one net,
-    seeds.gif and seeds.png for several, then units.gif and residuals.png; and for one net its
-    page, report.html."""
+    seeds.gif and seeds.png for several, then units.gif and residuals.png, and its page, report.html."""
     return SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
 
 

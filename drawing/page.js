@@ -50,6 +50,14 @@ const predictions = decode(DATA.predictions);  // (frames * grid)
 const trainAfter = decode(DATA.train_after);  // index e: the training error after e epochs
 const heldOutAfter = decode(DATA.held_out_after);  // index e: the held-out error after e epochs (NaN at 0)
 const units = DATA.units ? decode(DATA.units) : null;  // (frames * units * grid), net 0's
+// A seeded run: every net at display precision on a few grid columns, the 10-90% band, each net's curve.
+const nets = DATA.nets;
+const netPredictions = nets > 1 ? decode(DATA.net_predictions) : null;  // (frames * nets * columns)
+const netColumns = nets > 1 ? DATA.net_columns : null;
+const bandLow = nets > 1 ? decode(DATA.band_low) : null, bandHigh = nets > 1 ? decode(DATA.band_high) : null;
+const netCurves = nets > 1 ? decode(DATA.net_curves) : null;  // (nets * points), log10 of the error
+const netFrameLoss = nets > 1 ? decode(DATA.net_frame_loss) : null;  // (frames * nets)
+let picked = null;  // the net picked out by a click, or null
 const unitCount = DATA.unit_count || 0;
 const gridPoints = xGrid.length;
 const frameCount = frameEpochs.length;
@@ -94,15 +102,22 @@ function tickText(value, logScale) {
 }
 
 class Axes {
-  // A plot area with its scales: x and y each linear or logarithmic.
-  constructor(canvas, xRange, yRange, xLog, yLog, xLabel, yLabel) {
-    Object.assign(this, { canvas, xRange, yRange, xLog, yLog, xLabel, yLabel });
+  // A plot area with its scales: x and y each linear or logarithmic; `band` ([top, bottom] as
+  // shares of the canvas's height) puts several small plots in one canvas.
+  constructor(canvas, xRange, yRange, xLog, yLog, xLabel, yLabel, band = null) {
+    Object.assign(this, { canvas, xRange, yRange, xLog, yLog, xLabel, yLabel, band });
   }
 
-  begin() {
-    const { context, width, height } = prepare(this.canvas);
+  begin(clear = true) {
+    const { context, width, height } = clear ? prepare(this.canvas)
+      : { context: this.canvas.getContext("2d"), width: this.canvas.clientWidth, height: this.canvas.clientHeight };
     this.context = context;
     this.box = { left: MARGIN.left, top: MARGIN.top, right: width - MARGIN.right, bottom: height - MARGIN.bottom };
+    if (this.band) {
+      const [top, bottom] = this.band;
+      this.box.top = 16 + top * (height - 40);
+      this.box.bottom = bottom * (height - 40);
+    }
     return context;
   }
 
@@ -128,12 +143,15 @@ class Axes {
     c.strokeRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
     c.fillStyle = "#222"; c.font = "11px sans-serif";
     const xTicks = this.xLog ? logTicks(...this.xRange) : linearTicks(...this.xRange, 6);
-    const yTicks = this.yLog ? logTicks(...this.yRange) : linearTicks(...this.yRange, 5);
+    let yTicks = this.yLog ? logTicks(...this.yRange) : linearTicks(...this.yRange, this.band ? 2 : 5);
+    const room = Math.max(1, Math.floor((box.bottom - box.top) / 14));  // a tick label every 14 pixels at most
+    if (yTicks.length > room) yTicks = yTicks.filter((_, i) => i % Math.ceil(yTicks.length / room) === 0);
+    const labelled = !this.band || this.band[1] === 1;  // stacked small plots: epochs under the last only
     c.textAlign = "center"; c.textBaseline = "top";
     for (const tick of xTicks) {
       const x = this.px(tick);
       c.fillRect(x, box.bottom, 1, 4);
-      c.fillText(tickText(tick, this.xLog), x, box.bottom + 6);
+      if (labelled) c.fillText(tickText(tick, this.xLog), x, box.bottom + 6);
     }
     c.textAlign = "right"; c.textBaseline = "middle";
     c.strokeStyle = "rgba(0,0,0,0.08)";
@@ -144,6 +162,11 @@ class Axes {
       c.beginPath(); c.moveTo(box.left, y); c.lineTo(box.right, y); c.stroke();
     }
     c.font = "12px sans-serif"; c.textAlign = "center"; c.textBaseline = "bottom";
+    if (this.band) {  // a small plot: its title above it, the epoch axis's label only under the last
+      c.textAlign = "left"; c.fillText(this.yLabel, box.left, box.top - 2);
+      if (this.band[1] === 1) { c.textAlign = "center"; c.fillText(this.xLabel, (box.left + box.right) / 2, this.canvas.clientHeight - 4); }
+      return;
+    }
     c.fillText(this.xLabel, (box.left + box.right) / 2, this.canvas.clientHeight - 4);
     c.save(); c.translate(14, (box.top + box.bottom) / 2); c.rotate(-Math.PI / 2);
     c.textBaseline = "middle"; c.fillText(this.yLabel, 0, 0); c.restore();
@@ -184,19 +207,53 @@ function drawFit(frame) {
   fitAxes.clip();
   const showUnits = units && document.getElementById("show-units").checked;
   if (showUnits) {
+    const columns = DATA.unit_columns, x = columns.map((i) => xGrid[i]);
     for (let unit = 0; unit < unitCount; unit++) {
-      const start = (frame * unitCount + unit) * gridPoints;
-      const curve = Array.from(units.subarray(start, start + gridPoints), (v) => v + DATA.units_baseline);
-      fitAxes.line(xGrid, curve, DATA.unit_colors[unit], 1);
+      const start = (frame * unitCount + unit) * columns.length;
+      const curve = Array.from(units.subarray(start, start + columns.length), (v) => v + DATA.units_baseline);
+      fitAxes.line(x, curve, DATA.unit_colors[unit], 1);
     }
   }
+  if (nets > 1) drawNets(frame);
   c.fillStyle = COLORS.data;
   for (let i = 0; i < xTrain.length; i++) {
     c.beginPath(); c.arc(fitAxes.px(xTrain[i]), fitAxes.py(yTrain[i]), 2, 0, 2 * Math.PI); c.fill();
   }
   if (yTruth) fitAxes.line(xGrid, yTruth, COLORS.truth, 1.5, [2, 3]);
-  fitAxes.line(xGrid, predictions.subarray(frame * gridPoints, (frame + 1) * gridPoints), COLORS.net, 2.5);
+  const median = predictions.subarray(frame * gridPoints, (frame + 1) * gridPoints);
+  fitAxes.line(xGrid, median, nets > 1 ? COLORS.median : COLORS.net, 2.5);
+  if (picked !== null) fitAxes.line(netColumns.map((i) => xGrid[i]), netCurve(frame, picked), COLORS.marker, 2);
   c.restore();
+}
+
+function netCurve(frame, net) {
+  const start = (frame * nets + net) * netColumns.length;
+  return netPredictions.subarray(start, start + netColumns.length);
+}
+
+function drawNets(frame) {
+  const c = fitAxes.context;
+  const x = netColumns.map((i) => xGrid[i]);
+  if (document.getElementById("show-nets").checked) {
+    const alpha = Math.max(0.05, Math.min(0.25, 5 / nets));
+    c.globalAlpha = alpha;
+    for (let net = 0; net < nets; net++) fitAxes.line(x, netCurve(frame, net), COLORS.net, 0.8);
+    c.globalAlpha = 1;
+  }
+  // The band between the 10th and 90th percentile of the nets, on the full grid.
+  const low = bandLow.subarray(frame * gridPoints, (frame + 1) * gridPoints);
+  const high = bandHigh.subarray(frame * gridPoints, (frame + 1) * gridPoints);
+  c.fillStyle = COLORS.net; c.globalAlpha = 0.25; c.beginPath();
+  let started = false;
+  for (let i = 0; i < gridPoints; i++) {
+    if (!Number.isFinite(low[i])) continue;
+    const px = fitAxes.px(xGrid[i]), py = fitAxes.py(high[i]);
+    if (started) c.lineTo(px, py); else { c.moveTo(px, py); started = true; }
+  }
+  for (let i = gridPoints - 1; i >= 0; i--) {
+    if (Number.isFinite(low[i])) c.lineTo(fitAxes.px(xGrid[i]), fitAxes.py(low[i]));
+  }
+  c.fill(); c.globalAlpha = 1;
 }
 
 const errorAxes = new Axes(document.getElementById("error-canvas"), DATA.epoch_limits, DATA.error_limits, true, true,
@@ -207,8 +264,22 @@ function drawErrors(frame) {
   errorAxes.frame();
   errorAxes.clip();
   if (DATA.noise_floor) errorAxes.line(DATA.epoch_limits, [DATA.noise_floor, DATA.noise_floor], COLORS.floor, 1.2, [5, 4]);
+  if (nets > 1 && document.getElementById("show-nets").checked) {
+    const points = DATA.curve_epochs.length;
+    errorAxes.context.globalAlpha = Math.max(0.05, Math.min(0.3, 5 / nets));
+    for (let net = 0; net < nets; net++) {
+      const curve = Array.from(netCurves.subarray(net * points, (net + 1) * points), (v) => Math.pow(10, v));
+      errorAxes.line(DATA.curve_epochs, curve, COLORS.net, 0.8);
+    }
+    errorAxes.context.globalAlpha = 1;
+  }
+  if (picked !== null) {
+    const points = DATA.curve_epochs.length;
+    const curve = Array.from(netCurves.subarray(picked * points, (picked + 1) * points), (v) => Math.pow(10, v));
+    errorAxes.line(DATA.curve_epochs, curve, COLORS.marker, 1.5);
+  }
   errorAxes.line(DATA.curve_epochs, DATA.curve_held_out, COLORS.validation, 1);
-  errorAxes.line(DATA.curve_epochs, DATA.curve_train, COLORS.net, 1.5);
+  errorAxes.line(DATA.curve_epochs, DATA.curve_train, nets > 1 ? COLORS.median : COLORS.net, 1.5);
   const epoch = frameEpochs[frame];
   if (epoch >= 1) {
     const x = errorAxes.px(epoch);
@@ -220,6 +291,34 @@ function drawErrors(frame) {
     }
   }
   c.restore();
+}
+
+const insidePanels = DATA.diagnostics.map((panel, index, all) => new Axes(
+  document.getElementById("inside-canvas"), DATA.epoch_limits, panel.limits, true, panel.log, "epoch (log scale)",
+  panel.title, [index / all.length, (index + 1) / all.length]));
+const LAYER_COLORS = [COLORS.net, "#9467bd", "#8c564b", "#e377c2"];
+
+function drawInside(frame) {
+  const epoch = frameEpochs[frame];
+  insidePanels.forEach((axes, index) => {
+    const panel = DATA.diagnostics[index];
+    const c = axes.begin(index === 0);
+    axes.frame();
+    axes.clip();
+    panel.lines.forEach((line, layer) => axes.line(line.epochs, line.values, LAYER_COLORS[layer % 4], 1.2));
+    if (epoch >= 1) {
+      const x = axes.px(Math.min(epoch, panel.mark_epochs[frame] || epoch));
+      c.strokeStyle = COLORS.marker; c.lineWidth = 1;
+      c.beginPath(); c.moveTo(x, axes.box.top); c.lineTo(x, axes.box.bottom); c.stroke();
+      panel.mark_values.forEach((values) => {
+        const value = values[frame];
+        if (value === null || (panel.log && value <= 0)) return;
+        c.fillStyle = COLORS.marker;
+        c.beginPath(); c.arc(axes.px(panel.mark_epochs[frame]), axes.py(value), 3.5, 0, 2 * Math.PI); c.fill();
+      });
+    }
+    c.restore();
+  });
 }
 
 // --- the frame shown, and what moves it ----------------------------------------------------------
@@ -237,6 +336,11 @@ function show(frame) {
   document.getElementById("held-out-loss").textContent = epoch >= 1 ? formatLoss(heldOutAfter[epoch]) : "–";
   drawFit(current);
   drawErrors(current);
+  if (insidePanels.length) drawInside(current);
+  if (picked !== null) {
+    document.getElementById("net-readout").textContent =
+      `picked: net ${picked} (seed ${DATA.seeds[picked]}), training MSE ${formatLoss(netFrameLoss[current * nets + picked])}`;
+  }
   history.replaceState(null, "", `#frame=${current}`);
 }
 
@@ -275,6 +379,26 @@ function togglePlay() {
 playButton.addEventListener("click", togglePlay);
 document.getElementById("speed").addEventListener("change", () => { if (timer !== null) { stop(); togglePlay(); } });
 if (units) document.getElementById("show-units").addEventListener("change", () => drawFit(current));
+if (nets > 1) {
+  document.getElementById("show-nets").addEventListener("change", () => show(current));
+  // A click on the fit picks out the net passing nearest the point clicked (again: no net).
+  document.getElementById("fit-canvas").addEventListener("click", (event) => {
+    const rect = event.target.getBoundingClientRect();
+    const clickX = event.clientX - rect.left, clickY = event.clientY - rect.top;
+    let best = null, bestDistance = 12;  // pixels
+    for (let net = 0; net < nets; net++) {
+      const curve = netCurve(current, net);
+      for (let k = 0; k < netColumns.length; k++) {
+        if (!Number.isFinite(curve[k])) continue;
+        const distance = Math.hypot(fitAxes.px(xGrid[netColumns[k]]) - clickX, fitAxes.py(curve[k]) - clickY);
+        if (distance < bestDistance) { best = net; bestDistance = distance; }
+      }
+    }
+    picked = best === picked ? null : best;
+    if (picked === null) document.getElementById("net-readout").textContent = "";
+    show(current);
+  });
+}
 
 // Hover on the error curves: the epoch under the pointer and both errors there, exactly as recorded.
 const errorCanvas = document.getElementById("error-canvas");

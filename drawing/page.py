@@ -15,16 +15,19 @@ from __future__ import annotations
 import base64
 import html
 import json
+import warnings
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 
-from drawing.curves import axis_epochs, error_range, held_out_curve, training_curve, truth_label
+from drawing.curves import (axis_epochs, drawable_predictions, error_range, held_out_curve, training_curve,
+                            truth_label)
 from drawing.frames import fit_limits
 from drawing.style import COLORS
-from drawing.units import drawable_contributions, unit_colors, units_limits
-from rundir import Run
+from drawing.units import (distinct_units, drawable_contributions, gradient_norm, saturation, unit_colors, units_limits,
+                           value_limits)
+from rundir import Run, median_over_nets
 
 SCRIPT = Path(__file__).with_name("page.js")
 # Curves are drawn at display precision: this many significant digits.
@@ -53,45 +56,114 @@ def rounded(values: np.ndarray) -> list:
     return [float(f"{value:.{CURVE_DIGITS}g}") if np.isfinite(value) else None for value in np.asarray(values, float)]
 
 
+# A seeded run's nets and a net's units are drawn on at most this many grid points (faint or thin
+# lines), so that a page of 100 seeds stays under 10 MB and one of a 1x60 net's units under 6 MB.
+MAX_NET_POINTS = 100
+
+
+def drawn_columns(grid_points: int) -> np.ndarray:
+    """The grid points the thin lines are drawn on: all, or MAX_NET_POINTS spread evenly."""
+    return np.unique(np.linspace(0, grid_points - 1, min(MAX_NET_POINTS, grid_points)).round().astype(int))
+
+
+def per_net(values: np.ndarray) -> np.ndarray:
+    """A (..., nets) history as the page states it: the net's own for one net, else the median
+    over the nets whose value is finite (as seeds.gif and seeds.png state it)."""
+    return values[..., 0] if values.shape[-1] == 1 else median_over_nets(values)
+
+
 def run_data(run: Run) -> dict:
-    """What the page of a one-net run shows, as JSON."""
-    net = 0
+    """What the page of a run shows, as JSON: one net's, or for many seeds the medians, the
+    10-90% band and every net."""
     epochs_done = run.epochs_completed
+    frame_loss = per_net(run.frame_loss)
     # Index e: the training error of the weights after e epochs (the history's loss of epoch e + 1,
     # then the final weights'), and the held-out error after e epochs (none before the first).
-    train_after = run.loss[:, net].astype(np.float32)
+    train_after = per_net(run.loss)
     if run.frame_epochs[-1] == epochs_done:
-        train_after = np.append(train_after, np.float32(run.frame_loss[-1, net]))
-    held_out_after = np.concatenate([[np.nan], run.val_loss[:, net]]).astype(np.float32)
+        train_after = np.append(train_after, frame_loss[-1])
+    held_out_after = np.concatenate([[np.nan], per_net(run.val_loss)])
     curve_epochs, curve_train = training_curve(run)
     held_epochs, curve_held_out = held_out_curve(run)
     x_limits, data_limits = fit_limits([run])
     contributions = drawable_contributions(run)
+    y_limits = units_limits(data_limits, [contributions])
+    predictions = drawable_predictions(run)
     data = {
         "name": run.name, "trained": run.trained, "status": run.status, "fps": run.config.render.fps,
+        "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
         "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
         "noise_floor": run.noise_floor, "colors": COLORS,
         "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
         "y_grid_true": encoded(run.y_grid_true),
         "frame_epochs": [int(epoch) for epoch in run.frame_epochs],
-        "frame_loss": encoded(run.frame_loss[:, net]),
-        "predictions": encoded(run.predictions[:, net]),
-        "train_after": encoded(train_after), "held_out_after": encoded(held_out_after),
+        "frame_loss": encoded(frame_loss), "train_after": encoded(train_after), "held_out_after": encoded(held_out_after),
         # The curves as drawn: thinned to a few thousand points on log-spaced epochs.
-        "curve_epochs": [int(epoch) for epoch in curve_epochs], "curve_train": rounded(curve_train[:, net]),
-        "curve_held_out": rounded(np.interp(curve_epochs, held_epochs, curve_held_out[:, net])),
-        "x_limits": list(x_limits), "y_limits": list(units_limits(data_limits, [contributions])),
+        "curve_epochs": [int(epoch) for epoch in curve_epochs], "curve_train": rounded(per_net(curve_train)),
+        "curve_held_out": rounded(np.interp(curve_epochs, held_epochs, per_net(curve_held_out))),
+        "x_limits": list(x_limits), "y_limits": list(y_limits),
         "epoch_limits": [1, max(2, axis_epochs(run))], "error_limits": list(error_range([run])),
         "units": None,
     }
+    data["diagnostics"] = diagnostics_data(run)
+    if run.nets == 1:
+        data["predictions"] = encoded(run.predictions[:, 0])
+    else:
+        data.update(seeds_data(run, predictions, y_limits, curve_train))
     if contributions is not None:
         low, high = data["y_limits"]
         reach = high - low  # a unit beyond the panel is drawn at its edge, as units.gif does
-        data.update(units=display_precision(contributions - run.units_baseline, low - reach - run.units_baseline,
-                                            high + reach - run.units_baseline),
-                    unit_count=int(contributions.shape[1]), units_baseline=run.units_baseline,
+        columns = drawn_columns(len(run.x_grid))
+        shifted = contributions[:, :, columns] - run.units_baseline
+        data.update(units=display_precision(shifted, low - reach - run.units_baseline, high + reach - run.units_baseline),
+                    unit_columns=[int(column) for column in columns], unit_count=int(contributions.shape[1]),
+                    units_baseline=run.units_baseline,
                     unit_colors=[matplotlib.colors.to_hex(color) for color in unit_colors(contributions)])
     return data
+
+
+def diagnostics_data(run: Run) -> list[dict]:
+    """Net 0's gradient norm, distinct units and saturated share over the epochs, as units.gif
+    draws them beside its units (those the run recorded), with each frame's mark."""
+    panels = []
+    for diagnostic in (gradient_norm(run), distinct_units(run), saturation(run)):
+        if diagnostic.curves is None:
+            continue
+        panels.append({
+            "title": diagnostic.titles[0], "log": diagnostic.log_scale, "limits": list(value_limits([diagnostic])),
+            "lines": [{"epochs": [int(epoch) for epoch in epochs], "values": rounded(values[:, 0])}
+                      for epochs, values in diagnostic.curves],
+            "mark_epochs": [int(epoch) for epoch in diagnostic.mark_epochs],
+            "mark_values": [rounded(values) for values in np.transpose(diagnostic.mark_values)],
+        })
+    return panels
+
+
+def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_train: np.ndarray) -> dict:
+    """A seeded run's median prediction (its own precision), and at display precision its 10-90%
+    band, every net (on at most MAX_NET_POINTS grid points) and every net's training curve (as
+    log10). A net whose error is no longer finite is left out of the median and band at that
+    frame, as seeds.gif leaves it out."""
+    alive = np.isfinite(run.frame_loss)[:, :, None]  # (frames, nets, 1)
+    kept = np.where(alive, predictions, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a frame where every net has blown up
+        low, median, high = np.nanpercentile(kept, [10, 50, 90], axis=1)
+    low_limit, high_limit = y_limits
+    reach = high_limit - low_limit
+    columns = drawn_columns(len(run.x_grid))
+    with np.errstate(all="ignore"):
+        log_curves = np.log10(np.where(curve_train > 0, curve_train, np.nan))
+    error_low, error_high = (np.log10(value) for value in error_range([run]))
+    return {
+        "predictions": encoded(median.astype(np.float32)),
+        "band_low": display_precision(low, low_limit - reach, high_limit + reach),
+        "band_high": display_precision(high, low_limit - reach, high_limit + reach),
+        "net_columns": [int(column) for column in columns],
+        "net_predictions": display_precision(kept[:, :, columns], low_limit - reach, high_limit + reach),
+        "net_curves": display_precision(np.transpose(log_curves), error_low - 1, error_high + 1),
+        "net_frame_loss": encoded(run.frame_loss.astype(np.float32)),
+    }
 
 
 def script_json(data: dict) -> str:
@@ -131,9 +203,18 @@ def page_html(run: Run) -> str:
     status = "" if run.status == "completed" else (
         f'<div class="status">{html.escape(run.status)} at epoch {run.epochs_completed:,}</div>')
     floor = (f"noise floor σ² = {run.noise_floor:g}" if run.noise_floor else "noise floor unknown")
-    units_toggle = ('<label><input type="checkbox" id="show-units" checked> units (activation × weight)</label>'
+    units_toggle = ('<label><input type="checkbox" id="show-units"> units of net 0 (activation × weight)</label>'
                     if data["units"] is not None else "")
+    if run.nets > 1:
+        units_toggle = ('<label><input type="checkbox" id="show-nets" checked> every net</label>' + units_toggle)
+    else:
+        units_toggle = units_toggle.replace("units of net 0", "units").replace('id="show-units"',
+                                                                                'id="show-units" checked')
     truth = f" · {html.escape(data['truth_label'])} (dotted)" if data["truth_label"] else ""
+    seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
+    median = "median " if run.nets > 1 else ""
+    prediction = ("median prediction (dark blue), 10-90% of nets (band), every net (faint); click a net to "
+                  "pick it out" if run.nets > 1 else "prediction (blue)")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -145,7 +226,7 @@ def page_html(run: Run) -> str:
 </head>
 <body>
 <h1 id="title">{html.escape(run.name)}</h1>
-<div class="trained" id="trained">{html.escape(run.trained)} · {floor}</div>
+<div class="trained" id="trained">{html.escape(run.trained)}{seeds} · {floor}</div>
 {status}
 <div class="controls">
   <button id="play" type="button">▶ play</button>
@@ -153,14 +234,17 @@ def page_html(run: Run) -> str:
     <option value="2">2×</option><option value="4">4×</option></select></label>
   <input type="range" id="frame-slider" min="0" value="0" aria-label="frame">
   <span class="numbers">epoch <b id="epoch"></b> of {run.epochs_requested:,} ·
-    training MSE <b id="train-loss"></b> · held-out MSE <b id="held-out-loss"></b></span>
+    {median}training MSE <b id="train-loss"></b> · {median}held-out MSE <b id="held-out-loss"></b></span>
   {units_toggle}
 </div>
 <div class="panels">
   <figure><canvas id="fit-canvas"></canvas>
-    <figcaption>data (grey){truth} · prediction (blue)</figcaption></figure>
+    <figcaption>data (grey){truth} · {prediction}</figcaption>
+    <figcaption id="net-readout"></figcaption></figure>
   <figure><canvas id="error-canvas"></canvas>
     <figcaption id="error-readout"></figcaption></figure>
+  <figure id="inside"><canvas id="inside-canvas"></canvas>
+    <figcaption>inside {"net 0" if run.nets > 1 else "the net"}: {" · ".join(html.escape(panel["title"]) for panel in data["diagnostics"])}</figcaption></figure>
 </div>
 <p class="trained">← → step a frame · space plays · click the error curves to jump there · the address keeps the frame</p>
 <script type="application/json" id="run-data">{script_json(_nan_to_none(data))}</script>

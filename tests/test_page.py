@@ -135,3 +135,63 @@ def test_text_from_the_user_runs_nothing(tmp_path, offline_page):
 def test_a_page_is_small_and_quick_to_write(one_net):
     run, path = one_net
     assert path.stat().st_size < 2_000_000
+
+
+# --- a seeded run's page ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("seeded")
+    run = synthetic_run(nets=6, epochs=600, frames=30)
+    rundir.write_run(folder / "run", run)
+    run = rundir.read_run(folder / "run")
+    report.write_page(run, folder / "run" / "report.html")
+    return run, folder / "run" / "report.html"
+
+
+def test_a_seeded_runs_page_states_the_medians_the_pictures_state(seeded, offline_page):
+    run, path = seeded
+    page, problems = offline_page(path)
+    for frame in (0, 4, 29):
+        page.eval_on_selector("#frame-slider", "(slider, k) => { slider.value = k; slider.dispatchEvent("
+                              "new Event('input')); }", frame)
+        epoch = int(run.frame_epochs[frame])
+        held_out = format_loss(rundir.median_over_nets(run.val_loss[epoch - 1])) if epoch else "–"
+        assert shown(page) == (f"{epoch:,}", format_loss(rundir.median_over_nets(run.frame_loss[frame])), held_out)
+    assert "6 seeds" in page.text_content("#trained") and problems == []
+
+
+def test_clicking_a_net_picks_it_out(seeded, offline_page):
+    run, path = seeded
+    page, problems = offline_page(path, "#frame=29")
+    net, column = 4, 25
+    # Where the page draws net 4 at grid point 25, in the canvas's pixels, then on the screen.
+    x, y = page.evaluate(f"[fitAxes.px(xGrid[DATA.net_columns[{column}]]), fitAxes.py(netCurve(29, {net})[{column}])]")
+    left, top = page.eval_on_selector("#fit-canvas", "c => [c.getBoundingClientRect().left, c.getBoundingClientRect().top]")
+    page.mouse.click(left + x, top + y)
+    readout = page.text_content("#net-readout")
+    picked = int(readout.split("net ")[1].split(" ")[0])
+    # Nets this close to each other at that point may be the one picked: within a pixel of net 4's.
+    distance = page.evaluate(f"Math.abs(fitAxes.py(netCurve(29, {picked})[{column}]) - {y})")
+    assert distance < 2, readout
+    assert readout == (f"picked: net {picked} (seed {run.seeds[picked]}), training MSE "
+                       f"{format_loss(run.frame_loss[29, picked])}")
+    page.mouse.click(left + x, top + y)
+    assert page.text_content("#net-readout") == "" and problems == []
+
+
+def test_a_page_of_100_seeds_stays_under_10_mb(tmp_path):
+    run = synthetic_run(nets=100, epochs=20000, frames=200, grid_points=200)
+    report.write_page(run, tmp_path / "report.html")
+    assert (tmp_path / "report.html").stat().st_size < 10_000_000
+
+
+def test_the_inside_panels_mark_the_frames_values(one_net, offline_page):
+    run, path = one_net
+    page, problems = offline_page(path, "#frame=12")
+    panels = page.evaluate("DATA.diagnostics.map(panel => [panel.title, panel.mark_epochs[12], panel.mark_values])")
+    assert [title.split(" (")[0] for title, _, _ in panels] == ["gradient norm", "distinct units", "saturated share"]
+    _, epoch, values = panels[1]
+    assert epoch == run.frame_epochs[12]
+    assert values[0][12] == pytest.approx(float(run.per_frame["distinct_units"][12, 0]), rel=1e-4)
+    assert problems == []

@@ -122,7 +122,7 @@ def test_history_csv_of_a_diverged_run_ends_with_the_non_finite_epoch(tmp_path):
 def test_picture_names_and_files_present(tmp_path):
     one, stack = synthetic_run(), synthetic_run(nets=3)
     assert rundir.picture_names(one) == ("fit.gif", "loss.png", "units.gif", "residuals.png", "report.html")
-    assert rundir.picture_names(stack) == ("seeds.gif", "seeds.png", "units.gif", "residuals.png")
+    assert rundir.picture_names(stack) == ("seeds.gif", "seeds.png", "units.gif", "residuals.png", "report.html")
     run_dir = written(tmp_path, one)
     assert rundir.files_present(run_dir) == ["config.yaml", "history.csv", "snapshots.npz", "summary.json"]
     (run_dir / "loss.png").write_bytes(b"\x89PNG")

@@ -783,7 +783,7 @@ def test_a_seeded_run_directory(background):
     assert lines[1].startswith("  median final training MSE ") and lines[1].endswith(" (noise floor 0.0400)")
     assert lines[2] == f"  {100 * summary['share_at_noise_floor']:.0f}% of the seeds end within 10% of the noise floor"
     assert lines[3] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, seeds.gif, "
-                        "seeds.png, units.gif, residuals.png")
+                        "seeds.png, units.gif, residuals.png, report.html")
 
 
 # --- divergence -----------------------------------------------------------------------------------

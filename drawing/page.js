@@ -97,6 +97,7 @@ function logTicks(low, high) {
 }
 
 function tickText(value, logScale) {
+  if (logScale && (value >= 1e6 || value < 1e-4)) return `1e${Math.round(Math.log10(value))}`;  // a blow-up's 1e30
   if (logScale) return value >= 1 ? formatEpoch(value) : String(Number(value.toPrecision(1)));
   return String(Number(value.toPrecision(6)));
 }
@@ -220,10 +221,16 @@ function drawFit(frame) {
     c.beginPath(); c.arc(fitAxes.px(xTrain[i]), fitAxes.py(yTrain[i]), 2, 0, 2 * Math.PI); c.fill();
   }
   if (yTruth) fitAxes.line(xGrid, yTruth, COLORS.truth, 1.5, [2, 3]);
-  const median = predictions.subarray(frame * gridPoints, (frame + 1) * gridPoints);
+  const median = pinned(predictions.subarray(frame * gridPoints, (frame + 1) * gridPoints));
   fitAxes.line(xGrid, median, nets > 1 ? COLORS.median : COLORS.net, 2.5);
   if (picked !== null) fitAxes.line(netColumns.map((i) => xGrid[i]), netCurve(frame, picked), COLORS.marker, 2);
   c.restore();
+}
+
+function pinned(values) {
+  // A prediction far off the panel (a diverging net's) drawn along its edge, as the GIFs draw it.
+  const [low, high] = DATA.y_limits, inside = (high - low) * 0.005;
+  return Array.from(values, (v) => (Number.isFinite(v) ? Math.min(high - inside, Math.max(low + inside, v)) : v));
 }
 
 function netCurve(frame, net) {

@@ -107,7 +107,8 @@ def run_data(run: Run) -> dict:
     }
     data["diagnostics"] = diagnostics_data(run)
     if run.nets == 1:
-        data["predictions"] = encoded(run.predictions[:, 0])
+        # As fit.gif draws it: a blown-up net's last finite prediction (the numbers shown stay the run's).
+        data["predictions"] = encoded(predictions[:, 0])
     else:
         data.update(seeds_data(run, predictions, y_limits, curve_train))
     if contributions is not None:

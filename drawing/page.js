@@ -58,6 +58,7 @@ const bandLow = nets > 1 ? decode(DATA.band_low) : null, bandHigh = nets > 1 ? d
 const netCurves = nets > 1 ? decode(DATA.net_curves) : null;  // (nets * points), log10 of the error
 const netFrameLoss = nets > 1 ? decode(DATA.net_frame_loss) : null;  // (frames * nets)
 let picked = null;  // the net picked out by a click, or null
+const PICKED_COLOR = "#e377c2";  // not the marker's red, nor any colour of the run's own
 const unitCount = DATA.unit_count || 0;
 const gridPoints = xGrid.length;
 const frameCount = frameEpochs.length;
@@ -184,6 +185,7 @@ class Axes {
   line(xs, ys, color, width, dash = []) {
     const c = this.context;
     c.strokeStyle = color; c.lineWidth = width; c.setLineDash(dash);
+    c.lineJoin = "round";  // sharp joins turn a dense curve's sub-pixel zig-zags into spikes
     c.beginPath();
     let drawing = false;
     for (let i = 0; i < xs.length; i++) {
@@ -223,7 +225,7 @@ function drawFit(frame) {
   if (yTruth) fitAxes.line(xGrid, yTruth, COLORS.truth, 1.5, [2, 3]);
   const median = pinned(predictions.subarray(frame * gridPoints, (frame + 1) * gridPoints));
   fitAxes.line(xGrid, median, nets > 1 ? COLORS.median : COLORS.net, 2.5);
-  if (picked !== null) fitAxes.line(netColumns.map((i) => xGrid[i]), netCurve(frame, picked), COLORS.marker, 2);
+  if (picked !== null) fitAxes.line(netColumns.map((i) => xGrid[i]), netCurve(frame, picked), PICKED_COLOR, 2);
   c.restore();
 }
 
@@ -283,7 +285,7 @@ function drawErrors(frame) {
   if (picked !== null) {
     const points = DATA.curve_epochs.length;
     const curve = Array.from(netCurves.subarray(picked * points, (picked + 1) * points), (v) => Math.pow(10, v));
-    errorAxes.line(DATA.curve_epochs, curve, COLORS.marker, 1.5);
+    errorAxes.line(DATA.curve_epochs, curve, PICKED_COLOR, 1.5);
   }
   errorAxes.line(DATA.curve_epochs, DATA.curve_held_out, COLORS.validation, 1);
   errorAxes.line(DATA.curve_epochs, DATA.curve_train, nets > 1 ? COLORS.median : COLORS.net, 1.5);
@@ -352,7 +354,7 @@ function show(frame) {
 }
 
 function frameFromFragment() {
-  const match = /frame=(\d+)/.exec(window.location.hash);
+  const match = /^#frame=(\d+)$/.exec(window.location.hash);
   return match ? parseInt(match[1], 10) : frameCount - 1;
 }
 
@@ -360,27 +362,36 @@ slider.addEventListener("input", () => { stop(); show(parseInt(slider.value, 10)
 document.addEventListener("keydown", (event) => {
   if (event.key === "ArrowRight") { stop(); show(current + 1); event.preventDefault(); }
   if (event.key === "ArrowLeft") { stop(); show(current - 1); event.preventDefault(); }
-  if (event.key === " ") { togglePlay(); event.preventDefault(); }
+  // Space plays, unless a control has the focus: there it is the control's (a checkbox toggles).
+  if (event.key === " " && !["INPUT", "SELECT", "BUTTON"].includes(event.target.tagName)) {
+    togglePlay(); event.preventDefault();
+  }
 });
 
 let timer = null;
 const playButton = document.getElementById("play");
 
 function stop() {
-  if (timer !== null) clearInterval(timer);
+  if (timer !== null) cancelAnimationFrame(timer);
   timer = null;
   playButton.textContent = "▶ play";
 }
 
 function togglePlay() {
+  // Frames follow the clock (fps × speed), skipping some when drawing one takes longer than
+  // its turn (many seeds at 4×), so the speed asked for is the speed seen.
   if (timer !== null) { stop(); return; }
   if (current === frameCount - 1) show(0);
   const speed = parseFloat(document.getElementById("speed").value);
+  const started = performance.now(), first = current;
   playButton.textContent = "❚❚ pause";
-  timer = setInterval(() => {
-    if (current >= frameCount - 1) { stop(); return; }
-    show(current + 1);
-  }, 1000 / (DATA.fps * speed));
+  const step = (now) => {
+    const frame = Math.min(frameCount - 1, first + Math.floor((now - started) / 1000 * DATA.fps * speed));
+    if (frame !== current) show(frame);
+    if (frame >= frameCount - 1) { stop(); return; }
+    timer = requestAnimationFrame(step);
+  };
+  timer = requestAnimationFrame(step);
 }
 
 playButton.addEventListener("click", togglePlay);
@@ -419,8 +430,9 @@ function epochAt(event) {
 
 errorCanvas.addEventListener("mousemove", (event) => {
   const epoch = epochAt(event);
-  readout.textContent = `epoch ${formatEpoch(epoch)} · training ${formatLoss(trainAfter[epoch])} · ` +
-    `held-out ${formatLoss(heldOutAfter[epoch])}`;
+  const median = nets > 1 ? "median " : "";
+  readout.textContent = `epoch ${formatEpoch(epoch)} · ${median}training ${formatLoss(trainAfter[epoch])} · ` +
+    `${median}held-out ${formatLoss(heldOutAfter[epoch])}`;
 });
 errorCanvas.addEventListener("mouseleave", () => { readout.textContent = ""; });
 errorCanvas.addEventListener("click", (event) => {

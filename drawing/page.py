@@ -190,7 +190,7 @@ h1 { font-size: 1.3em; margin: 0.2em 0; overflow-wrap: anywhere; }
 .controls input[type=range] { flex: 1 1 240px; }
 .numbers { font-variant-numeric: tabular-nums; }
 .numbers b { color: %(net)s; }
-.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%%), 1fr)); gap: 12px; }
 figure { margin: 0; }
 figcaption { font-size: 0.9em; color: #444; min-height: 1.3em; }
 canvas { width: 100%%; height: 320px; display: block; }

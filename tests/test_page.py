@@ -195,3 +195,17 @@ def test_the_inside_panels_mark_the_frames_values(one_net, offline_page):
     assert epoch == run.frame_epochs[12]
     assert values[0][12] == pytest.approx(float(run.per_frame["distinct_units"][12, 0]), rel=1e-4)
     assert problems == []
+
+
+def test_space_toggles_a_focused_checkbox_and_plays_elsewhere(one_net, offline_page):
+    page, problems = offline_page(one_net[1], "#frame=3")
+    page.focus("#show-units")
+    page.keyboard.press(" ")
+    assert page.eval_on_selector("#show-units", "box => box.checked") is False
+    assert page.text_content("#play") == "▶ play", "not playing"
+    page.focus("#frame-slider")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press(" ")
+    assert page.text_content("#play") == "❚❚ pause"
+    page.keyboard.press(" ")
+    assert page.text_content("#play") == "▶ play" and problems == []

@@ -330,6 +330,47 @@ function drawInside(frame) {
   });
 }
 
+// The residual heat map: a row per frame, the untrained net at the bottom, as residuals.png's
+// colours; the frame shown is marked.
+const residualAxes = new Axes(document.getElementById("residual-canvas"), DATA.residuals.x_range,
+                              [-0.5, frameCount - 0.5], false, false, DATA.axis_names[0], "frame (epoch marked)");
+const residualImage = (() => {
+  const { columns, rgba } = DATA.residuals;
+  const pixels = new Uint8ClampedArray(atob(rgba.base64).length);
+  const bytes = atob(rgba.base64);
+  for (let i = 0; i < bytes.length; i++) pixels[i] = bytes.charCodeAt(i);
+  const flipped = new Uint8ClampedArray(pixels.length), rowBytes = columns * 4;
+  for (let row = 0; row < frameCount; row++) {  // epoch upwards: frame 0 at the bottom
+    flipped.set(pixels.subarray(row * rowBytes, (row + 1) * rowBytes), (frameCount - 1 - row) * rowBytes);
+  }
+  const image = document.createElement("canvas");
+  image.width = columns; image.height = frameCount;
+  image.getContext("2d").putImageData(new ImageData(flipped, columns, frameCount), 0, 0);
+  return image;
+})();
+
+function drawResiduals(frame) {
+  const c = residualAxes.begin(), box = residualAxes.box;
+  c.imageSmoothingEnabled = false;
+  c.drawImage(residualImage, box.left, box.top, box.right - box.left, box.bottom - box.top);
+  residualAxes.yRange = [-0.5, frameCount - 0.5];
+  c.strokeStyle = "#333"; c.lineWidth = 1; c.strokeRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
+  c.fillStyle = "#222"; c.font = "11px sans-serif"; c.textAlign = "center"; c.textBaseline = "top";
+  for (const tick of linearTicks(...DATA.residuals.x_range, 6)) {
+    c.fillText(tickText(tick, false), residualAxes.px(tick), box.bottom + 6);
+  }
+  c.textAlign = "right"; c.textBaseline = "middle";
+  const marks = [0, Math.round((frameCount - 1) / 2), frameCount - 1];
+  for (const mark of marks) c.fillText(formatEpoch(frameEpochs[mark]), box.left - 6, residualAxes.py(mark));
+  const y = residualAxes.py(frame);
+  c.strokeStyle = "#000"; c.lineWidth = 2;
+  c.beginPath(); c.moveTo(box.left - 4, y); c.lineTo(box.right + 4, y); c.stroke();
+  c.font = "bold 11px sans-serif";
+  c.fillText(formatEpoch(frameEpochs[frame]), box.left - 6, y);
+  c.font = "12px sans-serif"; c.textAlign = "center"; c.textBaseline = "bottom";
+  c.fillText(DATA.axis_names[0], (box.left + box.right) / 2, residualAxes.canvas.clientHeight - 4);
+}
+
 // --- the frame shown, and what moves it ----------------------------------------------------------
 
 const slider = document.getElementById("frame-slider");
@@ -346,6 +387,7 @@ function show(frame) {
   drawFit(current);
   drawErrors(current);
   if (insidePanels.length) drawInside(current);
+  drawResiduals(current);
   if (picked !== null) {
     document.getElementById("net-readout").textContent =
       `picked: net ${picked} (seed ${DATA.seeds[picked]}), training MSE ${formatLoss(netFrameLoss[current * nets + picked])}`;

@@ -24,6 +24,7 @@ import numpy as np
 from drawing.curves import (axis_epochs, drawable_predictions, error_range, held_out_curve, training_curve,
                             truth_label)
 from drawing.frames import fit_limits
+from drawing.residuals import RESIDUAL_COLORMAP, colormap, net_residuals, residual_limit, residual_norm, thinned
 from drawing.style import COLORS
 from drawing.units import (distinct_units, drawable_contributions, gradient_norm, saturation, unit_colors, units_limits,
                            value_limits)
@@ -106,6 +107,7 @@ def run_data(run: Run) -> dict:
         "units": None,
     }
     data["diagnostics"] = diagnostics_data(run)
+    data["residuals"] = residuals_data(run)
     if run.nets == 1:
         # As fit.gif draws it: a blown-up net's last finite prediction (the numbers shown stay the run's).
         data["predictions"] = encoded(predictions[:, 0])
@@ -138,6 +140,19 @@ def diagnostics_data(run: Run) -> list[dict]:
             "mark_values": [rounded(values) for values in np.transpose(diagnostic.mark_values)],
         })
     return panels
+
+
+def residuals_data(run: Run) -> dict:
+    """Net 0's residual over x and frames as residuals.png colours it (its colour map and
+    symmetric-log scale), as RGBA pixels: a row per frame, at most 200 columns."""
+    item = net_residuals(run, 0)
+    limit = residual_limit([run], [item])
+    columns = thinned(len(item.x), 200)
+    pixels = colormap(RESIDUAL_COLORMAP)(residual_norm(limit, [item])(item.values[:, columns]), bytes=True)
+    return {"rgba": encoded(np.ascontiguousarray(pixels, dtype=np.uint8)), "columns": int(len(columns)),
+            "x_range": [float(item.x[columns[0]]), float(item.x[columns[-1]])],
+            "title": ("prediction − " + (truth_label(run) if item.against_truth else "data at the training points")
+                      + f" (red: too high, blue: too low; ±{limit:.2g} and beyond, symmetric log)")}
 
 
 def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_train: np.ndarray) -> dict:
@@ -244,6 +259,8 @@ def page_html(run: Run) -> str:
     <figcaption id="net-readout"></figcaption></figure>
   <figure><canvas id="error-canvas"></canvas>
     <figcaption id="error-readout"></figcaption></figure>
+  <figure id="residuals"><canvas id="residual-canvas"></canvas>
+    <figcaption>residual of {"net 0" if run.nets > 1 else "the net"}: {html.escape(data["residuals"]["title"])}</figcaption></figure>
   <figure id="inside"><canvas id="inside-canvas"></canvas>
     <figcaption>inside {"net 0" if run.nets > 1 else "the net"}: {" · ".join(html.escape(panel["title"]) for panel in data["diagnostics"])}</figcaption></figure>
 </div>

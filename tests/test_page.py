@@ -209,3 +209,18 @@ def test_space_toggles_a_focused_checkbox_and_plays_elsewhere(one_net, offline_p
     assert page.text_content("#play") == "❚❚ pause"
     page.keyboard.press(" ")
     assert page.text_content("#play") == "▶ play" and problems == []
+
+
+def test_the_residual_heat_map_is_residuals_pngs_colours_a_row_per_frame(one_net, offline_page):
+    from drawing.residuals import RESIDUAL_COLORMAP, colormap, net_residuals, residual_limit, residual_norm
+
+    run, path = one_net
+    page, problems = offline_page(path, "#frame=10")
+    item = net_residuals(run)
+    norm = residual_norm(residual_limit([run], [item]), [item])
+    expected = colormap(RESIDUAL_COLORMAP)(norm(item.values[10, 25]), bytes=True)[:3]
+    # The page's own pixel for frame 10 at grid column 25 (before it is drawn scaled into the panel).
+    shown_pixel = page.evaluate("(() => { const row = frameCount - 1 - 10; "
+                                "return Array.from(residualImage.getContext('2d').getImageData(25, row, 1, 1).data)"
+                                ".slice(0, 3); })()")
+    assert shown_pixel == list(expected) and problems == []

@@ -169,8 +169,14 @@ def write_marker(path: Path, run_dirs: list[str | Path], labels: list[str]) -> N
     """comparison.json: the runs compared (their folders as given, and resolved) and their labels."""
     marker = {"compared": [{"run": str(run_dir), "path": str(Path(run_dir).resolve()), "label": label}
                            for run_dir, label in zip(run_dirs, labels)]}
-    write_pictures([(path.name, lambda _, temporary: temporary.write_text(json.dumps(marker, indent=2) + "\n"))],
-                   None, path.parent)
+    temporary = outputs.temporary_path(path)
+    try:
+        temporary.write_text(json.dumps(marker, indent=2) + "\n")
+        temporary.replace(path)
+    except OSError as error:
+        raise RunError(f"cannot write {path} ({error.strerror or error}); choose another --output-dir") from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _add_render_overrides(parser: argparse.ArgumentParser) -> None:

@@ -190,7 +190,8 @@ class ExperimentConfig(StrictModel):
     target: Annotated[str, BeforeValidator(_number_as_expression)] = "sine"
 
     # Or the user's own points: a CSV file of x,y (a header line allowed), read relative to the
-    # current folder; its resolved config.yaml holds the absolute path. None of the keys above
+    # config file's folder (given with --set, to the current folder); its resolved config.yaml
+    # holds the absolute path. None of the keys above
     # but seeds applies to it (GENERATED_DATA_KEYS); the x range and grid come from the points.
     data_file: str | None = None
     # The two columns to use when the file has more: header names, or numbers counted from 1.
@@ -294,8 +295,9 @@ class ExperimentConfig(StrictModel):
         if self.data_file is None and self.x_min < self.x_max:
             where = targets.first_unusable_x(self.target, self.x_min, self.x_max, (self.n_samples, self.grid_points))
             if where is not None:
-                raise ValueError(f"target {targets.shortened(self.target)!r} is not a finite number within ±{targets.MAX_VALUE:g} at "
-                                 f"x = {where:g}; choose x_min and x_max where it is, or another target")
+                raise ValueError(f"target {targets.shortened(self.target)!r} is not a finite number within "
+                                 f"±{targets.MAX_VALUE:g} at x = {where:g}; choose x_min and x_max where it is, "
+                                 "or another target")
         return self
 
     @field_validator("optimizer_options")
@@ -433,7 +435,8 @@ def load_config(
                           f"run it with: python study.py {path}")
     overrides = list(overrides or [])
     labels = override_labels or {}
-    sources = [(parse_override(text)[0], labels.get(text, f"--set {targets.shortened(text, 200)}")) for text in overrides]
+    sources = [(parse_override(text)[0], labels.get(text, f"--set {targets.shortened(text, 200)}"))
+               for text in overrides]
     if isinstance(raw.get("data_file"), str) and raw["data_file"].strip():
         # A file named in a file is found beside it, as a study's experiments are; one given with
         # --set is a command-line path, relative to the current folder.
@@ -556,6 +559,11 @@ def describe_training(config: ExperimentConfig) -> str:
     return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}{on}"
 
 
+def absolute_data_file(config: ExperimentConfig) -> str:
+    """A config's data_file as an absolute path: where the run's points came from, from anywhere."""
+    return str(Path(config.data_file).expanduser().resolve())
+
+
 def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:
     """The resolved config as plain YAML-ready data, written to each run's config.yaml: only the
     data keys of its source of points (a data_file made absolute, so the run can be trained
@@ -563,7 +571,7 @@ def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:
     if config.data_file is None:
         return config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS))
     plain = config.model_dump(mode="json", exclude=set(GENERATED_DATA_KEYS))
-    plain["data_file"] = str(Path(config.data_file).expanduser().resolve())
+    plain["data_file"] = absolute_data_file(config)
     for key in ("data_columns", "data_sha256"):
         if plain[key] is None:
             del plain[key]

@@ -185,7 +185,7 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
         "name": config.name,
         "trained": config_module.describe_training(config),
         "true_function": dataset.true_function,
-        **({} if config.data_file is None else {"data_file": config_module.to_plain_dict(config)["data_file"],
+        **({} if config.data_file is None else {"data_file": config_module.absolute_data_file(config),
                                                 "data_sha256": dataset.file_sha256}),
         **({} if dataset.standardization is None else {"standardization": dataclasses.asdict(dataset.standardization)}),
         **({} if dataset.axis_names is None else {"axis_names": list(dataset.axis_names)}),
@@ -239,6 +239,14 @@ def median_over_nets(values: np.ndarray, axis: int = -1) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: every net diverged there
         return np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=axis)
+
+
+def format_loss(value: float) -> str:
+    """An error as the pictures and the summaries state it: four decimals, three significant digits
+    when huge or under 0.001 (data in small units: 6e-21 is not 0.0000)."""
+    if not np.isfinite(value):
+        return "not finite"
+    return f"{value:.4f}" if 0.001 <= abs(value) < 1000 or value == 0 else f"{value:.3g}"
 
 
 def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames: int) -> int:

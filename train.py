@@ -171,9 +171,7 @@ def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> s
 def final_error_text(value: float | None) -> str:
     """A final error as the summaries print it: as the pictures state it (four decimals, three
     significant digits when huge or tiny), or "not finite" (null in JSON)."""
-    from drawing.style import format_loss  # matplotlib: loaded only once a run is to be described
-
-    return "not finite" if value is None else format_loss(value)
+    return "not finite" if value is None else rundir.format_loss(value)
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:

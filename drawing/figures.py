@@ -49,9 +49,12 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
             axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
     floors = {run.noise_floor for run in runs}
-    where_known = "" if None not in floors else ", where known"
-    note = ("" if same_data(runs) else f" (different data: dashed lines are each run's noise floor{where_known})"
-            if len(floors - {None}) > 1 or (floors - {None} and None in floors) else " (different data)")
+    if same_data(runs):
+        note = ""
+    elif len(floors) > 1 and floors - {None}:  # the dashed lines above were drawn
+        note = f" (different data: dashed lines are each run's noise floor{', where known' if None in floors else ''})"
+    else:
+        note = " (different data)"
     blown = "\nX: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
     axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10, pad=12)  # room for the Xs
     save_png(figure, axes, path, legend_fontsize=8)

@@ -12,7 +12,8 @@ function decode(encoded) {
   // {dtype, shape, base64}: the run's own arrays, bit for bit (float32 and float64 are exact).
   if (encoded === null) return null;
   const bytes = Uint8Array.from(atob(encoded.base64), (c) => c.charCodeAt(0));
-  const Type = { float32: Float32Array, float64: Float64Array, uint16: Uint16Array, int32: Int32Array }[encoded.dtype];
+  const Type = { float32: Float32Array, float64: Float64Array, uint16: Uint16Array, int32: Int32Array,
+                 uint8: Uint8Array }[encoded.dtype];
   const values = new Type(bytes.buffer);
   if (encoded.dtype === "uint16") {  // stored at display precision between low and high
     const [low, high] = encoded.range;
@@ -26,7 +27,7 @@ function decode(encoded) {
 }
 
 function formatLoss(value) {
-  // As drawing/style.py's format_loss: four decimals, three significant digits (Python's
+  // As rundir.py's format_loss: four decimals, three significant digits (Python's
   // "{:.3g}") when huge or under 0.001, "not finite" for NaN or infinity.
   if (value === null || !Number.isFinite(value)) return "not finite";
   const size = Math.abs(value);
@@ -335,10 +336,7 @@ function drawInside(frame) {
 const residualAxes = new Axes(document.getElementById("residual-canvas"), DATA.residuals.x_range,
                               [-0.5, frameCount - 0.5], false, false, DATA.axis_names[0], "frame (epoch marked)");
 const residualImage = (() => {
-  const { columns, rgba } = DATA.residuals;
-  const pixels = new Uint8ClampedArray(atob(rgba.base64).length);
-  const bytes = atob(rgba.base64);
-  for (let i = 0; i < bytes.length; i++) pixels[i] = bytes.charCodeAt(i);
+  const columns = DATA.residuals.columns, pixels = decode(DATA.residuals.rgba);
   const flipped = new Uint8ClampedArray(pixels.length), rowBytes = columns * 4;
   for (let row = 0; row < frameCount; row++) {  // epoch upwards: frame 0 at the bottom
     flipped.set(pixels.subarray(row * rowBytes, (row + 1) * rowBytes), (frameCount - 1 - row) * rowBytes);

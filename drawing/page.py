@@ -62,11 +62,6 @@ def rounded(values: np.ndarray) -> list:
 MAX_NET_POINTS = 100
 
 
-def drawn_columns(grid_points: int) -> np.ndarray:
-    """The grid points the thin lines are drawn on: all, or MAX_NET_POINTS spread evenly."""
-    return np.unique(np.linspace(0, grid_points - 1, min(MAX_NET_POINTS, grid_points)).round().astype(int))
-
-
 def per_net(values: np.ndarray) -> np.ndarray:
     """A (..., nets) history as the page states it: the net's own for one net, else the median
     over the nets whose value is finite (as seeds.gif and seeds.png state it)."""
@@ -116,7 +111,7 @@ def run_data(run: Run) -> dict:
     if contributions is not None:
         low, high = data["y_limits"]
         reach = high - low  # a unit beyond the panel is drawn at its edge, as units.gif does
-        columns = drawn_columns(len(run.x_grid))
+        columns = thinned(len(run.x_grid), MAX_NET_POINTS)
         shifted = contributions[:, :, columns] - run.units_baseline
         data.update(units=display_precision(shifted, low - reach - run.units_baseline, high + reach - run.units_baseline),
                     unit_columns=[int(column) for column in columns], unit_count=int(contributions.shape[1]),
@@ -167,7 +162,7 @@ def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_train: np.ndar
         low, median, high = np.nanpercentile(kept, [10, 50, 90], axis=1)
     low_limit, high_limit = y_limits
     reach = high_limit - low_limit
-    columns = drawn_columns(len(run.x_grid))
+    columns = thinned(len(run.x_grid), MAX_NET_POINTS)
     with np.errstate(all="ignore"):
         log_curves = np.log10(np.where(curve_train > 0, curve_train, np.nan))
     error_low, error_high = (np.log10(value) for value in error_range([run]))

@@ -10,6 +10,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+import targets
+from rundir import format_loss  # noqa: F401  the numbers as every picture states them
+
 matplotlib.use("Agg")
 
 # One colour per role, the same in every picture.
@@ -33,14 +36,6 @@ def palette_colors() -> list[tuple[int, int, int]]:
     """The colours (RGB, 0-255) a GIF's palette must hold exactly: every role's, black and white."""
     colors = list(COLORS.values()) + ["black", "white"]
     return [tuple(int(round(255 * channel)) for channel in matplotlib.colors.to_rgb(color)) for color in colors]
-
-
-def format_loss(value: float) -> str:
-    """A loss as the pictures and the summaries state it: four decimals, three significant digits
-    when huge or under 0.001 (data in small units: 6e-21 is not 0.0000)."""
-    if not np.isfinite(value):
-        return "not finite"
-    return f"{value:.4f}" if 0.001 <= abs(value) < 1000 or value == 0 else f"{value:.3g}"
 
 
 def plain_tick_labels(axes) -> None:
@@ -102,7 +97,7 @@ MAX_AXIS_NAME = 30
 
 def axis_name(name: str) -> str:
     """A column's name as an axis label: shown as written ($ and all), and not too long."""
-    return plain_text(name if len(name) <= MAX_AXIS_NAME else name[: MAX_AXIS_NAME - 1] + "…")
+    return plain_text(targets.shortened(name, MAX_AXIS_NAME))
 
 
 def offsets_into_labels(axes) -> None:

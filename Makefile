@@ -32,6 +32,7 @@ bench: $(VENV)/.installed-base
 	$(VENV_PYTHON) benchmarks/bench_render.py
 	$(VENV_PYTHON) benchmarks/bench_train.py
 	$(VENV_PYTHON) benchmarks/bench_seeds.py
+	$(VENV_PYTHON) benchmarks/bench_page.py
 
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)

@@ -3,6 +3,7 @@ residuals.png inside its first net), or compare runs.
 
     python animate.py output/adam_2x10 [--set render.fps=10]
     python animate.py compare output/sgd_1x60 output/adam_1x60 [--label SGD --label Adam]
+    animate.show("output/adam_2x10")   # in a Jupyter notebook: the run's page, inline
 
 Reads only run directories (rundir.py), and never imports TensorFlow: redrawing is quick and
 works on a machine without it. The drawing itself is the drawing package's; this file is the
@@ -12,6 +13,7 @@ command: arguments, where the pictures go, messages.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import signal
 import sys
@@ -29,7 +31,7 @@ from drawing.figures import data_differences, draw_compare_png, draw_loss_png
 from drawing.curves import truth_label
 from drawing.frames import CompareAnimation, FitAnimation, SeedsAnimation, shared_scales
 from drawing.residuals import draw_compare_residuals_png, draw_residuals_png
-from drawing.page import write_page
+from drawing.page import compare_page_html, write_page
 from drawing.units import CompareUnitsAnimation, UnitsAnimation
 from drawing.style import palette_colors
 from rundir import Run, RunError
@@ -37,7 +39,7 @@ from rundir import Run, RunError
 # What a comparison's folder may hold: its pictures, and comparison.json, which says what was
 # compared and marks the folder as a comparison (pictures of these generic names alone could be
 # anyone's). Its files are replaced only when it holds nothing else.
-COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES
+COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES + (rundir.PAGE_FILE,)
 COMPARE_MARKER = "comparison.json"
 COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + (COMPARE_MARKER,)), COMPARE_MARKER,
                                     "compared", example="output/my_comparison", replaces_folder=False)
@@ -86,6 +88,43 @@ def render_page(run_dir: str | Path) -> list[Path]:
     return write_pictures([(rundir.PAGE_FILE, write_page)], load_run(run_dir), Path(run_dir))
 
 
+class ShownPage:
+    """A folder's report.html as a notebook displays it: inline, in a frame of its own (Jupyter
+    calls _repr_html_), so that its script and styles touch nothing of the notebook's."""
+
+    def __init__(self, path: Path, height: int):
+        self.path, self.height = path, height
+
+    def _repr_html_(self) -> str:
+        document = html.escape(self.path.read_text(encoding="utf-8"), quote=True)
+        # A sandbox that lets the page's own script run and nothing else (no forms, no pop-ups,
+        # no reach into the notebook).
+        return (f'<iframe srcdoc="{document}" sandbox="allow-scripts" title="{html.escape(str(self.path))}" '
+                f'style="width: 100%; height: {self.height}px; border: 1px solid #ddd"></iframe>')
+
+    def __repr__(self) -> str:
+        return f"{self.path} (open it in a browser, or show it in a notebook)"
+
+
+def show(folder: str | Path, height: int | None = None) -> ShownPage:
+    """The page of a run, a comparison or a study, to display inline in a Jupyter notebook:
+
+        animate.show("output/adam_2x10")
+
+    A run folder without report.html (drawn before pages existed) gets it written first. height:
+    the frame's height in pixels (by default enough for a run's panels; a comparison's or a
+    study's page scrolls inside it)."""
+    folder = Path(folder)
+    path = folder / rundir.PAGE_FILE
+    if not path.is_file():
+        if not (folder / COMPARE_MARKER).is_file() and not (folder / "runs").is_dir():
+            render_page(folder)  # a run's page; RunError saying why if folder is not a run
+        if not path.is_file():
+            raise RunError(f"{folder}: has no {rundir.PAGE_FILE}; draw it again with animate.py compare or study.py")
+    several = (folder / COMPARE_MARKER).is_file() or (folder / "runs").is_dir()
+    return ShownPage(path, height or (1250 if several else 900))
+
+
 def write_pictures(pictures, subject, directory: Path) -> list[Path]:
     """Draw each (name, draw) of `pictures` as draw(subject, path) under a temporary name in
     `directory`, renaming it into place once complete; returns the final paths."""
@@ -128,7 +167,8 @@ def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str
 
 def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overrides: list[str] | None = None,
                       labels: list[str] | None = None) -> list[Path]:
-    """Write compare.gif, compare.png, units.gif and residuals.png for 2 to 9 run directories into output_dir.
+    """Write compare.gif, compare.png, units.gif, residuals.png and report.html for 2 to 9 run
+    directories into output_dir.
 
     output_dir must be new, empty, or hold only an earlier comparison's pictures.
     overrides: render settings ('render.fps=10'); otherwise the first run's are used.
@@ -162,7 +202,11 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
     def draw_residuals(runs: list[Run], path: Path) -> None:
         draw_compare_residuals_png(runs, labels, path)
 
-    return write_pictures(zip(COMPARE_FILES, (draw_gif, draw_png, draw_units, draw_residuals)), runs, output_dir)
+    def draw_page(runs: list[Run], path: Path) -> None:
+        path.write_text(compare_page_html(runs, labels, note), encoding="utf-8")
+
+    drawers = (draw_gif, draw_png, draw_units, draw_residuals, draw_page)
+    return write_pictures(zip(COMPARE_FILES, drawers), runs, output_dir)
 
 
 def write_marker(path: Path, run_dirs: list[str | Path], labels: list[str]) -> None:
@@ -191,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         if argv[:1] == ["compare"]:
             parser = argparse.ArgumentParser(
                 prog="animate.py compare",
-                description="Draw several runs side by side: compare.gif, compare.png, units.gif and residuals.png.")
+                description="Draw several runs side by side: compare.gif, compare.png, units.gif, residuals.png "
+                            "and report.html.")
             parser.add_argument("run_dirs", nargs="+", help="2 to 9 run directories, e.g. output/sgd_1x60 output/adam_1x60")
             parser.add_argument("--output-dir", default="output/compare", help="where to write (default: output/compare)")
             parser.add_argument("--label", dest="labels", action="append", default=[],

@@ -8,7 +8,9 @@ run of that many seeds (see train.py) into <output>/runs/<experiment>/, and the 
   10th-90th percentile spread, and the noise floor;
 - table.md: median, 10th and 90th percentile final held-out error and the share of seeds that
   end within 10% of the noise floor, per experiment;
-- summary.json: the same figures, machine-readable.
+- summary.json: the same figures, machine-readable;
+- report.html: a page to explore in a browser: every experiment's nets in step, their errors, each
+  seed's final error, the table.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import train  # TensorFlow starts only when a run trains
 from data import dataset_for
 from config import ConfigError, PlainName, StrictModel, WholeNumber
 
-STUDY_FILES = ("table.md", "summary.json", "final_error.png")
+STUDY_FILES = ("table.md", "summary.json", "final_error.png", rundir.PAGE_FILE)
 # What a study's folder may hold: its own files and runs/, a folder of runs.
 STUDY_OUTPUT = outputs.OutputKind("a study", frozenset(STUDY_FILES), "summary.json", "rows",
                                   collections={"runs": rundir.RUN_OUTPUT}, example="output/my_study")
@@ -156,10 +158,14 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
         (partial / "summary.json").write_text(json.dumps({"name": study.name, "seeds": study.seeds, "rows": rows},
                                                          indent=2) + "\n")
         from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
+        from drawing.page import study_page_html
 
+        each = f"{study.seeds} seeds each, {summaries[0]['epochs_requested']:,} epochs"
         draw_final_errors(rows, [final_errors(summary) for summary in summaries], partial / "final_error.png",
-                          f"{study.name}: how each net ends, over {study.seeds} seeds",
-                          f"experiment ({study.seeds} seeds each, {summaries[0]['epochs_requested']:,} epochs)")
+                          f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")
+        runs = [rundir.read_run(partial / "runs" / experiment.name) for experiment in experiments]
+        links = [f"runs/{experiment.name}/{rundir.PAGE_FILE}" for experiment in experiments]
+        (partial / rundir.PAGE_FILE).write_text(study_page_html(study.name, runs, rows, links, each), encoding="utf-8")
     return summaries
 
 
@@ -183,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nabandoned: the study was not written", file=sys.stderr)
         return 130
     print((output_dir / "table.md").read_text())
-    print(f"wrote {output_dir}/: table.md, final_error.png, summary.json, runs/")
+    print(f"wrote {output_dir}/: table.md, final_error.png, report.html, summary.json, runs/")
     return 0
 
 

@@ -1,10 +1,16 @@
-// The page of a run (drawing/page.py writes it, with this script and the run's data inside):
-// one epoch slider drives every panel; play, pause, speed; arrow keys step a frame; the URL's
-// fragment (#frame=K) keeps the frame. Everything is drawn on canvases; no request leaves the page.
+// The page of a run, a comparison or a study (drawing/page.py writes it, with this script and the
+// data inside): one epoch slider drives every panel; play, pause, speed; arrow keys step a frame;
+// the URL's fragment (#frame=K) keeps the frame. Everything is drawn on canvases; no request
+// leaves the page.
 "use strict";
 
 const DATA = JSON.parse(document.getElementById("run-data").textContent);
 const COLORS = DATA.colors;
+// The page's frames: a run's own, or for several runs every epoch any of them has a frame at.
+const frameEpochs = DATA.frame_epochs;
+const frameCount = frameEpochs.length;
+const PICKED_COLOR = "#e377c2";  // a net picked out: not the marker's red, nor a colour of the net's own
+const checked = (id) => { const box = document.getElementById(id); return box !== null && box.checked; };
 
 // --- the numbers, decoded and formatted as the run's pictures state them ------------------------
 
@@ -43,27 +49,6 @@ function formatEpoch(epoch) {
   return epoch.toLocaleString("en-US");
 }
 
-const xTrain = decode(DATA.x_train), yTrain = decode(DATA.y_train);
-const xGrid = decode(DATA.x_grid), yTruth = decode(DATA.y_grid_true);
-const frameEpochs = DATA.frame_epochs;
-const frameLoss = decode(DATA.frame_loss);  // (frames,) net 0's, or the median over nets
-const predictions = decode(DATA.predictions);  // (frames * grid)
-const trainAfter = decode(DATA.train_after);  // index e: the training error after e epochs
-const heldOutAfter = decode(DATA.held_out_after);  // index e: the held-out error after e epochs (NaN at 0)
-const units = DATA.units ? decode(DATA.units) : null;  // (frames * units * grid), net 0's
-// A seeded run: every net at display precision on a few grid columns, the 10-90% band, each net's curve.
-const nets = DATA.nets;
-const netPredictions = nets > 1 ? decode(DATA.net_predictions) : null;  // (frames * nets * columns)
-const netColumns = nets > 1 ? DATA.net_columns : null;
-const bandLow = nets > 1 ? decode(DATA.band_low) : null, bandHigh = nets > 1 ? decode(DATA.band_high) : null;
-const netCurves = nets > 1 ? decode(DATA.net_curves) : null;  // (nets * points), log10 of the error
-const netFrameLoss = nets > 1 ? decode(DATA.net_frame_loss) : null;  // (frames * nets)
-let picked = null;  // the net picked out by a click, or null
-const PICKED_COLOR = "#e377c2";  // not the marker's red, nor any colour of the run's own
-const unitCount = DATA.unit_count || 0;
-const gridPoints = xGrid.length;
-const frameCount = frameEpochs.length;
-
 // --- drawing on a canvas -------------------------------------------------------------------------
 
 function prepare(canvas) {
@@ -90,16 +75,23 @@ function linearTicks(low, high, count) {
 }
 
 function logTicks(low, high) {
+  // Powers of ten; on a range of less than two decades, 2 and 5 times them too.
+  const multiples = Math.log10(high / low) < 2 ? [1, 2, 5] : [1];
   const ticks = [];
   for (let power = Math.floor(Math.log10(low)); power <= Math.ceil(Math.log10(high)); power++) {
-    const tick = Math.pow(10, power);
-    if (tick >= low * 0.999 && tick <= high * 1.001) ticks.push(tick);
+    for (const multiple of multiples) {
+      const tick = multiple * Math.pow(10, power);
+      if (tick >= low * 0.999 && tick <= high * 1.001) ticks.push(tick);
+    }
   }
   return ticks;
 }
 
 function tickText(value, logScale) {
-  if (logScale && (value >= 1e6 || value < 1e-4)) return `1e${Math.round(Math.log10(value))}`;  // a blow-up's 1e30
+  if (logScale && (value >= 1e6 || value < 1e-4)) {  // a blow-up's 1e30
+    const power = Math.floor(Math.log10(value) + 1e-9);
+    return `${Math.round(value / Math.pow(10, power))}e${power}`;
+  }
   if (logScale) return value >= 1 ? formatEpoch(value) : String(Number(value.toPrecision(1)));
   return String(Number(value.toPrecision(6)));
 }
@@ -145,7 +137,8 @@ class Axes {
     c.strokeStyle = "#333"; c.lineWidth = 1;
     c.strokeRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
     c.fillStyle = "#222"; c.font = "11px sans-serif";
-    const xTicks = this.xLog ? logTicks(...this.xRange) : linearTicks(...this.xRange, 6);
+    // No x ticks where the x axis is categories (a study's experiments, labelled by the caller).
+    const xTicks = this.xLabel === null ? [] : this.xLog ? logTicks(...this.xRange) : linearTicks(...this.xRange, 6);
     let yTicks = this.yLog ? logTicks(...this.yRange) : linearTicks(...this.yRange, this.band ? 2 : 5);
     const room = Math.max(1, Math.floor((box.bottom - box.top) / 14));  // a tick label every 14 pixels at most
     if (yTicks.length > room) yTicks = yTicks.filter((_, i) => i % Math.ceil(yTicks.length / room) === 0);
@@ -170,7 +163,7 @@ class Axes {
       if (this.band[1] === 1) { c.textAlign = "center"; c.fillText(this.xLabel, (box.left + box.right) / 2, this.canvas.clientHeight - 4); }
       return;
     }
-    c.fillText(this.xLabel, (box.left + box.right) / 2, this.canvas.clientHeight - 4);
+    if (this.xLabel !== null) c.fillText(this.xLabel, (box.left + box.right) / 2, this.canvas.clientHeight - 4);
     c.save(); c.translate(14, (box.top + box.bottom) / 2); c.rotate(-Math.PI / 2);
     c.textBaseline = "middle"; c.fillText(this.yLabel, 0, 0); c.restore();
   }
@@ -200,110 +193,239 @@ class Axes {
   }
 }
 
-// --- the panels ------------------------------------------------------------------------------------
 
-const fitAxes = new Axes(document.getElementById("fit-canvas"), DATA.x_limits, DATA.y_limits, false, false,
-                         DATA.axis_names[0], DATA.axis_names[1]);
+// --- one run's fit panel -------------------------------------------------------------------------
 
-function drawFit(frame) {
-  const c = fitAxes.begin();
-  fitAxes.frame();
-  fitAxes.clip();
-  const showUnits = units && document.getElementById("show-units").checked;
-  if (showUnits) {
-    const columns = DATA.unit_columns, x = columns.map((i) => xGrid[i]);
-    for (let unit = 0; unit < unitCount; unit++) {
-      const start = (frame * unitCount + unit) * columns.length;
-      const curve = Array.from(units.subarray(start, start + columns.length), (v) => v + DATA.units_baseline);
-      fitAxes.line(x, curve, DATA.unit_colors[unit], 1);
+class RunView {
+  // A run's numbers, decoded, and its fit panel: data, true function, prediction at the frame; for
+  // many seeds the median, the 10-90% band and every net, one of which a click picks out.
+  constructor(run, index) {
+    this.run = run;
+    this.index = index;
+    this.nets = run.nets;
+    this.xTrain = decode(run.x_train); this.yTrain = decode(run.y_train);
+    this.xGrid = decode(run.x_grid); this.yTruth = decode(run.y_grid_true);
+    this.gridPoints = this.xGrid.length;
+    this.frameLoss = decode(run.frame_loss);  // (own frames,) the net's, or the median over nets
+    this.predictions = decode(run.predictions);  // (own frames * grid)
+    this.trainAfter = decode(run.train_after);  // index e: the training error after e epochs
+    this.heldOutAfter = decode(run.held_out_after);  // index e: the held-out error after e epochs (NaN at 0)
+    this.units = run.units ? decode(run.units) : null;  // (own frames * units * unit columns)
+    if (this.nets > 1) {  // every net at display precision on a few grid columns, the band, each net's curve
+      this.netPredictions = decode(run.net_predictions);  // (own frames * nets * columns)
+      this.netX = run.net_columns.map((i) => this.xGrid[i]);
+      this.bandLow = decode(run.band_low); this.bandHigh = decode(run.band_high);
+      this.netCurves = decode(run.net_curves);  // (nets * curve points), log10 of the error
+      this.netFrameLoss = decode(run.net_frame_loss);  // (own frames * nets)
     }
+    this.picked = null;  // the net picked out, or null
+    this.canvas = document.getElementById(`fit-canvas-${index}`);
+    this.axes = new Axes(this.canvas, run.x_limits, run.y_limits, false, false, run.axis_names[0], run.axis_names[1]);
+    if (this.nets > 1) this.canvas.addEventListener("click", (event) => this.pickNear(event));
   }
-  if (nets > 1) drawNets(frame);
-  c.fillStyle = COLORS.data;
-  for (let i = 0; i < xTrain.length; i++) {
-    c.beginPath(); c.arc(fitAxes.px(xTrain[i]), fitAxes.py(yTrain[i]), 2, 0, 2 * Math.PI); c.fill();
+
+  snapshot(frame) { return this.run.frame_index[frame]; }  // the run's latest frame at or before the page's
+  epochShown(frame) { return this.run.frame_epochs[this.snapshot(frame)]; }
+  trainShown(frame) { return this.frameLoss[this.snapshot(frame)]; }
+  heldOutShown(frame) {
+    const epoch = this.epochShown(frame);
+    return epoch >= 1 ? this.heldOutAfter[epoch] : NaN;
   }
-  if (yTruth) fitAxes.line(xGrid, yTruth, COLORS.truth, 1.5, [2, 3]);
-  const median = pinned(predictions.subarray(frame * gridPoints, (frame + 1) * gridPoints));
-  fitAxes.line(xGrid, median, nets > 1 ? COLORS.median : COLORS.net, 2.5);
-  if (picked !== null) fitAxes.line(netColumns.map((i) => xGrid[i]), netCurve(frame, picked), PICKED_COLOR, 2);
-  c.restore();
+
+  netCurve(frame, net) {  // net's prediction on the net columns at the page's frame
+    const start = (this.snapshot(frame) * this.nets + net) * this.netX.length;
+    return this.netPredictions.subarray(start, start + this.netX.length);
+  }
+
+  netErrorCurve(net) {  // net's training error on the epochs of run.net_curve_epochs
+    const points = this.run.net_curve_epochs.length;
+    return Array.from(this.netCurves.subarray(net * points, (net + 1) * points), (v) => Math.pow(10, v));
+  }
+
+  pinned(values) {
+    // A prediction far off the panel (a diverging net's) drawn along its edge, as the GIFs draw it.
+    const [low, high] = this.run.y_limits, inside = (high - low) * 0.005;
+    return Array.from(values, (v) => (Number.isFinite(v) ? Math.min(high - inside, Math.max(low + inside, v)) : v));
+  }
+
+  drawFit(frame) {
+    const axes = this.axes, c = axes.begin(), own = this.snapshot(frame), grid = this.gridPoints;
+    axes.frame();
+    axes.clip();
+    if (this.units && checked("show-units")) {
+      const columns = this.run.unit_columns, x = columns.map((i) => this.xGrid[i]), count = this.run.unit_count;
+      for (let unit = 0; unit < count; unit++) {
+        const start = (own * count + unit) * columns.length;
+        const curve = Array.from(this.units.subarray(start, start + columns.length), (v) => v + this.run.units_baseline);
+        axes.line(x, curve, this.run.unit_colors[unit], 1);
+      }
+    }
+    if (this.nets > 1) this.drawNets(frame);
+    c.fillStyle = COLORS.data;
+    for (let i = 0; i < this.xTrain.length; i++) {
+      c.beginPath(); c.arc(axes.px(this.xTrain[i]), axes.py(this.yTrain[i]), 2, 0, 2 * Math.PI); c.fill();
+    }
+    if (this.yTruth) axes.line(this.xGrid, this.yTruth, COLORS.truth, 1.5, [2, 3]);
+    const prediction = this.pinned(this.predictions.subarray(own * grid, (own + 1) * grid));
+    axes.line(this.xGrid, prediction, this.nets > 1 ? COLORS.median : COLORS.net, 2.5);
+    if (this.picked !== null) axes.line(this.netX, this.netCurve(frame, this.picked), PICKED_COLOR, 2);
+    c.restore();
+  }
+
+  drawNets(frame) {
+    const axes = this.axes, c = axes.context, own = this.snapshot(frame), grid = this.gridPoints;
+    if (checked("show-nets")) {
+      c.globalAlpha = Math.max(0.05, Math.min(0.25, 5 / this.nets));
+      for (let net = 0; net < this.nets; net++) axes.line(this.netX, this.netCurve(frame, net), COLORS.net, 0.8);
+      c.globalAlpha = 1;
+    }
+    // The band between the 10th and 90th percentile of the nets, on the full grid.
+    const low = this.bandLow.subarray(own * grid, (own + 1) * grid);
+    const high = this.bandHigh.subarray(own * grid, (own + 1) * grid);
+    c.fillStyle = COLORS.net; c.globalAlpha = 0.25; c.beginPath();
+    let started = false;
+    for (let i = 0; i < grid; i++) {
+      if (!Number.isFinite(low[i])) continue;
+      const px = axes.px(this.xGrid[i]), py = axes.py(high[i]);
+      if (started) c.lineTo(px, py); else { c.moveTo(px, py); started = true; }
+    }
+    for (let i = grid - 1; i >= 0; i--) {
+      if (Number.isFinite(low[i])) c.lineTo(axes.px(this.xGrid[i]), axes.py(low[i]));
+    }
+    c.fill(); c.globalAlpha = 1;
+  }
+
+  pickNear(event) {
+    // A click on the fit picks out the net passing nearest the point clicked (again: no net).
+    const rect = this.canvas.getBoundingClientRect();
+    const clickX = event.clientX - rect.left, clickY = event.clientY - rect.top;
+    let best = null, bestDistance = 12;  // pixels
+    for (let net = 0; net < this.nets; net++) {
+      const curve = this.netCurve(current, net);
+      for (let k = 0; k < this.netX.length; k++) {
+        if (!Number.isFinite(curve[k])) continue;
+        const distance = Math.hypot(this.axes.px(this.netX[k]) - clickX, this.axes.py(curve[k]) - clickY);
+        if (distance < bestDistance) { best = net; bestDistance = distance; }
+      }
+    }
+    this.pick(best === this.picked ? null : best);
+  }
+
+  pick(net) {
+    this.picked = net;
+    show(current);
+  }
+
+  showNumbers(frame) {
+    // One run: the numbers beside the slider; several: each under its panel, with the epoch of the
+    // run's own frame when it has none at the page's epoch.
+    const epoch = this.epochShown(frame);
+    const train = formatLoss(this.trainShown(frame)), heldOut = epoch >= 1 ? formatLoss(this.heldOutShown(frame)) : "–";
+    const median = this.nets > 1 ? "median " : "";
+    if (views.length === 1) {
+      document.getElementById("train-loss").textContent = train;
+      document.getElementById("held-out-loss").textContent = heldOut;
+    } else {
+      const older = epoch !== frameEpochs[frame] ? ` (its frame at epoch ${formatEpoch(epoch)})` : "";
+      document.getElementById(`numbers-${this.index}`).textContent =
+        `${median}training MSE ${train} · ${median}held-out MSE ${heldOut}${older}`;
+    }
+    const readout = document.getElementById(`net-readout-${this.index}`);
+    readout.textContent = this.picked === null ? "" :
+      `picked: net ${this.picked} (seed ${this.run.seeds[this.picked]}), training MSE ` +
+      formatLoss(this.netFrameLoss[this.snapshot(frame) * this.nets + this.picked]);
+  }
 }
 
-function pinned(values) {
-  // A prediction far off the panel (a diverging net's) drawn along its edge, as the GIFs draw it.
-  const [low, high] = DATA.y_limits, inside = (high - low) * 0.005;
-  return Array.from(values, (v) => (Number.isFinite(v) ? Math.min(high - inside, Math.max(low + inside, v)) : v));
-}
+const views = DATA.runs.map((run, index) => new RunView(run, index));
+const several = views.length > 1;
 
-function netCurve(frame, net) {
-  const start = (frame * nets + net) * netColumns.length;
-  return netPredictions.subarray(start, start + netColumns.length);
-}
-
-function drawNets(frame) {
-  const c = fitAxes.context;
-  const x = netColumns.map((i) => xGrid[i]);
-  if (document.getElementById("show-nets").checked) {
-    const alpha = Math.max(0.05, Math.min(0.25, 5 / nets));
-    c.globalAlpha = alpha;
-    for (let net = 0; net < nets; net++) fitAxes.line(x, netCurve(frame, net), COLORS.net, 0.8);
-    c.globalAlpha = 1;
-  }
-  // The band between the 10th and 90th percentile of the nets, on the full grid.
-  const low = bandLow.subarray(frame * gridPoints, (frame + 1) * gridPoints);
-  const high = bandHigh.subarray(frame * gridPoints, (frame + 1) * gridPoints);
-  c.fillStyle = COLORS.net; c.globalAlpha = 0.25; c.beginPath();
-  let started = false;
-  for (let i = 0; i < gridPoints; i++) {
-    if (!Number.isFinite(low[i])) continue;
-    const px = fitAxes.px(xGrid[i]), py = fitAxes.py(high[i]);
-    if (started) c.lineTo(px, py); else { c.moveTo(px, py); started = true; }
-  }
-  for (let i = gridPoints - 1; i >= 0; i--) {
-    if (Number.isFinite(low[i])) c.lineTo(fitAxes.px(xGrid[i]), fitAxes.py(low[i]));
-  }
-  c.fill(); c.globalAlpha = 1;
-}
+// --- the error curves, shared by every run on the page -----------------------------------------
 
 const errorAxes = new Axes(document.getElementById("error-canvas"), DATA.epoch_limits, DATA.error_limits, true, true,
-                           "epoch (log scale)", "MSE (log scale)");
+                           "epoch (log scale)", "training MSE (log scale)");
 
 function drawErrors(frame) {
-  const c = errorAxes.begin();
+  const c = errorAxes.begin(), box = errorAxes.box;
   errorAxes.frame();
   errorAxes.clip();
-  if (DATA.noise_floor) errorAxes.line(DATA.epoch_limits, [DATA.noise_floor, DATA.noise_floor], COLORS.floor, 1.2, [5, 4]);
-  if (nets > 1 && document.getElementById("show-nets").checked) {
-    const points = DATA.curve_epochs.length;
-    errorAxes.context.globalAlpha = Math.max(0.05, Math.min(0.3, 5 / nets));
-    for (let net = 0; net < nets; net++) {
-      const curve = Array.from(netCurves.subarray(net * points, (net + 1) * points), (v) => Math.pow(10, v));
-      errorAxes.line(DATA.curve_epochs, curve, COLORS.net, 0.8);
+  const floors = new Set(views.map((view) => view.run.noise_floor));
+  for (const view of views) {  // one floor grey; different data's floors each in its run's colour
+    const floor = view.run.noise_floor;
+    if (floor) errorAxes.line(DATA.epoch_limits, [floor, floor], floors.size > 1 ? view.run.color : COLORS.floor, 1.2, [5, 4]);
+  }
+  for (const view of views) {
+    const run = view.run, color = several ? run.color : view.nets > 1 ? COLORS.median : COLORS.net;
+    if (view.nets > 1 && !several && checked("show-nets")) {
+      c.globalAlpha = Math.max(0.05, Math.min(0.3, 5 / view.nets));
+      for (let net = 0; net < view.nets; net++) errorAxes.line(run.net_curve_epochs, view.netErrorCurve(net), COLORS.net, 0.8);
+      c.globalAlpha = 1;
     }
-    errorAxes.context.globalAlpha = 1;
+    if (view.picked !== null) errorAxes.line(run.net_curve_epochs, view.netErrorCurve(view.picked), PICKED_COLOR, 1.5);
+    if (!several) errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);
+    errorAxes.line(run.curve_epochs, run.curve_train, color, 1.5);
+    if (run.diverged_at_epoch) {  // where the error stopped being finite, as loss.png marks it
+      const x = errorAxes.px(run.diverged_at_epoch);
+      c.strokeStyle = several ? color : COLORS.marker; c.lineWidth = 1.2; c.setLineDash([5, 4]);
+      c.beginPath(); c.moveTo(x, box.top); c.lineTo(x, box.bottom); c.stroke(); c.setLineDash([]);
+      c.fillStyle = c.strokeStyle; c.font = "11px sans-serif"; c.textBaseline = "top";
+      const text = `${several ? "✕ " : ""}diverged at epoch ${formatEpoch(run.diverged_at_epoch)}`;
+      const right = x + 4 + c.measureText(text).width > box.right;
+      c.textAlign = right ? "right" : "left";
+      c.fillText(text, right ? x - 4 : x + 4, box.top + 4 + 14 * (several ? view.index : 0));
+    }
   }
-  if (picked !== null) {
-    const points = DATA.curve_epochs.length;
-    const curve = Array.from(netCurves.subarray(picked * points, (picked + 1) * points), (v) => Math.pow(10, v));
-    errorAxes.line(DATA.curve_epochs, curve, PICKED_COLOR, 1.5);
-  }
-  errorAxes.line(DATA.curve_epochs, DATA.curve_held_out, COLORS.validation, 1);
-  errorAxes.line(DATA.curve_epochs, DATA.curve_train, nets > 1 ? COLORS.median : COLORS.net, 1.5);
   const epoch = frameEpochs[frame];
   if (epoch >= 1) {
     const x = errorAxes.px(epoch);
     c.strokeStyle = COLORS.marker; c.lineWidth = 1;
-    c.beginPath(); c.moveTo(x, errorAxes.box.top); c.lineTo(x, errorAxes.box.bottom); c.stroke();
-    if (Number.isFinite(frameLoss[frame]) && frameLoss[frame] > 0) {
-      c.fillStyle = COLORS.marker;
-      c.beginPath(); c.arc(x, errorAxes.py(frameLoss[frame]), 4, 0, 2 * Math.PI); c.fill();
+    c.beginPath(); c.moveTo(x, box.top); c.lineTo(x, box.bottom); c.stroke();
+    for (const view of views) {
+      const loss = view.trainShown(frame), shownEpoch = view.epochShown(frame);
+      if (!Number.isFinite(loss) || loss <= 0 || shownEpoch < 1) continue;
+      c.fillStyle = several ? view.run.color : COLORS.marker;
+      c.beginPath(); c.arc(errorAxes.px(shownEpoch), errorAxes.py(loss), 4, 0, 2 * Math.PI); c.fill();
     }
   }
   c.restore();
 }
 
-const insidePanels = DATA.diagnostics.map((panel, index, all) => new Axes(
+// Hover on the error curves: the epoch under the pointer and the errors there, exactly as recorded.
+const errorCanvas = document.getElementById("error-canvas");
+const errorReadout = document.getElementById("error-readout");
+const lastEpoch = Math.max(...views.map((view) => view.trainAfter.length - 1));
+
+function epochAt(event) {
+  const rect = errorCanvas.getBoundingClientRect();
+  const epoch = Math.round(errorAxes.xOf(event.clientX - rect.left));
+  return Math.max(1, Math.min(lastEpoch, epoch));
+}
+
+function errorsAt(view, epoch) {
+  const median = view.nets > 1 ? "median " : "";
+  if (epoch >= view.trainAfter.length) return "not trained that long";
+  return `${median}training ${formatLoss(view.trainAfter[epoch])} · ${median}held-out ${formatLoss(view.heldOutAfter[epoch])}`;
+}
+
+errorCanvas.addEventListener("mousemove", (event) => {
+  const epoch = epochAt(event);
+  errorReadout.textContent = several
+    ? [`epoch ${formatEpoch(epoch)}`, ...views.map((view) => `${view.run.label}: ${errorsAt(view, epoch)}`)].join("\n")
+    : `epoch ${formatEpoch(epoch)} · ${errorsAt(views[0], epoch)}`;
+});
+errorCanvas.addEventListener("mouseleave", () => { errorReadout.textContent = ""; });
+errorCanvas.addEventListener("click", (event) => {
+  // Jump to the frame nearest the epoch clicked (on the log scale the axis uses).
+  const epoch = epochAt(event);
+  const distance = (frame) => Math.abs(Math.log(Math.max(frameEpochs[frame], 0.5)) - Math.log(epoch));
+  let best = 0;
+  for (let frame = 0; frame < frameCount; frame++) if (distance(frame) < distance(best)) best = frame;
+  stop(); show(best);
+});
+
+// --- inside one net: its diagnostics and its residuals (a run's page) ------------------------------
+
+const insidePanels = (DATA.diagnostics || []).map((panel, index, all) => new Axes(
   document.getElementById("inside-canvas"), DATA.epoch_limits, panel.limits, true, panel.log, "epoch (log scale)",
   panel.title, [index / all.length, (index + 1) / all.length]));
 const LAYER_COLORS = [COLORS.net, "#9467bd", "#8c564b", "#e377c2"];
@@ -331,11 +453,11 @@ function drawInside(frame) {
   });
 }
 
-// The residual heat map: a row per frame, the untrained net at the bottom, as residuals.png's
+// The residual heat map: a row per frame, the untrained net at the bottom, in residuals.png's
 // colours; the frame shown is marked.
-const residualAxes = new Axes(document.getElementById("residual-canvas"), DATA.residuals.x_range,
-                              [-0.5, frameCount - 0.5], false, false, DATA.axis_names[0], "frame (epoch marked)");
-const residualImage = (() => {
+const residualAxes = DATA.residuals ? new Axes(document.getElementById("residual-canvas"), DATA.residuals.x_range,
+                                               [-0.5, frameCount - 0.5], false, false, "", "") : null;
+const residualImage = DATA.residuals ? (() => {
   const columns = DATA.residuals.columns, pixels = decode(DATA.residuals.rgba);
   const flipped = new Uint8ClampedArray(pixels.length), rowBytes = columns * 4;
   for (let row = 0; row < frameCount; row++) {  // epoch upwards: frame 0 at the bottom
@@ -345,13 +467,12 @@ const residualImage = (() => {
   image.width = columns; image.height = frameCount;
   image.getContext("2d").putImageData(new ImageData(flipped, columns, frameCount), 0, 0);
   return image;
-})();
+})() : null;
 
 function drawResiduals(frame) {
   const c = residualAxes.begin(), box = residualAxes.box;
   c.imageSmoothingEnabled = false;
   c.drawImage(residualImage, box.left, box.top, box.right - box.left, box.bottom - box.top);
-  residualAxes.yRange = [-0.5, frameCount - 0.5];
   c.strokeStyle = "#333"; c.lineWidth = 1; c.strokeRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
   c.fillStyle = "#222"; c.font = "11px sans-serif"; c.textAlign = "center"; c.textBaseline = "top";
   for (const tick of linearTicks(...DATA.residuals.x_range, 6)) {
@@ -366,7 +487,81 @@ function drawResiduals(frame) {
   c.font = "bold 11px sans-serif";
   c.fillText(formatEpoch(frameEpochs[frame]), box.left - 6, y);
   c.font = "12px sans-serif"; c.textAlign = "center"; c.textBaseline = "bottom";
-  c.fillText(DATA.axis_names[0], (box.left + box.right) / 2, residualAxes.canvas.clientHeight - 4);
+  c.fillText(views[0].run.axis_names[0], (box.left + box.right) / 2, residualAxes.canvas.clientHeight - 4);
+  c.save(); c.translate(14, (box.top + box.bottom) / 2); c.rotate(-Math.PI / 2);
+  c.textBaseline = "middle"; c.fillText("epoch of the frame", 0, 0); c.restore();
+}
+
+// --- a study's final errors: a dot per seed and experiment, as final_error.png draws them --------
+
+const finalErrors = DATA.final_errors ? DATA.final_errors.map(decode) : null;
+const finalAxes = finalErrors ? new Axes(document.getElementById("final-canvas"), [-0.5, views.length - 0.5],
+                                         DATA.final_limits, false, true, null, "final held-out MSE (log scale)") : null;
+// Each dot's place across its column: spread evenly and the same on every drawing.
+const jitter = (net) => ((net * 0.6180339887) % 1 - 0.5) * 0.3 - 0.08;
+
+function drawFinalErrors() {
+  const c = finalAxes.begin(), box = finalAxes.box;
+  finalAxes.frame();
+  finalAxes.clip();
+  const floors = new Set(views.map((view) => view.run.noise_floor));
+  views.forEach((view, position) => {
+    const floor = view.run.noise_floor;
+    if (!floor) return;
+    const from = floors.size === 1 ? -0.5 : position - 0.4, to = floors.size === 1 ? views.length - 0.5 : position + 0.4;
+    finalAxes.line([from, to], [floor, floor], COLORS.floor, 1.2, [5, 4]);
+  });
+  finalErrors.forEach((errors, position) => {
+    const finite = Array.from(errors).filter(Number.isFinite).sort((a, b) => a - b);
+    errors.forEach((value, net) => {
+      if (!Number.isFinite(value)) return;
+      const isPicked = views[position].picked === net;
+      c.fillStyle = isPicked ? PICKED_COLOR : COLORS.net; c.globalAlpha = isPicked ? 1 : 0.55;
+      c.beginPath(); c.arc(finalAxes.px(position + jitter(net)), finalAxes.py(value), isPicked ? 5 : 3, 0, 2 * Math.PI); c.fill();
+    });
+    c.globalAlpha = 1;
+    if (finite.length) {
+      const [low, median, high] = DATA.final_percentiles[position];
+      finalAxes.line([position + 0.2, position + 0.2], [low, high], COLORS.truth, 2);
+      finalAxes.line([position + 0.12, position + 0.28], [median, median], COLORS.truth, 3);
+    }
+  });
+  c.restore();
+  c.fillStyle = "#222"; c.font = "11px sans-serif"; c.textAlign = "center"; c.textBaseline = "top";
+  views.forEach((view, position) => {
+    c.fillStyle = view.run.color;
+    c.fillText(view.run.label, finalAxes.px(position), box.bottom + 6, (box.right - box.left) / views.length - 4);
+  });
+}
+
+function finalDotAt(event) {
+  // The seed's dot nearest the pointer, within 8 pixels: [experiment, net] or null.
+  const rect = finalAxes.canvas.getBoundingClientRect();
+  const x = event.clientX - rect.left, y = event.clientY - rect.top;
+  let best = null, bestDistance = 8;
+  finalErrors.forEach((errors, position) => errors.forEach((value, net) => {
+    if (!Number.isFinite(value)) return;
+    const distance = Math.hypot(finalAxes.px(position + jitter(net)) - x, finalAxes.py(value) - y);
+    if (distance < bestDistance) { best = [position, net]; bestDistance = distance; }
+  }));
+  return best;
+}
+
+if (finalAxes) {
+  const finalReadout = document.getElementById("final-readout");
+  finalAxes.canvas.addEventListener("mousemove", (event) => {
+    const dot = finalDotAt(event);
+    if (dot === null) { finalReadout.textContent = ""; return; }
+    const [position, net] = dot, view = views[position];
+    finalReadout.textContent = `${view.run.label}: net ${net} (seed ${view.run.seeds[net]}), final held-out MSE ` +
+      formatLoss(finalErrors[position][net]) + " · click to pick it out";
+  });
+  finalAxes.canvas.addEventListener("click", (event) => {
+    const dot = finalDotAt(event);
+    if (dot === null) return;
+    const [position, net] = dot;
+    views[position].pick(views[position].picked === net ? null : net);
+  });
 }
 
 // --- the frame shown, and what moves it ----------------------------------------------------------
@@ -378,19 +573,17 @@ let current = 0;
 function show(frame) {
   current = Math.max(0, Math.min(frameCount - 1, frame));
   slider.value = String(current);
-  const epoch = frameEpochs[current];
-  document.getElementById("epoch").textContent = formatEpoch(epoch);
-  document.getElementById("train-loss").textContent = formatLoss(frameLoss[current]);
-  document.getElementById("held-out-loss").textContent = epoch >= 1 ? formatLoss(heldOutAfter[epoch]) : "–";
-  drawFit(current);
+  document.getElementById("epoch").textContent = formatEpoch(frameEpochs[current]);
+  for (const view of views) { view.drawFit(current); view.showNumbers(current); }
   drawErrors(current);
   if (insidePanels.length) drawInside(current);
-  drawResiduals(current);
-  if (picked !== null) {
-    document.getElementById("net-readout").textContent =
-      `picked: net ${picked} (seed ${DATA.seeds[picked]}), training MSE ${formatLoss(netFrameLoss[current * nets + picked])}`;
+  if (residualAxes) drawResiduals(current);
+  if (finalAxes) drawFinalErrors();
+  try {
+    history.replaceState(null, "", `#frame=${current}`);
+  } catch (error) {
+    // A page shown inside a notebook's frame may have no address of its own to keep.
   }
-  history.replaceState(null, "", `#frame=${current}`);
 }
 
 function frameFromFragment() {
@@ -436,56 +629,10 @@ function togglePlay() {
 
 playButton.addEventListener("click", togglePlay);
 document.getElementById("speed").addEventListener("change", () => { if (timer !== null) { stop(); togglePlay(); } });
-if (units) document.getElementById("show-units").addEventListener("change", () => drawFit(current));
-if (nets > 1) {
-  document.getElementById("show-nets").addEventListener("change", () => show(current));
-  // A click on the fit picks out the net passing nearest the point clicked (again: no net).
-  document.getElementById("fit-canvas").addEventListener("click", (event) => {
-    const rect = event.target.getBoundingClientRect();
-    const clickX = event.clientX - rect.left, clickY = event.clientY - rect.top;
-    let best = null, bestDistance = 12;  // pixels
-    for (let net = 0; net < nets; net++) {
-      const curve = netCurve(current, net);
-      for (let k = 0; k < netColumns.length; k++) {
-        if (!Number.isFinite(curve[k])) continue;
-        const distance = Math.hypot(fitAxes.px(xGrid[netColumns[k]]) - clickX, fitAxes.py(curve[k]) - clickY);
-        if (distance < bestDistance) { best = net; bestDistance = distance; }
-      }
-    }
-    picked = best === picked ? null : best;
-    if (picked === null) document.getElementById("net-readout").textContent = "";
-    show(current);
-  });
+for (const id of ["show-units", "show-nets"]) {
+  const box = document.getElementById(id);
+  if (box) box.addEventListener("change", () => show(current));
 }
-
-// Hover on the error curves: the epoch under the pointer and both errors there, exactly as recorded.
-const errorCanvas = document.getElementById("error-canvas");
-const readout = document.getElementById("error-readout");
-
-function epochAt(event) {
-  const rect = errorCanvas.getBoundingClientRect();
-  const epoch = Math.round(errorAxes.xOf(event.clientX - rect.left));
-  return Math.max(1, Math.min(trainAfter.length - 1, epoch));
-}
-
-errorCanvas.addEventListener("mousemove", (event) => {
-  const epoch = epochAt(event);
-  const median = nets > 1 ? "median " : "";
-  readout.textContent = `epoch ${formatEpoch(epoch)} · ${median}training ${formatLoss(trainAfter[epoch])} · ` +
-    `${median}held-out ${formatLoss(heldOutAfter[epoch])}`;
-});
-errorCanvas.addEventListener("mouseleave", () => { readout.textContent = ""; });
-errorCanvas.addEventListener("click", (event) => {
-  // Jump to the frame nearest the epoch clicked (on the log scale the axis uses).
-  const epoch = epochAt(event);
-  let best = 0;
-  for (let frame = 0; frame < frameCount; frame++) {
-    const distance = Math.abs(Math.log(Math.max(frameEpochs[frame], 0.5)) - Math.log(epoch));
-    if (distance < Math.abs(Math.log(Math.max(frameEpochs[best], 0.5)) - Math.log(epoch))) best = frame;
-  }
-  stop(); show(best);
-});
-
 window.addEventListener("resize", () => show(current));
 window.addEventListener("hashchange", () => { if (frameFromFragment() !== current) show(frameFromFragment()); });
 show(frameFromFragment());

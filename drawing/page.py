@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import warnings
 from pathlib import Path
 
 import matplotlib
@@ -23,12 +22,12 @@ import numpy as np
 
 from drawing.curves import (axis_epochs, drawable_predictions, error_range, held_out_curve, training_curve,
                             truth_label)
-from drawing.frames import fit_limits
+from drawing.frames import compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
 from drawing.residuals import RESIDUAL_COLORMAP, colormap, net_residuals, residual_limit, residual_norm, thinned
-from drawing.style import COLORS
+from drawing.style import COLORS, RUN_COLORS
 from drawing.units import (distinct_units, drawable_contributions, gradient_norm, saturation, unit_colors, units_limits,
                            value_limits)
-from rundir import Run, median_over_nets
+from rundir import Run, format_loss, median_over_nets
 
 SCRIPT = Path(__file__).with_name("page.js")
 # Curves are drawn at display precision: this many significant digits.
@@ -68,9 +67,12 @@ def per_net(values: np.ndarray) -> np.ndarray:
     return values[..., 0] if values.shape[-1] == 1 else median_over_nets(values)
 
 
-def run_data(run: Run) -> dict:
-    """What the page of a run shows, as JSON: one net's, or for many seeds the medians, the
-    10-90% band and every net."""
+def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits, with_units: bool = True,
+             net_points: int = MAX_NET_POINTS, curve_points: int | None = None) -> dict:
+    """One run as the page shows it, at the page's frames (frame_epochs: each shows the run's latest
+    frame at or before it): one net's numbers, or for many seeds the medians, the 10-90% band and
+    every net (on at most net_points grid points, its error curve on at most curve_points epochs,
+    by default all the curve's); limits: its fit panel's (x, y) data limits."""
     epochs_done = run.epochs_completed
     frame_loss = per_net(run.frame_loss)
     # Index e: the training error of the weights after e epochs (the history's loss of epoch e + 1,
@@ -78,36 +80,35 @@ def run_data(run: Run) -> dict:
     train_after = per_net(run.loss)
     if run.frame_epochs[-1] == epochs_done:
         train_after = np.append(train_after, frame_loss[-1])
-    held_out_after = np.concatenate([[np.nan], per_net(run.val_loss)])
+    held_out = per_net(run.val_loss)
+    held_out_after = np.concatenate([np.full(1, np.nan, held_out.dtype), held_out])  # in the run's own precision
     curve_epochs, curve_train = training_curve(run)
     held_epochs, curve_held_out = held_out_curve(run)
-    x_limits, data_limits = fit_limits([run])
-    contributions = drawable_contributions(run)
+    x_limits, data_limits = limits
+    contributions = drawable_contributions(run) if with_units else None
     y_limits = units_limits(data_limits, [contributions])
     predictions = drawable_predictions(run)
     data = {
-        "name": run.name, "trained": run.trained, "status": run.status, "fps": run.config.render.fps,
-        "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
+        "name": run.name, "label": label, "color": color, "trained": run.trained, "status": run.status,
+        "diverged_at_epoch": run.diverged_at_epoch, "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
         "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
-        "noise_floor": run.noise_floor, "colors": COLORS,
+        "noise_floor": run.noise_floor,
         "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
         "y_grid_true": encoded(run.y_grid_true),
         "frame_epochs": [int(epoch) for epoch in run.frame_epochs],
+        "frame_index": [latest_snapshot(run, int(epoch)) for epoch in frame_epochs],
         "frame_loss": encoded(frame_loss), "train_after": encoded(train_after), "held_out_after": encoded(held_out_after),
         # The curves as drawn: thinned to a few thousand points on log-spaced epochs.
         "curve_epochs": [int(epoch) for epoch in curve_epochs], "curve_train": rounded(per_net(curve_train)),
         "curve_held_out": rounded(np.interp(curve_epochs, held_epochs, per_net(curve_held_out))),
-        "x_limits": list(x_limits), "y_limits": list(y_limits),
-        "epoch_limits": [1, max(2, axis_epochs(run))], "error_limits": list(error_range([run])),
-        "units": None,
+        "x_limits": list(x_limits), "y_limits": list(y_limits), "units": None,
     }
-    data["diagnostics"] = diagnostics_data(run)
-    data["residuals"] = residuals_data(run)
     if run.nets == 1:
         # As fit.gif draws it: a blown-up net's last finite prediction (the numbers shown stay the run's).
         data["predictions"] = encoded(predictions[:, 0])
     else:
-        data.update(seeds_data(run, predictions, y_limits, curve_train))
+        data.update(seeds_data(run, predictions, y_limits, curve_epochs, curve_train, net_points,
+                               curve_points or len(curve_epochs)))
     if contributions is not None:
         low, high = data["y_limits"]
         reach = high - low  # a unit beyond the panel is drawn at its edge, as units.gif does
@@ -117,6 +118,21 @@ def run_data(run: Run) -> dict:
                     unit_columns=[int(column) for column in columns], unit_count=int(contributions.shape[1]),
                     units_baseline=run.units_baseline,
                     unit_colors=[matplotlib.colors.to_hex(color) for color in unit_colors(contributions)])
+    return data
+
+
+def shared_data(runs: list[Run], frame_epochs: np.ndarray) -> dict:
+    """What every page has: its frames, the colours, and the error panel's shared axes."""
+    return {"frame_epochs": [int(epoch) for epoch in frame_epochs], "fps": runs[0].config.render.fps, "colors": COLORS,
+            "epoch_limits": [1, max(2, max(axis_epochs(run) for run in runs))], "error_limits": list(error_range(runs))}
+
+
+def one_run_data(run: Run, with_units: bool = True) -> dict:
+    """A run's page: the run (its units too, unless told not to) and inside its first net, the
+    diagnostics and residuals."""
+    data = shared_data([run], run.frame_epochs)
+    data.update(runs=[run_data(run, run.name, COLORS["net"], run.frame_epochs, fit_limits([run]), with_units)],
+                diagnostics=diagnostics_data(run), residuals=residuals_data(run))
     return data
 
 
@@ -150,19 +166,24 @@ def residuals_data(run: Run) -> dict:
                       + f" (red: too high, blue: too low; ±{limit:.2g} and beyond, symmetric log)")}
 
 
-def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_train: np.ndarray) -> dict:
+def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_epochs: np.ndarray, curve_train: np.ndarray,
+               net_points: int, curve_points: int) -> dict:
     """A seeded run's median prediction (its own precision), and at display precision its 10-90%
-    band, every net (on at most MAX_NET_POINTS grid points) and every net's training curve (as
-    log10). A net whose error is no longer finite is left out of the median and band at that
+    band, every net (on at most net_points grid points) and every net's training curve (as
+    log10, on at most curve_points epochs). A net whose error is no longer finite is left out of the median and band at that
     frame, as seeds.gif leaves it out."""
-    alive = np.isfinite(run.frame_loss)[:, :, None]  # (frames, nets, 1)
-    kept = np.where(alive, predictions, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a frame where every net has blown up
-        low, median, high = np.nanpercentile(kept, [10, 50, 90], axis=1)
+    alive = np.isfinite(run.frame_loss)  # (frames, nets)
+    kept = np.where(alive[:, :, None], predictions, np.nan)
+    # Frame by frame over the nets alive there, as seeds.gif computes them (np.nanpercentile over
+    # the whole array gives the same numbers 50 times slower).
+    low, median, high = np.full((3,) + predictions[:, 0].shape, np.nan)
+    for frame, nets_alive in enumerate(alive):
+        if nets_alive.any():
+            low[frame], median[frame], high[frame] = np.percentile(predictions[frame][nets_alive], [10, 50, 90], axis=0)
     low_limit, high_limit = y_limits
     reach = high_limit - low_limit
-    columns = thinned(len(run.x_grid), MAX_NET_POINTS)
+    columns = thinned(len(run.x_grid), net_points)
+    curve_columns = thinned(len(curve_epochs), curve_points)
     with np.errstate(all="ignore"):
         log_curves = np.log10(np.where(curve_train > 0, curve_train, np.nan))
     error_low, error_high = (np.log10(value) for value in error_range([run]))
@@ -172,9 +193,239 @@ def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_train: np.ndar
         "band_high": display_precision(high, low_limit - reach, high_limit + reach),
         "net_columns": [int(column) for column in columns],
         "net_predictions": display_precision(kept[:, :, columns], low_limit - reach, high_limit + reach),
-        "net_curves": display_precision(np.transpose(log_curves), error_low - 1, error_high + 1),
+        "net_curve_epochs": [int(epoch) for epoch in curve_epochs[curve_columns]],
+        "net_curves": display_precision(np.transpose(log_curves[curve_columns]), error_low - 1, error_high + 1),
         "net_frame_loss": encoded(run.frame_loss.astype(np.float32)),
     }
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 12px; color: #222; }
+h1 { font-size: 1.3em; margin: 0.2em 0; overflow-wrap: anywhere; }
+.trained { color: #444; margin-bottom: 0.6em; overflow-wrap: anywhere; }
+.controls { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; margin: 8px 0;
+            position: sticky; top: 0; background: #fff; z-index: 1; padding: 4px 0; }
+.controls input[type=range] { flex: 1 1 240px; }
+.numbers { font-variant-numeric: tabular-nums; }
+.numbers b { color: %(net)s; }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%%), 1fr)); gap: 12px; }
+figure { margin: 0; min-width: 0; }
+/* A run's panel: its title takes what room the row leaves, so the canvases of a row line up. */
+figure.run { display: flex; flex-direction: column; }
+figure.run > figcaption:first-child { flex: 1; }
+figcaption { font-size: 0.9em; color: #444; min-height: 1.3em; overflow-wrap: anywhere; white-space: pre-line; }
+canvas { width: 100%%; height: 320px; display: block; }
+.status { color: %(marker)s; font-weight: bold; }
+table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular-nums; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
+td:nth-child(2) { min-width: 9em; }
+.table { overflow-x: auto; }  /* a narrow window scrolls the table, never squeezes it to a letter a line */
+"""
+
+
+def controls(numbers: str, toggles: str) -> str:
+    """The slider and its buttons, with the frame's numbers and the page's toggles."""
+    return f"""<div class="controls">
+  <button id="play" type="button">▶ play</button>
+  <label>speed <select id="speed"><option value="0.5">0.5×</option><option value="1" selected>1×</option>
+    <option value="2">2×</option><option value="4">4×</option></select></label>
+  <input type="range" id="frame-slider" min="0" value="0" aria-label="frame">
+  <span class="numbers">{numbers}</span>
+  {toggles}
+</div>"""
+
+
+def document(title: str, header: str, body: str, data: dict) -> str:
+    """A whole page: its policy (no request of any kind), styles, the body, the data and page.js."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<title>{html.escape(title)}</title>
+<style>{STYLE % COLORS}</style>
+</head>
+<body>
+{header}
+{body}
+<p class="trained">← → step a frame · space plays · click the error curves to jump there · the address keeps the frame</p>
+<script type="application/json" id="run-data">{script_json(_nan_to_none(data))}</script>
+<script>{SCRIPT.read_text()}</script>
+</body>
+</html>
+"""
+
+
+def floor_text(runs: list[Run]) -> str:
+    floors = {run.noise_floor for run in runs}
+    if floors == {None}:
+        return "noise floor unknown"
+    if len(floors) == 1:
+        return f"noise floor σ² = {runs[0].noise_floor:g} (dashed)"
+    return "each run's noise floor dashed in its colour" + (", where known" if None in floors else "")
+
+
+def ending_text(run: Run) -> str:
+    """How a run ended, as compare.png's legend says it."""
+    if run.diverged_at_epoch:
+        return f"diverged at epoch {run.diverged_at_epoch:,}"
+    stopped = f"interrupted at epoch {run.epochs_completed:,}, " if run.status == "interrupted" else ""
+    median = "median " if run.nets > 1 else ""
+    return f"{stopped}final {median}training MSE {format_loss(per_net(run.frame_loss)[-1])}"
+
+
+def prediction_caption(run: Run) -> str:
+    truth = f" · {html.escape(truth_label(run))} (dotted)" if run.y_grid_true is not None else ""
+    prediction = ("median prediction (dark blue), 10-90% of nets (band), every net (faint); click a net to "
+                  "pick it out" if run.nets > 1 else "prediction (blue)")
+    return f"data (grey){truth} · {prediction}"
+
+
+def page_html(run: Run, with_units: bool = True) -> str:
+    """The whole page of a run: its fit, error curves, residuals and the inside of its first net."""
+    data = one_run_data(run, with_units)
+    view = data["runs"][0]
+    status = "" if run.status == "completed" else (
+        f'<div class="status">{html.escape(run.status)} at epoch {run.epochs_completed:,}</div>')
+    floor = f"noise floor σ² = {run.noise_floor:g}" if run.noise_floor else "noise floor unknown"
+    toggles = ""
+    if run.nets > 1:
+        toggles += '<label><input type="checkbox" id="show-nets" checked> every net</label>'
+    if view["units"] is not None:
+        whose = "units of net 0" if run.nets > 1 else "units"
+        checked = "" if run.nets > 1 else " checked"
+        toggles += f'<label><input type="checkbox" id="show-units"{checked}> {whose} (activation × weight)</label>'
+    seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
+    median = "median " if run.nets > 1 else ""
+    net = "net 0" if run.nets > 1 else "the net"
+    header = f"""<h1 id="title">{html.escape(run.name)}</h1>
+<div class="trained" id="trained">{html.escape(run.trained)}{seeds} · {floor}</div>
+{status}"""
+    numbers = (f'epoch <b id="epoch"></b> of {run.epochs_requested:,} · {median}training MSE <b id="train-loss"></b> · '
+               f'{median}held-out MSE <b id="held-out-loss"></b>')
+    body = f"""{controls(numbers, toggles)}
+<div class="panels">
+  <figure><canvas id="fit-canvas-0"></canvas>
+    <figcaption>{prediction_caption(run)}</figcaption>
+    <figcaption id="net-readout-0"></figcaption></figure>
+  <figure><canvas id="error-canvas"></canvas>
+    <figcaption>training error ({"median" if run.nets > 1 else "blue"}), held-out error (orange) · {floor}</figcaption>
+    <figcaption id="error-readout"></figcaption></figure>
+  <figure id="residuals"><canvas id="residual-canvas"></canvas>
+    <figcaption>residual of {net}: {html.escape(data["residuals"]["title"])}</figcaption></figure>
+  <figure id="inside"><canvas id="inside-canvas"></canvas>
+    <figcaption>inside {net}: {" · ".join(html.escape(panel["title"]) for panel in data["diagnostics"])}</figcaption></figure>
+</div>"""
+    return document(f"{run.name}: watch a tiny net learn", header, body, data)
+
+
+def run_panels(runs: list[Run], labels: list[str], colors: list[str]) -> str:
+    """One fit panel per run, titled with its label (in its colour), what was trained and how it ended."""
+    panels = []
+    for index, (run, label, color) in enumerate(zip(runs, labels, colors)):
+        seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
+        panels.append(f"""  <figure class="run"><figcaption><b style="color: {color}">{html.escape(label)}</b>
+    {html.escape(run.trained)}{seeds} · {html.escape(ending_text(run))}</figcaption>
+    <canvas id="fit-canvas-{index}"></canvas>
+    <figcaption class="numbers" id="numbers-{index}"></figcaption>
+    <figcaption id="net-readout-{index}"></figcaption></figure>""")
+    return "\n".join(panels)
+
+
+def error_legend(runs: list[Run], labels: list[str], colors: list[str]) -> str:
+    return " · ".join(f'<span style="color: {color}">━</span> {html.escape(label)}'
+                      for label, color in zip(labels, colors)) + f" · {floor_text(runs)}"
+
+
+def several_runs_data(runs: list[Run], labels: list[str], colors: list[str], net_points: int = MAX_NET_POINTS) -> dict:
+    """The data of a page of several runs, in step at every epoch any of them has a frame at (as
+    compare.gif steps), each in its own panel with shared scales where the data allow."""
+    frame_epochs = compare_frame_epochs(runs)
+    data = shared_data(runs, frame_epochs)
+    # A net's error curve is drawn here only when the net is picked: on fewer epochs.
+    data["runs"] = [run_data(run, label, color, frame_epochs, limits, with_units=False, net_points=net_points,
+                             curve_points=SEVERAL_RUNS_CURVE_POINTS)
+                    for run, label, color, limits in zip(runs, labels, colors, panel_limits(runs))]
+    return data
+
+
+def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
+    """A comparison's page: one fit panel per run in step, and every run's training error on one plot."""
+    colors = RUN_COLORS[:len(runs)]
+    data = several_runs_data(runs, labels, colors)
+    header = f"""<h1 id="title">comparison of {len(runs)} runs</h1>
+<div class="trained" id="trained">{html.escape(note)}</div>"""
+    body = f"""{controls('epoch <b id="epoch"></b>', "")}
+<div class="panels">
+{run_panels(runs, labels, colors)}
+  <figure><canvas id="error-canvas"></canvas>
+    <figcaption>training error: {error_legend(runs, labels, colors)}</figcaption>
+    <figcaption id="error-readout"></figcaption></figure>
+</div>"""
+    return document(f"comparison of {len(runs)} runs: watch tiny nets learn", header, body, data)
+
+
+# A page of several seeded runs (a study's) draws every net of all of them on at most this many
+# values in all (2 bytes each), spread over grid points: 37 points a net for the post's study of
+# 4 x 50 seeds, 10 (MIN_NET_POINTS, the least) for 9 experiments of 100 seeds.
+EVERY_NET_VALUES = 1_500_000
+MIN_NET_POINTS = 10
+SEVERAL_RUNS_CURVE_POINTS = 500
+
+
+def study_net_points(runs: list[Run]) -> int:
+    """How many grid points each net of a study's page is drawn on (EVERY_NET_VALUES)."""
+    values_per_point = sum(len(run.frame_epochs) * run.nets for run in runs if run.nets > 1)
+    return int(np.clip(EVERY_NET_VALUES // max(values_per_point, 1), MIN_NET_POINTS, MAX_NET_POINTS))
+
+
+def table_row(row: dict, link: str) -> str:
+    """A row of the study's table, as table.md has it, its experiment linked to its own page."""
+    def error(value: float | None) -> str:
+        return "not finite" if value is None else format_loss(value)
+
+    share = row["share_at_noise_floor"]
+    diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
+    cells = [f'<a href="{html.escape(link)}">{html.escape(row["experiment"])}</a>', html.escape(row["trained"]),
+             f"{row['seeds']}{diverged}", error(row["median"]), error(row["p10"]), error(row["p90"]),
+             "noise floor unknown" if share is None else f"{100 * share:.0f}%"]
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def study_page_html(name: str, runs: list[Run], rows: list[dict], table_links: list[str], description: str) -> str:
+    """A study's page: each experiment's seeded run in step, their median training errors, the final
+    held-out error of every seed (a dot each, as final_error.png), and the table with links to each
+    experiment's own page."""
+    labels = [row["experiment"] for row in rows]
+    colors = RUN_COLORS[:len(runs)]
+    data = several_runs_data(runs, labels, colors, net_points=study_net_points(runs))
+    finals = [np.array([np.nan if net["val_loss"] is None else net["val_loss"] for net in run.summary["nets"]])
+              for run in runs]
+    values = np.concatenate([final[np.isfinite(final)] for final in finals]
+                            + [np.array([run.noise_floor]) for run in runs if run.noise_floor])
+    low, high = (float(values.min()), float(values.max())) if len(values) else (1e-3, 1.0)
+    data.update(final_errors=[encoded(final) for final in finals],
+                final_limits=[low / 1.5, high * 1.5],
+                final_percentiles=[[row["p10"], row["median"], row["p90"]] for row in rows])
+    header = f"""<h1 id="title">{html.escape(name)}</h1>
+<div class="trained" id="trained">{html.escape(description)} · {floor_text(runs)}</div>"""
+    table = "\n".join(table_row(row, link) for row, link in zip(rows, table_links))
+    body = f"""{controls('epoch <b id="epoch"></b>', '<label><input type="checkbox" id="show-nets" checked> every net</label>')}
+<div class="panels">
+{run_panels(runs, labels, colors)}
+  <figure><canvas id="error-canvas"></canvas>
+    <figcaption>median training error: {error_legend(runs, labels, colors)}</figcaption>
+    <figcaption id="error-readout"></figcaption></figure>
+  <figure><canvas id="final-canvas"></canvas>
+    <figcaption>each seed's final held-out error (a dot; hover to read it, click to pick the net out), the median and the 10-90% spread (bar) · {floor_text(runs)}</figcaption>
+    <figcaption id="final-readout"></figcaption></figure>
+</div>
+<div class="table"><table>
+<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>within 10% of the noise floor</th></tr>
+{table}
+</table></div>"""
+    return document(f"{name}: watch tiny nets learn", header, body, data)
 
 
 def script_json(data: dict) -> str:
@@ -190,81 +441,6 @@ def _nan_to_none(data):
     if isinstance(data, list):
         return [_nan_to_none(value) for value in data]
     return data
-
-
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 12px; color: #222; }
-h1 { font-size: 1.3em; margin: 0.2em 0; overflow-wrap: anywhere; }
-.trained { color: #444; margin-bottom: 0.6em; overflow-wrap: anywhere; }
-.controls { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; margin: 8px 0; }
-.controls input[type=range] { flex: 1 1 240px; }
-.numbers { font-variant-numeric: tabular-nums; }
-.numbers b { color: %(net)s; }
-.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%%), 1fr)); gap: 12px; }
-figure { margin: 0; }
-figcaption { font-size: 0.9em; color: #444; min-height: 1.3em; }
-canvas { width: 100%%; height: 320px; display: block; }
-.status { color: %(marker)s; font-weight: bold; }
-"""
-
-
-def page_html(run: Run) -> str:
-    """The whole page of a one-net run, script and data inside."""
-    data = run_data(run)
-    status = "" if run.status == "completed" else (
-        f'<div class="status">{html.escape(run.status)} at epoch {run.epochs_completed:,}</div>')
-    floor = (f"noise floor σ² = {run.noise_floor:g}" if run.noise_floor else "noise floor unknown")
-    units_toggle = ('<label><input type="checkbox" id="show-units"> units of net 0 (activation × weight)</label>'
-                    if data["units"] is not None else "")
-    if run.nets > 1:
-        units_toggle = ('<label><input type="checkbox" id="show-nets" checked> every net</label>' + units_toggle)
-    else:
-        units_toggle = units_toggle.replace("units of net 0", "units").replace('id="show-units"',
-                                                                                'id="show-units" checked')
-    truth = f" · {html.escape(data['truth_label'])} (dotted)" if data["truth_label"] else ""
-    seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
-    median = "median " if run.nets > 1 else ""
-    prediction = ("median prediction (dark blue), 10-90% of nets (band), every net (faint); click a net to "
-                  "pick it out" if run.nets > 1 else "prediction (blue)")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
-<title>{html.escape(run.name)}: watch a tiny net learn</title>
-<style>{STYLE % COLORS}</style>
-</head>
-<body>
-<h1 id="title">{html.escape(run.name)}</h1>
-<div class="trained" id="trained">{html.escape(run.trained)}{seeds} · {floor}</div>
-{status}
-<div class="controls">
-  <button id="play" type="button">▶ play</button>
-  <label>speed <select id="speed"><option value="0.5">0.5×</option><option value="1" selected>1×</option>
-    <option value="2">2×</option><option value="4">4×</option></select></label>
-  <input type="range" id="frame-slider" min="0" value="0" aria-label="frame">
-  <span class="numbers">epoch <b id="epoch"></b> of {run.epochs_requested:,} ·
-    {median}training MSE <b id="train-loss"></b> · {median}held-out MSE <b id="held-out-loss"></b></span>
-  {units_toggle}
-</div>
-<div class="panels">
-  <figure><canvas id="fit-canvas"></canvas>
-    <figcaption>data (grey){truth} · {prediction}</figcaption>
-    <figcaption id="net-readout"></figcaption></figure>
-  <figure><canvas id="error-canvas"></canvas>
-    <figcaption id="error-readout"></figcaption></figure>
-  <figure id="residuals"><canvas id="residual-canvas"></canvas>
-    <figcaption>residual of {"net 0" if run.nets > 1 else "the net"}: {html.escape(data["residuals"]["title"])}</figcaption></figure>
-  <figure id="inside"><canvas id="inside-canvas"></canvas>
-    <figcaption>inside {"net 0" if run.nets > 1 else "the net"}: {" · ".join(html.escape(panel["title"]) for panel in data["diagnostics"])}</figcaption></figure>
-</div>
-<p class="trained">← → step a frame · space plays · click the error curves to jump there · the address keeps the frame</p>
-<script type="application/json" id="run-data">{script_json(_nan_to_none(data))}</script>
-<script>{SCRIPT.read_text()}</script>
-</body>
-</html>
-"""
 
 
 def write_page(run: Run, path: str | Path) -> None:

@@ -142,7 +142,35 @@ def synthetic_run_dir(tmp_path):
     return make
 
 
+@pytest.fixture(scope="session")
+def finished_study(tmp_path_factory):
+    """`python study.py mini_study.yaml --set seeds=2 ...` (in process): two shipped experiments, shrunk,
+    over 2 seeds although the file says 3. Returns (study file, output folder, exit status, stdout)."""
+    import contextlib
+    import io
+
+    import study
+
+    folder = tmp_path_factory.mktemp("study")
+    study_file = folder / "mini_study.yaml"
+    study_file.write_text(f"seeds: 3\nexperiments:\n  - {ROOT / 'experiments/sgd_2x10.yaml'}\n"
+                          f"  - {ROOT / 'experiments/adam_2x10.yaml'}\n")
+    output = folder / "out"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = study.main([str(study_file), "--set", "epochs=120", "--set", "frames=8", "--set", "n_samples=50",
+                             "--set", "seeds=2", "--output-dir", str(output), "--no-progress"])
+    return study_file, output, status, stdout.getvalue()
+
+
 # --- a real browser ---------------------------------------------------------------------------------
+
+def pytest_collection_modifyitems(items):
+    """A test that opens a browser is marked `browser`, so that a quick loop can leave it out
+    (pytest -m "not browser and not notebook")."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 @pytest.fixture(scope="session")
 def browser():

@@ -1,6 +1,7 @@
-"""drawing/page.py: a run's report.html, opened in a real browser (headless Chromium through
-Playwright) with every network request refused. The numbers the page shows are checked against
-the run's own, and the prediction against the pixels where the data put it."""
+"""drawing/page.py: the report.html of a run, a seeded run, a diverged run, a comparison and a
+study, opened in a real browser (headless Chromium through Playwright) with every network request
+refused. The numbers the pages show are checked against the runs' own, and the prediction against
+the pixels where the data put it."""
 
 import numpy as np
 import pytest
@@ -96,8 +97,8 @@ def test_the_prediction_is_drawn_where_the_data_say(one_net, offline_page):
     page, _ = offline_page(path, "#frame=29")
     page.evaluate("document.getElementById('show-units') && (document.getElementById('show-units').checked = false,"
                   " show(current))")
-    limits = page.evaluate("[DATA.x_limits, DATA.y_limits]")
-    left, top, width, height = page.eval_on_selector("#fit-canvas", "c => { const r = c.getBoundingClientRect(); "
+    limits = page.evaluate("[DATA.runs[0].x_limits, DATA.runs[0].y_limits]")
+    left, top, width, height = page.eval_on_selector("#fit-canvas-0", "c => { const r = c.getBoundingClientRect(); "
                                                      "return [r.left, r.top, r.width, r.height]; }")
     image = page.screenshot(clip={"x": left, "y": top, "width": width, "height": height})
     from io import BytesIO
@@ -129,7 +130,7 @@ def test_text_from_the_user_runs_nothing(tmp_path, offline_page):
     assert problems == []
     assert page.query_selector("img") is None and page.query_selector_all("script").__len__() == 2
     assert hostile in page.text_content("#trained")
-    assert page.evaluate("DATA.axis_names")[1] == "</script><script>alert(2)</script>"
+    assert page.evaluate("DATA.runs[0].axis_names")[1] == "</script><script>alert(2)</script>"
 
 
 def test_a_page_is_small_and_quick_to_write(one_net):
@@ -166,18 +167,18 @@ def test_clicking_a_net_picks_it_out(seeded, offline_page):
     page, problems = offline_page(path, "#frame=29")
     net, column = 4, 25
     # Where the page draws net 4 at grid point 25, in the canvas's pixels, then on the screen.
-    x, y = page.evaluate(f"[fitAxes.px(xGrid[DATA.net_columns[{column}]]), fitAxes.py(netCurve(29, {net})[{column}])]")
-    left, top = page.eval_on_selector("#fit-canvas", "c => [c.getBoundingClientRect().left, c.getBoundingClientRect().top]")
+    x, y = page.evaluate(f"[views[0].axes.px(views[0].netX[{column}]), views[0].axes.py(views[0].netCurve(29, {net})[{column}])]")
+    left, top = page.eval_on_selector("#fit-canvas-0", "c => [c.getBoundingClientRect().left, c.getBoundingClientRect().top]")
     page.mouse.click(left + x, top + y)
-    readout = page.text_content("#net-readout")
+    readout = page.text_content("#net-readout-0")
     picked = int(readout.split("net ")[1].split(" ")[0])
     # Nets this close to each other at that point may be the one picked: within a pixel of net 4's.
-    distance = page.evaluate(f"Math.abs(fitAxes.py(netCurve(29, {picked})[{column}]) - {y})")
+    distance = page.evaluate(f"Math.abs(views[0].axes.py(views[0].netCurve(29, {picked})[{column}]) - {y})")
     assert distance < 2, readout
     assert readout == (f"picked: net {picked} (seed {run.seeds[picked]}), training MSE "
                        f"{format_loss(run.frame_loss[29, picked])}")
     page.mouse.click(left + x, top + y)
-    assert page.text_content("#net-readout") == "" and problems == []
+    assert page.text_content("#net-readout-0") == "" and problems == []
 
 
 def test_a_page_of_100_seeds_stays_under_10_mb(tmp_path):
@@ -224,3 +225,142 @@ def test_the_residual_heat_map_is_residuals_pngs_colours_a_row_per_frame(one_net
                                 "return Array.from(residualImage.getContext('2d').getImageData(25, row, 1, 1).data)"
                                 ".slice(0, 3); })()")
     assert shown_pixel == list(expected) and problems == []
+
+
+# --- a diverged run's page ----------------------------------------------------------------------------
+
+def test_a_diverged_runs_page_marks_where_its_error_stopped_being_finite(tmp_path, offline_page):
+    run = synthetic_run(epochs=600, frames=30, diverged_at=200)
+    rundir.write_run(tmp_path / "run", run)
+    run = rundir.read_run(tmp_path / "run")
+    report.write_page(run, tmp_path / "report.html")
+    page, problems = offline_page(tmp_path / "report.html")
+    assert problems == []
+    assert page.text_content(".status") == "diverged at epoch 200"
+    # The dashed line at epoch 200 in the marker's red, high in the error panel where no curve is.
+    x = page.evaluate("errorAxes.px(200)")
+    top = page.evaluate("errorAxes.box.top")
+    left, canvas_top = page.eval_on_selector("#error-canvas", "c => [c.getBoundingClientRect().left, "
+                                             "c.getBoundingClientRect().top]")
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = page.screenshot(clip={"x": left + x - 2, "y": canvas_top + top + 20, "width": 4, "height": 60})
+    pixels = np.asarray(Image.open(BytesIO(image)).convert("RGB")).astype(int).reshape(-1, 3)
+    red = np.array([0xD6, 0x27, 0x28])  # COLORS["marker"]
+    assert np.abs(pixels - red).sum(axis=1).min() < 60
+    assert page.evaluate("DATA.runs[0].diverged_at_epoch") == 200
+
+
+# --- a comparison's page ------------------------------------------------------------------------------
+
+HOSTILE_LABEL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """animate.py compare of two synthetic runs with different frames, the second diverged, one
+    label markup."""
+    import animate
+
+    folder = tmp_path_factory.mktemp("compare")
+    runs = {"calm": synthetic_run(epochs=600, frames=30), "wild": synthetic_run(epochs=600, frames=12, diverged_at=300)}
+    for name, run in runs.items():
+        rundir.write_run(folder / name, run)
+    animate.render_comparison([folder / "calm", folder / "wild"], folder / "compared", labels=["calm", HOSTILE_LABEL])
+    return [rundir.read_run(folder / name) for name in runs], folder / "compared" / "report.html"
+
+
+def test_a_comparison_shows_each_runs_own_numbers_in_step(compared, offline_page):
+    from drawing.frames import compare_frame_epochs, latest_snapshot
+
+    runs, path = compared
+    page, problems = offline_page(path)
+    epochs = compare_frame_epochs(runs)
+    for frame in (0, 5, 17, len(epochs) - 1):
+        page.eval_on_selector("#frame-slider", "(slider, k) => { slider.value = k; slider.dispatchEvent("
+                              "new Event('input')); }", frame)
+        assert page.text_content("#epoch") == f"{epochs[frame]:,}"
+        for index, run in enumerate(runs):
+            snapshot = latest_snapshot(run, int(epochs[frame]))
+            epoch = int(run.frame_epochs[snapshot])
+            held_out = format_loss(run.val_loss[epoch - 1, 0]) if epoch else "–"
+            older = f" (its frame at epoch {epoch:,})" if epoch != epochs[frame] else ""
+            assert page.text_content(f"#numbers-{index}") == (
+                f"training MSE {format_loss(run.frame_loss[snapshot, 0])} · held-out MSE {held_out}{older}")
+    assert problems == []
+
+
+def test_a_comparisons_hover_reads_every_runs_errors(compared, offline_page):
+    runs, path = compared
+    page, _ = offline_page(path)
+    x = page.evaluate("errorAxes.px(100)")
+    left, top = page.eval_on_selector("#error-canvas", "c => [c.getBoundingClientRect().left, "
+                                      "c.getBoundingClientRect().top]")
+    page.mouse.move(left + x, top + 100)
+    lines = page.text_content("#error-readout").split("\n")
+    epoch = int(lines[0].split(" ")[1].replace(",", ""))
+    assert abs(epoch - 100) <= 2
+    assert lines[1:] == [f"{label}: training {format_loss(run.loss[epoch, 0])} · held-out "
+                         f"{format_loss(run.val_loss[epoch - 1, 0])}" for label, run in zip(["calm", HOSTILE_LABEL], runs)]
+
+
+def test_a_label_from_the_user_runs_nothing_on_the_comparisons_page(compared, offline_page):
+    _, path = compared
+    page, problems = offline_page(path)
+    assert problems == [], "no dialog, no error, no request"
+    assert page.query_selector("img") is None and len(page.query_selector_all("script")) == 2
+    assert HOSTILE_LABEL in page.text_content("figure.run:nth-of-type(2) figcaption")
+
+
+# --- a study's page -----------------------------------------------------------------------------------
+
+def test_a_studys_page_shows_each_experiments_medians_and_its_table(finished_study, offline_page):
+    _, output, status, _ = finished_study
+    assert status == 0
+    runs = [rundir.read_run(output / "runs" / name) for name in ("sgd_2x10", "adam_2x10")]
+    page, problems = offline_page(output / "report.html", "#frame=3")
+    for index, run in enumerate(runs):
+        epoch = int(run.frame_epochs[3])
+        assert page.text_content(f"#numbers-{index}") == (
+            f"median training MSE {format_loss(rundir.median_over_nets(run.frame_loss[3]))} · median held-out MSE "
+            f"{format_loss(rundir.median_over_nets(run.val_loss[epoch - 1]))}")
+    table = (output / "table.md").read_text().splitlines()
+    for line, row in zip(table[2:4], page.query_selector_all("table tr")[1:]):
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        shown_cells = [cell.text_content() for cell in row.query_selector_all("td")]
+        assert [shown_cells[0]] + shown_cells[2:] == [cells[0]] + cells[1:]
+    link = page.query_selector("table a").get_attribute("href")
+    assert (output / link).is_file(), "each experiment links to its own page"
+    assert problems == []
+
+
+def test_a_studys_final_error_dots_read_and_pick_their_seed(finished_study, offline_page):
+    _, output, _, _ = finished_study
+    run = rundir.read_run(output / "runs" / "adam_2x10")
+    page, problems = offline_page(output / "report.html")
+    net = 1
+    x, y = page.evaluate(f"[finalAxes.px(1 + jitter({net})), finalAxes.py(finalErrors[1][{net}])]")
+    left, top = page.eval_on_selector("#final-canvas", "c => [c.getBoundingClientRect().left, "
+                                      "c.getBoundingClientRect().top]")
+    page.mouse.move(left + x, top + y)
+    final = run.summary["nets"][net]["val_loss"]
+    assert page.text_content("#final-readout") == (
+        f"adam_2x10: net {net} (seed {run.seeds[net]}), final held-out MSE {format_loss(final)} · click to pick it out")
+    page.mouse.click(left + x, top + y)
+    assert page.text_content("#net-readout-1").startswith(f"picked: net {net} (seed {run.seeds[net]})")
+    assert problems == []
+
+
+def test_a_study_page_of_the_posts_size_stays_under_10_mb(tmp_path):
+    """Four experiments of 50 seeds, 20,000 epochs and 200 frames, as make study trains them."""
+    import study
+
+    runs = [synthetic_run(nets=50, epochs=20000, frames=200, grid_points=200) for _ in range(4)]
+    for number, run in enumerate(runs):
+        run.summary["name"] = f"experiment_{number}"
+    rows = study.table_rows([run.summary for run in runs])
+    assert report.study_net_points(runs) == 37
+    text = report.study_page_html("study", runs, rows, ["runs/a/report.html"] * 4, "50 seeds each")
+    assert len(text.encode()) < 10_000_000

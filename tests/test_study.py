@@ -1,9 +1,7 @@
 """study.py, the command: a study file read and checked, its experiments trained over many seeds,
 and its figure, table and summary written; never into a folder of the user's."""
 
-import contextlib
 import hashlib
-import io
 import json
 
 import numpy as np
@@ -20,26 +18,11 @@ def snapshot_tree(folder) -> dict:
             for path in sorted(folder.rglob("*"))}
 
 
-@pytest.fixture(scope="module")
-def finished_study(tmp_path_factory):
-    """`python study.py mini_study.yaml --set seeds=2 ...` (in process): two shipped experiments, shrunk,
-    over 2 seeds although the file says 3. Returns (study file, output folder, exit status, stdout)."""
-    folder = tmp_path_factory.mktemp("study")
-    study_file = folder / "mini_study.yaml"
-    study_file.write_text(f"seeds: 3\nexperiments:\n  - {ROOT / 'experiments/sgd_2x10.yaml'}\n"
-                          f"  - {ROOT / 'experiments/adam_2x10.yaml'}\n")
-    output = folder / "out"
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        status = study.main([str(study_file), "--set", "epochs=120", "--set", "frames=8", "--set", "n_samples=50",
-                             "--set", "seeds=2", "--output-dir", str(output), "--no-progress"])
-    return study_file, output, status, stdout.getvalue()
-
-
 def test_a_study_writes_its_figure_table_summary_and_runs(finished_study):
     study_file, output, status, stdout = finished_study
     assert status == 0
-    assert sorted(path.name for path in output.iterdir()) == ["final_error.png", "runs", "summary.json", "table.md"]
+    assert sorted(path.name for path in output.iterdir()) == ["final_error.png", "report.html", "runs", "summary.json",
+                                                             "table.md"]
     table = (output / "table.md").read_text().splitlines()
     assert table[0].startswith("| experiment | seeds | median final held-out MSE")
     assert table[2].startswith("| sgd_2x10 | 2 |") and table[3].startswith("| adam_2x10 | 2 |")

@@ -96,10 +96,14 @@ class ShownPage:
         self.path, self.height = path, height
 
     def _repr_html_(self) -> str:
-        document = html.escape(self.path.read_text(encoding="utf-8"), quote=True)
-        # A sandbox that lets the page's own script run and nothing else (no forms, no pop-ups,
-        # no reach into the notebook).
-        return (f'<iframe srcdoc="{document}" sandbox="allow-scripts" title="{html.escape(str(self.path))}" '
+        # The page's links (a study's to its experiments' pages) lead from its own folder, in a new
+        # window: inside the frame, the address would be the notebook's.
+        base = f'<base href="{html.escape(self.path.parent.resolve().as_uri())}/" target="_blank">'
+        document = self.path.read_text(encoding="utf-8").replace("<head>", "<head>\n" + base, 1)
+        # A sandbox that lets the page's own script run and its links open, and nothing else (no
+        # forms, no reach into the notebook).
+        return (f'<iframe srcdoc="{html.escape(document, quote=True)}" sandbox="allow-scripts allow-popups '
+                f'allow-popups-to-escape-sandbox" title="{html.escape(str(self.path))}" '
                 f'style="width: 100%; height: {self.height}px; border: 1px solid #ddd"></iframe>')
 
     def __repr__(self) -> str:
@@ -158,7 +162,8 @@ def load_runs_to_compare(run_dirs: list[str | Path], overrides: list[str] | None
 def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str]) -> list[str]:
     """Each run's label: the --label given for it, else its name, or its folder when names repeat."""
     if labels and len(labels) != len(runs):
-        raise RunError(f"--label given {len(labels)} times for {len(runs)} runs; give one label per run, in order")
+        given = "once" if len(labels) == 1 else f"{len(labels)} times"
+        raise RunError(f"--label given {given} for {len(runs)} runs; give one label per run, in order")
     if any(not label.strip() for label in labels):
         raise RunError("--label: a label must have some text; give one label per run, in order")
     names = [run.name for run in runs]

@@ -33,6 +33,10 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax"
 class ConfigError(ValueError):
     """A config the user must fix; its message is meant to be printed as it is."""
 
+    def _render_traceback_(self) -> list[str]:
+        # In a notebook (IPython asks for this), the one line a command would print, not a traceback.
+        return [f"error: {self}"]
+
 
 # --- reading YAML --------------------------------------------------------------------------------
 

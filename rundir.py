@@ -65,6 +65,8 @@ AT_FLOOR_TOLERANCE = 1.10
 class RunError(ValueError):
     """A run directory that cannot be read; the message says why and what to do."""
 
+    _render_traceback_ = ConfigError._render_traceback_  # one line in a notebook, as a command prints it
+
 
 @dataclass
 class Run:

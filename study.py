@@ -160,7 +160,7 @@ def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress:
         from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
         from drawing.page import study_page_html
 
-        each = f"{study.seeds} seeds each, {summaries[0]['epochs_requested']:,} epochs"
+        each = f"{study.seeds} seed{'s' if study.seeds > 1 else ''} each, {summaries[0]['epochs_requested']:,} epochs"
         draw_final_errors(rows, [final_errors(summary) for summary in summaries], partial / "final_error.png",
                           f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")
         runs = [rundir.read_run(partial / "runs" / experiment.name) for experiment in experiments]

@@ -181,15 +181,18 @@ class Axes {
     c.strokeStyle = color; c.lineWidth = width; c.setLineDash(dash);
     c.lineJoin = "round";  // sharp joins turn a dense curve's sub-pixel zig-zags into spikes
     c.beginPath();
-    let drawing = false;
+    let drawing = false, points = 0, last = null;
     for (let i = 0; i < xs.length; i++) {
       const ok = Number.isFinite(ys[i]) && (!this.yLog || ys[i] > 0) && (!this.xLog || xs[i] > 0);
       if (!ok) { drawing = false; continue; }
       const x = this.px(xs[i]), y = Math.max(-1e4, Math.min(1e4, this.py(ys[i])));
       if (drawing) c.lineTo(x, y); else c.moveTo(x, y);
-      drawing = true;
+      drawing = true; points++; last = [x, y];
     }
     c.stroke(); c.setLineDash([]);
+    if (points === 1) {  // a curve of one point (a run of one epoch): a dot, not an invisible line
+      c.fillStyle = color; c.beginPath(); c.arc(last[0], last[1], Math.max(2, width * 1.5), 0, 2 * Math.PI); c.fill();
+    }
   }
 }
 
@@ -268,6 +271,10 @@ class RunView {
     if (this.yTruth) axes.line(this.xGrid, this.yTruth, COLORS.truth, 1.5, [2, 3]);
     const prediction = this.pinned(this.predictions.subarray(own * grid, (own + 1) * grid));
     axes.line(this.xGrid, prediction, this.nets > 1 ? COLORS.median : COLORS.net, 2.5);
+    if (this.nets > 1 && !prediction.some(Number.isFinite)) {  // no net alive here: say so, as seeds.gif's header does
+      c.fillStyle = COLORS.marker; c.font = "bold 13px sans-serif"; c.textAlign = "center"; c.textBaseline = "top";
+      c.fillText("every net has diverged by this epoch", (axes.box.left + axes.box.right) / 2, axes.box.top + 8);
+    }
     if (this.picked !== null) axes.line(this.netX, this.netCurve(frame, this.picked), PICKED_COLOR, 2);
     c.restore();
   }
@@ -479,9 +486,11 @@ function drawResiduals(frame) {
     c.fillText(tickText(tick, false), residualAxes.px(tick), box.bottom + 6);
   }
   c.textAlign = "right"; c.textBaseline = "middle";
-  const marks = [0, Math.round((frameCount - 1) / 2), frameCount - 1];
-  for (const mark of marks) c.fillText(formatEpoch(frameEpochs[mark]), box.left - 6, residualAxes.py(mark));
   const y = residualAxes.py(frame);
+  const marks = [0, Math.round((frameCount - 1) / 2), frameCount - 1];
+  for (const mark of marks) {  // the frame's own label (bold, below) wins where they would overlap
+    if (Math.abs(residualAxes.py(mark) - y) >= 12) c.fillText(formatEpoch(frameEpochs[mark]), box.left - 6, residualAxes.py(mark));
+  }
   c.strokeStyle = "#000"; c.lineWidth = 2;
   c.beginPath(); c.moveTo(box.left - 4, y); c.lineTo(box.right + 4, y); c.stroke();
   c.font = "bold 11px sans-serif";
@@ -634,6 +643,6 @@ for (const id of ["show-units", "show-nets"]) {
   if (box) box.addEventListener("change", () => show(current));
 }
 window.addEventListener("resize", () => show(current));
-window.addEventListener("hashchange", () => { if (frameFromFragment() !== current) show(frameFromFragment()); });
+window.addEventListener("hashchange", () => show(frameFromFragment()));  // an unreadable fragment is rewritten
 show(frameFromFragment());
 document.body.dataset.ready = "true";

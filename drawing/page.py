@@ -23,7 +23,8 @@ import numpy as np
 from drawing.curves import (axis_epochs, drawable_predictions, error_range, held_out_curve, training_curve,
                             truth_label)
 from drawing.frames import compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
-from drawing.residuals import RESIDUAL_COLORMAP, colormap, net_residuals, residual_limit, residual_norm, thinned
+from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
+                                thinned)
 from drawing.style import COLORS, RUN_COLORS
 from drawing.units import (distinct_units, drawable_contributions, gradient_norm, saturation, unit_colors, units_limits,
                            value_limits)
@@ -163,7 +164,8 @@ def residuals_data(run: Run) -> dict:
     return {"rgba": encoded(np.ascontiguousarray(pixels, dtype=np.uint8)), "columns": int(len(columns)),
             "x_range": [float(item.x[columns[0]]), float(item.x[columns[-1]])],
             "title": ("prediction − " + (truth_label(run) if item.against_truth else "data at the training points")
-                      + f" (red: too high, blue: too low; ±{limit:.2g} and beyond, symmetric log)")}
+                      + f" (red: too high, blue: too low; ±{limit:.2g} and beyond, symmetric log"
+                      + "".join(f"; {note}" for note in [colour_note([item], limit)] if note) + ")")}
 
 
 def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_epochs: np.ndarray, curve_train: np.ndarray,
@@ -213,6 +215,9 @@ figure { margin: 0; min-width: 0; }
 /* A run's panel: its title takes what room the row leaves, so the canvases of a row line up. */
 figure.run { display: flex; flex-direction: column; }
 figure.run > figcaption:first-child { flex: 1; }
+/* Two lines kept for a panel's numbers, so that "(its frame at epoch N)" coming and going does
+   not move the panels while the slider moves. */
+figure.run > figcaption.numbers { min-height: 2.6em; }
 figcaption { font-size: 0.9em; color: #444; min-height: 1.3em; overflow-wrap: anywhere; white-space: pre-line; }
 canvas { width: 100%%; height: 320px; display: block; }
 .status { color: %(marker)s; font-weight: bold; }
@@ -411,11 +416,14 @@ def study_page_html(name: str, runs: list[Run], rows: list[dict], table_links: l
     header = f"""<h1 id="title">{html.escape(name)}</h1>
 <div class="trained" id="trained">{html.escape(description)} · {floor_text(runs)}</div>"""
     table = "\n".join(table_row(row, link) for row, link in zip(rows, table_links))
-    body = f"""{controls('epoch <b id="epoch"></b>', '<label><input type="checkbox" id="show-nets" checked> every net</label>')}
+    toggles = ('<label><input type="checkbox" id="show-nets" checked> every net</label>'
+               if any(run.nets > 1 for run in runs) else "")
+    median = "median " if any(run.nets > 1 for run in runs) else ""
+    body = f"""{controls('epoch <b id="epoch"></b>', toggles)}
 <div class="panels">
 {run_panels(runs, labels, colors)}
   <figure><canvas id="error-canvas"></canvas>
-    <figcaption>median training error: {error_legend(runs, labels, colors)}</figcaption>
+    <figcaption>{median}training error: {error_legend(runs, labels, colors)}</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
   <figure><canvas id="final-canvas"></canvas>
     <figcaption>each seed's final held-out error (a dot; hover to read it, click to pick the net out), the median and the 10-90% spread (bar) · {floor_text(runs)}</figcaption>

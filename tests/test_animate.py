@@ -245,7 +245,7 @@ def test_labels_name_the_runs_in_both_pictures(tmp_path, capsys, recorded):
     assert any(text.startswith("SGD: ") for text in legend) and any(text.startswith("Adam, the fast one: ")
                                                                     for text in legend)
     status = animate.main(["compare", *map(str, run_dirs), "--label", "only one", "--output-dir", str(tmp_path / "x")])
-    refused(capsys, status, "--label given 1 times for 2 runs")
+    refused(capsys, status, "--label given once for 2 runs")
     assert not (tmp_path / "x").exists()
 
 

@@ -58,3 +58,31 @@ def test_show_says_plainly_what_is_not_a_page(tmp_path):
     with pytest.raises(rundir.RunError, match="not a run directory"):
         animate.show(tmp_path)
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_a_mistake_in_a_notebook_is_one_line_not_a_traceback(tmp_path):
+    """IPython shows a RunError or ConfigError as the one line a command would print."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = new_notebook(cells=[new_code_cell(f'import animate\nanimate.show(r"{tmp_path / "missing"}")'),
+                                   new_code_cell('import config\nconfig.validate({"epochs": -1})')])
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    errors = [output for cell in notebook.cells for output in cell.outputs if output.output_type == "error"]
+    assert [error.traceback for error in errors] == [
+        [f"error: {tmp_path / 'missing'}: does not exist; train a run first, e.g. python train.py --config "
+         "experiments/adam_2x10.yaml"],
+        [errors[1].traceback[0]]]
+    assert errors[1].traceback[0].startswith("error: config: epochs")
+
+
+def test_a_studys_links_lead_to_its_experiments_pages_from_a_notebook(finished_study, tmp_path, offline_page):
+    _, output, _, _ = finished_study
+    host = tmp_path / "notebook.html"
+    host.write_text(f'<!DOCTYPE html><html><body data-ready="true">{animate.show(output)._repr_html_()}</body></html>')
+    page, problems = offline_page(host)
+    frame = page.frames[1]
+    frame.wait_for_selector("body[data-ready=true]", timeout=15000)
+    links = frame.eval_on_selector_all("table a", "links => links.map(link => link.href)")
+    assert links == [(output / "runs" / name / "report.html").resolve().as_uri() for name in ("sgd_2x10", "adam_2x10")]
+    assert problems == []

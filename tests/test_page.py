@@ -364,3 +364,13 @@ def test_a_study_page_of_the_posts_size_stays_under_10_mb(tmp_path):
     assert report.study_net_points(runs) == 37
     text = report.study_page_html("study", runs, rows, ["runs/a/report.html"] * 4, "50 seeds each")
     assert len(text.encode()) < 10_000_000
+
+
+def test_an_unreadable_fragment_is_rewritten_to_the_frame_shown(one_net, offline_page):
+    run, path = one_net
+    page, problems = offline_page(path, "#frame=4")
+    page.evaluate("window.location.hash = '#frame=abc'")
+    page.wait_for_timeout(100)
+    last = len(run.frame_epochs) - 1
+    assert page.evaluate("window.location.hash") == f"#frame={last}"
+    assert shown(page) == expected(run, last) and problems == []

@@ -414,8 +414,9 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
 
 
 def is_study(raw: dict[str, Any]) -> bool:
-    """Whether a file's mapping is a study (it lists experiments) rather than one experiment."""
-    return "experiments" in raw
+    """Whether a file's mapping is a study (it lists experiments, or varies a base experiment over
+    a grid) rather than one experiment."""
+    return "experiments" in raw or "grid" in raw or "base" in raw
 
 
 def is_experiment(raw: dict[str, Any]) -> bool:

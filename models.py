@@ -212,14 +212,17 @@ def parts_of(model: keras.Model) -> list[keras.Model]:
     return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
 
 
-def stack_parts(members: int) -> int:
-    """Into how many parts to split a stack of `members` nets: one per CPU core this process may use.
+# A stack of nets is trained in this many parts (each its own compiled loop on a thread of its
+# own), whatever the machine: how XLA vectorizes a part moves the last digits of its nets' numbers
+# with the part's size, so a split that followed the cores would give a run other numbers on
+# another machine, or as a Ray task given other CPUs. Two keeps both cores of a laptop busy; a
+# bigger machine trains several cells at once (study.py --ray asks Ray for STACK_PARTS CPUs a cell).
+STACK_PARTS = 2
 
-    Each part is trained by its own compiled loop on its own thread. Splitting does not change
-    any net's numbers (each net's arithmetic is its own), only how many cores share the work.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(members, cores))
+
+def stack_parts(members: int) -> int:
+    """Into how many parts a stack of `members` nets is split: STACK_PARTS, or one a net if fewer."""
+    return max(1, min(members, STACK_PARTS))
 
 
 def model_and_optimizer(config) -> tuple[keras.Model, keras.optimizers.Optimizer]:

@@ -114,19 +114,21 @@ def destination_path(path: str | Path) -> Path:
     return path.resolve() if ".." in path.parts else path
 
 
-def check_destination(destination: Path, kind: OutputKind, option: str = "--output-dir") -> None:
+def check_destination(destination: Path, kind: OutputKind, option: str = "--output-dir",
+                      owner: Path | None = None) -> None:
     """Refuse, with a ConfigError, a destination that is not new, empty or an earlier output of `kind`.
 
     Also fails when it or the folder it would go in cannot be written. Changes nothing on disk.
+    owner: the output the destination belongs in (a study, for its cells), the one output it may be inside.
     """
     try:
-        _check_destination(destination, kind, option)
+        _check_destination(destination, kind, option, owner)
     except OSError as error:  # a path too long, a folder that cannot be looked into, ...
         raise ConfigError(f"cannot use {destination} ({error.strerror or error}); choose another place with "
                           f"{option}, e.g. {option} {kind.example}") from None
 
 
-def _check_destination(destination: Path, kind: OutputKind, option: str) -> None:
+def _check_destination(destination: Path, kind: OutputKind, option: str, owner: Path | None = None) -> None:
     advice = f"choose a new folder with {option}, e.g. {option} {kind.example}"
     if destination.is_symlink():
         raise ConfigError(f"{destination} is a symbolic link; give the folder itself or a new one ({advice})")
@@ -138,6 +140,8 @@ def _check_destination(destination: Path, kind: OutputKind, option: str) -> None
     for ancestor in resolved.parents:
         # Inside another output its folder would gain an entry that is not its own (and the
         # next run of that output would be refused, or would remove this one).
+        if owner is not None and ancestor == owner.resolve():
+            break
         if any(_is_marker(ancestor / marker, None) for marker in OUTPUT_MARKERS):
             raise ConfigError(f"{destination} is inside {ancestor}, an output of this project (a run, a study or "
                               f"a comparison); {kind.what} needs a folder of its own outside it: {advice}")

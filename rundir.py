@@ -273,7 +273,7 @@ def write_run(directory: str | Path, run: Run) -> None:
     stages it: see outputs.staged_directory)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / CONFIG_FILE).write_text(yaml.safe_dump(config_module.to_plain_dict(run.config), sort_keys=False))
+    (directory / CONFIG_FILE).write_text(config_text(run.config))
     arrays = {"frame_epochs": run.frame_epochs, "x_train": run.x_train, "y_train": run.y_train,
               "x_grid": run.x_grid, "seeds": run.seeds}
     if run.y_grid_true is not None:
@@ -286,6 +286,21 @@ def write_run(directory: str | Path, run: Run) -> None:
     np.savetxt(directory / HISTORY_FILE, np.column_stack(columns), fmt=["%d"] + ["%.9g"] * len(names),
                delimiter=",", header=",".join(["epoch"] + names), comments="")
     (directory / SUMMARY_FILE).write_text(json.dumps(run.summary, indent=2) + "\n")
+
+
+def config_text(config: ExperimentConfig) -> str:
+    return yaml.safe_dump(config_module.to_plain_dict(config), sort_keys=False)
+
+
+def write_config(directory: Path, config: ExperimentConfig) -> None:
+    """Replace a run's config.yaml (a study's cell redrawn with new render settings), under a
+    temporary name first."""
+    temporary = outputs.temporary_path(directory / CONFIG_FILE)
+    try:
+        temporary.write_text(config_text(config))
+        temporary.replace(directory / CONFIG_FILE)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> Run:
@@ -409,11 +424,11 @@ def holds_finished_run(run_dir: Path) -> bool:
         return False
 
 
-def check_run_destination(run_dir: Path) -> None:
-    """Refuse, before training, a destination a run may not replace (see outputs.check_destination);
-    the place an interrupted run would go beside it is checked too."""
-    outputs.check_destination(run_dir, RUN_OUTPUT)
-    outputs.check_destination(interrupted_destination(run_dir), RUN_OUTPUT)
+def check_run_destination(run_dir: Path, owner: Path | None = None) -> None:
+    """Refuse, before training, a destination a run may not replace (see outputs.check_destination;
+    owner: the study it is a cell of); the place an interrupted run would go beside it is checked too."""
+    outputs.check_destination(run_dir, RUN_OUTPUT, owner=owner)
+    outputs.check_destination(interrupted_destination(run_dir), RUN_OUTPUT, owner=owner)
 
 
 def is_current(run_dir: Path) -> bool:

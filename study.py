@@ -1,62 +1,89 @@
-"""Run several experiments over many seeds each and compare how they end.
+"""Run several experiments, or a grid of settings, over many seeds each and compare how they end.
 
     python study.py experiments/study_optimizer_vs_layers.yaml [--set epochs=2000] [--output-dir DIR]
+    python study.py experiments/sweep_sgd_escape.yaml [--ray auto | --ray HOST:PORT] [--fresh]
 
-A study file names experiment files and a number of seeds. Each experiment is trained as one
-run of that many seeds (see train.py) into <output>/runs/<experiment>/, and the study writes:
-- final_error.png: each seed's final held-out error as a dot per experiment, the median and the
-  10th-90th percentile spread, and the noise floor;
-- table.md: median, 10th and 90th percentile final held-out error and the share of seeds that
-  end within 10% of the noise floor, per experiment;
+A study file names experiment files, or a base experiment and a grid of values to vary (or both),
+and a number of seeds. Each experiment, and each cell of the grid, is trained as one run of that
+many seeds into <output>/runs/<name>/ (see sweep.py), and the study writes, from the cells on disk:
+- table.md: median, 10th and 90th percentile final held-out error, the share of seeds that end
+  within 10% of the noise floor and the seeds that diverged, a row per cell, and which cells are
+  still missing;
 - summary.json: the same figures, machine-readable;
-- report.html: a page to explore in a browser: every experiment's nets in step, their errors, each
-  seed's final error, the table.
+- final_error.png: each seed's final held-out error as a dot per experiment, the median and the
+  10th-90th percentile spread, and the noise floor (a list of experiments);
+- phase.png: the phase diagram of a grid (drawing/phase.py);
+- report.html: a page to explore in a browser.
+
+A cell already on disk with the same training settings is reused: running the same command again
+after an interruption trains only the missing cells, and --fresh starts over.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import signal
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 if __name__ == "__main__":
     # A Ctrl-C while the libraries below load ends quietly: nothing has been done yet.
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
 import numpy as np
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 import config as config_module
 import outputs
 import rundir
+import sweep
 import train  # TensorFlow starts only when a run trains
 from data import dataset_for
 from config import ConfigError, PlainName, StrictModel, WholeNumber
+from sweep import Cell
 
-STUDY_FILES = ("table.md", "summary.json", "final_error.png", rundir.PAGE_FILE)
+STUDY_FILES = ("table.md", "summary.json", "final_error.png", "phase.png", rundir.PAGE_FILE)
 # What a study's folder may hold: its own files and runs/, a folder of runs.
 STUDY_OUTPUT = outputs.OutputKind("a study", frozenset(STUDY_FILES), "summary.json", "rows",
-                                  collections={"runs": rundir.RUN_OUTPUT}, example="output/my_study")
+                                  collections={sweep.RUNS: rundir.RUN_OUTPUT}, example="output/my_study")
 
 
 class StudyConfig(StrictModel):
-    """A study: experiment files (relative to the study file) and how many seeds to train each with."""
+    """A study: experiment files (relative to the study file), or a base experiment and a grid of
+    values to vary in it, or both; and how many seeds to train each with."""
 
     name: PlainName | None = None
     seeds: WholeNumber = Field(50, ge=1, le=config_module.MAX_SEEDS)
-    experiments: list[str] = Field(min_length=1)
+    experiments: list[str] = Field(default_factory=list)
+    base: str | None = None
+    grid: dict[str, list[Any]] | None = None
+
+    @model_validator(mode="after")
+    def _cells_given(self):
+        if self.grid is not None and self.base is None:
+            raise ValueError("grid: needs base: the experiment file whose settings the grid varies")
+        if self.base is not None and not self.grid:
+            raise ValueError("base: needs grid: the settings to vary, e.g. grid: {learning_rate: [0.01, 0.1]}")
+        if self.grid is not None and any(not values for values in self.grid.values()):
+            raise ValueError("grid: every key needs a list of at least one value")
+        if not self.experiments and self.base is None:
+            raise ValueError("experiments: list at least one experiment file, or give base: and grid:")
+        return self
 
 
-def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[StudyConfig, list]:
-    """The study and the ExperimentConfig of each of its experiments (with the study's seeds and overrides)."""
+def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[StudyConfig, list[Cell]]:
+    """The study and its cells: each listed experiment, then each cell of the grid (with the
+    study's seeds and overrides)."""
     path = Path(path)
     raw = config_module.read_yaml_mapping(path)
-    if config_module.is_experiment(raw):
-        raise ConfigError(f"{path}: is an experiment file, not a study (a study lists experiments:); "
+    if config_module.is_experiment(raw) and "grid" not in raw and "base" not in raw:
+        raise ConfigError(f"{path}: is an experiment file, not a study (a study lists experiments: or a grid:); "
                           f"train it with: python train.py --config {path}")
+    if isinstance(raw.get("grid"), dict):  # a single value is a grid of one: [value]
+        raw = dict(raw, grid={key: value if isinstance(value, list) else [value] for key, value in raw["grid"].items()})
     try:
         study = StudyConfig.model_validate(raw)
     except ValidationError as error:
@@ -69,18 +96,19 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
                               "set name: in the file") from None
     # The study's number of seeds comes first, so that --set seeds=N (a quick look) overrides it.
     seeds = f"seeds={study.seeds}"
-    experiments = [
-        config_module.load_config(path.parent / name, [seeds] + list(overrides or []),
-                                  {seeds: f"{path} (seeds: {study.seeds})"})
-        for name in study.experiments
-    ]
-    names = [experiment.name for experiment in experiments]
+    labels = {seeds: f"{path} (seeds: {study.seeds})"}
+    cells = [Cell(experiment.name, experiment) for experiment in (
+        config_module.load_config(path.parent / name, [seeds] + list(overrides or []), labels)
+        for name in study.experiments)]
+    if study.grid:
+        cells += sweep.grid_cells(path, study.base, study.grid, [seeds] + list(overrides or []))
+    names = [cell.name for cell in cells]
     if len(set(names)) != len(names):
         renamed = [text for text in overrides or [] if config_module.parse_override(text)[0] == ["name"]]
         where = f"--set {renamed[-1]}" if renamed else str(path)
         raise ConfigError(f"{where}: the study's experiments must have different names (each is a folder "
                           f"of runs/), got {names}")
-    return study.model_copy(update={"seeds": experiments[0].seeds}), experiments
+    return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
 
 
 def final_errors(summary: dict) -> np.ndarray:
@@ -88,36 +116,65 @@ def final_errors(summary: dict) -> np.ndarray:
     return np.array([np.nan if net["val_loss"] is None else net["val_loss"] for net in summary["nets"]])
 
 
-def table_rows(summaries: list[dict]) -> list[dict]:
-    """Per experiment: median, 10th and 90th percentile final held-out error, share at the floor."""
+def table_rows(summaries: list[dict], settings: list[dict] | None = None) -> list[dict]:
+    """Per cell: median, 10th and 90th percentile final held-out error, share at the floor, and
+    the grid's values that made it (settings, where it is a cell of a grid)."""
     rows = []
-    for summary in summaries:
+    for summary, cell_settings in zip(summaries, settings or [{}] * len(summaries)):
         errors = final_errors(summary)
         finite = errors[np.isfinite(errors)]
         # No finite error (every net diverged): null in summary.json, as a run's summary has it.
         low, median, high = (float(value) for value in np.percentile(finite, [10, 50, 90])) if len(finite) else (None,) * 3
         rows.append({
-            "experiment": summary["name"], "trained": summary["trained"], "seeds": len(errors), "median": median,
-            "p10": low, "p90": high, "share_at_noise_floor": summary["share_at_noise_floor"],
+            "experiment": summary["name"], "trained": summary["trained"], "settings": cell_settings,
+            "seeds": len(errors), "median": median, "p10": low, "p90": high,
+            "share_at_noise_floor": summary["share_at_noise_floor"],
             "diverged": int(np.sum(~np.isfinite(errors))), "noise_floor": summary["noise_floor"],
         })
     return rows
 
 
-def markdown_table(rows: list[dict]) -> str:
+def markdown_table(rows: list[dict], missing: list[str] = (), failed: dict[str, str] | None = None) -> str:
+    """table.md: a row per cell (with a column per grid key, if any), then the noise floor, and
+    the cells not in it yet."""
+    keys = list(dict.fromkeys(key for row in rows for key in row["settings"]))
     lines = [
-        "| experiment | seeds | median final held-out MSE | 10th percentile | 90th percentile | within 10% of the noise floor |",
-        "|---|---|---|---|---|---|",
+        "| experiment | " + "".join(f"{key} | " for key in keys) + "seeds | median final held-out MSE | "
+        "10th percentile | 90th percentile | within 10% of the noise floor |",
+        "|---|" + "---|" * len(keys) + "---|---|---|---|---|",
     ]
     for row in rows:
         diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
+        values = "".join(f"{setting_text(row['settings'][key]) if key in row['settings'] else ''} | " for key in keys)
         lines.append(
-            f"| {row['experiment']} | {row['seeds']}{diverged} | {train.final_error_text(row['median'])} | {train.final_error_text(row['p10'])} | "
-            f"{train.final_error_text(row['p90'])} | {share_text(row['share_at_noise_floor'])} |"
+            f"| {row['experiment']} | {values}{row['seeds']}{diverged} | {train.final_error_text(row['median'])} | "
+            f"{train.final_error_text(row['p10'])} | {train.final_error_text(row['p90'])} | "
+            f"{share_text(row['share_at_noise_floor'])} |"
         )
     lines.append("")
-    lines.append(floor_note(rows))
+    lines.append(floor_note(rows) if rows else "No cell is finished yet.")
+    lines += missing_lines(missing, failed or {})
     return "\n".join(lines) + "\n"
+
+
+def setting_text(value) -> str:
+    """A grid value in the table, as it would be written in the study file: 0.01, sgd, [10, 10]."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def missing_lines(missing: list[str], failed: dict[str, str]) -> list[str]:
+    """What table.md and the console say of the cells not in the table."""
+    lines = []
+    if failed:
+        lines.append("")
+        lines.append(f"{len(failed)} cell{'s' if len(failed) > 1 else ''} failed twice and {'are' if len(failed) > 1 else 'is'} "
+                     "left out: " + "; ".join(f"{name} ({why})" for name, why in failed.items()))
+    waiting = [name for name in missing if name not in failed]
+    if waiting:
+        lines.append("")
+        lines.append(f"{len(waiting)} cell{'s' if len(waiting) > 1 else ''} still missing (run the same command "
+                     "again to train only these): " + ", ".join(waiting))
+    return lines
 
 
 def share_text(share: float | None) -> str:
@@ -136,61 +193,166 @@ def floor_note(rows: list[dict]) -> str:
     return f"Noise floors σ², the held-out error of each true function itself: {known}{unknown}."
 
 
-def run_study(study: StudyConfig, experiments: list, output_dir: Path, progress: bool = True) -> list[dict]:
-    """Train every experiment of the study over its seeds and write the study's pictures and table."""
+def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress: bool = True,
+              ray_address: str | None = None, fresh: bool = False) -> "StudyOutcome":
+    """Train the study's cells that are not on disk yet (here, or on the Ray cluster at
+    ray_address), then write its table, summary, pictures and page from every cell on disk; an
+    interruption (Ctrl-C) still writes them, from the cells finished by then, and is raised again."""
     output_dir = outputs.destination_path(output_dir)
     outputs.check_destination(output_dir, STUDY_OUTPUT)
-    for experiment in experiments:  # a mistake in any experiment's data_file, before the first trains
-        dataset_for(experiment)
-    summaries = []
-    with outputs.staged_directory(output_dir, STUDY_OUTPUT) as partial:
-        for experiment in experiments:
-            outcome = train.train_and_write(experiment, partial / "runs" / experiment.name, progress=progress)
-            summaries.append(outcome.summary)
-            # Not the list of files: the study is not in place yet.
-            print(train.describe_summary(summaries[-1], output_dir / "runs" / experiment.name, list_files=False),
-                  flush=True)
-            if outcome.drawing_error:
-                landed = dataclasses.replace(outcome, run_dir=output_dir / "runs" / experiment.name)
-                print(train.status_line(landed, landed.run_dir), file=sys.stderr, flush=True)
-        rows = table_rows(summaries)
-        (partial / "table.md").write_text(markdown_table(rows))
-        (partial / "summary.json").write_text(json.dumps({"name": study.name, "seeds": study.seeds, "rows": rows},
-                                                         indent=2) + "\n")
-        from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
-        from drawing.page import study_page_html
+    for cell in cells:  # a mistake in any experiment's data_file, before the first trains
+        dataset_for(cell.config)
+    if ray_address is not None:
+        sweep.import_ray()  # before anything is written: how to install it, if it is not there
+    runs_dir = output_dir / sweep.RUNS
+    if fresh:
+        sweep.remove_cells(runs_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if not (output_dir / "summary.json").is_file():  # the folder is a study's from now on
+        write_file(output_dir / "summary.json", summary_text(study, [], [cell.name for cell in cells], {}))
+    found = {cell.name: sweep.reusable(runs_dir / cell.name, cell.config) for cell in cells}
+    to_train = [cell for cell in cells if found[cell.name] is None]
+    to_redraw = [cell for cell in cells if found[cell.name] == "redraw"]
+    reused = len(cells) - len(to_train)
+    print(f"{study.name}: {len(cells)} cell{'s' if len(cells) > 1 else ''} of {study.seeds} seeds; "
+          f"{reused} reused from an earlier run of this study{f' ({len(to_redraw)} to redraw)' if to_redraw else ''}, "
+          f"{len(to_train)} to train{' on Ray at ' + ray_address if ray_address and to_train else ''}", flush=True)
+    failed: dict[str, str] = {}
+    try:
+        for cell in to_redraw:
+            sweep.redraw(runs_dir / cell.name, cell.config)
+        if to_train:
+            train_cells(to_train, runs_dir, ray_address, progress, failed)
+    finally:
+        outcome = write_study(study, cells, output_dir, failed)
+    outcome.reused = reused
+    return outcome
 
-        each = f"{study.seeds} seed{'s' if study.seeds > 1 else ''} each, {summaries[0]['epochs_requested']:,} epochs"
-        draw_final_errors(rows, [final_errors(summary) for summary in summaries], partial / "final_error.png",
-                          f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")
-        runs = [rundir.read_run(partial / "runs" / experiment.name) for experiment in experiments]
-        links = [f"runs/{experiment.name}/{rundir.PAGE_FILE}" for experiment in experiments]
-        (partial / rundir.PAGE_FILE).write_text(study_page_html(study.name, runs, rows, links, each), encoding="utf-8")
-    return summaries
+
+def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, progress: bool,
+                failed: dict[str, str]) -> None:
+    """Train cells, with a progress bar over them (and an estimate of the time left); a cell that
+    fails is recorded in `failed` with why."""
+    from tqdm import tqdm
+
+    results = (sweep.train_on_ray(cells, runs_dir, ray_address) if ray_address is not None
+               else sweep.train_here(cells, runs_dir))
+    started = time.perf_counter()
+    with tqdm(total=len(cells), unit="cell", disable=not progress, dynamic_ncols=True) as bar:
+        for done, result in enumerate(results, start=1):
+            bar.update(1)
+            if result.summary is None:
+                failed[result.cell.name] = result.error or "failed"
+                bar.write(f"{result.cell.name}: failed twice, left out ({failed[result.cell.name]})", file=sys.stderr)
+                continue
+            line = train.describe_summary(result.summary, runs_dir / result.cell.name, list_files=False)
+            bar.write(f"[{done}/{len(cells)}, {time.perf_counter() - started:.0f} s] {line}")
+            if result.error:  # trained and written, but a picture could not be drawn
+                bar.write(f"{result.cell.name}: its pictures could not be drawn ({result.error}); redraw with: "
+                          f"python animate.py {runs_dir / result.cell.name}", file=sys.stderr)
+
+
+class StudyOutcome:
+    """What the study holds after an invocation: its rows, the cells missing, those that failed."""
+
+    def __init__(self, rows: list[dict], missing: list[str], failed: dict[str, str], written: list[str]):
+        self.rows, self.missing, self.failed, self.written = rows, missing, failed, written
+        self.reused = 0
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write a study's file under a temporary name, then move it into place."""
+    temporary = outputs.temporary_path(path)
+    try:
+        temporary.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def summary_text(study: StudyConfig, rows: list[dict], missing: list[str], failed: dict[str, str]) -> str:
+    return json.dumps({"name": study.name, "seeds": study.seeds, "grid": study.grid, "rows": rows,
+                       "missing": missing, "failed": failed}, indent=2) + "\n"
+
+
+def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed: dict[str, str]) -> StudyOutcome:
+    """table.md, summary.json, the pictures and report.html, from the cells on disk that belong
+    to the study as it is now (a cell trained with other settings is left out, and kept)."""
+    runs_dir = output_dir / sweep.RUNS
+    present = [cell for cell in cells if sweep.reusable(runs_dir / cell.name, cell.config) is not None]
+    missing = [cell.name for cell in cells if cell not in present]
+    summaries = [json.loads((runs_dir / cell.name / rundir.SUMMARY_FILE).read_text()) for cell in present]
+    rows = table_rows(summaries, [cell.settings for cell in present])
+    write_file(output_dir / "table.md", markdown_table(rows, missing, failed))
+    write_file(output_dir / "summary.json", summary_text(study, rows, missing, failed))
+    written = ["table.md", "summary.json"]
+    if not rows:
+        return StudyOutcome(rows, missing, failed, written)
+    from drawing import phase
+    from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
+    from drawing.page import study_page_html
+
+    epochs = f"{summaries[0]['epochs_requested']:,} epochs" if len({s["epochs_requested"] for s in summaries}) == 1 else ""
+    each = ", ".join(filter(None, [f"{study.seeds} seed{'s' if study.seeds > 1 else ''} each", epochs]))
+    pictures = []
+    if study.grid:
+        pictures.append(("phase.png", lambda path: phase.draw_phase_png(
+            rows, study.grid, path, f"{study.name}: {len(rows)} of {len(cells)} cells, {each}")))
+    else:
+        pictures.append(("final_error.png", lambda path: draw_final_errors(
+            rows, [final_errors(summary) for summary in summaries], path,
+            f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")))
+    for name, draw in pictures:
+        temporary = outputs.temporary_path(output_dir / name)
+        try:
+            draw(temporary)
+            temporary.replace(output_dir / name)
+        finally:
+            temporary.unlink(missing_ok=True)
+        written.append(name)
+    links = [f"{sweep.RUNS}/{cell.name}/{rundir.PAGE_FILE}" for cell in present]
+    phase_png = (output_dir / "phase.png").read_bytes() if study.grid else None
+    runs = [rundir.read_run(runs_dir / cell.name) for cell in present] if len(present) <= MAX_IN_STEP else None
+    write_file(output_dir / rundir.PAGE_FILE, study_page_html(study.name, runs, rows, links, each, phase_png,
+                                                              missing_lines(missing, failed)))
+    written.append(rundir.PAGE_FILE)
+    return StudyOutcome(rows, missing, failed, written)
+
+
+# A study's page steps through its cells' fits together up to this many cells (as compare does);
+# beyond, it shows its phase diagram and table, each cell linked to its own page.
+MAX_IN_STEP = 9
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run several experiments over many seeds and compare them.")
+    parser = argparse.ArgumentParser(description="Run several experiments, or a grid of settings, over many seeds "
+                                                 "and compare them.")
     parser.add_argument("study", help="a study file, e.g. experiments/study_optimizer_vs_layers.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a value in every experiment, e.g. --set epochs=2000 (repeatable)")
     parser.add_argument("--output-dir", help="where to write the study (default: output/<name>)")
+    parser.add_argument("--ray", metavar="ADDRESS", help="train the cells as tasks on a Ray cluster: 'auto' (RAY_ADDRESS, "
+                        "or the cluster `ray start` began here) or HOST:PORT; needs pip install -e '.[ray]'")
+    parser.add_argument("--fresh", action="store_true", help="train every cell again (by default a cell already "
+                        "trained with the same settings is reused)")
     parser.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     arguments = parser.parse_args(argv)
     try:
-        study, experiments = load_study(arguments.study, arguments.overrides)
+        study, cells = load_study(arguments.study, arguments.overrides)
         output_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
                       else Path("output") / study.name)
-        run_study(study, experiments, output_dir, progress=not arguments.no_progress)
+        outcome = run_study(study, cells, output_dir, progress=not arguments.no_progress,
+                            ray_address=arguments.ray, fresh=arguments.fresh)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nabandoned: the study was not written", file=sys.stderr)
+        print("\ninterrupted: every finished cell is kept, and the study's table and pictures are written from "
+              "them; run the same command again to train the missing ones", file=sys.stderr)
         return 130
     print((output_dir / "table.md").read_text())
-    print(f"wrote {output_dir}/: table.md, final_error.png, report.html, summary.json, runs/")
-    return 0
+    print(f"wrote {output_dir}/: {', '.join(outcome.written)}, {sweep.RUNS}/")
+    return 1 if outcome.failed else 0
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def train_and_write(
     progress: bool = True,
     render: bool = True,
     stop: "StopRequest | None" = None,
+    owner: Path | None = None,
 ) -> Outcome:
     """Train the experiment, write its run directory at run_dir, draw it, and say what was written.
 
@@ -51,9 +52,10 @@ def train_and_write(
     one: it goes beside it (rundir.interrupted_destination); one stopped before its first epoch is
     not written at all. A later finished run removes the interrupted one beside it.
     With a StopRequest, a Ctrl-C while drawing leaves the pictures out but writes the data.
+    owner: the study whose cell the run is (the one output it may be written inside).
     """
     run_dir = outputs.destination_path(run_dir)
-    rundir.check_run_destination(run_dir)
+    rundir.check_run_destination(run_dir, owner)
     dataset = dataset_for(config)  # a data_file's mistakes are reported here
     # TensorFlow starts here, only once the config, the data and the output folder are known good.
     import engine

@@ -240,23 +240,27 @@ def controls(numbers: str, toggles: str) -> str:
 </div>"""
 
 
-def document(title: str, header: str, body: str, data: dict) -> str:
-    """A whole page: its policy (no request of any kind), styles, the body, the data and page.js."""
+def document(title: str, header: str, body: str, data: dict | None) -> str:
+    """A whole page: its policy (no request of any kind), styles, the body, and the data and
+    page.js (none for a page that only shows pictures and a table)."""
+    script = "" if data is None else (
+        '<p class="trained">← → step a frame · space plays · click the error curves to jump there · the address '
+        'keeps the frame</p>\n'
+        f'<script type="application/json" id="run-data">{script_json(_nan_to_none(data))}</script>\n'
+        f"<script>{SCRIPT.read_text()}</script>")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
 <title>{html.escape(title)}</title>
 <style>{STYLE % COLORS}</style>
 </head>
 <body>
 {header}
 {body}
-<p class="trained">← → step a frame · space plays · click the error curves to jump there · the address keeps the frame</p>
-<script type="application/json" id="run-data">{script_json(_nan_to_none(data))}</script>
-<script>{SCRIPT.read_text()}</script>
+{script}
 </body>
 </html>
 """
@@ -398,12 +402,27 @@ def table_row(row: dict, link: str) -> str:
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
-def study_page_html(name: str, runs: list[Run], rows: list[dict], table_links: list[str], description: str) -> str:
-    """A study's page: each experiment's seeded run in step, their median training errors, the final
-    held-out error of every seed (a dot each, as final_error.png), and the table with links to each
-    experiment's own page."""
+def study_page_html(name: str, runs: list[Run] | None, rows: list[dict], table_links: list[str], description: str,
+                    phase_png: bytes | None = None, notes: list[str] = ()) -> str:
+    """A study's page: each cell's seeded run in step (runs; None when there are too many to step
+    through together), their median training errors, the final held-out error of every seed (a
+    dot each, as final_error.png), the phase diagram of a grid (phase_png), the table with links to
+    each cell's own page, and notes (the cells still missing)."""
+    header = f"""<h1 id="title">{html.escape(name)}</h1>
+<div class="trained" id="trained">{html.escape(description)}{" · " + floor_text(runs) if runs else ""}</div>"""
+    phase = ("" if phase_png is None else
+             f'<figure><img alt="the phase diagram of the grid" style="max-width: 100%" '
+             f'src="data:image/png;base64,{base64.b64encode(phase_png).decode()}"></figure>')
+    notes_html = "".join(f"<p class=\"status\">{html.escape(note)}</p>" for note in notes if note)
+    table = "\n".join(table_row(row, link) for row, link in zip(rows, table_links))
+    table = f"""<div class="table"><table>
+<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>within 10% of the noise floor</th></tr>
+{table}
+</table></div>"""
+    if runs is None:
+        return document(f"{name}: watch tiny nets learn", header, f"{phase}\n{notes_html}\n{table}", None)
     labels = [row["experiment"] for row in rows]
-    colors = RUN_COLORS[:len(runs)]
+    colors = (RUN_COLORS * len(runs))[:len(runs)]
     data = several_runs_data(runs, labels, colors, net_points=study_net_points(runs))
     finals = [np.array([np.nan if net["val_loss"] is None else net["val_loss"] for net in run.summary["nets"]])
               for run in runs]
@@ -413,13 +432,11 @@ def study_page_html(name: str, runs: list[Run], rows: list[dict], table_links: l
     data.update(final_errors=[encoded(final) for final in finals],
                 final_limits=[low / 1.5, high * 1.5],
                 final_percentiles=[[row["p10"], row["median"], row["p90"]] for row in rows])
-    header = f"""<h1 id="title">{html.escape(name)}</h1>
-<div class="trained" id="trained">{html.escape(description)} · {floor_text(runs)}</div>"""
-    table = "\n".join(table_row(row, link) for row, link in zip(rows, table_links))
     toggles = ('<label><input type="checkbox" id="show-nets" checked> every net</label>'
                if any(run.nets > 1 for run in runs) else "")
     median = "median " if any(run.nets > 1 for run in runs) else ""
     body = f"""{controls('epoch <b id="epoch"></b>', toggles)}
+{notes_html}
 <div class="panels">
 {run_panels(runs, labels, colors)}
   <figure><canvas id="error-canvas"></canvas>
@@ -429,10 +446,8 @@ def study_page_html(name: str, runs: list[Run], rows: list[dict], table_links: l
     <figcaption>each seed's final held-out error (a dot; hover to read it, click to pick the net out), the median and the 10-90% spread (bar) · {floor_text(runs)}</figcaption>
     <figcaption id="final-readout"></figcaption></figure>
 </div>
-<div class="table"><table>
-<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>within 10% of the noise floor</th></tr>
-{table}
-</table></div>"""
+{phase}
+{table}"""
     return document(f"{name}: watch tiny nets learn", header, body, data)
 
 

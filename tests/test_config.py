@@ -43,7 +43,9 @@ def test_every_shipped_experiment_loads_with_its_data(path, monkeypatch):
 def test_every_shipped_study_loads_with_its_experiments(path):
     import study
 
-    settings, experiments = study.load_study(path)
+    settings, cells = study.load_study(path)
+
+    experiments = [cell.config for cell in cells]
     assert settings.seeds >= 1 and experiments
     assert all(experiment.seeds == settings.seeds for experiment in experiments)
 
@@ -51,7 +53,9 @@ def test_every_shipped_study_loads_with_its_experiments(path):
 def test_the_posts_study_is_its_four_experiments_over_50_seeds():
     import study
 
-    settings, experiments = study.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
+    settings, cells = study.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
+
+    experiments = [cell.config for cell in cells]
     assert settings.seeds == 50
     assert [experiment.name for experiment in experiments] == ["sgd_1x60", "sgd_2x10", "adam_1x60", "adam_2x10"]
     assert all(experiment.epochs == 20000 for experiment in experiments)
@@ -249,7 +253,8 @@ def test_a_study_file_reads_numbers_as_yaml_1_2_does(tmp_path):
 
     (tmp_path / "one.yaml").write_text("learning_rate: 5e-3\nepochs: 1e3\n")
     study_file = write(tmp_path, "seeds: 1e1\nexperiments: [one.yaml]\n", "numbers_study.yaml")
-    settings, experiments = study.load_study(study_file, ["noise_std=1e-1"])
+    settings, cells = study.load_study(study_file, ["noise_std=1e-1"])
+    experiments = [cell.config for cell in cells]
     assert settings.seeds == 10 and experiments[0].learning_rate == 0.005 and experiments[0].epochs == 1000
     assert experiments[0].noise_std == 0.1
 

@@ -104,7 +104,10 @@ def test_a_stack_is_split_into_parts_with_the_same_nets_in_order():
         models.build_stacked_mlp([10, 10], "sigmoidal", [3, 4, 5])
 
 
-def test_a_stack_is_split_one_part_per_usable_core_and_never_into_more_parts_than_nets():
-    cores = len(os.sched_getaffinity(0))
-    assert models.stack_parts(100) == min(100, cores)
+def test_a_stack_is_split_by_the_config_alone_never_into_more_parts_than_nets(monkeypatch):
+    """The split follows the number of nets, not the machine: the same run gives the same numbers
+    on a laptop and as a Ray task given other CPUs."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert models.stack_parts(100) == models.STACK_PARTS == 2
     assert models.stack_parts(1) == 1

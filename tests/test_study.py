@@ -56,9 +56,11 @@ def test_set_seeds_overrides_the_study_files_number(tmp_path):
     (tmp_path / "two.yaml").write_text("epochs: 10\nname: other\n")
     study_file = tmp_path / "quick.yaml"
     study_file.write_text("seeds: 50\nexperiments: [one.yaml, two.yaml]\n")
-    settings, experiments = study.load_study(study_file)
+    settings, cells = study.load_study(study_file)
+    experiments = [cell.config for cell in cells]
     assert settings.seeds == 50 and [experiment.seeds for experiment in experiments] == [50, 50]
-    settings, experiments = study.load_study(study_file, ["seeds=2"])
+    settings, cells = study.load_study(study_file, ["seeds=2"])
+    experiments = [cell.config for cell in cells]
     assert settings.seeds == 2 and [experiment.seeds for experiment in experiments] == [2, 2]
     assert settings.name == "quick" and [experiment.name for experiment in experiments] == ["one", "other"]
     with pytest.raises(ConfigError, match=r"^--set name=x: the study's experiments must have different names"):

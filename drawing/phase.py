@@ -1,0 +1,179 @@
+"""phase.png: how a grid study's cells end, over the grid.
+
+A heat map over the two grid keys with the most values (the first on x), one panel per value of
+the others (a row of panels for a third key, a grid of them for more). Each cell is coloured by
+its median final held-out error divided by the noise floor (the median error itself where the
+floor is unknown), on a log scale, and annotated with that number, the share of its seeds within
+10% of the floor and, where some diverged, how many (an X, and the cell hatched). A cell not
+trained yet is left blank and says "missing". With one grid key it becomes a line of the
+medians with the 10-90% band of the seeds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.patches
+import matplotlib.ticker
+import numpy as np
+from matplotlib.colors import LogNorm
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png
+
+RATIO_COLORMAP = "viridis"
+RATIO_CEILING = 30.0
+
+
+def value_label(key: str, value: Any) -> str:
+    """A grid value on an axis: '1x60' for layers, '0.003' for a number, the text otherwise."""
+    if key == "hidden_layers" and isinstance(value, list) and value:
+        return f"{len(value)}x{value[0]}" if len(set(value)) == 1 else "-".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def key_of(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def layout(grid: dict[str, list[Any]]) -> tuple[str, str | None, list[str]]:
+    """The x key, the y key (None with one key) and the panel keys: the two keys with the most
+    values on the axes (in the grid's order when tied), the others across panels."""
+    by_size = sorted(grid, key=lambda key: -len(grid[key]))  # stable: ties keep the grid's order
+    axes = [key for key in grid if key in by_size[:2]]
+    x_key = max(axes, key=lambda key: len(grid[key]))
+    y_key = next((key for key in axes if key != x_key), None)
+    return x_key, y_key, [key for key in grid if key not in axes]
+
+
+def relative_error(row: dict, value: float | None) -> float | None:
+    """An error divided by the cell's noise floor, or the error itself where the floor is unknown."""
+    if value is None:
+        return None
+    return value / row["noise_floor"] if row["noise_floor"] else value
+
+
+def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Path, title: str) -> None:
+    """phase.png of a grid study's rows (study.table_rows, each with its grid settings)."""
+    by_settings = {tuple(key_of(row["settings"].get(key)) for key in grid): row for row in rows if row["settings"]}
+    floors = {row["noise_floor"] for row in rows}
+    relative = None not in floors
+    measure = ("median final held-out MSE ÷ noise floor σ²" if relative else "median final held-out MSE")
+    if len(grid) == 1:
+        draw_line(rows, grid, by_settings, path, title, measure)
+        return
+    x_key, y_key, panel_keys = layout(grid)
+    panel_values = list(itertools.product(*(grid[key] for key in panel_keys)))
+    columns = len(grid[panel_keys[0]]) if panel_keys else 1
+    panel_rows = math.ceil(len(panel_values) / columns)
+    x_values, y_values = grid[x_key], grid[y_key]
+    cell_inches = 0.95
+    figure = Figure(figsize=(max(6.0, 1.6 + columns * (len(x_values) * cell_inches + 1.0)),
+                             1.9 + panel_rows * (len(y_values) * 0.62 + 1.0)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    all_axes = figure.subplots(panel_rows, columns, squeeze=False).ravel()
+    values = [relative_error(row, row["median"]) for row in rows]
+    finite = [value for value in values if value is not None and value > 0]
+    low, high = (min(finite), max(finite)) if finite else (0.5, 2.0)
+    # Up to RATIO_CEILING times the floor the colours tell cells apart; beyond (a blow-up's 10⁴)
+    # every cell has the last colour, and its number says how far.
+    top = min(max(high, 1.1 * low, 1.1), RATIO_CEILING) if relative else max(high, 1.1 * low)
+    norm = LogNorm(vmin=min(low, 0.9) if relative else low, vmax=top)
+    colormap = matplotlib.colormaps[RATIO_COLORMAP].with_extremes(over="#fde725")
+    image = None
+    for axes, fixed in zip(all_axes, panel_values):
+        fixed_keys = dict(zip(panel_keys, fixed))
+        image_values = np.full((len(y_values), len(x_values)), np.nan)
+        for (row_index, y_value), (column_index, x_value) in itertools.product(enumerate(y_values), enumerate(x_values)):
+            settings = {**fixed_keys, x_key: x_value, y_key: y_value}
+            row = by_settings.get(tuple(key_of(settings[key]) for key in grid))
+            if row is None:
+                axes.text(column_index, row_index, "missing", ha="center", va="center", fontsize=7, color="#777")
+                continue
+            ratio = relative_error(row, row["median"])
+            if ratio is not None and ratio > 0:
+                image_values[row_index, column_index] = ratio
+            annotate(axes, column_index, row_index, row, ratio, relative, norm, colormap)
+        image = axes.imshow(np.ma.masked_invalid(image_values), cmap=colormap, norm=norm, aspect="auto",
+                            origin="lower", interpolation="nearest")
+        axes.set_xticks(range(len(x_values)), [value_label(x_key, value) for value in x_values], fontsize=8)
+        axes.set_yticks(range(len(y_values)), [value_label(y_key, value) for value in y_values], fontsize=8)
+        axes.set_xlabel(x_key, fontsize=9)
+        axes.set_ylabel(y_key, fontsize=9)
+        if fixed_keys:
+            axes.set_title(", ".join(f"{key} {value_label(key, value)}" for key, value in fixed_keys.items()), fontsize=10)
+    for axes in all_axes[len(panel_values):]:
+        axes.set_visible(False)
+    colorbar = figure.colorbar(image, ax=list(all_axes[:len(panel_values)]), shrink=0.9, pad=0.02,
+                               extend="max" if high > norm.vmax else "neither")
+    colorbar.set_label(measure, fontsize=9)
+    plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")  # '0.5', not mathtext's 5×10⁻¹
+    colorbar.ax.yaxis.set_major_formatter(plain)
+    colorbar.ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    if relative:
+        colorbar.ax.axhline(1.1, color=COLORS["floor"], linewidth=2)
+    note = ("in each cell: the median ÷ σ²; % of seeds within 10% of the floor; N div: N seeds diverged (hatched)"
+            if relative else "in each cell: the median (noise floor unknown); N div: N seeds diverged (hatched)")
+    figure.suptitle(f"{title}\n{note}", fontsize=10)
+    figure.savefig(path, format="png")
+
+
+def annotate(axes, column: int, row_index: int, row: dict, ratio: float | None, relative: bool, norm, colormap) -> None:
+    """A cell's numbers, in black or white as its colour needs; hatched where seeds diverged."""
+    if ratio is None:
+        text, dark = "all\ndiverged", False
+    else:
+        share = row["share_at_noise_floor"]
+        text = f"{ratio:.2f}" if relative and ratio < 100 else f"{ratio:.3g}"
+        if share is not None:
+            text += f"\n{100 * share:.0f}%"
+        red, green, blue, _ = colormap(norm(ratio))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+    if row["diverged"]:
+        text += f"\n{row['diverged']} div"
+        axes.add_patch(matplotlib.patches.Rectangle((column - 0.5, row_index - 0.5), 1, 1, fill=False,
+                                                    hatch="///", edgecolor=COLORS["marker"], linewidth=0))
+    axes.text(column, row_index, text, ha="center", va="center", fontsize=8, color="white" if dark else "black",
+              zorder=4)
+
+
+def draw_line(rows, grid, by_settings, path, title: str, measure: str) -> None:
+    """One grid key: the median against its values, with the 10-90% band of the seeds."""
+    (key, values), = grid.items()
+    figure, axes = png_axes(height_inches=4.5)
+    positions, medians, lows, highs = [], [], [], []
+    for position, value in enumerate(values):
+        row = by_settings.get((key_of(value),))
+        if row is None or row["median"] is None:
+            if row is not None:
+                axes.text(position, 0.5, f"all {row['diverged']} diverged", transform=axes.get_xaxis_transform(),
+                          ha="center", fontsize=8, color=COLORS["marker"])
+            continue
+        positions.append(position)
+        medians.append(relative_error(row, row["median"]))
+        lows.append(relative_error(row, row["p10"]))
+        highs.append(relative_error(row, row["p90"]))
+        label = f"{100 * row['share_at_noise_floor']:.0f}%" if row["share_at_noise_floor"] is not None else ""
+        if row["diverged"]:
+            label += f" {row['diverged']} div"
+        axes.annotate(label, (position, medians[-1]), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+    axes.fill_between(positions, lows, highs, color=COLORS["net"], alpha=0.25, linewidth=0, label="10-90% of seeds")
+    axes.plot(positions, medians, color=COLORS["median"], marker="o", linewidth=2, label="median")
+    if rows and None not in {row["noise_floor"] for row in rows}:
+        axes.axhline(1.0, color=COLORS["floor"], linestyle="--", linewidth=1.2, label="noise floor")
+    axes.set_yscale("log")
+    plain_tick_labels(axes)
+    axes.set_xticks(range(len(values)), [value_label(key, value) for value in values])
+    axes.set_xlabel(key)
+    axes.set_ylabel(measure)
+    axes.set_title(f"{title}\nlabels: % of seeds within 10% of the floor; N div: N seeds diverged", fontsize=10)
+    save_png(figure, axes, path)

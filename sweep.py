@@ -1,0 +1,266 @@
+"""The cells of a study, and training them: here, or as tasks on a Ray cluster.
+
+A study's cells are its listed experiments and every combination of its grid's values applied to
+its base experiment; each cell is one seeded run in its own folder under the study's runs/, named
+from its settings ('1x60_sgd_lr0.003'). A cell already on disk is reused when everything that
+shapes its numbers matches (reusable): its training settings, the data (a CSV by the hash of its
+contents) and the run format; when only its drawing settings differ it is redrawn, not trained.
+
+Training here calls train.train_and_write for one cell after another (a cell's stacked seeds keep
+both cores busy). On Ray, each cell is a task: it carries its config and its data (a CSV's
+contents, not its path: the workers share no disk), trains on a worker, and returns its run's
+files to this process, which writes them; a task that fails is retried once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import config as config_module
+import outputs
+import rundir
+from config import ConfigError, ExperimentConfig
+
+# The cells' folder in a study's folder.
+RUNS = "runs"
+# Grid keys written shorter in a cell's name ('lr0.003'); others are written whole.
+SHORT_KEYS = {"learning_rate": "lr", "noise_std": "noise", "n_samples": "n", "validation_fraction": "held_out"}
+# Keys a grid may not vary: they name, seed or draw a cell rather than shape how it trains.
+NOT_IN_GRID = {"name", "seeds", "render"}
+MAX_CELLS = 1000
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One seeded run of a study: its folder's name, its config, and the grid's values it has
+    (empty for a listed experiment)."""
+
+    name: str
+    config: ExperimentConfig
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def value_text(key: str, value: Any) -> str:
+    """A grid value as it reads in a cell's name: '1x60' or '10-5' for layers, 'sgd' for a
+    string, 'lr0.003' for a number, 'standardize'/'no_standardize' for true/false."""
+    if key == "hidden_layers" and isinstance(value, list) and value:
+        return f"{len(value)}x{value[0]}" if len(set(value)) == 1 else "-".join(map(str, value))
+    if isinstance(value, bool):
+        return key if value else f"no_{key}"
+    if isinstance(value, (int, float)):
+        return f"{SHORT_KEYS.get(key, key)}{value:g}"
+    return str(value)
+
+
+def cell_name(settings: dict[str, Any]) -> str:
+    """A cell's folder name from its grid values, in the grid's order: '1x60_sgd_lr0.003'.
+    Characters a plain name may not have become '-'."""
+    text = "_".join(value_text(key, value) for key, value in settings.items())
+    return re.sub(r"[^\w.+-]+", "-", text).strip("-_") or "cell"
+
+
+def grid_overrides(settings: dict[str, Any]) -> list[str]:
+    """The grid's values of a cell as --set overrides ('learning_rate=0.003'), read back as YAML."""
+    return [f"{key}={json.dumps(value)}" for key, value in settings.items()]
+
+
+def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], overrides: list[str]) -> list[Cell]:
+    """Every combination of the grid's values applied to the base experiment (beside the study
+    file), in the grid's order, the last key varying fastest; overrides (the study's seeds, then
+    --set) come last and win."""
+    for key, values in grid.items():
+        if key.split(".")[0] in NOT_IN_GRID:
+            raise ConfigError(f"{study_path}: grid: {key!r} cannot be varied (a study names, seeds and draws "
+                              "its cells itself); vary a training setting such as learning_rate")
+        if len({json.dumps(value, sort_keys=True) for value in values}) != len(values):
+            raise ConfigError(f"{study_path}: grid: {key} lists a value twice; give each value once")
+    count = 1
+    for values in grid.values():
+        count *= len(values)
+    if count > MAX_CELLS:
+        raise ConfigError(f"{study_path}: grid: {count:,} cells; a study holds at most {MAX_CELLS:,}")
+    cells = []
+    for combination in itertools.product(*grid.values()):
+        settings = dict(zip(grid, combination))
+        labels = {text: f"{study_path} grid: {text}" for text in grid_overrides(settings)}
+        config = config_module.load_config(study_path.parent / base, grid_overrides(settings) + overrides, labels)
+        name = cell_name(settings)
+        try:
+            name = config_module.check_plain_name(name)
+        except ValueError:
+            name = f"cell{len(cells) + 1:03d}"  # a name too long to be a folder's: by number
+        cells.append(Cell(name, config.model_copy(update={"name": name}), settings))
+    return cells
+
+
+# --- which cells are on disk -------------------------------------------------------------------
+
+def training_settings(config: ExperimentConfig) -> dict[str, Any]:
+    """What shapes a run's numbers: its config without its name and drawing settings (a CSV's
+    data by its absolute path and the hash of its contents)."""
+    plain = config_module.to_plain_dict(config)
+    plain.pop("name", None)
+    plain.pop("render", None)
+    return plain
+
+
+def expected_settings(config: ExperimentConfig) -> dict[str, Any]:
+    """training_settings of the run a cell's config would give now: with a CSV, the hash of the
+    file as it is now (a run records the hash of the contents it saw)."""
+    if config.data_file is not None:
+        from data import file_digest
+
+        path = Path(config_module.absolute_data_file(config))
+        config = config.model_copy(update={"data_sha256": file_digest(path) if path.is_file() else None})
+    return training_settings(config)
+
+
+def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
+    """'reuse' if cell_dir holds a finished run (completed or diverged, in this run format)
+    trained with exactly these training settings and drawn with these render settings;
+    'redraw' if only the drawing differs (or a picture is missing); None: train it."""
+    if not rundir.holds_finished_run(cell_dir):
+        return None
+    try:
+        run = rundir.read_run(cell_dir)
+    except (rundir.RunError, ConfigError):
+        return None
+    if training_settings(run.config) != expected_settings(config):
+        return None
+    pictures = all((cell_dir / name).is_file() for name in rundir.picture_names(run))
+    return "reuse" if pictures and run.config.render == config.render else "redraw"
+
+
+def redraw(cell_dir: Path, config: ExperimentConfig) -> None:
+    """Draw a reused cell again with the render settings of config, and record them in its config.yaml."""
+    import animate
+
+    render = config.render.model_dump(mode="json")
+    run = rundir.read_run(cell_dir, [f"render.{key}={json.dumps(value)}" for key, value in render.items()])
+    animate.draw_run(run, cell_dir)
+    rundir.write_config(cell_dir, run.config)
+
+
+# --- training the others -----------------------------------------------------------------------
+
+@dataclass
+class CellResult:
+    """How a cell's training ended: its summary once written, or why it failed."""
+
+    cell: Cell
+    summary: dict | None = None
+    error: str | None = None
+
+
+def train_here(cells: list[Cell], runs_dir: Path) -> Iterator[CellResult]:
+    """Train cells one after another in this process, each written into runs_dir as it ends."""
+    import train
+
+    for cell in cells:
+        outcome = train.train_and_write(cell.config, runs_dir / cell.name, progress=False, owner=runs_dir.parent)
+        yield CellResult(cell, outcome.summary, outcome.drawing_error)
+
+
+# --- on a Ray cluster --------------------------------------------------------------------------
+
+RAY_MISSING = ("--ray needs Ray, an optional extra: pip install -e '.[ray]' (in this project's folder), "
+               "on this machine and on every node of the cluster")
+# What a task sends with itself: this project's code, without what the workers do not need.
+RAY_EXCLUDES = [".git", ".venv", "output", "docs", "data", "tests", "notebooks", "*.egg-info", "__pycache__"]
+
+
+def import_ray():
+    """Ray, imported only for --ray; ConfigError saying how to install it when it is not there."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(RAY_MISSING) from None
+    return ray
+
+
+def cell_payload(cell: Cell) -> dict:
+    """What a task carries: the cell's config as plain data, and a CSV's contents (not its path)."""
+    plain = config_module.to_plain_dict(cell.config)
+    payload = {"config": plain, "data_name": None, "data": None}
+    if cell.config.data_file is not None:
+        path = Path(config_module.absolute_data_file(cell.config))
+        payload.update(data_name=path.name, data=path.read_bytes())
+    return payload
+
+
+def train_payload(payload: dict) -> dict[str, bytes]:
+    """On a worker: train the cell a payload describes into a folder of its own and return the
+    run's files by name. A CSV is written beside it under its own name, so that the run sees the
+    same points (and the same hash) it would see on the driver."""
+    import train
+
+    with tempfile.TemporaryDirectory(prefix="cell.") as scratch:
+        plain = dict(payload["config"])
+        if payload["data"] is not None:
+            data_path = Path(scratch) / payload["data_name"]
+            data_path.write_bytes(payload["data"])
+            plain["data_file"] = str(data_path)
+        config = config_module.validate(plain, source=f"the cell {plain['name']}")
+        run_dir = Path(scratch) / "run"
+        train.train_and_write(config, run_dir, progress=False)
+        return {entry.name: entry.read_bytes() for entry in run_dir.iterdir() if entry.is_file()}
+
+
+def write_returned_run(files: dict[str, bytes], cell: Cell, runs_dir: Path) -> dict:
+    """Write a run a task returned into runs_dir/<cell> (under a hidden name, then moved into
+    place), with config.yaml naming the data file where this machine has it; returns its summary."""
+    with outputs.staged_directory(runs_dir / cell.name, rundir.RUN_OUTPUT) as partial:
+        for name, content in files.items():
+            (partial / name).write_bytes(content)
+        if cell.config.data_file is not None:
+            run = rundir.read_run(partial)
+            rundir.write_config(partial, run.config.model_copy(update={"data_file": cell.config.data_file}))
+        summary = json.loads(files[rundir.SUMMARY_FILE])
+    return summary
+
+
+def train_on_ray(cells: list[Cell], runs_dir: Path, address: str) -> Iterator[CellResult]:
+    """Train cells as Ray tasks on the cluster at address ('auto': RAY_ADDRESS or the one `ray
+    start` began here), each given models.STACK_PARTS CPUs and retried once if it fails; results
+    are yielded (and written) as they come back."""
+    ray = import_ray()
+    import models
+
+    project = Path(__file__).resolve().parent
+    try:
+        ray.init(address=address, runtime_env={"working_dir": str(project), "excludes": RAY_EXCLUDES},
+                 log_to_driver=False, logging_level="ERROR")
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise ConfigError(f"--ray {address}: cannot reach a Ray cluster there ({error}); start one with "
+                          "`ray start --head`, or give its address host:port") from None
+    try:
+        task = ray.remote(num_cpus=models.STACK_PARTS, max_retries=1, retry_exceptions=True)(train_payload)
+        pending = {task.remote(cell_payload(cell)): cell for cell in cells}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            cell = pending.pop(done[0])
+            try:
+                files = ray.get(done[0])
+            except Exception as error:  # noqa: BLE001  a task that failed twice: reported, not fatal
+                yield CellResult(cell, error=f"{type(error).__name__}: {str(error).strip().splitlines()[-1]}")
+                continue
+            yield CellResult(cell, write_returned_run(files, cell, runs_dir))
+    finally:
+        ray.shutdown()
+
+
+def remove_cells(runs_dir: Path) -> None:
+    """--fresh: delete every cell of the study (each provably a run: see outputs.remove_output)."""
+    if runs_dir.is_dir():
+        for entry in runs_dir.iterdir():
+            outputs.remove_output(entry, rundir.RUN_OUTPUT)
+        if not any(runs_dir.iterdir()):
+            shutil.rmtree(runs_dir, ignore_errors=True)
+

@@ -43,7 +43,7 @@ $(VENV)/.installed-base: pyproject.toml | $(VENV_PYTHON)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV_PYTHON)
-	$(VENV_PYTHON) -m pip install --quiet -e '.[test]'
+	$(VENV_PYTHON) -m pip install --quiet -e '.[test,ray]'
 	touch $@ $(VENV)/.installed-base
 
 clean-output:

@@ -1,0 +1,119 @@
+"""study.py --ray on a real Ray cluster, started by the test and stopped after it, inside a network
+namespace of its own with only a loopback interface (Ray replaces 127.0.0.1 with the machine's
+external address otherwise: ray-project/ray#26293): the sweep gives the same table as on this
+machine, and a worker killed mid-sweep loses no finished cell and the rerun completes."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+QUICK = "--set epochs=40 --set frames=4 --set n_samples=40 --set grid_points=30 --no-progress"
+
+
+def unavailable() -> str | None:
+    """Why a Ray cluster cannot be started here, or None."""
+    try:
+        import ray  # noqa: F401  (only whether it imports)
+    except ImportError:
+        return "Ray is not installed: pip install -e '.[ray]'"
+    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "a network namespace of its own (unshare --net, as root) is needed to start a Ray cluster on loopback only"
+    probe = subprocess.run(["unshare", "--net", "sh", "-c", "ip link set lo up"], capture_output=True)
+    if probe.returncode != 0:
+        return f"unshare --net failed here: {probe.stderr.decode().strip()}"
+    return None
+
+
+def write_grid(folder, learning_rates: str) -> str:
+    path = folder / f"grid_{len(learning_rates)}.yaml"
+    path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 2\ngrid:\n  learning_rate: {learning_rates}\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def swept_on_ray(tmp_path_factory):
+    """One Ray cluster (a head of 2 CPUs) in a network namespace with only loopback, started and
+    stopped by this fixture. In it: a sweep of 2 cells; then a sweep of 3 cells whose worker is
+    killed (kill -9) once its first cell is on disk, and the same command again. Beside it, the
+    first sweep on this machine without Ray."""
+    why = unavailable()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    folder = tmp_path_factory.mktemp("ray")
+    ray = shutil.which("ray", path=os.path.dirname(sys.executable)) or "ray"
+    # Ray's sockets live under its temp folder, whose path must stay short (a socket's is at most
+    # 107 bytes): not under pytest's.
+    sessions = f"/tmp/ray-tests-{os.getpid()}"
+    study_command = f"{sys.executable} {ROOT / 'study.py'}"
+    same, killed = write_grid(folder, "[0.01, 0.1]"), write_grid(folder, "[0.01, 0.03, 0.1]")
+    script = textwrap.dedent(f"""\
+        ip link set lo up
+        export RAY_USAGE_STATS_ENABLED=0
+        {ray} start --head --port=6399 --num-cpus=2 --include-dashboard=false --disable-usage-stats \\
+            --temp-dir={sessions} > head.log 2>&1 || exit 97
+        trap '{ray} stop --force > /dev/null 2>&1' EXIT
+        export RAY_ADDRESS=127.0.0.1:6399
+        {study_command} {same} --ray auto --output-dir {folder / 'ray'} {QUICK} > same.out 2> same.err
+        echo $? > same.status
+        {study_command} {killed} --ray auto --output-dir {folder / 'killed'} {QUICK} > first.out 2> first.err &
+        sweep=$!
+        while [ ! -f {folder}/killed/runs/lr0.01/summary.json ]; do sleep 0.2; done
+        sleep 1
+        pkill -9 -f '^ray::train_paylo[a]d' && echo killed > killed.txt  # [a]: not this script's own line
+        wait $sweep; echo $? > first.status
+        {study_command} {killed} --ray auto --output-dir {folder / 'killed'} {QUICK} > again.out 2> again.err
+        echo $? > again.status
+        """)
+    try:
+        cluster = subprocess.run(["unshare", "--net", "sh", "-c", script], cwd=folder, capture_output=True, text=True,
+                                 timeout=900)
+    finally:
+        shutil.rmtree(sessions, ignore_errors=True)
+    assert cluster.returncode == 0, cluster.stdout + cluster.stderr + (folder / "head.log").read_text()
+    here = subprocess.run([*study_command.split(), same, "--output-dir", str(folder / "here"), *QUICK.split()],
+                          capture_output=True, text=True, cwd=folder, timeout=600)
+    assert here.returncode == 0, here.stderr
+    return folder
+
+
+def read(folder, name: str) -> str:
+    return (folder / name).read_text()
+
+
+def test_a_sweep_on_ray_gives_the_table_of_a_sweep_here(swept_on_ray):
+    folder = swept_on_ray
+    assert read(folder, "same.status").strip() == "0", read(folder, "same.err")
+    assert "2 to train on Ray at auto" in read(folder, "same.out")
+    rows_here = json.loads(read(folder, "here/summary.json"))["rows"]
+    assert json.loads(read(folder, "ray/summary.json"))["rows"] == rows_here
+    assert read(folder, "ray/table.md") == read(folder, "here/table.md")
+    for name in ("lr0.01", "lr0.1"):
+        for file in ("snapshots.npz", "history.csv"):
+            assert (folder / "ray" / "runs" / name / file).read_bytes() == \
+                (folder / "here" / "runs" / name / file).read_bytes(), (name, file)
+
+
+def test_a_worker_killed_mid_sweep_loses_no_finished_cell_and_the_rerun_completes(swept_on_ray):
+    folder = swept_on_ray
+    assert read(folder, "killed.txt").strip() == "killed", "a worker was killed while training a cell"
+    assert read(folder, "again.status").strip() == "0", read(folder, "again.err")
+    output = folder / "killed"
+    assert (output / "runs" / "lr0.01" / "summary.json").is_file(), "the cell finished before the kill is kept"
+    summary = json.loads((output / "summary.json").read_text())
+    assert [row["experiment"] for row in summary["rows"]] == ["lr0.01", "lr0.03", "lr0.1"]
+    assert summary["missing"] == [] and summary["failed"] == {}
+    # The killed task was retried (or, if the kill came between tasks, the sweep went on): the
+    # first invocation ended by itself, and the second reused what it left.
+    assert read(folder, "first.status").strip() in ("0", "1")
+    reused = read(folder, "again.out").split(" reused")[0].rsplit(" ", 1)[-1]
+    assert int(reused) >= 1

@@ -1,0 +1,181 @@
+"""sweep.py and study.py over a grid: cells from a base experiment and a grid, named from their
+settings; trained locally, reused when nothing that shapes their numbers changed, redrawn when only
+the drawing did; an interrupted study resumed; --ray without Ray installed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import study
+import sweep
+from config import ConfigError
+from conftest import ROOT
+
+QUICK = ["epochs=40", "frames=4", "n_samples=40", "grid_points=30"]
+
+
+def grid_study(folder, grid: str, seeds: int = 2):
+    path = folder / "grid.yaml"
+    path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: {seeds}\ngrid:\n{grid}")
+    return path
+
+
+def test_a_grid_is_every_combination_named_from_its_settings(tmp_path):
+    path = grid_study(tmp_path, "  learning_rate: [0.003, 0.1]\n  hidden_layers: [[60], [10, 10], [4, 2]]\n"
+                                "  optimizer: [sgd, adam]\n", seeds=5)
+    settings, cells = study.load_study(path)
+    assert settings.seeds == 5 and len(cells) == 12
+    assert [cell.name for cell in cells[:4]] == ["lr0.003_1x60_sgd", "lr0.003_1x60_adam", "lr0.003_2x10_sgd",
+                                                 "lr0.003_2x10_adam"]
+    assert cells[5].name == "lr0.003_4-2_adam" and cells[5].config.hidden_layers == [4, 2]
+    last = cells[-1]
+    assert last.settings == {"learning_rate": 0.1, "hidden_layers": [4, 2], "optimizer": "adam"}
+    assert (last.config.learning_rate, last.config.optimizer, last.config.seeds, last.config.name) == (
+        0.1, "adam", 5, "lr0.1_4-2_adam")
+
+
+def test_a_study_may_list_experiments_and_vary_a_grid(tmp_path):
+    path = tmp_path / "both.yaml"
+    path.write_text(f"seeds: 2\nexperiments: [{ROOT / 'experiments' / 'sgd_1x60.yaml'}]\n"
+                    f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  learning_rate: 0.05\n")
+    _, cells = study.load_study(path)
+    assert [cell.name for cell in cells] == ["sgd_1x60", "lr0.05"] and cells[1].config.learning_rate == 0.05
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("seeds: 2\ngrid:\n  learning_rate: [0.1]\n", "grid: needs base:"),
+    (f"seeds: 2\nbase: {ROOT / 'experiments' / 'adam_2x10.yaml'}\n", "base: needs grid:"),
+    (f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  seeds: [1, 2]\n", "grid: 'seeds' cannot be varied"),
+    (f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  render.fps: [1, 2]\n", "grid: 'render.fps' cannot be varied"),
+    (f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  learning_rate: [0.1, 0.1]\n", "lists a value twice"),
+    (f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  learning_rate: []\n", "at least one value"),
+    (f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  learning_rate: [0.1, -1]\n",
+     "grid: learning_rate=-1"),
+    (f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  n_samples: {list(range(10, 1100))}\n",
+     "1,090 cells; a study holds at most 1,000"),
+])
+def test_a_bad_grid_is_a_plain_error(tmp_path, text, expected):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        study.load_study(path)
+    assert expected in str(error.value) and len(str(error.value).splitlines()) == 1
+
+
+def run_study_command(arguments: list[str], capsys) -> tuple[int, str, str]:
+    status = study.main(arguments + ["--no-progress"])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """A grid of 2 x 2 cells of 2 seeds, trained here, quickly."""
+    folder = tmp_path_factory.mktemp("sweep")
+    path = grid_study(folder, "  learning_rate: [0.01, 0.1]\n  optimizer: [sgd, adam]\n")
+    status = study.main([str(path), "--output-dir", str(folder / "out"), "--no-progress"] +
+                        [item for setting in QUICK for item in ("--set", setting)])
+    return path, folder / "out", status
+
+
+def quick_arguments(path, output) -> list[str]:
+    return [str(path), "--output-dir", str(output)] + [item for setting in QUICK for item in ("--set", setting)]
+
+
+def test_a_grid_study_writes_a_row_per_cell_and_its_phase_diagram(swept):
+    _, output, status = swept
+    assert status == 0
+    assert sorted(path.name for path in output.iterdir()) == ["phase.png", "report.html", "runs", "summary.json", "table.md"]
+    summary = json.loads((output / "summary.json").read_text())
+    assert [row["experiment"] for row in summary["rows"]] == ["lr0.01_sgd", "lr0.01_adam", "lr0.1_sgd", "lr0.1_adam"]
+    assert summary["rows"][3]["settings"] == {"learning_rate": 0.1, "optimizer": "adam"} and summary["missing"] == []
+    table = (output / "table.md").read_text().splitlines()
+    assert table[0].startswith("| experiment | learning_rate | optimizer | seeds |")
+    assert table[2].startswith("| lr0.01_sgd | 0.01 | sgd | 2 |")
+    for row in summary["rows"]:
+        run = json.loads((output / "runs" / row["experiment"] / "summary.json").read_text())
+        assert run["seeds"] == 2 and run["epochs_completed"] == 40
+
+
+def test_running_it_again_reuses_every_cell_and_gives_the_same_table(swept, capsys):
+    path, output, _ = swept
+    before = (output / "table.md").read_text()
+    stamps = {cell.name: cell.stat().st_mtime_ns for cell in (output / "runs").iterdir()}
+    status, out, _ = run_study_command(quick_arguments(path, output), capsys)
+    assert status == 0 and "4 reused from an earlier run of this study, 0 to train" in out
+    assert (output / "table.md").read_text() == before
+    assert {cell.name: cell.stat().st_mtime_ns for cell in (output / "runs").iterdir()} == stamps
+
+
+def test_a_new_drawing_setting_redraws_and_a_new_grid_value_trains_only_its_cells(swept, capsys):
+    path, output, _ = swept
+    before = json.loads((output / "summary.json").read_text())["rows"]
+    status, out, _ = run_study_command(quick_arguments(path, output) + ["--set", "render.fps=5"], capsys)
+    assert status == 0 and "4 reused from an earlier run of this study (4 to redraw), 0 to train" in out
+    assert "fps: 5" in (output / "runs" / "lr0.01_sgd" / "config.yaml").read_text()
+    assert json.loads((output / "summary.json").read_text())["rows"] == before
+    path.write_text(path.read_text().replace("[0.01, 0.1]", "[0.01, 0.1, 0.03]"))
+    status, out, _ = run_study_command(quick_arguments(path, output) + ["--set", "render.fps=5"], capsys)
+    assert status == 0 and "6 cells of 2 seeds; 4 reused from an earlier run of this study, 2 to train" in out
+    rows = json.loads((output / "summary.json").read_text())["rows"]
+    assert [row["experiment"] for row in rows][4:] == ["lr0.03_sgd", "lr0.03_adam"] and rows[:4] == before
+
+
+def test_a_cell_is_reused_only_if_what_shapes_its_numbers_matches(swept):
+    path, output, _ = swept
+    _, cells = study.load_study(path, QUICK)
+    cell = cells[0]
+    assert sweep.reusable(output / "runs" / cell.name, cell.config) in ("reuse", "redraw")
+    for change in ({"noise_std": 0.3}, {"epochs": 41}, {"seed": 1}, {"learning_rate": 0.02}):
+        assert sweep.reusable(output / "runs" / cell.name, cell.config.model_copy(update=change)) is None, change
+    summary = output / "runs" / cell.name / "summary.json"
+    kept = summary.read_text()
+    summary.write_text(kept.replace('"format": 2', '"format": 1'))
+    assert sweep.reusable(output / "runs" / cell.name, cell.config) is None, "another run format"
+    summary.write_text(kept)
+
+
+def test_an_interrupted_study_keeps_its_cells_and_the_rerun_ends_as_an_uninterrupted_one(tmp_path, swept):
+    """python study.py, Ctrl-C once the first cell is on disk: exit 130, the finished cells kept
+    and in the table, the others listed as missing; the same command again trains only those and
+    ends with the table of the study that was not interrupted."""
+    path, uninterrupted, _ = swept
+    fresh = tmp_path / "grid.yaml"
+    fresh.write_text(path.read_text().replace("[0.01, 0.1, 0.03]", "[0.01, 0.1]"))
+    output = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "study.py"), *quick_arguments(fresh, output), "--no-progress"]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (output / "runs" / "lr0.01_sgd" / "summary.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    assert "every finished cell is kept" in err
+    summary = json.loads((output / "summary.json").read_text())
+    finished = [row["experiment"] for row in summary["rows"]]
+    assert "lr0.01_sgd" in finished and summary["missing"] and len(finished) + len(summary["missing"]) == 4
+    assert "still missing (run the same command again to train only these)" in (output / "table.md").read_text()
+    assert not [entry for entry in (output / "runs").iterdir() if entry.name.startswith(".")], "no half-written cell"
+    rerun = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{len(finished)} reused from an earlier run of this study, {4 - len(finished)} to train" in rerun.stdout
+    expected = json.loads((uninterrupted / "summary.json").read_text())["rows"][:4]
+    assert json.loads((output / "summary.json").read_text())["rows"] == expected
+
+
+def test_ray_without_ray_installed_says_how_to_install_it(tmp_path):
+    """In a Python where `import ray` fails: one line, exit 2, nothing written."""
+    path = grid_study(tmp_path, "  learning_rate: [0.01]\n")
+    blocked = ("import sys; sys.modules['ray'] = None; sys.argv[0] = 'study.py'; import study; "
+               f"sys.exit(study.main({[str(path), '--ray', 'auto', '--output-dir', str(tmp_path / 'out')]!r}))")
+    result = subprocess.run([sys.executable, "-c", blocked], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {sweep.RAY_MISSING}"
+    assert not (tmp_path / "out").exists()

@@ -214,7 +214,7 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
     to_train = [cell for cell in cells if found[cell.name] is None]
     to_redraw = [cell for cell in cells if found[cell.name] == "redraw"]
     reused = len(cells) - len(to_train)
-    print(f"{study.name}: {len(cells)} cell{'s' if len(cells) > 1 else ''} of {study.seeds} seeds; "
+    print(f"{study.name}: {len(cells)} cell{'s' if len(cells) > 1 else ''} of {study.seeds} seed{'s' if study.seeds > 1 else ''}; "
           f"{reused} reused from an earlier run of this study{f' ({len(to_redraw)} to redraw)' if to_redraw else ''}, "
           f"{len(to_train)} to train{' on Ray at ' + ray_address if ray_address and to_train else ''}", flush=True)
     failed: dict[str, str] = {}

@@ -19,7 +19,7 @@ from conftest import ROOT
 QUICK = ["epochs=40", "frames=4", "n_samples=40", "grid_points=30"]
 
 
-def grid_study(folder, grid: str, seeds: int = 2):
+def grid_study(folder, grid: str, seeds: int = 1):
     path = folder / "grid.yaml"
     path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: {seeds}\ngrid:\n{grid}")
     return path
@@ -75,7 +75,7 @@ def run_study_command(arguments: list[str], capsys) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
-    """A grid of 2 x 2 cells of 2 seeds, trained here, quickly."""
+    """A grid of 2 x 2 cells of 1 seed, trained here, quickly (test_ray.py trains cells of 2 seeds)."""
     folder = tmp_path_factory.mktemp("sweep")
     path = grid_study(folder, "  learning_rate: [0.01, 0.1]\n  optimizer: [sgd, adam]\n")
     status = study.main([str(path), "--output-dir", str(folder / "out"), "--no-progress"] +
@@ -96,10 +96,10 @@ def test_a_grid_study_writes_a_row_per_cell_and_its_phase_diagram(swept):
     assert summary["rows"][3]["settings"] == {"learning_rate": 0.1, "optimizer": "adam"} and summary["missing"] == []
     table = (output / "table.md").read_text().splitlines()
     assert table[0].startswith("| experiment | learning_rate | optimizer | seeds |")
-    assert table[2].startswith("| lr0.01_sgd | 0.01 | sgd | 2 |")
+    assert table[2].startswith("| lr0.01_sgd | 0.01 | sgd | 1 |")
     for row in summary["rows"]:
         run = json.loads((output / "runs" / row["experiment"] / "summary.json").read_text())
-        assert run["seeds"] == 2 and run["epochs_completed"] == 40
+        assert run["seeds"] == 1 and run["epochs_completed"] == 40
 
 
 def test_running_it_again_reuses_every_cell_and_gives_the_same_table(swept, capsys):
@@ -121,7 +121,7 @@ def test_a_new_drawing_setting_redraws_and_a_new_grid_value_trains_only_its_cell
     assert json.loads((output / "summary.json").read_text())["rows"] == before
     path.write_text(path.read_text().replace("[0.01, 0.1]", "[0.01, 0.1, 0.03]"))
     status, out, _ = run_study_command(quick_arguments(path, output) + ["--set", "render.fps=5"], capsys)
-    assert status == 0 and "6 cells of 2 seeds; 4 reused from an earlier run of this study, 2 to train" in out
+    assert status == 0 and "6 cells of 1 seed; 4 reused from an earlier run of this study, 2 to train" in out
     rows = json.loads((output / "summary.json").read_text())["rows"]
     assert [row["experiment"] for row in rows][4:] == ["lr0.03_sgd", "lr0.03_adam"] and rows[:4] == before
 

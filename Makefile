@@ -33,6 +33,7 @@ bench: $(VENV)/.installed-base
 	$(VENV_PYTHON) benchmarks/bench_train.py
 	$(VENV_PYTHON) benchmarks/bench_seeds.py
 	$(VENV_PYTHON) benchmarks/bench_page.py
+	$(VENV_PYTHON) benchmarks/bench_sweep.py
 
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)

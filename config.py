@@ -141,6 +141,12 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
 
+# A stack of nets is trained in this many parts (each its own compiled loop on a thread of its
+# own), whatever the machine: how XLA vectorizes a part moves the last digits of its nets' numbers
+# with the part's size, so a split that followed the cores would give a run other numbers on
+# another machine, or as a Ray task given other CPUs. Two keeps both cores of a laptop busy; a
+# bigger machine trains several cells at once (study.py --ray asks Ray for STACK_PARTS CPUs a cell).
+STACK_PARTS = 2
 MAX_SEEDS = 10_000
 MAX_SEED = 2**32 - 1
 MAX_EPOCHS = 10_000_000

@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 
+import config as config_module
+
 # Keep TensorFlow's start-up chatter (CPU feature notices, oneDNN banners) off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -212,12 +214,7 @@ def parts_of(model: keras.Model) -> list[keras.Model]:
     return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
 
 
-# A stack of nets is trained in this many parts (each its own compiled loop on a thread of its
-# own), whatever the machine: how XLA vectorizes a part moves the last digits of its nets' numbers
-# with the part's size, so a split that followed the cores would give a run other numbers on
-# another machine, or as a Ray task given other CPUs. Two keeps both cores of a laptop busy; a
-# bigger machine trains several cells at once (study.py --ray asks Ray for STACK_PARTS CPUs a cell).
-STACK_PARTS = 2
+STACK_PARTS = config_module.STACK_PARTS  # see config.py: the split is the config's, not the machine's
 
 
 def stack_parts(members: int) -> int:

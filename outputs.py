@@ -74,12 +74,28 @@ def foreign_entry(folder: Path, kind: OutputKind) -> str | None:
     for entry in entries:
         if entry.name in kind.collections and entry.is_dir() and not entry.is_symlink():
             for member in sorted(entry.iterdir()):
-                inner = foreign_entry(member, kind.collections[entry.name]) if _is_plain_dir(member) else ""
+                member_kind = kind.collections[entry.name]
+                if is_staged_leftover(member) and _holds_only_owned_files(member, member_kind):
+                    continue  # what a killed process left of one it was writing (staged_directory)
+                inner = foreign_entry(member, member_kind) if _is_plain_dir(member) else ""
                 if inner is not None:
                     return str(Path(entry.name, member.name, inner))
         elif not (kind.owns(entry.name) and entry.is_file() and not entry.is_symlink()):
             return entry.name
     return None
+
+
+# The hidden folders staged_directory and replace_directory work in: '.NAME.partial-XXXX', '.NAME.old-PID'.
+_STAGED = re.compile(r"\..+\.(partial-\w+|old-\d+)")
+
+
+def is_staged_leftover(path: Path) -> bool:
+    """Whether path is named as a folder this project stages an output in (see staged_directory)."""
+    return _STAGED.fullmatch(path.name) is not None and _is_plain_dir(path)
+
+
+def _holds_only_owned_files(folder: Path, kind: OutputKind) -> bool:
+    return all(kind.owns(entry.name) and entry.is_file() and not entry.is_symlink() for entry in folder.iterdir())
 
 
 def _is_marker(path: Path, key: str | None) -> bool:
@@ -202,9 +218,14 @@ def _check_writable(folder: Path, option: str) -> None:
         raise ConfigError(f"cannot write to {folder}: {where}; choose another place with {option}") from None
 
 
-def remove_output(folder: Path, kind: OutputKind) -> bool:
-    """Delete `folder` if it is provably an earlier output of `kind`; returns whether it did."""
-    if not _is_plain_dir(folder) or foreign_entry(folder, kind) is not None:
+def remove_output(folder: Path, kind: OutputKind, unmarked: bool = False) -> bool:
+    """Delete `folder` if it is provably an earlier output of `kind` (unmarked: a staged leftover,
+    which may not have its marker yet, holding only kind's files); returns whether it did."""
+    if not _is_plain_dir(folder):
+        return False
+    if unmarked and not (is_staged_leftover(folder) and _holds_only_owned_files(folder, kind)):
+        return False
+    if not unmarked and foreign_entry(folder, kind) is not None:
         return False
     shutil.rmtree(folder, ignore_errors=True)
     return True

@@ -195,6 +195,9 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
         "epochs_completed": reached,
         "epochs_requested": config.epochs,
         "seeds": run.nets,
+        # How the stack of nets was split (a part's size moves its nets' last digits): a study
+        # reuses a cell only if it was split as it would be now.
+        **({} if run.nets == 1 else {"stack_parts": min(run.nets, config_module.STACK_PARTS)}),
         "loss": _finite_median(final_loss),
         "val_loss": _finite_median(final_val_loss),
         "noise_floor": noise_floor,

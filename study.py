@@ -103,11 +103,17 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
     if study.grid:
         cells += sweep.grid_cells(path, study.base, study.grid, [seeds] + list(overrides or []))
     names = [cell.name for cell in cells]
-    if len(set(names)) != len(names):
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
         renamed = [text for text in overrides or [] if config_module.parse_override(text)[0] == ["name"]]
         where = f"--set {renamed[-1]}" if renamed else str(path)
-        raise ConfigError(f"{where}: the study's experiments must have different names (each is a folder "
-                          f"of runs/), got {names}")
+        raise ConfigError(f"{where}: the study's cells must have different names (each is a folder of runs/), "
+                          f"and {', '.join(repeated[:5])} {'is' if len(repeated) == 1 else 'are'} given to more than "
+                          "one: rename an experiment (name:), or make grid values differ in how they are written")
+    varied = [text for text in overrides or [] if config_module.parse_override(text)[0][0] in (study.grid or {})]
+    if varied:
+        raise ConfigError(f"--set {varied[0]}: the study's grid varies {config_module.parse_override(varied[0])[0][0]}; "
+                          "change its values in the study file")
     return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
 
 
@@ -167,7 +173,7 @@ def missing_lines(missing: list[str], failed: dict[str, str]) -> list[str]:
     lines = []
     if failed:
         lines.append("")
-        lines.append(f"{len(failed)} cell{'s' if len(failed) > 1 else ''} failed twice and {'are' if len(failed) > 1 else 'is'} "
+        lines.append(f"{len(failed)} cell{'s' if len(failed) > 1 else ''} failed and {'are' if len(failed) > 1 else 'is'} "
                      "left out: " + "; ".join(f"{name} ({why})" for name, why in failed.items()))
     waiting = [name for name in missing if name not in failed]
     if waiting:
@@ -205,28 +211,59 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
     if ray_address is not None:
         sweep.import_ray()  # before anything is written: how to install it, if it is not there
     runs_dir = output_dir / sweep.RUNS
-    if fresh:
-        sweep.remove_cells(runs_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    if not (output_dir / "summary.json").is_file():  # the folder is a study's from now on
-        write_file(output_dir / "summary.json", summary_text(study, [], [cell.name for cell in cells], {}))
-    found = {cell.name: sweep.reusable(runs_dir / cell.name, cell.config) for cell in cells}
+    # --fresh trains every cell again; each replaces its earlier run only once it is finished.
+    found = {cell.name: None if fresh else sweep.reusable(runs_dir / cell.name, cell.config) for cell in cells}
     to_train = [cell for cell in cells if found[cell.name] is None]
     to_redraw = [cell for cell in cells if found[cell.name] == "redraw"]
     reused = len(cells) - len(to_train)
+    if to_train:
+        check_optimizers(to_train)
+    if ray_address is not None and to_train:
+        sweep.connect_ray(ray_address)  # before anything is written: a cluster that cannot be reached
+    sweep.remove_leftovers(runs_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if not (output_dir / "summary.json").is_file():  # the folder is a study's from now on
+        write_file(output_dir / "summary.json", summary_text(study, [], [cell.name for cell in cells], {}))
     print(f"{study.name}: {len(cells)} cell{'s' if len(cells) > 1 else ''} of {study.seeds} seed{'s' if study.seeds > 1 else ''}; "
           f"{reused} reused from an earlier run of this study{f' ({len(to_redraw)} to redraw)' if to_redraw else ''}, "
           f"{len(to_train)} to train{' on Ray at ' + ray_address if ray_address and to_train else ''}", flush=True)
     failed: dict[str, str] = {}
     try:
         for cell in to_redraw:
-            sweep.redraw(runs_dir / cell.name, cell.config)
+            try:
+                sweep.redraw(runs_dir / cell.name, cell.config)
+            except Exception as error:  # noqa: BLE001  a drawing failure costs no cell, and not the study
+                print(f"{cell.name}: could not be redrawn ({type(error).__name__}: {error}); its earlier pictures "
+                      "stay", file=sys.stderr)
         if to_train:
             train_cells(to_train, runs_dir, ray_address, progress, failed)
     finally:
-        outcome = write_study(study, cells, output_dir, failed)
+        # A second Ctrl-C while the table is written would lose it: held off until it is done.
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            outcome = write_study(study, cells, output_dir, failed)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
     outcome.reused = reused
     return outcome
+
+
+def check_optimizers(cells: list[Cell]) -> None:
+    """Build each distinct optimizer of the cells once, before anything is written: an option its
+    optimizer does not take is the study file's mistake, not a cell's failure."""
+    import models  # TensorFlow: only when there is something to train
+
+    seen = set()
+    for cell in cells:
+        config = cell.config
+        key = (config.optimizer, config.learning_rate, json.dumps(config.optimizer_options, sort_keys=True))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            models.build_optimizer(config.optimizer, config.learning_rate, **config.optimizer_options)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"{cell.name}: optimizer_options: {error}") from None
 
 
 def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, progress: bool,
@@ -243,7 +280,8 @@ def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, prog
             bar.update(1)
             if result.summary is None:
                 failed[result.cell.name] = result.error or "failed"
-                bar.write(f"{result.cell.name}: failed twice, left out ({failed[result.cell.name]})", file=sys.stderr)
+                twice = " twice" if ray_address is not None else ""
+                bar.write(f"{result.cell.name}: failed{twice}, left out ({failed[result.cell.name]})", file=sys.stderr)
                 continue
             line = train.describe_summary(result.summary, runs_dir / result.cell.name, list_files=False)
             bar.write(f"[{done}/{len(cells)}, {time.perf_counter() - started:.0f} s] {line}")
@@ -287,6 +325,7 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     write_file(output_dir / "summary.json", summary_text(study, rows, missing, failed))
     written = ["table.md", "summary.json"]
     if not rows:
+        remove_stale(output_dir, written)
         return StudyOutcome(rows, missing, failed, written)
     from drawing import phase
     from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
@@ -294,13 +333,16 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
 
     epochs = f"{summaries[0]['epochs_requested']:,} epochs" if len({s["epochs_requested"] for s in summaries}) == 1 else ""
     each = ", ".join(filter(None, [f"{study.seeds} seed{'s' if study.seeds > 1 else ''} each", epochs]))
+    listed = [index for index, row in enumerate(rows) if not row["settings"]]
+    in_grid = [rows[index] for index, row in enumerate(rows) if row["settings"]]
     pictures = []
-    if study.grid:
+    if in_grid:
+        grid_cells = sum(1 for cell in cells if cell.settings)
         pictures.append(("phase.png", lambda path: phase.draw_phase_png(
-            rows, study.grid, path, f"{study.name}: {len(rows)} of {len(cells)} cells, {each}")))
-    else:
+            in_grid, study.grid, path, f"{study.name}: {len(in_grid)} of {grid_cells} cells, {each}")))
+    if listed:
         pictures.append(("final_error.png", lambda path: draw_final_errors(
-            rows, [final_errors(summary) for summary in summaries], path,
+            [rows[index] for index in listed], [final_errors(summaries[index]) for index in listed], path,
             f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")))
     for name, draw in pictures:
         temporary = outputs.temporary_path(output_dir / name)
@@ -311,12 +353,21 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
             temporary.unlink(missing_ok=True)
         written.append(name)
     links = [f"{sweep.RUNS}/{cell.name}/{rundir.PAGE_FILE}" for cell in present]
-    phase_png = (output_dir / "phase.png").read_bytes() if study.grid else None
+    phase_png = (output_dir / "phase.png").read_bytes() if in_grid else None
     runs = [rundir.read_run(runs_dir / cell.name) for cell in present] if len(present) <= MAX_IN_STEP else None
     write_file(output_dir / rundir.PAGE_FILE, study_page_html(study.name, runs, rows, links, each, phase_png,
                                                               missing_lines(missing, failed)))
     written.append(rundir.PAGE_FILE)
+    remove_stale(output_dir, written)
     return StudyOutcome(rows, missing, failed, written)
+
+
+def remove_stale(output_dir: Path, written: list[str]) -> None:
+    """Remove the study's own pictures and page that this invocation did not write (a phase.png of
+    cells no longer there): what is in the folder is what the table says."""
+    for name in STUDY_FILES:
+        if name not in written:
+            (output_dir / name).unlink(missing_ok=True)
 
 
 # A study's page steps through its cells' fits together up to this many cells (as compare does);

@@ -15,14 +15,16 @@ files to this process, which writes them; a task that fails is retried once.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
+import hashlib
 import itertools
 import json
 import multiprocessing
 import os
 import re
 import signal
-import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,13 +96,17 @@ def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], override
     cells = []
     for combination in itertools.product(*grid.values()):
         settings = dict(zip(grid, combination))
-        labels = {text: f"{study_path} grid: {text}" for text in grid_overrides(settings)}
-        config = config_module.load_config(study_path.parent / base, grid_overrides(settings) + overrides, labels)
+        # A data_file in the grid is found beside the study file, as one in an experiment file is.
+        given = {key: config_module._beside(study_path, value) if key == "data_file" and isinstance(value, str) else value
+                 for key, value in settings.items()}
+        labels = {text: f"{study_path} grid: {text}" for text in grid_overrides(given)}
+        config = config_module.load_config(study_path.parent / base, grid_overrides(given) + overrides, labels)
         name = cell_name(settings)
         try:
             name = config_module.check_plain_name(name)
-        except ValueError:
-            name = f"cell{len(cells) + 1:03d}"  # a name too long to be a folder's: by number
+        except ValueError:  # too long to be a folder's: its start and a digest of its settings
+            digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+            name = f"{name[:config_module.MAX_NAME_LENGTH - 12].rstrip('_-.')}_{digest}"
         cells.append(Cell(name, config.model_copy(update={"name": name}), settings))
     return cells
 
@@ -139,6 +145,8 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
         return None
     if training_settings(run.config) != expected_settings(config):
         return None
+    if run.nets > 1 and run.summary.get("stack_parts") != min(run.nets, config_module.STACK_PARTS):
+        return None  # split otherwise (an older version split by the machine's cores): other last digits
     pictures = all((cell_dir / name).is_file() for name in rundir.picture_names(run))
     return "reuse" if pictures and run.config.render == config.render else "redraw"
 
@@ -170,9 +178,28 @@ class CellResult:
 CELLS_AT_ONCE = 2
 
 
+_interrupted = False  # in a worker: a Ctrl-C came; no further cell is started
+
+
+def _on_interrupt(signum, frame) -> None:
+    """A worker's Ctrl-C: the first stops the cell it trains (its staged folder is removed); a
+    second (the terminal's and this process's parent's both arrive) changes nothing."""
+    global _interrupted
+    if not _interrupted:
+        _interrupted = True
+        raise KeyboardInterrupt
+
+
+def _worker_started() -> None:
+    signal.signal(signal.SIGINT, _on_interrupt)
+
+
 def train_cell_here(config: ExperimentConfig, runs_dir: Path) -> tuple[dict, str | None]:
     """Train one cell into runs_dir (in a worker process); its summary and any drawing error."""
     import train
+
+    if _interrupted:  # a cell queued before the Ctrl-C: not started
+        raise KeyboardInterrupt
 
     outcome = train.train_and_write(config, runs_dir / config.name, progress=False, owner=runs_dir.parent)
     return outcome.summary, outcome.drawing_error
@@ -187,13 +214,20 @@ def train_here(cells: list[Cell], runs_dir: Path) -> Iterator[CellResult]:
         yield CellResult(cells[0], summary, drawing_error)
         return
     context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(CELLS_AT_ONCE, len(cells)), mp_context=context)
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(CELLS_AT_ONCE, len(cells)), mp_context=context,
+                                                  initializer=_worker_started)
     try:
         futures = {pool.submit(train_cell_here, cell.config, runs_dir): cell for cell in cells}
         for future in concurrent.futures.as_completed(futures):
             try:
                 summary, drawing_error = future.result()
-            except ConfigError:
+            except concurrent.futures.process.BrokenProcessPool:
+                # A worker was killed (out of memory, kill -9): the cells not finished are missing,
+                # not failed; the same command again trains them.
+                print("a worker process died; the cells it had not finished are listed as missing: run the same "
+                      "command again to train them", file=sys.stderr)
+                break
+            except (ConfigError, KeyboardInterrupt):
                 raise
             except Exception as error:  # noqa: BLE001  one cell's failure is reported, the others go on
                 yield CellResult(futures[future], error=f"{type(error).__name__}: {error}")
@@ -261,20 +295,21 @@ def write_returned_run(files: dict[str, bytes], cell: Cell, runs_dir: Path) -> d
     with outputs.staged_directory(runs_dir / cell.name, rundir.RUN_OUTPUT) as partial:
         for name, content in files.items():
             (partial / name).write_bytes(content)
-        if cell.config.data_file is not None:
+        summary = json.loads(files[rundir.SUMMARY_FILE])
+        if cell.config.data_file is not None:  # where this machine has the file, not the worker's copy
             run = rundir.read_run(partial)
             rundir.write_config(partial, run.config.model_copy(update={"data_file": cell.config.data_file}))
-        summary = json.loads(files[rundir.SUMMARY_FILE])
+            summary["data_file"] = config_module.absolute_data_file(cell.config)
+            (partial / rundir.SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-def train_on_ray(cells: list[Cell], runs_dir: Path, address: str) -> Iterator[CellResult]:
-    """Train cells as Ray tasks on the cluster at address ('auto': RAY_ADDRESS or the one `ray
-    start` began here), each given models.STACK_PARTS CPUs and retried once if it fails; results
-    are yielded (and written) as they come back."""
+def connect_ray(address: str):
+    """Connect this process to the Ray cluster at address ('auto': RAY_ADDRESS or the one `ray
+    start` began here), sending this project's code with the tasks; ConfigError if there is none."""
     ray = import_ray()
-    import models
-
+    if ray.is_initialized():
+        return ray
     project = Path(__file__).resolve().parent
     try:
         ray.init(address=address, runtime_env={"working_dir": str(project), "excludes": RAY_EXCLUDES},
@@ -282,8 +317,20 @@ def train_on_ray(cells: list[Cell], runs_dir: Path, address: str) -> Iterator[Ce
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise ConfigError(f"--ray {address}: cannot reach a Ray cluster there ({error}); start one with "
                           "`ray start --head`, or give its address host:port") from None
+    return ray
+
+
+def train_on_ray(cells: list[Cell], runs_dir: Path, address: str) -> Iterator[CellResult]:
+    """Train cells as Ray tasks on the cluster at address (see connect_ray), each given
+    models.STACK_PARTS CPUs and retried once if it fails; results are yielded (and written) as
+    they come back."""
+    ray = connect_ray(address)
+    import models
+
     try:
-        task = ray.remote(num_cpus=models.STACK_PARTS, max_retries=1, retry_exceptions=True)(train_payload)
+        # A task whose worker dies, or that fails, is tried once more; a mistake in its config is not.
+        task = ray.remote(num_cpus=models.STACK_PARTS, max_retries=1, retry_exceptions=[RuntimeError, OSError,
+                                                                                           MemoryError])(train_payload)
         pending = {task.remote(cell_payload(cell)): cell for cell in cells}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -298,11 +345,11 @@ def train_on_ray(cells: list[Cell], runs_dir: Path, address: str) -> Iterator[Ce
         ray.shutdown()
 
 
-def remove_cells(runs_dir: Path) -> None:
-    """--fresh: delete every cell of the study (each provably a run: see outputs.remove_output)."""
+def remove_leftovers(runs_dir: Path) -> None:
+    """Remove what a killed worker left of a cell it was writing: a hidden staged folder holding
+    only a run's files (outputs.staged_directory), never a finished cell."""
     if runs_dir.is_dir():
         for entry in runs_dir.iterdir():
-            outputs.remove_output(entry, rundir.RUN_OUTPUT)
-        if not any(runs_dir.iterdir()):
-            shutil.rmtree(runs_dir, ignore_errors=True)
+            if outputs.is_staged_leftover(entry):
+                outputs.remove_output(entry, rundir.RUN_OUTPUT, unmarked=True)
 

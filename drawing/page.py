@@ -257,7 +257,7 @@ def document(title: str, header: str, body: str, data: dict | None) -> str:
 <title>{html.escape(title)}</title>
 <style>{STYLE % COLORS}</style>
 </head>
-<body>
+<body{' data-ready="true"' if data is None else ""}>
 {header}
 {body}
 {script}

@@ -55,25 +55,25 @@ def layout(grid: dict[str, list[Any]]) -> tuple[str, str | None, list[str]]:
     return x_key, y_key, [key for key in grid if key not in axes]
 
 
-def relative_error(row: dict, value: float | None) -> float | None:
-    """An error divided by the cell's noise floor, or the error itself where the floor is unknown."""
+def relative_error(row: dict, value: float | None, relative: bool) -> float | None:
+    """An error divided by the cell's noise floor (relative: every cell's is known), or the error itself."""
     if value is None:
         return None
-    return value / row["noise_floor"] if row["noise_floor"] else value
+    return value / row["noise_floor"] if relative else value
 
 
 def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Path, title: str) -> None:
     """phase.png of a grid study's rows (study.table_rows, each with its grid settings)."""
     by_settings = {tuple(key_of(row["settings"].get(key)) for key in grid): row for row in rows if row["settings"]}
     floors = {row["noise_floor"] for row in rows}
-    relative = None not in floors
+    relative = None not in floors and 0 not in floors
     measure = ("median final held-out MSE ÷ noise floor σ²" if relative else "median final held-out MSE")
     if len(grid) == 1:
-        draw_line(rows, grid, by_settings, path, title, measure)
+        draw_line(rows, grid, by_settings, path, title, measure, relative)
         return
     x_key, y_key, panel_keys = layout(grid)
     panel_values = list(itertools.product(*(grid[key] for key in panel_keys)))
-    columns = len(grid[panel_keys[0]]) if panel_keys else 1
+    columns = len(grid[panel_keys[-1]]) if panel_keys else 1  # the last key varies fastest, along a row
     panel_rows = math.ceil(len(panel_values) / columns)
     x_values, y_values = grid[x_key], grid[y_key]
     cell_inches = 0.95
@@ -81,7 +81,7 @@ def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Pat
                              1.9 + panel_rows * (len(y_values) * 0.62 + 1.0)), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     all_axes = figure.subplots(panel_rows, columns, squeeze=False).ravel()
-    values = [relative_error(row, row["median"]) for row in rows]
+    values = [relative_error(row, row["median"], relative) for row in rows]
     finite = [value for value in values if value is not None and value > 0]
     low, high = (min(finite), max(finite)) if finite else (0.5, 2.0)
     # Up to RATIO_CEILING times the floor the colours tell cells apart; beyond (a blow-up's 10⁴)
@@ -99,7 +99,7 @@ def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Pat
             if row is None:
                 axes.text(column_index, row_index, "missing", ha="center", va="center", fontsize=7, color="#777")
                 continue
-            ratio = relative_error(row, row["median"])
+            ratio = relative_error(row, row["median"], relative)
             if ratio is not None and ratio > 0:
                 image_values[row_index, column_index] = ratio
             annotate(axes, column_index, row_index, row, ratio, relative, norm, colormap)
@@ -146,7 +146,7 @@ def annotate(axes, column: int, row_index: int, row: dict, ratio: float | None, 
               zorder=4)
 
 
-def draw_line(rows, grid, by_settings, path, title: str, measure: str) -> None:
+def draw_line(rows, grid, by_settings, path, title: str, measure: str, relative: bool) -> None:
     """One grid key: the median against its values, with the 10-90% band of the seeds."""
     (key, values), = grid.items()
     figure, axes = png_axes(height_inches=4.5)
@@ -159,16 +159,16 @@ def draw_line(rows, grid, by_settings, path, title: str, measure: str) -> None:
                           ha="center", fontsize=8, color=COLORS["marker"])
             continue
         positions.append(position)
-        medians.append(relative_error(row, row["median"]))
-        lows.append(relative_error(row, row["p10"]))
-        highs.append(relative_error(row, row["p90"]))
+        medians.append(relative_error(row, row["median"], relative))
+        lows.append(relative_error(row, row["p10"], relative))
+        highs.append(relative_error(row, row["p90"], relative))
         label = f"{100 * row['share_at_noise_floor']:.0f}%" if row["share_at_noise_floor"] is not None else ""
         if row["diverged"]:
             label += f" {row['diverged']} div"
         axes.annotate(label, (position, medians[-1]), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
     axes.fill_between(positions, lows, highs, color=COLORS["net"], alpha=0.25, linewidth=0, label="10-90% of seeds")
     axes.plot(positions, medians, color=COLORS["median"], marker="o", linewidth=2, label="median")
-    if rows and None not in {row["noise_floor"] for row in rows}:
+    if relative:
         axes.axhline(1.0, color=COLORS["floor"], linestyle="--", linewidth=1.2, label="noise floor")
     axes.set_yscale("log")
     plain_tick_labels(axes)

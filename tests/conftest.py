@@ -26,9 +26,10 @@ def small_config():
 
 
 def shipped_files():
-    """experiments/*.yaml split into experiment configs and study files (which list experiments)."""
+    """experiments/*.yaml split into experiment configs and study files (which list experiments or
+    vary a grid)."""
     paths = sorted((ROOT / "experiments").glob("*.yaml"))
-    studies = [path for path in paths if "experiments" in (config_module.load_yaml(path.read_text()) or {})]
+    studies = [path for path in paths if config_module.is_study(config_module.load_yaml(path.read_text()) or {})]
     return [path for path in paths if path not in studies], studies
 
 

@@ -63,7 +63,7 @@ def test_set_seeds_overrides_the_study_files_number(tmp_path):
     experiments = [cell.config for cell in cells]
     assert settings.seeds == 2 and [experiment.seeds for experiment in experiments] == [2, 2]
     assert settings.name == "quick" and [experiment.name for experiment in experiments] == ["one", "other"]
-    with pytest.raises(ConfigError, match=r"^--set name=x: the study's experiments must have different names"):
+    with pytest.raises(ConfigError, match=r"^--set name=x: the study's cells must have different names .* x is given to more than one"):
         study.load_study(study_file, ["name=x"])
 
 

@@ -179,3 +179,59 @@ def test_ray_without_ray_installed_says_how_to_install_it(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {sweep.RAY_MISSING}"
     assert not (tmp_path / "out").exists()
+
+
+def test_ray_with_no_cluster_to_reach_is_a_plain_error_and_writes_nothing(tmp_path):
+    """--ray auto where no cluster runs (nothing is started: Ray only looks for one)."""
+    pytest.importorskip("ray")
+    path = grid_study(tmp_path, "  learning_rate: [0.01]\n")
+    result = subprocess.run([sys.executable, str(ROOT / "study.py"), str(path), "--ray", "auto", "--output-dir",
+                             str(tmp_path / "out"), "--no-progress"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --ray auto: cannot reach a Ray cluster there (")
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_fresh_deletes_nothing_before_its_cells_are_trained_again(swept, monkeypatch, capsys):
+    """--fresh interrupted before any cell is trained again: every earlier cell is still there,
+    and so is the table."""
+    path, output, _ = swept
+    rows = json.loads((output / "summary.json").read_text())["rows"]
+
+    def interrupted(cells, runs_dir):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(sweep, "train_here", interrupted)
+    status, _, err = run_study_command(quick_arguments(path, output) + ["--set", "render.fps=5", "--fresh"], capsys)
+    assert status == 130 and "every finished cell is kept" in err
+    assert json.loads((output / "summary.json").read_text())["rows"] == rows
+
+
+def test_what_a_killed_worker_left_of_a_cell_does_not_block_the_study_and_is_removed(tmp_path):
+    import outputs
+    import rundir
+
+    study_dir = tmp_path / "study"
+    (study_dir / "runs" / ".lr0.01.partial-abc123").mkdir(parents=True)
+    (study_dir / "runs" / ".lr0.01.partial-abc123" / "config.yaml").write_text("epochs: 3\n")
+    (study_dir / "summary.json").write_text('{"rows": []}')
+    outputs.check_destination(study_dir, study.STUDY_OUTPUT)
+    sweep.remove_leftovers(study_dir / "runs")
+    assert list((study_dir / "runs").iterdir()) == []
+    mine = study_dir / "runs" / ".notes.partial-xyz"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    assert not outputs.remove_output(mine, rundir.RUN_OUTPUT, unmarked=True) and mine.is_dir()
+    with pytest.raises(ConfigError):
+        outputs.check_destination(study_dir, study.STUDY_OUTPUT)
+
+
+def test_a_grid_key_set_on_the_command_line_and_names_given_twice_are_refused(tmp_path):
+    path = grid_study(tmp_path, "  learning_rate: [0.01, 0.1]\n")
+    with pytest.raises(ConfigError, match=r"--set learning_rate=0.5: the study's grid varies learning_rate"):
+        study.load_study(path, ["learning_rate=0.5"])
+    path = grid_study(tmp_path, "  learning_rate: [0.01, 0.0100000001]\n")
+    with pytest.raises(ConfigError, match="lr0.01 is given to more than one"):
+        study.load_study(path)

@@ -200,7 +200,7 @@ def floor_note(rows: list[dict]) -> str:
 
 
 def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress: bool = True,
-              ray_address: str | None = None, fresh: bool = False) -> "StudyOutcome":
+              ray_address: str | None = None, fresh: bool = False, jobs: int = sweep.CELLS_AT_ONCE) -> "StudyOutcome":
     """Train the study's cells that are not on disk yet (here, or on the Ray cluster at
     ray_address), then write its table, summary, pictures and page from every cell on disk; an
     interruption (Ctrl-C) still writes them, from the cells finished by then, and is raised again."""
@@ -236,7 +236,7 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
                 print(f"{cell.name}: could not be redrawn ({type(error).__name__}: {error}); its earlier pictures "
                       "stay", file=sys.stderr)
         if to_train:
-            train_cells(to_train, runs_dir, ray_address, progress, failed)
+            train_cells(to_train, runs_dir, ray_address, progress, failed, jobs)
     finally:
         # A second Ctrl-C while the table is written would lose it: held off until it is done.
         previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -267,13 +267,13 @@ def check_optimizers(cells: list[Cell]) -> None:
 
 
 def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, progress: bool,
-                failed: dict[str, str]) -> None:
+                failed: dict[str, str], jobs: int = sweep.CELLS_AT_ONCE) -> None:
     """Train cells, with a progress bar over them (and an estimate of the time left); a cell that
     fails is recorded in `failed` with why."""
     from tqdm import tqdm
 
     results = (sweep.train_on_ray(cells, runs_dir, ray_address) if ray_address is not None
-               else sweep.train_here(cells, runs_dir))
+               else sweep.train_here(cells, runs_dir, jobs))
     started = time.perf_counter()
     with tqdm(total=len(cells), unit="cell", disable=not progress, dynamic_ncols=True) as bar:
         for done, result in enumerate(results, start=1):
@@ -386,14 +386,20 @@ def main(argv: list[str] | None = None) -> int:
                         "or the cluster `ray start` began here) or HOST:PORT; needs pip install -e '.[ray]'")
     parser.add_argument("--fresh", action="store_true", help="train every cell again (by default a cell already "
                         "trained with the same settings is reused)")
+    parser.add_argument("--jobs", type=int, default=sweep.CELLS_AT_ONCE, metavar="N",
+                        help=f"cells trained at once on this machine, each in a process of its own (default "
+                             f"{sweep.CELLS_AT_ONCE}: on 2 cores a sweep takes 0.65-0.86x the time of one at a time)")
     parser.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     arguments = parser.parse_args(argv)
+    if arguments.jobs < 1:
+        print("error: --jobs: give a whole number of cells to train at once, 1 or more", file=sys.stderr)
+        return 2
     try:
         study, cells = load_study(arguments.study, arguments.overrides)
         output_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
                       else Path("output") / study.name)
         outcome = run_study(study, cells, output_dir, progress=not arguments.no_progress,
-                            ray_address=arguments.ray, fresh=arguments.fresh)
+                            ray_address=arguments.ray, fresh=arguments.fresh, jobs=arguments.jobs)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -173,8 +173,8 @@ class CellResult:
 
 
 # Cells trained at once on this machine, each in a process of its own: one cell's drawing (one
-# core) and start-up then overlap another's training (both cores), 0.65x the time of one cell
-# after another (benchmarks/bench_sweep.py).
+# core) and start-up then overlap another's training (both cores), 0.65-0.86x the time of one
+# cell after another (benchmarks/bench_sweep.py); study.py --jobs N changes it.
 CELLS_AT_ONCE = 2
 
 
@@ -205,16 +205,17 @@ def train_cell_here(config: ExperimentConfig, runs_dir: Path) -> tuple[dict, str
     return outcome.summary, outcome.drawing_error
 
 
-def train_here(cells: list[Cell], runs_dir: Path) -> Iterator[CellResult]:
-    """Train cells on this machine, CELLS_AT_ONCE at a time, each written into runs_dir as it
-    ends; yields them as they end. A Ctrl-C reaches the workers too: each drops the cell it was
+def train_here(cells: list[Cell], runs_dir: Path, at_once: int = CELLS_AT_ONCE) -> Iterator[CellResult]:
+    """Train cells on this machine, at_once at a time, each written into runs_dir as it ends;
+    yields them as they end. A Ctrl-C reaches the workers too: each drops the cell it was
     training (nothing half-written is left) and the finished cells stay."""
-    if len(cells) == 1:
-        summary, drawing_error = train_cell_here(cells[0].config, runs_dir)
-        yield CellResult(cells[0], summary, drawing_error)
+    if len(cells) == 1 or at_once == 1:
+        for cell in cells:
+            summary, drawing_error = train_cell_here(cell.config, runs_dir)
+            yield CellResult(cell, summary, drawing_error)
         return
     context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(CELLS_AT_ONCE, len(cells)), mp_context=context,
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(at_once, len(cells)), mp_context=context,
                                                   initializer=_worker_started)
     try:
         futures = {pool.submit(train_cell_here, cell.config, runs_dir): cell for cell in cells}

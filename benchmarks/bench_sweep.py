@@ -5,14 +5,15 @@ runs one after another), and whether training two cells at once is faster than o
 
 A grid of --cells learning rates on the post's 2x10 sigmoid net with Adam, --seeds seeds each,
 trained as `python study.py` trains it: each cell trained, written and drawn (its GIFs, PNGs and
-page), its stack in models.STACK_PARTS parts. Timed three ways, in the same run:
+page), its stack in models.STACK_PARTS parts. Timed four ways, in the same run:
+- single runs' training alone, as bench_seeds.py's baseline (engine.train_in_graph, one net);
 - single runs: one net, `python train.py` one after another (its model built and traced anew,
   written and drawn), --single-runs of them, as bench_seeds.py's baseline but with the writing and
   drawing a sweep's cells have too;
-- the sweep, one cell after another (study.py);
-- the sweep in two halves at once (two study.py processes side by side).
-Prints net-epochs per second of each and the ratios. The faster of the last two is what study.py
-does (one cell after another: see README "Sweeps").
+- the sweep, one cell after another (study.py --jobs 1);
+- the sweep, two cells at a time (study.py --jobs 2, its default).
+Prints net-epochs per second of each and the ratios. The faster of the last two is study.py's
+default (see README "Sweeps").
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def study_file(folder: Path, name: str, learning_rates: list[float], seeds: int)
     return path
 
 
-def study_command(path: Path, output: Path, settings: list[str]) -> list[str]:
+def study_command(path: Path, output: Path, settings: list[str], jobs: int) -> list[str]:
     return [sys.executable, str(ROOT / "study.py"), str(path), "--output-dir", str(output), "--no-progress",
-            *[item for setting in settings for item in ("--set", setting)]]
+            "--jobs", str(jobs), *[item for setting in settings for item in ("--set", setting)]]
 
 
 def timed(commands: list[list[str]]) -> float:
@@ -68,20 +69,31 @@ def main() -> None:
                            for item in ("--set", setting)]]])
                  for run in range(arguments.single_runs))
     single_rate = arguments.single_runs * arguments.epochs / single
+    # bench_seeds.py's baseline: single runs' training alone (engine.train_in_graph, one net after
+    # another, model built and traced anew), in a process of its own as that benchmark runs it.
+    training_only = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/benchmarks']; "
+         "import bench_seeds, config; base = config.load_config(sys.argv[1] + '/experiments/adam_2x10.yaml', "
+         "[f'epochs={sys.argv[2]}']); print(sum(bench_seeds.seconds_to_train(base.model_copy(update={'seed': seed, "
+         "'data_seed': 0})) for seed in range(int(sys.argv[3]))))", str(ROOT), str(arguments.epochs),
+         str(arguments.single_runs)], capture_output=True, text=True, check=True)
+    training_rate = arguments.single_runs * arguments.epochs / float(training_only.stdout.split()[-1])
 
     whole = study_file(folder, "whole", rates, arguments.seeds)
-    one_after_another = timed([study_command(whole, folder / "sequential", settings)])
-    halves = [study_file(folder, f"half{half}", rates[half::2], arguments.seeds) for half in range(2)]
-    side_by_side = timed([study_command(path, folder / f"parallel{half}", settings) for half, path in enumerate(halves)])
+    one_after_another = timed([study_command(whole, folder / "sequential", settings, jobs=1)])
+    side_by_side = timed([study_command(whole, folder / "parallel", settings, jobs=2)])
 
     print(f"2x10 sigmoid net, Adam, {arguments.cells} cells x {arguments.seeds} seeds x {arguments.epochs:,} epochs, "
           "each cell trained, written and drawn")
-    print(f"single runs, one after another:  {single_rate:9,.0f} net-epochs/s ({single / arguments.single_runs:.1f} s a run)")
+    print(f"single runs, training alone (bench_seeds.py's baseline): {training_rate:9,.0f} net-epochs/s")
+    print(f"single runs, one after another:  {single_rate:9,.0f} net-epochs/s ({single / arguments.single_runs:.1f} s a run, "
+          "written and drawn)")
     print(f"the sweep, one cell at a time:   {net_epochs / one_after_another:9,.0f} net-epochs/s "
           f"({one_after_another:.0f} s, {one_after_another / arguments.cells:.1f} s a cell)")
     print(f"the sweep, two cells at a time:  {net_epochs / side_by_side:9,.0f} net-epochs/s ({side_by_side:.0f} s)")
-    print(f"ratio: {net_epochs / one_after_another / single_rate:.1f}x the single runs' net-epochs per second; "
-          f"two cells at a time take {side_by_side / one_after_another:.2f}x the time of one at a time")
+    print(f"ratio: the sweep (two cells at a time) does {net_epochs / side_by_side / training_rate:.1f}x the net-epochs "
+          f"per second of single runs' training alone, {net_epochs / side_by_side / single_rate:.1f}x single runs "
+          f"written and drawn; two cells at a time take {side_by_side / one_after_another:.2f}x the time of one at a time")
 
 
 if __name__ == "__main__":

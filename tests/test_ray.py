@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
-QUICK = "--set epochs=40 --set frames=4 --set n_samples=40 --set grid_points=30 --no-progress"
+QUICK = "--set epochs=40 --set frames=4 --set grid_points=30 --no-progress"
 
 
 def unavailable() -> str | None:
@@ -33,17 +33,22 @@ def unavailable() -> str | None:
 
 
 def write_grid(folder, learning_rates: str) -> str:
+    """A study of a grid of learning rates and one experiment on a CSV beside the study file (its
+    points must travel with the task: the workers see no file of this machine's)."""
+    (folder / "points.csv").write_text("x,y\n" + "".join(f"{x / 10},{(x / 10) ** 2 - x / 5}\n" for x in range(40)))
+    (folder / "points.yaml").write_text("data_file: points.csv\nhidden_layers: [10, 10]\n")
     path = folder / f"grid_{len(learning_rates)}.yaml"
-    path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 2\ngrid:\n  learning_rate: {learning_rates}\n")
+    path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 2\nexperiments: [points.yaml]\n"
+                    f"grid:\n  learning_rate: {learning_rates}\n")
     return str(path)
 
 
 @pytest.fixture(scope="module")
 def swept_on_ray(tmp_path_factory):
     """One Ray cluster (a head of 2 CPUs) in a network namespace with only loopback, started and
-    stopped by this fixture. In it: a sweep of 3 cells whose worker is killed (kill -9) once its
-    first cell is on disk, and the same command again. Beside it, the same sweep on this machine
-    without Ray."""
+    stopped by this fixture. In it: a study of 4 cells (one on a CSV, three of a grid) whose worker
+    is killed (kill -9) once its first cell is on disk, and the same command again. Beside it, the
+    same study on this machine without Ray."""
     why = unavailable()
     if why:
         if os.environ.get("CI") == "true":
@@ -65,7 +70,7 @@ def swept_on_ray(tmp_path_factory):
         export RAY_ADDRESS=127.0.0.1:6399
         {study_command} {killed} --ray auto --output-dir {folder / 'killed'} {QUICK} > first.out 2> first.err &
         sweep=$!
-        while [ ! -f {folder}/killed/runs/lr0.01/summary.json ]; do sleep 0.2; done
+        for wait in $(seq 1500); do [ -f {folder}/killed/runs/points/summary.json ] && break; sleep 0.2; done
         sleep 1
         pkill -9 -f '^ray::train_paylo[a]d' && echo killed > killed.txt  # [a]: not this script's own line
         wait $sweep; echo $? > first.status
@@ -92,11 +97,15 @@ def test_a_sweep_on_ray_gives_the_table_of_a_sweep_here(swept_on_ray):
     """Every cell, the one whose worker was killed and retried too, is bit for bit the cell
     trained on this machine."""
     folder = swept_on_ray
-    assert "3 to train on Ray at auto" in read(folder, "first.out")
+    assert "4 to train on Ray at auto" in read(folder, "first.out")
     rows_here = json.loads(read(folder, "here/summary.json"))["rows"]
     assert json.loads(read(folder, "killed/summary.json"))["rows"] == rows_here
     assert read(folder, "killed/table.md") == read(folder, "here/table.md")
-    for name in ("lr0.01", "lr0.03", "lr0.1"):
+    # The CSV's cell names the file where this machine has it, not the worker's copy.
+    csv = str((folder / "points.csv").resolve())
+    assert f"data_file: {csv}" in read(folder, "killed/runs/points/config.yaml")
+    assert json.loads(read(folder, "killed/runs/points/summary.json"))["data_file"] == csv
+    for name in ("points", "lr0.01", "lr0.03", "lr0.1"):
         for file in ("snapshots.npz", "history.csv"):
             assert (folder / "killed" / "runs" / name / file).read_bytes() == \
                 (folder / "here" / "runs" / name / file).read_bytes(), (name, file)
@@ -107,9 +116,9 @@ def test_a_worker_killed_mid_sweep_loses_no_finished_cell_and_the_rerun_complete
     assert read(folder, "killed.txt").strip() == "killed", "a worker was killed while training a cell"
     assert read(folder, "again.status").strip() == "0", read(folder, "again.err")
     output = folder / "killed"
-    assert (output / "runs" / "lr0.01" / "summary.json").is_file(), "the cell finished before the kill is kept"
+    assert (output / "runs" / "points" / "summary.json").is_file(), "the cell finished before the kill is kept"
     summary = json.loads((output / "summary.json").read_text())
-    assert [row["experiment"] for row in summary["rows"]] == ["lr0.01", "lr0.03", "lr0.1"]
+    assert [row["experiment"] for row in summary["rows"]] == ["points", "lr0.01", "lr0.03", "lr0.1"]
     assert summary["missing"] == [] and summary["failed"] == {}
     # The killed task was retried (or, if the kill came between tasks, the sweep went on): the
     # first invocation ended by itself, and the second reused what it left.

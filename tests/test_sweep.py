@@ -199,7 +199,7 @@ def test_fresh_deletes_nothing_before_its_cells_are_trained_again(swept, monkeyp
     path, output, _ = swept
     rows = json.loads((output / "summary.json").read_text())["rows"]
 
-    def interrupted(cells, runs_dir):
+    def interrupted(cells, runs_dir, at_once=sweep.CELLS_AT_ONCE):
         raise KeyboardInterrupt
         yield
 

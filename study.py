@@ -110,10 +110,15 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         raise ConfigError(f"{where}: the study's cells must have different names (each is a folder of runs/), "
                           f"and {', '.join(repeated[:5])} {'is' if len(repeated) == 1 else 'are'} given to more than "
                           "one: rename an experiment (name:), or make grid values differ in how they are written")
-    varied = [text for text in overrides or [] if config_module.parse_override(text)[0][0] in (study.grid or {})]
-    if varied:
-        raise ConfigError(f"--set {varied[0]}: the study's grid varies {config_module.parse_override(varied[0])[0][0]}; "
-                          "change its values in the study file")
+    def overlaps(path: list[str], key: str) -> bool:  # optimizer_options and optimizer_options.momentum overlap
+        parts = key.split(".")
+        return path[:len(parts)] == parts or parts[:len(path)] == path
+
+    for text in overrides or []:
+        path = config_module.parse_override(text)[0]
+        for key in study.grid or {}:
+            if overlaps(path, key):
+                raise ConfigError(f"--set {text}: the study's grid varies {key}; change its values in the study file")
     return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
 
 
@@ -206,6 +211,10 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
     interruption (Ctrl-C) still writes them, from the cells finished by then, and is raised again."""
     output_dir = outputs.destination_path(output_dir)
     outputs.check_destination(output_dir, STUDY_OUTPUT)
+    earlier = earlier_study_name(output_dir)
+    if earlier is not None and earlier != study.name:
+        raise ConfigError(f"{output_dir} holds the study {earlier}, not {study.name}: their cells would mix; "
+                          f"choose another --output-dir, e.g. --output-dir output/{study.name}")
     for cell in cells:  # a mistake in any experiment's data_file, before the first trains
         dataset_for(cell.config)
     if ray_address is not None:
@@ -264,6 +273,14 @@ def check_optimizers(cells: list[Cell]) -> None:
             models.build_optimizer(config.optimizer, config.learning_rate, **config.optimizer_options)
         except (ValueError, TypeError) as error:
             raise ConfigError(f"{cell.name}: optimizer_options: {error}") from None
+
+
+def earlier_study_name(output_dir: Path) -> str | None:
+    """The name of the study an output folder already holds, if any."""
+    try:
+        return json.loads((output_dir / "summary.json").read_text()).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, progress: bool,
@@ -412,6 +429,11 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if outcome.failed else 0
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt  # a `kill` ends a study as a Ctrl-C does: its workers stop, its table is written
+
+
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.default_int_handler)  # main() takes Ctrl-C from here on
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main())

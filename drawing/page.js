@@ -329,7 +329,7 @@ class RunView {
     const epoch = this.epochShown(frame);
     const train = formatLoss(this.trainShown(frame)), heldOut = epoch >= 1 ? formatLoss(this.heldOutShown(frame)) : "–";
     const median = this.nets > 1 ? "median " : "";
-    if (views.length === 1) {
+    if (!several) {
       document.getElementById("train-loss").textContent = train;
       document.getElementById("held-out-loss").textContent = heldOut;
     } else {
@@ -345,7 +345,7 @@ class RunView {
 }
 
 const views = DATA.runs.map((run, index) => new RunView(run, index));
-const several = views.length > 1;
+const several = DATA.several === true;  // a comparison's or a study's page (even of one run so far)
 
 // --- the error curves, shared by every run on the page -----------------------------------------
 

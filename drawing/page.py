@@ -352,6 +352,7 @@ def several_runs_data(runs: list[Run], labels: list[str], colors: list[str], net
     compare.gif steps), each in its own panel with shared scales where the data allow."""
     frame_epochs = compare_frame_epochs(runs)
     data = shared_data(runs, frame_epochs)
+    data["several"] = True
     # A net's error curve is drawn here only when the net is picked: on fewer epochs.
     data["runs"] = [run_data(run, label, color, frame_epochs, limits, with_units=False, net_points=net_points,
                              curve_points=SEVERAL_RUNS_CURVE_POINTS)

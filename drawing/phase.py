@@ -77,7 +77,7 @@ def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Pat
     panel_rows = math.ceil(len(panel_values) / columns)
     x_values, y_values = grid[x_key], grid[y_key]
     cell_inches = 0.95
-    figure = Figure(figsize=(max(6.0, 1.6 + columns * (len(x_values) * cell_inches + 1.0)),
+    figure = Figure(figsize=(max(9.0, 1.6 + columns * (len(x_values) * cell_inches + 1.0)),
                              1.9 + panel_rows * (len(y_values) * 0.62 + 1.0)), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     all_axes = figure.subplots(panel_rows, columns, squeeze=False).ravel()

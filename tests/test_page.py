@@ -374,3 +374,16 @@ def test_an_unreadable_fragment_is_rewritten_to_the_frame_shown(one_net, offline
     last = len(run.frame_epochs) - 1
     assert page.evaluate("window.location.hash") == f"#frame={last}"
     assert shown(page) == expected(run, last) and problems == []
+
+
+def test_a_study_page_of_a_single_finished_cell_works(tmp_path, offline_page):
+    """A study interrupted after its first cell: a page of several runs, holding one so far."""
+    import study
+
+    run = synthetic_run(nets=3, epochs=200, frames=10)
+    rows = study.table_rows([run.summary])
+    path = tmp_path / "report.html"
+    path.write_text(report.study_page_html("study", [run], rows, ["runs/a/report.html"], "3 seeds each"))
+    page, problems = offline_page(path)
+    assert problems == []
+    assert page.text_content("#numbers-0").startswith("median training MSE ")

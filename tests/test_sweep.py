@@ -235,3 +235,16 @@ def test_a_grid_key_set_on_the_command_line_and_names_given_twice_are_refused(tm
     path = grid_study(tmp_path, "  learning_rate: [0.01, 0.0100000001]\n")
     with pytest.raises(ConfigError, match="lr0.01 is given to more than one"):
         study.load_study(path)
+
+
+def test_a_nested_key_set_over_a_grid_of_it_and_another_studys_folder_are_refused(tmp_path, swept):
+    path = tmp_path / "momentum.yaml"
+    path.write_text(f"base: {ROOT / 'experiments' / 'sgd_1x60.yaml'}\ngrid:\n  optimizer_options.momentum: [0.0, 0.9]\n")
+    with pytest.raises(ConfigError, match="the study's grid varies optimizer_options.momentum"):
+        study.load_study(path, ["optimizer_options.momentum=0.5"])
+    with pytest.raises(ConfigError, match="the study's grid varies optimizer_options.momentum"):
+        study.load_study(path, ["optimizer_options={}"])
+    _, output, _ = swept
+    settings, cells = study.load_study(path, QUICK)
+    with pytest.raises(ConfigError, match="holds the study grid, not momentum"):
+        study.run_study(settings, cells, output)

@@ -91,6 +91,16 @@ def _synthetic_units(config, dataset, predictions: np.ndarray, progress: np.ndar
     }
 
 
+def assert_close_in_float32(actual, expected, ulps: int = 8) -> None:
+    """Two float32 results of different code paths (eager against in-graph, a hand computation
+    against TensorFlow) agree within a few float32 roundings of the largest value: CPUs with and
+    without oneDNN's kernels (TF_ENABLE_ONEDNN_OPTS) round differently, so bit-for-bit holds only
+    for the same computation."""
+    expected = np.asarray(expected, dtype=np.float64)
+    tolerance = ulps * np.finfo(np.float32).eps * max(float(np.max(np.abs(expected))), np.finfo(np.float32).tiny)
+    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=0, atol=tolerance)
+
+
 def png_pixels(path) -> np.ndarray:
     """A PNG's pixels, (height, width, 3) RGB."""
     from PIL import Image

@@ -20,7 +20,7 @@ import engine
 import models
 import rundir
 import tensorflow as tf  # after engine, which imports it quietly
-from conftest import ROOT
+from conftest import ROOT, assert_close_in_float32
 
 EPOCHS = 300
 
@@ -267,7 +267,9 @@ def test_a_stop_request_before_the_first_epoch_records_only_the_untrained_net():
     assert recording.status == "interrupted" and recording.epochs_completed == 0
     assert recording.per_epoch["loss"].shape == recording.per_epoch["val_loss"].shape == (0, 1)
     assert recording.frame_epochs.tolist() == [0] and recording.diverged_at_epoch == [None]
-    np.testing.assert_array_equal(recording.per_frame["prediction"][:, 0], [untrained])
+    # Eager model(x) and the compiled loop are different code paths: TensorFlow may pick other
+    # kernels for each (oneDNN's or not, by CPU), so they agree within float32 rounding, not bit for bit.
+    assert_close_in_float32(recording.per_frame["prediction"][:, 0], [untrained])
 
 
 # --- stacks of nets ----------------------------------------------------------------------------

@@ -10,12 +10,14 @@ import difflib
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+    model_validator,
 )
 
 import targets
@@ -27,7 +29,92 @@ ACTIVATIONS = (
     "sigmoid", "tanh", "relu", "elu", "selu", "gelu", "silu", "swish", "softplus",
     "softsign", "leaky_relu", "relu6", "mish", "hard_sigmoid", "linear",
 )
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "lion")
+
+
+@dataclass(frozen=True)
+class OptionRule:
+    """What an optimizer option must be: a number (float, or int for a count) within a range, or
+    true/false (bool)."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # low itself is not allowed
+    high_open: bool = False
+
+    def allows(self, value: float) -> bool:
+        above = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def describe(self) -> str:
+        if self.kind is bool:
+            return "true or false"
+        what = "a whole number" if self.kind is int else "a number"
+        if self.low is not None and self.high is not None:
+            upper = f"up to but not including {self.high:g}" if self.high_open else f"to {self.high:g}"
+            lower = f"above {self.low:g}" if self.low_open else f"from {self.low:g}"
+            return f"{what} {lower} {upper}"
+        if self.low is not None:
+            return f"{what} {'above' if self.low_open else 'of at least'} {self.low:g}"
+        return what
+
+
+# The options (keyword arguments besides learning_rate) each optimizer takes, with what each must
+# be, so that a wrong one is reported before TensorFlow starts. The ranges are Keras's own checks
+# (momentum, ema_momentum, Lion's beta_1, gradient_accumulation_steps) and what the update rules
+# need (Adam's betas below 1: its bias correction divides by 1 - beta^t); tests/test_models.py
+# checks these names against the Keras optimizers' signatures.
+_FRACTION = OptionRule(float, 0, 1)
+_BETA = OptionRule(float, 0, 1, high_open=True)
+_POSITIVE, _NOT_NEGATIVE, _SWITCH = OptionRule(float, 0, low_open=True), OptionRule(float, 0), OptionRule(bool)
+COMMON_OPTIONS = {
+    "weight_decay": _NOT_NEGATIVE, "clipnorm": _POSITIVE, "clipvalue": _POSITIVE, "global_clipnorm": _POSITIVE,
+    "use_ema": _SWITCH, "ema_momentum": _FRACTION, "ema_overwrite_frequency": OptionRule(int, 1),
+    "loss_scale_factor": _POSITIVE, "gradient_accumulation_steps": OptionRule(int, 2),
+}
+_ADAM_LIKE = {"beta_1": _BETA, "beta_2": _BETA, "epsilon": _NOT_NEGATIVE}
+OPTIMIZER_OPTIONS = {
+    "sgd": {"momentum": _FRACTION, "nesterov": _SWITCH},
+    "adam": {**_ADAM_LIKE, "amsgrad": _SWITCH},
+    "adamw": {**_ADAM_LIKE, "amsgrad": _SWITCH},
+    "rmsprop": {"rho": _FRACTION, "momentum": _FRACTION, "epsilon": _NOT_NEGATIVE, "centered": _SWITCH},
+    "adagrad": {"initial_accumulator_value": _NOT_NEGATIVE, "epsilon": _NOT_NEGATIVE},
+    "adadelta": {"rho": _FRACTION, "epsilon": _NOT_NEGATIVE},
+    "adamax": dict(_ADAM_LIKE),
+    "nadam": dict(_ADAM_LIKE),
+    "lion": {"beta_1": OptionRule(float, 0, 1, low_open=True), "beta_2": _FRACTION},
+}
+OPTIMIZERS = tuple(OPTIMIZER_OPTIONS)
+
+
+def checked_options(optimizer: str, options: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's options as Keras takes them (a whole number given for a float option, such as
+    momentum: 0, becomes 0.0), or ValueError naming the option and what it must be."""
+    rules = {**OPTIMIZER_OPTIONS[optimizer], **COMMON_OPTIONS}
+    checked = {}
+    for name, value in options.items():
+        rule = rules.get(name)
+        if rule is None:
+            takers = [other for other, own in OPTIMIZER_OPTIONS.items() if name in own]
+            close = difflib.get_close_matches(name, list(OPTIMIZER_OPTIONS[optimizer]), n=1)
+            hint = (f" ({' and '.join(takers)} {'does' if len(takers) == 1 else 'do'})" if takers
+                    else f" (did you mean {close[0]!r}?)" if close else "")
+            raise ValueError(f"{optimizer} takes no option {name!r}{hint}; its own are "
+                             f"{', '.join(OPTIMIZER_OPTIONS[optimizer])}, besides those every optimizer takes: "
+                             f"{', '.join(COMMON_OPTIONS)}")
+        is_bool = isinstance(value, bool)
+        if (rule.kind is bool) != is_bool or (rule.kind is int and type(value) is float and not value.is_integer()):
+            raise ValueError(f"{name} must be {rule.describe()} for {optimizer}, got {value!r}")
+        if not is_bool:
+            value = rule.kind(value)
+            if not rule.allows(value):
+                raise ValueError(f"{name} must be {rule.describe()} for {optimizer}, got {value!r}")
+        checked[name] = value
+    clipping = [name for name in ("clipnorm", "clipvalue", "global_clipnorm") if name in checked]
+    if len(clipping) > 1:
+        raise ValueError(f"{' and '.join(clipping)} are given; Keras takes one of clipnorm, clipvalue and global_clipnorm")
+    return checked
 
 
 class ConfigError(ValueError):
@@ -152,6 +239,9 @@ MAX_SEED = 2**32 - 1
 MAX_EPOCHS = 10_000_000
 # Epochs times seeds: 8 bytes each for the two float32 loss histories, 1.6 GB at this limit.
 MAX_NET_EPOCHS = 200_000_000
+# Training points, generated or read from a file: full-batch training on more is not what this
+# tool is for, and a file's residuals.png interpolates every frame at every point.
+MAX_POINTS = 100_000
 
 
 # The keys that describe generated data, and those that describe points read from a file: a
@@ -190,7 +280,7 @@ class ExperimentConfig(StrictModel):
 
     # The data: the post's noisy sine. 200 points on one full period with sigma 0.2 gives a
     # noise floor of 0.04 that is clearly below the 0.2 where SGD gets stuck.
-    n_samples: WholeNumber = Field(200, gt=0, le=1_000_000)
+    n_samples: WholeNumber = Field(200, gt=0, le=MAX_POINTS)
     # Bounded so that every number drawn and every error squared stays a finite float.
     x_min: float = Field(0.0, ge=-1e6, le=1e6)
     x_max: float = Field(2 * math.pi, ge=-1e6, le=1e6)
@@ -312,13 +402,15 @@ class ExperimentConfig(StrictModel):
 
     @field_validator("optimizer_options")
     @classmethod
-    def _no_top_level_keys(cls, options: dict) -> dict:
+    def _options_the_optimizer_takes(cls, options: dict, info: ValidationInfo) -> dict:
         # learning_rate (and any other top-level key) has one place to be set, so that a run's
         # config.yaml says unambiguously what was used.
         for key in options:
             if key in cls.model_fields:
                 raise ValueError(f"{key!r} is a top-level key: set {key} itself, not optimizer_options.{key}")
-        return options
+        if "optimizer" not in info.data:  # an unknown optimizer, reported on its own
+            return options
+        return checked_options(info.data["optimizer"], options)
 
     @model_validator(mode="after")
     def _member_seeds_in_range(self) -> "ExperimentConfig":

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 import targets
-from config import ConfigError
+from config import MAX_POINTS, ConfigError
 
 
 class Dataset(NamedTuple):
@@ -102,7 +102,6 @@ def dataset_for(config) -> Dataset:
 # --- the user's own points -------------------------------------------------------------------------
 
 MIN_POINTS = 10
-MAX_POINTS = 100_000
 # The largest |value| a file may hold: its squared errors must stay finite however they are drawn.
 MAX_VALUE = 1e20
 # The separators a file may use: commas, or, as spreadsheets in many countries export, semicolons or tabs.

@@ -226,8 +226,8 @@ def test_numbers_are_read_as_yaml_1_2_reads_them_in_files_and_in_set(tmp_path, w
     config = load_config(write(tmp_path, f"learning_rate: {written}\n"))
     assert config.learning_rate == value and isinstance(config.learning_rate, float)
     assert load_config(write(tmp_path, "epochs: 10\n"), [f"learning_rate={written}"]).learning_rate == value
-    assert load_config(write(tmp_path, "optimizer: sgd\n"), [f"optimizer_options.momentum={written}"]
-                       ).optimizer_options["momentum"] == value
+    assert load_config(write(tmp_path, "optimizer: sgd\n"), [f"optimizer_options.clipvalue={written}"]
+                       ).optimizer_options["clipvalue"] == value
 
 
 def test_only_numbers_change_booleans_and_strings_read_as_before():
@@ -445,3 +445,12 @@ def test_several_mistakes_are_all_reported():
     lines = str(error.value).splitlines()
     assert len(lines) == 3
     assert any("hidden_layer' (did you mean 'hidden_layers'?)" in line for line in lines)
+
+
+def test_generated_points_and_a_files_points_have_one_limit():
+    import data
+
+    assert data.MAX_POINTS == config_module.MAX_POINTS == 100_000
+    assert validate({"n_samples": 100_000}).n_samples == 100_000
+    with pytest.raises(ConfigError, match="n_samples: Input should be less than or equal to 100000"):
+        validate({"n_samples": 100_001})

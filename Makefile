@@ -14,13 +14,12 @@ demo: $(VENV)/.installed-base
 test: $(VENV)/.installed-test
 	$(VENV_PYTHON) -m pytest
 
-# The post's four runs side by side; each is trained first unless output/ has it, completed and
-# in the run format this version reads.
+# The post's four runs side by side; each is trained first unless output/ has it, completed, of the
+# experiment file's settings and in the run format this version reads. A run of other settings
+# there stops it (train.py says what differs), rather than being compared as the post's.
 compare: $(VENV)/.installed-base
 	@for name in $(POST_EXPERIMENTS); do \
-		$(VENV_PYTHON) rundir.py output/$$name || { \
-			echo "training output/$$name: it is missing, or not a completed one-net run with everything this version records"; \
-			$(VENV_PYTHON) train.py --config experiments/$$name.yaml || exit 1; }; \
+		$(VENV_PYTHON) train.py --config experiments/$$name.yaml --reuse || exit $$?; \
 	done
 	$(VENV_PYTHON) animate.py compare $(addprefix output/,$(POST_EXPERIMENTS))
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +87,10 @@ def foreign_entry(folder: Path, kind: OutputKind) -> str | None:
     return None
 
 
-# The hidden folders staged_directory and replace_directory work in: '.NAME.partial-XXXX', '.NAME.old-PID'.
-_STAGED = re.compile(r"\..+\.(partial-\w+|old-\d+)")
+# The hidden folders staged_directory and replace_directory work in: '.NAME.partial-HOST-PID-XXXX'
+# (HOST: a digest of the writer's host name, PID: its process id), '.NAME.old-PID'.
+_STAGED = re.compile(r"\..+\.(partial-[\w-]+|old-\d+)")
+_WRITER = re.compile(r"\.(?P<name>.+)\.partial-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-\w+")
 
 
 def is_staged_leftover(path: Path) -> bool:
@@ -96,6 +100,12 @@ def is_staged_leftover(path: Path) -> bool:
 
 def _holds_only_owned_files(folder: Path, kind: OutputKind) -> bool:
     return all(kind.owns(entry.name) and entry.is_file() and not entry.is_symlink() for entry in folder.iterdir())
+
+
+def holds_marker(path: Path, key: str) -> bool:
+    """Whether path is a JSON object with key in it: the file that marks a folder as an output of
+    one kind (a run's summary.json has "status", a study's "rows", a comparison's "compared")."""
+    return _is_marker(path, key)
 
 
 def _is_marker(path: Path, key: str | None) -> bool:
@@ -118,9 +128,9 @@ def _is_plain_dir(path: Path) -> bool:
 OUTPUT_MARKERS = ("summary.json", "comparison.json")
 
 
-# Hidden names made beside a destination ('.NAME.partial-XXXXXXXX', 'NAME.interrupted'...) need
-# this many characters more than its own name.
-_NAME_ROOM = 24
+# Hidden names made beside a destination ('.NAME.partial-HOST-PID-XXXXXXXX', 'NAME.interrupted'...)
+# need this many characters more than its own name.
+_NAME_ROOM = 40
 
 
 def destination_path(path: str | Path) -> Path:
@@ -236,31 +246,72 @@ class DestinationChanged(ConfigError):
     was put beside it instead (the message says where)."""
 
 
-def replace_directory(new: Path, final: Path, kind: OutputKind) -> None:
+# Signals held off while a finished output is moved into place: Ctrl-C, and the kill a study
+# sends its workers.
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_UNKNOWN = object()
+
+
+def folder_identity(path: Path):
+    """Which folder is at `path` now (None: none): a later output moved there in the meantime has
+    another identity, even with the same name and files."""
+    try:
+        status = path.lstat()
+    except FileNotFoundError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def replace_directory(new: Path, final: Path, kind: OutputKind, found=_UNKNOWN) -> None:
     """Put a finished folder at `final`, replacing an earlier output there only now that it is done.
 
     `final` is checked again first: if a file that is not kind's appeared in it meanwhile (a
-    note saved while a run trained), nothing is replaced: the new folder is put beside it, at
-    'FINAL.new' (or 'FINAL.new-2', ...), and DestinationChanged says so.
-    Ctrl-C is held off for the renames, so the old output is never gone without the new one.
+    note saved while a run trained), or, where `found` (its folder_identity when the work began)
+    is given, another output was put there meanwhile (a second run of the same command, finished
+    first), nothing is replaced: the new folder is put beside it, at 'FINAL.new' (or
+    'FINAL.new-2', ...), and DestinationChanged says so.
+    Ctrl-C and SIGTERM are held off for the renames, so the old output is never gone without the
+    new one, and two processes finishing at once take their turns (a lock on the parent folder).
     """
-    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     try:
-        if not final.exists():
+        with _folder_lock(final.parent):
+            if found is not _UNKNOWN and folder_identity(final) != found:
+                beside = _free_name(final, ".new")
+                new.rename(beside)
+                raise DestinationChanged(f"{final} was written by another {kind.noun} while this one ran, so it was left "
+                                         f"as it is; this {kind.noun} is in {beside}")
+            if not final.exists():
+                new.rename(final)
+                return
+            foreign = foreign_entry(final, kind) if _is_plain_dir(final) else final.name
+            if foreign is not None:
+                beside = _free_name(final, ".new")
+                new.rename(beside)
+                raise DestinationChanged(f"{final} gained {foreign} while this ran, which is not part of {kind.what}, "
+                                         f"so it was left as it is; the new {kind.noun} is in {beside}")
+            old = final.with_name(f".{final.name}.old-{os.getpid()}")
+            final.rename(old)
             new.rename(final)
-            return
-        foreign = foreign_entry(final, kind) if _is_plain_dir(final) else final.name
-        if foreign is not None:
-            beside = _free_name(final, ".new")
-            new.rename(beside)
-            raise DestinationChanged(f"{final} gained {foreign} while this ran, which is not part of {kind.what}, "
-                                     f"so it was left as it is; the new {kind.noun} is in {beside}")
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        final.rename(old)
-        new.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """An exclusive lock on a folder (flock on the folder itself: no lock file is left behind)."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def _free_name(path: Path, suffix: str) -> Path:
@@ -272,17 +323,56 @@ def _free_name(path: Path, suffix: str) -> Path:
 
 
 @contextlib.contextmanager
-def staged_directory(final: Path, kind: OutputKind):
+def staged_directory(final: Path, kind: OutputKind, found=_UNKNOWN):
     """A new hidden folder beside `final` to write into, put in place of `final` (see
-    replace_directory) when the block completes, and removed if it does not."""
+    replace_directory; found: final's folder_identity when the work began) when the block
+    completes, and removed if it does not. Its name records the writer (host and process id), so
+    that what a killed writer left can be told from what a running one is writing (remove_abandoned)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    prefix = f".{final.name}.partial-{_host_digest()}-{os.getpid()}-"
+    partial = Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
     try:
         partial.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; an output folder is not
         yield partial
-        replace_directory(partial, final, kind)
+        replace_directory(partial, final, kind, found)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _host_digest() -> str:
+    """This machine, in 8 characters: a folder shared over a network is written from several."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_abandoned(folder: Path, kind: OutputKind, name: str | None = None) -> list[str]:
+    """Remove the staged folders in `folder` (of destination `name`, or of any) whose writer was
+    killed before it finished: written on this machine by a process that is no longer running,
+    holding nothing but kind's files. Those of a running writer, or of another machine, stay.
+    Returns the names removed, each with the process that left it ('.x.partial-… (process 123)')."""
+    removed = []
+    try:
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return removed
+    for entry in entries:
+        writer = _WRITER.fullmatch(entry.name)
+        if writer is None or (name is not None and writer["name"] != name) or writer["host"] != _host_digest():
+            continue
+        if _process_alive(int(writer["pid"])) or not _is_plain_dir(entry) or not _holds_only_owned_files(entry, kind):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(f"{entry.name} (process {writer['pid']})")
+    return removed
 
 
 def current_umask() -> int:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import numpy as np
 import yaml
 
 import config as config_module
+import naming
 import outputs
 from config import ConfigError, ExperimentConfig
 
@@ -313,7 +313,10 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
     """
     run_dir = Path(run_dir)
     if not run_dir.exists():
-        raise RunError(f"{run_dir}: does not exist; train a run first, e.g. python train.py --config experiments/adam_2x10.yaml")
+        experiment = experiment_file_for(run_dir)
+        hint = (f"train it first: python train.py --config {experiment}" if experiment is not None
+                else "train a run first, e.g. python train.py --config experiments/adam_2x10.yaml")
+        raise RunError(f"{run_dir}: does not exist; {hint}")
     if not run_dir.is_dir():
         raise RunError(f"{run_dir}: is a file, not a run directory; give the folder train.py wrote, e.g. output/adam_2x10")
     missing = [name for name in (SUMMARY_FILE, CONFIG_FILE, ARRAYS_FILE) if not (run_dir / name).is_file()]
@@ -414,6 +417,49 @@ def check_run(run: Run) -> None:
         raise ValueError(f"{SUMMARY_FILE}: diverged_at_epoch must be the last epoch trained, {completed}")
 
 
+def experiment_file_for(run_dir: Path) -> str | None:
+    """The experiment file a run folder is named after (experiments/<name>.yaml, here or in this
+    project), if there is one."""
+    for folder in (Path("experiments"), outputs.PROJECT_ROOT / "experiments"):
+        if (folder / f"{run_dir.name}.yaml").is_file():
+            return str(folder / f"{run_dir.name}.yaml")
+    return None
+
+
+def settings_now(config: ExperimentConfig) -> dict:
+    """naming.training_settings of the run config would give now: with a CSV, the hash of the
+    file as it is now (a run records the hash of the contents it saw)."""
+    if config.data_file is not None:
+        from data import file_digest
+
+        path = Path(config_module.absolute_data_file(config))
+        config = config.model_copy(update={"data_sha256": file_digest(path) if path.is_file() else None})
+    return naming.training_settings(config)
+
+
+def same_training(run_config: ExperimentConfig, config: ExperimentConfig) -> bool:
+    """Whether a run of run_config is what config would train now (the same numbers)."""
+    return naming.training_settings(run_config) == settings_now(config)
+
+
+def other_settings(run_dir: Path, config: ExperimentConfig) -> str | None:
+    """What differs when run_dir holds a finished run (completed or diverged) of training settings
+    other than config's ('epochs 2000 there, 20000 here'); None when it holds none, or one of the
+    same settings. A finished run whose config.yaml cannot be read is of other settings."""
+    if not holds_finished_run(run_dir):
+        return None
+    try:
+        there = run_config(run_dir, [])
+    except (ConfigError, OSError):
+        return f"its {CONFIG_FILE} cannot be read"
+    if same_training(there, config):
+        return None
+    if config.data_file is not None and naming.training_settings(there) == naming.training_settings(
+            config.model_copy(update={"data_sha256": there.data_sha256})):
+        return f"the contents of {Path(config.data_file).name} have changed since"
+    return naming.differences_text(there, config)
+
+
 def interrupted_destination(run_dir: Path) -> Path:
     """Where an interrupted run goes when a finished run is at its destination: beside it."""
     return run_dir.with_name(run_dir.name + ".interrupted")
@@ -434,16 +480,13 @@ def check_run_destination(run_dir: Path, owner: Path | None = None) -> None:
     outputs.check_destination(interrupted_destination(run_dir), RUN_OUTPUT, owner=owner)
 
 
-def is_current(run_dir: Path) -> bool:
+def is_current(run_dir: Path, config: ExperimentConfig | None = None) -> bool:
     """Whether run_dir holds a completed run of one net that this version reads and that records
-    everything this version records (make compare reuses only those, and trains the others again)."""
+    everything this version records, trained with config's training settings where config is
+    given (train.py --reuse, and so make compare, uses only those, and trains the others again)."""
     try:
         run = read_run(run_dir)
     except (RunError, ConfigError):
         return False
-    return run.status == "completed" and run.nets == 1 and CURRENT_QUANTITIES <= set(run.per_frame) | set(run.per_epoch)
-
-
-if __name__ == "__main__":
-    # python rundir.py DIR: exit status 0 if DIR holds a completed one-net run in the current format.
-    sys.exit(0 if len(sys.argv) == 2 and is_current(Path(sys.argv[1])) else 1)
+    return (run.status == "completed" and run.nets == 1 and CURRENT_QUANTITIES <= set(run.per_frame) | set(run.per_epoch)
+            and (config is None or same_training(run.config, config)))

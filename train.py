@@ -20,6 +20,7 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
 import config as config_module
+import naming
 import outputs
 import rundir
 from config import ConfigError, ExperimentConfig
@@ -43,20 +44,33 @@ def train_and_write(
     render: bool = True,
     stop: "StopRequest | None" = None,
     owner: Path | None = None,
+    replace: bool = False,
 ) -> Outcome:
     """Train the experiment, write its run directory at run_dir, draw it, and say what was written.
 
-    run_dir must be new, empty or an earlier run (checked before training). The run is written
-    into a hidden folder beside run_dir and moved into place only when every file is complete, so
-    an older run at run_dir stays intact until then. An interrupted run never replaces a finished
-    one: it goes beside it (rundir.interrupted_destination); one stopped before its first epoch is
-    not written at all. A later finished run removes the interrupted one beside it.
-    With a StopRequest, a Ctrl-C while drawing leaves the pictures out but writes the data.
+    run_dir must be new, empty or an earlier run (checked before training), and an earlier
+    finished run there must be of the same training settings (an earlier output of the same
+    experiment), unless replace. The run is written into a hidden folder beside run_dir and moved
+    into place only when every file is complete, so an older run at run_dir stays intact until
+    then; if another run was put at run_dir meanwhile, this one goes beside it ('.new'). An
+    interrupted run never replaces a finished one: it goes beside it
+    (rundir.interrupted_destination); one stopped before its first epoch is not written at all. A
+    later finished run removes the interrupted one beside it.
+    With a StopRequest, a Ctrl-C after training leaves the pictures out but writes the data.
     owner: the study whose cell the run is (the one output it may be written inside).
     """
     run_dir = outputs.destination_path(run_dir)
     rundir.check_run_destination(run_dir, owner)
+    if not replace:
+        differences = rundir.other_settings(run_dir, config)
+        if differences is not None:
+            raise ConfigError(f"{run_dir} holds a finished run of other settings ({differences}); keep both by giving "
+                              f"this one a new name (--set name=... or --output-dir), or replace it with --replace")
     dataset = dataset_for(config)  # a data_file's mistakes are reported here
+    for removed in outputs.remove_abandoned(run_dir.parent, rundir.RUN_OUTPUT, run_dir.name):
+        print(f"removed {run_dir.parent / removed}: what a run killed before it finished had left", file=sys.stderr)
+    # Which folders are at the destination now: one put there by another run meanwhile is kept.
+    found = {path: outputs.folder_identity(path) for path in (run_dir, rundir.interrupted_destination(run_dir))}
     # TensorFlow starts here, only once the config, the data and the output folder are known good.
     import engine
     import models
@@ -88,26 +102,29 @@ def train_and_write(
         target = rundir.interrupted_destination(run_dir)
         if rundir.holds_finished_run(target):  # a finished run someone named "<name>.interrupted"
             return Outcome(run.summary, None)
-    with outputs.staged_directory(target, rundir.RUN_OUTPUT) as partial:
+    with outputs.staged_directory(target, rundir.RUN_OUTPUT, found[target]) as partial:
         rundir.write_run(partial, run)
         # A Ctrl-C that came as training ended (not the one that interrupted it) is for the drawing.
         pictures_missing = render and stop is not None and stop() and recording.status != "interrupted"
-        drawing_error = None
+        drawing_error, late = None, False
         if render and not pictures_missing:
             try:
                 if stop is None:
                     hint = ""  # a study: a Ctrl-C abandons it
                 else:
                     hint = " (Ctrl-C again abandons the run)" if stop() else " (Ctrl-C leaves them out)"
+                    stop.drawing()  # raises KeyboardInterrupt for a press that came after stop() was asked
                 _draw(partial, target, progress, hint)
             except KeyboardInterrupt:
                 if stop is None or stop.abandoned:
                     raise
-                pictures_missing = True
+                # A press just as the last picture was done leaves nothing out: it came too late.
+                pictures_missing = not all((partial / name).is_file() for name in rundir.picture_names(run))
+                late = not pictures_missing
             except Exception as error:  # noqa: BLE001  a drawing failure must not cost the trained run
                 pictures_missing, drawing_error = True, f"{type(error).__name__}: {error}"
         if stop is not None:
-            stop.committing()
+            stop.committing(late)
     beside = rundir.interrupted_destination(run_dir)
     if recording.status != "interrupted" and not rundir.holds_finished_run(beside):  # not a run someone named so
         outputs.remove_output(beside, rundir.RUN_OUTPUT)
@@ -186,6 +203,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output-dir", help="where to write the run (default: output/<name>)")
     parser.add_argument("--seeds", type=int, metavar="N",
                         help="train N copies of the net from seeds seed..seed+N-1 at once (same as --set seeds=N)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="train only if the destination does not already hold a completed run of these settings "
+                             "that records everything this version records (make compare uses it)")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace a finished run of other settings at the destination (by default it is kept, "
+                             "and nothing is trained)")
     parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     return parser.parse_args(argv)
 
@@ -194,25 +217,36 @@ class StopRequest:
     """Ctrl-C during a run, with a meaning that depends on when it comes.
 
     While TensorFlow starts and while training, the first press asks training to stop before its
-    next chunk of epochs (the epochs trained so far are kept; none, if it came before training),
-    and a second press abandons the run. Once training is over (training_over), a press stops
-    at once: while the data are written it abandons the run, while the pictures are drawn it
-    leaves them out. While the finished run is moved into place (committing), presses are ignored.
+    next chunk of epochs (the epochs trained so far are kept; none, if it came before training).
+    Once training is over (training_over), a first press leaves the pictures out: while the data
+    are written, the pictures are not started; while they are drawn, drawing stops at once. A
+    second press, before the run is complete, abandons it. Once the run is complete (committing:
+    its pictures drawn or left out, the run being moved into place, its summary printed), a press
+    changes nothing and is noted as late.
     """
 
     def __init__(self, requested: bool = False):
         self.requested = requested
         self.abandoned = False  # a second press: nothing is to be written
+        self.late = False  # a press that came once the run was complete
+        self.for_the_pictures = False  # a first press while the data were written
         self.phase = "training"
 
     def __call__(self) -> bool:
         return self.requested
 
     def training_over(self) -> None:
-        self.phase = "finishing"
+        self.phase = "writing"
 
-    def committing(self) -> None:
+    def drawing(self) -> None:
+        self.phase = "drawing"
+        if self.for_the_pictures:  # a press while the data were written: no picture is to be drawn
+            raise KeyboardInterrupt
+
+    def committing(self, late: bool = False) -> None:
+        """The run is complete; late: a press already came after its last picture was drawn."""
         self.phase = "committing"
+        self.late = self.late or late
 
     def __enter__(self) -> "StopRequest":
         self._previous_handlers = (signal.signal(signal.SIGINT, self._handle),
@@ -225,15 +259,18 @@ class StopRequest:
 
     def _handle(self, signal_number, frame) -> None:
         if self.phase == "committing":
+            self.late = True
             return
         if self.requested:
             self.abandoned = True
             raise KeyboardInterrupt
-        if self.phase != "training":
-            raise KeyboardInterrupt
         self.requested = True
-        print("\nstopping before the next chunk of epochs; the epochs trained so far, if any, will be written "
-              "(press Ctrl-C again to abandon them)", file=sys.stderr, flush=True)
+        if self.phase == "drawing":
+            raise KeyboardInterrupt
+        self.for_the_pictures = self.phase == "writing"
+        if self.phase == "training":
+            print("\nstopping before the next chunk of epochs; the epochs trained so far, if any, will be written "
+                  "(press Ctrl-C again to abandon them)", file=sys.stderr, flush=True)
 
     def _terminate(self, signal_number, frame) -> None:
         # Killed (SIGTERM, a closed terminal): end at once, but through the cleanup of any
@@ -282,34 +319,42 @@ def load_arguments_config(arguments: argparse.Namespace) -> ExperimentConfig:
                 raise ConfigError(f"--seeds {arguments.seeds} and --set {text} disagree; give the number of seeds once")
         overrides.append(f"seeds={arguments.seeds}")
         labels[overrides[-1]] = f"--seeds {arguments.seeds}"
-    return config_module.load_config(arguments.config, overrides, labels)
+    config = config_module.load_config(arguments.config, overrides, labels)
+    return naming.named_for_overrides(config, Path(arguments.config), overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     run_dir = None
-    try:
-        config = load_arguments_config(arguments)
-        run_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
-                   else Path("output") / config.name)
-        with StopRequest() as stop:
-            outcome = train_and_write(config, run_dir, progress=not arguments.no_progress, stop=stop)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        unchanged = f"; {run_dir} is as it was" if run_dir is not None and run_dir.exists() else ""
-        print(f"\nabandoned: nothing was written{unchanged}", file=sys.stderr)
-        return 130
-    if outcome.run_dir is not None:
-        print(describe_summary(outcome.summary, outcome.run_dir))
-    warning = status_line(outcome, run_dir)
-    if warning:
-        print(warning, file=sys.stderr)
-    if outcome.drawing_error:
-        return 1
-    stopped = outcome.run_dir is None or outcome.pictures_missing or outcome.summary["status"] == "interrupted"
-    return 130 if stopped else 0
+    with StopRequest() as stop:
+        try:
+            config = load_arguments_config(arguments)
+            run_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
+                       else Path("output") / config.name)
+            if arguments.reuse and rundir.is_current(run_dir, config):
+                print(f"{run_dir}: already holds a completed run of these settings; reusing it")
+                return 0
+            outcome = train_and_write(config, run_dir, progress=not arguments.no_progress, stop=stop,
+                                      replace=arguments.replace)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            unchanged = f"; {run_dir} is as it was" if run_dir is not None and run_dir.exists() else ""
+            print(f"\nabandoned: nothing was written{unchanged}", file=sys.stderr)
+            return 130
+        stop.committing()  # from here on a Ctrl-C changes nothing (it is noted as late)
+        if outcome.run_dir is not None:
+            print(describe_summary(outcome.summary, outcome.run_dir))
+        warning = status_line(outcome, run_dir)
+        if warning:
+            print(warning, file=sys.stderr)
+        if outcome.drawing_error:
+            return 1
+        stopped = outcome.run_dir is None or outcome.pictures_missing or outcome.summary["status"] == "interrupted"
+        if stop.late and not stopped:
+            print("the Ctrl-C came after the run was complete: nothing was left out", file=sys.stderr)
+        return 130 if stopped else 0
 
 
 if __name__ == "__main__":

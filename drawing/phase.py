@@ -27,18 +27,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png
+from naming import value_label  # '1x60', '0.003', 'sgd-momentum0.9': as cells and tables name them
 
 RATIO_COLORMAP = "viridis"
 RATIO_CEILING = 30.0
-
-
-def value_label(key: str, value: Any) -> str:
-    """A grid value on an axis: '1x60' for layers, '0.003' for a number, the text otherwise."""
-    if key == "hidden_layers" and isinstance(value, list) and value:
-        return f"{len(value)}x{value[0]}" if len(set(value)) == 1 else "-".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def key_of(value: Any) -> str:

@@ -389,35 +389,17 @@ def test_overrides_cannot_change_what_was_trained(tmp_path, override):
 
 # --- the command line, and what rundir imports ----------------------------------------------------
 
-def rundir_main_status(run_dir) -> int:
-    """The exit status `python rundir.py DIR` gives, from its __main__ block run in this process."""
-    import runpy
-
-    arguments = ["rundir.py"] + ([] if run_dir is None else [str(run_dir)])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sys, "argv", arguments)
-        with pytest.raises(SystemExit) as exit:
-            runpy.run_path(str(ROOT / "rundir.py"), run_name="__main__")
-    return exit.value.code
-
-
-def test_python_rundir_py_dir_says_whether_dir_is_a_completed_current_run_of_one_net(tmp_path):
-    cases = {
-        written(tmp_path, synthetic_run(), "completed"): 0,
-        written(tmp_path, synthetic_run(nets=3), "completed_stack"): 1,  # make compare takes one net a run
-        written(tmp_path, synthetic_run(diverged_at=40), "diverged"): 1,
-        written(tmp_path, synthetic_run(status="interrupted"), "interrupted"): 1,
-        old_format_run(tmp_path): 1,
-        tmp_path / "missing": 1,
-        tmp_path: 1,
-        None: 1,  # no DIR at all
-    }
-    assert {run_dir: rundir_main_status(run_dir) for run_dir in cases} == cases
-    # And as a command, in a process of its own.
-    for run_dir in (tmp_path / "completed", tmp_path / "interrupted"):
-        result = subprocess.run([sys.executable, "rundir.py", str(run_dir)], cwd=ROOT, capture_output=True,
-                                text=True, timeout=120)
-        assert result.returncode == cases[run_dir] and result.stdout == result.stderr == ""
+def test_a_current_run_of_other_settings_is_not_current_for_them(tmp_path):
+    """train.py --reuse (make compare) reuses a run only when it is what the experiment file would
+    train: the same training settings; drawing settings do not count."""
+    run = synthetic_run()
+    run_dir = written(tmp_path, run, "completed")
+    assert rundir.is_current(run_dir, run.config)
+    assert rundir.is_current(run_dir, run.config.model_copy(update={"name": "other", "render": run.config.render.model_copy(update={"fps": 5.0})}))
+    assert not rundir.is_current(run_dir, run.config.model_copy(update={"learning_rate": 0.05}))
+    assert rundir.other_settings(run_dir, run.config) is None
+    assert rundir.other_settings(run_dir, run.config.model_copy(update={"learning_rate": 0.05, "epochs": 7})) == (
+        "learning_rate 0.01 there, 0.05 here; epochs 300 there, 7 here")
 
 
 def test_rundir_imports_neither_tensorflow_nor_matplotlib(tmp_path):
@@ -435,3 +417,15 @@ def test_a_written_config_is_itself_a_valid_config(tmp_path):
     run_dir = written(tmp_path, run)
     reloaded = config_module.load_config(run_dir / "config.yaml")
     assert reloaded == run.config and reloaded.hidden_layers == [60] and reloaded.seeds == 3
+
+
+def test_a_missing_run_is_told_how_to_train_it_from_its_own_experiment_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(RunError, match=r": does not exist; train it first: python train.py --config "
+                                       r"experiments/adam_1x60.yaml$"):
+        rundir.read_run(tmp_path / "output" / "adam_1x60")
+    monkeypatch.chdir(tmp_path)  # elsewhere: the project's own experiment file
+    with pytest.raises(RunError, match=f"train it first: python train.py --config {ROOT}/experiments/sgd_1x60.yaml$"):
+        rundir.read_run(tmp_path / "sgd_1x60")
+    with pytest.raises(RunError, match="does not exist; train a run first, e.g. python train.py --config experiments/"):
+        rundir.read_run(tmp_path / "my_run")

@@ -26,6 +26,7 @@ import config as config_module
 import outputs
 import rundir
 import train
+from config import ConfigError
 from conftest import ROOT, synthetic_run
 
 PYTHON = sys.executable
@@ -155,9 +156,11 @@ POINTS_CSV = "# a falling body\ntime_s,height_m\n" + "".join(
     f"{t / 20:.3f},{100 - 4.9 * (t / 20) ** 2 + 0.3 * np.sin(7 * t):.4f}\n" for t in np.random.default_rng(0).permutation(60))
 CSV_SETTINGS = ("--set", "epochs=300", "--set", "frames=30", "--set", "validation_fraction=0.25")
 CLI_ARGUMENTS = ("--config", "experiments/adam_2x10.yaml", "--set", "epochs=400", "--set", "frames=60", "--no-progress")
+CLI_NAME = "adam_2x10_epochs400_frames60"  # named for what its overrides change
 SEEDS_ARGUMENTS = ("--config", EXPERIMENT, "--seeds", "3", "--set", "seed=5", "--set", "data_seed=0", "--set",
                    "epochs=300", "--set", "frames=20", "--set", "n_samples=64", "--set", "grid_points=50",
                    "--no-progress")
+SEEDS_NAME = "adam_2x10_seed5_seeds3_data_seed0_n64_epochs300_frames20_grid_points50"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -169,7 +172,7 @@ def background(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ctrl_c_at_start")
     earlier_run(folder / "output" / "adam_2x10")
     before = snapshot_tree(folder)
-    process = commands.start("--config", EXPERIMENT, "--no-progress", cwd=folder)
+    process = commands.start("--config", EXPERIMENT, "--no-progress", "--replace", cwd=folder)
 
     def press_ctrl_c_while_tensorflow_starts(process=process, folder=folder, before=before):
         deadline = time.monotonic() + 300
@@ -203,6 +206,24 @@ def background(tmp_path_factory):
         return folder / "long", finish(process, seen)
 
     commands.run("ctrl-c training", press_ctrl_c_while_training)
+
+    # kill -9 while the pictures are drawn: what it was writing stays behind, named for its writer.
+    folder = tmp_path_factory.mktemp("kill_9")
+    process = commands.start("--config", EXPERIMENT, "--set", "epochs=100", "--set", "frames=100", "--output-dir",
+                             str(folder / "run"), cwd=folder)
+
+    def kill_while_drawing(process=process, folder=folder):
+        wait_for(process, "drawing the pictures")
+        process.kill()
+        process.communicate(timeout=60)
+        return folder, process.pid
+
+    commands.run("kill -9", kill_while_drawing)
+
+    # Two runs into one folder at once.
+    folder = tmp_path_factory.mktemp("two_at_once")
+    pair = [commands.start(*CLI_ARGUMENTS, "--output-dir", str(folder / "run")) for _ in range(2)]
+    commands.run("two at once", lambda pair=pair, folder=folder: (folder, [finish(process) for process in pair]))
 
     # Runs that end by themselves.
     for name, arguments in (("finished run", CLI_ARGUMENTS),
@@ -276,21 +297,45 @@ def test_describe_summary_of_one_net_and_of_many_seeds(tmp_path):
 
 # --- training in this process: a plain error from Keras, reruns, the seeds flag ------------------
 
-def test_an_optimizer_option_the_optimizer_does_not_take_is_a_plain_error(tmp_path, capsys):
-    status = train.main(["--config", EXPERIMENT, "--set", "optimizer_options.momentum=0.9",
-                         "--output-dir", str(tmp_path / "run"), "--no-progress"])
+@pytest.mark.parametrize("override, expected", [
+    ("optimizer_options.momentum=0.9", "optimizer_options: adam takes no option 'momentum' (sgd and rmsprop do); "
+                                       "its own are beta_1, beta_2, epsilon, amsgrad, besides"),
+    ("optimizer_options.beta_1=1", "optimizer_options: beta_1 must be a number from 0 up to but not including 1 "
+                                   "for adam, got 1.0"),
+])
+def test_an_optimizer_option_the_optimizer_does_not_take_is_a_plain_error(tmp_path, capsys, override, expected):
+    """Checked before TensorFlow starts (in this process, train.py never imported it)."""
+    status = train.main(["--config", EXPERIMENT, "--set", override, "--output-dir", str(tmp_path / "run"),
+                         "--no-progress"])
     assert status == 2
     stderr = capsys.readouterr().err
-    assert stderr.startswith("error: adam_2x10: optimizer_options: optimizer 'adam' does not accept options")
-    assert "momentum" in stderr and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+    assert stderr.startswith(f"error: --set {override}: {expected}")
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sgd_momentum_is_checked_before_tensorflow_and_whole_numbers_are_taken():
+    """momentum 1.5 names the value and its range, in a fresh process that never imports
+    TensorFlow; momentum 0 and 1, written as whole numbers, are what Keras takes as 0.0 and 1.0."""
+    check = ("import sys, train; status = train.main(['--config', 'experiments/sgd_1x60.yaml', '--set', "
+             "'optimizer_options.momentum=1.5']); assert 'tensorflow' not in sys.modules; sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == ("error: --set optimizer_options.momentum=1.5: optimizer_options: momentum must be a number "
+                             "from 0 to 1 for sgd, got 1.5\n")
+    import models
+
+    for whole in (0, 1):
+        config = config_module.load_config(ROOT / "experiments" / "sgd_1x60.yaml", [f"optimizer_options.momentum={whole}"])
+        assert config.optimizer_options == {"momentum": float(whole)}
+        models.build_optimizer(config.optimizer, config.learning_rate, **config.optimizer_options)  # Keras takes it
 
 
 def test_a_rerun_replaces_the_old_run_as_a_whole(small_config, tmp_path):
     run_dir = earlier_run(tmp_path / "run")
     (run_dir / ".fit.gif.12345.partial").write_bytes(b"GIF89a, left by a killed process")
     outcome = train.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
-                                    render=False)
+                                    render=False, replace=True)
     assert outcome.run_dir == run_dir and not outcome.pictures_missing
     assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES)
     assert summary_of(run_dir)["epochs_completed"] == 20 and summary_of(run_dir)["name"] == "adam_2x10"
@@ -319,10 +364,104 @@ def test_the_seeds_flag_is_the_seeds_key(tmp_path, monkeypatch):
     monkeypatch.setattr(train, "status_line", lambda outcome, run_dir: None)
     train.main(["--config", EXPERIMENT, "--seeds", "7", "--output-dir", str(tmp_path / "run")])
     assert captured["config"].seeds == 7 and captured["config"].member_seeds == list(range(7))
-    assert captured["config"] == config_module.load_config(EXPERIMENT, ["seeds=7"])
+    assert captured["config"] == config_module.load_config(EXPERIMENT, ["seeds=7", "name=adam_2x10_seeds7"])
     assert captured["run_dir"] == tmp_path / "run"
     train.main(["--config", EXPERIMENT, "--seeds", "4", "--set", "seeds=4"])  # the same number twice is fine
-    assert captured["config"].seeds == 4 and captured["run_dir"] == Path("output/adam_2x10")
+    assert captured["config"].seeds == 4 and captured["run_dir"] == Path("output/adam_2x10_seeds4")
+
+
+@pytest.mark.parametrize("arguments, name", [
+    (["--set", "epochs=2000", "--set", "learning_rate=0.05"], "adam_2x10_lr0.05_epochs2000"),
+    (["--set", "learning_rate=5e-2", "--set", "epochs=2e3"], "adam_2x10_lr0.05_epochs2000"),  # any order, any spelling
+    (["--seeds", "100"], "adam_2x10_seeds100"),
+    (["--set", "render.fps=10", "--set", "epochs=20000"], "adam_2x10"),  # drawing, and the file's own value
+    (["--set", "optimizer=sgd", "--set", "optimizer_options.momentum=0.9"], "adam_2x10_sgd_momentum0.9"),
+    (["--set", "hidden_layers=[60]", "--set", "activation=tanh", "--set", "data_seed=3"],
+     "adam_2x10_data_seed3_1x60_tanh"),
+    (["--set", "epochs=2000", "--set", "name=mine"], "mine"),
+])
+def test_a_run_with_overrides_is_named_for_what_they_change(arguments, name):
+    config = train.load_arguments_config(train.parse_arguments(["--config", EXPERIMENT, *arguments]))
+    assert config.name == name
+
+
+def test_a_name_too_long_ends_with_a_digest_of_the_settings():
+    def name_of(*overrides):
+        arguments = [word for text in overrides for word in ("--set", text)]
+        return train.load_arguments_config(train.parse_arguments(["--config", EXPERIMENT, *arguments])).name
+
+    long_target = "sin(x) + " * 12 + "x"
+    name = name_of(f"target={long_target}", "epochs=10")
+    assert len(name) <= config_module.MAX_NAME_LENGTH and name.startswith("adam_2x10_")
+    assert name == name_of("epochs=10", f"target={long_target}"), "the same settings, the same folder"
+    assert name != name_of(f"target={long_target}", "epochs=11")
+
+
+def test_a_finished_run_of_other_settings_is_kept_unless_replace(small_config, tmp_path):
+    """Refused before training, saying what differs; --replace replaces it; a run of the same
+    settings replaces it without asking (it is a rerun)."""
+    run_dir = tmp_path / "run"
+    train.train_and_write(small_config, run_dir, progress=False, render=False)
+    before = snapshot_tree(tmp_path)
+    other = small_config.model_copy(update={"learning_rate": 0.02, "epochs": 30})
+    with pytest.raises(ConfigError) as error:
+        train.train_and_write(other, run_dir, progress=False, render=False)
+    assert str(error.value) == (f"{run_dir} holds a finished run of other settings (learning_rate 0.01 there, 0.02 here; "
+                                "epochs 300 there, 30 here); keep both by giving this one a new name (--set name=... or "
+                                "--output-dir), or replace it with --replace")
+    assert snapshot_tree(tmp_path) == before
+    train.train_and_write(other, run_dir, progress=False, render=False, replace=True)
+    assert summary_of(run_dir)["epochs_completed"] == 30
+    again = train.train_and_write(other.model_copy(update={"render": other.render.model_copy(update={"fps": 5.0})}),
+                                  run_dir, progress=False, render=False)
+    assert again.run_dir == run_dir and config_module.load_config(run_dir / "config.yaml").render.fps == 5.0
+
+
+def test_reuse_trains_only_what_is_not_there_as_the_file_says(tmp_path, capsys):
+    """train.py --reuse (make compare): a completed run of these settings is used as it is; one of
+    other settings is refused as without --reuse."""
+    arguments = ["--config", EXPERIMENT, "--set", "epochs=40", "--set", "frames=5", "--set", "n_samples=40",
+                 "--output-dir", str(tmp_path / "run"), "--no-progress"]
+    assert train.main(arguments + ["--reuse"]) == 0
+    trained = snapshot_tree(tmp_path)
+    capsys.readouterr()
+    assert train.main(arguments + ["--reuse"]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'run'}: already holds a completed run of these settings; reusing it\n"
+    assert snapshot_tree(tmp_path) == trained
+    assert train.main(arguments + ["--reuse", "--set", "epochs=41"]) == 2
+    assert "holds a finished run of other settings (epochs 40 there, 41 here)" in capsys.readouterr().err
+    assert snapshot_tree(tmp_path) == trained
+
+
+def test_a_ctrl_c_once_the_run_is_complete_changes_nothing(small_config, tmp_path, monkeypatch, capsys):
+    """A Ctrl-C just after the last picture is drawn, or as the run is moved into place: the run
+    is whole, the summary printed, exit 0, and a line says the Ctrl-C came too late to matter."""
+    import animate
+
+    arguments = ["--config", EXPERIMENT, "--set", "epochs=40", "--set", "frames=5", "--set", "n_samples=40",
+                 "--no-progress"]
+    real_render, real_replace = animate.render_run, outputs.replace_directory
+
+    def render_then_press(*given, **options):
+        written = real_render(*given, **options)
+        signal.raise_signal(signal.SIGINT)
+        return written
+
+    def replace_then_press(*given, **options):
+        real_replace(*given, **options)
+        signal.raise_signal(signal.SIGINT)
+
+    for name, target, pressing in (("drawn", animate, ("render_run", render_then_press)),
+                                   ("moved", outputs, ("replace_directory", replace_then_press))):
+        with monkeypatch.context() as patch:
+            patch.setattr(target, *pressing)
+            status = train.main(arguments + ["--output-dir", str(tmp_path / name)])
+        captured = capsys.readouterr()
+        assert status == 0, captured.err
+        assert captured.err.strip() == "the Ctrl-C came after the run was complete: nothing was left out"
+        assert f"wrote {tmp_path / name}/" in captured.out
+        assert sorted(path.name for path in (tmp_path / name).iterdir()) == sorted(
+            rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
 
 
 def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
@@ -360,15 +499,22 @@ def test_the_first_ctrl_c_asks_to_stop_and_the_second_abandons(capsys):
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers, "the handlers are put back"
 
 
-def test_ctrl_c_after_training_stops_at_once_and_is_ignored_while_the_run_is_moved_into_place():
+def test_ctrl_c_after_training_leaves_the_pictures_out_and_is_only_noted_once_the_run_is_complete():
     with train.StopRequest() as stop:
         stop.training_over()
-        with pytest.raises(KeyboardInterrupt):  # while drawing: leave the pictures out
+        signal.raise_signal(signal.SIGINT)  # while the data are written: they are, and no picture is drawn
+        assert stop() and not stop.abandoned
+        with pytest.raises(KeyboardInterrupt):
+            stop.drawing()
+    with train.StopRequest() as stop:
+        stop.training_over()
+        stop.drawing()
+        with pytest.raises(KeyboardInterrupt):  # while drawing: stop drawing at once
             signal.raise_signal(signal.SIGINT)
-        assert not stop.abandoned
+        assert not stop.abandoned and not stop.late
         stop.committing()
-        signal.raise_signal(signal.SIGINT)  # ignored
-        assert not stop.abandoned
+        signal.raise_signal(signal.SIGINT)  # the run is complete: noted, nothing else
+        assert not stop.abandoned and stop.late
     with train.StopRequest() as stop:
         with pytest.raises(SystemExit) as exit:
             signal.raise_signal(signal.SIGTERM)
@@ -393,7 +539,8 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
     finished = snapshot_tree(run_dir)
     long_config = small_config.model_copy(update={"epochs": 100_000})
 
-    outcome = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1))
+    outcome = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1),
+                                    replace=True)
     beside = tmp_path / "run.interrupted"
     assert outcome.run_dir == beside and outcome.summary["status"] == "interrupted"
     assert snapshot_tree(run_dir) == finished
@@ -403,7 +550,8 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
         f"({run_dir}/ holds a finished run, left as it was)")
 
     # A second interruption replaces the first one beside it, never the finished run.
-    second = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(2))
+    second = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(2),
+                                   replace=True)
     assert second.run_dir == beside and summary_of(beside)["epochs_completed"] == second.summary["epochs_completed"]
     assert second.summary["epochs_completed"] > outcome.summary["epochs_completed"]
     assert snapshot_tree(run_dir) == finished
@@ -411,7 +559,7 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
 
     # A finished run of that name replaces the finished one and removes the interrupted one.
     outcome = train.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
-                                    render=False)
+                                    render=False, replace=True)
     assert outcome.run_dir == run_dir and summary_of(run_dir)["epochs_completed"] == 20
     assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
 
@@ -429,7 +577,7 @@ def test_an_interrupted_run_replaces_only_an_interrupted_one(small_config, tmp_p
 def test_a_stop_before_the_first_epoch_writes_nothing(small_config, tmp_path):
     run_dir = earlier_run(tmp_path / "run")
     before = snapshot_tree(tmp_path)
-    outcome = train.train_and_write(small_config, run_dir, progress=False, stop=StopAfterChunks(0))
+    outcome = train.train_and_write(small_config, run_dir, progress=False, stop=StopAfterChunks(0), replace=True)
     assert outcome.run_dir is None and outcome.summary["epochs_completed"] == 0
     assert snapshot_tree(tmp_path) == before
     assert train.status_line(outcome, run_dir) == (
@@ -449,7 +597,8 @@ def test_a_finished_run_named_like_an_interrupted_one_is_not_removed(small_confi
     earlier_run(tmp_path / "zed")
     before = snapshot_tree(tmp_path)
     outcome = train.train_and_write(small_config.model_copy(update={"name": "zed", "epochs": 100_000}),
-                                    tmp_path / "zed", progress=False, render=False, stop=StopAfterChunks(1))
+                                    tmp_path / "zed", progress=False, render=False, stop=StopAfterChunks(1),
+                                    replace=True)
     assert outcome.run_dir is None and snapshot_tree(tmp_path) == before
     assert train.status_line(outcome, tmp_path / "zed").endswith(
         f"nothing was written, since {tmp_path / 'zed'} and {tmp_path / 'zed.interrupted'} both hold finished runs")
@@ -461,7 +610,7 @@ def test_a_file_saved_into_the_destination_during_training_is_kept(small_config,
     changed = r"gained notes.md while this ran.*the new run is in .*run.new$"
     with pytest.raises(outputs.DestinationChanged, match=changed):
         train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, render=False,
-                              stop=NoteSavedWhileTraining(note))
+                              stop=NoteSavedWhileTraining(note), replace=True)
     assert note.read_text() == "written while the run trained"
     assert summary_of(run_dir)["epochs_completed"] == 300  # the earlier run, as it was
     assert summary_of(tmp_path / "run.new")["epochs_completed"] == 50
@@ -479,11 +628,11 @@ def test_an_interruption_while_writing_leaves_the_old_run_intact(small_config, t
 
     monkeypatch.setattr(animate, "draw_run", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False)
+        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, replace=True)
     assert snapshot_tree(tmp_path) == before, "the old run as it was, no partial folders left behind"
     monkeypatch.setattr(rundir, "write_run", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False)
+        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, replace=True)
     assert snapshot_tree(tmp_path) == before
 
 
@@ -677,7 +826,7 @@ def test_run_directory_holds_every_file(cli_run):
     assert (run_dir / "units.gif").read_bytes()[:6] == b"GIF89a"
     assert (run_dir / "residuals.png").read_bytes()[:4] == b"\x89PNG"
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("adam_2x10: 400 epochs in ") and " ms an epoch)" in lines[0]
+    assert lines[0].startswith(f"{CLI_NAME}: 400 epochs in ") and " ms an epoch)" in lines[0]
     assert re.fullmatch(r"  final training MSE \d\.\d{4}, held-out MSE \d\.\d{4} = \d+\.\d\d x the noise floor 0\.0400",
                         lines[1]), lines[1]
     assert lines[2] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, fit.gif, loss.png, "
@@ -700,7 +849,7 @@ def test_history_and_summary(cli_run):
     assert history.dtype.names == ("epoch", "loss", "val_loss", "grad_norm")
     assert len(history) == 400 and history["epoch"][0] == 1 and history["epoch"][-1] == 400
     summary = summary_of(run_dir)
-    assert summary["format"] == rundir.FORMAT and summary["name"] == "adam_2x10"
+    assert summary["format"] == rundir.FORMAT and summary["name"] == CLI_NAME
     assert summary["status"] == "completed" and summary["epochs_completed"] == summary["epochs_requested"] == 400
     assert summary["seeds"] == 1 and summary["trained"] == "2x10 sigmoid · adam lr 0.01"
     assert summary["true_function"] == "sin(x)"
@@ -736,11 +885,11 @@ def test_snapshots_and_resolved_config(cli_run):
         np.testing.assert_allclose(snapshots["y_grid_true"], np.sin(snapshots["x_grid"]), atol=1e-6)
         np.testing.assert_array_equal(snapshots["seeds"], [0])
     resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert resolved["epochs"] == 400 and resolved["frames"] == 60 and resolved["name"] == "adam_2x10"
+    assert resolved["epochs"] == 400 and resolved["frames"] == 60 and resolved["name"] == CLI_NAME
     assert resolved["hidden_layers"] == [10, 10] and resolved["render"]["fps"] == 20.0 and resolved["seeds"] == 1
     config_module.validate(resolved)  # what was written is itself a valid config
     run = rundir.read_run(run_dir)
-    assert run.config == config_module.load_config(EXPERIMENT, ["epochs=400", "frames=60"])
+    assert run.config == config_module.load_config(EXPERIMENT, ["epochs=400", "frames=60", f"name={CLI_NAME}"])
 
 
 def test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays(cli_run, tmp_path):
@@ -766,7 +915,7 @@ def test_a_seeded_run_directory(background):
     assert summary["share_at_noise_floor"] == round(sum(at_floor) / 3, 4)
     assert summary["parameters"] == {"keras": 141, "weights_only": 120} and summary["diverged_seeds"] == []
     run = rundir.read_run(run_dir)
-    overrides = [argument for argument in SEEDS_ARGUMENTS if "=" in argument] + ["seeds=3"]
+    overrides = [argument for argument in SEEDS_ARGUMENTS if "=" in argument] + ["seeds=3", f"name={SEEDS_NAME}"]
     assert run.config == config_module.load_config(EXPERIMENT, overrides)
     assert run.predictions.shape == (len(run.frame_epochs), 3, 50)
     assert run.loss.shape == run.val_loss.shape == (300, 3)
@@ -779,7 +928,7 @@ def test_a_seeded_run_directory(background):
     with Image.open(run_dir / "seeds.gif") as gif:
         assert gif.n_frames == len(run.frame_epochs)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("adam_2x10: 3 seeds x 300 epochs in ") and lines[0].endswith(" net-epochs a second)")
+    assert lines[0].startswith(f"{SEEDS_NAME}: 3 seeds x 300 epochs in ") and lines[0].endswith(" net-epochs a second)")
     assert lines[1].startswith("  median final training MSE ") and lines[1].endswith(" (noise floor 0.0400)")
     assert lines[2] == f"  {100 * summary['share_at_noise_floor']:.0f}% of the seeds end within 10% of the noise floor"
     assert lines[3] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, seeds.gif, "
@@ -903,3 +1052,33 @@ def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_t
     with pytest.raises(config_module.ConfigError, match="its contents have changed since the run was made"):
         train.train_and_write(config, tmp_path / "changed", progress=False, render=False)
     assert not (tmp_path / "changed").exists()
+
+
+def test_what_a_killed_run_left_is_removed_by_the_next_run_into_its_folder(background, small_config, capsys):
+    """kill -9 while drawing leaves '.run.partial-HOST-PID-…' beside the destination; the next run
+    there removes it and says so, and leaves alone one whose writer is alive, or on another host."""
+    folder, pid = background.result("kill -9")
+    left = [entry for entry in folder.iterdir() if entry.name.startswith(".run.partial-")]
+    assert len(left) == 1 and f"-{pid}-" in left[0].name and not (folder / "run").exists()
+    host = left[0].name.split("-")[1]
+    alive = folder / f".run.partial-{host}-{os.getpid()}-alive123"
+    elsewhere = folder / f".run.partial-0000beef-{pid}-other123"
+    for kept in (alive, elsewhere):
+        kept.mkdir()
+        (kept / "config.yaml").write_text("epochs: 3\n")
+    capsys.readouterr()
+    train.train_and_write(small_config, folder / "run", progress=False, render=False)
+    assert capsys.readouterr().err == (f"removed {folder / left[0].name} (process {pid}): what a run killed before it "
+                                       "finished had left\n")
+    assert sorted(entry.name for entry in folder.iterdir()) == sorted([alive.name, elsewhere.name, "run"])
+
+
+def test_of_two_runs_into_one_folder_at_once_the_second_goes_beside_the_first(background):
+    folder, results = background.result("two at once")
+    assert sorted(result.returncode for result in results) == [0, 2], [result.stderr for result in results]
+    second = next(result for result in results if result.returncode == 2)
+    assert second.stderr.strip() == (f"error: {folder / 'run'} was written by another run while this one ran, so it "
+                                     f"was left as it is; this run is in {folder / 'run.new'}")
+    assert sorted(entry.name for entry in folder.iterdir()) == ["run", "run.new"]
+    for run_dir in (folder / "run", folder / "run.new"):
+        assert rundir.read_run(run_dir).status == "completed"

@@ -1,0 +1,154 @@
+"""What runs, studies and a study's cells are called: names made from the settings that differ.
+
+A run trained with overrides goes, by default, to a folder that says what differs from its
+experiment file ('adam_2x10_lr0.05_epochs2000'), and a grid study's cell is named from its grid
+values ('lr0.003_1x60_sgd'): the same settings always give the same name, and a run of other
+settings never lands in the folder of the experiment as written. The same words label a setting
+on an axis, in a table and in a name ('1x60', 'sgd-momentum0.9').
+
+Imports neither TensorFlow nor matplotlib.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import config as config_module
+from config import ExperimentConfig
+
+# Keys written shorter in a name ('lr0.003'); others are written whole ('epochs2000').
+SHORT_KEYS = {"learning_rate": "lr", "noise_std": "noise", "n_samples": "n", "validation_fraction": "held_out"}
+# Keys whose value says enough alone: 'sgd', 'tanh', 'square' rather than 'optimizersgd'.
+VALUE_ONLY = {"optimizer", "activation", "target", "data_file"}
+
+
+def number_text(value: int | float) -> str:
+    """A number as short as it can be written without losing it: 2000, 0.05, 1e-05."""
+    if isinstance(value, int):
+        return str(value)
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
+
+
+def layers_text(widths: list[int]) -> str:
+    """Hidden layers as the pictures say them: '1x60', '2x10', '10-5'."""
+    return f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
+
+
+def is_optimizer_choice(key: str, value: Any) -> bool:
+    """Whether a grid value of `optimizer` is a mapping: an optimizer with its own options,
+    {optimizer: sgd, optimizer_options: {momentum: 0.9}}."""
+    return key == "optimizer" and isinstance(value, dict)
+
+
+def value_label(key: str, value: Any) -> str:
+    """A setting's value as an axis, a table or a name shows it: '1x60', '0.003', 'sgd',
+    'sgd-momentum0.9' (an optimizer with options), 'mauna_loa_co2' (a data file)."""
+    leaf = key.rsplit(".", 1)[-1]
+    if is_optimizer_choice(key, value):
+        options = value.get("optimizer_options") or {}
+        return "-".join([str(value.get("optimizer"))] + [name_part(option, options[option]) for option in sorted(options)])
+    if leaf == "hidden_layers" and isinstance(value, list) and value:
+        return layers_text(value)
+    if leaf == "data_file" and isinstance(value, str):
+        return Path(value).stem
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return number_text(value)
+    if isinstance(value, list):
+        return "-".join(value_label(leaf, item) for item in value)
+    return str(value)
+
+
+def name_part(key: str, value: Any) -> str:
+    """A setting as a piece of a folder's name: 'lr0.003', 'epochs2000', 'momentum0.9', '1x60',
+    'sgd', 'standardize' / 'no_standardize' for true / false."""
+    leaf = key.rsplit(".", 1)[-1]
+    if isinstance(value, bool):
+        return leaf if value else f"no_{leaf}"
+    if value is None:
+        return f"no_{leaf}"
+    if leaf in VALUE_ONLY or leaf == "hidden_layers" or is_optimizer_choice(key, value):
+        return value_label(key, value)
+    return f"{SHORT_KEYS.get(leaf, leaf)}{value_label(key, value)}"
+
+
+def folder_name(prefix: str | None, settings: dict[str, Any]) -> str:
+    """A plain folder name from a prefix (the experiment's name) and settings, in their order:
+    'adam_2x10_lr0.05_epochs2000', 'lr0.003_1x60_sgd'. Characters a plain name may not have
+    become '-'; a name too long for a folder keeps its start and ends with a digest of the
+    settings, so that it is still the same for the same settings."""
+    parts = ([prefix] if prefix else []) + [name_part(key, value) for key, value in settings.items()]
+    name = re.sub(r"[^\w.+-]+", "-", "_".join(parts)).strip("-_.") or "cell"
+    try:
+        return config_module.check_plain_name(name)
+    except ValueError:
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        return f"{name[:config_module.MAX_NAME_LENGTH - 12].rstrip('_-.')}_{digest}"
+
+
+def training_settings(config: ExperimentConfig) -> dict[str, Any]:
+    """What shapes a run's numbers: its config without its name and drawing settings (a CSV's
+    data by its absolute path and, where recorded, the hash of its contents)."""
+    plain = config_module.to_plain_dict(config)
+    plain.pop("name", None)
+    plain.pop("render", None)
+    return plain
+
+
+def flattened(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as dotted keys, in the schema's order ('optimizer_options.momentum'); the
+    keys of a free-form mapping (optimizer_options) sorted, so that their order never matters."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(flattened(dict(sorted(value.items())), f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def differing_settings(base: ExperimentConfig, changed: ExperimentConfig) -> dict[str, Any]:
+    """The training settings of `changed` that differ from `base`'s, as dotted keys in the
+    schema's order with `changed`'s values ({'learning_rate': 0.05, 'epochs': 2000})."""
+    before, after = flattened(training_settings(base)), flattened(training_settings(changed))
+    # A key the base does not have (switching to a data_file brings validation_fraction) differs
+    # only where it is not at its default.
+    defaults = {key: field.default for key, field in ExperimentConfig.model_fields.items()}
+    return {key: value for key, value in after.items()
+            if (before[key] != value if key in before else defaults.get(key) != value)}
+
+
+def named_for_overrides(config: ExperimentConfig, path: Path, overrides: list[str]) -> ExperimentConfig:
+    """config (the experiment file at path with overrides applied) named for what the overrides
+    change in it: 'adam_2x10_lr0.05_epochs2000', 'adam_2x10_seeds100'; as it is when they change
+    no training setting (render.*), or when they set the name themselves."""
+    paths = [config_module.parse_override(text)[0] for text in overrides]
+    if not paths or ["name"] in paths:
+        return config
+    try:
+        differing = differing_settings(config_module.load_config(path), config)
+    except config_module.ConfigError:  # the file is valid only with its overrides: name them all
+        given = [".".join(key) for key in paths]
+        differing = {key: value for key, value in flattened(training_settings(config)).items()
+                     if any(key == prefix or key.startswith(prefix + ".") for prefix in given)}
+    return config.model_copy(update={"name": folder_name(config.name, differing)}) if differing else config
+
+
+def differences_text(there: ExperimentConfig, here: ExperimentConfig, limit: int = 4) -> str:
+    """What differs between two configs' training settings, for a message:
+    'epochs 2000 there, 20000 here; learning_rate 0.05 there, 0.01 here'."""
+    before, after = flattened(training_settings(there)), flattened(training_settings(here))
+    keys = list(dict.fromkeys(list(after) + list(before)))
+    differing = [key for key in keys if before.get(key, "unset") != after.get(key, "unset")]
+
+    def shown(settings: dict, key: str) -> str:
+        return "unset" if key not in settings else value_label(key, settings[key])
+
+    text = "; ".join(f"{key} {shown(before, key)} there, {shown(after, key)} here" for key in differing[:limit])
+    return text + (f"; and {len(differing) - limit} more" if len(differing) > limit else "")

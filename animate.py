@@ -228,6 +228,24 @@ def write_marker(path: Path, run_dirs: list[str | Path], labels: list[str]) -> N
         temporary.unlink(missing_ok=True)
 
 
+def redraw(folder: Path, overrides: list[str], page_only: bool = False) -> list[Path]:
+    """Redraw what a folder holds: a run's pictures (or only its page), a comparison's (from the
+    runs its comparison.json names), or a study's table, pictures and page (from its cells)."""
+    if outputs.holds_marker(folder / COMPARE_MARKER, "compared"):
+        compared = json.loads((folder / COMPARE_MARKER).read_text())["compared"]
+        return render_comparison([entry["path"] for entry in compared], folder, overrides,
+                                 [entry["label"] for entry in compared])
+    import study  # the study's own files are written as study.py writes them (no TensorFlow)
+
+    if study.is_study_folder(folder):
+        if overrides or page_only:
+            raise RunError(f"{folder} is a study: its table and pictures take no render settings; redraw a cell with "
+                           f"python animate.py {folder / 'runs' / '<cell>'}")
+        outcome = study.redraw_study(folder)
+        return [folder / name for name in outcome.written]
+    return render_page(folder) if page_only else render_run(folder, overrides)
+
+
 def _add_render_overrides(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="render.KEY=VALUE",
                         help="draw with another render setting, e.g. --set render.fps=10 (repeatable); "
@@ -251,14 +269,15 @@ def main(argv: list[str] | None = None) -> int:
             written = render_comparison(arguments.run_dirs, arguments.output_dir, arguments.overrides, arguments.labels)
         else:
             parser = argparse.ArgumentParser(
-                description="Redraw a saved run's pictures, or compare runs: animate.py compare RUN RUN ...")
-            parser.add_argument("run_dir", help="a run directory written by train.py, e.g. output/adam_2x10")
+                description="Redraw a saved run's pictures (or a comparison's, or a study's), or compare runs: "
+                            "animate.py compare RUN RUN ...")
+            parser.add_argument("run_dir", help="a run directory written by train.py, e.g. output/adam_2x10, or the "
+                                                "folder of a comparison or a study")
             parser.add_argument("--html", action="store_true",
                                 help="write only the run's page, report.html (a second, not the GIFs' seconds)")
             _add_render_overrides(parser)
             arguments = parser.parse_args(argv)
-            written = (render_page(arguments.run_dir) if arguments.html
-                       else render_run(arguments.run_dir, arguments.overrides))
+            written = redraw(Path(arguments.run_dir), arguments.overrides, arguments.html)
     except (RunError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

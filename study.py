@@ -22,6 +22,7 @@ after an interruption trains only the missing cells, and --fresh starts over.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -37,6 +38,7 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 import config as config_module
+import naming
 import outputs
 import rundir
 import sweep
@@ -94,6 +96,19 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         except ValueError as error:
             raise ConfigError(f"{path}: the study is named after the file, and its name {error}; "
                               "set name: in the file") from None
+
+    def overlaps(key_path: list[str], key: str) -> bool:  # optimizer_options and optimizer_options.momentum overlap
+        parts = key.split(".")
+        return key_path[:len(parts)] == parts or parts[:len(key_path)] == key_path
+
+    varied = list(study.grid or {})
+    if any(naming.is_optimizer_choice("optimizer", value) for value in (study.grid or {}).get("optimizer", [])):
+        varied.append("optimizer_options")  # an optimizer given with its options sets them
+    for text in overrides or []:
+        key_path = config_module.parse_override(text)[0]
+        for key in varied:
+            if overlaps(key_path, key):
+                raise ConfigError(f"--set {text}: the study's grid varies {key}; change its values in the study file")
     # The study's number of seeds comes first, so that --set seeds=N (a quick look) overrides it.
     seeds = f"seeds={study.seeds}"
     labels = {seeds: f"{path} (seeds: {study.seeds})"}
@@ -110,15 +125,6 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         raise ConfigError(f"{where}: the study's cells must have different names (each is a folder of runs/), "
                           f"and {', '.join(repeated[:5])} {'is' if len(repeated) == 1 else 'are'} given to more than "
                           "one: rename an experiment (name:), or make grid values differ in how they are written")
-    def overlaps(path: list[str], key: str) -> bool:  # optimizer_options and optimizer_options.momentum overlap
-        parts = key.split(".")
-        return path[:len(parts)] == parts or parts[:len(path)] == path
-
-    for text in overrides or []:
-        path = config_module.parse_override(text)[0]
-        for key in study.grid or {}:
-            if overlaps(path, key):
-                raise ConfigError(f"--set {text}: the study's grid varies {key}; change its values in the study file")
     return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
 
 
@@ -156,7 +162,8 @@ def markdown_table(rows: list[dict], missing: list[str] = (), failed: dict[str, 
     ]
     for row in rows:
         diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
-        values = "".join(f"{setting_text(row['settings'][key]) if key in row['settings'] else ''} | " for key in keys)
+        values = "".join(f"{naming.value_label(key, row['settings'][key]) if key in row['settings'] else ''} | "
+                         for key in keys)
         lines.append(
             f"| {row['experiment']} | {values}{row['seeds']}{diverged} | {train.final_error_text(row['median'])} | "
             f"{train.final_error_text(row['p10'])} | {train.final_error_text(row['p90'])} | "
@@ -167,10 +174,6 @@ def markdown_table(rows: list[dict], missing: list[str] = (), failed: dict[str, 
     lines += missing_lines(missing, failed or {})
     return "\n".join(lines) + "\n"
 
-
-def setting_text(value) -> str:
-    """A grid value in the table, as it would be written in the study file: 0.01, sgd, [10, 10]."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def missing_lines(missing: list[str], failed: dict[str, str]) -> list[str]:
@@ -204,11 +207,24 @@ def floor_note(rows: list[dict]) -> str:
     return f"Noise floors σ², the held-out error of each true function itself: {known}{unknown}."
 
 
+class StudyInterrupted(KeyboardInterrupt):
+    """A Ctrl-C (or a kill) ended the study's training; its table was written from the cells
+    finished by then (outcome)."""
+
+    def __init__(self, outcome: "StudyOutcome"):
+        super().__init__()
+        self.outcome = outcome
+
+
 def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress: bool = True,
-              ray_address: str | None = None, fresh: bool = False, jobs: int = sweep.CELLS_AT_ONCE) -> "StudyOutcome":
+              ray_address: str | None = None, fresh: bool = False, jobs: int = sweep.CELLS_AT_ONCE,
+              replace: bool = False) -> "StudyOutcome":
     """Train the study's cells that are not on disk yet (here, or on the Ray cluster at
     ray_address), then write its table, summary, pictures and page from every cell on disk; an
-    interruption (Ctrl-C) still writes them, from the cells finished by then, and is raised again."""
+    interruption (Ctrl-C) still writes them, from the cells finished by then, and raises
+    StudyInterrupted. A finished cell of other training settings is replaced only with replace
+    (or fresh, which trains every cell again); otherwise nothing is trained and ConfigError says
+    which cells differ and how."""
     output_dir = outputs.destination_path(output_dir)
     outputs.check_destination(output_dir, STUDY_OUTPUT)
     earlier = earlier_study_name(output_dir)
@@ -222,11 +238,11 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
     runs_dir = output_dir / sweep.RUNS
     # --fresh trains every cell again; each replaces its earlier run only once it is finished.
     found = {cell.name: None if fresh else sweep.reusable(runs_dir / cell.name, cell.config) for cell in cells}
+    if not (fresh or replace):
+        check_no_other_settings(output_dir, [cell for cell in cells if found[cell.name] is None])
     to_train = [cell for cell in cells if found[cell.name] is None]
     to_redraw = [cell for cell in cells if found[cell.name] == "redraw"]
     reused = len(cells) - len(to_train)
-    if to_train:
-        check_optimizers(to_train)
     if ray_address is not None and to_train:
         sweep.connect_ray(ray_address)  # before anything is written: a cluster that cannot be reached
     sweep.remove_leftovers(runs_dir)
@@ -237,6 +253,8 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
           f"{reused} reused from an earlier run of this study{f' ({len(to_redraw)} to redraw)' if to_redraw else ''}, "
           f"{len(to_train)} to train{' on Ray at ' + ray_address if ray_address and to_train else ''}", flush=True)
     failed: dict[str, str] = {}
+    ended: set[str] = set()
+    interrupted = False
     try:
         for cell in to_redraw:
             try:
@@ -245,34 +263,36 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
                 print(f"{cell.name}: could not be redrawn ({type(error).__name__}: {error}); its earlier pictures "
                       "stay", file=sys.stderr)
         if to_train:
-            train_cells(to_train, runs_dir, ray_address, progress, failed, jobs)
+            train_cells(to_train, runs_dir, ray_address, progress, failed, jobs, ended)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
-        # A second Ctrl-C while the table is written would lose it: held off until it is done.
-        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # A Ctrl-C (or a kill) while the table is written would lose it: held off until it is done.
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, outputs.HELD_SIGNALS)
         try:
             outcome = write_study(study, cells, output_dir, failed)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)  # one held off arrives here
+            except KeyboardInterrupt:
+                interrupted = True
     outcome.reused = reused
+    outcome.dropped = [cell.name for cell in to_train if cell.name not in ended]
+    if interrupted:
+        raise StudyInterrupted(outcome)
     return outcome
 
 
-def check_optimizers(cells: list[Cell]) -> None:
-    """Build each distinct optimizer of the cells once, before anything is written: an option its
-    optimizer does not take is the study file's mistake, not a cell's failure."""
-    import models  # TensorFlow: only when there is something to train
-
-    seen = set()
-    for cell in cells:
-        config = cell.config
-        key = (config.optimizer, config.learning_rate, json.dumps(config.optimizer_options, sort_keys=True))
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            models.build_optimizer(config.optimizer, config.learning_rate, **config.optimizer_options)
-        except (ValueError, TypeError) as error:
-            raise ConfigError(f"{cell.name}: optimizer_options: {error}") from None
+def check_no_other_settings(output_dir: Path, cells: list[Cell]) -> None:
+    """Refuse to train cells whose folder holds a finished run of other training settings (the
+    study file or an experiment was edited since): say which, and how to keep or replace them."""
+    others = {cell.name: rundir.other_settings(output_dir / sweep.RUNS / cell.name, cell.config) for cell in cells}
+    others = {name: difference for name, difference in others.items() if difference is not None}
+    if others:
+        listed = "; ".join(f"{name} ({difference})" for name, difference in list(others.items())[:3])
+        more = f"; and {len(others) - 3} more" if len(others) > 3 else ""
+        raise ConfigError(f"{output_dir} holds finished cells of other settings: {listed}{more}; keep them by writing "
+                          f"this study elsewhere (--output-dir), or replace them with --replace")
 
 
 def earlier_study_name(output_dir: Path) -> str | None:
@@ -284,17 +304,21 @@ def earlier_study_name(output_dir: Path) -> str | None:
 
 
 def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, progress: bool,
-                failed: dict[str, str], jobs: int = sweep.CELLS_AT_ONCE) -> None:
+                failed: dict[str, str], jobs: int = sweep.CELLS_AT_ONCE, ended: set[str] | None = None) -> None:
     """Train cells, with a progress bar over them (and an estimate of the time left); a cell that
-    fails is recorded in `failed` with why."""
+    fails is recorded in `failed` with why, and every cell that ends (trained or failed) in `ended`."""
+    ended = set() if ended is None else ended
     from tqdm import tqdm
 
     results = (sweep.train_on_ray(cells, runs_dir, ray_address) if ray_address is not None
                else sweep.train_here(cells, runs_dir, jobs))
     started = time.perf_counter()
-    with tqdm(total=len(cells), unit="cell", disable=not progress, dynamic_ncols=True) as bar:
+    # closing: however this ends, the workers are stopped now, not whenever the generator is collected.
+    with contextlib.closing(results), tqdm(total=len(cells), unit="cell", disable=not progress,
+                                           dynamic_ncols=True) as bar:
         for done, result in enumerate(results, start=1):
             bar.update(1)
+            ended.add(result.cell.name)
             if result.summary is None:
                 failed[result.cell.name] = result.error or "failed"
                 twice = " twice" if ray_address is not None else ""
@@ -313,6 +337,7 @@ class StudyOutcome:
     def __init__(self, rows: list[dict], missing: list[str], failed: dict[str, str], written: list[str]):
         self.rows, self.missing, self.failed, self.written = rows, missing, failed, written
         self.reused = 0
+        self.dropped: list[str] = []  # cells an interruption kept from being trained (again)
 
 
 def write_file(path: Path, content: str | bytes) -> None:
@@ -325,9 +350,10 @@ def write_file(path: Path, content: str | bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def summary_text(study: StudyConfig, rows: list[dict], missing: list[str], failed: dict[str, str]) -> str:
-    return json.dumps({"name": study.name, "seeds": study.seeds, "grid": study.grid, "rows": rows,
-                       "missing": missing, "failed": failed}, indent=2) + "\n"
+def summary_text(study: StudyConfig, rows: list[dict], missing: list[str], failed: dict[str, str],
+                 grid_cells: int = 0) -> str:
+    return json.dumps({"name": study.name, "seeds": study.seeds, "grid": study.grid, "grid_cells": grid_cells,
+                       "rows": rows, "missing": missing, "failed": failed}, indent=2) + "\n"
 
 
 def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed: dict[str, str]) -> StudyOutcome:
@@ -338,8 +364,9 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     missing = [cell.name for cell in cells if cell not in present]
     summaries = [json.loads((runs_dir / cell.name / rundir.SUMMARY_FILE).read_text()) for cell in present]
     rows = table_rows(summaries, [cell.settings for cell in present])
+    grid_cells = sum(1 for cell in cells if cell.settings)
     write_file(output_dir / "table.md", markdown_table(rows, missing, failed))
-    write_file(output_dir / "summary.json", summary_text(study, rows, missing, failed))
+    write_file(output_dir / "summary.json", summary_text(study, rows, missing, failed, grid_cells))
     written = ["table.md", "summary.json"]
     if not rows:
         remove_stale(output_dir, written)
@@ -354,7 +381,6 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     in_grid = [rows[index] for index, row in enumerate(rows) if row["settings"]]
     pictures = []
     if in_grid:
-        grid_cells = sum(1 for cell in cells if cell.settings)
         pictures.append(("phase.png", lambda path: phase.draw_phase_png(
             in_grid, study.grid, path, f"{study.name}: {len(in_grid)} of {grid_cells} cells, {each}")))
     if listed:
@@ -379,6 +405,40 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     return StudyOutcome(rows, missing, failed, written)
 
 
+def is_study_folder(folder: Path) -> bool:
+    """Whether folder holds a study's output (its summary.json, with the rows of its table)."""
+    return outputs.holds_marker(folder / "summary.json", "rows")
+
+
+def redraw_study(output_dir: Path) -> StudyOutcome:
+    """Write a study's table, summary, pictures and page again from its folder alone (animate.py on
+    a study): the cells its summary.json names, as they are on disk now. The cells' own pictures
+    are left as they are (animate.py on a cell redraws those)."""
+    try:
+        written = json.loads((output_dir / "summary.json").read_text())
+        rows, missing, failed = written["rows"], list(written["missing"]), dict(written["failed"])
+        study = StudyConfig.model_construct(name=written["name"], seeds=written["seeds"], grid=written["grid"],
+                                            experiments=[], base=None)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(f"{output_dir}/summary.json cannot be read as a study's ({type(error).__name__}: {error}); "
+                          "run the study again to write it") from None
+    runs_dir = output_dir / sweep.RUNS
+    cells = []
+    for row in rows:
+        try:
+            cells.append(Cell(row["experiment"], rundir.run_config(runs_dir / row["experiment"], []), row["settings"]))
+        except (ConfigError, OSError):
+            missing.append(row["experiment"])  # gone, or unreadable, since
+    if not cells:
+        raise ConfigError(f"{output_dir}: none of the study's cells is on disk; run the study to train them")
+    # A cell not trained yet has no config on disk: one that matches no folder stands in for it.
+    absent = cells[0].config.model_copy(update={"epochs": cells[0].config.epochs + 1})
+    grid_missing = max(0, written.get("grid_cells", 0) - sum(1 for cell in cells if cell.settings))
+    for index, name in enumerate(missing):
+        cells.append(Cell(name, absent.model_copy(update={"name": name}), {"missing": True} if index < grid_missing else {}))
+    return write_study(study, cells, output_dir, failed)
+
+
 def remove_stale(output_dir: Path, written: list[str]) -> None:
     """Remove the study's own pictures and page that this invocation did not write (a phase.png of
     cells no longer there): what is in the folder is what the table says."""
@@ -392,17 +452,73 @@ def remove_stale(output_dir: Path, written: list[str]) -> None:
 MAX_IN_STEP = 9
 
 
+def default_folder(study_path: Path, study: StudyConfig, cells: list[Cell], overrides: list[str]) -> Path:
+    """output/<name>; where --set changes a training setting, a folder that says what it changes
+    (output/study_optimizer_vs_layers_seeds5_epochs2000), so that a quick look never replaces the
+    study as written."""
+    differing = {}
+    try:
+        as_written = load_study(study_path)[1] if overrides else cells
+    except ConfigError:  # the file is valid only with its overrides: name them all
+        as_written = None
+    for index, cell in enumerate(cells):
+        if as_written is not None:
+            changes = naming.differing_settings(as_written[index].config, cell.config)
+        else:
+            given = [".".join(config_module.parse_override(text)[0]) for text in overrides]
+            changes = {key: value for key, value in naming.flattened(naming.training_settings(cell.config)).items()
+                       if any(key == prefix or key.startswith(prefix + ".") for prefix in given)}
+        for key, value in changes.items():
+            differing.setdefault(key, value)
+    order = dict.fromkeys(key for cell in cells for key in naming.flattened(naming.training_settings(cell.config)))
+    return Path("output") / naming.folder_name(study.name, {key: differing[key] for key in order if key in differing})
+
+
+class Interruptions:
+    """Ctrl-C and SIGTERM during a study. The first ends it: its workers stop, every finished cell
+    is kept and its table is written from them. Any more change nothing, so that this ending is
+    never cut short (it takes a few seconds at most); once the study is complete, a press is only
+    noted (late)."""
+
+    def __init__(self):
+        self.first: int | None = None  # the signal that ended the study
+        self.late = False
+        self.complete = False
+
+    def __enter__(self) -> "Interruptions":
+        self._previous = {number: signal.signal(number, self._handle) for number in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exception) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, signal_number, frame) -> None:
+        if self.complete:
+            self.late = True
+        elif self.first is None:
+            self.first = signal_number
+            raise KeyboardInterrupt
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + (self.first or signal.SIGINT)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run several experiments, or a grid of settings, over many seeds "
                                                  "and compare them.")
     parser.add_argument("study", help="a study file, e.g. experiments/study_optimizer_vs_layers.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a value in every experiment, e.g. --set epochs=2000 (repeatable)")
-    parser.add_argument("--output-dir", help="where to write the study (default: output/<name>)")
+    parser.add_argument("--output-dir", help="where to write the study (default: output/<name>, and with --set of a "
+                        "training setting a name that says what it changes)")
     parser.add_argument("--ray", metavar="ADDRESS", help="train the cells as tasks on a Ray cluster: 'auto' (RAY_ADDRESS, "
                         "or the cluster `ray start` began here) or HOST:PORT; needs pip install -e '.[ray]'")
     parser.add_argument("--fresh", action="store_true", help="train every cell again (by default a cell already "
                         "trained with the same settings is reused)")
+    parser.add_argument("--replace", action="store_true", help="train again, and replace, the cells that hold a "
+                        "finished run of other settings (by default the study stops, keeping them)")
     parser.add_argument("--jobs", type=int, default=sweep.CELLS_AT_ONCE, metavar="N",
                         help=f"cells trained at once on this machine, each in a process of its own (default "
                              f"{sweep.CELLS_AT_ONCE}: on 2 cores a sweep takes 0.65-0.86x the time of one at a time)")
@@ -411,29 +527,39 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.jobs < 1:
         print("error: --jobs: give a whole number of cells to train at once, 1 or more", file=sys.stderr)
         return 2
-    try:
-        study, cells = load_study(arguments.study, arguments.overrides)
-        output_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
-                      else Path("output") / study.name)
-        outcome = run_study(study, cells, output_dir, progress=not arguments.no_progress,
-                            ray_address=arguments.ray, fresh=arguments.fresh, jobs=arguments.jobs)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: every finished cell is kept, and the study's table and pictures are written from "
-              "them; run the same command again to train the missing ones", file=sys.stderr)
-        return 130
-    print((output_dir / "table.md").read_text())
-    print(f"wrote {output_dir}/: {', '.join(outcome.written)}, {sweep.RUNS}/")
-    return 1 if outcome.failed else 0
-
-
-def _terminated(signum, frame) -> None:
-    raise KeyboardInterrupt  # a `kill` ends a study as a Ctrl-C does: its workers stop, its table is written
+    outcome = None
+    with Interruptions() as interruptions:
+        try:
+            study, cells = load_study(arguments.study, arguments.overrides)
+            output_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
+                          else default_folder(Path(arguments.study), study, cells, arguments.overrides))
+            outcome = run_study(study, cells, output_dir, progress=not arguments.no_progress,
+                                ray_address=arguments.ray, fresh=arguments.fresh, jobs=arguments.jobs,
+                                replace=arguments.replace)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        except StudyInterrupted as interrupted:
+            dropped = len(interrupted.outcome.dropped)
+            if not dropped:  # it came once every cell was trained: the study is complete
+                outcome, interruptions.late = interrupted.outcome, True
+            else:
+                print(f"\ninterrupted: every finished cell is kept, and the study's table and pictures are written "
+                      f"from them in {output_dir}/; {dropped} cell{'s were' if dropped != 1 else ' was'} not trained: "
+                      f"run the same command again to train {'them' if dropped != 1 else 'it'}", file=sys.stderr)
+                return interruptions.exit_status
+        except KeyboardInterrupt:
+            if outcome is None:
+                print("\ninterrupted before training began: nothing was written", file=sys.stderr)
+                return interruptions.exit_status
+            interruptions.late = True  # it came as the finished study returned
+        interruptions.complete = True
+        print((output_dir / "table.md").read_text())
+        print(f"wrote {output_dir}/: {', '.join(outcome.written)}, {sweep.RUNS}/")
+        if interruptions.late:
+            print("the Ctrl-C came once every cell was trained: nothing was left out", file=sys.stderr)
+        return 1 if outcome.failed else 0
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # main() takes Ctrl-C from here on
-    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main())

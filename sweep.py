@@ -7,38 +7,37 @@ shapes its numbers matches (reusable): its training settings, the data (a CSV by
 contents) and the run format; when only its drawing settings differ it is redrawn, not trained.
 
 Training here runs train.train_and_write for two cells at a time, each in a worker process of its
-own (one cell's drawing overlaps the other's training). On Ray, each cell is a task: it carries its config and its data (a CSV's
-contents, not its path: the workers share no disk), trains on a worker, and returns its run's
-files to this process, which writes them; a task that fails is retried once.
+own (one cell's drawing overlaps the other's training); the workers never outlive the study, however
+it ends (CellWorker, stop_workers). On Ray, each cell is a task: it carries its config and its data
+(a CSV's contents, not its path: the workers share no disk), trains on a worker, and returns its
+run's files to this process, which writes them; a task that fails is retried once.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import concurrent.futures.process
 import contextlib
-import hashlib
 import itertools
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
-import re
 import signal
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import config as config_module
+import naming
 import outputs
 import rundir
 from config import ConfigError, ExperimentConfig
 
 # The cells' folder in a study's folder.
 RUNS = "runs"
-# Grid keys written shorter in a cell's name ('lr0.003'); others are written whole.
-SHORT_KEYS = {"learning_rate": "lr", "noise_std": "noise", "n_samples": "n", "validation_fraction": "held_out"}
 # Keys a grid may not vary: they name, seed or draw a cell rather than shape how it trains.
 NOT_IN_GRID = {"name", "seeds", "render"}
 MAX_CELLS = 1000
@@ -54,28 +53,37 @@ class Cell:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def value_text(key: str, value: Any) -> str:
-    """A grid value as it reads in a cell's name: '1x60' or '10-5' for layers, 'sgd' for a
-    string, 'lr0.003' for a number, 'standardize'/'no_standardize' for true/false."""
-    if key == "hidden_layers" and isinstance(value, list) and value:
-        return f"{len(value)}x{value[0]}" if len(set(value)) == 1 else "-".join(map(str, value))
-    if isinstance(value, bool):
-        return key if value else f"no_{key}"
-    if isinstance(value, (int, float)):
-        return f"{SHORT_KEYS.get(key, key)}{value:g}"
-    return str(value)
-
-
 def cell_name(settings: dict[str, Any]) -> str:
-    """A cell's folder name from its grid values, in the grid's order: '1x60_sgd_lr0.003'.
-    Characters a plain name may not have become '-'."""
-    text = "_".join(value_text(key, value) for key, value in settings.items())
-    return re.sub(r"[^\w.+-]+", "-", text).strip("-_") or "cell"
+    """A cell's folder name from its grid values, in the grid's order: '1x60_sgd_lr0.003'
+    (naming.folder_name)."""
+    return naming.folder_name(None, settings)
 
 
 def grid_overrides(settings: dict[str, Any]) -> list[str]:
-    """The grid's values of a cell as --set overrides ('learning_rate=0.003'), read back as YAML."""
-    return [f"{key}={json.dumps(value)}" for key, value in settings.items()]
+    """The grid's values of a cell as --set overrides ('learning_rate=0.003'), read back as YAML.
+    An optimizer given with its options ({optimizer: sgd, optimizer_options: {momentum: 0.9}})
+    sets both, its options replacing the base experiment's."""
+    overrides = []
+    for key, value in settings.items():
+        if naming.is_optimizer_choice(key, value):
+            overrides += [f"optimizer={json.dumps(value.get('optimizer'))}",
+                          f"optimizer_options={json.dumps(value.get('optimizer_options') or {})}"]
+        else:
+            overrides.append(f"{key}={json.dumps(value)}")
+    return overrides
+
+
+def check_optimizer_choices(study_path: Path, grid: dict[str, list[Any]]) -> None:
+    """A grid value of optimizer that is a mapping names an optimizer and, optionally, its options."""
+    choices = [value for value in grid.get("optimizer", []) if isinstance(value, dict)]
+    for value in choices:
+        unknown = sorted(set(value) - {"optimizer", "optimizer_options"})
+        if unknown or not isinstance(value.get("optimizer"), str) or not isinstance(value.get("optimizer_options", {}), dict):
+            raise ConfigError(f"{study_path}: grid: optimizer: {json.dumps(value)} is not an optimizer with its options; "
+                              "write {optimizer: sgd, optimizer_options: {momentum: 0.9}}")
+    if choices and any(key.split(".")[0] == "optimizer_options" for key in grid):
+        raise ConfigError(f"{study_path}: grid: optimizer gives optimizers with their own options, and the grid varies "
+                          "optimizer_options too; give the options in one place")
 
 
 def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], overrides: list[str]) -> list[Cell]:
@@ -88,6 +96,7 @@ def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], override
                               "its cells itself); vary a training setting such as learning_rate")
         if len({json.dumps(value, sort_keys=True) for value in values}) != len(values):
             raise ConfigError(f"{study_path}: grid: {key} lists a value twice; give each value once")
+    check_optimizer_choices(study_path, grid)
     count = 1
     for values in grid.values():
         count *= len(values)
@@ -102,36 +111,11 @@ def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], override
         labels = {text: f"{study_path} grid: {text}" for text in grid_overrides(given)}
         config = config_module.load_config(study_path.parent / base, grid_overrides(given) + overrides, labels)
         name = cell_name(settings)
-        try:
-            name = config_module.check_plain_name(name)
-        except ValueError:  # too long to be a folder's: its start and a digest of its settings
-            digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-            name = f"{name[:config_module.MAX_NAME_LENGTH - 12].rstrip('_-.')}_{digest}"
         cells.append(Cell(name, config.model_copy(update={"name": name}), settings))
     return cells
 
 
 # --- which cells are on disk -------------------------------------------------------------------
-
-def training_settings(config: ExperimentConfig) -> dict[str, Any]:
-    """What shapes a run's numbers: its config without its name and drawing settings (a CSV's
-    data by its absolute path and the hash of its contents)."""
-    plain = config_module.to_plain_dict(config)
-    plain.pop("name", None)
-    plain.pop("render", None)
-    return plain
-
-
-def expected_settings(config: ExperimentConfig) -> dict[str, Any]:
-    """training_settings of the run a cell's config would give now: with a CSV, the hash of the
-    file as it is now (a run records the hash of the contents it saw)."""
-    if config.data_file is not None:
-        from data import file_digest
-
-        path = Path(config_module.absolute_data_file(config))
-        config = config.model_copy(update={"data_sha256": file_digest(path) if path.is_file() else None})
-    return training_settings(config)
-
 
 def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
     """'reuse' if cell_dir holds a finished run (completed or diverged, in this run format)
@@ -143,7 +127,7 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
         run = rundir.read_run(cell_dir)
     except (rundir.RunError, ConfigError):
         return None
-    if training_settings(run.config) != expected_settings(config):
+    if not rundir.same_training(run.config, config):
         return None
     if run.nets > 1 and run.summary.get("stack_parts") != min(run.nets, config_module.STACK_PARTS):
         return None  # split otherwise (an older version split by the machine's cores): other last digits
@@ -176,73 +160,208 @@ class CellResult:
 # core) and start-up then overlap another's training (both cores), 0.65-0.86x the time of one
 # cell after another (benchmarks/bench_sweep.py); study.py --jobs N changes it.
 CELLS_AT_ONCE = 2
-
-
-_interrupted = False  # in a worker: a Ctrl-C came; no further cell is started
-
-
-def _on_interrupt(signum, frame) -> None:
-    """A worker's Ctrl-C: the first stops the cell it trains (its staged folder is removed); a
-    second (the terminal's and this process's parent's both arrive) changes nothing."""
-    global _interrupted
-    if not _interrupted:
-        _interrupted = True
-        raise KeyboardInterrupt
-
-
-def _worker_started() -> None:
-    signal.signal(signal.SIGINT, _on_interrupt)
+# How long a worker told to stop may take before it is killed. It drops its cell at the end of the
+# current chunk of epochs (a quarter of a second), or once TensorFlow returns from compiling.
+STOP_SECONDS = 5.0
 
 
 def train_cell_here(config: ExperimentConfig, runs_dir: Path) -> tuple[dict, str | None]:
-    """Train one cell into runs_dir (in a worker process); its summary and any drawing error."""
+    """Train one cell into runs_dir; its summary and any drawing error. The study has checked that
+    a cell of other settings may be replaced (study.py --replace)."""
     import train
 
-    if _interrupted:  # a cell queued before the Ctrl-C: not started
-        raise KeyboardInterrupt
-
-    outcome = train.train_and_write(config, runs_dir / config.name, progress=False, owner=runs_dir.parent)
+    outcome = train.train_and_write(config, runs_dir / config.name, progress=False, owner=runs_dir.parent,
+                                    replace=True)
     return outcome.summary, outcome.drawing_error
 
 
 def train_here(cells: list[Cell], runs_dir: Path, at_once: int = CELLS_AT_ONCE) -> Iterator[CellResult]:
     """Train cells on this machine, at_once at a time, each written into runs_dir as it ends;
-    yields them as they end. A Ctrl-C reaches the workers too: each drops the cell it was
-    training (nothing half-written is left) and the finished cells stay."""
+    yields them as they end.
+
+    With more than one at a time, each trains in a worker process of its own (CellWorker).
+    However this ends (every cell done, Ctrl-C, a kill, a mistake in a cell), every worker is
+    stopped before it returns: a worker in the middle of a cell drops it (nothing half-written is
+    left), one that does not stop within STOP_SECONDS is killed and what it was writing removed.
+    """
     if len(cells) == 1 or at_once == 1:
         for cell in cells:
             summary, drawing_error = train_cell_here(cell.config, runs_dir)
             yield CellResult(cell, summary, drawing_error)
         return
-    context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(at_once, len(cells)), mp_context=context,
-                                                  initializer=_worker_started)
+    workers = []
     try:
-        futures = {pool.submit(train_cell_here, cell.config, runs_dir): cell for cell in cells}
-        for future in concurrent.futures.as_completed(futures):
+        for _ in range(min(at_once, len(cells))):
+            workers.append(CellWorker(runs_dir))
+        yield from _share_out(cells, workers)
+    finally:
+        stop_workers(workers)
+        remove_leftovers(runs_dir)  # of a worker that had to be killed
+
+
+def _share_out(cells: list[Cell], workers: list["CellWorker"]) -> Iterator[CellResult]:
+    """Give each worker a cell, and the next whenever it finishes one, until none is left."""
+    waiting = list(cells)
+    busy = []
+    for worker in workers:
+        worker.give(waiting.pop(0))
+        busy.append(worker)
+    while busy:
+        ready = multiprocessing.connection.wait([worker.connection for worker in busy]
+                                                + [worker.process.sentinel for worker in busy])
+        for worker in [worker for worker in busy if worker.connection in ready or worker.process.sentinel in ready]:
             try:
-                summary, drawing_error = future.result()
-            except concurrent.futures.process.BrokenProcessPool:
+                kind, payload = worker.connection.recv()
+            except (EOFError, OSError):
                 # A worker was killed (out of memory, kill -9): the cells not finished are missing,
                 # not failed; the same command again trains them.
                 print("a worker process died; the cells it had not finished are listed as missing: run the same "
                       "command again to train them", file=sys.stderr)
-                break
-            except (ConfigError, KeyboardInterrupt):
-                raise
-            except Exception as error:  # noqa: BLE001  one cell's failure is reported, the others go on
-                yield CellResult(futures[future], error=f"{type(error).__name__}: {error}")
-                continue
-            yield CellResult(futures[future], summary, drawing_error)
-    except BaseException:
-        # Ctrl-C (or a mistake): a terminal sends it to the workers too, a `kill -INT` of this
-        # process does not; either way each worker is told, and drops its cell cleanly.
-        for child in multiprocessing.active_children():
-            with contextlib.suppress(OSError):
-                os.kill(child.pid, signal.SIGINT)
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+                return
+            cell, worker.cell = worker.cell, None
+            if kind == "config error":  # the study's mistake, not the cell's: it ends the study
+                raise ConfigError(payload)
+            yield CellResult(cell, *payload) if kind == "done" else CellResult(cell, error=payload)
+            if waiting:
+                worker.give(waiting.pop(0))
+            else:
+                busy.remove(worker)
+
+
+class CellWorker:
+    """A process of its own that trains the cells it is given one after another (TensorFlow is
+    imported once). It ignores Ctrl-C, which a terminal sends to every process of the study: the
+    study decides, and tells it to stop with SIGTERM. It stops by itself when the study's process
+    is gone, even killed with SIGKILL."""
+
+    def __init__(self, runs_dir: Path):
+        context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
+        self.connection, child_end = context.Pipe()
+        # daemon: were this process to end without stop_workers, multiprocessing would still end it.
+        self.process = context.Process(target=_work, args=(child_end, runs_dir, os.getpid()), daemon=True,
+                                       name="cell worker")
+        self.cell: Cell | None = None
+        with _ignored_in_new_processes(signal.SIGINT, signal.SIGTERM):
+            self.process.start()
+        child_end.close()
+
+    def give(self, cell: Cell) -> None:
+        self.cell = cell
+        self.connection.send(cell.config)
+
+
+@contextlib.contextmanager
+def _ignored_in_new_processes(*signals):
+    """Processes started in this block begin with these signals ignored, so that one arriving while
+    a worker starts up cannot end it with a traceback; the worker then installs its own handlers.
+    Here they are only held (blocked) for that moment, and arrive when it ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; a thread starts its workers as they are
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
+    handlers = {number: signal.signal(number, signal.SIG_IGN) for number in signals}
+    try:
+        yield
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def stop_workers(workers: list[CellWorker]) -> None:
+    """Stop every worker, and wait for it: an idle one ends when its connection closes, a busy one
+    drops its cell on SIGTERM; one still running after STOP_SECONDS is killed. Signals are held
+    meanwhile, so a second Ctrl-C cannot leave a worker behind."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        for worker in workers:
+            worker.connection.close()
+            if worker.process.is_alive():
+                with contextlib.suppress(OSError):
+                    os.kill(worker.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        for worker in workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+        for worker in workers:
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+class _CellDropped(BaseException):
+    """Raised in a worker told to stop in the middle of a cell: unwinds it, cleaning up as it goes."""
+
+
+class _WorkerStop:
+    """A worker's SIGTERM: in the middle of a cell it drops the cell (once: the clean-up is not
+    interrupted again); between cells it ends the worker."""
+
+    def __init__(self):
+        self.requested = False
+        self.in_cell = False
+
+    def handle(self, signal_number, frame) -> None:
+        first = not self.requested
+        self.requested = True
+        if first and self.in_cell:
+            raise _CellDropped
+
+    @contextlib.contextmanager
+    def cell(self):
+        if self.requested:
+            raise _CellDropped
+        self.in_cell = True
+        try:
+            yield
+        finally:
+            self.in_cell = False
+
+
+def _work(connection, runs_dir: Path, study_pid: int) -> None:
+    """A worker's life: cells from the study, one at a time, until the study closes the
+    connection, tells it to stop (SIGTERM), or is gone. Nothing escapes as a traceback."""
+    stop = _WorkerStop()
+    signal.signal(signal.SIGTERM, stop.handle)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The study held these signals back while it started this process, and a process may begin
+    # with its parent's mask: let them through now that they are handled.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    threading.Thread(target=_watch_study, args=(study_pid,), daemon=True, name="study watch").start()
+    # tqdm's lock would otherwise be a multiprocessing semaphore, which a worker killed mid-cell
+    # leaves for multiprocessing to warn about; a worker draws no progress bars anyway.
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+    while not stop.requested:
+        try:
+            config = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            with stop.cell():
+                reply = ("done", train_cell_here(config, runs_dir))
+        except _CellDropped:
+            return
+        except ConfigError as error:
+            reply = ("config error", str(error))
+        except Exception as error:  # noqa: BLE001  one cell's failure is reported, the others go on
+            reply = ("failed", f"{type(error).__name__}: {error}")
+        try:
+            connection.send(reply)
+        except OSError:  # the study closed the connection: it is stopping
+            return
+
+
+def _watch_study(study_pid: int) -> None:
+    """In a worker: when the study's process is gone (its parent changes: it was killed), stop
+    as if told to, and end for good if that does not take."""
+    while os.getppid() == study_pid:
+        time.sleep(0.25)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(STOP_SECONDS)
+    os._exit(1)
 
 
 # --- on a Ray cluster --------------------------------------------------------------------------
@@ -354,3 +473,10 @@ def remove_leftovers(runs_dir: Path) -> None:
             if outputs.is_staged_leftover(entry):
                 outputs.remove_output(entry, rundir.RUN_OUTPUT, unmarked=True)
 
+
+def remove_leftovers(runs_dir: Path) -> None:
+    """Remove what workers killed before they finished left of the cells they were writing (a
+    hidden staged folder; outputs.remove_abandoned), saying so; never a finished cell."""
+    for removed in outputs.remove_abandoned(runs_dir, rundir.RUN_OUTPUT):
+        print(f"removed {runs_dir / removed}: what a worker killed before it finished had left of a cell",
+              file=sys.stderr)

@@ -318,3 +318,41 @@ def test_a_label_is_shown_as_written_dollar_signs_included_and_may_not_be_empty(
                            "--output-dir", str(tmp_path / "x")])
     refused(capsys, status, "--label: a label must have some text")
     assert not (tmp_path / "x").exists()
+
+
+def test_animate_on_a_comparison_redraws_it_from_the_runs_it_names(synthetic_run_dir, tmp_path, capsys, monkeypatch):
+    synthetic_run_dir("a", frames=4)
+    synthetic_run_dir("b", frames=4)
+    monkeypatch.chdir(tmp_path)
+    assert animate.main(["compare", "a", "b", "--output-dir", "cmp", "--label", "A", "--label", "B"]) == 0
+    drawn = (tmp_path / "cmp" / "compare.png").read_bytes()
+    for name in animate.COMPARE_FILES:
+        (tmp_path / "cmp" / name).unlink()
+    capsys.readouterr()
+    assert animate.main(["cmp"]) == 0, capsys.readouterr().err
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES + ("comparison.json",))
+    assert (tmp_path / "cmp" / "compare.png").read_bytes() == drawn, "the same runs, labels and settings"
+    marker = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert [entry["label"] for entry in marker["compared"]] == ["A", "B"]
+
+
+def test_animate_on_a_study_redraws_its_table_pictures_and_page(finished_study, tmp_path, capsys):
+    import shutil
+
+    _, output, _, _ = finished_study
+    copy = tmp_path / "study"
+    shutil.copytree(output, copy)
+    for name in ("table.md", "final_error.png", "report.html"):
+        (copy / name).unlink()
+    assert animate.main([str(copy)]) == 0, capsys.readouterr().err
+    assert (copy / "table.md").read_text() == (output / "table.md").read_text()
+    assert json.loads((copy / "summary.json").read_text())["rows"] == json.loads((output / "summary.json").read_text())["rows"]
+    assert (copy / "final_error.png").is_file() and (copy / "report.html").is_file()
+    # A cell gone since: out of the table, and listed as missing.
+    shutil.rmtree(copy / "runs" / "sgd_2x10")
+    assert animate.main([str(copy)]) == 0
+    table = (copy / "table.md").read_text()
+    assert "| sgd_2x10 |" not in table and "| adam_2x10 |" in table and "still missing" in table and "sgd_2x10" in table
+    capsys.readouterr()
+    assert animate.main([str(copy), "--set", "render.fps=5"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {copy} is a study: its table and pictures take no render settings")

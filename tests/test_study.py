@@ -1,8 +1,16 @@
 """study.py, the command: a study file read and checked, its experiments trained over many seeds,
 and its figure, table and summary written; never into a folder of the user's."""
 
+import contextlib
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,6 +105,41 @@ def test_study_refuses_a_folder_with_a_user_file(tmp_path, capsys, monkeypatch):
     assert snapshot_tree(tmp_path) == before
 
 
+@pytest.mark.parametrize("overrides, folder", [
+    ([], "study_optimizer_vs_layers"),
+    (["epochs=2000", "seeds=5"], "study_optimizer_vs_layers_seeds5_epochs2000"),
+    (["seeds=5", "epochs=2e3", "render.fps=5"], "study_optimizer_vs_layers_seeds5_epochs2000"),
+    (["seeds=50", "epochs=20000"], "study_optimizer_vs_layers"),  # what the files say already
+    (["activation=tanh"], "study_optimizer_vs_layers_tanh"),
+])
+def test_a_study_with_overrides_goes_to_a_folder_named_for_them(overrides, folder):
+    path = ROOT / "experiments" / "study_optimizer_vs_layers.yaml"
+    settings, cells = study.load_study(path, overrides)
+    assert study.default_folder(path, settings, cells, overrides) == Path("output") / folder
+
+
+def test_a_study_does_not_replace_cells_of_other_settings_unless_told(finished_study, tmp_path, capsys):
+    """The study file edited since (here: another number of epochs): stopped before training, the
+    cells named with what differs; --replace trains them again into the same folder."""
+    import shutil
+
+    study_file, output, _, _ = finished_study
+    copy = tmp_path / "out"
+    shutil.copytree(output, copy)
+    before = snapshot_tree(copy)
+    arguments = [str(study_file), "--set", "epochs=130", "--set", "frames=8", "--set", "n_samples=50", "--set",
+                 "seeds=2", "--output-dir", str(copy), "--no-progress", "--jobs", "1"]
+    capsys.readouterr()
+    assert study.main(arguments) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {copy} holds finished cells of other settings: sgd_2x10 (epochs 120 there, 130 here); adam_2x10 "
+        "(epochs 120 there, 130 here); keep them by writing this study elsewhere (--output-dir), or replace them "
+        "with --replace")
+    assert snapshot_tree(copy) == before
+    assert study.main(arguments + ["--replace"]) == 0
+    assert json.loads((copy / "runs" / "adam_2x10" / "summary.json").read_text())["epochs_completed"] == 130
+
+
 def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
     summaries = [
         {"name": "calm", "trained": "1x60 sigmoid · sgd lr 0.01", "noise_floor": 0.04, "share_at_noise_floor": 0.5,
@@ -133,3 +176,174 @@ def test_the_table_says_where_the_noise_floor_is_unknown(tmp_path):
     for chosen in (rows, only_files):  # each experiment's own floor, or none: drawn without a failure
         draw_final_errors(chosen, [np.array([0.05])] * len(chosen), tmp_path / "final_error.png", "t", "x")
         assert (tmp_path / "final_error.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# --- Ctrl-C, kill and kill -9 at any moment of a study -----------------------------------------------
+
+class WatchedStudy:
+    """`python study.py` on a two-cell grid (epochs: [60, N]), in a session of its own as a terminal
+    would run it, with a thread collecting its output and one collecting the id (and start time) of
+    every process it starts, so that the test can tell afterwards whether any is still running."""
+
+    def __init__(self, folder, long_epochs: int):
+        self.output = folder / "out"
+        study_file = folder / "storm.yaml"
+        study_file.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 1\n"
+                              f"grid:\n  epochs: [60, {long_epochs}]\n")
+        command = [sys.executable, str(ROOT / "study.py"), str(study_file), "--output-dir", str(self.output),
+                   "--no-progress", "--set", "frames=8", "--set", "n_samples=40", "--set", "grid_points=30"]
+        self.process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        start_new_session=True)
+        self.stdout, self.stderr, self.seen = [], [], {}
+        self.threads = [threading.Thread(target=self._read, args=(self.process.stdout, self.stdout), daemon=True),
+                        threading.Thread(target=self._read, args=(self.process.stderr, self.stderr), daemon=True),
+                        threading.Thread(target=self._watch_processes, daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    @staticmethod
+    def _read(stream, lines):
+        for line in stream:
+            lines.append(line)
+
+    def _watch_processes(self):
+        while self.process.poll() is None:
+            for pid in descendants(self.process.pid):
+                self.seen.setdefault(pid, start_time(pid))
+            time.sleep(0.02)
+
+    def wait_for(self, condition, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, f"the study ended first: {''.join(self.stderr)}"
+            assert time.monotonic() < deadline, "the moment never came"
+            time.sleep(0.01)
+
+    def signal(self, *signals, gap: float = 0.3) -> None:
+        """Send signals to the study's process group, as a terminal does with Ctrl-C."""
+        for number in signals:
+            os.killpg(self.process.pid, number)
+            time.sleep(gap)
+
+    def finish(self, seconds: float = 30) -> tuple[int, str]:
+        """The exit status and stderr, once it has ended (within `seconds` of now)."""
+        self.process.wait(timeout=seconds)
+        for thread in self.threads:
+            thread.join(timeout=10)
+        return self.process.returncode, "".join(self.stderr)
+
+    def survivors(self, seconds: float = 10) -> list[int]:
+        """Processes it started that are still running after `seconds` (a zombie is not running)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            alive = [pid for pid, started in self.seen.items() if started is not None and start_time(pid) == started]
+            if not alive or time.monotonic() > deadline:
+                return alive
+            time.sleep(0.1)
+
+    def staged(self) -> list[str]:
+        runs = self.output / "runs"
+        return [entry.name for entry in runs.iterdir() if entry.name.startswith(".")] if runs.is_dir() else []
+
+    def finished_cells(self) -> list[str]:
+        runs = self.output / "runs"
+        return sorted(entry.name for entry in runs.iterdir()
+                      if not entry.name.startswith(".") and (entry / "summary.json").is_file()) if runs.is_dir() else []
+
+
+def descendants(pid: int) -> list[int]:
+    found, waiting = [], [pid]
+    while waiting:
+        parent = waiting.pop()
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{parent}/task"):
+                with open(f"/proc/{parent}/task/{task}/children") as children:
+                    for child in map(int, children.read().split()):
+                        found.append(child)
+                        waiting.append(child)
+    return found
+
+
+def start_time(pid: int) -> str | None:
+    """A running process's start time (None: not running, or a zombie), to tell it from a later one with its id."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def assert_cells_whole(watched: WatchedStudy, cells: int = 2) -> list[str]:
+    """No half-written cell, every cell in runs/ readable with all its pictures, and the table and
+    summary written from them; returns the finished cells."""
+    import rundir
+
+    assert watched.staged() == [], "no half-written cell is left"
+    finished = watched.finished_cells()
+    for name in finished:
+        run = rundir.read_run(watched.output / "runs" / name)
+        assert all((watched.output / "runs" / name / picture).is_file() for picture in rundir.picture_names(run))
+    summary = json.loads((watched.output / "summary.json").read_text())
+    assert sorted(row["experiment"] for row in summary["rows"]) == finished
+    assert len(finished) + len(summary["missing"]) == cells
+    return finished
+
+
+def assert_ended_once(status: int, stderr: str, expected_status: int, watched: WatchedStudy) -> None:
+    assert status == expected_status, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr and "Warning" not in stderr, stderr
+    assert watched.survivors() == [], "no process it started is left"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment, signals, expected_status", [
+    ("workers starting", [signal.SIGINT], 130),
+    ("training", [signal.SIGINT, signal.SIGINT], 130),
+    ("writing a cell", [signal.SIGTERM, signal.SIGINT, signal.SIGINT], 143),
+])
+def test_a_study_ends_within_seconds_whatever_signals_come_and_whenever(tmp_path, moment, signals, expected_status):
+    """One Ctrl-C, two, or a kill and two Ctrl-Cs, while its workers start (importing TensorFlow),
+    while one trains, and while one writes and draws its cell: the study ends within seconds, says
+    `interrupted:` once, leaves no process behind and no half-written cell, and its table is
+    written from the cells that finished."""
+    watched = WatchedStudy(tmp_path, long_epochs=200_000)
+    if moment == "workers starting":
+        watched.wait_for(lambda: watched.stdout and len(descendants(watched.process.pid)) >= 2)
+        time.sleep(0.5)
+    elif moment == "training":
+        watched.wait_for(lambda: "epochs60" in watched.finished_cells())
+    else:
+        watched.wait_for(lambda: watched.staged())
+    watched.signal(*signals)
+    status, stderr = watched.finish()
+    assert_ended_once(status, stderr, expected_status, watched)
+    assert stderr.count("interrupted:") == 1 and "not trained: run the same command again to train" in stderr
+    finished = assert_cells_whole(watched)
+    assert "epochs200000" not in finished
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_once_every_cell_is_trained_leaves_the_study_complete(tmp_path):
+    """Two Ctrl-Cs as the last cell lands (the study writing its table): nothing is left out, so
+    the study ends as a complete one (exit 0) and says the Ctrl-C came too late to matter."""
+    watched = WatchedStudy(tmp_path, long_epochs=80)
+    watched.wait_for(lambda: len(watched.finished_cells()) == 2)
+    watched.signal(signal.SIGINT, signal.SIGINT, gap=0.1)
+    status, stderr = watched.finish()
+    assert_ended_once(status, stderr, 0, watched)
+    assert "the Ctrl-C came once every cell was trained: nothing was left out" in stderr
+    assert assert_cells_whole(watched) == ["epochs60", "epochs80"]
+    assert "| epochs60 |" in "".join(watched.stdout)
+
+
+@pytest.mark.slow
+def test_workers_stop_by_themselves_when_the_study_is_killed(tmp_path):
+    """kill -9 of the study while a worker trains: its workers notice and stop within seconds,
+    dropping the cell they were training."""
+    watched = WatchedStudy(tmp_path, long_epochs=200_000)
+    watched.wait_for(lambda: "epochs60" in watched.finished_cells())
+    os.kill(watched.process.pid, signal.SIGKILL)
+    watched.process.wait(timeout=10)
+    assert watched.survivors(seconds=15) == [], "no worker outlives the study"
+    assert watched.staged() == [] and watched.finished_cells() == ["epochs60"]

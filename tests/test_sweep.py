@@ -210,31 +210,65 @@ def test_fresh_deletes_nothing_before_its_cells_are_trained_again(swept, monkeyp
 
 
 def test_what_a_killed_worker_left_of_a_cell_does_not_block_the_study_and_is_removed(tmp_path):
+    """A staged cell whose writer (on this machine) is gone is removed; one whose writer still runs,
+    one from another machine and a folder of the user's stay."""
     import outputs
     import rundir
 
     study_dir = tmp_path / "study"
-    (study_dir / "runs" / ".lr0.01.partial-abc123").mkdir(parents=True)
-    (study_dir / "runs" / ".lr0.01.partial-abc123" / "config.yaml").write_text("epochs: 3\n")
+    runs = study_dir / "runs"
+    host = outputs._host_digest()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = int(finished.stdout)
+    left = {name: runs / name for name in (f".lr0.01.partial-{host}-{gone}-abc123", f".lr0.1.partial-{host}-{os.getpid()}-x1",
+                                           f".lr0.3.partial-0000beef-{gone}-x2")}
+    for folder in left.values():
+        folder.mkdir(parents=True)
+        (folder / "config.yaml").write_text("epochs: 3\n")
     (study_dir / "summary.json").write_text('{"rows": []}')
     outputs.check_destination(study_dir, study.STUDY_OUTPUT)
-    sweep.remove_leftovers(study_dir / "runs")
-    assert list((study_dir / "runs").iterdir()) == []
-    mine = study_dir / "runs" / ".notes.partial-xyz"
+    assert outputs.remove_abandoned(runs, rundir.RUN_OUTPUT) == [f".lr0.01.partial-{host}-{gone}-abc123 (process {gone})"]
+    assert sorted(entry.name for entry in runs.iterdir()) == sorted(list(left)[1:])
+    mine = runs / f".notes.partial-{host}-{gone}-xyz"
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
-    assert not outputs.remove_output(mine, rundir.RUN_OUTPUT, unmarked=True) and mine.is_dir()
+    assert outputs.remove_abandoned(runs, rundir.RUN_OUTPUT) == [] and mine.is_dir()
     with pytest.raises(ConfigError):
         outputs.check_destination(study_dir, study.STUDY_OUTPUT)
+
+
+def test_an_optimizer_with_options_of_its_own_is_a_grid_value(tmp_path):
+    """Adam beside SGD with momentum (an option Adam does not take) in one grid: each cell gets its
+    optimizer's options alone, named sgd-momentum0.9 in its folder and the table."""
+    path = grid_study(tmp_path, "  optimizer: [adam, {optimizer: sgd, optimizer_options: {momentum: 0.9}}]\n"
+                                "  learning_rate: [0.01]\n")
+    _, cells = study.load_study(path)
+    assert [cell.name for cell in cells] == ["adam_lr0.01", "sgd-momentum0.9_lr0.01"]
+    assert (cells[0].config.optimizer, cells[0].config.optimizer_options) == ("adam", {})
+    assert (cells[1].config.optimizer, cells[1].config.optimizer_options) == ("sgd", {"momentum": 0.9})
+    rows = [{"experiment": cell.name, "settings": cell.settings, "seeds": 1, "median": 0.1, "p10": 0.1, "p90": 0.1,
+             "share_at_noise_floor": 0.0, "diverged": 0, "noise_floor": 0.04} for cell in cells]
+    assert "| sgd-momentum0.9_lr0.01 | sgd-momentum0.9 | 0.01 | 1 |" in study.markdown_table(rows)
+    from drawing import phase
+
+    assert phase.value_label("optimizer", cells[1].settings["optimizer"]) == "sgd-momentum0.9"
+    with pytest.raises(ConfigError, match="the study's grid varies optimizer_options"):
+        study.load_study(path, ["optimizer_options.momentum=0.5"])
+    bad = grid_study(tmp_path, "  optimizer: [adam, {optimizer: sgd, momentum: 0.9}]\n")
+    with pytest.raises(ConfigError, match="is not an optimizer with its options; write {optimizer: sgd"):
+        study.load_study(bad)
 
 
 def test_a_grid_key_set_on_the_command_line_and_names_given_twice_are_refused(tmp_path):
     path = grid_study(tmp_path, "  learning_rate: [0.01, 0.1]\n")
     with pytest.raises(ConfigError, match=r"--set learning_rate=0.5: the study's grid varies learning_rate"):
         study.load_study(path, ["learning_rate=0.5"])
-    path = grid_study(tmp_path, "  learning_rate: [0.01, 0.0100000001]\n")
-    with pytest.raises(ConfigError, match="lr0.01 is given to more than one"):
+    path = grid_study(tmp_path, "  target: ['x*2', 'x/2']\n")
+    with pytest.raises(ConfigError, match="x-2 is given to more than one"):
         study.load_study(path)
+    # Numbers are named in full: two learning rates close together are two cells.
+    path = grid_study(tmp_path, "  learning_rate: [0.01, 0.0100000001]\n")
+    assert [cell.name for cell in study.load_study(path)[1]] == ["lr0.01", "lr0.0100000001"]
 
 
 def test_a_nested_key_set_over_a_grid_of_it_and_another_studys_folder_are_refused(tmp_path, swept):

@@ -111,3 +111,20 @@ def test_a_stack_is_split_by_the_config_alone_never_into_more_parts_than_nets(mo
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert models.stack_parts(100) == models.STACK_PARTS == 2
     assert models.stack_parts(1) == 1
+
+
+def test_each_optimizers_options_are_its_keras_arguments_and_their_defaults_are_allowed():
+    """config.OPTIMIZER_OPTIONS (checked before TensorFlow starts) names exactly the keyword
+    arguments each Keras optimizer takes besides learning_rate, and each default is within range."""
+    import inspect
+
+    for name, optimizer_class in models.optimizer_classes().items():
+        if name not in config_module.OPTIMIZER_OPTIONS:
+            continue
+        parameters = {parameter.name: parameter.default
+                      for parameter in inspect.signature(optimizer_class.__init__).parameters.values()
+                      if parameter.name not in ("self", "learning_rate", "name", "kwargs")}
+        rules = {**config_module.OPTIMIZER_OPTIONS[name], **config_module.COMMON_OPTIONS}
+        assert set(parameters) == set(rules), name
+        defaults = {option: value for option, value in parameters.items() if value is not None}
+        assert config_module.checked_options(name, defaults).keys() == defaults.keys(), name

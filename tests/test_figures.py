@@ -175,3 +175,37 @@ def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the
     assert percentile[0].get_marker() == "|" and percentile[0].get_linestyle() == "None", "a vertical marker"
     assert handles["median"].get_marker() == "_"
     assert "noise floor σ² = 0.04" in handles
+
+
+# --- a grid study's phase.png --------------------------------------------------------------------
+
+def grid_rows(grid: dict, medians) -> list[dict]:
+    """A grid study's table rows (as study.table_rows makes them) with these median final errors, in
+    the grid's order (the last key varying fastest), over a noise floor of 0.04."""
+    import itertools
+
+    cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    return [{"settings": settings, "noise_floor": 0.04, "median": median, "p10": 0.9 * median, "p90": 1.1 * median,
+             "share_at_noise_floor": 0.5, "diverged": 0, "experiment": "cell", "trained": "2x10 sigmoid", "seeds": 3}
+            for settings, median in zip(cells, medians)]
+
+
+@pytest.mark.parametrize("low, high", [(1.0, 3.06), (1.0, 1.3), (0.95, 30.0)])
+def test_the_phase_diagrams_colour_bar_labels_three_or_more_ticks_apart_over_any_range(tmp_path, monkeypatch,
+                                                                                      low, high):
+    from drawing import phase
+
+    made, real = [], phase.phase_figure
+    monkeypatch.setattr(phase, "phase_figure", lambda *arguments: made.append(real(*arguments)) or made[-1])
+    grid = {"learning_rate": [0.01, 0.1, 1.0], "hidden_layers": [[60], [10, 10]]}
+    phase.draw_phase_png(grid_rows(grid, 0.04 * np.geomspace(low, high, 6)), grid, tmp_path / "phase.png", "sweep")
+    (figure,) = made
+    renderer = figure.canvas.get_renderer()
+    (bar,) = [axes for axes in figure.axes if axes.get_label() == "<colorbar>"]
+    bottom, top = bar.get_ylim()
+    labels = [label for value, label in zip(bar.get_yticks(), bar.get_yticklabels())
+              if bottom <= value <= top and label.get_text()]
+    assert len(labels) >= 3, [label.get_text() for label in labels]
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    assert all(a.y1 < b.y0 or b.y1 < a.y0 for index, a in enumerate(boxes) for b in boxes[index + 1:]), "apart"
+    assert [float(label.get_text()) for label in labels] == sorted(float(label.get_text()) for label in labels)

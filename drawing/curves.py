@@ -8,7 +8,7 @@ from matplotlib.collections import LineCollection
 
 import targets
 from drawing.style import COLORS, finite_or_nan, plain_tick_labels
-from rundir import Run, median_over_nets
+from rundir import Run, format_loss, median_over_nets
 
 # Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
 MAX_CURVE_POINTS = 4000
@@ -93,9 +93,9 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
                      label=f"noise floor σ² = {runs[0].noise_floor:.3g}")
     elif floors == {None}:  # a legend entry with no line: data from a file, whose noise nobody knows
         axes.plot([], [], linestyle="none", label="noise floor unknown")
-    if len(runs) == 1 and runs[0].diverged_at_epoch is not None:
-        axes.axvline(runs[0].diverged_at_epoch, color=COLORS["marker"], linestyle="--", linewidth=1.2,
-                     label=f"diverged at epoch {runs[0].diverged_at_epoch:,}")
+    if len(runs) == 1 and divergence_epoch(runs[0]):  # (epoch 0, the untrained net, is off the log axis)
+        axes.axvline(divergence_epoch(runs[0]), color=COLORS["marker"], linestyle="--", linewidth=1.2,
+                     label=ended_words(runs[0]))
     axes.grid(True, which="major", alpha=0.3)
 
 
@@ -155,15 +155,37 @@ def truth_label(run: Run) -> str:
     return f"true function {targets.shortened(run.true_function, 40)}"
 
 
-def status_caption(run: Run) -> str | None:
-    """What to say about a run that did not complete, or None."""
+def divergence_epoch(run: Run) -> int | None:
+    """The epoch of the first weights whose training error is not finite, counted as the pictures count
+    (epoch N: the weights after N epochs, as a frame's epoch and the training curve's): the epoch of a
+    diverged run's last frame. summary.json's diverged_at_epoch is one later: it counts as Keras does,
+    by the epoch whose forward pass found that error (the history's loss of epoch e is the error of
+    the weights after e - 1 epochs; see rundir.py). None for a run that did not diverge."""
+    return None if run.diverged_at_epoch is None else run.diverged_at_epoch - 1
+
+
+def ended_words(run: Run, of_requested: bool = True) -> str | None:
+    """How a run that did not complete ended, as every picture and the page say it: 'diverged after
+    37 epochs' ('every net diverged within 37 epochs' for many nets), 'interrupted at epoch 300 of
+    600' (without ' of 600' unless of_requested); None for a completed run."""
     if run.status == "diverged":
-        if run.nets > 1:
-            return f"every net diverged by epoch {run.diverged_at_epoch:,}"
-        return f"diverged at epoch {run.diverged_at_epoch:,}:\nthe training loss stopped being finite"
+        who = "every net diverged within" if run.nets > 1 else "diverged after"
+        return f"{who} {divergence_epoch(run):,} epochs"
     if run.status == "interrupted":
-        return f"interrupted at epoch {run.epochs_completed:,} of {run.epochs_requested:,}"
+        return f"interrupted at epoch {run.epochs_completed:,}" + (f" of {run.epochs_requested:,}" if of_requested else "")
     return None
+
+
+# What a frame calls the error of the weights it shows, and says of a diverged net's.
+TRAINING_ERROR = "training MSE"
+NOT_FINITE_ERROR = f"{TRAINING_ERROR} {format_loss(float('nan'))}"
+
+
+def status_caption(run: Run) -> str | None:
+    """What to say about a run that did not complete (ended_words, with why a net diverged), or None."""
+    if run.status == "diverged" and run.nets == 1:
+        return f"{ended_words(run)}:\n{NOT_FINITE_ERROR}"
+    return ended_words(run)
 
 
 def run_description(run: Run) -> str:

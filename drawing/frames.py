@@ -19,8 +19,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 
-from drawing.curves import (data_range, draw_error_curves, drawable_predictions, run_description,
-                            status_caption, style_loss_axes, truth_label)
+from drawing.curves import (TRAINING_ERROR, data_range, draw_error_curves, drawable_predictions, ended_words,
+                            run_description, status_caption, style_loss_axes, truth_label)
 from drawing.style import COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text
 from rundir import Run, median_over_nets
 
@@ -180,7 +180,7 @@ def legend_above(axes, room: float, handles: list | None = None) -> None:
 
 
 def ending_text(axes, caption: str, color: str):
-    """The boxed words a run's last frame ends with ('diverged at epoch 38 ...'), sized to fit its
+    """The boxed words a run's last frame ends with ('diverged after 37 epochs ...'), sized to fit its
     panel: the font shrinks to 7 points, then the words are wrapped onto more lines."""
     text = axes.text(0.5, 0.5, caption, transform=axes.transAxes, ha="center", va="center", fontsize=12,
                      fontweight="bold", color=color, animated=True,
@@ -201,7 +201,7 @@ class RunAnimation:
     the header with the frame's epoch and training error, and the ending of a run that did not
     complete. A subclass sets run, figure and canvas, then calls _captions and _ending."""
 
-    loss_label = "training MSE "
+    loss_label = f"{TRAINING_ERROR} "
 
     @property
     def frame_count(self) -> int:
@@ -315,7 +315,7 @@ class SeedsAnimation(FitAnimation):
     prediction as a faint line (a net whose error is no longer finite is left out); beside it
     every net's training error, the median in bold. The caption gives the median training error."""
 
-    loss_label = "median training MSE "
+    loss_label = f"median {TRAINING_ERROR} "
 
     def _add_predictions(self, fit_axes) -> None:
         run = self.run
@@ -429,7 +429,7 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
     if swatch:
         square = figure.text(left / width, 1 - title_row / height, "■ ", va="baseline", fontsize=10, color=swatch)
         left += square.get_window_extent(renderer).width
-    ended = "" if run.status == "completed" else f" ({run.status} at {run.epochs_completed:,})"
+    ended = "" if run.status == "completed" else f" ({ended_words(run, of_requested=False)})"
     # The label is shortened to fit, never the words that say how the run ended.
     title = figure.text(left / width, 1 - title_row / height, ended, va="baseline", fontsize=10,
                         fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")

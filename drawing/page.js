@@ -371,12 +371,12 @@ function drawErrors(frame) {
     if (view.picked !== null) errorAxes.line(run.net_curve_epochs, view.netErrorCurve(view.picked), PICKED_COLOR, 1.5);
     if (!several) errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);
     errorAxes.line(run.curve_epochs, run.curve_train, color, 1.5);
-    if (run.diverged_at_epoch) {  // where the error stopped being finite, as loss.png marks it
-      const x = errorAxes.px(run.diverged_at_epoch);
+    if (run.divergence_epoch >= 1) {  // where the error stopped being finite, as loss.png marks it
+      const x = errorAxes.px(run.divergence_epoch);
       c.strokeStyle = several ? color : COLORS.marker; c.lineWidth = 1.2; c.setLineDash([5, 4]);
       c.beginPath(); c.moveTo(x, box.top); c.lineTo(x, box.bottom); c.stroke(); c.setLineDash([]);
       c.fillStyle = c.strokeStyle; c.font = "11px sans-serif"; c.textBaseline = "top";
-      const text = `${several ? "✕ " : ""}diverged at epoch ${formatEpoch(run.diverged_at_epoch)}`;
+      const text = `${several ? "✕ " : ""}${run.ended}`;
       const right = x + 4 + c.measureText(text).width > box.right;
       c.textAlign = right ? "right" : "left";
       c.fillText(text, right ? x - 4 : x + 4, box.top + 4 + 14 * (several ? view.index : 0));

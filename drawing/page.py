@@ -20,8 +20,8 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from drawing.curves import (axis_epochs, drawable_predictions, error_range, held_out_curve, training_curve,
-                            truth_label)
+from drawing.curves import (axis_epochs, divergence_epoch, drawable_predictions, ended_words, error_range,
+                            held_out_curve, training_curve, truth_label)
 from drawing.frames import compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
 from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
                                 thinned)
@@ -91,7 +91,8 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
     predictions = drawable_predictions(run)
     data = {
         "name": run.name, "label": label, "color": color, "trained": run.trained, "status": run.status,
-        "diverged_at_epoch": run.diverged_at_epoch, "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
+        # Where its error stopped being finite, as the pictures count and say it (curves.divergence_epoch).
+        "divergence_epoch": divergence_epoch(run), "ended": ended_words(run), "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
         "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
         "noise_floor": run.noise_floor,
         "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
@@ -278,8 +279,8 @@ def floor_text(runs: list[Run]) -> str:
 def ending_text(run: Run) -> str:
     """How a run ended, as compare.png's legend says it."""
     if run.diverged_at_epoch:
-        return f"diverged at epoch {run.diverged_at_epoch:,}"
-    stopped = f"interrupted at epoch {run.epochs_completed:,}, " if run.status == "interrupted" else ""
+        return ended_words(run)
+    stopped = f"{ended_words(run, of_requested=False)}, " if run.status == "interrupted" else ""
     median = "median " if run.nets > 1 else ""
     return f"{stopped}final {median}training MSE {format_loss(per_net(run.frame_loss)[-1])}"
 
@@ -296,7 +297,7 @@ def page_html(run: Run, with_units: bool = True) -> str:
     data = one_run_data(run, with_units)
     view = data["runs"][0]
     status = "" if run.status == "completed" else (
-        f'<div class="status">{html.escape(run.status)} at epoch {run.epochs_completed:,}</div>')
+        f'<div class="status">{html.escape(ended_words(run))}</div>')
     floor = f"noise floor σ² = {run.noise_floor:g}" if run.noise_floor else "noise floor unknown"
     toggles = ""
     if run.nets > 1:

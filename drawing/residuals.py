@@ -23,7 +23,7 @@ from matplotlib.colors import LogNorm, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from drawing.curves import BLOW_UP_HEADROOM, data_range, run_title, status_caption, truth_label
+from drawing.curves import BLOW_UP_HEADROOM, data_range, ended_words, run_title, status_caption, truth_label
 from drawing.style import COLORS, DPI, axis_name, plain_text
 from rundir import Run
 
@@ -411,12 +411,11 @@ def title_rows(figure, column, runs: list[Run], residuals: list[Residuals], labe
     for run, item, label, axes in zip(runs, residuals, labels, column):
         if same_x and axes is not column[-1]:
             axes.set_xlabel("")  # the bottom row's says it for all
-        caption = status_caption(run)
         parts = [run.trained]
         if run.nets > 1:
             parts.append(f"net 0, seed {run.seeds[0]}, of {run.nets}")
-        if caption:
-            parts.append(caption.split(":")[0])  # "diverged at epoch 38": how it ended, in short
+        if run.status != "completed":
+            parts.append(ended_words(run))
         if not item.against_truth:
             parts.append("against the data")
         # The label on a line of its own, shortened: the colour bar stands right of the heat map.

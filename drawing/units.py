@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import IdentityTransform
 
-from drawing.curves import (BLOW_UP_HEADROOM, axis_epochs, curve_points, drawable_predictions, run_description,
+from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve_points, drawable_predictions, run_description,
                             style_loss_axes, training_curve)
 from drawing.frames import (HEADER_ROWS, MARGIN, CompareAnimation, RunAnimation, compare_caption, compare_frame_epochs,
                             compare_numbers, compare_panels, fit_limits, fit_panel, header_text, latest_snapshot,
@@ -426,7 +426,7 @@ class UnitsAnimation(RunAnimation):
         self.run = run
         self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
         if run.nets > 1:
-            self.loss_label = "net 0's training MSE "
+            self.loss_label = f"net 0's {TRAINING_ERROR} "
         self.predictions = drawable_predictions(run)[:, 0]
         self.contributions = drawable_contributions(run)
         x_limits, data_limits = fit_limits([run])

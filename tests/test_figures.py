@@ -74,7 +74,7 @@ def test_a_diverged_seeded_run_says_so_in_words_and_never_prints_an_array(tmp_pa
     run.per_frame["loss"][-1] = np.inf
     figures.draw_loss_png(run, tmp_path / "seeds.png")
     (figure, axes), = drawn
-    assert axes.get_title().endswith("\nevery net diverged by epoch 38")
+    assert axes.get_title().endswith("\nevery net diverged within 37 epochs")
     assert axes.title.get_color() == COLORS["marker"]
     assert axes.get_xlim() == (1, 38)
     assert not [word for word in words(figure) if re.search(r"\binf\b|\bnan\b|\[", word, re.IGNORECASE)]
@@ -83,8 +83,8 @@ def test_a_diverged_seeded_run_says_so_in_words_and_never_prints_an_array(tmp_pa
 def test_a_diverged_single_net_says_when_on_one_line(tmp_path, drawn):
     figures.draw_loss_png(synthetic_run(diverged_at=38), tmp_path / "loss.png")
     (figure, axes), = drawn
-    assert axes.get_title().endswith("\ndiverged at epoch 38: the training loss stopped being finite")
-    assert "diverged at epoch 38" in [text.get_text() for text in axes.get_legend().get_texts()]
+    assert axes.get_title().endswith("\ndiverged after 37 epochs: training MSE not finite")
+    assert "diverged after 37 epochs" in [text.get_text() for text in axes.get_legend().get_texts()]
 
 
 # --- compare.png ---------------------------------------------------------------------------------
@@ -112,9 +112,9 @@ def test_compare_png_clips_one_diverged_runs_blow_up_to_the_calm_runs_range(tmp_
     assert calm_high < high <= 1.5 * BLOW_UP_HEADROOM * calm_high
     assert low < min(run.noise_floor for run in calm)
     (blown_label,) = [line.get_label() for line in axes.get_lines() if line.get_label().startswith("c: ")]
-    assert blown_label.endswith("(diverged at epoch 60)")
+    assert blown_label.endswith("(diverged after 59 epochs)")
     marks = [line for line in axes.get_lines() if line.get_marker() == "X"]
-    assert len(marks) == 1 and marks[0].get_xdata()[0] == 60 and marks[0].get_ydata()[0] == pytest.approx(high), "at the top edge"
+    assert len(marks) == 1 and marks[0].get_xdata()[0] == 59 and marks[0].get_ydata()[0] == pytest.approx(high), "at the top edge"
     assert "X: a run's error left the plot (it diverged)" in axes.get_title()
 
 

@@ -257,9 +257,23 @@ def test_the_ending_caption_says_how_the_run_ended(ended):
     def words(animation) -> str:
         return " ".join(animation.ending.get_text().split())
 
-    assert words(ended(1, "diverged", SMALLEST)) == "diverged at epoch 38: the training loss stopped being finite"
+    assert words(ended(1, "diverged", SMALLEST)) == "diverged after 37 epochs: training MSE not finite"
     assert words(ended(1, "interrupted", SMALLEST)) == "interrupted at epoch 300 of 600"
-    assert words(ended(5, "diverged", SMALLEST)) == "every net diverged by epoch 38"
+    assert words(ended(5, "diverged", SMALLEST)) == "every net diverged within 37 epochs"
+
+
+@pytest.mark.parametrize("nets", [1, 5])
+def test_a_diverged_runs_last_frame_names_one_epoch_the_one_whose_weights_it_shows(ended, monkeypatch, nets):
+    """The last frame shows the weights after 37 epochs, whose training error is not finite (the
+    history's loss of epoch 38 is theirs: rundir.py); its header and its ending name that one epoch,
+    in the header's words."""
+    animation = ended(nets, "diverged", DEFAULT)
+    stamped = record_stamps(monkeypatch, animation.numbers)
+    animation.frame(animation.frame_count - 1)
+    assert [text for text, *_ in stamped] == ["37", "not finite"] and animation.run.frame_epochs[-1] == 37
+    ending = " ".join(animation.ending.get_text().split())
+    assert re.findall(r"\d[\d,]*", ending) == ["37"], ending
+    assert "training MSE not finite" in ending or nets > 1 and "every net" in ending, ending
 
 
 def test_a_completed_run_has_no_ending_caption(fit_animation):
@@ -291,7 +305,7 @@ def test_a_diverged_seeded_run_says_not_finite_and_never_prints_an_array(ended, 
     animation.frame(animation.frame_count - 1)
     assert [text for text, *_ in stamped] == [f"{int(animation.run.frame_epochs[-1]):,}", "not finite"]
     words = all_words(animation.figure) + [text for text, *_ in stamped]
-    assert "every net diverged by epoch 38" in words
+    assert "every net diverged within 37 epochs" in words
     assert not [word for word in words if re.search(r"\binf\b|\bnan\b|\[", word, re.IGNORECASE)]
 
 
@@ -402,13 +416,14 @@ def test_compare_titles_say_how_a_run_ended_even_with_long_labels(long_labels_co
     assert len(titles) == len(runs)
     for title, run in zip(titles, runs):
         if run.status != "completed":
-            assert f"({run.status} at {run.epochs_completed:,})" in title, title
+            assert f"({run.status} {'after' if run.status == 'diverged' else 'at epoch'} " in title, title
 
 
 def test_compare_titles_with_short_labels_say_how_a_run_ended():
     runs = [synthetic_run(), synthetic_run(diverged_at=38), synthetic_run(status="interrupted")]
     words = [text for text, _ in text_boxes(CompareAnimation(runs, ["calm", "blown", "stopped"], "note").figure)]
-    assert "calm" in words and "blown (diverged at 38)" in words and "stopped (interrupted at 300)" in words
+    assert "calm" in words and "blown (diverged after 37 epochs)" in words
+    assert "stopped (interrupted at epoch 300)" in words
 
 
 def test_a_name_with_no_room_on_the_first_header_line_leads_the_second(monkeypatch):

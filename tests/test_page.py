@@ -236,9 +236,10 @@ def test_a_diverged_runs_page_marks_where_its_error_stopped_being_finite(tmp_pat
     report.write_page(run, tmp_path / "report.html")
     page, problems = offline_page(tmp_path / "report.html")
     assert problems == []
-    assert page.text_content(".status") == "diverged at epoch 200"
-    # The dashed line at epoch 200 in the marker's red, high in the error panel where no curve is.
-    x = page.evaluate("errorAxes.px(200)")
+    assert page.text_content(".status") == "diverged after 199 epochs"
+    # The dashed line at epoch 199 (the first weights whose error is not finite, as loss.png has it) in
+    # the marker's red, high in the error panel where no curve is.
+    x = page.evaluate("errorAxes.px(199)")
     top = page.evaluate("errorAxes.box.top")
     left, canvas_top = page.eval_on_selector("#error-canvas", "c => [c.getBoundingClientRect().left, "
                                              "c.getBoundingClientRect().top]")
@@ -250,7 +251,7 @@ def test_a_diverged_runs_page_marks_where_its_error_stopped_being_finite(tmp_pat
     pixels = np.asarray(Image.open(BytesIO(image)).convert("RGB")).astype(int).reshape(-1, 3)
     red = np.array([0xD6, 0x27, 0x28])  # COLORS["marker"]
     assert np.abs(pixels - red).sum(axis=1).min() < 60
-    assert page.evaluate("DATA.runs[0].diverged_at_epoch") == 200
+    assert page.evaluate("DATA.runs[0].divergence_epoch") == 199
 
 
 # --- a comparison's page ------------------------------------------------------------------------------

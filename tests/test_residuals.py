@@ -176,7 +176,7 @@ def test_a_blown_up_run_draws_without_a_warning_and_keeps_its_scale(tmp_path):
     assert mesh_values(spectrum).mask[-2:].all(), "no spectrum of a frame not finite"
     note = figure.get_supxlabel()
     assert "magenta: off the colour scale" in note and "black: not a finite number" in note
-    assert "diverged at epoch 120" in figure.get_suptitle()
+    assert "diverged after 119 epochs: training MSE not finite" in figure.get_suptitle()
     pixels = png_pixels(tmp_path / "residuals.png")
     assert count_color(pixels, residuals.OFF_SCALE_COLOR) > 100
 

@@ -311,7 +311,7 @@ def test_compare_of_nine_runs_with_endings_and_missing_units_draws(tmp_path):
     assert len(decode_gif(path)[0]) == animation.frame_count
     words = all_words(animation.figure)
     assert "unit contributions not recorded (a run trained before they were)" in words
-    assert any(re.search(r"\(diverged at 38\)", word) for word in words)
+    assert any(re.search(r"\(diverged after 37 epochs\)", word) for word in words)
 
 
 def test_a_net_too_large_for_its_unit_contributions_says_why():

@@ -76,6 +76,30 @@ def axis_epochs(run: Run) -> int:
     return run.diverged_at_epoch or run.epochs_requested
 
 
+def shared_axis_epochs(runs: list[Run]) -> int:
+    """How far an epoch axis showing these runs reaches: one run's, axis_epochs; several runs', up
+    to the furthest any of them got (a run interrupted at 20,000 of 200,000 requested beside runs of
+    20,000 would otherwise leave a decade of the axis empty)."""
+    if len(runs) == 1:
+        return axis_epochs(runs[0])
+    return max(run.epochs_completed for run in runs)
+
+
+def final_words(run: Run) -> str:
+    """How a run ended and its final training error (the median of many nets'), as compare.png's
+    legend and a comparison's page say it."""
+    if run.diverged_at_epoch:
+        return ended_words(run)
+    stopped = f"{ended_words(run, of_requested=False)}, " if run.status == "interrupted" else ""
+    median = "median " if run.nets > 1 else ""
+    return f"{stopped}final {median}{TRAINING_ERROR} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
+
+
+def past_end_words(run: Run) -> str:
+    """What a comparison's panel of this run says once the comparison's epoch is past the run's end."""
+    return f"ended at epoch {int(run.frame_epochs[-1]):,}"
+
+
 def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log scale)") -> None:
     """Log-log error axes for runs: ranges, labels, the noise floor (if all share one) and
     the epochs where runs diverged."""
@@ -83,7 +107,7 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
     axes.set_yscale("log")
     axes.set_ylim(low, high)
     axes.set_xscale("log")
-    axes.set_xlim(1, max(2, max(axis_epochs(run) for run in runs)))
+    axes.set_xlim(1, max(2, shared_axis_epochs(runs)))
     axes.set_xlabel("epoch (log scale)")
     axes.set_ylabel(label)
     plain_tick_labels(axes)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
-from drawing.curves import (divergence_epoch, draw_error_curves, ended_words, error_range, run_title, status_caption,
+from drawing.curves import (divergence_epoch, draw_error_curves, error_range, final_words, run_title, status_caption,
                             style_loss_axes)
 from drawing.style import COLORS, RUN_COLORS, format_loss, plain_text, plain_tick_labels, png_axes, save_png
 from rundir import Run, median_over_nets
@@ -41,9 +41,8 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
     style_loss_axes(axes, runs, label="training mean squared error (log scale)")
     top = error_range(runs)[1]
     for run, label, color in zip(runs, labels, RUN_COLORS):
-        ending = ended_words(run) if run.diverged_at_epoch else f"final {format_loss(run.frame_loss[-1, 0])}"
         short = textwrap.shorten(plain_text(label), 60, placeholder="…")  # the legend stays inside the plot
-        draw_error_curves(axes, run, color=color, label=f"{short}: {run.trained} ({ending})", held_out=False)
+        draw_error_curves(axes, run, color=color, label=f"{short}: {run.trained} ({final_words(run)})", held_out=False)
         if run.diverged_at_epoch:
             axes.plot([max(divergence_epoch(run), 1)], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:

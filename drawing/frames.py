@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 
 from drawing.curves import (TRAINING_ERROR, data_range, draw_error_curves, drawable_predictions, ended_words,
-                            run_description, status_caption, style_loss_axes, truth_label)
+                            past_end_words, run_description, status_caption, style_loss_axes, truth_label)
 from drawing.style import COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text
 from rundir import Run, median_over_nets
 
@@ -446,6 +446,15 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
     return box.x1 - number_width, title_row + 15
 
 
+def ended_notes(panels: list, runs: list[Run]) -> list:
+    """Each comparison panel's note, drawn once the comparison's epoch is past its run's end
+    (past_end_words), in the panel's lower right corner."""
+    return [axes.text(0.98, 0.03, past_end_words(run), transform=axes.transAxes, ha="right", va="bottom", fontsize=8,
+                      color=COLORS["note"], animated=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85,
+                                                                 "pad": 2})
+            for axes, run in zip(panels, runs)]
+
+
 def compare_caption(figure, epochs: np.ndarray, note: str) -> tuple[NumberStamper, float]:
     """A comparison's header line 1: 'epoch N of LAST' and the note at the right (in red when it
     says the runs' data differ). Returns the stamper of N and the right edge of its slot."""
@@ -485,12 +494,17 @@ class CompareAnimation:
         self.number_positions = [panel_title(axes, run, label, self.number_width)
                                  for axes, run, label in zip(panels, runs, labels)]
         self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
+        self.ended_notes = ended_notes(panels, runs)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     @property
     def frame_count(self) -> int:
         return len(self.epochs)
+
+    def past_their_end(self, epoch: int) -> list:
+        """The notes of the panels whose run ended before `epoch`, to be drawn."""
+        return [note for note, run in zip(self.ended_notes, self.runs) if epoch > run.frame_epochs[-1]]
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""
@@ -500,6 +514,8 @@ class CompareAnimation:
         for predictions, line, snapshot, limits in zip(self.predictions, self.lines, shown, self.limits):
             line.set_ydata(pinned(predictions[snapshot], limits))
             self.figure.draw_artist(line)
+        for note in self.past_their_end(epoch):
+            self.figure.draw_artist(note)
         return self.stamped_pixels(epoch, shown)
 
     def stamped_pixels(self, epoch: int, shown: list[int]) -> np.ndarray:

@@ -333,7 +333,9 @@ class RunView {
       document.getElementById("train-loss").textContent = train;
       document.getElementById("held-out-loss").textContent = heldOut;
     } else {
-      const older = epoch !== frameEpochs[frame] ? ` (its frame at epoch ${formatEpoch(epoch)})` : "";
+      const run = this.run, last = run.frame_epochs[run.frame_epochs.length - 1];
+      const older = frameEpochs[frame] > last ? ` (${run.past_end})`
+        : epoch !== frameEpochs[frame] ? ` (its frame at epoch ${formatEpoch(epoch)})` : "";
       document.getElementById(`numbers-${this.index}`).textContent =
         `${median}training MSE ${train} · ${median}held-out MSE ${heldOut}${older}`;
     }

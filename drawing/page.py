@@ -20,8 +20,8 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from drawing.curves import (axis_epochs, divergence_epoch, drawable_predictions, ended_words, error_range,
-                            held_out_curve, training_curve, truth_label)
+from drawing.curves import (divergence_epoch, drawable_predictions, ended_words, error_range, final_words,
+                            held_out_curve, past_end_words, shared_axis_epochs, training_curve, truth_label)
 from drawing.frames import compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
 from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
                                 thinned)
@@ -92,7 +92,8 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
     data = {
         "name": run.name, "label": label, "color": color, "trained": run.trained, "status": run.status,
         # Where its error stopped being finite, as the pictures count and say it (curves.divergence_epoch).
-        "divergence_epoch": divergence_epoch(run), "ended": ended_words(run), "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
+        "divergence_epoch": divergence_epoch(run), "ended": ended_words(run), "past_end": past_end_words(run),
+        "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
         "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
         "noise_floor": run.noise_floor,
         "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
@@ -126,7 +127,7 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
 def shared_data(runs: list[Run], frame_epochs: np.ndarray) -> dict:
     """What every page has: its frames, the colours, and the error panel's shared axes."""
     return {"frame_epochs": [int(epoch) for epoch in frame_epochs], "fps": runs[0].config.render.fps, "colors": COLORS,
-            "epoch_limits": [1, max(2, max(axis_epochs(run) for run in runs))], "error_limits": list(error_range(runs))}
+            "epoch_limits": [1, max(2, shared_axis_epochs(runs))], "error_limits": list(error_range(runs))}
 
 
 def one_run_data(run: Run, with_units: bool = True) -> dict:
@@ -276,15 +277,6 @@ def floor_text(runs: list[Run]) -> str:
     return "each run's noise floor dashed in its colour" + (", where known" if None in floors else "")
 
 
-def ending_text(run: Run) -> str:
-    """How a run ended, as compare.png's legend says it."""
-    if run.diverged_at_epoch:
-        return ended_words(run)
-    stopped = f"{ended_words(run, of_requested=False)}, " if run.status == "interrupted" else ""
-    median = "median " if run.nets > 1 else ""
-    return f"{stopped}final {median}training MSE {format_loss(per_net(run.frame_loss)[-1])}"
-
-
 def prediction_caption(run: Run) -> str:
     truth = f" · {html.escape(truth_label(run))} (dotted)" if run.y_grid_true is not None else ""
     prediction = ("median prediction (dark blue), 10-90% of nets (band), every net (faint); click a net to "
@@ -336,7 +328,7 @@ def run_panels(runs: list[Run], labels: list[str], colors: list[str]) -> str:
     for index, (run, label, color) in enumerate(zip(runs, labels, colors)):
         seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
         panels.append(f"""  <figure class="run"><figcaption><b style="color: {color}">{html.escape(label)}</b>
-    {html.escape(run.trained)}{seeds} · {html.escape(ending_text(run))}</figcaption>
+    {html.escape(run.trained)}{seeds} · {html.escape(final_words(run))}</figcaption>
     <canvas id="fit-canvas-{index}"></canvas>
     <figcaption class="numbers" id="numbers-{index}"></figcaption>
     <figcaption id="net-readout-{index}"></figcaption></figure>""")

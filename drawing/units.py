@@ -20,11 +20,12 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import IdentityTransform
 
-from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve_points, drawable_predictions, run_description,
-                            style_loss_axes, training_curve)
+from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve_points, drawable_predictions,
+                            run_description, shared_axis_epochs, style_loss_axes, training_curve)
 from drawing.frames import (HEADER_ROWS, MARGIN, CompareAnimation, RunAnimation, compare_caption, compare_frame_epochs,
-                            compare_numbers, compare_panels, fit_limits, fit_panel, header_text, latest_snapshot,
-                            legend_above, new_canvas, panel_limits, panel_title, pinned, place_panels, shared_scales)
+                            compare_numbers, compare_panels, ended_notes, fit_limits, fit_panel, header_text,
+                            latest_snapshot, legend_above, new_canvas, panel_limits, panel_title, pinned, place_panels,
+                            shared_scales)
 from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_tick_labels
 import rundir
 from rundir import Run
@@ -566,6 +567,7 @@ class CompareUnitsAnimation(CompareAnimation):
         self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
         self.row = self._diagnostic_row()
         self.marks = EpochMarks(figure, self.row)
+        self.ended_notes = ended_notes(panels, runs)
         canvas.draw()
         self.background = canvas.copy_from_bbox(figure.bbox)
 
@@ -574,7 +576,7 @@ class CompareUnitsAnimation(CompareAnimation):
         figure = self.figure
         row = [figure.add_subplot()]
         row += [figure.add_subplot(sharex=row[0]) for _ in self.diagnostics[0][1:]]
-        last_epoch = max(axis_epochs(run) for run in self.runs)
+        last_epoch = shared_axis_epochs(self.runs)
         for kind, axes in enumerate(row):
             diagnostics = [run_diagnostics[kind] for run_diagnostics in self.diagnostics]
             style_small_panel(axes, diagnostics, last_epoch)
@@ -614,6 +616,6 @@ class CompareUnitsAnimation(CompareAnimation):
             dots += frame_dots(run_diagnostics, snapshot)
         if epoch:  # epoch 0, the untrained nets, has no place on the log epoch axes: no marks then
             artists += self.marks.update(epoch, dots)
-        for artist in artists:
+        for artist in artists + self.past_their_end(epoch):
             self.figure.draw_artist(artist)
         return self.stamped_pixels(epoch, shown)

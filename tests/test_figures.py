@@ -97,9 +97,18 @@ def test_compare_png_has_a_log_epoch_axis_and_one_curve_per_run(tmp_path, drawn)
     assert axes.get_xlim() == (1, 600)
     curves = [line for line in axes.get_lines() if line.get_label().startswith(("first", "second"))]
     assert [line.get_color() for line in curves] == RUN_COLORS[:2]
-    assert curves[0].get_label() == f"first: 2x10 sigmoid · adam lr 0.01 (final {runs[0].frame_loss[-1, 0]:.4f})"
+    assert curves[0].get_label() == (f"first: 2x10 sigmoid · adam lr 0.01 (final training MSE "
+                                     f"{runs[0].frame_loss[-1, 0]:.4f})")
     pixels = png_pixels(tmp_path / "compare.png")
     assert count_color(pixels, RUN_COLORS[0]) > 20 and count_color(pixels, RUN_COLORS[1]) > 20
+
+
+def test_compare_pngs_epoch_axis_ends_where_the_furthest_run_got_not_where_an_interrupted_one_aimed(tmp_path, drawn):
+    runs = [synthetic_run(epochs=1000), synthetic_run(status="interrupted", epochs=2000)]
+    assert runs[1].epochs_requested == 4000
+    figures.draw_compare_png(runs, ["done", "stopped"], tmp_path / "compare.png")
+    (figure, axes), = drawn
+    assert axes.get_xlim() == (1, 2000)
 
 
 def test_compare_png_clips_one_diverged_runs_blow_up_to_the_calm_runs_range(tmp_path, drawn):

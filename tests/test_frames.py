@@ -372,6 +372,29 @@ def test_runs_on_data_far_apart_get_panels_of_their_own_scales():
     animation.frame(animation.frame_count - 1)
 
 
+def test_a_compare_panel_past_its_runs_end_says_where_it_ended(monkeypatch):
+    runs = [synthetic_run(epochs=300), synthetic_run(epochs=100, frames=20), synthetic_run(diverged_at=38)]
+    animation = CompareAnimation(runs, ["long", "short", "blown"], "same data")
+    drawn = []
+    draw_artist = animation.figure.draw_artist
+    monkeypatch.setattr(animation.figure, "draw_artist", lambda artist: drawn.append(artist) or draw_artist(artist))
+
+    def said(index: int) -> list[str]:
+        del drawn[:]
+        animation.frame(index)
+        return [artist.get_text() for artist in drawn if hasattr(artist, "get_text")]
+
+    epochs = list(animation.epochs)
+    assert said(epochs.index(37)) == []
+    assert said(epochs.index(100)) == ["ended at epoch 37"]
+    assert said(len(epochs) - 1) == ["ended at epoch 100", "ended at epoch 37"]
+    # Inside its own panel, clear of the others.
+    panels = [axes for axes in animation.figure.axes if axes.get_visible()]
+    renderer = animation.canvas.get_renderer()
+    for note, axes in zip(animation.ended_notes, panels):
+        assert within(note.get_window_extent(renderer), axes.get_window_extent(renderer))
+
+
 @pytest.fixture(scope="module")
 def long_labels_compare():
     """Five runs in two rows, with 80-character labels: a calm one, one diverged to huge predictions,

@@ -287,7 +287,8 @@ def test_a_comparison_shows_each_runs_own_numbers_in_step(compared, offline_page
             snapshot = latest_snapshot(run, int(epochs[frame]))
             epoch = int(run.frame_epochs[snapshot])
             held_out = format_loss(run.val_loss[epoch - 1, 0]) if epoch else "–"
-            older = f" (its frame at epoch {epoch:,})" if epoch != epochs[frame] else ""
+            older = (f" (ended at epoch {epoch:,})" if epochs[frame] > run.frame_epochs[-1] else
+                     f" (its frame at epoch {epoch:,})" if epoch != epochs[frame] else "")
             assert page.text_content(f"#numbers-{index}") == (
                 f"training MSE {format_loss(run.frame_loss[snapshot, 0])} · held-out MSE {held_out}{older}")
     assert problems == []

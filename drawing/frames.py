@@ -21,13 +21,20 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 
 from drawing.curves import (TRAINING_ERROR, data_range, draw_error_curves, drawable_predictions, ended_words,
                             past_end_words, run_description, status_caption, style_loss_axes, truth_label)
-from drawing.style import COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text
+from drawing.style import (COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text, text_width,
+                           wrapped)
 from rundir import Run, median_over_nets
 
 CAPTION_FONTSIZE = 11
 CAPTION_STYLE = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
 HEADER_ROWS = (22, 40)  # baselines of the header's two lines, in pixels from the top
+HEADER_ROW_STEP = HEADER_ROWS[1] - HEADER_ROWS[0]  # a comparison's header may take more lines
 MARGIN = 12  # pixels at the figure's edges
+
+
+def header_baseline(row: int) -> int:
+    """The baseline of the header's line `row` (0, 1, ...), in pixels from the top."""
+    return HEADER_ROWS[0] + HEADER_ROW_STEP * row
 
 
 class NumberStamper:
@@ -107,8 +114,8 @@ def draw_epoch_caption(figure, numbers: NumberStamper, last_epoch: int) -> tuple
 def header_text(figure, row: int, text: str, left: float, right: float, **style):
     """A line of the header between pixel columns left and right (shortened with '…' to fit)."""
     width, height = figure.canvas.get_width_height()
-    artist = figure.text(right / width if style.get("ha") == "right" else left / width, 1 - HEADER_ROWS[row] / height,
-                         text, va="baseline", **style)
+    artist = figure.text(right / width if style.get("ha") == "right" else left / width,
+                         1 - header_baseline(row) / height, text, va="baseline", **style)
     fitted(artist, right - left, figure.canvas.get_renderer())
     return artist
 
@@ -348,7 +355,11 @@ class SeedsAnimation(FitAnimation):
 
 # Enough frames for any comparison to look smooth; more only make the GIF larger.
 MAX_COMPARE_FRAMES = 300
-PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE = 330, 250, 38  # pixels: a panel with its titles and tick labels
+# Pixels: a comparison's panel (its plot, titles above and tick labels below); the room of its titles
+# and, below it, of its x tick labels and label; the gap between a panel and the next one's y labels.
+PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE, PANEL_BELOW, PANEL_GAP = 310, 250, 38, 40, 10
+# A comparison's header (two lines, as an animation of one run has) and the room below its last row.
+COMPARE_HEADER, COMPARE_BOTTOM = 50, 6
 
 
 def compare_frame_epochs(runs: list[Run], max_frames: int = MAX_COMPARE_FRAMES) -> np.ndarray:
@@ -391,19 +402,15 @@ def panel_limits(runs: list[Run]) -> list[tuple[tuple[float, float], tuple[float
 def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0):
     """A comparison's figure with one fit panel per run (fit_panel, with its limits: see
     panel_limits; panels with the same limits share their axes and tick labels), in a grid of 2
-    columns for 2 or 4 runs and 3 otherwise, and bottom_room pixels below the grid for whatever
-    else the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
+    columns for 2 or 4 runs and 3 otherwise, each column right of the one before by what its
+    panels' y tick labels and label take, and bottom_room pixels below the grid for whatever else
+    the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
     columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
     rows = -(-len(runs) // columns)
-    width, height = 70 + PANEL_WIDTH * columns, 50 + PANEL_HEIGHT * rows + bottom_room
-    figure, canvas = new_canvas(width, height)
+    figure, canvas = new_canvas(MARGIN + (PANEL_WIDTH + 60) * columns,
+                                COMPARE_HEADER + PANEL_HEIGHT * rows + COMPARE_BOTTOM + bottom_room)
     shared = all(item == limits[0] for item in limits)
     grid = figure.subplots(rows, columns, sharex=shared, sharey=shared, squeeze=False)
-    for row in range(rows):
-        for column in range(columns):
-            left, top = 60 + column * PANEL_WIDTH, 50 + row * PANEL_HEIGHT + PANEL_TITLE
-            grid[row, column].set_position([left / width, 1 - (top + PANEL_HEIGHT - PANEL_TITLE - 40) / height,
-                                            (PANEL_WIDTH - 20) / width, (PANEL_HEIGHT - PANEL_TITLE - 40) / height])
     panels = grid.ravel()
     for axes in panels[len(runs):]:
         axes.set_visible(False)
@@ -414,7 +421,48 @@ def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0):
             axes.set_ylabel("")
         for axes in grid[:-1, :].ravel():
             axes.set_xlabel("")
+    # Placed at their size first: which ticks an axis labels, and so how wide they are, depends on it.
+    place_grid(figure, grid, [60] * columns)
+    renderer = canvas.get_renderer()
+    gutters = [max(label_width(axes, renderer) for axes in grid[:, column]) + PANEL_GAP for column in range(columns)]
+    place_grid(figure, grid, gutters)
     return figure, canvas, list(panels[: len(runs)])
+
+
+def label_width(axes, renderer) -> float:
+    """How wide a panel's y tick labels and label are, in pixels (0 if it shows none)."""
+    extent = axes.yaxis.get_tightbbox(renderer) if axes.get_visible() else None
+    return extent.width if extent is not None else 0.0
+
+
+def place_grid(figure, grid, gutters: list[float]) -> None:
+    """Size a comparison's figure to its grid of panels and place them, each column `gutter` pixels
+    right of the one before (room for its y tick labels and label), the last with room at the right
+    for half of its last x tick label."""
+    right_room = 30
+    width = int(round(MARGIN + sum(gutters) + PANEL_WIDTH * len(gutters) + right_room))
+    height = figure.canvas.get_width_height()[1]
+    figure.set_size_inches(width / DPI, height / DPI)
+    panel_height = PANEL_HEIGHT - PANEL_TITLE - PANEL_BELOW
+    for row, panels in enumerate(grid):
+        left = MARGIN
+        for axes, gutter in zip(panels, gutters):
+            left += gutter
+            bottom = height - (COMPARE_HEADER + row * PANEL_HEIGHT + PANEL_TITLE + panel_height)
+            axes.set_position([left / width, bottom / height, PANEL_WIDTH / width, panel_height / height])
+            left += PANEL_WIDTH
+
+
+def grow_at_top(figure, pixels: int) -> None:
+    """Make a figure `pixels` taller at the top, its axes staying where they are from its bottom."""
+    width, height = figure.canvas.get_width_height()
+    positions = [(axes, axes.get_position()) for axes in figure.axes]
+    figure.set_size_inches(width / DPI, (height + pixels) / DPI)
+    scale = height / (height + pixels)
+    for axes, box in positions:
+        axes.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+
+
 
 
 def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None) -> tuple[float, int]:
@@ -455,14 +503,35 @@ def ended_notes(panels: list, runs: list[Run]) -> list:
             for axes, run in zip(panels, runs)]
 
 
-def compare_caption(figure, epochs: np.ndarray, note: str) -> tuple[NumberStamper, float]:
-    """A comparison's header line 1: 'epoch N of LAST' and the note at the right (in red when it
-    says the runs' data differ). Returns the stamper of N and the right edge of its slot."""
-    numbers = NumberStamper(CAPTION_FONTSIZE)
-    epoch_right, caption_right = draw_epoch_caption(figure, numbers, int(epochs[-1]))
+def compare_caption(figure, epochs: np.ndarray, note: str, lines: tuple[str, ...] = ()) -> tuple[NumberStamper, float]:
+    """A comparison's header: 'epoch N of LAST' with the note at its right (in red when it says the
+    runs' data differ) or, where it does not fit there, on the lines below, whole; then `lines`
+    (further notes). The figure grows at the top if they need more than the header's two lines:
+    call it before anything but the panels is placed. Returns the stamper of N and the right edge
+    of its slot."""
     width = figure.canvas.get_width_height()[0]
-    header_text(figure, 0, note, caption_right + 20, width - MARGIN, ha="right", fontsize=9,
-                color=COLORS["marker"] if note.startswith("different") else COLORS["note"])
+    style = {"fontsize": 9, "color": COLORS["marker"] if note.startswith("different") else COLORS["note"]}
+
+    def width_of(text: str) -> float:
+        return text_width(figure, text, fontsize=9)
+
+    numbers = NumberStamper(CAPTION_FONTSIZE)
+    last = f"{int(epochs[-1]):,}"  # as draw_epoch_caption writes it
+    caption_right = (MARGIN + text_width(figure, "epoch ", **CAPTION_STYLE) + numbers.width(last)
+                     + text_width(figure, f" of {last}", **CAPTION_STYLE))
+    beside = width_of(note) <= width - MARGIN - (caption_right + 20)
+    note_lines = [] if beside else wrapped(note, width - 2 * MARGIN, width_of)
+    further = [line for text in lines for line in wrapped(text, width - 2 * MARGIN, width_of)]
+    rows = 1 + len(note_lines) + len(further)
+    if rows > len(HEADER_ROWS):
+        grow_at_top(figure, HEADER_ROW_STEP * (rows - len(HEADER_ROWS)))
+    epoch_right, caption_right = draw_epoch_caption(figure, numbers, int(epochs[-1]))
+    if beside:
+        header_text(figure, 0, note, caption_right + 20, width - MARGIN, ha="right", **style)
+    for row, line in enumerate(note_lines, start=1):
+        header_text(figure, row, line, MARGIN, width - MARGIN, **style)
+    for row, line in enumerate(further, start=1 + len(note_lines)):
+        header_text(figure, row, line, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
     return numbers, epoch_right
 
 
@@ -488,12 +557,12 @@ class CompareAnimation:
         limits = panel_limits(runs)
         self.limits = [y_limits for _, y_limits in limits]
         self.figure, self.canvas, panels = compare_panels(runs, limits)
+        self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
         self.numbers, self.number_width = compare_numbers()
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
                                 zorder=3)[0] for axes, run, predictions in zip(panels, runs, self.predictions)]
         self.number_positions = [panel_title(axes, run, label, self.number_width)
                                  for axes, run, label in zip(panels, runs, labels)]
-        self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
         self.ended_notes = ended_notes(panels, runs)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)

@@ -167,7 +167,7 @@ def residuals_data(run: Run) -> dict:
             "x_range": [float(item.x[columns[0]]), float(item.x[columns[-1]])],
             "title": ("prediction − " + (truth_label(run) if item.against_truth else "data at the training points")
                       + f" (red: too high, blue: too low; ±{limit:.2g} and beyond, symmetric log"
-                      + "".join(f"; {note}" for note in [colour_note([item], limit)] if note) + ")")}
+                      + "".join(f"; {note}" for note in [colour_note([item], [limit])] if note) + ")")}
 
 
 def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_epochs: np.ndarray, curve_train: np.ndarray,

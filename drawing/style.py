@@ -87,6 +87,27 @@ def fitted(text_artist, max_pixels: float, renderer) -> None:
         text_artist.set_text(text)
 
 
+def text_width(figure, text: str, **style) -> float:
+    """How wide a text in this style would be in the figure, in pixels."""
+    probe = figure.text(0, 0, text, **style)
+    width = probe.get_window_extent(figure.canvas.get_renderer()).width
+    probe.remove()
+    return width
+
+
+def wrapped(text: str, max_pixels: float, width_of) -> list[str]:
+    """A text of parts joined by ' · ' in as few lines as fit max_pixels (width_of measures a line),
+    broken between parts (a part wider than that alone keeps a line of its own)."""
+    lines: list[str] = []
+    for part in text.split(" · "):
+        joined = f"{lines[-1]} · {part}" if lines else part
+        if lines and width_of(joined) <= max_pixels:
+            lines[-1] = joined
+        else:
+            lines.append(part)
+    return lines
+
+
 def finite_or_nan(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 

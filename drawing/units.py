@@ -24,7 +24,7 @@ from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve
                             run_description, shared_axis_epochs, style_loss_axes, training_curve)
 from drawing.frames import (HEADER_ROWS, MARGIN, CompareAnimation, RunAnimation, compare_caption, compare_frame_epochs,
                             compare_numbers, compare_panels, ended_notes, fit_limits, fit_panel, header_text,
-                            latest_snapshot, legend_above, new_canvas, panel_limits, panel_title, pinned, place_panels,
+                            label_width, latest_snapshot, legend_above, new_canvas, panel_limits, panel_title, pinned, place_panels,
                             shared_scales)
 from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_tick_labels
 import rundir
@@ -366,12 +366,6 @@ class EpochMarks:
         return [self.lines, self.dots]
 
 
-def label_width(axes, renderer) -> float:
-    """How wide a panel's y tick labels and label are, in pixels (0 if it has none)."""
-    extent = axes.yaxis.get_tightbbox(renderer)
-    return extent.width if extent is not None else 0.0
-
-
 def place_units_panels(figure, fit_axes, column: list, fit_top: int, column_top: int, bottom: int) -> None:
     """Place the fit panel between pixel rows fit_top and bottom (from the top) and the small panels
     stacked beside it between column_top and bottom, each under a title row, the fit panel taking
@@ -544,6 +538,10 @@ class CompareUnitsAnimation(CompareAnimation):
         self.limits = [y_limits for _, y_limits in limits]
         self.figure, self.canvas, panels = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM)
         figure, canvas = self.figure, self.canvas
+        from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
+        units_note = (f"thin lines: units (activation × weight){from_mean}, a colour each · "
+                      "blue: their sum + output bias = prediction")
+        self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note, (units_note,))
         self.colors = RUN_COLORS[: len(runs)]
         self.unit_lines = [add_unit_lines(axes, run, units) for axes, run, units in zip(panels, runs, contributions)]
         self.data_artists = [data_over_units(axes) if lines else [] for axes, lines in zip(panels, self.unit_lines)]
@@ -558,12 +556,6 @@ class CompareUnitsAnimation(CompareAnimation):
         self.numbers, self.number_width = compare_numbers()
         self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color)
                                  for axes, run, label, color in zip(panels, runs, labels, self.colors)]
-        self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note)
-        width = canvas.get_width_height()[0]
-        from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
-        header_text(figure, 1, f"thin lines: units (activation × weight){from_mean}, a colour each · "
-                    "blue: their sum + output bias = prediction", MARGIN, width - MARGIN, fontsize=9,
-                    color=COLORS["note"])
         self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
         self.row = self._diagnostic_row()
         self.marks = EpochMarks(figure, self.row)

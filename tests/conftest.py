@@ -164,6 +164,50 @@ def finished_study(tmp_path_factory):
     return study_file, output, status, stdout.getvalue()
 
 
+# --- layout ------------------------------------------------------------------------------------------
+
+# The note animate.py compare writes for a sine run beside one on data of its own (the CO2 record).
+OWN_SCALES_NOTE = ("different data in each panel (file vs generated)  ·  own scales  ·  data · true sine (dotted) · "
+                   "prediction (blue)")
+
+
+def beside_the_sine(count: int = 2) -> list:
+    """A sine run and, beside it, runs on data in other units: years on x, hundreds on y, their
+    predictions approaching their truth with residuals 20 times the sine run's."""
+    far = [synthetic_run(x_min=1990.0, x_max=2002.0, target=f"360 + {index + 5} * sin(x)", seed=index)
+           for index in range(count - 1)]
+    for run in far:
+        residual = run.predictions - np.sin(run.x_grid).astype(np.float32)
+        run.per_frame["prediction"] = (run.y_grid_true + 20 * residual).astype(np.float32)
+    return [synthetic_run()] + far
+
+
+def assert_texts_apart_and_inside(figure) -> None:
+    """Every text of the figure (its own, the panels' labels and tick labels) inside it, none over
+    another or over another panel."""
+    def overlaps(a, b) -> bool:
+        return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+    renderer = figure.canvas.get_renderer()
+    panels = [axes for axes in figure.axes if axes.get_visible()]
+    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in figure.texts if text.get_text().strip()]
+    for axes in panels:
+        shown = [label for axis, coordinate in ((axes.xaxis, 0), (axes.yaxis, 1)) for label in axis.get_ticklabels()
+                 if min(axis.get_view_interval()) <= label.get_position()[coordinate] <= max(axis.get_view_interval())]
+        for label in [axes.xaxis.label, axes.yaxis.label] + shown:
+            if label.get_visible() and label.get_text():
+                boxes.append((label.get_text(), label.get_window_extent(renderer), axes))
+    for index, (text, box, *owner) in enumerate(boxes):
+        inside = figure.bbox
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, \
+            f"{text!r} leaves the picture"
+        for other, other_box, *_ in boxes[index + 1:]:
+            assert not overlaps(box, other_box), f"{text!r} overlaps {other!r}"
+        for axes in panels:
+            if owner and axes is not owner[0]:
+                assert not overlaps(box, axes.get_window_extent(renderer)), f"{text!r} lies over another panel"
+
+
 # --- a real browser ---------------------------------------------------------------------------------
 
 def pytest_collection_modifyitems(items):

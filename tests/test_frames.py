@@ -8,7 +8,7 @@ import pytest
 from matplotlib.colors import to_rgb
 
 import config as config_module
-from conftest import synthetic_run
+from conftest import OWN_SCALES_NOTE, assert_texts_apart_and_inside, beside_the_sine, synthetic_run
 from drawing.frames import (CAPTION_STYLE, CompareAnimation, FitAnimation, NumberStamper, SeedsAnimation,
                             compare_frame_epochs, latest_snapshot, new_canvas, shared_scales)
 from drawing.style import COLORS, format_loss
@@ -393,6 +393,15 @@ def test_a_compare_panel_past_its_runs_end_says_where_it_ended(monkeypatch):
     renderer = animation.canvas.get_renderer()
     for note, axes in zip(animation.ended_notes, panels):
         assert within(note.get_window_extent(renderer), axes.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_panels_of_their_own_scales_keep_their_labels_off_each_other_and_the_note_whole(count):
+    animation = CompareAnimation(beside_the_sine(count), [f"run {index}" for index in range(count)], OWN_SCALES_NOTE)
+    animation.frame(animation.frame_count - 1)
+    assert_texts_apart_and_inside(animation.figure)
+    note_lines = [text for text, _ in text_boxes(animation.figure) if "·" in text and text in OWN_SCALES_NOTE]
+    assert " · ".join(note_lines) == OWN_SCALES_NOTE, "the note whole, on one line or more"
 
 
 @pytest.fixture(scope="module")

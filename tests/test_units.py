@@ -11,7 +11,7 @@ from matplotlib.transforms import Bbox
 
 import animate
 import rundir
-from conftest import decode_gif, synthetic_run
+from conftest import OWN_SCALES_NOTE, assert_texts_apart_and_inside, beside_the_sine, decode_gif, synthetic_run
 from drawing.curves import status_caption
 from drawing.frames import compare_frame_epochs, latest_snapshot
 from drawing.style import COLORS, format_loss
@@ -324,3 +324,14 @@ def test_a_net_too_large_for_its_unit_contributions_says_why():
     finally:
         rundir.UNIT_CONTRIBUTIONS_BUDGET = budget
     assert "unit contributions not recorded: 60 units x 2,000 grid points x 9 frames would take 4 MB (limit 1 MB)" in words
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_a_comparison_on_data_in_other_units_keeps_its_labels_off_each_other_and_its_notes_whole(count):
+    animation = CompareUnitsAnimation(beside_the_sine(count), [f"run {index}" for index in range(count)],
+                                      OWN_SCALES_NOTE)
+    animation.frame(animation.frame_count - 1)
+    assert_texts_apart_and_inside(animation.figure)
+    header = [text.get_text() for text in animation.figure.texts if "·" in text.get_text()]
+    assert " · ".join(line for line in header if line in OWN_SCALES_NOTE) == OWN_SCALES_NOTE
+    assert any(line.startswith("thin lines: units") and line.endswith("= prediction") for line in header)

@@ -335,3 +335,37 @@ def test_a_comparison_on_data_in_other_units_keeps_its_labels_off_each_other_and
     header = [text.get_text() for text in animation.figure.texts if "·" in text.get_text()]
     assert " · ".join(line for line in header if line in OWN_SCALES_NOTE) == OWN_SCALES_NOTE
     assert any(line.startswith("thin lines: units") and line.endswith("= prediction") for line in header)
+
+
+def data_under(text, axes) -> list:
+    """The data points and true curve's points of a fit panel that lie under a text of it."""
+    renderer = axes.figure.canvas.get_renderer()
+    box = text.get_window_extent(renderer).padded(3)  # a point's marker reaches about 3 pixels out
+    points = [np.asarray(collection.get_offsets()) for collection in axes.collections if hasattr(collection, "get_offsets")]
+    points += [line.get_xydata() for line in axes.get_lines() if line.get_linestyle() == ":" or line.get_marker() == "o"]
+    pixels = axes.transData.transform(np.concatenate([item for item in points if len(item)]))
+    return [pixel for pixel in pixels if box.x0 <= pixel[0] <= box.x1 and box.y0 <= pixel[1] <= box.y1]
+
+
+def too_large_for_units(**options):
+    """A run whose unit contributions the engine left out, being past its budget (a 1000x1000 net's)."""
+    run = synthetic_run(frames=30, hidden_layers=[1000, 1000], **options)
+    del run.per_frame["unit_contributions"]
+    assert rundir.unit_contributions_bytes([1000, 1000], 50, 30) > rundir.UNIT_CONTRIBUTIONS_BUDGET
+    return run
+
+
+@pytest.mark.parametrize("size", [SMALL, DEFAULT], ids=["small", "default"])
+def test_the_note_that_units_are_not_recorded_lies_clear_of_the_data(size, monkeypatch):
+    monkeypatch.setattr(rundir, "UNIT_CONTRIBUTIONS_BUDGET", 2**20)  # 1000 units x 50 points x 31 frames: 6 MB
+    animation = UnitsAnimation(too_large_for_units(), *size)
+    animation.frame(animation.frame_count - 1)
+    fit_axes = animation.figure.axes[0]
+    (note,) = [text for text in fit_axes.texts if text.get_text().startswith("unit contributions not recorded")]
+    extent = note.get_window_extent(animation.canvas.get_renderer())
+    assert fit_axes.bbox.x0 <= extent.x0 and extent.x1 <= fit_axes.bbox.x1 and extent.y1 <= fit_axes.bbox.y1
+    assert data_under(note, fit_axes) == []
+    comparison = CompareUnitsAnimation([synthetic_run(), too_large_for_units(seed=1)], ["a", "b"], "note")
+    panel = [axes for axes in comparison.figure.axes if axes.get_visible()][1]
+    (note,) = [text for text in panel.texts if text.get_text().startswith("unit contributions not recorded")]
+    assert data_under(note, panel) == []

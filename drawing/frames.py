@@ -153,6 +153,66 @@ def pinned(prediction: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
     return np.clip(prediction, low + margin, high - margin)
 
 
+# Notes along a panel's top or bottom edge stand this many pixels inside it.
+NOTE_OFFSET = 4
+
+
+def clear_of_notes(axes, data_limits: tuple[float, float], top: list = (), bottom: list = ()) -> tuple[float, float]:
+    """Widen a placed panel's y limits, where needed, so that its data (their lowest and highest y)
+    stay clear of the notes along its top and bottom edges; returns the limits."""
+    renderer = axes.figure.canvas.get_renderer()
+
+    def share(notes: list) -> float:  # of the panel's height, with NOTE_OFFSET either side
+        return max((2 * NOTE_OFFSET + note.get_window_extent(renderer).height for note in notes), default=0.0) \
+            / axes.bbox.height
+
+    top_share, bottom_share = share(top), share(bottom)
+    low, high = axes.get_ylim()
+    data_low, data_high = data_limits
+    for _ in range(4):  # each side's room depends on the other's: a few rounds settle it
+        if top_share:
+            high = max(high, low + (data_high - low) / (1 - top_share))
+        if bottom_share:
+            low = min(low, high - (high - data_low) / (1 - bottom_share))
+    axes.set_ylim(low, high)
+    return low, high
+
+
+class OffChartNotes:
+    """What a fit panel says, at the left of its top or bottom edge, on a frame whose curves lie
+    beyond that edge, along which they are drawn (pinned): '▲ off the chart: prediction'. (The
+    right of its bottom edge is a comparison's panel's note that its run has ended.)"""
+
+    def __init__(self, axes):
+        style = {"xycoords": "axes fraction", "textcoords": "offset pixels", "ha": "left", "fontsize": 8,
+                 "color": COLORS["note"], "animated": True,
+                 "bbox": {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1}}
+        self.axes = axes
+        self.above = axes.annotate("▲ off the chart", xy=(0, 1), xytext=(NOTE_OFFSET, -NOTE_OFFSET), va="top", **style)
+        self.below = axes.annotate("▼ off the chart", xy=(0, 0), xytext=(NOTE_OFFSET, NOTE_OFFSET), va="bottom",
+                                   **style)
+
+    def make_room(self, data_limits: tuple[float, float], predictions: np.ndarray) -> tuple[float, float]:
+        """Widen the placed panel's y limits so that the data stay clear of the notes that some
+        frame of these predictions will need (clear_of_notes); returns the limits."""
+        low, high = self.axes.get_ylim()
+        with np.errstate(invalid="ignore"):
+            top, bottom = (predictions > high).any(), (predictions < low).any()
+        return clear_of_notes(self.axes, data_limits, [self.above] if top else [], [self.below] if bottom else [])
+
+    def update(self, curves: list[tuple[str, np.ndarray]]) -> list:
+        """The notes for a frame whose named curves have these values (before pinning), to be drawn."""
+        low, high = self.axes.get_ylim()
+        notes = []
+        for note, arrow, beyond in ((self.above, "▲", np.greater), (self.below, "▼", np.less)):
+            with np.errstate(invalid="ignore"):
+                names = [name for name, values in curves if beyond(values, high if note is self.above else low).any()]
+            if names:
+                note.set_text(f"{arrow} off the chart: {', '.join(names)}")
+                notes.append(note)
+        return notes
+
+
 def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[float]) -> None:
     """Place axes side by side between pixel rows top and bottom (from the top), each as wide as its
     ratio of the room left once every panel's y tick labels and label are measured."""
@@ -283,6 +343,8 @@ class FitAnimation(RunAnimation):
                                         clip_on=False)
         self.epoch_line = loss_axes.axvline(1, color=COLORS["marker"], linewidth=0.8, alpha=0.6, animated=True)
         place_panels(figure, [fit_axes, loss_axes], top=72, bottom=44, ratios=[1.35, 1])
+        self.off_chart = OffChartNotes(fit_axes)
+        self.prediction_limits = self.off_chart.make_room(data_range(run), self.predictions)
         legend_above(fit_axes, room=width_pixels - MARGIN)
 
         self._captions(width_pixels)
@@ -302,8 +364,9 @@ class FitAnimation(RunAnimation):
 
     def _update_predictions(self, index: int) -> list:
         """Set the fit panel's animated artists to frame `index`; return them to be drawn."""
-        self.prediction_line.set_ydata(self._visible(self.predictions[index, 0]))
-        return [self.prediction_line]
+        prediction = self.predictions[index, 0]
+        self.prediction_line.set_ydata(self._visible(prediction))
+        return [self.prediction_line] + self.off_chart.update([("prediction", prediction)])
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
@@ -342,12 +405,13 @@ class SeedsAnimation(FitAnimation):
         self.net_lines.set_segments([np.column_stack([x, self._visible(net)]) for net in predictions])
         if alive.any():
             low, median, high = np.percentile(predictions, [10, 50, 90], axis=0)
-            low, median, high = self._visible(low), self._visible(median), self._visible(high)
         else:
             low = median = high = np.full_like(x, np.nan)
+        notes = self.off_chart.update([("median", median), ("10-90% of nets", np.concatenate([low, high]))])
+        low, median, high = self._visible(low), self._visible(median), self._visible(high)
         self.band.set_verts([np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])])
         self.median_line.set_ydata(median)
-        return [self.net_lines, self.band, self.median_line]
+        return [self.net_lines, self.band, self.median_line] + notes
 
     def frame_loss(self, index: int) -> float:
         return float(median_over_nets(self.run.frame_loss[index]))
@@ -357,7 +421,7 @@ class SeedsAnimation(FitAnimation):
 MAX_COMPARE_FRAMES = 300
 # Pixels: a comparison's panel (its plot, titles above and tick labels below); the room of its titles
 # and, below it, of its x tick labels and label; the gap between a panel and the next one's y labels.
-PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE, PANEL_BELOW, PANEL_GAP = 310, 250, 38, 40, 10
+PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE, PANEL_BELOW, PANEL_GAP = 310, 250, 38, 40, 20
 # A comparison's header (two lines, as an animation of one run has) and the room below its last row.
 COMPARE_HEADER, COMPARE_BOTTOM = 50, 6
 
@@ -558,6 +622,10 @@ class CompareAnimation:
         self.limits = [y_limits for _, y_limits in limits]
         self.figure, self.canvas, panels = compare_panels(runs, limits)
         self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
+        self.off_chart = [OffChartNotes(axes) for axes in panels]
+        for notes, run, predictions in zip(self.off_chart, runs, self.predictions):
+            notes.make_room(data_range(run), predictions)
+        self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
         self.numbers, self.number_width = compare_numbers()
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
                                 zorder=3)[0] for axes, run, predictions in zip(panels, runs, self.predictions)]
@@ -580,9 +648,11 @@ class CompareAnimation:
         epoch = int(self.epochs[index])
         self.canvas.restore_region(self.background)
         shown = [latest_snapshot(run, epoch) for run in self.runs]
-        for predictions, line, snapshot, limits in zip(self.predictions, self.lines, shown, self.limits):
+        for predictions, line, snapshot, limits, notes in zip(self.predictions, self.lines, shown, self.limits,
+                                                              self.off_chart):
             line.set_ydata(pinned(predictions[snapshot], limits))
-            self.figure.draw_artist(line)
+            for artist in [line] + notes.update([("prediction", predictions[snapshot])]):
+                self.figure.draw_artist(artist)
         for note in self.past_their_end(epoch):
             self.figure.draw_artist(note)
         return self.stamped_pixels(epoch, shown)

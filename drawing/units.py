@@ -22,10 +22,10 @@ from matplotlib.transforms import IdentityTransform
 
 from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve_points, data_range,
                             drawable_predictions, run_description, shared_axis_epochs, style_loss_axes, training_curve)
-from drawing.frames import (HEADER_ROWS, MARGIN, CompareAnimation, RunAnimation, compare_caption, compare_frame_epochs,
-                            compare_numbers, compare_panels, ended_notes, fit_limits, fit_panel, header_text,
-                            label_width, latest_snapshot, legend_above, new_canvas, panel_limits, panel_title, pinned, place_panels,
-                            shared_scales)
+from drawing.frames import (HEADER_ROWS, MARGIN, NOTE_OFFSET, CompareAnimation, RunAnimation, clear_of_notes,
+                            compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
+                            fit_limits, fit_panel, header_text, label_width, latest_snapshot, legend_above, new_canvas,
+                            panel_limits, panel_title, pinned, place_panels, shared_scales)
 from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_tick_labels
 import rundir
 from rundir import Run
@@ -49,8 +49,8 @@ TICK_FONTSIZE = 7
 FIT_SHARE = 0.56
 PANEL_TITLE_ROOM, PANEL_GAP = 12, 5
 UNIT_VERTEX_PIXELS = 3
-# The note of a run whose units are missing, a few pixels below the top of its fit panel.
-MISSING_UNITS, NOTE_OFFSET = "missing units", 4
+# The note of a run whose units are missing, at the top of its fit panel, is known by this id.
+MISSING_UNITS = "missing units"
 MINOR_LABEL_DECADE_PIXELS = 35
 
 
@@ -232,19 +232,10 @@ def add_unit_lines(axes, run: Run, contributions: np.ndarray | None) -> LineColl
                                               antialiased=False, label=label))
 
 
-def room_for_note(axes, data_top: float) -> tuple[float, float]:
-    """Raise a placed fit panel's top, where needed, so that its data (up to data_top) stay below
-    the note that its units are missing; returns its y limits."""
-    low, high = axes.get_ylim()
-    notes = [text for text in axes.texts if text.get_gid() == MISSING_UNITS]
-    if not notes:
-        return low, high
-    renderer = axes.figure.canvas.get_renderer()
-    taken = (NOTE_OFFSET + notes[0].get_window_extent(renderer).height + NOTE_OFFSET) / axes.bbox.height
-    if (data_top - low) / (high - low) > 1 - taken:
-        high = low + (data_top - low) / (1 - taken)
-        axes.set_ylim(low, high)
-    return low, high
+def room_for_note(axes, data_limits: tuple[float, float]) -> tuple[float, float]:
+    """Raise a placed fit panel's top, where needed, so that its data stay below the note that its
+    units are missing (frames.clear_of_notes); returns its y limits."""
+    return clear_of_notes(axes, data_limits, top=[text for text in axes.texts if text.get_gid() == MISSING_UNITS])
 
 
 def data_over_units(axes) -> list:
@@ -465,7 +456,7 @@ class UnitsAnimation(RunAnimation):
         self._titles()
         self.marks = EpochMarks(figure, self.column)
         self._legend(fit_axes)
-        self.limits = room_for_note(fit_axes, data_range(run)[1])  # once the panel's height is final
+        self.limits = room_for_note(fit_axes, data_range(run))  # once the panel's height is final
         self._captions(width_pixels)
         self._ending(fit_axes)
         canvas.draw()
@@ -564,7 +555,9 @@ class CompareUnitsAnimation(CompareAnimation):
         self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note, (units_note,))
         self.colors = RUN_COLORS[: len(runs)]
         self.unit_lines = [add_unit_lines(axes, run, units) for axes, run, units in zip(panels, runs, contributions)]
-        self.limits = [room_for_note(axes, data_range(run)[1]) for axes, run in zip(panels, runs)]
+        for axes, run in zip(panels, runs):
+            room_for_note(axes, data_range(run))
+        self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
         self.data_artists = [data_over_units(axes) if lines else [] for axes, lines in zip(panels, self.unit_lines)]
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True)[0]
                       for axes, run, predictions in zip(panels, runs, self.predictions)]

@@ -77,6 +77,21 @@ def record_stamps(monkeypatch, stamper: NumberStamper) -> list:
     return stamped
 
 
+def notes_drawn(monkeypatch, animation):
+    """A function that draws frame k of an animation and returns the texts drawn over its background
+    in that frame (its notes), in order."""
+    drawn = []
+    draw_artist = animation.figure.draw_artist
+    monkeypatch.setattr(animation.figure, "draw_artist", lambda artist: drawn.append(artist) or draw_artist(artist))
+
+    def notes(index: int) -> list:
+        del drawn[:]
+        animation.frame(index)
+        return [artist for artist in drawn if hasattr(artist, "get_text")]
+
+    return notes
+
+
 def diverged_for_real(run, prediction: str = "huge"):
     """The last frame as a real diverging run leaves it (sgd_2x10_diverging.yaml does): predictions
     blown up (huge, or not finite at all), a training error that is not finite, and a finite
@@ -309,6 +324,40 @@ def test_a_diverged_seeded_run_says_not_finite_and_never_prints_an_array(ended, 
     assert not [word for word in words if re.search(r"\binf\b|\bnan\b|\[", word, re.IGNORECASE)]
 
 
+def blown_beyond_the_chart(run, scale: float = 15.0):
+    """The run as SGD at learning rate 1.0 leaves it: from the middle frame on, every net's
+    prediction huge but finite, the median above the panel and the 10-90% band past both edges."""
+    middle = len(run.frame_epochs) // 2
+    offsets = np.linspace(-1.0, 2.0, run.nets)[None, :, None] if run.nets > 1 else np.ones((1, 1, 1))
+    run.per_frame["prediction"][middle:] = (scale * offsets * np.ones_like(run.predictions[middle:])).astype(np.float32)
+    run.per_frame["loss"][middle:] = 200.0
+    return run, middle
+
+
+@pytest.mark.parametrize("nets", [1, 5])
+def test_a_prediction_off_the_chart_is_said_to_be_on_the_frames_where_it_is_clear_of_the_data(nets, monkeypatch):
+    run, middle = blown_beyond_the_chart(synthetic_run(nets=nets))
+    animation = (SeedsAnimation if nets > 1 else FitAnimation)(run, *DEFAULT)
+    fit_axes = animation.figure.axes[0]
+    notes = notes_drawn(monkeypatch, animation)
+
+    def said(index: int) -> list[str]:
+        return [note.get_text() for note in notes(index)]
+
+    assert said(middle - 1) == []
+    words = said(middle)
+    if nets == 1:
+        assert words == ["▲ off the chart: prediction"]
+    else:
+        assert words == ["▲ off the chart: median, 10-90% of nets", "▼ off the chart: 10-90% of nets"]
+    renderer = animation.canvas.get_renderer()
+    points = fit_axes.transData.transform(np.column_stack([run.x_train, run.y_train]))
+    for note in notes(middle):
+        assert within(note.get_window_extent(renderer), fit_axes.bbox)
+        box = note.get_window_extent(renderer).padded(3)  # a data point's marker reaches 3 pixels out
+        assert not [point for point in points if box.x0 <= point[0] <= box.x1 and box.y0 <= point[1] <= box.y1]
+
+
 def test_a_seeded_frame_shows_the_median_in_its_own_colour_and_states_the_median_error():
     run = synthetic_run(nets=5)
     animation = SeedsAnimation(run, *SMALLEST)
@@ -375,14 +424,10 @@ def test_runs_on_data_far_apart_get_panels_of_their_own_scales():
 def test_a_compare_panel_past_its_runs_end_says_where_it_ended(monkeypatch):
     runs = [synthetic_run(epochs=300), synthetic_run(epochs=100, frames=20), synthetic_run(diverged_at=38)]
     animation = CompareAnimation(runs, ["long", "short", "blown"], "same data")
-    drawn = []
-    draw_artist = animation.figure.draw_artist
-    monkeypatch.setattr(animation.figure, "draw_artist", lambda artist: drawn.append(artist) or draw_artist(artist))
+    notes = notes_drawn(monkeypatch, animation)
 
     def said(index: int) -> list[str]:
-        del drawn[:]
-        animation.frame(index)
-        return [artist.get_text() for artist in drawn if hasattr(artist, "get_text")]
+        return [note.get_text() for note in notes(index)]
 
     epochs = list(animation.epochs)
     assert said(epochs.index(37)) == []
@@ -439,6 +484,17 @@ def test_a_diverged_runs_panel_shows_a_prediction_in_its_last_frame(long_labels_
     pixels = animation.frame(animation.frame_count - 1)
     axes = [axes for axes in animation.figure.axes if axes.get_visible()][panel]
     assert count_color(inside(pixels, axes.get_window_extent(animation.canvas.get_renderer())), COLORS["net"]) > 100
+
+
+def test_a_compare_panel_says_when_its_prediction_is_off_the_chart_and_when_its_run_ended(monkeypatch):
+    blown, middle = blown_beyond_the_chart(synthetic_run(epochs=100), scale=-15.0)
+    animation = CompareAnimation([synthetic_run(), blown], ["calm", "blown"], "same data")
+    notes = notes_drawn(monkeypatch, animation)(animation.frame_count - 1)
+    assert [note.get_text() for note in notes] == ["▼ off the chart: prediction", "ended at epoch 100"]
+    panel = [axes for axes in animation.figure.axes if axes.get_visible()][1]
+    assert notes[0].axes is panel and notes[1].axes is panel
+    renderer = animation.canvas.get_renderer()
+    assert not overlaps(notes[0].get_window_extent(renderer), notes[1].get_window_extent(renderer))
 
 
 def test_compare_titles_say_how_a_run_ended_even_with_long_labels(long_labels_compare):

@@ -11,6 +11,7 @@ canvas's own buffer, valid until the next call.
 from __future__ import annotations
 
 import textwrap
+from functools import cached_property
 
 import matplotlib
 import numpy as np
@@ -128,11 +129,19 @@ def fit_limits(runs: list[Run]) -> tuple[tuple[float, float], tuple[float, float
     return x_limits, (low - 0.12 * (high - low), high + 0.12 * (high - low))
 
 
+# With fewer training points than this, each is drawn larger, outlined, and over the prediction in
+# every frame (on_top): a net that fits a single point draws its line right through it.
+FEW_POINTS = 20
+DATA_ON_TOP = "data on top"
+
+
 def fit_panel(axes, run: Run, limits=None) -> None:
-    """The fixed parts of a fit panel: the data, the true curve, the axes and their limits (by
-    default the run's own: see fit_limits)."""
+    """The fixed parts of a fit panel: the data (whole, where they lie on its edge), the true curve,
+    the axes and their limits (by default the run's own: see fit_limits)."""
     data_label = "noisy data" if run.noise_floor else "data"
-    axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label=data_label, zorder=1)
+    few = {"s": 30, "edgecolors": COLORS["truth"], "linewidths": 0.8, "gid": DATA_ON_TOP} \
+        if len(run.x_train) < FEW_POINTS else {"s": 6}
+    axes.scatter(run.x_train, run.y_train, color=COLORS["data"], label=data_label, zorder=1, clip_on=False, **few)
     if run.y_grid_true is not None:
         axes.plot(run.x_grid, run.y_grid_true, color=COLORS["truth"], linestyle=":", linewidth=1.5,
                   label=truth_label(run), zorder=2)
@@ -143,6 +152,11 @@ def fit_panel(axes, run: Run, limits=None) -> None:
     axes.set_ylabel(axis_name(run.axis_names[1]))
     offsets_into_labels(axes)
 
+
+
+def on_top(figure) -> list:
+    """What a frame draws over its moving artists: the data of a panel of few points (FEW_POINTS)."""
+    return [artist for axes in figure.axes for artist in axes.get_children() if artist.get_gid() == DATA_ON_TOP]
 
 
 def pinned(prediction: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
@@ -274,6 +288,10 @@ class RunAnimation:
     def frame_count(self) -> int:
         return len(self.run.frame_epochs)
 
+    @cached_property
+    def on_top(self) -> list:
+        return on_top(self.figure)
+
     def description(self) -> str:
         """What was trained, as header line 2 says it."""
         return run_description(self.run)
@@ -312,7 +330,7 @@ class RunAnimation:
         """Draw frame `index`'s moving artists (and, on the last frame, how the run ended) over the
         restored background; return the pixels with the frame's epoch and training error stamped
         into the header's empty slots."""
-        for artist in artists:
+        for artist in artists + self.on_top:
             self.figure.draw_artist(artist)
         if index == self.frame_count - 1 and self.ending:
             self.figure.draw_artist(self.ending)
@@ -639,6 +657,10 @@ class CompareAnimation:
     def frame_count(self) -> int:
         return len(self.epochs)
 
+    @cached_property
+    def on_top(self) -> list:
+        return on_top(self.figure)
+
     def past_their_end(self, epoch: int) -> list:
         """The notes of the panels whose run ended before `epoch`, to be drawn."""
         return [note for note, run in zip(self.ended_notes, self.runs) if epoch > run.frame_epochs[-1]]
@@ -653,8 +675,8 @@ class CompareAnimation:
             line.set_ydata(pinned(predictions[snapshot], limits))
             for artist in [line] + notes.update([("prediction", predictions[snapshot])]):
                 self.figure.draw_artist(artist)
-        for note in self.past_their_end(epoch):
-            self.figure.draw_artist(note)
+        for artist in self.past_their_end(epoch) + self.on_top:
+            self.figure.draw_artist(artist)
         return self.stamped_pixels(epoch, shown)
 
     def stamped_pixels(self, epoch: int, shown: list[int]) -> np.ndarray:

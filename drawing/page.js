@@ -264,10 +264,7 @@ class RunView {
       }
     }
     if (this.nets > 1) this.drawNets(frame);
-    c.fillStyle = COLORS.data;
-    for (let i = 0; i < this.xTrain.length; i++) {
-      c.beginPath(); c.arc(axes.px(this.xTrain[i]), axes.py(this.yTrain[i]), 2, 0, 2 * Math.PI); c.fill();
-    }
+    if (!this.run.few_points) this.drawData();
     if (this.yTruth) axes.line(this.xGrid, this.yTruth, COLORS.truth, 1.5, [2, 3]);
     const prediction = this.pinned(this.predictions.subarray(own * grid, (own + 1) * grid));
     axes.line(this.xGrid, prediction, this.nets > 1 ? COLORS.median : COLORS.net, 2.5);
@@ -277,6 +274,17 @@ class RunView {
     }
     if (this.picked !== null) axes.line(this.netX, this.netCurve(frame, this.picked), PICKED_COLOR, 2);
     c.restore();
+    if (this.run.few_points) this.drawData();  // over the prediction, and whole on the panel's edge, as the GIFs
+  }
+
+  drawData() {
+    // The training points; few of them larger and outlined (frames.FEW_POINTS).
+    const axes = this.axes, c = axes.context, few = this.run.few_points;
+    c.fillStyle = COLORS.data; c.strokeStyle = COLORS.truth; c.lineWidth = 0.8;
+    for (let i = 0; i < this.xTrain.length; i++) {
+      c.beginPath(); c.arc(axes.px(this.xTrain[i]), axes.py(this.yTrain[i]), few ? 4 : 2, 0, 2 * Math.PI); c.fill();
+      if (few) c.stroke();
+    }
   }
 
   drawNets(frame) {

@@ -22,7 +22,7 @@ import numpy as np
 
 from drawing.curves import (divergence_epoch, drawable_predictions, ended_words, error_range, final_words,
                             held_out_curve, past_end_words, shared_axis_epochs, training_curve, truth_label)
-from drawing.frames import compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
+from drawing.frames import FEW_POINTS, compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
 from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
                                 thinned)
 from drawing.style import COLORS, RUN_COLORS
@@ -97,6 +97,7 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
         "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
         "noise_floor": run.noise_floor,
         "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
+        "few_points": len(run.x_train) < FEW_POINTS,
         "y_grid_true": encoded(run.y_grid_true),
         "frame_epochs": [int(epoch) for epoch in run.frame_epochs],
         "frame_index": [latest_snapshot(run, int(epoch)) for epoch in frame_epochs],

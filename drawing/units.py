@@ -246,6 +246,7 @@ def data_over_units(axes) -> list:
     x, y = scatter.get_offsets().T
     (points,) = axes.plot(x, y, "o", markersize=np.sqrt(scatter.get_sizes()[0]),
                           markeredgewidth=scatter.get_linewidths()[0], color=scatter.get_facecolor()[0],
+                          markeredgecolor=scatter.get_edgecolor()[0], clip_on=False, gid=scatter.get_gid(),
                           label="data", animated=True)  # not "noisy data": the legend is crowded
     scatter.remove()
     for line in axes.lines:
@@ -622,6 +623,6 @@ class CompareUnitsAnimation(CompareAnimation):
             dots += frame_dots(run_diagnostics, snapshot)
         if epoch:  # epoch 0, the untrained nets, has no place on the log epoch axes: no marks then
             artists += self.marks.update(epoch, dots)
-        for artist in artists + self.past_their_end(epoch):
+        for artist in artists + self.past_their_end(epoch) + self.on_top:
             self.figure.draw_artist(artist)
         return self.stamped_pixels(epoch, shown)

@@ -358,6 +358,31 @@ def test_a_prediction_off_the_chart_is_said_to_be_on_the_frames_where_it_is_clea
         assert not [point for point in points if box.x0 <= point[0] <= box.x1 and box.y0 <= point[1] <= box.y1]
 
 
+def one_point_under_the_line():
+    """A run on one training point (at the edge of the x range), whose net predicts exactly its y."""
+    run = synthetic_run(n_samples=1)
+    run.per_frame["prediction"][:] = run.y_train[0]
+    return run
+
+
+def data_pixels_at(pixels: np.ndarray, axes, x: float, y: float) -> int:
+    """How many pixels within 5 of a data point's place are the data's grey."""
+    column, row = axes.transData.transform((x, y))
+    row = pixels.shape[0] - row
+    around = pixels[max(int(row) - 5, 0): int(row) + 6, max(int(column) - 5, 0): int(column) + 6]
+    return count_near(around, COLORS["data"], distance=30)
+
+
+@pytest.mark.parametrize("drawing", ["fit", "compare"])
+def test_a_single_training_point_stays_in_sight_over_a_line_through_it(drawing):
+    run = one_point_under_the_line()
+    animation = FitAnimation(run, *DEFAULT) if drawing == "fit" else \
+        CompareAnimation([run, synthetic_run()], ["one point", "many"], "note")
+    pixels = animation.frame(animation.frame_count - 1)
+    axes = animation.figure.axes[0]
+    assert data_pixels_at(pixels, axes, run.x_train[0], run.y_train[0]) >= 12, "a point larger than the line is wide"
+
+
 def test_a_seeded_frame_shows_the_median_in_its_own_colour_and_states_the_median_error():
     run = synthetic_run(nets=5)
     animation = SeedsAnimation(run, *SMALLEST)

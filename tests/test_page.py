@@ -118,6 +118,35 @@ def test_the_prediction_is_drawn_where_the_data_say(one_net, offline_page):
         assert distance < 60, (index, distance)
 
 
+def canvas_pixels(page, selector: str):
+    """A canvas's pixels as the screen shows them, (rows, columns, 3) RGB, and CSS pixels to screen pixels."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    left, top, width, height = page.eval_on_selector(selector, "c => { const r = c.getBoundingClientRect(); "
+                                                     "return [r.left, r.top, r.width, r.height]; }")
+    image = page.screenshot(clip={"x": left, "y": top, "width": width, "height": height})
+    pixels = np.asarray(Image.open(BytesIO(image)).convert("RGB")).astype(int)
+    return pixels, pixels.shape[1] / width
+
+
+def test_a_single_training_point_stays_in_sight_over_a_line_through_it(tmp_path, offline_page):
+    run = synthetic_run(n_samples=1, frames=10)
+    run.per_frame["prediction"][:] = run.y_train[0]
+    report.write_page(run, tmp_path / "report.html")
+    page, problems = offline_page(tmp_path / "report.html")
+    assert problems == []
+    x, y = page.evaluate(f"[views[0].axes.px({run.x_train[0]}), views[0].axes.py({run.y_train[0]})]")
+    pixels, scale = canvas_pixels(page, "#fit-canvas-0")
+    grey = np.array([0x9A, 0x9A, 0x9A])  # COLORS["data"]
+    # Either side of the panel's left edge, on which it lies, the point's grey (not the line's blue,
+    # nor the white outside the panel).
+    for column in (x - 2, x + 2):
+        pixel = pixels[int(round(y * scale)), int(round(column * scale))]
+        assert np.abs(pixel - grey).sum() < 40, (column - x, pixel)
+
+
 def test_text_from_the_user_runs_nothing(tmp_path, offline_page):
     """A CSV's column named like markup: drawn as those characters, no element injected, no dialog."""
     hostile = "<img src=x onerror=alert(1)>"

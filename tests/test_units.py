@@ -369,3 +369,14 @@ def test_the_note_that_units_are_not_recorded_lies_clear_of_the_data(size, monke
     panel = [axes for axes in comparison.figure.axes if axes.get_visible()][1]
     (note,) = [text for text in panel.texts if text.get_text().startswith("unit contributions not recorded")]
     assert data_under(note, panel) == []
+
+
+def test_a_single_training_point_stays_in_sight_over_the_prediction_through_it():
+    run = synthetic_run(n_samples=1)
+    run.per_frame["prediction"][:] = run.y_train[0]
+    animation = UnitsAnimation(run, *DEFAULT)
+    pixels = animation.frame(animation.frame_count - 1)
+    column, row = animation.figure.axes[0].transData.transform((run.x_train[0], run.y_train[0]))
+    row = pixels.shape[0] - row
+    around = pixels[int(row) - 5: int(row) + 6, max(int(column) - 5, 0): int(column) + 6]
+    assert count_near(around, COLORS["data"], distance=30) >= 12

@@ -64,6 +64,7 @@ function prepare(canvas) {
 }
 
 const MARGIN = { left: 58, right: 12, top: 10, bottom: 40 };
+const BAND_TITLE = 24;  // pixels above a small plot for its title (12 px text) and the tick marks (4 px) above it
 
 function linearTicks(low, high, count) {
   const step0 = (high - low) / Math.max(count, 1);
@@ -108,9 +109,9 @@ class Axes {
       : { context: this.canvas.getContext("2d"), width: this.canvas.clientWidth, height: this.canvas.clientHeight };
     this.context = context;
     this.box = { left: MARGIN.left, top: MARGIN.top, right: width - MARGIN.right, bottom: height - MARGIN.bottom };
-    if (this.band) {
+    if (this.band) {  // each small plot under its title, clear of the tick marks of the one above
       const [top, bottom] = this.band;
-      this.box.top = 16 + top * (height - 40);
+      this.box.top = BAND_TITLE + top * (height - 40);
       this.box.bottom = bottom * (height - 40);
     }
     return context;
@@ -331,11 +332,16 @@ class RunView {
     show(current);
   }
 
+  errorsShown(frame) {  // the training and held-out error as the page writes them at a frame
+    const heldOut = this.epochShown(frame) >= 1 ? formatLoss(this.heldOutShown(frame)) : "–";
+    return [formatLoss(this.trainShown(frame)), heldOut];
+  }
+
   showNumbers(frame) {
     // One run: the numbers beside the slider; several: each under its panel, with the epoch of the
     // run's own frame when it has none at the page's epoch.
     const epoch = this.epochShown(frame);
-    const train = formatLoss(this.trainShown(frame)), heldOut = epoch >= 1 ? formatLoss(this.heldOutShown(frame)) : "–";
+    const [train, heldOut] = this.errorsShown(frame);
     const median = this.nets > 1 ? "median " : "";
     if (!several) {
       document.getElementById("train-loss").textContent = train;
@@ -445,7 +451,6 @@ errorCanvas.addEventListener("click", (event) => {
 const insidePanels = (DATA.diagnostics || []).map((panel, index, all) => new Axes(
   document.getElementById("inside-canvas"), DATA.epoch_limits, panel.limits, true, panel.log, "epoch (log scale)",
   panel.title, [index / all.length, (index + 1) / all.length]));
-const LAYER_COLORS = [COLORS.net, "#9467bd", "#8c564b", "#e377c2"];
 
 function drawInside(frame) {
   const epoch = frameEpochs[frame];
@@ -453,8 +458,15 @@ function drawInside(frame) {
     const panel = DATA.diagnostics[index];
     const c = axes.begin(index === 0);
     axes.frame();
+    // Which line is which (a hidden layer each), at the right of the title, as units.gif has it.
+    c.font = "11px sans-serif"; c.textAlign = "right"; c.textBaseline = "bottom";
+    let right = axes.box.right;
+    for (const [word, color] of [...panel.legend].reverse()) {
+      c.fillStyle = color; c.fillText(word, right, axes.box.top - 2);
+      right -= c.measureText(word).width + 8;
+    }
     axes.clip();
-    panel.lines.forEach((line, layer) => axes.line(line.epochs, line.values, LAYER_COLORS[layer % 4], 1.2));
+    panel.lines.forEach((line) => axes.line(line.epochs, line.values, line.color, 1.2));
     if (epoch >= 1) {
       const x = axes.px(Math.min(epoch, panel.mark_epochs[frame] || epoch));
       c.strokeStyle = COLORS.marker; c.lineWidth = 1;
@@ -535,7 +547,7 @@ function drawFinalErrors() {
     errors.forEach((value, net) => {
       if (!Number.isFinite(value)) return;
       const isPicked = views[position].picked === net;
-      c.fillStyle = isPicked ? PICKED_COLOR : COLORS.net; c.globalAlpha = isPicked ? 1 : 0.55;
+      c.fillStyle = isPicked ? PICKED_COLOR : views[position].run.color; c.globalAlpha = isPicked ? 1 : 0.55;
       c.beginPath(); c.arc(finalAxes.px(position + jitter(net)), finalAxes.py(value), isPicked ? 5 : 3, 0, 2 * Math.PI); c.fill();
     });
     c.globalAlpha = 1;
@@ -610,6 +622,28 @@ function frameFromFragment() {
   return match ? parseInt(match[1], 10) : frameCount - 1;
 }
 
+function keepWidths() {
+  // Each number beside the slider as wide as the widest it will show (measured: digits, commas and
+  // "not finite" differ in width), so that the slider beside them keeps its length.
+  const errors = several ? [] : frameEpochs.map((_, frame) => views[0].errorsShown(frame));
+  const shown = {
+    "epoch": frameEpochs.map(formatEpoch),
+    "train-loss": errors.map(([train]) => train),
+    "held-out-loss": errors.map(([, heldOut]) => heldOut),
+  };
+  for (const [id, texts] of Object.entries(shown)) {
+    const element = document.getElementById(id);
+    if (element === null || !texts.length) continue;
+    const longest = Math.max(...texts.map((text) => text.length));
+    let widest = 0;
+    for (const text of new Set(texts.filter((text) => text.length >= longest - 1))) {
+      element.textContent = text;
+      widest = Math.max(widest, element.getBoundingClientRect().width);
+    }
+    element.style.minWidth = `${Math.ceil(widest)}px`;
+  }
+}
+
 slider.addEventListener("input", () => { stop(); show(parseInt(slider.value, 10)); });
 document.addEventListener("keydown", (event) => {
   if (event.key === "ArrowRight") { stop(); show(current + 1); event.preventDefault(); }
@@ -654,5 +688,6 @@ for (const id of ["show-units", "show-nets"]) {
 }
 window.addEventListener("resize", () => show(current));
 window.addEventListener("hashchange", () => show(frameFromFragment()));  // an unreadable fragment is rewritten
+keepWidths();
 show(frameFromFragment());
 document.body.dataset.ready = "true";

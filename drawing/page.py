@@ -26,8 +26,8 @@ from drawing.frames import FEW_POINTS, compare_frame_epochs, fit_limits, latest_
 from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
                                 thinned)
 from drawing.style import COLORS, RUN_COLORS
-from drawing.units import (distinct_units, drawable_contributions, gradient_norm, saturation, unit_colors, units_limits,
-                           value_limits)
+from drawing.units import (distinct_units, drawable_contributions, gradient_norm, layer_colors, layer_words, saturation,
+                           unit_colors, units_limits, value_limits)
 from rundir import Run, format_loss, median_over_nets
 
 SCRIPT = Path(__file__).with_name("page.js")
@@ -142,15 +142,20 @@ def one_run_data(run: Run, with_units: bool = True) -> dict:
 
 def diagnostics_data(run: Run) -> list[dict]:
     """Net 0's gradient norm, distinct units and saturated share over the epochs, as units.gif
-    draws them beside its units (those the run recorded), with each frame's mark."""
+    draws them beside its units (those the run recorded), with each frame's mark, each line in its
+    colour and, at the right of the title, which line is which (its hidden layers)."""
     panels = []
+    layers = len(run.config.hidden_layers)
     for diagnostic in (gradient_norm(run), distinct_units(run), saturation(run)):
         if diagnostic.curves is None:
             continue
+        per_layer = diagnostic.name == "saturated_fraction"
+        colors = layer_colors(layers) if per_layer else [COLORS["net"]]
         panels.append({
             "title": diagnostic.titles[0], "log": diagnostic.log_scale, "limits": list(value_limits([diagnostic])),
-            "lines": [{"epochs": [int(epoch) for epoch in epochs], "values": rounded(values[:, 0])}
-                      for epochs, values in diagnostic.curves],
+            "legend": [list(word) for word in layer_words(layers)] if per_layer else [],
+            "lines": [{"epochs": [int(epoch) for epoch in epochs], "values": rounded(values[:, 0]), "color": color}
+                      for (epochs, values), color in zip(diagnostic.curves, colors)],
             "mark_epochs": [int(epoch) for epoch in diagnostic.mark_epochs],
             "mark_values": [rounded(values) for values in np.transpose(diagnostic.mark_values)],
         })
@@ -213,6 +218,9 @@ h1 { font-size: 1.3em; margin: 0.2em 0; overflow-wrap: anywhere; }
 .controls input[type=range] { flex: 1 1 240px; }
 .numbers { font-variant-numeric: tabular-nums; }
 .numbers b { color: %(net)s; }
+/* The numbers beside the slider keep their width (page.js: keepWidths), the epoch right-aligned as in the GIFs. */
+.numbers b.slot { display: inline-block; }
+.numbers #epoch { text-align: right; }
 .panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%%), 1fr)); gap: 12px; }
 figure { margin: 0; min-width: 0; }
 /* A run's panel: its title takes what room the row leaves, so the canvases of a row line up. */
@@ -229,6 +237,12 @@ th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
 td:nth-child(2) { min-width: 9em; }
 .table { overflow-x: auto; }  /* a narrow window scrolls the table, never squeezes it to a letter a line */
 """
+
+
+def slot(element_id: str) -> str:
+    """A number beside the slider: page.js makes it as wide as the widest it will show, so that the
+    slider keeps its length as the numbers change."""
+    return f'<b id="{element_id}" class="slot"></b>'
 
 
 def controls(numbers: str, toggles: str) -> str:
@@ -305,8 +319,8 @@ def page_html(run: Run, with_units: bool = True) -> str:
     header = f"""<h1 id="title">{html.escape(run.name)}</h1>
 <div class="trained" id="trained">{html.escape(run.trained)}{seeds} · {floor}</div>
 {status}"""
-    numbers = (f'epoch <b id="epoch"></b> of {run.epochs_requested:,} · {median}training MSE <b id="train-loss"></b> · '
-               f'{median}held-out MSE <b id="held-out-loss"></b>')
+    numbers = (f'epoch {slot("epoch")} of {run.epochs_requested:,} · {median}training MSE '
+               f'{slot("train-loss")} · {median}held-out MSE {slot("held-out-loss")}')
     body = f"""{controls(numbers, toggles)}
 <div class="panels">
   <figure><canvas id="fit-canvas-0"></canvas>
@@ -360,7 +374,7 @@ def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
     data = several_runs_data(runs, labels, colors)
     header = f"""<h1 id="title">comparison of {len(runs)} runs</h1>
 <div class="trained" id="trained">{html.escape(note)}</div>"""
-    body = f"""{controls('epoch <b id="epoch"></b>', "")}
+    body = f"""{controls(f'epoch {slot("epoch")}', "")}
 <div class="panels">
 {run_panels(runs, labels, colors)}
   <figure><canvas id="error-canvas"></canvas>
@@ -430,7 +444,7 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[dict], table_l
     toggles = ('<label><input type="checkbox" id="show-nets" checked> every net</label>'
                if any(run.nets > 1 for run in runs) else "")
     median = "median " if any(run.nets > 1 for run in runs) else ""
-    body = f"""{controls('epoch <b id="epoch"></b>', toggles)}
+    body = f"""{controls(f'epoch {slot("epoch")}', toggles)}
 {notes_html}
 <div class="panels">
 {run_panels(runs, labels, colors)}

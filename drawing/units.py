@@ -403,6 +403,15 @@ def layer_colors(layers: int) -> list[str]:
     return [LAYER_COLORS[layer % len(LAYER_COLORS)] for layer in range(layers)]
 
 
+def layer_words(layers: int) -> list[tuple[str, str]]:
+    """Which saturation line is which hidden layer, as (word, colour) pairs: 'layer 1', 'layer 2',
+    or, for a deeper net, 'layer 1', '2', '3', ... (each number in its colour); none for one layer."""
+    if layers < 2:
+        return []
+    names = [f"layer {layer + 1}" if layer == 0 or layers == 2 else str(layer + 1) for layer in range(layers)]
+    return list(zip(names, layer_colors(layers)))
+
+
 def title_row(axes, titles: tuple[str, ...], words: list[tuple[str, str]] = ()) -> None:
     """A small panel's title row: at the left the first of its titles that fits beside the (text,
     colour) words at the right (the noise floor, which line is which layer), or the last one
@@ -501,11 +510,8 @@ class UnitsAnimation(RunAnimation):
         floor = self.run.noise_floor
         words = {"loss": [("noise floor unknown", COLORS["note"]) if floor is None else
                           (f"noise floor σ² = {floor:.3g}", COLORS["floor"])]}
-        layers = len(self.run.config.hidden_layers)
-        if layers > 1 and self.diagnostics[3].curves is not None:
-            # "layer 1 layer 2", or, for a deeper net, "layer 1 2 3 4" (each number in its colour).
-            names = [f"layer {layer + 1}" if layer == 0 or layers == 2 else str(layer + 1) for layer in range(layers)]
-            words["saturated_fraction"] = list(zip(names, layer_colors(layers)))
+        if self.diagnostics[3].curves is not None:
+            words["saturated_fraction"] = layer_words(len(self.run.config.hidden_layers))
         for axes, diagnostic in zip(self.column, self.diagnostics):
             title_row(axes, diagnostic.titles, words.get(diagnostic.name, []))
 

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 import targets
-from drawing.style import COLORS, finite_or_nan, plain_tick_labels
+from drawing.style import COLORS, finite_or_nan, plain_tick_labels, use_fonts_for
 from rundir import Run, format_loss, median_over_nets
 
 # Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
@@ -220,6 +220,13 @@ def run_description(run: Run) -> str:
     if run.nets > 1 and diverged:
         seeds += f" ({diverged} diverged)"
     return run.trained + seeds
+
+
+def prepare_fonts(runs: list[Run], labels: list[str] = ()) -> None:
+    """Fonts for what in these runs' pictures came from their user, in any script (their names, what
+    was trained, with a data file's name, its column names) and for the labels: call before drawing
+    (style.use_fonts_for)."""
+    use_fonts_for([text for run in runs for text in (run.name, run.trained, *run.axis_names)] + list(labels))
 
 
 def run_title(run: Run) -> str:

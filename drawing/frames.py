@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 
 from drawing.curves import (TRAINING_ERROR, data_range, draw_error_curves, drawable_predictions, ended_words,
-                            past_end_words, run_description, status_caption, style_loss_axes, truth_label)
+                            past_end_words, prepare_fonts, run_description, status_caption, style_loss_axes,
+                            truth_label)
 from drawing.style import (COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text, text_width,
                            wrapped)
 from rundir import Run, median_over_nets
@@ -347,6 +348,7 @@ class FitAnimation(RunAnimation):
 
     def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
         self.run = run
+        prepare_fonts([run])
         self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
         self.predictions = drawable_predictions(run)
         fit_axes, loss_axes = figure.subplots(1, 2)
@@ -633,6 +635,7 @@ class CompareAnimation:
 
     def __init__(self, runs: list[Run], labels: list[str], note: str):
         self.runs = runs
+        prepare_fonts(runs, labels)
         self.epochs = compare_frame_epochs(runs)
         self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
         # One set of limits for all panels showing every run's data, unless their data lie too far apart.

@@ -26,7 +26,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png
+from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png, use_fonts_for
 
 RATIO_COLORMAP = "viridis"
 RATIO_CEILING = 30.0
@@ -64,6 +64,7 @@ def relative_error(row: dict, value: float | None, relative: bool) -> float | No
 
 def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Path, title: str) -> None:
     """phase.png of a grid study's rows (study.table_rows, each with its grid settings)."""
+    use_fonts_for([title])
     by_settings = {tuple(key_of(row["settings"].get(key)) for key in grid): row for row in rows if row["settings"]}
     floors = {row["noise_floor"] for row in rows}
     relative = None not in floors and 0 not in floors

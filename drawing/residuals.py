@@ -23,7 +23,8 @@ from matplotlib.colors import LogNorm, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from drawing.curves import BLOW_UP_HEADROOM, data_range, ended_words, run_title, status_caption, truth_label
+from drawing.curves import (BLOW_UP_HEADROOM, data_range, ended_words, prepare_fonts, run_title, status_caption,
+                            truth_label)
 from drawing.frames import shared_scales
 from drawing.style import COLORS, DPI, axis_name, plain_text, text_width, wrapped
 from rundir import Run
@@ -352,6 +353,7 @@ def residuals_figure(runs: list[Run], labels: list[str] | None = None) -> Figure
     scale for all heat maps and one for all frequency panels; or, for runs on data in different
     units (which compare draws on scales of their own: frames.shared_scales), each row on scales
     of its own. Axes are labelled "heat map" and "spectrum" (Artist.get_label)."""
+    prepare_fonts(runs, labels or [])
     residuals = [net_residuals(run) for run in runs]
     with_spectrum = any(item.amplitudes is not None for item in residuals)
     height = 5.0 if labels is None else 1.6 + ROW_HEIGHT_INCHES * len(runs)

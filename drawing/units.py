@@ -21,7 +21,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 from matplotlib.transforms import IdentityTransform
 
 from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve_points, data_range,
-                            drawable_predictions, run_description, shared_axis_epochs, style_loss_axes, training_curve)
+                            drawable_predictions, prepare_fonts, run_description, shared_axis_epochs, style_loss_axes,
+                            training_curve)
 from drawing.frames import (HEADER_ROWS, MARGIN, NOTE_OFFSET, CompareAnimation, RunAnimation, clear_of_notes,
                             compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
                             fit_limits, fit_panel, header_text, label_width, latest_snapshot, legend_above, new_canvas,
@@ -439,6 +440,7 @@ class UnitsAnimation(RunAnimation):
 
     def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
         self.run = run
+        prepare_fonts([run])
         self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
         if run.nets > 1:
             self.loss_label = f"net 0's {TRAINING_ERROR} "
@@ -544,6 +546,7 @@ class CompareUnitsAnimation(CompareAnimation):
 
     def __init__(self, runs: list[Run], labels: list[str], note: str):
         self.runs = runs
+        prepare_fonts(runs, labels)
         self.epochs = compare_frame_epochs(runs)
         self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
         contributions = [drawable_contributions(run) for run in runs]

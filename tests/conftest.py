@@ -265,3 +265,45 @@ def offline_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+# --- a font for text in any script ------------------------------------------------------------------
+
+# A sample of the characters the tests write: Japanese and Chinese (名前, 学習率).
+CJK_SAMPLE = "名前学習率"
+# Debian's smallest font with them (1.6 MB to download), installed for the tests as CI runs them: as root.
+CJK_PACKAGE = "fonts-wqy-microhei"
+
+
+def fonts_with(characters: str) -> list[str]:
+    """The font files of this machine that have every one of these characters, found as the pictures find them."""
+    from drawing.style import candidate_fonts, font_characters
+
+    return [path for path in candidate_fonts(characters[0]) if set(map(ord, characters)) <= font_characters(path)]
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> str:
+    """A font file of this machine with Japanese and Chinese characters: one already there, or, for root
+    on Debian (as CI runs here), CJK_PACKAGE installed with apt-get. Without one the tests that need it
+    are skipped with a line saying how to get one; under CI (CI=true) they fail."""
+    import os
+    import shutil
+    import subprocess
+
+    found = fonts_with(CJK_SAMPLE)
+    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
+        environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        try:
+            for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", CJK_PACKAGE]):
+                subprocess.run(command, check=True, capture_output=True, timeout=900, env=environment)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+            pass
+        found = fonts_with(CJK_SAMPLE)
+    if not found:
+        message = (f"no font with Japanese and Chinese characters here: install one (on Debian or Ubuntu: sudo apt-get "
+                   f"install {CJK_PACKAGE})")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found[0]

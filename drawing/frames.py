@@ -207,13 +207,16 @@ class OffChartNotes:
         self.below = axes.annotate("▼ off the chart", xy=(0, 0), xytext=(NOTE_OFFSET, NOTE_OFFSET), va="bottom",
                                    **style)
 
-    def make_room(self, data_limits: tuple[float, float], predictions: np.ndarray) -> tuple[float, float]:
+    def make_room(self, data_limits: tuple[float, float], predictions: np.ndarray,
+                  bottom: list = ()) -> tuple[float, float]:
         """Widen the placed panel's y limits so that the data stay clear of the notes that some
-        frame of these predictions will need (clear_of_notes); returns the limits."""
+        frame of these predictions will need, and of other notes along its bottom edge
+        (clear_of_notes); returns the limits."""
         low, high = self.axes.get_ylim()
         with np.errstate(invalid="ignore"):
-            top, bottom = (predictions > high).any(), (predictions < low).any()
-        return clear_of_notes(self.axes, data_limits, [self.above] if top else [], [self.below] if bottom else [])
+            above, below = (predictions > high).any(), (predictions < low).any()
+        return clear_of_notes(self.axes, data_limits, [self.above] if above else [],
+                              ([self.below] if below else []) + list(bottom))
 
     def update(self, curves: list[tuple[str, np.ndarray]]) -> list:
         """The notes for a frame whose named curves have these values (before pinning), to be drawn."""
@@ -580,11 +583,17 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
 
 def ended_notes(panels: list, runs: list[Run]) -> list:
     """Each comparison panel's note, drawn once the comparison's epoch is past its run's end
-    (past_end_words), in the panel's lower right corner."""
-    return [axes.text(0.98, 0.03, past_end_words(run), transform=axes.transAxes, ha="right", va="bottom", fontsize=8,
-                      color=COLORS["note"], animated=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85,
-                                                                 "pad": 2})
+    (past_end_words), in the panel's lower right corner (see notes_of_early_end)."""
+    return [axes.annotate(past_end_words(run), xy=(1, 0), xycoords="axes fraction", xytext=(-NOTE_OFFSET, NOTE_OFFSET),
+                          textcoords="offset pixels", ha="right", va="bottom", fontsize=8, color=COLORS["note"],
+                          animated=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
             for axes, run in zip(panels, runs)]
+
+
+def notes_of_early_end(notes: list, runs: list[Run], epochs: np.ndarray) -> list[list]:
+    """Each panel's ended_notes note that some frame will draw, as a list (empty for a run that lasts
+    to the comparison's last epoch): the bottom edge's notes that panel needs room for."""
+    return [[note] if run.frame_epochs[-1] < epochs[-1] else [] for note, run in zip(notes, runs)]
 
 
 def compare_caption(figure, epochs: np.ndarray, note: str, lines: tuple[str, ...] = ()) -> tuple[NumberStamper, float]:
@@ -644,15 +653,16 @@ class CompareAnimation:
         self.figure, self.canvas, panels = compare_panels(runs, limits)
         self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
         self.off_chart = [OffChartNotes(axes) for axes in panels]
-        for notes, run, predictions in zip(self.off_chart, runs, self.predictions):
-            notes.make_room(data_range(run), predictions)
+        self.ended_notes = ended_notes(panels, runs)
+        for notes, run, predictions, ended in zip(self.off_chart, runs, self.predictions,
+                                                  notes_of_early_end(self.ended_notes, runs, self.epochs)):
+            notes.make_room(data_range(run), predictions, bottom=ended)
         self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
         self.numbers, self.number_width = compare_numbers()
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
                                 zorder=3)[0] for axes, run, predictions in zip(panels, runs, self.predictions)]
         self.number_positions = [panel_title(axes, run, label, self.number_width)
                                  for axes, run, label in zip(panels, runs, labels)]
-        self.ended_notes = ended_notes(panels, runs)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 

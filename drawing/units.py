@@ -26,7 +26,7 @@ from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve
 from drawing.frames import (HEADER_ROWS, MARGIN, NOTE_OFFSET, CompareAnimation, RunAnimation, clear_of_notes,
                             compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
                             fit_limits, fit_panel, header_text, label_width, latest_snapshot, legend_above, new_canvas,
-                            panel_limits, panel_title, pinned, place_panels, shared_scales)
+                            notes_of_early_end, panel_limits, panel_title, pinned, place_panels, shared_scales)
 from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_tick_labels
 import rundir
 from rundir import Run
@@ -233,10 +233,11 @@ def add_unit_lines(axes, run: Run, contributions: np.ndarray | None) -> LineColl
                                               antialiased=False, label=label))
 
 
-def room_for_note(axes, data_limits: tuple[float, float]) -> tuple[float, float]:
-    """Raise a placed fit panel's top, where needed, so that its data stay below the note that its
-    units are missing (frames.clear_of_notes); returns its y limits."""
-    return clear_of_notes(axes, data_limits, top=[text for text in axes.texts if text.get_gid() == MISSING_UNITS])
+def room_for_note(axes, data_limits: tuple[float, float], bottom: list = ()) -> tuple[float, float]:
+    """Widen a placed fit panel's y limits, where needed, so that its data stay below the note that
+    its units are missing, and above the notes along its bottom (frames.clear_of_notes); returns them."""
+    return clear_of_notes(axes, data_limits, top=[text for text in axes.texts if text.get_gid() == MISSING_UNITS],
+                          bottom=bottom)
 
 
 def data_over_units(axes) -> list:
@@ -565,8 +566,9 @@ class CompareUnitsAnimation(CompareAnimation):
         self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note, (units_note,))
         self.colors = RUN_COLORS[: len(runs)]
         self.unit_lines = [add_unit_lines(axes, run, units) for axes, run, units in zip(panels, runs, contributions)]
-        for axes, run in zip(panels, runs):
-            room_for_note(axes, data_range(run))
+        self.ended_notes = ended_notes(panels, runs)
+        for axes, run, ended in zip(panels, runs, notes_of_early_end(self.ended_notes, runs, self.epochs)):
+            room_for_note(axes, data_range(run), bottom=ended)
         self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
         self.data_artists = [data_over_units(axes) if lines else [] for axes, lines in zip(panels, self.unit_lines)]
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True)[0]
@@ -583,7 +585,6 @@ class CompareUnitsAnimation(CompareAnimation):
         self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
         self.row = self._diagnostic_row()
         self.marks = EpochMarks(figure, self.row)
-        self.ended_notes = ended_notes(panels, runs)
         canvas.draw()
         self.background = canvas.copy_from_bbox(figure.bbox)
 

@@ -458,11 +458,15 @@ def test_a_compare_panel_past_its_runs_end_says_where_it_ended(monkeypatch):
     assert said(epochs.index(37)) == []
     assert said(epochs.index(100)) == ["ended at epoch 37"]
     assert said(len(epochs) - 1) == ["ended at epoch 100", "ended at epoch 37"]
-    # Inside its own panel, clear of the others.
+    # Inside its own panel, clear of the others and of its data.
     panels = [axes for axes in animation.figure.axes if axes.get_visible()]
     renderer = animation.canvas.get_renderer()
-    for note, axes in zip(animation.ended_notes, panels):
-        assert within(note.get_window_extent(renderer), axes.get_window_extent(renderer))
+    for note, axes, run in list(zip(animation.ended_notes, panels, runs))[1:]:  # (the first run ends last)
+        box = note.get_window_extent(renderer)
+        assert within(box, axes.get_window_extent(renderer))
+        points = axes.transData.transform(np.column_stack([run.x_train, run.y_train]))
+        box = box.padded(3)  # a data point's marker reaches 3 pixels out
+        assert not [point for point in points if box.x0 <= point[0] <= box.x1 and box.y0 <= point[1] <= box.y1]
 
 
 @pytest.mark.parametrize("count", [2, 4])

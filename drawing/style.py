@@ -57,8 +57,16 @@ def plain_tick_labels(axes) -> None:
     def plain(value: float, epochs: bool) -> str:
         return f"{value:,.0f}" if epochs and value >= 1 else f"{value:g}".replace("e+", "e")
 
+    def major(value: float, _, axis, epochs: bool) -> str:
+        # Powers of ten closer than their labels are wide (an epoch axis to 200,000 in a small panel
+        # put '10,000' against '100,000'): every other one is labelled.
+        if epochs and crowded_powers(axis) and value > 0 and round(np.log10(value)) % 2:
+            return ""
+        return plain(value, epochs)
+
     for axis, epochs in ((axes.xaxis, True), (axes.yaxis, False)):
-        axis.set_major_formatter(FuncFormatter(lambda value, _, epochs=epochs: plain(value, epochs)))
+        axis.set_major_formatter(FuncFormatter(lambda value, position, axis=axis, epochs=epochs:
+                                               major(value, position, axis, epochs)))
 
         def minor(value: float, _, axis=axis, epochs=epochs) -> str:
             low, high = sorted(axis.get_view_interval())
@@ -66,6 +74,18 @@ def plain_tick_labels(axes) -> None:
             return plain(value, epochs) if narrow and f"{value:.0e}"[0] in "235" else ""
 
         axis.set_minor_formatter(FuncFormatter(minor))
+
+
+def crowded_powers(axis) -> bool:
+    """Whether a horizontal log axis's powers of ten lie closer together than the widest of their
+    labels ('100,000') is wide, with a little room between."""
+    low, high = sorted(axis.get_view_interval())
+    if axis.get_scale() != "log" or low <= 0 or high <= low:
+        return False
+    pixels_a_power = axis.axes.bbox.width / max(np.log10(high / low), 1e-9)
+    widest = f"{10 ** np.floor(np.log10(high)):,.0f}"
+    character = 0.62 * axis.majorTicks[0].label1.get_fontsize() * DPI / 72  # a digit's width, about
+    return pixels_a_power < character * len(widest) + 8
 
 
 def png_axes(height_inches: float = 4.5):

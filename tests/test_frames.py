@@ -229,6 +229,21 @@ def test_the_loss_panels_y_label_clears_its_tick_labels_however_wide(size):
     assert y_label.x0 >= fit_axes.bbox.x1, "the y label runs into the fit panel"
 
 
+@pytest.mark.parametrize("size", [SMALLEST, DEFAULT], ids=["smallest", "default"])
+def test_the_loss_panels_epoch_labels_stay_apart_over_six_powers_of_ten(size):
+    """An interrupted run's axis reaches the 200,000 epochs requested: '10,000' and '100,000' side by side."""
+    animation = FitAnimation(synthetic_run(status="interrupted", epochs=100_000, frames=20), *size)
+    animation.frame(animation.frame_count - 1)
+    loss_axes, renderer = animation.figure.axes[1], animation.canvas.get_renderer()
+    low, high = loss_axes.get_xlim()
+    labels = [label for value, label in zip(loss_axes.get_xticks(), loss_axes.get_xticklabels())
+              if low <= value <= high and label.get_text()]
+    assert len(labels) >= 3
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    assert all(not overlaps(a, b) for index, a in enumerate(boxes) for b in boxes[index + 1:]), \
+        [label.get_text() for label in labels]
+
+
 ENDINGS = [(1, "interrupted", SMALLEST), (1, "diverged", SMALLEST), (5, "interrupted", SMALLEST),
            (5, "diverged", SMALLEST), (1, "interrupted", DEFAULT), (5, "diverged", DEFAULT)]
 ENDING_IDS = [f"{nets}-{status}-{'smallest' if size == SMALLEST else 'default'}" for nets, status, size in ENDINGS]

@@ -7,8 +7,8 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 import targets
-from drawing.style import COLORS, finite_or_nan, plain_tick_labels
-from rundir import Run, median_over_nets
+from drawing.style import COLORS, finite_or_nan, plain_tick_labels, use_fonts_for
+from rundir import Run, format_loss, median_over_nets
 
 # Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
 MAX_CURVE_POINTS = 4000
@@ -76,6 +76,30 @@ def axis_epochs(run: Run) -> int:
     return run.diverged_at_epoch or run.epochs_requested
 
 
+def shared_axis_epochs(runs: list[Run]) -> int:
+    """How far an epoch axis showing these runs reaches: one run's, axis_epochs; several runs', up
+    to the furthest any of them got (a run interrupted at 20,000 of 200,000 requested beside runs of
+    20,000 would otherwise leave a decade of the axis empty)."""
+    if len(runs) == 1:
+        return axis_epochs(runs[0])
+    return max(run.epochs_completed for run in runs)
+
+
+def final_words(run: Run) -> str:
+    """How a run ended and its final training error (the median of many nets'), as compare.png's
+    legend and a comparison's page say it."""
+    if run.diverged_at_epoch:
+        return ended_words(run)
+    stopped = f"{ended_words(run, of_requested=False)}, " if run.status == "interrupted" else ""
+    median = "median " if run.nets > 1 else ""
+    return f"{stopped}final {median}{TRAINING_ERROR} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
+
+
+def past_end_words(run: Run) -> str:
+    """What a comparison's panel of this run says once the comparison's epoch is past the run's end."""
+    return f"ended at epoch {int(run.frame_epochs[-1]):,}"
+
+
 def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log scale)") -> None:
     """Log-log error axes for runs: ranges, labels, the noise floor (if all share one) and
     the epochs where runs diverged."""
@@ -83,7 +107,7 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
     axes.set_yscale("log")
     axes.set_ylim(low, high)
     axes.set_xscale("log")
-    axes.set_xlim(1, max(2, max(axis_epochs(run) for run in runs)))
+    axes.set_xlim(1, max(2, shared_axis_epochs(runs)))
     axes.set_xlabel("epoch (log scale)")
     axes.set_ylabel(label)
     plain_tick_labels(axes)
@@ -93,9 +117,9 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
                      label=f"noise floor σ² = {runs[0].noise_floor:.3g}")
     elif floors == {None}:  # a legend entry with no line: data from a file, whose noise nobody knows
         axes.plot([], [], linestyle="none", label="noise floor unknown")
-    if len(runs) == 1 and runs[0].diverged_at_epoch is not None:
-        axes.axvline(runs[0].diverged_at_epoch, color=COLORS["marker"], linestyle="--", linewidth=1.2,
-                     label=f"diverged at epoch {runs[0].diverged_at_epoch:,}")
+    if len(runs) == 1 and divergence_epoch(runs[0]):  # (epoch 0, the untrained net, is off the log axis)
+        axes.axvline(divergence_epoch(runs[0]), color=COLORS["marker"], linestyle="--", linewidth=1.2,
+                     label=ended_words(runs[0]))
     axes.grid(True, which="major", alpha=0.3)
 
 
@@ -155,15 +179,37 @@ def truth_label(run: Run) -> str:
     return f"true function {targets.shortened(run.true_function, 40)}"
 
 
-def status_caption(run: Run) -> str | None:
-    """What to say about a run that did not complete, or None."""
+def divergence_epoch(run: Run) -> int | None:
+    """The epoch of the first weights whose training error is not finite, counted as the pictures count
+    (epoch N: the weights after N epochs, as a frame's epoch and the training curve's): the epoch of a
+    diverged run's last frame. summary.json's diverged_at_epoch is one later: it counts as Keras does,
+    by the epoch whose forward pass found that error (the history's loss of epoch e is the error of
+    the weights after e - 1 epochs; see rundir.py). None for a run that did not diverge."""
+    return None if run.diverged_at_epoch is None else run.diverged_at_epoch - 1
+
+
+def ended_words(run: Run, of_requested: bool = True) -> str | None:
+    """How a run that did not complete ended, as every picture and the page say it: 'diverged after
+    37 epochs' ('every net diverged within 37 epochs' for many nets), 'interrupted at epoch 300 of
+    600' (without ' of 600' unless of_requested); None for a completed run."""
     if run.status == "diverged":
-        if run.nets > 1:
-            return f"every net diverged by epoch {run.diverged_at_epoch:,}"
-        return f"diverged at epoch {run.diverged_at_epoch:,}:\nthe training loss stopped being finite"
+        who = "every net diverged within" if run.nets > 1 else "diverged after"
+        return f"{who} {divergence_epoch(run):,} epochs"
     if run.status == "interrupted":
-        return f"interrupted at epoch {run.epochs_completed:,} of {run.epochs_requested:,}"
+        return f"interrupted at epoch {run.epochs_completed:,}" + (f" of {run.epochs_requested:,}" if of_requested else "")
     return None
+
+
+# What a frame calls the error of the weights it shows, and says of a diverged net's.
+TRAINING_ERROR = "training MSE"
+NOT_FINITE_ERROR = f"{TRAINING_ERROR} {format_loss(float('nan'))}"
+
+
+def status_caption(run: Run) -> str | None:
+    """What to say about a run that did not complete (ended_words, with why a net diverged), or None."""
+    if run.status == "diverged" and run.nets == 1:
+        return f"{ended_words(run)}:\n{NOT_FINITE_ERROR}"
+    return ended_words(run)
 
 
 def run_description(run: Run) -> str:
@@ -174,6 +220,13 @@ def run_description(run: Run) -> str:
     if run.nets > 1 and diverged:
         seeds += f" ({diverged} diverged)"
     return run.trained + seeds
+
+
+def prepare_fonts(runs: list[Run], labels: list[str] = ()) -> None:
+    """Fonts for what in these runs' pictures came from their user, in any script (their names, what
+    was trained, with a data file's name, its column names) and for the labels: call before drawing
+    (style.use_fonts_for)."""
+    use_fonts_for([text for run in runs for text in (run.name, run.trained, *run.axis_names)] + list(labels))
 
 
 def run_title(run: Run) -> str:

@@ -9,14 +9,17 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
-from drawing.curves import draw_error_curves, error_range, run_title, status_caption, style_loss_axes
-from drawing.style import COLORS, RUN_COLORS, format_loss, plain_text, plain_tick_labels, png_axes, save_png
+from drawing.curves import (divergence_epoch, draw_error_curves, error_range, final_words, prepare_fonts, run_title,
+                            status_caption, style_loss_axes)
+from drawing.style import (COLORS, RUN_COLORS, format_loss, plain_text, plain_tick_labels, png_axes, save_png,
+                           use_fonts_for)
 from rundir import Run, median_over_nets
 
 
 def draw_loss_png(run: Run, path: str | Path) -> None:
     """loss.png (one net) or seeds.png (several): training and held-out error against epoch, on
     log axes, with the noise floor."""
+    prepare_fonts([run])
     figure, axes = png_axes()
     style_loss_axes(axes, [run])
     draw_error_curves(axes, run)
@@ -36,16 +39,15 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
 def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> None:
     """All runs' training error against epoch on one log-log plot, with the noise floor; a run
     that diverged is marked where its curve leaves the plot."""
+    prepare_fonts(runs, labels)
     figure, axes = png_axes(height_inches=5)
     style_loss_axes(axes, runs, label="training mean squared error (log scale)")
     top = error_range(runs)[1]
     for run, label, color in zip(runs, labels, RUN_COLORS):
-        ending = f"diverged at epoch {run.diverged_at_epoch:,}" if run.diverged_at_epoch else \
-            f"final {format_loss(run.frame_loss[-1, 0])}"
         short = textwrap.shorten(plain_text(label), 60, placeholder="…")  # the legend stays inside the plot
-        draw_error_curves(axes, run, color=color, label=f"{short}: {run.trained} ({ending})", held_out=False)
+        draw_error_curves(axes, run, color=color, label=f"{short}: {run.trained} ({final_words(run)})", held_out=False)
         if run.diverged_at_epoch:
-            axes.plot([run.diverged_at_epoch], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
+            axes.plot([max(divergence_epoch(run), 1)], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
             axes.axhline(run.noise_floor, color=color, linestyle="--", linewidth=1)
     floors = {run.noise_floor for run in runs}
@@ -94,6 +96,7 @@ def same_data(runs: list[Run]) -> bool:
 def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Path, title: str, xlabel: str) -> None:
     """A study's final_error.png: each seed's final held-out error as a dot per experiment, with
     the median and the 10th-90th percentile spread drawn beside the dots, and the noise floor."""
+    use_fonts_for([title, xlabel] + [text for row in rows for text in (row["experiment"], row["trained"])])
     figure, axes = png_axes(height_inches=4.8)
     rng = np.random.default_rng(0)  # the horizontal jitter of the dots only
     for position, finite in enumerate(errors):

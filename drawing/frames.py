@@ -11,6 +11,7 @@ canvas's own buffer, valid until the next call.
 from __future__ import annotations
 
 import textwrap
+from functools import cached_property
 
 import matplotlib
 import numpy as np
@@ -19,15 +20,23 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 
-from drawing.curves import (data_range, draw_error_curves, drawable_predictions, run_description,
-                            status_caption, style_loss_axes, truth_label)
-from drawing.style import COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text
+from drawing.curves import (TRAINING_ERROR, data_range, draw_error_curves, drawable_predictions, ended_words,
+                            past_end_words, prepare_fonts, run_description, status_caption, style_loss_axes,
+                            truth_label)
+from drawing.style import (COLORS, DPI, axis_name, fitted, format_loss, offsets_into_labels, plain_text, text_width,
+                           wrapped)
 from rundir import Run, median_over_nets
 
 CAPTION_FONTSIZE = 11
 CAPTION_STYLE = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
 HEADER_ROWS = (22, 40)  # baselines of the header's two lines, in pixels from the top
+HEADER_ROW_STEP = HEADER_ROWS[1] - HEADER_ROWS[0]  # a comparison's header may take more lines
 MARGIN = 12  # pixels at the figure's edges
+
+
+def header_baseline(row: int) -> int:
+    """The baseline of the header's line `row` (0, 1, ...), in pixels from the top."""
+    return HEADER_ROWS[0] + HEADER_ROW_STEP * row
 
 
 class NumberStamper:
@@ -107,8 +116,8 @@ def draw_epoch_caption(figure, numbers: NumberStamper, last_epoch: int) -> tuple
 def header_text(figure, row: int, text: str, left: float, right: float, **style):
     """A line of the header between pixel columns left and right (shortened with '…' to fit)."""
     width, height = figure.canvas.get_width_height()
-    artist = figure.text(right / width if style.get("ha") == "right" else left / width, 1 - HEADER_ROWS[row] / height,
-                         text, va="baseline", **style)
+    artist = figure.text(right / width if style.get("ha") == "right" else left / width,
+                         1 - header_baseline(row) / height, text, va="baseline", **style)
     fitted(artist, right - left, figure.canvas.get_renderer())
     return artist
 
@@ -121,11 +130,19 @@ def fit_limits(runs: list[Run]) -> tuple[tuple[float, float], tuple[float, float
     return x_limits, (low - 0.12 * (high - low), high + 0.12 * (high - low))
 
 
+# With fewer training points than this, each is drawn larger, outlined, and over the prediction in
+# every frame (on_top): a net that fits a single point draws its line right through it.
+FEW_POINTS = 20
+DATA_ON_TOP = "data on top"
+
+
 def fit_panel(axes, run: Run, limits=None) -> None:
-    """The fixed parts of a fit panel: the data, the true curve, the axes and their limits (by
-    default the run's own: see fit_limits)."""
+    """The fixed parts of a fit panel: the data (whole, where they lie on its edge), the true curve,
+    the axes and their limits (by default the run's own: see fit_limits)."""
     data_label = "noisy data" if run.noise_floor else "data"
-    axes.scatter(run.x_train, run.y_train, s=6, color=COLORS["data"], label=data_label, zorder=1)
+    few = {"s": 30, "edgecolors": COLORS["truth"], "linewidths": 0.8, "gid": DATA_ON_TOP} \
+        if len(run.x_train) < FEW_POINTS else {"s": 6}
+    axes.scatter(run.x_train, run.y_train, color=COLORS["data"], label=data_label, zorder=1, clip_on=False, **few)
     if run.y_grid_true is not None:
         axes.plot(run.x_grid, run.y_grid_true, color=COLORS["truth"], linestyle=":", linewidth=1.5,
                   label=truth_label(run), zorder=2)
@@ -138,12 +155,80 @@ def fit_panel(axes, run: Run, limits=None) -> None:
 
 
 
+def on_top(figure) -> list:
+    """What a frame draws over its moving artists: the data of a panel of few points (FEW_POINTS)."""
+    return [artist for axes in figure.axes for artist in axes.get_children() if artist.get_gid() == DATA_ON_TOP]
+
+
 def pinned(prediction: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
     """A prediction as a panel with these y limits draws it: a diverging net predicts numbers
     far off the panel, and they are pinned just inside its edge, so the line stays in sight."""
     low, high = limits
     margin = 0.005 * (high - low)
     return np.clip(prediction, low + margin, high - margin)
+
+
+# Notes along a panel's top or bottom edge stand this many pixels inside it.
+NOTE_OFFSET = 4
+
+
+def clear_of_notes(axes, data_limits: tuple[float, float], top: list = (), bottom: list = ()) -> tuple[float, float]:
+    """Widen a placed panel's y limits, where needed, so that its data (their lowest and highest y)
+    stay clear of the notes along its top and bottom edges; returns the limits."""
+    renderer = axes.figure.canvas.get_renderer()
+
+    def share(notes: list) -> float:  # of the panel's height, with NOTE_OFFSET either side
+        return max((2 * NOTE_OFFSET + note.get_window_extent(renderer).height for note in notes), default=0.0) \
+            / axes.bbox.height
+
+    top_share, bottom_share = share(top), share(bottom)
+    low, high = axes.get_ylim()
+    data_low, data_high = data_limits
+    for _ in range(4):  # each side's room depends on the other's: a few rounds settle it
+        if top_share:
+            high = max(high, low + (data_high - low) / (1 - top_share))
+        if bottom_share:
+            low = min(low, high - (high - data_low) / (1 - bottom_share))
+    axes.set_ylim(low, high)
+    return low, high
+
+
+class OffChartNotes:
+    """What a fit panel says, at the left of its top or bottom edge, on a frame whose curves lie
+    beyond that edge, along which they are drawn (pinned): '▲ off the chart: prediction'. (The
+    right of its bottom edge is a comparison's panel's note that its run has ended.)"""
+
+    def __init__(self, axes):
+        style = {"xycoords": "axes fraction", "textcoords": "offset pixels", "ha": "left", "fontsize": 8,
+                 "color": COLORS["note"], "animated": True,
+                 "bbox": {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1}}
+        self.axes = axes
+        self.above = axes.annotate("▲ off the chart", xy=(0, 1), xytext=(NOTE_OFFSET, -NOTE_OFFSET), va="top", **style)
+        self.below = axes.annotate("▼ off the chart", xy=(0, 0), xytext=(NOTE_OFFSET, NOTE_OFFSET), va="bottom",
+                                   **style)
+
+    def make_room(self, data_limits: tuple[float, float], predictions: np.ndarray,
+                  bottom: list = ()) -> tuple[float, float]:
+        """Widen the placed panel's y limits so that the data stay clear of the notes that some
+        frame of these predictions will need, and of other notes along its bottom edge
+        (clear_of_notes); returns the limits."""
+        low, high = self.axes.get_ylim()
+        with np.errstate(invalid="ignore"):
+            above, below = (predictions > high).any(), (predictions < low).any()
+        return clear_of_notes(self.axes, data_limits, [self.above] if above else [],
+                              ([self.below] if below else []) + list(bottom))
+
+    def update(self, curves: list[tuple[str, np.ndarray]]) -> list:
+        """The notes for a frame whose named curves have these values (before pinning), to be drawn."""
+        low, high = self.axes.get_ylim()
+        notes = []
+        for note, arrow, beyond in ((self.above, "▲", np.greater), (self.below, "▼", np.less)):
+            with np.errstate(invalid="ignore"):
+                names = [name for name, values in curves if beyond(values, high if note is self.above else low).any()]
+            if names:
+                note.set_text(f"{arrow} off the chart: {', '.join(names)}")
+                notes.append(note)
+        return notes
 
 
 def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[float]) -> None:
@@ -180,7 +265,7 @@ def legend_above(axes, room: float, handles: list | None = None) -> None:
 
 
 def ending_text(axes, caption: str, color: str):
-    """The boxed words a run's last frame ends with ('diverged at epoch 38 ...'), sized to fit its
+    """The boxed words a run's last frame ends with ('diverged after 37 epochs ...'), sized to fit its
     panel: the font shrinks to 7 points, then the words are wrapped onto more lines."""
     text = axes.text(0.5, 0.5, caption, transform=axes.transAxes, ha="center", va="center", fontsize=12,
                      fontweight="bold", color=color, animated=True,
@@ -201,11 +286,15 @@ class RunAnimation:
     the header with the frame's epoch and training error, and the ending of a run that did not
     complete. A subclass sets run, figure and canvas, then calls _captions and _ending."""
 
-    loss_label = "training MSE "
+    loss_label = f"{TRAINING_ERROR} "
 
     @property
     def frame_count(self) -> int:
         return len(self.run.frame_epochs)
+
+    @cached_property
+    def on_top(self) -> list:
+        return on_top(self.figure)
 
     def description(self) -> str:
         """What was trained, as header line 2 says it."""
@@ -245,7 +334,7 @@ class RunAnimation:
         """Draw frame `index`'s moving artists (and, on the last frame, how the run ended) over the
         restored background; return the pixels with the frame's epoch and training error stamped
         into the header's empty slots."""
-        for artist in artists:
+        for artist in artists + self.on_top:
             self.figure.draw_artist(artist)
         if index == self.frame_count - 1 and self.ending:
             self.figure.draw_artist(self.ending)
@@ -262,6 +351,7 @@ class FitAnimation(RunAnimation):
 
     def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
         self.run = run
+        prepare_fonts([run])
         self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
         self.predictions = drawable_predictions(run)
         fit_axes, loss_axes = figure.subplots(1, 2)
@@ -276,6 +366,8 @@ class FitAnimation(RunAnimation):
                                         clip_on=False)
         self.epoch_line = loss_axes.axvline(1, color=COLORS["marker"], linewidth=0.8, alpha=0.6, animated=True)
         place_panels(figure, [fit_axes, loss_axes], top=72, bottom=44, ratios=[1.35, 1])
+        self.off_chart = OffChartNotes(fit_axes)
+        self.prediction_limits = self.off_chart.make_room(data_range(run), self.predictions)
         legend_above(fit_axes, room=width_pixels - MARGIN)
 
         self._captions(width_pixels)
@@ -295,8 +387,9 @@ class FitAnimation(RunAnimation):
 
     def _update_predictions(self, index: int) -> list:
         """Set the fit panel's animated artists to frame `index`; return them to be drawn."""
-        self.prediction_line.set_ydata(self._visible(self.predictions[index, 0]))
-        return [self.prediction_line]
+        prediction = self.predictions[index, 0]
+        self.prediction_line.set_ydata(self._visible(prediction))
+        return [self.prediction_line] + self.off_chart.update([("prediction", prediction)])
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
@@ -315,7 +408,7 @@ class SeedsAnimation(FitAnimation):
     prediction as a faint line (a net whose error is no longer finite is left out); beside it
     every net's training error, the median in bold. The caption gives the median training error."""
 
-    loss_label = "median training MSE "
+    loss_label = f"median {TRAINING_ERROR} "
 
     def _add_predictions(self, fit_axes) -> None:
         run = self.run
@@ -335,12 +428,13 @@ class SeedsAnimation(FitAnimation):
         self.net_lines.set_segments([np.column_stack([x, self._visible(net)]) for net in predictions])
         if alive.any():
             low, median, high = np.percentile(predictions, [10, 50, 90], axis=0)
-            low, median, high = self._visible(low), self._visible(median), self._visible(high)
         else:
             low = median = high = np.full_like(x, np.nan)
+        notes = self.off_chart.update([("median", median), ("10-90% of nets", np.concatenate([low, high]))])
+        low, median, high = self._visible(low), self._visible(median), self._visible(high)
         self.band.set_verts([np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])])
         self.median_line.set_ydata(median)
-        return [self.net_lines, self.band, self.median_line]
+        return [self.net_lines, self.band, self.median_line] + notes
 
     def frame_loss(self, index: int) -> float:
         return float(median_over_nets(self.run.frame_loss[index]))
@@ -348,7 +442,11 @@ class SeedsAnimation(FitAnimation):
 
 # Enough frames for any comparison to look smooth; more only make the GIF larger.
 MAX_COMPARE_FRAMES = 300
-PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE = 330, 250, 38  # pixels: a panel with its titles and tick labels
+# Pixels: a comparison's panel (its plot, titles above and tick labels below); the room of its titles
+# and, below it, of its x tick labels and label; the gap between a panel and the next one's y labels.
+PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE, PANEL_BELOW, PANEL_GAP = 310, 250, 38, 40, 20
+# A comparison's header (two lines, as an animation of one run has) and the room below its last row.
+COMPARE_HEADER, COMPARE_BOTTOM = 50, 6
 
 
 def compare_frame_epochs(runs: list[Run], max_frames: int = MAX_COMPARE_FRAMES) -> np.ndarray:
@@ -391,19 +489,15 @@ def panel_limits(runs: list[Run]) -> list[tuple[tuple[float, float], tuple[float
 def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0):
     """A comparison's figure with one fit panel per run (fit_panel, with its limits: see
     panel_limits; panels with the same limits share their axes and tick labels), in a grid of 2
-    columns for 2 or 4 runs and 3 otherwise, and bottom_room pixels below the grid for whatever
-    else the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
+    columns for 2 or 4 runs and 3 otherwise, each column right of the one before by what its
+    panels' y tick labels and label take, and bottom_room pixels below the grid for whatever else
+    the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
     columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
     rows = -(-len(runs) // columns)
-    width, height = 70 + PANEL_WIDTH * columns, 50 + PANEL_HEIGHT * rows + bottom_room
-    figure, canvas = new_canvas(width, height)
+    figure, canvas = new_canvas(MARGIN + (PANEL_WIDTH + 60) * columns,
+                                COMPARE_HEADER + PANEL_HEIGHT * rows + COMPARE_BOTTOM + bottom_room)
     shared = all(item == limits[0] for item in limits)
     grid = figure.subplots(rows, columns, sharex=shared, sharey=shared, squeeze=False)
-    for row in range(rows):
-        for column in range(columns):
-            left, top = 60 + column * PANEL_WIDTH, 50 + row * PANEL_HEIGHT + PANEL_TITLE
-            grid[row, column].set_position([left / width, 1 - (top + PANEL_HEIGHT - PANEL_TITLE - 40) / height,
-                                            (PANEL_WIDTH - 20) / width, (PANEL_HEIGHT - PANEL_TITLE - 40) / height])
     panels = grid.ravel()
     for axes in panels[len(runs):]:
         axes.set_visible(False)
@@ -414,7 +508,48 @@ def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0):
             axes.set_ylabel("")
         for axes in grid[:-1, :].ravel():
             axes.set_xlabel("")
+    # Placed at their size first: which ticks an axis labels, and so how wide they are, depends on it.
+    place_grid(figure, grid, [60] * columns)
+    renderer = canvas.get_renderer()
+    gutters = [max(label_width(axes, renderer) for axes in grid[:, column]) + PANEL_GAP for column in range(columns)]
+    place_grid(figure, grid, gutters)
     return figure, canvas, list(panels[: len(runs)])
+
+
+def label_width(axes, renderer) -> float:
+    """How wide a panel's y tick labels and label are, in pixels (0 if it shows none)."""
+    extent = axes.yaxis.get_tightbbox(renderer) if axes.get_visible() else None
+    return extent.width if extent is not None else 0.0
+
+
+def place_grid(figure, grid, gutters: list[float]) -> None:
+    """Size a comparison's figure to its grid of panels and place them, each column `gutter` pixels
+    right of the one before (room for its y tick labels and label), the last with room at the right
+    for half of its last x tick label."""
+    right_room = 30
+    width = int(round(MARGIN + sum(gutters) + PANEL_WIDTH * len(gutters) + right_room))
+    height = figure.canvas.get_width_height()[1]
+    figure.set_size_inches(width / DPI, height / DPI)
+    panel_height = PANEL_HEIGHT - PANEL_TITLE - PANEL_BELOW
+    for row, panels in enumerate(grid):
+        left = MARGIN
+        for axes, gutter in zip(panels, gutters):
+            left += gutter
+            bottom = height - (COMPARE_HEADER + row * PANEL_HEIGHT + PANEL_TITLE + panel_height)
+            axes.set_position([left / width, bottom / height, PANEL_WIDTH / width, panel_height / height])
+            left += PANEL_WIDTH
+
+
+def grow_at_top(figure, pixels: int) -> None:
+    """Make a figure `pixels` taller at the top, its axes staying where they are from its bottom."""
+    width, height = figure.canvas.get_width_height()
+    positions = [(axes, axes.get_position()) for axes in figure.axes]
+    figure.set_size_inches(width / DPI, (height + pixels) / DPI)
+    scale = height / (height + pixels)
+    for axes, box in positions:
+        axes.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+
+
 
 
 def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None) -> tuple[float, int]:
@@ -429,7 +564,7 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
     if swatch:
         square = figure.text(left / width, 1 - title_row / height, "■ ", va="baseline", fontsize=10, color=swatch)
         left += square.get_window_extent(renderer).width
-    ended = "" if run.status == "completed" else f" ({run.status} at {run.epochs_completed:,})"
+    ended = "" if run.status == "completed" else f" ({ended_words(run, of_requested=False)})"
     # The label is shortened to fit, never the words that say how the run ended.
     title = figure.text(left / width, 1 - title_row / height, ended, va="baseline", fontsize=10,
                         fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")
@@ -446,14 +581,50 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
     return box.x1 - number_width, title_row + 15
 
 
-def compare_caption(figure, epochs: np.ndarray, note: str) -> tuple[NumberStamper, float]:
-    """A comparison's header line 1: 'epoch N of LAST' and the note at the right (in red when it
-    says the runs' data differ). Returns the stamper of N and the right edge of its slot."""
-    numbers = NumberStamper(CAPTION_FONTSIZE)
-    epoch_right, caption_right = draw_epoch_caption(figure, numbers, int(epochs[-1]))
+def ended_notes(panels: list, runs: list[Run]) -> list:
+    """Each comparison panel's note, drawn once the comparison's epoch is past its run's end
+    (past_end_words), in the panel's lower right corner (see notes_of_early_end)."""
+    return [axes.annotate(past_end_words(run), xy=(1, 0), xycoords="axes fraction", xytext=(-NOTE_OFFSET, NOTE_OFFSET),
+                          textcoords="offset pixels", ha="right", va="bottom", fontsize=8, color=COLORS["note"],
+                          animated=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
+            for axes, run in zip(panels, runs)]
+
+
+def notes_of_early_end(notes: list, runs: list[Run], epochs: np.ndarray) -> list[list]:
+    """Each panel's ended_notes note that some frame will draw, as a list (empty for a run that lasts
+    to the comparison's last epoch): the bottom edge's notes that panel needs room for."""
+    return [[note] if run.frame_epochs[-1] < epochs[-1] else [] for note, run in zip(notes, runs)]
+
+
+def compare_caption(figure, epochs: np.ndarray, note: str, lines: tuple[str, ...] = ()) -> tuple[NumberStamper, float]:
+    """A comparison's header: 'epoch N of LAST' with the note at its right (in red when it says the
+    runs' data differ) or, where it does not fit there, on the lines below, whole; then `lines`
+    (further notes). The figure grows at the top if they need more than the header's two lines:
+    call it before anything but the panels is placed. Returns the stamper of N and the right edge
+    of its slot."""
     width = figure.canvas.get_width_height()[0]
-    header_text(figure, 0, note, caption_right + 20, width - MARGIN, ha="right", fontsize=9,
-                color=COLORS["marker"] if note.startswith("different") else COLORS["note"])
+    style = {"fontsize": 9, "color": COLORS["marker"] if note.startswith("different") else COLORS["note"]}
+
+    def width_of(text: str) -> float:
+        return text_width(figure, text, fontsize=9)
+
+    numbers = NumberStamper(CAPTION_FONTSIZE)
+    last = f"{int(epochs[-1]):,}"  # as draw_epoch_caption writes it
+    caption_right = (MARGIN + text_width(figure, "epoch ", **CAPTION_STYLE) + numbers.width(last)
+                     + text_width(figure, f" of {last}", **CAPTION_STYLE))
+    beside = width_of(note) <= width - MARGIN - (caption_right + 20)
+    note_lines = [] if beside else wrapped(note, width - 2 * MARGIN, width_of)
+    further = [line for text in lines for line in wrapped(text, width - 2 * MARGIN, width_of)]
+    rows = 1 + len(note_lines) + len(further)
+    if rows > len(HEADER_ROWS):
+        grow_at_top(figure, HEADER_ROW_STEP * (rows - len(HEADER_ROWS)))
+    epoch_right, caption_right = draw_epoch_caption(figure, numbers, int(epochs[-1]))
+    if beside:
+        header_text(figure, 0, note, caption_right + 20, width - MARGIN, ha="right", **style)
+    for row, line in enumerate(note_lines, start=1):
+        header_text(figure, row, line, MARGIN, width - MARGIN, **style)
+    for row, line in enumerate(further, start=1 + len(note_lines)):
+        header_text(figure, row, line, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
     return numbers, epoch_right
 
 
@@ -473,18 +644,25 @@ class CompareAnimation:
 
     def __init__(self, runs: list[Run], labels: list[str], note: str):
         self.runs = runs
+        prepare_fonts(runs, labels)
         self.epochs = compare_frame_epochs(runs)
         self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
         # One set of limits for all panels showing every run's data, unless their data lie too far apart.
         limits = panel_limits(runs)
         self.limits = [y_limits for _, y_limits in limits]
         self.figure, self.canvas, panels = compare_panels(runs, limits)
+        self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
+        self.off_chart = [OffChartNotes(axes) for axes in panels]
+        self.ended_notes = ended_notes(panels, runs)
+        for notes, run, predictions, ended in zip(self.off_chart, runs, self.predictions,
+                                                  notes_of_early_end(self.ended_notes, runs, self.epochs)):
+            notes.make_room(data_range(run), predictions, bottom=ended)
+        self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
         self.numbers, self.number_width = compare_numbers()
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
                                 zorder=3)[0] for axes, run, predictions in zip(panels, runs, self.predictions)]
         self.number_positions = [panel_title(axes, run, label, self.number_width)
                                  for axes, run, label in zip(panels, runs, labels)]
-        self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
@@ -492,14 +670,26 @@ class CompareAnimation:
     def frame_count(self) -> int:
         return len(self.epochs)
 
+    @cached_property
+    def on_top(self) -> list:
+        return on_top(self.figure)
+
+    def past_their_end(self, epoch: int) -> list:
+        """The notes of the panels whose run ended before `epoch`, to be drawn."""
+        return [note for note, run in zip(self.ended_notes, self.runs) if epoch > run.frame_epochs[-1]]
+
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""
         epoch = int(self.epochs[index])
         self.canvas.restore_region(self.background)
         shown = [latest_snapshot(run, epoch) for run in self.runs]
-        for predictions, line, snapshot, limits in zip(self.predictions, self.lines, shown, self.limits):
+        for predictions, line, snapshot, limits, notes in zip(self.predictions, self.lines, shown, self.limits,
+                                                              self.off_chart):
             line.set_ydata(pinned(predictions[snapshot], limits))
-            self.figure.draw_artist(line)
+            for artist in [line] + notes.update([("prediction", predictions[snapshot])]):
+                self.figure.draw_artist(artist)
+        for artist in self.past_their_end(epoch) + self.on_top:
+            self.figure.draw_artist(artist)
         return self.stamped_pixels(epoch, shown)
 
     def stamped_pixels(self, epoch: int, shown: list[int]) -> np.ndarray:

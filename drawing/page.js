@@ -64,6 +64,7 @@ function prepare(canvas) {
 }
 
 const MARGIN = { left: 58, right: 12, top: 10, bottom: 40 };
+const BAND_TITLE = 24;  // pixels above a small plot for its title (12 px text) and the tick marks (4 px) above it
 
 function linearTicks(low, high, count) {
   const step0 = (high - low) / Math.max(count, 1);
@@ -108,9 +109,9 @@ class Axes {
       : { context: this.canvas.getContext("2d"), width: this.canvas.clientWidth, height: this.canvas.clientHeight };
     this.context = context;
     this.box = { left: MARGIN.left, top: MARGIN.top, right: width - MARGIN.right, bottom: height - MARGIN.bottom };
-    if (this.band) {
+    if (this.band) {  // each small plot under its title, clear of the tick marks of the one above
       const [top, bottom] = this.band;
-      this.box.top = 16 + top * (height - 40);
+      this.box.top = BAND_TITLE + top * (height - 40);
       this.box.bottom = bottom * (height - 40);
     }
     return context;
@@ -264,10 +265,7 @@ class RunView {
       }
     }
     if (this.nets > 1) this.drawNets(frame);
-    c.fillStyle = COLORS.data;
-    for (let i = 0; i < this.xTrain.length; i++) {
-      c.beginPath(); c.arc(axes.px(this.xTrain[i]), axes.py(this.yTrain[i]), 2, 0, 2 * Math.PI); c.fill();
-    }
+    if (!this.run.few_points) this.drawData();
     if (this.yTruth) axes.line(this.xGrid, this.yTruth, COLORS.truth, 1.5, [2, 3]);
     const prediction = this.pinned(this.predictions.subarray(own * grid, (own + 1) * grid));
     axes.line(this.xGrid, prediction, this.nets > 1 ? COLORS.median : COLORS.net, 2.5);
@@ -277,6 +275,17 @@ class RunView {
     }
     if (this.picked !== null) axes.line(this.netX, this.netCurve(frame, this.picked), PICKED_COLOR, 2);
     c.restore();
+    if (this.run.few_points) this.drawData();  // over the prediction, and whole on the panel's edge, as the GIFs
+  }
+
+  drawData() {
+    // The training points; few of them larger and outlined (frames.FEW_POINTS).
+    const axes = this.axes, c = axes.context, few = this.run.few_points;
+    c.fillStyle = COLORS.data; c.strokeStyle = COLORS.truth; c.lineWidth = 0.8;
+    for (let i = 0; i < this.xTrain.length; i++) {
+      c.beginPath(); c.arc(axes.px(this.xTrain[i]), axes.py(this.yTrain[i]), few ? 4 : 2, 0, 2 * Math.PI); c.fill();
+      if (few) c.stroke();
+    }
   }
 
   drawNets(frame) {
@@ -323,17 +332,24 @@ class RunView {
     show(current);
   }
 
+  errorsShown(frame) {  // the training and held-out error as the page writes them at a frame
+    const heldOut = this.epochShown(frame) >= 1 ? formatLoss(this.heldOutShown(frame)) : "–";
+    return [formatLoss(this.trainShown(frame)), heldOut];
+  }
+
   showNumbers(frame) {
     // One run: the numbers beside the slider; several: each under its panel, with the epoch of the
     // run's own frame when it has none at the page's epoch.
     const epoch = this.epochShown(frame);
-    const train = formatLoss(this.trainShown(frame)), heldOut = epoch >= 1 ? formatLoss(this.heldOutShown(frame)) : "–";
+    const [train, heldOut] = this.errorsShown(frame);
     const median = this.nets > 1 ? "median " : "";
     if (!several) {
       document.getElementById("train-loss").textContent = train;
       document.getElementById("held-out-loss").textContent = heldOut;
     } else {
-      const older = epoch !== frameEpochs[frame] ? ` (its frame at epoch ${formatEpoch(epoch)})` : "";
+      const run = this.run, last = run.frame_epochs[run.frame_epochs.length - 1];
+      const older = frameEpochs[frame] > last ? ` (${run.past_end})`
+        : epoch !== frameEpochs[frame] ? ` (its frame at epoch ${formatEpoch(epoch)})` : "";
       document.getElementById(`numbers-${this.index}`).textContent =
         `${median}training MSE ${train} · ${median}held-out MSE ${heldOut}${older}`;
     }
@@ -371,12 +387,12 @@ function drawErrors(frame) {
     if (view.picked !== null) errorAxes.line(run.net_curve_epochs, view.netErrorCurve(view.picked), PICKED_COLOR, 1.5);
     if (!several) errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);
     errorAxes.line(run.curve_epochs, run.curve_train, color, 1.5);
-    if (run.diverged_at_epoch) {  // where the error stopped being finite, as loss.png marks it
-      const x = errorAxes.px(run.diverged_at_epoch);
+    if (run.divergence_epoch >= 1) {  // where the error stopped being finite, as loss.png marks it
+      const x = errorAxes.px(run.divergence_epoch);
       c.strokeStyle = several ? color : COLORS.marker; c.lineWidth = 1.2; c.setLineDash([5, 4]);
       c.beginPath(); c.moveTo(x, box.top); c.lineTo(x, box.bottom); c.stroke(); c.setLineDash([]);
       c.fillStyle = c.strokeStyle; c.font = "11px sans-serif"; c.textBaseline = "top";
-      const text = `${several ? "✕ " : ""}diverged at epoch ${formatEpoch(run.diverged_at_epoch)}`;
+      const text = `${several ? "✕ " : ""}${run.ended}`;
       const right = x + 4 + c.measureText(text).width > box.right;
       c.textAlign = right ? "right" : "left";
       c.fillText(text, right ? x - 4 : x + 4, box.top + 4 + 14 * (several ? view.index : 0));
@@ -435,7 +451,6 @@ errorCanvas.addEventListener("click", (event) => {
 const insidePanels = (DATA.diagnostics || []).map((panel, index, all) => new Axes(
   document.getElementById("inside-canvas"), DATA.epoch_limits, panel.limits, true, panel.log, "epoch (log scale)",
   panel.title, [index / all.length, (index + 1) / all.length]));
-const LAYER_COLORS = [COLORS.net, "#9467bd", "#8c564b", "#e377c2"];
 
 function drawInside(frame) {
   const epoch = frameEpochs[frame];
@@ -443,8 +458,15 @@ function drawInside(frame) {
     const panel = DATA.diagnostics[index];
     const c = axes.begin(index === 0);
     axes.frame();
+    // Which line is which (a hidden layer each), at the right of the title, as units.gif has it.
+    c.font = "11px sans-serif"; c.textAlign = "right"; c.textBaseline = "bottom";
+    let right = axes.box.right;
+    for (const [word, color] of [...panel.legend].reverse()) {
+      c.fillStyle = color; c.fillText(word, right, axes.box.top - 2);
+      right -= c.measureText(word).width + 8;
+    }
     axes.clip();
-    panel.lines.forEach((line, layer) => axes.line(line.epochs, line.values, LAYER_COLORS[layer % 4], 1.2));
+    panel.lines.forEach((line) => axes.line(line.epochs, line.values, line.color, 1.2));
     if (epoch >= 1) {
       const x = axes.px(Math.min(epoch, panel.mark_epochs[frame] || epoch));
       c.strokeStyle = COLORS.marker; c.lineWidth = 1;
@@ -525,7 +547,7 @@ function drawFinalErrors() {
     errors.forEach((value, net) => {
       if (!Number.isFinite(value)) return;
       const isPicked = views[position].picked === net;
-      c.fillStyle = isPicked ? PICKED_COLOR : COLORS.net; c.globalAlpha = isPicked ? 1 : 0.55;
+      c.fillStyle = isPicked ? PICKED_COLOR : views[position].run.color; c.globalAlpha = isPicked ? 1 : 0.55;
       c.beginPath(); c.arc(finalAxes.px(position + jitter(net)), finalAxes.py(value), isPicked ? 5 : 3, 0, 2 * Math.PI); c.fill();
     });
     c.globalAlpha = 1;
@@ -600,6 +622,28 @@ function frameFromFragment() {
   return match ? parseInt(match[1], 10) : frameCount - 1;
 }
 
+function keepWidths() {
+  // Each number beside the slider as wide as the widest it will show (measured: digits, commas and
+  // "not finite" differ in width), so that the slider beside them keeps its length.
+  const errors = several ? [] : frameEpochs.map((_, frame) => views[0].errorsShown(frame));
+  const shown = {
+    "epoch": frameEpochs.map(formatEpoch),
+    "train-loss": errors.map(([train]) => train),
+    "held-out-loss": errors.map(([, heldOut]) => heldOut),
+  };
+  for (const [id, texts] of Object.entries(shown)) {
+    const element = document.getElementById(id);
+    if (element === null || !texts.length) continue;
+    const longest = Math.max(...texts.map((text) => text.length));
+    let widest = 0;
+    for (const text of new Set(texts.filter((text) => text.length >= longest - 1))) {
+      element.textContent = text;
+      widest = Math.max(widest, element.getBoundingClientRect().width);
+    }
+    element.style.minWidth = `${Math.ceil(widest)}px`;
+  }
+}
+
 slider.addEventListener("input", () => { stop(); show(parseInt(slider.value, 10)); });
 document.addEventListener("keydown", (event) => {
   if (event.key === "ArrowRight") { stop(); show(current + 1); event.preventDefault(); }
@@ -644,5 +688,6 @@ for (const id of ["show-units", "show-nets"]) {
 }
 window.addEventListener("resize", () => show(current));
 window.addEventListener("hashchange", () => show(frameFromFragment()));  // an unreadable fragment is rewritten
+keepWidths();
 show(frameFromFragment());
 document.body.dataset.ready = "true";

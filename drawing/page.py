@@ -20,14 +20,14 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from drawing.curves import (axis_epochs, drawable_predictions, error_range, held_out_curve, training_curve,
-                            truth_label)
-from drawing.frames import compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
+from drawing.curves import (divergence_epoch, drawable_predictions, ended_words, error_range, final_words,
+                            held_out_curve, past_end_words, shared_axis_epochs, training_curve, truth_label)
+from drawing.frames import FEW_POINTS, compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
 from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
                                 thinned)
 from drawing.style import COLORS, RUN_COLORS
-from drawing.units import (distinct_units, drawable_contributions, gradient_norm, saturation, unit_colors, units_limits,
-                           value_limits)
+from drawing.units import (distinct_units, drawable_contributions, gradient_norm, layer_colors, layer_words, saturation,
+                           unit_colors, units_limits, value_limits)
 from rundir import Run, format_loss, median_over_nets
 
 SCRIPT = Path(__file__).with_name("page.js")
@@ -91,10 +91,13 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
     predictions = drawable_predictions(run)
     data = {
         "name": run.name, "label": label, "color": color, "trained": run.trained, "status": run.status,
-        "diverged_at_epoch": run.diverged_at_epoch, "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
+        # Where its error stopped being finite, as the pictures count and say it (curves.divergence_epoch).
+        "divergence_epoch": divergence_epoch(run), "ended": ended_words(run), "past_end": past_end_words(run),
+        "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
         "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
         "noise_floor": run.noise_floor,
         "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
+        "few_points": len(run.x_train) < FEW_POINTS,
         "y_grid_true": encoded(run.y_grid_true),
         "frame_epochs": [int(epoch) for epoch in run.frame_epochs],
         "frame_index": [latest_snapshot(run, int(epoch)) for epoch in frame_epochs],
@@ -125,7 +128,7 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
 def shared_data(runs: list[Run], frame_epochs: np.ndarray) -> dict:
     """What every page has: its frames, the colours, and the error panel's shared axes."""
     return {"frame_epochs": [int(epoch) for epoch in frame_epochs], "fps": runs[0].config.render.fps, "colors": COLORS,
-            "epoch_limits": [1, max(2, max(axis_epochs(run) for run in runs))], "error_limits": list(error_range(runs))}
+            "epoch_limits": [1, max(2, shared_axis_epochs(runs))], "error_limits": list(error_range(runs))}
 
 
 def one_run_data(run: Run, with_units: bool = True) -> dict:
@@ -139,15 +142,20 @@ def one_run_data(run: Run, with_units: bool = True) -> dict:
 
 def diagnostics_data(run: Run) -> list[dict]:
     """Net 0's gradient norm, distinct units and saturated share over the epochs, as units.gif
-    draws them beside its units (those the run recorded), with each frame's mark."""
+    draws them beside its units (those the run recorded), with each frame's mark, each line in its
+    colour and, at the right of the title, which line is which (its hidden layers)."""
     panels = []
+    layers = len(run.config.hidden_layers)
     for diagnostic in (gradient_norm(run), distinct_units(run), saturation(run)):
         if diagnostic.curves is None:
             continue
+        per_layer = diagnostic.name == "saturated_fraction"
+        colors = layer_colors(layers) if per_layer else [COLORS["net"]]
         panels.append({
             "title": diagnostic.titles[0], "log": diagnostic.log_scale, "limits": list(value_limits([diagnostic])),
-            "lines": [{"epochs": [int(epoch) for epoch in epochs], "values": rounded(values[:, 0])}
-                      for epochs, values in diagnostic.curves],
+            "legend": [list(word) for word in layer_words(layers)] if per_layer else [],
+            "lines": [{"epochs": [int(epoch) for epoch in epochs], "values": rounded(values[:, 0]), "color": color}
+                      for (epochs, values), color in zip(diagnostic.curves, colors)],
             "mark_epochs": [int(epoch) for epoch in diagnostic.mark_epochs],
             "mark_values": [rounded(values) for values in np.transpose(diagnostic.mark_values)],
         })
@@ -165,7 +173,7 @@ def residuals_data(run: Run) -> dict:
             "x_range": [float(item.x[columns[0]]), float(item.x[columns[-1]])],
             "title": ("prediction − " + (truth_label(run) if item.against_truth else "data at the training points")
                       + f" (red: too high, blue: too low; ±{limit:.2g} and beyond, symmetric log"
-                      + "".join(f"; {note}" for note in [colour_note([item], limit)] if note) + ")")}
+                      + "".join(f"; {note}" for note in [colour_note([item], [limit])] if note) + ")")}
 
 
 def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_epochs: np.ndarray, curve_train: np.ndarray,
@@ -210,6 +218,9 @@ h1 { font-size: 1.3em; margin: 0.2em 0; overflow-wrap: anywhere; }
 .controls input[type=range] { flex: 1 1 240px; }
 .numbers { font-variant-numeric: tabular-nums; }
 .numbers b { color: %(net)s; }
+/* The numbers beside the slider keep their width (page.js: keepWidths), the epoch right-aligned as in the GIFs. */
+.numbers b.slot { display: inline-block; }
+.numbers #epoch { text-align: right; }
 .panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%%), 1fr)); gap: 12px; }
 figure { margin: 0; min-width: 0; }
 /* A run's panel: its title takes what room the row leaves, so the canvases of a row line up. */
@@ -226,6 +237,12 @@ th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
 td:nth-child(2) { min-width: 9em; }
 .table { overflow-x: auto; }  /* a narrow window scrolls the table, never squeezes it to a letter a line */
 """
+
+
+def slot(element_id: str) -> str:
+    """A number beside the slider: page.js makes it as wide as the widest it will show, so that the
+    slider keeps its length as the numbers change."""
+    return f'<b id="{element_id}" class="slot"></b>'
 
 
 def controls(numbers: str, toggles: str) -> str:
@@ -275,15 +292,6 @@ def floor_text(runs: list[Run]) -> str:
     return "each run's noise floor dashed in its colour" + (", where known" if None in floors else "")
 
 
-def ending_text(run: Run) -> str:
-    """How a run ended, as compare.png's legend says it."""
-    if run.diverged_at_epoch:
-        return f"diverged at epoch {run.diverged_at_epoch:,}"
-    stopped = f"interrupted at epoch {run.epochs_completed:,}, " if run.status == "interrupted" else ""
-    median = "median " if run.nets > 1 else ""
-    return f"{stopped}final {median}training MSE {format_loss(per_net(run.frame_loss)[-1])}"
-
-
 def prediction_caption(run: Run) -> str:
     truth = f" · {html.escape(truth_label(run))} (dotted)" if run.y_grid_true is not None else ""
     prediction = ("median prediction (dark blue), 10-90% of nets (band), every net (faint); click a net to "
@@ -296,7 +304,7 @@ def page_html(run: Run, with_units: bool = True) -> str:
     data = one_run_data(run, with_units)
     view = data["runs"][0]
     status = "" if run.status == "completed" else (
-        f'<div class="status">{html.escape(run.status)} at epoch {run.epochs_completed:,}</div>')
+        f'<div class="status">{html.escape(ended_words(run))}</div>')
     floor = f"noise floor σ² = {run.noise_floor:g}" if run.noise_floor else "noise floor unknown"
     toggles = ""
     if run.nets > 1:
@@ -311,8 +319,8 @@ def page_html(run: Run, with_units: bool = True) -> str:
     header = f"""<h1 id="title">{html.escape(run.name)}</h1>
 <div class="trained" id="trained">{html.escape(run.trained)}{seeds} · {floor}</div>
 {status}"""
-    numbers = (f'epoch <b id="epoch"></b> of {run.epochs_requested:,} · {median}training MSE <b id="train-loss"></b> · '
-               f'{median}held-out MSE <b id="held-out-loss"></b>')
+    numbers = (f'epoch {slot("epoch")} of {run.epochs_requested:,} · {median}training MSE '
+               f'{slot("train-loss")} · {median}held-out MSE {slot("held-out-loss")}')
     body = f"""{controls(numbers, toggles)}
 <div class="panels">
   <figure><canvas id="fit-canvas-0"></canvas>
@@ -335,7 +343,7 @@ def run_panels(runs: list[Run], labels: list[str], colors: list[str]) -> str:
     for index, (run, label, color) in enumerate(zip(runs, labels, colors)):
         seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
         panels.append(f"""  <figure class="run"><figcaption><b style="color: {color}">{html.escape(label)}</b>
-    {html.escape(run.trained)}{seeds} · {html.escape(ending_text(run))}</figcaption>
+    {html.escape(run.trained)}{seeds} · {html.escape(final_words(run))}</figcaption>
     <canvas id="fit-canvas-{index}"></canvas>
     <figcaption class="numbers" id="numbers-{index}"></figcaption>
     <figcaption id="net-readout-{index}"></figcaption></figure>""")
@@ -366,7 +374,7 @@ def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
     data = several_runs_data(runs, labels, colors)
     header = f"""<h1 id="title">comparison of {len(runs)} runs</h1>
 <div class="trained" id="trained">{html.escape(note)}</div>"""
-    body = f"""{controls('epoch <b id="epoch"></b>', "")}
+    body = f"""{controls(f'epoch {slot("epoch")}', "")}
 <div class="panels">
 {run_panels(runs, labels, colors)}
   <figure><canvas id="error-canvas"></canvas>
@@ -436,7 +444,7 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[dict], table_l
     toggles = ('<label><input type="checkbox" id="show-nets" checked> every net</label>'
                if any(run.nets > 1 for run in runs) else "")
     median = "median " if any(run.nets > 1 for run in runs) else ""
-    body = f"""{controls('epoch <b id="epoch"></b>', toggles)}
+    body = f"""{controls(f'epoch {slot("epoch")}', toggles)}
 {notes_html}
 <div class="panels">
 {run_panels(runs, labels, colors)}

@@ -26,7 +26,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png
+from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png, use_fonts_for
 from naming import value_label  # '1x60', '0.003', 'sgd-momentum0.9': as cells and tables name them
 
 RATIO_COLORMAP = "viridis"
@@ -56,6 +56,7 @@ def relative_error(row: dict, value: float | None, relative: bool) -> float | No
 
 def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Path, title: str) -> None:
     """phase.png of a grid study's rows (study.table_rows, each with its grid settings)."""
+    use_fonts_for([title])
     by_settings = {tuple(key_of(row["settings"].get(key)) for key in grid): row for row in rows if row["settings"]}
     floors = {row["noise_floor"] for row in rows}
     relative = None not in floors and 0 not in floors
@@ -63,6 +64,46 @@ def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Pat
     if len(grid) == 1:
         draw_line(rows, grid, by_settings, path, title, measure, relative)
         return
+    phase_figure(rows, grid, by_settings, title, measure, relative).savefig(path, format="png")
+
+
+def readable_ticks(low: float, high: float, log: bool, most: int = 8) -> list[float]:
+    """Three to `most` round values within [low, high] to label a scale with, whatever its range.
+
+    On a log scale, the powers of ten in the range, or where fewer than three are, 1, 2 and 5 times
+    them, or every whole multiple of them (1 to 3.06: 1, 2, 3); a range too narrow for those
+    (1 to 1.3), and a linear scale, get evenly spaced round values (1, 1.1, 1.2, 1.3). A value
+    closer to a rounder one than a tenth of the scale is left out (0.9 beside 1), and too many
+    are thinned evenly."""
+    ticks: list[float] = []
+    if log and low > 0:
+        powers = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+        for multiples in ((1,), (1, 2, 5), tuple(range(1, 10))):
+            # Roundest first: the powers of ten, then the others in order.
+            candidates = [float(f"{multiple * 10.0 ** power:.12g}") for multiple in multiples for power in powers]
+            ticks = spaced([tick for tick in candidates if low <= tick <= high], low, high, log)
+            if len(ticks) >= 3:
+                break
+    if len(ticks) < 3:
+        locator = matplotlib.ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10])
+        ticks = [float(f"{tick:.12g}") for tick in locator.tick_values(low, high) if low <= tick <= high]
+    return ticks[::math.ceil(len(ticks) / most)]
+
+
+def spaced(ticks: list[float], low: float, high: float, log: bool) -> list[float]:
+    """The ticks, roundest first, less each closer than a tenth of the scale to one kept before it; in order."""
+    position = math.log10 if log else float
+    room = (position(high) - position(low)) / 10
+    kept: list[float] = []
+    for tick in ticks:
+        if all(abs(position(tick) - position(other)) >= room for other in kept):
+            kept.append(tick)
+    return sorted(kept)
+
+
+def phase_figure(rows: list[dict], grid: dict[str, list[Any]], by_settings: dict, title: str, measure: str,
+                 relative: bool) -> Figure:
+    """The heat maps of a grid of two or more keys: see the module's docstring."""
     x_key, y_key, panel_keys = layout(grid)
     panel_values = list(itertools.product(*(grid[key] for key in panel_keys)))
     columns = len(grid[panel_keys[-1]]) if panel_keys else 1  # the last key varies fastest, along a row
@@ -108,6 +149,8 @@ def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Pat
     colorbar = figure.colorbar(image, ax=list(all_axes[:len(panel_values)]), shrink=0.9, pad=0.02,
                                extend="max" if high > norm.vmax else "neither")
     colorbar.set_label(measure, fontsize=9)
+    # Labelled ticks over any range of colours (a LogNorm's own labels only powers of ten: 1 to 3.06 got one).
+    colorbar.set_ticks(readable_ticks(norm.vmin, norm.vmax, log=True))
     plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")  # '0.5', not mathtext's 5×10⁻¹
     colorbar.ax.yaxis.set_major_formatter(plain)
     colorbar.ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -116,7 +159,7 @@ def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Pat
     note = ("in each cell: the median ÷ σ²; % of seeds within 10% of the floor; N div: N seeds diverged (hatched)"
             if relative else "in each cell: the median (noise floor unknown); N div: N seeds diverged (hatched)")
     figure.suptitle(f"{title}\n{note}", fontsize=10)
-    figure.savefig(path, format="png")
+    return figure
 
 
 def annotate(axes, column: int, row_index: int, row: dict, ratio: float | None, relative: bool, norm, colormap) -> None:

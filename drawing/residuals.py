@@ -23,8 +23,10 @@ from matplotlib.colors import LogNorm, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from drawing.curves import BLOW_UP_HEADROOM, data_range, run_title, status_caption, truth_label
-from drawing.style import COLORS, DPI, axis_name, plain_text
+from drawing.curves import (BLOW_UP_HEADROOM, data_range, ended_words, prepare_fonts, run_title, status_caption,
+                            truth_label)
+from drawing.frames import shared_scales
+from drawing.style import COLORS, DPI, axis_name, plain_text, text_width, wrapped
 from rundir import Run
 
 # Zero residual is white in the heat map, and no amplitude near-white in the frequency panel:
@@ -332,12 +334,14 @@ def colorbar_ticks(linear_part: float, sigmas: list[float], limit: float) -> lis
     return ticks
 
 
-def colour_note(residuals: list[Residuals], limit: float) -> str:
-    """What the colours beyond the scales mean, when some residual is drawn in them."""
+def colour_note(residuals: list[Residuals], limits: list[float]) -> str:
+    """What the colours beyond the scales mean, when some residual is drawn in them (limits: each
+    residual's colour scale's)."""
     notes = []
-    if any(off_scale_rows(item.values, limit).any() for item in residuals):
-        notes.append(f"magenta: off the colour scale (a residual beyond ±{limit:.2g}, "
-                     "and every frequency of its frame)")
+    off_scale = [limit for item, limit in zip(residuals, limits) if off_scale_rows(item.values, limit).any()]
+    if off_scale:
+        beyond = f"±{off_scale[0]:.2g}" if len(set(limits)) == 1 else "its row's scale"
+        notes.append(f"magenta: off the colour scale (a residual beyond {beyond}, and every frequency of its frame)")
     if any(not np.isfinite(item.values).all() for item in residuals):
         notes.append("black: not a finite number")
     return "; ".join(notes)
@@ -346,8 +350,10 @@ def colour_note(residuals: list[Residuals], limit: float) -> str:
 def residuals_figure(runs: list[Run], labels: list[str] | None = None) -> Figure:
     """The figure of residuals.png (one run, no labels) or of compare's (a row per run, each with
     its label): the heat maps and, where the truth is known, the frequency panels, on one colour
-    scale for all heat maps and one for all frequency panels. Axes are labelled "heat map" and
-    "spectrum" (Artist.get_label)."""
+    scale for all heat maps and one for all frequency panels; or, for runs on data in different
+    units (which compare draws on scales of their own: frames.shared_scales), each row on scales
+    of its own. Axes are labelled "heat map" and "spectrum" (Artist.get_label)."""
+    prepare_fonts(runs, labels or [])
     residuals = [net_residuals(run) for run in runs]
     with_spectrum = any(item.amplitudes is not None for item in residuals)
     height = 5.0 if labels is None else 1.6 + ROW_HEIGHT_INCHES * len(runs)
@@ -355,37 +361,46 @@ def residuals_figure(runs: list[Run], labels: list[str] | None = None) -> Figure
     FigureCanvasAgg(figure)
     grid = figure.subplots(len(runs), 2 if with_spectrum else 1, squeeze=False,
                            width_ratios=[1.5, 1] if with_spectrum else None)
-    limit = residual_limit(runs, residuals)
-    norm = residual_norm(limit, residuals)
-    meshes = [draw_heat_map(axes, item, norm) for axes, item in zip(grid[:, 0], residuals)]
-    residual_colorbar(figure, meshes[0], list(grid[:, 0]), residuals, limit)
-    if with_spectrum:
-        draw_spectra(figure, runs, residuals, grid[:, 1], limit)
+    own_scales = not shared_scales(runs)
+    limits = [0.0] * len(runs)
+    for rows in [[row] for row in range(len(runs))] if own_scales else [list(range(len(runs)))]:
+        items = [residuals[row] for row in rows]
+        limit = residual_limit([runs[row] for row in rows], items)
+        norm = residual_norm(limit, items)
+        meshes = [draw_heat_map(grid[row, 0], residuals[row], norm) for row in rows]
+        residual_colorbar(figure, meshes[0], list(grid[rows, 0]), items, limit)
+        if with_spectrum:
+            draw_spectra(figure, [runs[row] for row in rows], items, grid[rows, 1], limit)
+        for row in rows:
+            limits[row] = limit
     if labels is None:
         title_one_run(figure, grid[0, 0], runs[0], residuals[0])
     else:
-        title_rows(figure, grid[:, 0], runs, residuals, labels)
-    note = colour_note(residuals, limit)
+        title_rows(figure, grid[:, 0], runs, residuals, labels, own_scales)
+    note = colour_note(residuals, limits)
     if note:
         figure.supxlabel(note, fontsize=9, color=COLORS["note"])
     return figure
 
 
 def draw_spectra(figure, runs: list[Run], residuals: list[Residuals], column, limit: float) -> None:
-    """The frequency panels of a column, on one colour scale and one frequency axis."""
+    """The frequency panels of a column, on one colour scale and one frequency axis (or, where no
+    run's true function is known, the words that say so)."""
     known = [item for item in residuals if item.amplitudes is not None]
-    norm = spectrum_norm(known, limit)
-    cutoff = max(frequency_cutoff(item.frequencies, item.amplitudes[calm_rows(item.values, limit)]) for item in known)
     for item, axes in zip(residuals, column):
         if item.amplitudes is None:
             axes.set_axis_off()
             axes.text(0.5, 0.5, "no true function known:\nno frequency panel", ha="center", va="center",
                       transform=axes.transAxes, color=COLORS["note"], fontsize=9)
-            continue
-        mesh = draw_spectrum(axes, item, norm, cutoff, limit)
+    if not known:
+        return
+    norm = spectrum_norm(known, limit)
+    cutoff = max(frequency_cutoff(item.frequencies, item.amplitudes[calm_rows(item.values, limit)]) for item in known)
+    meshes = [draw_spectrum(axes, item, norm, cutoff, limit)
+              for item, axes in zip(residuals, column) if item.amplitudes is not None]
     column[-1].set_xlabel(frequency_label(runs, residuals, cutoff, limit), fontsize=9)
     off_scale = any(off_scale_rows(item.values, limit).any() for item in known)
-    bar = figure.colorbar(mesh, ax=list(column), extend="max" if off_scale else "neither", pad=0.02,
+    bar = figure.colorbar(meshes[-1], ax=list(column), extend="max" if off_scale else "neither", pad=0.02,
                           aspect=colorbar_aspect(len(column)))
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 0.01, not maths text
     bar.ax.yaxis.set_minor_locator(NullLocator())  # a third of the drawing time, for little
@@ -405,25 +420,37 @@ def title_one_run(figure, heat_axes, run: Run, item: Residuals) -> None:
     figure.suptitle("\n".join(lines), fontsize=11, color=COLORS["marker"] if run.status == "diverged" else "black")
 
 
-def title_rows(figure, column, runs: list[Run], residuals: list[Residuals], labels: list[str]) -> None:
-    """Each row's label and what it trained (net 0 of several seeds), and the figure's title."""
+def title_rows(figure, column, runs: list[Run], residuals: list[Residuals], labels: list[str],
+               own_scales: bool) -> None:
+    """Each row's label and what it trained (net 0 of several seeds), on as many lines as keep it
+    over its heat map (a colour bar stands at the right), and the figure's title."""
     same_x = len({(item.x[0], item.x[-1], item.against_truth) for item in residuals}) == 1
+    described = []
     for run, item, label, axes in zip(runs, residuals, labels, column):
         if same_x and axes is not column[-1]:
             axes.set_xlabel("")  # the bottom row's says it for all
-        caption = status_caption(run)
         parts = [run.trained]
         if run.nets > 1:
             parts.append(f"net 0, seed {run.seeds[0]}, of {run.nets}")
-        if caption:
-            parts.append(caption.split(":")[0])  # "diverged at epoch 38": how it ended, in short
+        if run.status != "completed":
+            parts.append(ended_words(run))
         if not item.against_truth:
             parts.append("against the data")
         # The label on a line of its own, shortened: the colour bar stands right of the heat map.
         title = plain_text(textwrap.shorten(label, 60, placeholder="…")) + "\n" + " · ".join(parts)
-        axes.set_title(title, fontsize=9, loc="left", color=COLORS["marker"] if run.status == "diverged" else "black")
-    figure.suptitle(f"residuals of {len(runs)} runs, prediction − truth over x and epochs: one colour scale "
-                    "for all heat maps, one for all frequency panels", fontsize=11)
+        style = {"fontsize": 9, "loc": "left", "color": COLORS["marker"] if run.status == "diverged" else "black"}
+        axes.set_title(title, **style)
+        described.append((axes, title, style))
+    scales = ("own colour scales for each run (data in different units)" if own_scales else
+              "one colour scale for all heat maps, one for all frequency panels")
+    figure.suptitle(f"residuals of {len(runs)} runs, prediction − truth over x and epochs: {scales}", fontsize=11)
+    # Where the heat maps stand is known once the layout is worked out; a title wider than its heat
+    # map then breaks its second line between parts.
+    figure.draw_without_rendering()
+    for axes, title, style in described:
+        label_line, parts = title.split("\n", 1)
+        lines = wrapped(parts, axes.get_window_extent().width, lambda text: text_width(figure, text, fontsize=9))
+        axes.set_title("\n".join([label_line, *lines]), **style)
 
 
 def draw_residuals_png(run: Run, path: str | Path) -> None:

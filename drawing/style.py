@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -49,8 +57,16 @@ def plain_tick_labels(axes) -> None:
     def plain(value: float, epochs: bool) -> str:
         return f"{value:,.0f}" if epochs and value >= 1 else f"{value:g}".replace("e+", "e")
 
+    def major(value: float, _, axis, epochs: bool) -> str:
+        # Powers of ten closer than their labels are wide (an epoch axis to 200,000 in a small panel
+        # put '10,000' against '100,000'): every other one is labelled.
+        if epochs and crowded_powers(axis) and value > 0 and round(np.log10(value)) % 2:
+            return ""
+        return plain(value, epochs)
+
     for axis, epochs in ((axes.xaxis, True), (axes.yaxis, False)):
-        axis.set_major_formatter(FuncFormatter(lambda value, _, epochs=epochs: plain(value, epochs)))
+        axis.set_major_formatter(FuncFormatter(lambda value, position, axis=axis, epochs=epochs:
+                                               major(value, position, axis, epochs)))
 
         def minor(value: float, _, axis=axis, epochs=epochs) -> str:
             low, high = sorted(axis.get_view_interval())
@@ -58,6 +74,18 @@ def plain_tick_labels(axes) -> None:
             return plain(value, epochs) if narrow and f"{value:.0e}"[0] in "235" else ""
 
         axis.set_minor_formatter(FuncFormatter(minor))
+
+
+def crowded_powers(axis) -> bool:
+    """Whether a horizontal log axis's powers of ten lie closer together than the widest of their
+    labels ('100,000') is wide, with a little room between."""
+    low, high = sorted(axis.get_view_interval())
+    if axis.get_scale() != "log" or low <= 0 or high <= low:
+        return False
+    pixels_a_power = axis.axes.bbox.width / max(np.log10(high / low), 1e-9)
+    widest = f"{10 ** np.floor(np.log10(high)):,.0f}"
+    character = 0.62 * axis.majorTicks[0].label1.get_fontsize() * DPI / 72  # a digit's width, about
+    return pixels_a_power < character * len(widest) + 8
 
 
 def png_axes(height_inches: float = 4.5):
@@ -73,6 +101,104 @@ def save_png(figure, axes, path: str | Path, legend_fontsize: float = 9) -> None
     figure.savefig(path, format="png")
 
 
+# --- text in any script ---------------------------------------------------------------------------
+# Text from the user (a run's name, a label, a CSV's column names) may be in any script, and
+# matplotlib's own font, DejaVu Sans, has Latin, Greek and Cyrillic letters only. For characters it
+# lacks, a font of this machine that has them is put behind it: matplotlib (3.6 and later) takes
+# each glyph from the first family of rcParams["font.family"] that has it. Where no font has them,
+# one plain line says so, instead of matplotlib's warning per glyph and picture.
+
+# Characters already said to be missing: each is said once a process.
+_missing_told: set[str] = set()
+# The families put behind matplotlib's own font.
+_fallback_families: set[str] = set()
+
+
+def _not_about_fallback_weights(record: logging.LogRecord) -> bool:
+    """Leave out matplotlib's word that a family put behind its font has no bold face: a font for
+    other scripts often has one weight, and matplotlib then draws its characters in the regular one."""
+    message = record.getMessage()
+    return not (message.startswith("findfont: Failed to find font weight")
+                and any(f" for {family}," in message for family in _fallback_families))
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_not_about_fallback_weights)
+
+
+def use_fonts_for(texts: Iterable[str]) -> None:
+    """Make the pictures able to draw these texts (call before drawing them): add a font that has
+    their characters where the fonts in use lack them, or else say once, in one line on stderr,
+    which cannot be shown."""
+    missing, unknown = characters_missing(texts), ""
+    while missing:
+        family = family_having(missing[0], missing)
+        if family is None:  # no font has this one; look for the others
+            unknown, missing = unknown + missing[0], missing[1:]
+            continue
+        _fallback_families.add(family)
+        matplotlib.rcParams["font.family"] = [*matplotlib.rcParams["font.family"], family]
+        missing = characters_missing(missing)
+    missing = unknown
+    if not missing:
+        return
+    # matplotlib would warn of each glyph again in every picture, naming its own files.
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+    untold = sorted(set(missing) - _missing_told)
+    if untold:
+        _missing_told.update(untold)
+        listed = ", ".join(f"{character} (U+{ord(character):04X})" for character in untold)
+        print(f"warning: no font on this machine has {listed}, in a name or label: the pictures show an empty box "
+              "instead; install a font that has it (for Chinese, Japanese or Korean on Debian or Ubuntu: "
+              "sudo apt-get install fonts-noto-cjk)", file=sys.stderr)
+
+
+def characters_missing(texts: Iterable[str]) -> str:
+    """The characters of these texts that no font in rcParams["font.family"] has, each once."""
+    wanted = {character for text in texts for character in text if not character.isspace() and ord(character) > 127}
+    if not wanted:
+        return ""
+    have: set[int] = set()
+    for family in matplotlib.rcParams["font.family"]:
+        try:
+            path = font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=False)
+        except ValueError:  # a family of the list no longer here
+            continue
+        have |= font_characters(path)
+    return "".join(sorted(character for character in wanted if ord(character) not in have))
+
+
+@functools.lru_cache(maxsize=None)
+def font_characters(path: str) -> frozenset[int]:
+    """The characters a font file has glyphs for."""
+    return frozenset(font_manager.get_font(path).get_charmap())
+
+
+def family_having(character: str, others: str = "") -> str | None:
+    """The family of a font of this machine that has the character (of those, the one that has most
+    of the others), made known to matplotlib (whose list of fonts is made once and misses those
+    installed since), or None."""
+    having = [path for path in candidate_fonts(character) if ord(character) in font_characters(path)]
+    if not having:
+        return None
+    path = max(having, key=lambda path: len(set(map(ord, others)) & font_characters(path)))
+    if path not in {entry.fname for entry in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
+
+
+def candidate_fonts(character: str) -> list[str]:
+    """Font files that may have the character: those fontconfig lists as having it, or, on a
+    machine without fontconfig, every font matplotlib knows."""
+    if shutil.which("fc-list") is None:
+        return sorted({entry.fname for entry in font_manager.fontManager.ttflist})
+    try:
+        listed = subprocess.run(["fc-list", f":charset={ord(character):x}", "file"], capture_output=True, text=True,
+                                timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return sorted(line.split(":")[0] for line in listed.stdout.splitlines() if line.strip())
+
+
 def plain_text(text: str) -> str:
     """Text from the user (a label, a name) as matplotlib should show it: '$' as a dollar sign,
     not the start of mathematics."""
@@ -85,6 +211,27 @@ def fitted(text_artist, max_pixels: float, renderer) -> None:
     while len(text) > 1 and text_artist.get_window_extent(renderer).width > max_pixels:
         text = text[:-2].rstrip() + "…"
         text_artist.set_text(text)
+
+
+def text_width(figure, text: str, **style) -> float:
+    """How wide a text in this style would be in the figure, in pixels."""
+    probe = figure.text(0, 0, text, **style)
+    width = probe.get_window_extent(figure.canvas.get_renderer()).width
+    probe.remove()
+    return width
+
+
+def wrapped(text: str, max_pixels: float, width_of) -> list[str]:
+    """A text of parts joined by ' · ' in as few lines as fit max_pixels (width_of measures a line),
+    broken between parts (a part wider than that alone keeps a line of its own)."""
+    lines: list[str] = []
+    for part in text.split(" · "):
+        joined = f"{lines[-1]} · {part}" if lines else part
+        if lines and width_of(joined) <= max_pixels:
+            lines[-1] = joined
+        else:
+            lines.append(part)
+    return lines
 
 
 def finite_or_nan(values: np.ndarray) -> np.ndarray:

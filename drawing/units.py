@@ -20,11 +20,13 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import IdentityTransform
 
-from drawing.curves import (BLOW_UP_HEADROOM, axis_epochs, curve_points, drawable_predictions, run_description,
-                            style_loss_axes, training_curve)
-from drawing.frames import (HEADER_ROWS, MARGIN, CompareAnimation, RunAnimation, compare_caption, compare_frame_epochs,
-                            compare_numbers, compare_panels, fit_limits, fit_panel, header_text, latest_snapshot,
-                            legend_above, new_canvas, panel_limits, panel_title, pinned, place_panels, shared_scales)
+from drawing.curves import (BLOW_UP_HEADROOM, TRAINING_ERROR, axis_epochs, curve_points, data_range,
+                            drawable_predictions, prepare_fonts, run_description, shared_axis_epochs, style_loss_axes,
+                            training_curve)
+from drawing.frames import (HEADER_ROWS, MARGIN, NOTE_OFFSET, CompareAnimation, RunAnimation, clear_of_notes,
+                            compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
+                            fit_limits, fit_panel, header_text, label_width, latest_snapshot, legend_above, new_canvas,
+                            notes_of_early_end, panel_limits, panel_title, pinned, place_panels, shared_scales)
 from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_tick_labels
 import rundir
 from rundir import Run
@@ -48,6 +50,8 @@ TICK_FONTSIZE = 7
 FIT_SHARE = 0.56
 PANEL_TITLE_ROOM, PANEL_GAP = 12, 5
 UNIT_VERTEX_PIXELS = 3
+# The note of a run whose units are missing, at the top of its fit panel, is known by this id.
+MISSING_UNITS = "missing units"
 MINOR_LABEL_DECADE_PIXELS = 35
 
 
@@ -213,10 +217,12 @@ def missing_units_note(run: Run) -> str:
 
 def add_unit_lines(axes, run: Run, contributions: np.ndarray | None) -> LineCollection | None:
     """The animated thin curves of the units in a fit panel (colours from unit_colors), or, for a
-    run without them, a note in the panel that says why."""
+    run without them, a note at the top of the panel that says why (room_for_note keeps the data
+    below it)."""
     if contributions is None:
-        axes.text(0.5, 0.97, missing_units_note(run), transform=axes.transAxes, ha="center", va="top",
-                  fontsize=7, color=COLORS["note"])
+        axes.annotate(missing_units_note(run), xy=(0.5, 1), xycoords="axes fraction", xytext=(0, -NOTE_OFFSET),
+                      textcoords="offset pixels", ha="center", va="top", fontsize=7, color=COLORS["note"],
+                      gid=MISSING_UNITS)
         return None
     # Not antialiased: 60 units' blended edges cost a third of a frame's drawing, and their many
     # shades crowd the GIF's palette of 255 colours (and double the file's size).
@@ -227,6 +233,13 @@ def add_unit_lines(axes, run: Run, contributions: np.ndarray | None) -> LineColl
                                               antialiased=False, label=label))
 
 
+def room_for_note(axes, data_limits: tuple[float, float], bottom: list = ()) -> tuple[float, float]:
+    """Widen a placed fit panel's y limits, where needed, so that its data stay below the note that
+    its units are missing, and above the notes along its bottom (frames.clear_of_notes); returns them."""
+    return clear_of_notes(axes, data_limits, top=[text for text in axes.texts if text.get_gid() == MISSING_UNITS],
+                          bottom=bottom)
+
+
 def data_over_units(axes) -> list:
     """Make a fit panel's data points and true curve animated, to be drawn in every frame over the
     units (a dense band of them would hide the data); returns them. The points become markers of
@@ -235,6 +248,7 @@ def data_over_units(axes) -> list:
     x, y = scatter.get_offsets().T
     (points,) = axes.plot(x, y, "o", markersize=np.sqrt(scatter.get_sizes()[0]),
                           markeredgewidth=scatter.get_linewidths()[0], color=scatter.get_facecolor()[0],
+                          markeredgecolor=scatter.get_edgecolor()[0], clip_on=False, gid=scatter.get_gid(),
                           label="data", animated=True)  # not "noisy data": the legend is crowded
     scatter.remove()
     for line in axes.lines:
@@ -365,12 +379,6 @@ class EpochMarks:
         return [self.lines, self.dots]
 
 
-def label_width(axes, renderer) -> float:
-    """How wide a panel's y tick labels and label are, in pixels (0 if it has none)."""
-    extent = axes.yaxis.get_tightbbox(renderer)
-    return extent.width if extent is not None else 0.0
-
-
 def place_units_panels(figure, fit_axes, column: list, fit_top: int, column_top: int, bottom: int) -> None:
     """Place the fit panel between pixel rows fit_top and bottom (from the top) and the small panels
     stacked beside it between column_top and bottom, each under a title row, the fit panel taking
@@ -395,6 +403,15 @@ def place_units_panels(figure, fit_axes, column: list, fit_top: int, column_top:
 
 def layer_colors(layers: int) -> list[str]:
     return [LAYER_COLORS[layer % len(LAYER_COLORS)] for layer in range(layers)]
+
+
+def layer_words(layers: int) -> list[tuple[str, str]]:
+    """Which saturation line is which hidden layer, as (word, colour) pairs: 'layer 1', 'layer 2',
+    or, for a deeper net, 'layer 1', '2', '3', ... (each number in its colour); none for one layer."""
+    if layers < 2:
+        return []
+    names = [f"layer {layer + 1}" if layer == 0 or layers == 2 else str(layer + 1) for layer in range(layers)]
+    return list(zip(names, layer_colors(layers)))
 
 
 def title_row(axes, titles: tuple[str, ...], words: list[tuple[str, str]] = ()) -> None:
@@ -424,9 +441,10 @@ class UnitsAnimation(RunAnimation):
 
     def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
         self.run = run
+        prepare_fonts([run])
         self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
         if run.nets > 1:
-            self.loss_label = "net 0's training MSE "
+            self.loss_label = f"net 0's {TRAINING_ERROR} "
         self.predictions = drawable_predictions(run)[:, 0]
         self.contributions = drawable_contributions(run)
         x_limits, data_limits = fit_limits([run])
@@ -451,6 +469,7 @@ class UnitsAnimation(RunAnimation):
         self._titles()
         self.marks = EpochMarks(figure, self.column)
         self._legend(fit_axes)
+        self.limits = room_for_note(fit_axes, data_range(run))  # once the panel's height is final
         self._captions(width_pixels)
         self._ending(fit_axes)
         canvas.draw()
@@ -494,11 +513,8 @@ class UnitsAnimation(RunAnimation):
         floor = self.run.noise_floor
         words = {"loss": [("noise floor unknown", COLORS["note"]) if floor is None else
                           (f"noise floor σ² = {floor:.3g}", COLORS["floor"])]}
-        layers = len(self.run.config.hidden_layers)
-        if layers > 1 and self.diagnostics[3].curves is not None:
-            # "layer 1 layer 2", or, for a deeper net, "layer 1 2 3 4" (each number in its colour).
-            names = [f"layer {layer + 1}" if layer == 0 or layers == 2 else str(layer + 1) for layer in range(layers)]
-            words["saturated_fraction"] = list(zip(names, layer_colors(layers)))
+        if self.diagnostics[3].curves is not None:
+            words["saturated_fraction"] = layer_words(len(self.run.config.hidden_layers))
         for axes, diagnostic in zip(self.column, self.diagnostics):
             title_row(axes, diagnostic.titles, words.get(diagnostic.name, []))
 
@@ -531,6 +547,7 @@ class CompareUnitsAnimation(CompareAnimation):
 
     def __init__(self, runs: list[Run], labels: list[str], note: str):
         self.runs = runs
+        prepare_fonts(runs, labels)
         self.epochs = compare_frame_epochs(runs)
         self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
         contributions = [drawable_contributions(run) for run in runs]
@@ -543,8 +560,16 @@ class CompareUnitsAnimation(CompareAnimation):
         self.limits = [y_limits for _, y_limits in limits]
         self.figure, self.canvas, panels = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM)
         figure, canvas = self.figure, self.canvas
+        from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
+        units_note = (f"thin lines: units (activation × weight){from_mean}, a colour each · "
+                      "blue: their sum + output bias = prediction")
+        self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note, (units_note,))
         self.colors = RUN_COLORS[: len(runs)]
         self.unit_lines = [add_unit_lines(axes, run, units) for axes, run, units in zip(panels, runs, contributions)]
+        self.ended_notes = ended_notes(panels, runs)
+        for axes, run, ended in zip(panels, runs, notes_of_early_end(self.ended_notes, runs, self.epochs)):
+            room_for_note(axes, data_range(run), bottom=ended)
+        self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
         self.data_artists = [data_over_units(axes) if lines else [] for axes, lines in zip(panels, self.unit_lines)]
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True)[0]
                       for axes, run, predictions in zip(panels, runs, self.predictions)]
@@ -557,12 +582,6 @@ class CompareUnitsAnimation(CompareAnimation):
         self.numbers, self.number_width = compare_numbers()
         self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color)
                                  for axes, run, label, color in zip(panels, runs, labels, self.colors)]
-        self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note)
-        width = canvas.get_width_height()[0]
-        from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
-        header_text(figure, 1, f"thin lines: units (activation × weight){from_mean}, a colour each · "
-                    "blue: their sum + output bias = prediction", MARGIN, width - MARGIN, fontsize=9,
-                    color=COLORS["note"])
         self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
         self.row = self._diagnostic_row()
         self.marks = EpochMarks(figure, self.row)
@@ -574,7 +593,7 @@ class CompareUnitsAnimation(CompareAnimation):
         figure = self.figure
         row = [figure.add_subplot()]
         row += [figure.add_subplot(sharex=row[0]) for _ in self.diagnostics[0][1:]]
-        last_epoch = max(axis_epochs(run) for run in self.runs)
+        last_epoch = shared_axis_epochs(self.runs)
         for kind, axes in enumerate(row):
             diagnostics = [run_diagnostics[kind] for run_diagnostics in self.diagnostics]
             style_small_panel(axes, diagnostics, last_epoch)
@@ -614,6 +633,6 @@ class CompareUnitsAnimation(CompareAnimation):
             dots += frame_dots(run_diagnostics, snapshot)
         if epoch:  # epoch 0, the untrained nets, has no place on the log epoch axes: no marks then
             artists += self.marks.update(epoch, dots)
-        for artist in artists:
+        for artist in artists + self.past_their_end(epoch) + self.on_top:
             self.figure.draw_artist(artist)
         return self.stamped_pixels(epoch, shown)

@@ -174,6 +174,50 @@ def finished_study(tmp_path_factory):
     return study_file, output, status, stdout.getvalue()
 
 
+# --- layout ------------------------------------------------------------------------------------------
+
+# The note animate.py compare writes for a sine run beside one on data of its own (the CO2 record).
+OWN_SCALES_NOTE = ("different data in each panel (file vs generated)  ·  own scales  ·  data · true sine (dotted) · "
+                   "prediction (blue)")
+
+
+def beside_the_sine(count: int = 2) -> list:
+    """A sine run and, beside it, runs on data in other units: years on x, hundreds on y, their
+    predictions approaching their truth with residuals 20 times the sine run's."""
+    far = [synthetic_run(x_min=1990.0, x_max=2002.0, target=f"360 + {index + 5} * sin(x)", seed=index)
+           for index in range(count - 1)]
+    for run in far:
+        residual = run.predictions - np.sin(run.x_grid).astype(np.float32)
+        run.per_frame["prediction"] = (run.y_grid_true + 20 * residual).astype(np.float32)
+    return [synthetic_run()] + far
+
+
+def assert_texts_apart_and_inside(figure) -> None:
+    """Every text of the figure (its own, the panels' labels and tick labels) inside it, none over
+    another or over another panel."""
+    def overlaps(a, b, touching: float = 0.5) -> bool:  # (texts set side by side touch, give or take rounding)
+        return a.x0 < b.x1 - touching and b.x0 < a.x1 - touching and a.y0 < b.y1 - touching and b.y0 < a.y1 - touching
+
+    renderer = figure.canvas.get_renderer()
+    panels = [axes for axes in figure.axes if axes.get_visible()]
+    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in figure.texts if text.get_text().strip()]
+    for axes in panels:
+        shown = [label for axis, coordinate in ((axes.xaxis, 0), (axes.yaxis, 1)) for label in axis.get_ticklabels()
+                 if min(axis.get_view_interval()) <= label.get_position()[coordinate] <= max(axis.get_view_interval())]
+        for label in [axes.xaxis.label, axes.yaxis.label] + shown:
+            if label.get_visible() and label.get_text():
+                boxes.append((label.get_text(), label.get_window_extent(renderer), axes))
+    for index, (text, box, *owner) in enumerate(boxes):
+        inside = figure.bbox
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, \
+            f"{text!r} leaves the picture"
+        for other, other_box, *_ in boxes[index + 1:]:
+            assert not overlaps(box, other_box), f"{text!r} overlaps {other!r}"
+        for axes in panels:
+            if owner and axes is not owner[0]:
+                assert not overlaps(box, axes.get_window_extent(renderer)), f"{text!r} lies over another panel"
+
+
 # --- a real browser ---------------------------------------------------------------------------------
 
 def pytest_collection_modifyitems(items):
@@ -231,3 +275,45 @@ def offline_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+# --- a font for text in any script ------------------------------------------------------------------
+
+# A sample of the characters the tests write: Japanese and Chinese (名前, 学習率).
+CJK_SAMPLE = "名前学習率"
+# Debian's smallest font with them (1.6 MB to download), installed for the tests as CI runs them: as root.
+CJK_PACKAGE = "fonts-wqy-microhei"
+
+
+def fonts_with(characters: str) -> list[str]:
+    """The font files of this machine that have every one of these characters, found as the pictures find them."""
+    from drawing.style import candidate_fonts, font_characters
+
+    return [path for path in candidate_fonts(characters[0]) if set(map(ord, characters)) <= font_characters(path)]
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> str:
+    """A font file of this machine with Japanese and Chinese characters: one already there, or, for root
+    on Debian (as CI runs here), CJK_PACKAGE installed with apt-get. Without one the tests that need it
+    are skipped with a line saying how to get one; under CI (CI=true) they fail."""
+    import os
+    import shutil
+    import subprocess
+
+    found = fonts_with(CJK_SAMPLE)
+    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
+        environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        try:
+            for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", CJK_PACKAGE]):
+                subprocess.run(command, check=True, capture_output=True, timeout=900, env=environment)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+            pass
+        found = fonts_with(CJK_SAMPLE)
+    if not found:
+        message = (f"no font with Japanese and Chinese characters here: install one (on Debian or Ubuntu: sudo apt-get "
+                   f"install {CJK_PACKAGE})")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found[0]

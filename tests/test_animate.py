@@ -356,3 +356,56 @@ def test_animate_on_a_study_redraws_its_table_pictures_and_page(finished_study, 
     capsys.readouterr()
     assert animate.main([str(copy), "--set", "render.fps=5"]) == 2
     assert capsys.readouterr().err.startswith(f"error: {copy} is a study: its table and pictures take no render settings")
+
+
+# --- text in any script -------------------------------------------------------------------------------
+
+# A character no font has (Supplementary Private Use Area-A): the pictures cannot show it anywhere.
+NO_FONT_HAS = "\U000F0000"
+
+
+def test_a_label_no_font_can_show_gets_one_plain_warning_line_for_all_its_pictures(synthetic_run_dir, tmp_path,
+                                                                                   capfd, recwarn):
+    first = synthetic_run_dir("first", frames=6)
+    second = synthetic_run_dir("second", frames=6)
+    assert animate.main(["compare", str(first), str(second), "--output-dir", str(tmp_path / "compared"),
+                         "--label", f"label {NO_FONT_HAS}", "--label", "plain"]) == 0
+    errors = capfd.readouterr().err.splitlines()
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("warning: ") and "U+F0000" in errors[0] and ".py" not in errors[0], errors[0]
+    assert not [warning for warning in recwarn if "Glyph" in str(warning.message)]
+
+
+def distinct_glyphs(text: str) -> int:
+    """How many different images matplotlib draws for the characters of a text (a font lacking them
+    draws each as the same empty box)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    images = set()
+    for character in text:
+        figure = Figure(figsize=(0.4, 0.4), dpi=100)
+        FigureCanvasAgg(figure).draw()
+        figure.text(0.5, 0.5, character, fontsize=20, ha="center", va="center")
+        figure.canvas.draw()
+        images.add(np.asarray(figure.canvas.buffer_rgba()).tobytes())
+    return len(images)
+
+
+def test_a_name_and_a_label_in_japanese_draw_in_a_font_that_has_them_without_a_warning(
+        cjk_font, synthetic_run_dir, tmp_path, capfd, recwarn, caplog):
+    first, second = tmp_path / "first", synthetic_run_dir("second", frames=6)
+    rundir.write_run(first, synthetic_run(frames=6, name="名前"))
+    animate.render_run(first)
+    assert animate.main(["compare", str(first), str(second), "--output-dir", str(tmp_path / "compared"),
+                         "--label", "学習率", "--label", "plain"]) == 0
+    assert capfd.readouterr().err == ""
+    # Beside a character no font has, they are still found, and only that one is said to be missing.
+    assert animate.main(["compare", str(first), str(second), "--output-dir", str(tmp_path / "compared"),
+                         "--label", "学習率", "--label", "plain \U000F0001"]) == 0
+    (line,) = capfd.readouterr().err.splitlines()
+    assert "U+F0001" in line and "U+" not in line.replace("U+F0001", "")
+    assert not [warning for warning in recwarn if "Glyph" in str(warning.message)]
+    assert not [record.getMessage() for record in caplog.records if record.levelname == "WARNING"], \
+        "nor matplotlib's log (that a font has no bold face: its regular one is used)"
+    assert distinct_glyphs("名前学習率") == 5, "each character its own glyph, not an empty box"

@@ -154,8 +154,9 @@ def test_error_axes_of_a_diverged_run_end_at_the_divergence_and_mark_it():
     _, axes = png_axes()
     style_loss_axes(axes, [synthetic_run(diverged_at=38)])
     assert axes.get_xlim() == (1, 38)
-    marks = [line for line in axes.get_lines() if line.get_label() == "diverged at epoch 38"]
-    assert len(marks) == 1 and marks[0].get_xdata()[0] == 38 and marks[0].get_color() == COLORS["marker"]
+    marks = [line for line in axes.get_lines() if line.get_label() == "diverged after 37 epochs"]
+    assert len(marks) == 1 and marks[0].get_xdata()[0] == 37 and marks[0].get_color() == COLORS["marker"], \
+        "at the first epoch whose weights' training error is not finite, where the training curve ends"
 
 
 def test_runs_on_different_noise_share_no_noise_floor_line():
@@ -217,8 +218,8 @@ def test_a_prediction_that_stops_being_finite_is_drawn_as_the_last_finite_one():
 def test_how_a_run_ended_in_words():
     assert status_caption(synthetic_run()) is None
     assert status_caption(synthetic_run(diverged_at=1234, epochs=2000)) == \
-        "diverged at epoch 1,234:\nthe training loss stopped being finite"
-    assert status_caption(synthetic_run(nets=3, diverged_at=38)) == "every net diverged by epoch 38"
+        "diverged after 1,233 epochs:\ntraining MSE not finite"
+    assert status_caption(synthetic_run(nets=3, diverged_at=38)) == "every net diverged within 37 epochs"
     assert status_caption(synthetic_run(status="interrupted", epochs=1500)) == "interrupted at epoch 1,500 of 3,000"
 
 

@@ -74,7 +74,7 @@ def test_a_diverged_seeded_run_says_so_in_words_and_never_prints_an_array(tmp_pa
     run.per_frame["loss"][-1] = np.inf
     figures.draw_loss_png(run, tmp_path / "seeds.png")
     (figure, axes), = drawn
-    assert axes.get_title().endswith("\nevery net diverged by epoch 38")
+    assert axes.get_title().endswith("\nevery net diverged within 37 epochs")
     assert axes.title.get_color() == COLORS["marker"]
     assert axes.get_xlim() == (1, 38)
     assert not [word for word in words(figure) if re.search(r"\binf\b|\bnan\b|\[", word, re.IGNORECASE)]
@@ -83,8 +83,8 @@ def test_a_diverged_seeded_run_says_so_in_words_and_never_prints_an_array(tmp_pa
 def test_a_diverged_single_net_says_when_on_one_line(tmp_path, drawn):
     figures.draw_loss_png(synthetic_run(diverged_at=38), tmp_path / "loss.png")
     (figure, axes), = drawn
-    assert axes.get_title().endswith("\ndiverged at epoch 38: the training loss stopped being finite")
-    assert "diverged at epoch 38" in [text.get_text() for text in axes.get_legend().get_texts()]
+    assert axes.get_title().endswith("\ndiverged after 37 epochs: training MSE not finite")
+    assert "diverged after 37 epochs" in [text.get_text() for text in axes.get_legend().get_texts()]
 
 
 # --- compare.png ---------------------------------------------------------------------------------
@@ -97,9 +97,18 @@ def test_compare_png_has_a_log_epoch_axis_and_one_curve_per_run(tmp_path, drawn)
     assert axes.get_xlim() == (1, 600)
     curves = [line for line in axes.get_lines() if line.get_label().startswith(("first", "second"))]
     assert [line.get_color() for line in curves] == RUN_COLORS[:2]
-    assert curves[0].get_label() == f"first: 2x10 sigmoid · adam lr 0.01 (final {runs[0].frame_loss[-1, 0]:.4f})"
+    assert curves[0].get_label() == (f"first: 2x10 sigmoid · adam lr 0.01 (final training MSE "
+                                     f"{runs[0].frame_loss[-1, 0]:.4f})")
     pixels = png_pixels(tmp_path / "compare.png")
     assert count_color(pixels, RUN_COLORS[0]) > 20 and count_color(pixels, RUN_COLORS[1]) > 20
+
+
+def test_compare_pngs_epoch_axis_ends_where_the_furthest_run_got_not_where_an_interrupted_one_aimed(tmp_path, drawn):
+    runs = [synthetic_run(epochs=1000), synthetic_run(status="interrupted", epochs=2000)]
+    assert runs[1].epochs_requested == 4000
+    figures.draw_compare_png(runs, ["done", "stopped"], tmp_path / "compare.png")
+    (figure, axes), = drawn
+    assert axes.get_xlim() == (1, 2000)
 
 
 def test_compare_png_clips_one_diverged_runs_blow_up_to_the_calm_runs_range(tmp_path, drawn):
@@ -112,9 +121,9 @@ def test_compare_png_clips_one_diverged_runs_blow_up_to_the_calm_runs_range(tmp_
     assert calm_high < high <= 1.5 * BLOW_UP_HEADROOM * calm_high
     assert low < min(run.noise_floor for run in calm)
     (blown_label,) = [line.get_label() for line in axes.get_lines() if line.get_label().startswith("c: ")]
-    assert blown_label.endswith("(diverged at epoch 60)")
+    assert blown_label.endswith("(diverged after 59 epochs)")
     marks = [line for line in axes.get_lines() if line.get_marker() == "X"]
-    assert len(marks) == 1 and marks[0].get_xdata()[0] == 60 and marks[0].get_ydata()[0] == pytest.approx(high), "at the top edge"
+    assert len(marks) == 1 and marks[0].get_xdata()[0] == 59 and marks[0].get_ydata()[0] == pytest.approx(high), "at the top edge"
     assert "X: a run's error left the plot (it diverged)" in axes.get_title()
 
 
@@ -175,3 +184,37 @@ def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the
     assert percentile[0].get_marker() == "|" and percentile[0].get_linestyle() == "None", "a vertical marker"
     assert handles["median"].get_marker() == "_"
     assert "noise floor σ² = 0.04" in handles
+
+
+# --- a grid study's phase.png --------------------------------------------------------------------
+
+def grid_rows(grid: dict, medians) -> list[dict]:
+    """A grid study's table rows (as study.table_rows makes them) with these median final errors, in
+    the grid's order (the last key varying fastest), over a noise floor of 0.04."""
+    import itertools
+
+    cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    return [{"settings": settings, "noise_floor": 0.04, "median": median, "p10": 0.9 * median, "p90": 1.1 * median,
+             "share_at_noise_floor": 0.5, "diverged": 0, "experiment": "cell", "trained": "2x10 sigmoid", "seeds": 3}
+            for settings, median in zip(cells, medians)]
+
+
+@pytest.mark.parametrize("low, high", [(1.0, 3.06), (1.0, 1.3), (0.95, 30.0)])
+def test_the_phase_diagrams_colour_bar_labels_three_or_more_ticks_apart_over_any_range(tmp_path, monkeypatch,
+                                                                                      low, high):
+    from drawing import phase
+
+    made, real = [], phase.phase_figure
+    monkeypatch.setattr(phase, "phase_figure", lambda *arguments: made.append(real(*arguments)) or made[-1])
+    grid = {"learning_rate": [0.01, 0.1, 1.0], "hidden_layers": [[60], [10, 10]]}
+    phase.draw_phase_png(grid_rows(grid, 0.04 * np.geomspace(low, high, 6)), grid, tmp_path / "phase.png", "sweep")
+    (figure,) = made
+    renderer = figure.canvas.get_renderer()
+    (bar,) = [axes for axes in figure.axes if axes.get_label() == "<colorbar>"]
+    bottom, top = bar.get_ylim()
+    labels = [label for value, label in zip(bar.get_yticks(), bar.get_yticklabels())
+              if bottom <= value <= top and label.get_text()]
+    assert len(labels) >= 3, [label.get_text() for label in labels]
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    assert all(a.y1 < b.y0 or b.y1 < a.y0 for index, a in enumerate(boxes) for b in boxes[index + 1:]), "apart"
+    assert [float(label.get_text()) for label in labels] == sorted(float(label.get_text()) for label in labels)

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.colors import to_rgb
 
 import config as config_module
-from conftest import synthetic_run
+from conftest import OWN_SCALES_NOTE, assert_texts_apart_and_inside, beside_the_sine, synthetic_run
 from drawing.frames import (CAPTION_STYLE, CompareAnimation, FitAnimation, NumberStamper, SeedsAnimation,
                             compare_frame_epochs, latest_snapshot, new_canvas, shared_scales)
 from drawing.style import COLORS, format_loss
@@ -75,6 +75,21 @@ def record_stamps(monkeypatch, stamper: NumberStamper) -> list:
 
     monkeypatch.setattr(stamper, "stamp", recording)
     return stamped
+
+
+def notes_drawn(monkeypatch, animation):
+    """A function that draws frame k of an animation and returns the texts drawn over its background
+    in that frame (its notes), in order."""
+    drawn = []
+    draw_artist = animation.figure.draw_artist
+    monkeypatch.setattr(animation.figure, "draw_artist", lambda artist: drawn.append(artist) or draw_artist(artist))
+
+    def notes(index: int) -> list:
+        del drawn[:]
+        animation.frame(index)
+        return [artist for artist in drawn if hasattr(artist, "get_text")]
+
+    return notes
 
 
 def diverged_for_real(run, prediction: str = "huge"):
@@ -214,6 +229,21 @@ def test_the_loss_panels_y_label_clears_its_tick_labels_however_wide(size):
     assert y_label.x0 >= fit_axes.bbox.x1, "the y label runs into the fit panel"
 
 
+@pytest.mark.parametrize("size", [SMALLEST, DEFAULT], ids=["smallest", "default"])
+def test_the_loss_panels_epoch_labels_stay_apart_over_six_powers_of_ten(size):
+    """An interrupted run's axis reaches the 200,000 epochs requested: '10,000' and '100,000' side by side."""
+    animation = FitAnimation(synthetic_run(status="interrupted", epochs=100_000, frames=20), *size)
+    animation.frame(animation.frame_count - 1)
+    loss_axes, renderer = animation.figure.axes[1], animation.canvas.get_renderer()
+    low, high = loss_axes.get_xlim()
+    labels = [label for value, label in zip(loss_axes.get_xticks(), loss_axes.get_xticklabels())
+              if low <= value <= high and label.get_text()]
+    assert len(labels) >= 3
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    assert all(not overlaps(a, b) for index, a in enumerate(boxes) for b in boxes[index + 1:]), \
+        [label.get_text() for label in labels]
+
+
 ENDINGS = [(1, "interrupted", SMALLEST), (1, "diverged", SMALLEST), (5, "interrupted", SMALLEST),
            (5, "diverged", SMALLEST), (1, "interrupted", DEFAULT), (5, "diverged", DEFAULT)]
 ENDING_IDS = [f"{nets}-{status}-{'smallest' if size == SMALLEST else 'default'}" for nets, status, size in ENDINGS]
@@ -257,9 +287,23 @@ def test_the_ending_caption_says_how_the_run_ended(ended):
     def words(animation) -> str:
         return " ".join(animation.ending.get_text().split())
 
-    assert words(ended(1, "diverged", SMALLEST)) == "diverged at epoch 38: the training loss stopped being finite"
+    assert words(ended(1, "diverged", SMALLEST)) == "diverged after 37 epochs: training MSE not finite"
     assert words(ended(1, "interrupted", SMALLEST)) == "interrupted at epoch 300 of 600"
-    assert words(ended(5, "diverged", SMALLEST)) == "every net diverged by epoch 38"
+    assert words(ended(5, "diverged", SMALLEST)) == "every net diverged within 37 epochs"
+
+
+@pytest.mark.parametrize("nets", [1, 5])
+def test_a_diverged_runs_last_frame_names_one_epoch_the_one_whose_weights_it_shows(ended, monkeypatch, nets):
+    """The last frame shows the weights after 37 epochs, whose training error is not finite (the
+    history's loss of epoch 38 is theirs: rundir.py); its header and its ending name that one epoch,
+    in the header's words."""
+    animation = ended(nets, "diverged", DEFAULT)
+    stamped = record_stamps(monkeypatch, animation.numbers)
+    animation.frame(animation.frame_count - 1)
+    assert [text for text, *_ in stamped] == ["37", "not finite"] and animation.run.frame_epochs[-1] == 37
+    ending = " ".join(animation.ending.get_text().split())
+    assert re.findall(r"\d[\d,]*", ending) == ["37"], ending
+    assert "training MSE not finite" in ending or nets > 1 and "every net" in ending, ending
 
 
 def test_a_completed_run_has_no_ending_caption(fit_animation):
@@ -291,8 +335,67 @@ def test_a_diverged_seeded_run_says_not_finite_and_never_prints_an_array(ended, 
     animation.frame(animation.frame_count - 1)
     assert [text for text, *_ in stamped] == [f"{int(animation.run.frame_epochs[-1]):,}", "not finite"]
     words = all_words(animation.figure) + [text for text, *_ in stamped]
-    assert "every net diverged by epoch 38" in words
+    assert "every net diverged within 37 epochs" in words
     assert not [word for word in words if re.search(r"\binf\b|\bnan\b|\[", word, re.IGNORECASE)]
+
+
+def blown_beyond_the_chart(run, scale: float = 15.0):
+    """The run as SGD at learning rate 1.0 leaves it: from the middle frame on, every net's
+    prediction huge but finite, the median above the panel and the 10-90% band past both edges."""
+    middle = len(run.frame_epochs) // 2
+    offsets = np.linspace(-1.0, 2.0, run.nets)[None, :, None] if run.nets > 1 else np.ones((1, 1, 1))
+    run.per_frame["prediction"][middle:] = (scale * offsets * np.ones_like(run.predictions[middle:])).astype(np.float32)
+    run.per_frame["loss"][middle:] = 200.0
+    return run, middle
+
+
+@pytest.mark.parametrize("nets", [1, 5])
+def test_a_prediction_off_the_chart_is_said_to_be_on_the_frames_where_it_is_clear_of_the_data(nets, monkeypatch):
+    run, middle = blown_beyond_the_chart(synthetic_run(nets=nets))
+    animation = (SeedsAnimation if nets > 1 else FitAnimation)(run, *DEFAULT)
+    fit_axes = animation.figure.axes[0]
+    notes = notes_drawn(monkeypatch, animation)
+
+    def said(index: int) -> list[str]:
+        return [note.get_text() for note in notes(index)]
+
+    assert said(middle - 1) == []
+    words = said(middle)
+    if nets == 1:
+        assert words == ["▲ off the chart: prediction"]
+    else:
+        assert words == ["▲ off the chart: median, 10-90% of nets", "▼ off the chart: 10-90% of nets"]
+    renderer = animation.canvas.get_renderer()
+    points = fit_axes.transData.transform(np.column_stack([run.x_train, run.y_train]))
+    for note in notes(middle):
+        assert within(note.get_window_extent(renderer), fit_axes.bbox)
+        box = note.get_window_extent(renderer).padded(3)  # a data point's marker reaches 3 pixels out
+        assert not [point for point in points if box.x0 <= point[0] <= box.x1 and box.y0 <= point[1] <= box.y1]
+
+
+def one_point_under_the_line():
+    """A run on one training point (at the edge of the x range), whose net predicts exactly its y."""
+    run = synthetic_run(n_samples=1)
+    run.per_frame["prediction"][:] = run.y_train[0]
+    return run
+
+
+def data_pixels_at(pixels: np.ndarray, axes, x: float, y: float) -> int:
+    """How many pixels within 5 of a data point's place are the data's grey."""
+    column, row = axes.transData.transform((x, y))
+    row = pixels.shape[0] - row
+    around = pixels[max(int(row) - 5, 0): int(row) + 6, max(int(column) - 5, 0): int(column) + 6]
+    return count_near(around, COLORS["data"], distance=30)
+
+
+@pytest.mark.parametrize("drawing", ["fit", "compare"])
+def test_a_single_training_point_stays_in_sight_over_a_line_through_it(drawing):
+    run = one_point_under_the_line()
+    animation = FitAnimation(run, *DEFAULT) if drawing == "fit" else \
+        CompareAnimation([run, synthetic_run()], ["one point", "many"], "note")
+    pixels = animation.frame(animation.frame_count - 1)
+    axes = animation.figure.axes[0]
+    assert data_pixels_at(pixels, axes, run.x_train[0], run.y_train[0]) >= 12, "a point larger than the line is wide"
 
 
 def test_a_seeded_frame_shows_the_median_in_its_own_colour_and_states_the_median_error():
@@ -358,6 +461,38 @@ def test_runs_on_data_far_apart_get_panels_of_their_own_scales():
     animation.frame(animation.frame_count - 1)
 
 
+def test_a_compare_panel_past_its_runs_end_says_where_it_ended(monkeypatch):
+    runs = [synthetic_run(epochs=300), synthetic_run(epochs=100, frames=20), synthetic_run(diverged_at=38)]
+    animation = CompareAnimation(runs, ["long", "short", "blown"], "same data")
+    notes = notes_drawn(monkeypatch, animation)
+
+    def said(index: int) -> list[str]:
+        return [note.get_text() for note in notes(index)]
+
+    epochs = list(animation.epochs)
+    assert said(epochs.index(37)) == []
+    assert said(epochs.index(100)) == ["ended at epoch 37"]
+    assert said(len(epochs) - 1) == ["ended at epoch 100", "ended at epoch 37"]
+    # Inside its own panel, clear of the others and of its data.
+    panels = [axes for axes in animation.figure.axes if axes.get_visible()]
+    renderer = animation.canvas.get_renderer()
+    for note, axes, run in list(zip(animation.ended_notes, panels, runs))[1:]:  # (the first run ends last)
+        box = note.get_window_extent(renderer)
+        assert within(box, axes.get_window_extent(renderer))
+        points = axes.transData.transform(np.column_stack([run.x_train, run.y_train]))
+        box = box.padded(3)  # a data point's marker reaches 3 pixels out
+        assert not [point for point in points if box.x0 <= point[0] <= box.x1 and box.y0 <= point[1] <= box.y1]
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_panels_of_their_own_scales_keep_their_labels_off_each_other_and_the_note_whole(count):
+    animation = CompareAnimation(beside_the_sine(count), [f"run {index}" for index in range(count)], OWN_SCALES_NOTE)
+    animation.frame(animation.frame_count - 1)
+    assert_texts_apart_and_inside(animation.figure)
+    note_lines = [text for text, _ in text_boxes(animation.figure) if "·" in text and text in OWN_SCALES_NOTE]
+    assert " · ".join(note_lines) == OWN_SCALES_NOTE, "the note whole, on one line or more"
+
+
 @pytest.fixture(scope="module")
 def long_labels_compare():
     """Five runs in two rows, with 80-character labels: a calm one, one diverged to huge predictions,
@@ -395,6 +530,17 @@ def test_a_diverged_runs_panel_shows_a_prediction_in_its_last_frame(long_labels_
     assert count_color(inside(pixels, axes.get_window_extent(animation.canvas.get_renderer())), COLORS["net"]) > 100
 
 
+def test_a_compare_panel_says_when_its_prediction_is_off_the_chart_and_when_its_run_ended(monkeypatch):
+    blown, middle = blown_beyond_the_chart(synthetic_run(epochs=100), scale=-15.0)
+    animation = CompareAnimation([synthetic_run(), blown], ["calm", "blown"], "same data")
+    notes = notes_drawn(monkeypatch, animation)(animation.frame_count - 1)
+    assert [note.get_text() for note in notes] == ["▼ off the chart: prediction", "ended at epoch 100"]
+    panel = [axes for axes in animation.figure.axes if axes.get_visible()][1]
+    assert notes[0].axes is panel and notes[1].axes is panel
+    renderer = animation.canvas.get_renderer()
+    assert not overlaps(notes[0].get_window_extent(renderer), notes[1].get_window_extent(renderer))
+
+
 def test_compare_titles_say_how_a_run_ended_even_with_long_labels(long_labels_compare):
     """README: a run that diverged or was interrupted says so in its title (shortening the label, not that)."""
     animation, runs = long_labels_compare
@@ -402,13 +548,14 @@ def test_compare_titles_say_how_a_run_ended_even_with_long_labels(long_labels_co
     assert len(titles) == len(runs)
     for title, run in zip(titles, runs):
         if run.status != "completed":
-            assert f"({run.status} at {run.epochs_completed:,})" in title, title
+            assert f"({run.status} {'after' if run.status == 'diverged' else 'at epoch'} " in title, title
 
 
 def test_compare_titles_with_short_labels_say_how_a_run_ended():
     runs = [synthetic_run(), synthetic_run(diverged_at=38), synthetic_run(status="interrupted")]
     words = [text for text, _ in text_boxes(CompareAnimation(runs, ["calm", "blown", "stopped"], "note").figure)]
-    assert "calm" in words and "blown (diverged at 38)" in words and "stopped (interrupted at 300)" in words
+    assert "calm" in words and "blown (diverged after 37 epochs)" in words
+    assert "stopped (interrupted at epoch 300)" in words
 
 
 def test_a_name_with_no_room_on_the_first_header_line_leads_the_second(monkeypatch):

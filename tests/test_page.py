@@ -118,6 +118,35 @@ def test_the_prediction_is_drawn_where_the_data_say(one_net, offline_page):
         assert distance < 60, (index, distance)
 
 
+def canvas_pixels(page, selector: str):
+    """A canvas's pixels as the screen shows them, (rows, columns, 3) RGB, and CSS pixels to screen pixels."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    left, top, width, height = page.eval_on_selector(selector, "c => { const r = c.getBoundingClientRect(); "
+                                                     "return [r.left, r.top, r.width, r.height]; }")
+    image = page.screenshot(clip={"x": left, "y": top, "width": width, "height": height})
+    pixels = np.asarray(Image.open(BytesIO(image)).convert("RGB")).astype(int)
+    return pixels, pixels.shape[1] / width
+
+
+def test_a_single_training_point_stays_in_sight_over_a_line_through_it(tmp_path, offline_page):
+    run = synthetic_run(n_samples=1, frames=10)
+    run.per_frame["prediction"][:] = run.y_train[0]
+    report.write_page(run, tmp_path / "report.html")
+    page, problems = offline_page(tmp_path / "report.html")
+    assert problems == []
+    x, y = page.evaluate(f"[views[0].axes.px({run.x_train[0]}), views[0].axes.py({run.y_train[0]})]")
+    pixels, scale = canvas_pixels(page, "#fit-canvas-0")
+    grey = np.array([0x9A, 0x9A, 0x9A])  # COLORS["data"]
+    # Either side of the panel's left edge, on which it lies, the point's grey (not the line's blue,
+    # nor the white outside the panel).
+    for column in (x - 2, x + 2):
+        pixel = pixels[int(round(y * scale)), int(round(column * scale))]
+        assert np.abs(pixel - grey).sum() < 40, (column - x, pixel)
+
+
 def test_text_from_the_user_runs_nothing(tmp_path, offline_page):
     """A CSV's column named like markup: drawn as those characters, no element injected, no dialog."""
     hostile = "<img src=x onerror=alert(1)>"
@@ -198,6 +227,54 @@ def test_the_inside_panels_mark_the_frames_values(one_net, offline_page):
     assert problems == []
 
 
+def near(pixels: np.ndarray, color: str, distance: int = 60) -> int:
+    """How many pixels are within `distance` (summed over R, G, B) of a colour."""
+    from matplotlib.colors import to_rgb
+
+    rgb = np.array([round(255 * channel) for channel in to_rgb(color)])
+    return int((np.abs(pixels - rgb).sum(axis=-1) < distance).sum())
+
+
+def test_the_saturated_share_says_which_line_is_which_layer_as_units_gif_does(one_net, offline_page):
+    from drawing.units import layer_colors
+
+    run, path = one_net
+    page, problems = offline_page(path)
+    saturated = page.evaluate("DATA.diagnostics[2]")
+    colors = layer_colors(2)
+    assert saturated["legend"] == [["layer 1", colors[0]], ["layer 2", colors[1]]]
+    assert [line["color"] for line in saturated["lines"]] == colors
+    top, right = page.evaluate("[insidePanels[2].box.top, insidePanels[2].box.right]")
+    pixels, scale = canvas_pixels(page, "#inside-canvas")
+    title_row = pixels[int((top - 14) * scale): int(top * scale), int((right - 100) * scale): int(right * scale)]
+    assert near(title_row, colors[1]) > 10 and near(title_row, colors[0]) > 10, "the words in their colours"
+    assert problems == []
+
+
+def test_the_inside_panels_titles_stand_clear_of_the_tick_marks_of_the_panel_above(one_net, offline_page):
+    _, path = one_net
+    page, _ = offline_page(path)
+    boxes = page.evaluate("insidePanels.map(axes => [axes.box.top, axes.box.bottom])")
+    ascent = page.evaluate("(() => { const c = document.createElement('canvas').getContext('2d');"
+                           " c.font = '12px sans-serif';"
+                           " return Math.max(...DATA.diagnostics.map(p => c.measureText(p.title).actualBoundingBoxAscent)); })()")
+    tick = 4  # the x tick marks reach this far below a panel (Axes.frame)
+    for (_, bottom), (top, _) in zip(boxes, boxes[1:]):
+        assert top - 2 - ascent >= bottom + tick + 2, (bottom, top, ascent)
+
+
+def test_the_slider_keeps_its_length_whatever_the_numbers_beside_it(tmp_path, offline_page):
+    run = synthetic_run(epochs=20000, frames=60)
+    report.write_page(run, tmp_path / "report.html")
+    page, problems = offline_page(tmp_path / "report.html")
+    widths = []
+    for frame in (0, 5, 30, 50, len(run.frame_epochs) - 1):
+        page.evaluate(f"show({frame})")
+        widths.append(page.eval_on_selector("#frame-slider", "slider => slider.getBoundingClientRect().width"))
+    assert max(widths) - min(widths) < 0.5, widths
+    assert problems == []
+
+
 def test_space_toggles_a_focused_checkbox_and_plays_elsewhere(one_net, offline_page):
     page, problems = offline_page(one_net[1], "#frame=3")
     page.focus("#show-units")
@@ -236,9 +313,10 @@ def test_a_diverged_runs_page_marks_where_its_error_stopped_being_finite(tmp_pat
     report.write_page(run, tmp_path / "report.html")
     page, problems = offline_page(tmp_path / "report.html")
     assert problems == []
-    assert page.text_content(".status") == "diverged at epoch 200"
-    # The dashed line at epoch 200 in the marker's red, high in the error panel where no curve is.
-    x = page.evaluate("errorAxes.px(200)")
+    assert page.text_content(".status") == "diverged after 199 epochs"
+    # The dashed line at epoch 199 (the first weights whose error is not finite, as loss.png has it) in
+    # the marker's red, high in the error panel where no curve is.
+    x = page.evaluate("errorAxes.px(199)")
     top = page.evaluate("errorAxes.box.top")
     left, canvas_top = page.eval_on_selector("#error-canvas", "c => [c.getBoundingClientRect().left, "
                                              "c.getBoundingClientRect().top]")
@@ -250,7 +328,7 @@ def test_a_diverged_runs_page_marks_where_its_error_stopped_being_finite(tmp_pat
     pixels = np.asarray(Image.open(BytesIO(image)).convert("RGB")).astype(int).reshape(-1, 3)
     red = np.array([0xD6, 0x27, 0x28])  # COLORS["marker"]
     assert np.abs(pixels - red).sum(axis=1).min() < 60
-    assert page.evaluate("DATA.runs[0].diverged_at_epoch") == 200
+    assert page.evaluate("DATA.runs[0].divergence_epoch") == 199
 
 
 # --- a comparison's page ------------------------------------------------------------------------------
@@ -286,7 +364,8 @@ def test_a_comparison_shows_each_runs_own_numbers_in_step(compared, offline_page
             snapshot = latest_snapshot(run, int(epochs[frame]))
             epoch = int(run.frame_epochs[snapshot])
             held_out = format_loss(run.val_loss[epoch - 1, 0]) if epoch else "–"
-            older = f" (its frame at epoch {epoch:,})" if epoch != epochs[frame] else ""
+            older = (f" (ended at epoch {epoch:,})" if epochs[frame] > run.frame_epochs[-1] else
+                     f" (its frame at epoch {epoch:,})" if epoch != epochs[frame] else "")
             assert page.text_content(f"#numbers-{index}") == (
                 f"training MSE {format_loss(run.frame_loss[snapshot, 0])} · held-out MSE {held_out}{older}")
     assert problems == []
@@ -351,6 +430,23 @@ def test_a_studys_final_error_dots_read_and_pick_their_seed(finished_study, offl
     page.mouse.click(left + x, top + y)
     assert page.text_content("#net-readout-1").startswith(f"picked: net {net} (seed {run.seeds[net]})")
     assert problems == []
+
+
+def test_a_studys_final_error_dots_are_in_their_experiments_colours(finished_study, offline_page):
+    _, output, _, _ = finished_study
+    page, _ = offline_page(output / "report.html")
+    colors = page.evaluate("views.map(view => view.run.color)")
+    assert len(set(colors)) == len(colors) == 2
+    pixels, scale = canvas_pixels(page, "#final-canvas")
+    for position, color in enumerate(colors):
+        for net in range(2):
+            x, y = page.evaluate(f"[finalAxes.px({position} + jitter({net})), finalAxes.py(finalErrors[{position}][{net}])]")
+            dot = pixels[int(round(y * scale)) - 1: int(round(y * scale)) + 2, int(round(x * scale)) - 1: int(round(x * scale)) + 2]
+            # (drawn at 55% over white)
+            from matplotlib.colors import to_hex, to_rgb
+
+            shade = to_hex([0.55 * channel + 0.45 for channel in to_rgb(color)])
+            assert near(dot, shade, 30) >= 4, (position, net, dot.tolist())
 
 
 def test_a_study_page_of_the_posts_size_stays_under_10_mb(tmp_path):

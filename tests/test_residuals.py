@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import count_color, png_pixels, synthetic_run
+from conftest import beside_the_sine, count_color, png_pixels, synthetic_run
 from drawing import residuals
 from drawing.style import plain_text
 
@@ -176,7 +176,7 @@ def test_a_blown_up_run_draws_without_a_warning_and_keeps_its_scale(tmp_path):
     assert mesh_values(spectrum).mask[-2:].all(), "no spectrum of a frame not finite"
     note = figure.get_supxlabel()
     assert "magenta: off the colour scale" in note and "black: not a finite number" in note
-    assert "diverged at epoch 120" in figure.get_suptitle()
+    assert "diverged after 119 epochs: training MSE not finite" in figure.get_suptitle()
     pixels = png_pixels(tmp_path / "residuals.png")
     assert count_color(pixels, residuals.OFF_SCALE_COLOR) > 100
 
@@ -225,3 +225,27 @@ def test_compare_of_two_runs_is_written_and_of_nine_draws(tmp_path):
     runs = [synthetic_run(frames=20) for _ in range(9)]
     residuals.draw_compare_residuals_png(runs, [str(index) for index in range(9)], tmp_path / "residuals.png")
     assert png_pixels(tmp_path / "residuals.png").shape[:2] == (int(100 * (1.6 + 2.5 * 9)), 1100)
+
+
+def test_runs_on_data_in_other_units_get_colour_scales_of_their_own_and_titles_clear_of_them(tmp_path):
+    """As compare gives each its own y scale (frames.shared_scales): a sine's residuals beside those
+    of data around 360 would otherwise all be white on the other's scale."""
+    runs = beside_the_sine(3)
+    figure = residuals.residuals_figure(runs, [f"run {index}" for index in range(3)])
+    figure.canvas.draw()
+    heat, spectrum = panels(figure, "heat map"), panels(figure, "spectrum")
+    own = [residuals.residual_limit([run], [residuals.net_residuals(run)]) for run in runs]
+    assert [axes.collections[0].norm.vmax for axes in heat] == pytest.approx(own)
+    assert own[0] < own[1] / 10, "the sine's own scale is far narrower"
+    assert len({axes.collections[0].norm.vmax for axes in spectrum}) == 3
+    bars = [axes for axes in figure.axes if axes.get_label() == "<colorbar>"]
+    assert len(bars) == len(heat) + len(spectrum)
+    renderer = figure.canvas.get_renderer()
+    for axes in heat + spectrum:
+        title = axes.title if axes in spectrum else axes._left_title
+        for bar in bars:
+            extent, bar_extent = title.get_window_extent(renderer), bar.get_tightbbox(renderer)
+            assert extent.x1 <= bar_extent.x0 or extent.y1 <= bar_extent.y0 or bar_extent.y1 <= extent.y0, \
+                f"{title.get_text()!r} runs into a colour bar"
+    assert "own colour scales" in figure.get_suptitle()
+    residuals.draw_compare_residuals_png(runs, ["a", "b", "c"], tmp_path / "residuals.png")

@@ -11,7 +11,7 @@ from matplotlib.transforms import Bbox
 
 import animate
 import rundir
-from conftest import decode_gif, synthetic_run
+from conftest import OWN_SCALES_NOTE, assert_texts_apart_and_inside, beside_the_sine, decode_gif, synthetic_run
 from drawing.curves import status_caption
 from drawing.frames import compare_frame_epochs, latest_snapshot
 from drawing.style import COLORS, format_loss
@@ -311,7 +311,7 @@ def test_compare_of_nine_runs_with_endings_and_missing_units_draws(tmp_path):
     assert len(decode_gif(path)[0]) == animation.frame_count
     words = all_words(animation.figure)
     assert "unit contributions not recorded (a run trained before they were)" in words
-    assert any(re.search(r"\(diverged at 38\)", word) for word in words)
+    assert any(re.search(r"\(diverged after 37 epochs\)", word) for word in words)
 
 
 def test_a_net_too_large_for_its_unit_contributions_says_why():
@@ -324,3 +324,59 @@ def test_a_net_too_large_for_its_unit_contributions_says_why():
     finally:
         rundir.UNIT_CONTRIBUTIONS_BUDGET = budget
     assert "unit contributions not recorded: 60 units x 2,000 grid points x 9 frames would take 4 MB (limit 1 MB)" in words
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_a_comparison_on_data_in_other_units_keeps_its_labels_off_each_other_and_its_notes_whole(count):
+    animation = CompareUnitsAnimation(beside_the_sine(count), [f"run {index}" for index in range(count)],
+                                      OWN_SCALES_NOTE)
+    animation.frame(animation.frame_count - 1)
+    assert_texts_apart_and_inside(animation.figure)
+    header = [text.get_text() for text in animation.figure.texts if "·" in text.get_text()]
+    assert " · ".join(line for line in header if line in OWN_SCALES_NOTE) == OWN_SCALES_NOTE
+    assert any(line.startswith("thin lines: units") and line.endswith("= prediction") for line in header)
+
+
+def data_under(text, axes) -> list:
+    """The data points and true curve's points of a fit panel that lie under a text of it."""
+    renderer = axes.figure.canvas.get_renderer()
+    box = text.get_window_extent(renderer).padded(3)  # a point's marker reaches about 3 pixels out
+    points = [np.asarray(collection.get_offsets()) for collection in axes.collections if hasattr(collection, "get_offsets")]
+    points += [line.get_xydata() for line in axes.get_lines() if line.get_linestyle() == ":" or line.get_marker() == "o"]
+    pixels = axes.transData.transform(np.concatenate([item for item in points if len(item)]))
+    return [pixel for pixel in pixels if box.x0 <= pixel[0] <= box.x1 and box.y0 <= pixel[1] <= box.y1]
+
+
+def too_large_for_units(**options):
+    """A run whose unit contributions the engine left out, being past its budget (a 1000x1000 net's)."""
+    run = synthetic_run(frames=30, hidden_layers=[1000, 1000], **options)
+    del run.per_frame["unit_contributions"]
+    assert rundir.unit_contributions_bytes([1000, 1000], 50, 30) > rundir.UNIT_CONTRIBUTIONS_BUDGET
+    return run
+
+
+@pytest.mark.parametrize("size", [SMALL, DEFAULT], ids=["small", "default"])
+def test_the_note_that_units_are_not_recorded_lies_clear_of_the_data(size, monkeypatch):
+    monkeypatch.setattr(rundir, "UNIT_CONTRIBUTIONS_BUDGET", 2**20)  # 1000 units x 50 points x 31 frames: 6 MB
+    animation = UnitsAnimation(too_large_for_units(), *size)
+    animation.frame(animation.frame_count - 1)
+    fit_axes = animation.figure.axes[0]
+    (note,) = [text for text in fit_axes.texts if text.get_text().startswith("unit contributions not recorded")]
+    extent = note.get_window_extent(animation.canvas.get_renderer())
+    assert fit_axes.bbox.x0 <= extent.x0 and extent.x1 <= fit_axes.bbox.x1 and extent.y1 <= fit_axes.bbox.y1
+    assert data_under(note, fit_axes) == []
+    comparison = CompareUnitsAnimation([synthetic_run(), too_large_for_units(seed=1)], ["a", "b"], "note")
+    panel = [axes for axes in comparison.figure.axes if axes.get_visible()][1]
+    (note,) = [text for text in panel.texts if text.get_text().startswith("unit contributions not recorded")]
+    assert data_under(note, panel) == []
+
+
+def test_a_single_training_point_stays_in_sight_over_the_prediction_through_it():
+    run = synthetic_run(n_samples=1)
+    run.per_frame["prediction"][:] = run.y_train[0]
+    animation = UnitsAnimation(run, *DEFAULT)
+    pixels = animation.frame(animation.frame_count - 1)
+    column, row = animation.figure.axes[0].transData.transform((run.x_train[0], run.y_train[0]))
+    row = pixels.shape[0] - row
+    around = pixels[int(row) - 5: int(row) + 6, max(int(column) - 5, 0): int(column) + 6]
+    assert count_near(around, COLORS["data"], distance=30) >= 12

@@ -19,7 +19,10 @@ test: $(VENV)/.installed-test
 # there stops it (train.py says what differs), rather than being compared as the post's.
 compare: $(VENV)/.installed-base
 	@for name in $(POST_EXPERIMENTS); do \
-		$(VENV_PYTHON) train.py --config experiments/$$name.yaml --reuse || exit $$?; \
+		$(VENV_PYTHON) train.py --config experiments/$$name.yaml --reuse || { status=$$?; \
+			[ $$status != 2 ] || echo "make compare compares output/$$name as experiments/$$name.yaml trains it;" \
+				"to replace what is there: python train.py --config experiments/$$name.yaml --replace"; \
+			exit $$status; }; \
 	done
 	$(VENV_PYTHON) animate.py compare $(addprefix output/,$(POST_EXPERIMENTS))
 

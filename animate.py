@@ -20,9 +20,11 @@ import sys
 from pathlib import Path
 
 if __name__ == "__main__":
-    # A Ctrl-C while the libraries below load ends quietly: nothing has been done yet.
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+    # A Ctrl-C while the libraries below load: nothing has been done yet.
+    signal.signal(signal.SIGINT, lambda *_: (print("\ninterrupted before drawing began: nothing was written", file=sys.stderr),
+                                             sys.exit(130)))
 
+import naming
 import outputs
 import rundir
 from config import ConfigError
@@ -170,25 +172,38 @@ def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str
     return labels or (names if len(set(names)) == len(names) else [str(run_dir) for run_dir in run_dirs])
 
 
-def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overrides: list[str] | None = None,
-                      labels: list[str] | None = None) -> list[Path]:
-    """Write compare.gif, compare.png, units.gif, residuals.png and report.html for 2 to 9 run
-    directories into output_dir.
+def default_compare_folder(run_dirs: list[str | Path]) -> Path:
+    """output/compare_<the runs' folders>: a comparison of other runs never lands on this one."""
+    return Path("output") / naming.joined_name(["compare"] + [Path(run_dir).resolve().name for run_dir in run_dirs])
 
-    output_dir must be new, empty, or hold only an earlier comparison's pictures.
+
+def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None = None,
+                      overrides: list[str] | None = None, labels: list[str] | None = None,
+                      replace: bool = False) -> list[Path]:
+    """Write compare.gif, compare.png, units.gif, residuals.png and report.html for 2 to 9 run
+    directories into output_dir (by default default_compare_folder).
+
+    output_dir must be new, empty, or hold only an earlier comparison's pictures, of the same runs
+    in any order (of others only with replace).
     overrides: render settings ('render.fps=10'); otherwise the first run's are used.
     labels: one per run, for the titles and legend; by default the runs' names.
     """
     runs = load_runs_to_compare(run_dirs, overrides)
+    labels_given = bool(labels)
     labels = compare_labels(runs, run_dirs, labels or [])
-    output_dir = outputs.destination_path(output_dir)
+    output_dir = outputs.destination_path(output_dir if output_dir is not None else default_compare_folder(run_dirs))
     outputs.check_destination(output_dir, COMPARE_OUTPUT)
+    earlier = compared_runs(output_dir)
+    if earlier and sorted(earlier) != sorted(str(Path(run_dir).resolve()) for run_dir in run_dirs) and not replace:
+        raise RunError(f"{output_dir} holds a comparison of other runs ({', '.join(earlier)}); keep it by writing this "
+                       f"one elsewhere (--output-dir), or replace it with --replace")
     output_dir.mkdir(parents=True, exist_ok=True)
     # The marker first: a comparison interrupted before its pictures are all drawn is still
     # recognised as one, and the next compare into the folder replaces it.
-    write_marker(output_dir / COMPARE_MARKER, run_dirs, labels)
+    write_marker(output_dir / COMPARE_MARKER, run_dirs, runs, labels if labels_given else None)
     differences = data_differences(runs)
-    verb = "" if differences == ["file vs generated"] else " differs" if len(differences) == 1 else " differ"
+    plural = len(differences) > 1 or differences == ["the points"]
+    verb = "" if differences == ["file vs generated"] else " differ" if plural else " differs"
     different = f"different data in each panel ({', '.join(differences)}{verb})  ·  " if differences else ""
     own_scales = "" if shared_scales(runs) else "own scales  ·  "
     truths = {truth_label(run) for run in runs if run.y_grid_true is not None}
@@ -214,10 +229,24 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path, overri
     return write_pictures(zip(COMPARE_FILES, drawers), runs, output_dir)
 
 
-def write_marker(path: Path, run_dirs: list[str | Path], labels: list[str]) -> None:
-    """comparison.json: the runs compared (their folders as given, and resolved) and their labels."""
-    marker = {"compared": [{"run": str(run_dir), "path": str(Path(run_dir).resolve()), "label": label}
-                           for run_dir, label in zip(run_dirs, labels)]}
+def compared_runs(folder: Path) -> list[str]:
+    """The runs (resolved folders) an earlier comparison in folder compared; [] where there is none."""
+    if not outputs.holds_marker(folder / COMPARE_MARKER, "compared"):
+        return []
+    try:
+        return [entry["path"] for entry in json.loads((folder / COMPARE_MARKER).read_text())["compared"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def write_marker(path: Path, run_dirs: list[str | Path], runs: list[Run], labels: list[str] | None) -> None:
+    """comparison.json: the runs compared (their folders as given, and resolved; the training
+    settings each had, so that a redraw can tell a run replaced since) and their labels where they
+    were given (a redraw names the others afresh)."""
+    marker = {"compared": [{"run": str(run_dir), "path": str(Path(run_dir).resolve()),
+                            "settings": naming.training_settings(run.config),
+                            **({} if labels is None else {"label": labels[index]})}
+                           for index, (run_dir, run) in enumerate(zip(run_dirs, runs))]}
     temporary = outputs.temporary_path(path)
     try:
         temporary.write_text(json.dumps(marker, indent=2) + "\n")
@@ -232,18 +261,34 @@ def redraw(folder: Path, overrides: list[str], page_only: bool = False) -> list[
     """Redraw what a folder holds: a run's pictures (or only its page), a comparison's (from the
     runs its comparison.json names), or a study's table, pictures and page (from its cells)."""
     if outputs.holds_marker(folder / COMPARE_MARKER, "compared"):
-        compared = json.loads((folder / COMPARE_MARKER).read_text())["compared"]
-        return render_comparison([entry["path"] for entry in compared], folder, overrides,
-                                 [entry["label"] for entry in compared])
+        return redraw_comparison(folder, overrides)
     import study  # the study's own files are written as study.py writes them (no TensorFlow)
 
     if study.is_study_folder(folder):
         if overrides or page_only:
-            raise RunError(f"{folder} is a study: its table and pictures take no render settings; redraw a cell with "
-                           f"python animate.py {folder / 'runs' / '<cell>'}")
+            given = "--set" if overrides else "--html"
+            raise RunError(f"{folder} is a study: {given} applies to a run, and a study's table, pictures and page are "
+                           f"redrawn whole; redraw a cell with python animate.py {folder / 'runs' / '<cell>'} {given}")
         outcome = study.redraw_study(folder)
         return [folder / name for name in outcome.written]
     return render_page(folder) if page_only else render_run(folder, overrides)
+
+
+def redraw_comparison(folder: Path, overrides: list[str]) -> list[Path]:
+    """Draw a comparison again from the runs its comparison.json names, refusing one that has been
+    replaced since by a run of other settings (it would be drawn under the first one's label)."""
+    try:
+        compared = json.loads((folder / COMPARE_MARKER).read_text())["compared"]
+        paths = [entry["path"] for entry in compared]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise RunError(f"{folder}/{COMPARE_MARKER} cannot be read ({type(error).__name__}: {error}); compare the runs "
+                       "again with animate.py compare") from None
+    for entry, run in zip(compared, load_runs_to_compare(paths, overrides)):
+        if "settings" in entry and naming.training_settings(run.config) != entry["settings"]:
+            raise RunError(f"{entry['run']} is no longer the run that was compared (it was trained again with other "
+                           f"settings); compare again: python animate.py compare ... --output-dir {folder} --replace")
+    labels = [entry["label"] for entry in compared] if all("label" in entry for entry in compared) else None
+    return render_comparison(paths, folder, overrides, labels)
 
 
 def _add_render_overrides(parser: argparse.ArgumentParser) -> None:
@@ -261,12 +306,15 @@ def main(argv: list[str] | None = None) -> int:
                 description="Draw several runs side by side: compare.gif, compare.png, units.gif, residuals.png "
                             "and report.html.")
             parser.add_argument("run_dirs", nargs="+", help="2 to 9 run directories, e.g. output/sgd_1x60 output/adam_1x60")
-            parser.add_argument("--output-dir", default="output/compare", help="where to write (default: output/compare)")
+            parser.add_argument("--output-dir", help="where to write (default: output/compare_<the runs' folders>)")
             parser.add_argument("--label", dest="labels", action="append", default=[],
                                 help="a run's label in the pictures, once per run in order (default: its name)")
+            parser.add_argument("--replace", action="store_true",
+                                help="replace a comparison of other runs in the folder (by default it is kept)")
             _add_render_overrides(parser)
             arguments = parser.parse_args(argv[1:])
-            written = render_comparison(arguments.run_dirs, arguments.output_dir, arguments.overrides, arguments.labels)
+            written = render_comparison(arguments.run_dirs, arguments.output_dir, arguments.overrides, arguments.labels,
+                                        arguments.replace)
         else:
             parser = argparse.ArgumentParser(
                 description="Redraw a saved run's pictures (or a comparison's, or a study's), or compare runs: "
@@ -290,4 +338,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.default_int_handler)  # main() takes Ctrl-C from here on
-    sys.exit(main())
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # it is over, and said so: a Ctrl-C while Python exits changes nothing
+    sys.exit(status)

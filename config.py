@@ -41,6 +41,7 @@ class OptionRule:
     high: float | None = None
     low_open: bool = False  # low itself is not allowed
     high_open: bool = False
+    default: Any = None  # Keras's: giving it changes nothing (None: Keras's default is to leave it unset)
 
     def allows(self, value: float) -> bool:
         above = self.low is None or (value > self.low if self.low_open else value >= self.low)
@@ -52,9 +53,11 @@ class OptionRule:
             return "true or false"
         what = "a whole number" if self.kind is int else "a number"
         if self.low is not None and self.high is not None:
+            if self.low_open:
+                upper = f"below {self.high:g}" if self.high_open else f"at most {self.high:g}"
+                return f"{what} above {self.low:g} and {upper}"
             upper = f"up to but not including {self.high:g}" if self.high_open else f"to {self.high:g}"
-            lower = f"above {self.low:g}" if self.low_open else f"from {self.low:g}"
-            return f"{what} {lower} {upper}"
+            return f"{what} from {self.low:g} {upper}"
         if self.low is not None:
             return f"{what} {'above' if self.low_open else 'of at least'} {self.low:g}"
         return what
@@ -65,33 +68,45 @@ class OptionRule:
 # (momentum, ema_momentum, Lion's beta_1, gradient_accumulation_steps) and what the update rules
 # need (Adam's betas below 1: its bias correction divides by 1 - beta^t); tests/test_models.py
 # checks these names against the Keras optimizers' signatures.
-_FRACTION = OptionRule(float, 0, 1)
-_BETA = OptionRule(float, 0, 1, high_open=True)
-_POSITIVE, _NOT_NEGATIVE, _SWITCH = OptionRule(float, 0, low_open=True), OptionRule(float, 0), OptionRule(bool)
+def _fraction(default: float | None = None) -> OptionRule:
+    return OptionRule(float, 0, 1, default=default)
+
+
+def _beta(default: float) -> OptionRule:
+    return OptionRule(float, 0, 1, high_open=True, default=default)
+
+
+_POSITIVE, _NOT_NEGATIVE = OptionRule(float, 0, low_open=True), OptionRule(float, 0)
+_EPSILON, _OFF = OptionRule(float, 0, default=1e-7), OptionRule(bool, default=False)
 COMMON_OPTIONS = {
     "weight_decay": _NOT_NEGATIVE, "clipnorm": _POSITIVE, "clipvalue": _POSITIVE, "global_clipnorm": _POSITIVE,
-    "use_ema": _SWITCH, "ema_momentum": _FRACTION, "ema_overwrite_frequency": OptionRule(int, 1),
+    "use_ema": _OFF, "ema_momentum": _fraction(0.99), "ema_overwrite_frequency": OptionRule(int, 1),
     "loss_scale_factor": _POSITIVE, "gradient_accumulation_steps": OptionRule(int, 2),
 }
-_ADAM_LIKE = {"beta_1": _BETA, "beta_2": _BETA, "epsilon": _NOT_NEGATIVE}
+_ADAM_LIKE = {"beta_1": _beta(0.9), "beta_2": _beta(0.999), "epsilon": _EPSILON}
 OPTIMIZER_OPTIONS = {
-    "sgd": {"momentum": _FRACTION, "nesterov": _SWITCH},
-    "adam": {**_ADAM_LIKE, "amsgrad": _SWITCH},
-    "adamw": {**_ADAM_LIKE, "amsgrad": _SWITCH},
-    "rmsprop": {"rho": _FRACTION, "momentum": _FRACTION, "epsilon": _NOT_NEGATIVE, "centered": _SWITCH},
-    "adagrad": {"initial_accumulator_value": _NOT_NEGATIVE, "epsilon": _NOT_NEGATIVE},
-    "adadelta": {"rho": _FRACTION, "epsilon": _NOT_NEGATIVE},
+    "sgd": {"momentum": _fraction(0.0), "nesterov": _OFF},
+    "adam": {**_ADAM_LIKE, "amsgrad": _OFF},
+    "adamw": {**_ADAM_LIKE, "amsgrad": _OFF, "weight_decay": OptionRule(float, 0, default=0.004)},
+    "rmsprop": {"rho": _fraction(0.9), "momentum": _fraction(0.0), "epsilon": _EPSILON, "centered": _OFF},
+    "adagrad": {"initial_accumulator_value": OptionRule(float, 0, default=0.1), "epsilon": _EPSILON},
+    "adadelta": {"rho": _fraction(0.95), "epsilon": _EPSILON},
     "adamax": dict(_ADAM_LIKE),
     "nadam": dict(_ADAM_LIKE),
-    "lion": {"beta_1": OptionRule(float, 0, 1, low_open=True), "beta_2": _FRACTION},
+    "lion": {"beta_1": OptionRule(float, 0, 1, low_open=True, default=0.9), "beta_2": _fraction(0.99)},
 }
+
+
+def option_rules(optimizer: str) -> dict[str, OptionRule]:
+    """Every option an optimizer takes, with what it must be: its own, then every optimizer's."""
+    return {**COMMON_OPTIONS, **OPTIMIZER_OPTIONS[optimizer]}
 OPTIMIZERS = tuple(OPTIMIZER_OPTIONS)
 
 
 def checked_options(optimizer: str, options: dict[str, Any]) -> dict[str, Any]:
     """An optimizer's options as Keras takes them (a whole number given for a float option, such as
     momentum: 0, becomes 0.0), or ValueError naming the option and what it must be."""
-    rules = {**OPTIMIZER_OPTIONS[optimizer], **COMMON_OPTIONS}
+    rules = option_rules(optimizer)
     checked = {}
     for name, value in options.items():
         rule = rules.get(name)
@@ -100,9 +115,9 @@ def checked_options(optimizer: str, options: dict[str, Any]) -> dict[str, Any]:
             close = difflib.get_close_matches(name, list(OPTIMIZER_OPTIONS[optimizer]), n=1)
             hint = (f" ({' and '.join(takers)} {'does' if len(takers) == 1 else 'do'})" if takers
                     else f" (did you mean {close[0]!r}?)" if close else "")
-            raise ValueError(f"{optimizer} takes no option {name!r}{hint}; its own are "
-                             f"{', '.join(OPTIMIZER_OPTIONS[optimizer])}, besides those every optimizer takes: "
-                             f"{', '.join(COMMON_OPTIONS)}")
+            own = [option for option in OPTIMIZER_OPTIONS[optimizer] if option not in COMMON_OPTIONS]
+            raise ValueError(f"{optimizer} takes no option {name!r}{hint}; its own are {', '.join(own)}, besides those "
+                             f"every optimizer takes: {', '.join(COMMON_OPTIONS)}")
         is_bool = isinstance(value, bool)
         if (rule.kind is bool) != is_bool or (rule.kind is int and type(value) is float and not value.is_integer()):
             raise ValueError(f"{name} must be {rule.describe()} for {optimizer}, got {value!r}")
@@ -593,6 +608,8 @@ def error_lines(
 def _blamed(item: dict[str, Any], description: str, source: str, override_sources) -> str:
     """Where a mistake was made: the override that set the key, or else the file."""
     location = [str(part) for part in item["loc"]]
+    if len(location) > 2 and location[0] == "optimizer_options" and location[-1] in _UNION_MEMBERS:
+        location = location[:-1]  # pydantic names the member of the union the value did not fit
     if location:
         for path, label in reversed(override_sources):  # the last override of a key is the one used
             common = min(len(path), len(location))
@@ -623,7 +640,8 @@ def _describe(item: dict[str, Any], schema: type[BaseModel] = ExperimentConfig) 
     if not location:
         return message
     value = item.get("input")
-    named = re.search(rf"(?<![\w.]){re.escape(repr(value))}(?![\w.])", message)  # the value is in it already
+    # A text already named in the message is not repeated; a number is ('greater than 0, got 0').
+    named = not isinstance(value, (int, float)) and re.search(rf"(?<![\w.]){re.escape(repr(value))}(?![\w.])", message)
     shown = "" if isinstance(value, dict) or named else f", got {_shortened_repr(value)}"
     return f"{key}: {message}{shown}"
 

@@ -83,21 +83,40 @@ def folder_name(prefix: str | None, settings: dict[str, Any]) -> str:
     'adam_2x10_lr0.05_epochs2000', 'lr0.003_1x60_sgd'. Characters a plain name may not have
     become '-'; a name too long for a folder keeps its start and ends with a digest of the
     settings, so that it is still the same for the same settings."""
-    parts = ([prefix] if prefix else []) + [name_part(key, value) for key, value in settings.items()]
-    name = re.sub(r"[^\w.+-]+", "-", "_".join(parts)).strip("-_.") or "cell"
+    return joined_name(([prefix] if prefix else []) + [name_part(key, value) for key, value in settings.items()])
+
+
+def joined_name(parts: list[str]) -> str:
+    """Parts joined into a plain folder name ('_' between them, see plain_part); one too long for a
+    folder keeps its start and ends with a digest of all of it, so that it is still the same for
+    the same parts."""
+    name = "_".join(plain_part(part) for part in parts if part).strip("-_.") or "cell"
     try:
         return config_module.check_plain_name(name)
     except ValueError:
-        digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]
         return f"{name[:config_module.MAX_NAME_LENGTH - 12].rstrip('_-.')}_{digest}"
+
+
+def plain_part(text: str) -> str:
+    """A piece of a name with the characters a plain name may not have made '-'; where that loses
+    something ('x**2' and 'x/2' both read 'x-2'), a short digest of the text tells them apart."""
+    plain = re.sub(r"[^\w.+-]+", "-", text).strip("-")
+    return plain if plain == text else f"{plain}-{hashlib.sha256(text.encode()).hexdigest()[:4]}"
 
 
 def training_settings(config: ExperimentConfig) -> dict[str, Any]:
     """What shapes a run's numbers: its config without its name and drawing settings (a CSV's
-    data by its absolute path and, where recorded, the hash of its contents)."""
+    data by its absolute path and, where recorded, the hash of its contents), and without what
+    says again what holds anyway (a data_seed equal to seed, an optimizer option at Keras's default)."""
     plain = config_module.to_plain_dict(config)
     plain.pop("name", None)
     plain.pop("render", None)
+    if plain.get("data_seed") == plain["seed"]:
+        plain["data_seed"] = None
+    rules = config_module.option_rules(config.optimizer)
+    plain["optimizer_options"] = {name: value for name, value in plain["optimizer_options"].items()
+                                  if name not in rules or value != rules[name].default}
     return plain
 
 
@@ -145,10 +164,13 @@ def differences_text(there: ExperimentConfig, here: ExperimentConfig, limit: int
     'epochs 2000 there, 20000 here; learning_rate 0.05 there, 0.01 here'."""
     before, after = flattened(training_settings(there)), flattened(training_settings(here))
     keys = list(dict.fromkeys(list(after) + list(before)))
-    differing = [key for key in keys if before.get(key, "unset") != after.get(key, "unset")]
+    # A run records the hash of the file it read (a config names none): not a difference to name.
+    differing = [key for key in keys if before.get(key, "unset") != after.get(key, "unset") and key != "data_sha256"]
 
     def shown(settings: dict, key: str) -> str:
-        return "unset" if key not in settings else value_label(key, settings[key])
+        if key not in settings:
+            return "unset"
+        return str(settings[key]) if key == "data_file" else value_label(key, settings[key])  # the whole path
 
     text = "; ".join(f"{key} {shown(before, key)} there, {shown(after, key)} here" for key in differing[:limit])
     return text + (f"; and {len(differing) - limit} more" if len(differing) > limit else "")

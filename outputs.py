@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,8 +249,31 @@ class DestinationChanged(ConfigError):
 
 # Signals held off while a finished output is moved into place: Ctrl-C, and the kill a study
 # sends its workers.
-HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _UNKNOWN = object()
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold off Ctrl-C and SIGTERM for a block: one that comes meanwhile is noted, and delivered to
+    the handler there was as the block ends (so a KeyboardInterrupt it raises comes from here).
+
+    The handlers are swapped rather than the signals blocked: the kernel hands a signal to any
+    thread that does not block it (TensorFlow's, NumPy's, tqdm's), and Python then runs its handler
+    in the main thread all the same. Handlers run only in the main thread, so a block elsewhere
+    needs no holding."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    previous = {number: signal.signal(number, lambda number, frame: arrived.append(number)) for number in HELD_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(arrived):
+            signal.raise_signal(number)
 
 
 def folder_identity(path: Path):
@@ -273,29 +297,47 @@ def replace_directory(new: Path, final: Path, kind: OutputKind, found=_UNKNOWN) 
     Ctrl-C and SIGTERM are held off for the renames, so the old output is never gone without the
     new one, and two processes finishing at once take their turns (a lock on the parent folder).
     """
-    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
-    try:
-        with _folder_lock(final.parent):
-            if found is not _UNKNOWN and folder_identity(final) != found:
-                beside = _free_name(final, ".new")
-                new.rename(beside)
-                raise DestinationChanged(f"{final} was written by another {kind.noun} while this one ran, so it was left "
-                                         f"as it is; this {kind.noun} is in {beside}")
-            if not final.exists():
-                new.rename(final)
-                return
-            foreign = foreign_entry(final, kind) if _is_plain_dir(final) else final.name
-            if foreign is not None:
-                beside = _free_name(final, ".new")
-                new.rename(beside)
-                raise DestinationChanged(f"{final} gained {foreign} while this ran, which is not part of {kind.what}, "
-                                         f"so it was left as it is; the new {kind.noun} is in {beside}")
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
-            final.rename(old)
+    with signals_held(), _folder_lock(final.parent):
+        if found is not _UNKNOWN and folder_identity(final) != found:
+            beside = _free_name(final, ".new")
+            new.rename(beside)
+            raise DestinationChanged(f"{final} was written by another {kind.noun} while this one ran, so it was left "
+                                     f"as it is; this {kind.noun} is in {beside}")
+        if not final.exists():
             new.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
+            return
+        foreign = foreign_entry(final, kind) if _is_plain_dir(final) else final.name
+        if foreign is not None:
+            beside = _free_name(final, ".new")
+            new.rename(beside)
+            raise DestinationChanged(f"{final} gained {foreign} while this ran, which is not part of {kind.what}, "
+                                     f"so it was left as it is; the new {kind.noun} is in {beside}")
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+        new.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def used_alone(folder: Path, kind: OutputKind):
+    """Hold folder for this process alone while the block runs (a study, for as long as it writes
+    its cells): another command into it meanwhile is refused with a ConfigError. The lock goes with
+    the process, however it ends."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"{folder} is being written by another {kind.noun} right now; wait until it ends, or "
+                              f"choose another --output-dir, e.g. --output-dir {kind.example}") from None
+        yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        os.close(descriptor)
 
 
 @contextlib.contextmanager

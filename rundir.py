@@ -481,12 +481,18 @@ def check_run_destination(run_dir: Path, owner: Path | None = None) -> None:
 
 
 def is_current(run_dir: Path, config: ExperimentConfig | None = None) -> bool:
-    """Whether run_dir holds a completed run of one net that this version reads and that records
-    everything this version records, trained with config's training settings where config is
-    given (train.py --reuse, and so make compare, uses only those, and trains the others again)."""
+    """Whether run_dir holds a completed run that this version reads and that records everything
+    this version records: trained with config's training settings where config is given
+    (train.py --reuse, and so make compare, uses only those, and trains the others again), or of
+    one net where it is not."""
     try:
         run = read_run(run_dir)
     except (RunError, ConfigError):
         return False
-    return (run.status == "completed" and run.nets == 1 and CURRENT_QUANTITIES <= set(run.per_frame) | set(run.per_epoch)
-            and (config is None or same_training(run.config, config)))
+    matches = run.nets == 1 if config is None else same_training(run.config, config)
+    return run.status == "completed" and matches and CURRENT_QUANTITIES <= set(run.per_frame) | set(run.per_epoch)
+
+
+def missing_pictures(run_dir: Path) -> list[str]:
+    """The pictures of the run in run_dir that are not there (a Ctrl-C while they were drawn)."""
+    return [name for name in picture_names(read_run(run_dir)) if not (run_dir / name).is_file()]

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 if __name__ == "__main__":
-    # A Ctrl-C while the libraries below load ends quietly: nothing has been done yet.
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+    # A Ctrl-C while the libraries below load: nothing has been done yet.
+    signal.signal(signal.SIGINT, lambda *_: (print("\ninterrupted before the study began: nothing was written", file=sys.stderr),
+                                             sys.exit(130)))
 
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
@@ -101,6 +102,10 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         parts = key.split(".")
         return key_path[:len(parts)] == parts or parts[:len(key_path)] == key_path
 
+    for text in overrides or []:
+        if config_module.parse_override(text)[0] == ["name"]:
+            raise ConfigError(f"--set {text}: a study names its cells itself (each experiment's name, or its grid "
+                              "values); to choose the study's folder, use --output-dir (or name: in the study file)")
     varied = list(study.grid or {})
     if any(naming.is_optimizer_choice("optimizer", value) for value in (study.grid or {}).get("optimizer", [])):
         varied.append("optimizer_options")  # an optimizer given with its options sets them
@@ -120,9 +125,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
     names = [cell.name for cell in cells]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        renamed = [text for text in overrides or [] if config_module.parse_override(text)[0] == ["name"]]
-        where = f"--set {renamed[-1]}" if renamed else str(path)
-        raise ConfigError(f"{where}: the study's cells must have different names (each is a folder of runs/), "
+        raise ConfigError(f"{path}: the study's cells must have different names (each is a folder of runs/), "
                           f"and {', '.join(repeated[:5])} {'is' if len(repeated) == 1 else 'are'} given to more than "
                           "one: rename an experiment (name:), or make grid values differ in how they are written")
     return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
@@ -245,35 +248,35 @@ def run_study(study: StudyConfig, cells: list[Cell], output_dir: Path, progress:
     reused = len(cells) - len(to_train)
     if ray_address is not None and to_train:
         sweep.connect_ray(ray_address)  # before anything is written: a cluster that cannot be reached
-    sweep.remove_leftovers(runs_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    if not (output_dir / "summary.json").is_file():  # the folder is a study's from now on
-        write_file(output_dir / "summary.json", summary_text(study, [], [cell.name for cell in cells], {}))
-    print(f"{study.name}: {len(cells)} cell{'s' if len(cells) > 1 else ''} of {study.seeds} seed{'s' if study.seeds > 1 else ''}; "
-          f"{reused} reused from an earlier run of this study{f' ({len(to_redraw)} to redraw)' if to_redraw else ''}, "
-          f"{len(to_train)} to train{' on Ray at ' + ray_address if ray_address and to_train else ''}", flush=True)
     failed: dict[str, str] = {}
     ended: set[str] = set()
     interrupted = False
-    try:
-        for cell in to_redraw:
-            try:
-                sweep.redraw(runs_dir / cell.name, cell.config)
-            except Exception as error:  # noqa: BLE001  a drawing failure costs no cell, and not the study
-                print(f"{cell.name}: could not be redrawn ({type(error).__name__}: {error}); its earlier pictures "
-                      "stay", file=sys.stderr)
-        if to_train:
-            train_cells(to_train, runs_dir, ray_address, progress, failed, jobs, ended)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        # A Ctrl-C (or a kill) while the table is written would lose it: held off until it is done.
-        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, outputs.HELD_SIGNALS)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with outputs.used_alone(output_dir, STUDY_OUTPUT):
         try:
-            outcome = write_study(study, cells, output_dir, failed)
+            sweep.remove_leftovers(runs_dir)
+            if not (output_dir / "summary.json").is_file():  # the folder is a study's from now on
+                write_file(output_dir / "summary.json", summary_text(study, [], [cell.name for cell in cells], {}))
+            print(f"{study.name}: {len(cells)} cell{'s' if len(cells) > 1 else ''} of {study.seeds} "
+                  f"seed{'s' if study.seeds > 1 else ''}; {reused} reused from an earlier run of this study"
+                  f"{f' ({len(to_redraw)} to redraw)' if to_redraw else ''}, {len(to_train)} to train"
+                  f"{' on Ray at ' + ray_address if ray_address and to_train else ''}", flush=True)
+            for cell in to_redraw:
+                try:
+                    sweep.redraw(runs_dir / cell.name, cell.config)
+                except Exception as error:  # noqa: BLE001  a drawing failure costs no cell, and not the study
+                    print(f"{cell.name}: could not be redrawn ({type(error).__name__}: {error}); its earlier "
+                          "pictures stay", file=sys.stderr)
+            if to_train:
+                train_cells(to_train, runs_dir, ray_address, progress, failed, jobs, ended)
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
+            # A Ctrl-C (or a kill) while the table is written would leave it half old: held off until
+            # it is done, and then it ends the study as any other.
             try:
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)  # one held off arrives here
+                with outputs.signals_held():
+                    outcome = write_study(study, cells, output_dir, failed)
             except KeyboardInterrupt:
                 interrupted = True
     outcome.reused = reused
@@ -558,8 +561,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {output_dir}/: {', '.join(outcome.written)}, {sweep.RUNS}/")
         if interruptions.late:
             print("the Ctrl-C came once every cell was trained: nothing was left out", file=sys.stderr)
-        return 1 if outcome.failed else 0
+        return 1 if outcome.failed or outcome.missing else 0  # a cell failed, or its worker died
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # it is over, and said so: a Ctrl-C while Python exits changes nothing
+    sys.exit(status)

@@ -108,7 +108,9 @@ def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], override
         # A data_file in the grid is found beside the study file, as one in an experiment file is.
         given = {key: config_module._beside(study_path, value) if key == "data_file" and isinstance(value, str) else value
                  for key, value in settings.items()}
-        labels = {text: f"{study_path} grid: {text}" for text in grid_overrides(given)}
+        # A mistake is blamed on the grid's value as written (an optimizer's mapping, not the overrides it makes).
+        labels = {text: f"{study_path}: grid: {key}={json.dumps(value)}"
+                  for key, value in given.items() for text in grid_overrides({key: value})}
         config = config_module.load_config(study_path.parent / base, grid_overrides(given) + overrides, labels)
         name = cell_name(settings)
         cells.append(Cell(name, config.model_copy(update={"name": name}), settings))
@@ -189,10 +191,10 @@ def train_here(cells: list[Cell], runs_dir: Path, at_once: int = CELLS_AT_ONCE) 
             summary, drawing_error = train_cell_here(cell.config, runs_dir)
             yield CellResult(cell, summary, drawing_error)
         return
-    workers = []
+    workers = [CellWorker(runs_dir) for _ in range(min(at_once, len(cells)))]
     try:
-        for _ in range(min(at_once, len(cells))):
-            workers.append(CellWorker(runs_dir))
+        for worker in workers:
+            worker.start()
         yield from _share_out(cells, workers)
     finally:
         stop_workers(workers)
@@ -200,7 +202,8 @@ def train_here(cells: list[Cell], runs_dir: Path, at_once: int = CELLS_AT_ONCE) 
 
 
 def _share_out(cells: list[Cell], workers: list["CellWorker"]) -> Iterator[CellResult]:
-    """Give each worker a cell, and the next whenever it finishes one, until none is left."""
+    """Give each worker a cell, and the next whenever it finishes one, until none is left. A worker
+    that dies (out of memory, kill -9) loses only its cell, listed as missing; the others go on."""
     waiting = list(cells)
     busy = []
     for worker in workers:
@@ -213,11 +216,10 @@ def _share_out(cells: list[Cell], workers: list["CellWorker"]) -> Iterator[CellR
             try:
                 kind, payload = worker.connection.recv()
             except (EOFError, OSError):
-                # A worker was killed (out of memory, kill -9): the cells not finished are missing,
-                # not failed; the same command again trains them.
-                print("a worker process died; the cells it had not finished are listed as missing: run the same "
-                      "command again to train them", file=sys.stderr)
-                return
+                print(f"a worker process died while it trained {worker.cell.name}; that cell is listed as missing "
+                      "(run the same command again to train it), and the other workers go on", file=sys.stderr)
+                busy.remove(worker)
+                continue
             cell, worker.cell = worker.cell, None
             if kind == "config error":  # the study's mistake, not the cell's: it ends the study
                 raise ConfigError(payload)
@@ -236,14 +238,16 @@ class CellWorker:
 
     def __init__(self, runs_dir: Path):
         context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
-        self.connection, child_end = context.Pipe()
+        self.connection, self._child_end = context.Pipe()
         # daemon: were this process to end without stop_workers, multiprocessing would still end it.
-        self.process = context.Process(target=_work, args=(child_end, runs_dir, os.getpid()), daemon=True,
+        self.process = context.Process(target=_work, args=(self._child_end, runs_dir, os.getpid()), daemon=True,
                                        name="cell worker")
         self.cell: Cell | None = None
-        with _ignored_in_new_processes(signal.SIGINT, signal.SIGTERM):
+
+    def start(self) -> None:
+        with _signals_blocked_in_new_processes():
             self.process.start()
-        child_end.close()
+        self._child_end.close()
 
     def give(self, cell: Cell) -> None:
         self.cell = cell
@@ -251,29 +255,27 @@ class CellWorker:
 
 
 @contextlib.contextmanager
-def _ignored_in_new_processes(*signals):
-    """Processes started in this block begin with these signals ignored, so that one arriving while
-    a worker starts up cannot end it with a traceback; the worker then installs its own handlers.
-    Here they are only held (blocked) for that moment, and arrive when it ends."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers belong to the main thread; a thread starts its workers as they are
-        return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
-    handlers = {number: signal.signal(number, signal.SIG_IGN) for number in signals}
+def _signals_blocked_in_new_processes():
+    """Processes started in this block begin with Ctrl-C and SIGTERM blocked (a process inherits its
+    parent's signal mask), so that one arriving while a worker starts up cannot end it with a
+    traceback; the worker unblocks them once it handles them (as multiprocessing starts its own
+    resource tracker, bpo-33613). Here they are blocked in this thread only for that moment: Python
+    still runs their handlers, for another thread takes them meanwhile."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # it unblocks both signals as it starts: let it start first
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, outputs.HELD_SIGNALS)
     try:
         yield
     finally:
-        for number, handler in handlers.items():
-            signal.signal(number, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def stop_workers(workers: list[CellWorker]) -> None:
     """Stop every worker, and wait for it: an idle one ends when its connection closes, a busy one
-    drops its cell on SIGTERM; one still running after STOP_SECONDS is killed. Signals are held
-    meanwhile, so a second Ctrl-C cannot leave a worker behind."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
+    drops its cell on SIGTERM; one still running after STOP_SECONDS is killed. Ctrl-C and SIGTERM
+    are held off meanwhile, so that they cannot leave a worker behind."""
+    with outputs.signals_held():
         for worker in workers:
             worker.connection.close()
             if worker.process.is_alive():
@@ -281,13 +283,12 @@ def stop_workers(workers: list[CellWorker]) -> None:
                     os.kill(worker.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_SECONDS
         for worker in workers:
-            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.pid is not None:  # started
+                worker.process.join(max(0.0, deadline - time.monotonic()))
         for worker in workers:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class _CellDropped(BaseException):

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 if __name__ == "__main__":
-    # A Ctrl-C while the libraries below load ends quietly: nothing has been done yet.
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+    # A Ctrl-C while the libraries below load: nothing has been done yet.
+    signal.signal(signal.SIGINT, lambda *_: (print("\ninterrupted before training began: nothing was written", file=sys.stderr),
+                                             sys.exit(130)))
 
 import config as config_module
 import naming
@@ -332,7 +333,13 @@ def main(argv: list[str] | None = None) -> int:
             run_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
                        else Path("output") / config.name)
             if arguments.reuse and rundir.is_current(run_dir, config):
-                print(f"{run_dir}: already holds a completed run of these settings; reusing it")
+                missing = rundir.missing_pictures(run_dir)
+                print(f"{run_dir}: already holds a completed run of these settings; reusing it"
+                      + (f", and drawing what it lacks ({', '.join(missing)})" if missing else ""), flush=True)
+                if missing:
+                    import animate
+
+                    animate.render_run(run_dir)
                 return 0
             outcome = train_and_write(config, run_dir, progress=not arguments.no_progress, stop=stop,
                                       replace=arguments.replace)
@@ -359,4 +366,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.default_int_handler)  # main() takes Ctrl-C from here on
-    sys.exit(main())
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # it is over, and said so: a Ctrl-C while Python exits changes nothing
+    sys.exit(status)

@@ -74,13 +74,13 @@ def data_differences(runs: list[Run]) -> list[str]:
             return {"data file": run.summary.get("data_sha256"), "data seed": config.data_seed_used,
                     "held-out share": config.validation_fraction}
         return {"target": config.target, "noise": config.noise_std, "x range": (config.x_min, config.x_max),
-                "points": config.n_samples, "data seed": config.data_seed_used}
+                "number of points": config.n_samples, "data seed": config.data_seed_used}
 
     described = [settings(run) for run in runs]
     if len({tuple(sorted(item)) for item in described}) > 1:
         return ["file vs generated"]
     differing = [key for key in described[0] if len({repr(item[key]) for item in described}) > 1]
-    return differing or ["points"]
+    return differing or ["the points"]
 
 
 def same_data(runs: list[Run]) -> bool:

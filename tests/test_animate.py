@@ -4,9 +4,11 @@ and comparing runs (compare.gif and compare.png), its options and its refusals. 
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -355,7 +357,9 @@ def test_animate_on_a_study_redraws_its_table_pictures_and_page(finished_study, 
     assert "| sgd_2x10 |" not in table and "| adam_2x10 |" in table and "still missing" in table and "sgd_2x10" in table
     capsys.readouterr()
     assert animate.main([str(copy), "--set", "render.fps=5"]) == 2
-    assert capsys.readouterr().err.startswith(f"error: {copy} is a study: its table and pictures take no render settings")
+    assert capsys.readouterr().err.startswith(f"error: {copy} is a study: --set applies to a run")
+    assert animate.main([str(copy), "--html"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {copy} is a study: --html applies to a run")
 
 
 # --- text in any script -------------------------------------------------------------------------------
@@ -409,3 +413,36 @@ def test_a_name_and_a_label_in_japanese_draw_in_a_font_that_has_them_without_a_w
     assert not [record.getMessage() for record in caplog.records if record.levelname == "WARNING"], \
         "nor matplotlib's log (that a font has no bold face: its regular one is used)"
     assert distinct_glyphs("名前学習率") == 5, "each character its own glyph, not an empty box"
+
+
+def test_a_comparison_goes_to_a_folder_named_for_its_runs_and_keeps_one_of_other_runs(synthetic_run_dir, tmp_path,
+                                                                                      capsys, monkeypatch):
+    for name in ("a", "b", "c"):
+        synthetic_run_dir(name, frames=4)
+    monkeypatch.chdir(tmp_path)
+    assert animate.main(["compare", "a", "b"]) == 0
+    assert (tmp_path / "output" / "compare_a_b" / "compare.gif").is_file()
+    assert animate.main(["compare", "a", "b", "--output-dir", "cmp"]) == 0
+    before = snapshot_tree(tmp_path / "cmp")
+    capsys.readouterr()
+    assert animate.main(["compare", "a", "c", "--output-dir", "cmp"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {Path('cmp')} holds a comparison of other runs (")
+    assert snapshot_tree(tmp_path / "cmp") == before
+    assert animate.main(["compare", "a", "c", "--output-dir", "cmp", "--replace"]) == 0
+    assert [entry["run"] for entry in json.loads((tmp_path / "cmp" / "comparison.json").read_text())["compared"]] == [
+        "a", "c"]
+
+
+def test_a_comparison_is_not_redrawn_over_a_run_trained_again_with_other_settings(synthetic_run_dir, tmp_path,
+                                                                                   capsys, monkeypatch):
+    synthetic_run_dir("a", frames=4)
+    synthetic_run_dir("b", frames=4)
+    monkeypatch.chdir(tmp_path)
+    assert animate.main(["compare", "a", "b", "--output-dir", "cmp"]) == 0
+    shutil.rmtree(tmp_path / "b")
+    synthetic_run_dir("b", frames=4, learning_rate=0.5)
+    before = snapshot_tree(tmp_path / "cmp")
+    capsys.readouterr()
+    assert animate.main(["cmp"]) == 2
+    assert capsys.readouterr().err.startswith("error: b is no longer the run that was compared")
+    assert snapshot_tree(tmp_path / "cmp") == before

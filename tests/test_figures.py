@@ -155,7 +155,7 @@ def test_what_differs_between_the_runs_data_is_named():
     assert figures.data_differences([synthetic_run(), synthetic_run(seed=1)]) == ["data seed"]
     assert figures.data_differences([synthetic_run(), synthetic_run(target="square"),
                                      synthetic_run(noise_std=0.3)]) == ["target", "noise"]
-    assert figures.data_differences([synthetic_run(), synthetic_run(x_max=3.0, n_samples=65)]) == ["x range", "points"]
+    assert figures.data_differences([synthetic_run(), synthetic_run(x_max=3.0, n_samples=65)]) == ["x range", "number of points"]
 
 
 # --- a study's final_error.png -------------------------------------------------------------------

@@ -115,7 +115,8 @@ def test_a_stack_is_split_by_the_config_alone_never_into_more_parts_than_nets(mo
 
 def test_each_optimizers_options_are_its_keras_arguments_and_their_defaults_are_allowed():
     """config.OPTIMIZER_OPTIONS (checked before TensorFlow starts) names exactly the keyword
-    arguments each Keras optimizer takes besides learning_rate, and each default is within range."""
+    arguments each Keras optimizer takes besides learning_rate, with Keras's defaults (an option
+    given at its default changes no run's name), and each default is within range."""
     import inspect
 
     for name, optimizer_class in models.optimizer_classes().items():
@@ -124,7 +125,8 @@ def test_each_optimizers_options_are_its_keras_arguments_and_their_defaults_are_
         parameters = {parameter.name: parameter.default
                       for parameter in inspect.signature(optimizer_class.__init__).parameters.values()
                       if parameter.name not in ("self", "learning_rate", "name", "kwargs")}
-        rules = {**config_module.OPTIMIZER_OPTIONS[name], **config_module.COMMON_OPTIONS}
+        rules = config_module.option_rules(name)
         assert set(parameters) == set(rules), name
+        assert {option: rule.default for option, rule in rules.items()} == parameters, name
         defaults = {option: value for option, value in parameters.items() if value is not None}
         assert config_module.checked_options(name, defaults).keys() == defaults.keys(), name

@@ -420,3 +420,42 @@ def test_a_destination_inside_another_output_is_refused(tmp_path, kind):
         message = refused(outer / "sub" / "new", kind)
         assert f"is inside {outer.resolve()}, an output of this project" in message
         assert snapshot_tree(outer) == before
+
+
+def test_signals_held_off_arrive_when_the_block_ends_even_when_another_thread_takes_them():
+    """The kernel gives a process's signal to any thread that does not block it, and Python runs
+    the handler in the main thread all the same: blocking the signal in the main thread alone does
+    not hold it off (a study's table was cut short so). signals_held does, and delivers it at the end."""
+    import signal
+    import threading
+    import time
+
+    def take_it_in_another_thread():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # as the kernel may hand it to this thread
+
+    reached_the_end = False
+    with pytest.raises(KeyboardInterrupt):
+        with outputs.signals_held():
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # what used to hold it off: not enough
+            try:
+                other = threading.Thread(target=take_it_in_another_thread)
+                other.start()
+                other.join()
+                for _ in range(50):  # give Python every chance to run the handler here
+                    time.sleep(0.01)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            reached_the_end = True
+    assert reached_the_end
+
+
+def test_a_folder_used_by_another_study_is_refused(tmp_path):
+    from study import STUDY_OUTPUT
+
+    with outputs.used_alone(tmp_path, STUDY_OUTPUT):
+        with pytest.raises(ConfigError, match=f"{tmp_path} is being written by another study right now"):
+            with outputs.used_alone(tmp_path, STUDY_OUTPUT):
+                pass
+    with outputs.used_alone(tmp_path, STUDY_OUTPUT):  # free again once the first is done
+        pass

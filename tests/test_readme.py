@@ -84,7 +84,9 @@ def test_the_readmes_commands_in_order_keep_every_result_and_compare_works(tmp_p
     assert config_of(output / "adam_2x10_seeds100")["seeds"] == 100
     assert (output / "adam_2x10_seeds100" / "seeds.gif").is_file()
     assert config_of(output / "sgd_momentum")["optimizer_options"] == {"momentum": 0.9}
-    assert json.loads((output / "compare" / "comparison.json").read_text())["compared"][1]["label"] == "Adam"
+    labelled = output / "compare_sgd_1x60_adam_1x60"
+    assert json.loads((labelled / "comparison.json").read_text())["compared"][1]["label"] == "Adam"
+    labelled_before = (labelled / "compare.png").read_bytes()
     assert "| adam_2x10 | 3 |" in (output / "study_optimizer_vs_layers" / "table.md").read_text()
 
     # make compare reuses the post's runs that are there (as written) and trains the one that is not.
@@ -93,7 +95,8 @@ def test_the_readmes_commands_in_order_keep_every_result_and_compare_works(tmp_p
     assert result.returncode == 0, result.stderr
     assert "output/adam_2x10: already holds a completed run of these settings; reusing it" in result.stdout
     assert (demo / "snapshots.npz").read_bytes() == before and (output / "sgd_2x10" / "fit.gif").is_file()
-    assert (output / "compare" / "compare.gif").is_file()
+    assert (output / "compare_sgd_1x60_sgd_2x10_adam_1x60_adam_2x10" / "compare.gif").is_file()
+    assert (labelled / "compare.png").read_bytes() == labelled_before, "the README's own comparison is kept"
 
     # Once the experiment file is edited, its run there is of other settings: make compare stops,
     # says what differs, and leaves the run as it was.
@@ -103,4 +106,6 @@ def test_the_readmes_commands_in_order_keep_every_result_and_compare_works(tmp_p
     assert result.returncode != 0
     assert ("error: output/adam_2x10 holds a finished run of other settings (learning_rate 0.01 there, 0.02 here); "
             "keep both") in result.stderr
+    assert ("make compare compares output/adam_2x10 as experiments/adam_2x10.yaml trains it; to replace what is "
+            "there: python train.py --config experiments/adam_2x10.yaml --replace") in result.stdout
     assert (demo / "snapshots.npz").read_bytes() == before

@@ -71,7 +71,7 @@ def test_set_seeds_overrides_the_study_files_number(tmp_path):
     experiments = [cell.config for cell in cells]
     assert settings.seeds == 2 and [experiment.seeds for experiment in experiments] == [2, 2]
     assert settings.name == "quick" and [experiment.name for experiment in experiments] == ["one", "other"]
-    with pytest.raises(ConfigError, match=r"^--set name=x: the study's cells must have different names .* x is given to more than one"):
+    with pytest.raises(ConfigError, match=r"^--set name=x: a study names its cells itself"):
         study.load_study(study_file, ["name=x"])
 
 
@@ -140,6 +140,40 @@ def test_a_study_does_not_replace_cells_of_other_settings_unless_told(finished_s
     assert json.loads((copy / "runs" / "adam_2x10" / "summary.json").read_text())["epochs_completed"] == 130
 
 
+def test_a_ctrl_c_while_the_table_is_written_waits_for_it(finished_study, tmp_path, capsys, monkeypatch):
+    """Every cell reused, a Ctrl-C while the table, pictures and page are written (taken by another
+    thread, as the kernel may hand it): all of them are written by this invocation, and the study
+    ends as a complete one, saying the Ctrl-C came too late to matter."""
+    import shutil
+
+    study_file, output, _, _ = finished_study
+    copy = tmp_path / "out"
+    shutil.copytree(output, copy)
+    for name in ("table.md", "final_error.png", "report.html"):
+        (copy / name).write_text("from before")
+    real_write_study = study.write_study
+
+    def pressed_meanwhile(*arguments, **options):
+        threading.Thread(target=lambda: signal.pthread_kill(threading.get_ident(), signal.SIGINT)).start()
+        time.sleep(0.2)
+        return real_write_study(*arguments, **options)
+
+    monkeypatch.setattr(study, "write_study", pressed_meanwhile)
+    capsys.readouterr()
+    status = study.main([str(study_file), "--set", "epochs=120", "--set", "frames=8", "--set", "n_samples=50",
+                         "--set", "seeds=2", "--output-dir", str(copy), "--no-progress"])
+    assert status == 0
+    assert capsys.readouterr().err.strip() == "the Ctrl-C came once every cell was trained: nothing was left out"
+    for name in ("table.md", "final_error.png", "report.html"):
+        assert (copy / name).read_bytes() == (output / name).read_bytes() or name == "report.html"
+        assert (copy / name).read_text(errors="replace") != "from before"
+
+
+def test_set_name_is_refused_by_a_study(tmp_path):
+    with pytest.raises(ConfigError, match=r"^--set name=x: a study names its cells itself"):
+        study.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml", ["name=x"])
+
+
 def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
     summaries = [
         {"name": "calm", "trained": "1x60 sigmoid · sgd lr 0.01", "noise_floor": 0.04, "share_at_noise_floor": 0.5,
@@ -185,11 +219,11 @@ class WatchedStudy:
     would run it, with a thread collecting its output and one collecting the id (and start time) of
     every process it starts, so that the test can tell afterwards whether any is still running."""
 
-    def __init__(self, folder, long_epochs: int):
+    def __init__(self, folder, long_epochs: int, cells: str | None = None):
         self.output = folder / "out"
         study_file = folder / "storm.yaml"
         study_file.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 1\n"
-                              f"grid:\n  epochs: [60, {long_epochs}]\n")
+                              f"grid:\n  epochs: {cells or f'[60, {long_epochs}]'}\n")
         command = [sys.executable, str(ROOT / "study.py"), str(study_file), "--output-dir", str(self.output),
                    "--no-progress", "--set", "frames=8", "--set", "n_samples=40", "--set", "grid_points=30"]
         self.process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -347,3 +381,35 @@ def test_workers_stop_by_themselves_when_the_study_is_killed(tmp_path):
     watched.process.wait(timeout=10)
     assert watched.survivors(seconds=15) == [], "no worker outlives the study"
     assert watched.staged() == [] and watched.finished_cells() == ["epochs60"]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_loses_only_its_cell(tmp_path):
+    """kill -9 of one worker while both train: its cell is listed as missing, the other worker
+    trains the rest, what the dead one was writing is removed, and the study says so (exit 1)."""
+    import sweep  # noqa: F401  (the study's workers)
+
+    watched = WatchedStudy(tmp_path, long_epochs=3000, cells="[3000, 3001, 60]")
+    def workers():
+        return [pid for pid in descendants(watched.process.pid) if "spawn_main" in command_line(pid)]
+    watched.wait_for(lambda: len(workers()) == 2 and all(tensorflow_loaded(pid) for pid in workers()))
+    os.kill(workers()[0], signal.SIGKILL)
+    status, stderr = watched.finish(seconds=180)
+    assert status == 1, stderr
+    assert "a worker process died while it trained epochs3000; that cell is listed as missing" in stderr or \
+           "a worker process died while it trained epochs3001; that cell is listed as missing" in stderr
+    assert "Traceback" not in stderr and watched.survivors() == []
+    finished = assert_cells_whole(watched, cells=3)
+    assert len(finished) == 2 and "epochs60" in finished
+
+
+def command_line(pid: int) -> str:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline") as cmdline:
+        return cmdline.read().replace("\0", " ")
+    return ""
+
+
+def tensorflow_loaded(pid: int) -> bool:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/maps") as maps:
+        return "tensorflow" in maps.read()
+    return False

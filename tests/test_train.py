@@ -220,6 +220,25 @@ def background(tmp_path_factory):
 
     commands.run("kill -9", kill_while_drawing)
 
+    # Ctrl-Cs from the moment the run says it is written until the process has ended.
+    folder = tmp_path_factory.mktemp("late_ctrl_c")
+    process = commands.start(*CLI_ARGUMENTS, "--output-dir", str(folder / "run"))
+
+    def press_ctrl_c_once_it_is_written(process=process, folder=folder):
+        written = ""
+        while "wrote " not in written:
+            line = process.stdout.readline()
+            assert line, "ended before saying what it wrote"
+            written += line
+        while process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGINT)
+            time.sleep(0.05)
+        stdout, stderr = process.communicate(timeout=60)
+        return folder, subprocess.CompletedProcess(process.args, process.returncode, written + stdout, stderr)
+
+    commands.run("late ctrl-c", press_ctrl_c_once_it_is_written)
+
     # Two runs into one folder at once.
     folder = tmp_path_factory.mktemp("two_at_once")
     pair = [commands.start(*CLI_ARGUMENTS, "--output-dir", str(folder / "run")) for _ in range(2)]
@@ -379,6 +398,10 @@ def test_the_seeds_flag_is_the_seeds_key(tmp_path, monkeypatch):
     (["--set", "hidden_layers=[60]", "--set", "activation=tanh", "--set", "data_seed=3"],
      "adam_2x10_data_seed3_1x60_tanh"),
     (["--set", "epochs=2000", "--set", "name=mine"], "mine"),
+    # What says again what holds anyway: the data seed the seed gives, an option at Keras's default.
+    (["--set", "data_seed=0", "--set", "optimizer_options.amsgrad=false"], "adam_2x10"),
+    (["--set", "target=x/2"], "adam_2x10_x-2-8efd"),  # a folder cannot hold '/': a digest keeps it apart
+    (["--set", "target=x**2"], "adam_2x10_x-2-7e2e"),  # from x**2
 ])
 def test_a_run_with_overrides_is_named_for_what_they_change(arguments, name):
     config = train.load_arguments_config(train.parse_arguments(["--config", EXPERIMENT, *arguments]))
@@ -431,6 +454,16 @@ def test_reuse_trains_only_what_is_not_there_as_the_file_says(tmp_path, capsys):
     assert train.main(arguments + ["--reuse", "--set", "epochs=41"]) == 2
     assert "holds a finished run of other settings (epochs 40 there, 41 here)" in capsys.readouterr().err
     assert snapshot_tree(tmp_path) == trained
+    # A run whose pictures a Ctrl-C left out gets them drawn; a run of several seeds is reused too.
+    (tmp_path / "run" / "units.gif").unlink()
+    assert train.main(arguments + ["--reuse"]) == 0
+    assert "reusing it, and drawing what it lacks (units.gif)" in capsys.readouterr().out
+    assert (tmp_path / "run" / "units.gif").is_file()
+    seeded = ["--config", EXPERIMENT, "--seeds", "2", "--set", "epochs=40", "--set", "frames=5", "--set",
+              "n_samples=40", "--output-dir", str(tmp_path / "seeded"), "--no-progress", "--reuse"]
+    assert train.main(seeded) == 0
+    capsys.readouterr()
+    assert train.main(seeded) == 0 and "reusing it" in capsys.readouterr().out
 
 
 def test_a_ctrl_c_once_the_run_is_complete_changes_nothing(small_config, tmp_path, monkeypatch, capsys):
@@ -1082,3 +1115,13 @@ def test_of_two_runs_into_one_folder_at_once_the_second_goes_beside_the_first(ba
     assert sorted(entry.name for entry in folder.iterdir()) == ["run", "run.new"]
     for run_dir in (folder / "run", folder / "run.new"):
         assert rundir.read_run(run_dir).status == "completed"
+
+
+def test_ctrl_c_once_the_run_is_written_changes_nothing_however_many(background):
+    """Ctrl-C every 50 ms from the line saying what was written until the process ends (Python's
+    shutdown takes most of a second): exit 0, no traceback, the run whole."""
+    folder, result = background.result("late ctrl-c")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
+    assert rundir.read_run(folder / "run").status == "completed"
+    assert sorted(path.name for path in (folder / "run").iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)

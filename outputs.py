@@ -323,26 +323,22 @@ def used_alone(folder: Path, kind: OutputKind):
     """Hold folder for this process alone while the block runs (a study, for as long as it writes
     its cells): another command into it meanwhile is refused with a ConfigError. The lock goes with
     the process, however it ends."""
+    held = False
     try:
-        import fcntl
-    except ImportError:  # not a POSIX system: no lock
-        yield
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConfigError(f"{folder} is being written by another {kind.noun} right now; wait until it ends, or "
-                              f"choose another --output-dir, e.g. --output-dir {kind.example}") from None
-        yield
-    finally:
-        os.close(descriptor)
+        with _folder_lock(folder, wait=False):
+            held = True
+            yield
+    except BlockingIOError:
+        if held:
+            raise
+        raise ConfigError(f"{folder} is being written by another {kind.noun} right now; wait until it ends, or "
+                          f"choose another --output-dir, e.g. --output-dir {kind.example}") from None
 
 
 @contextlib.contextmanager
-def _folder_lock(folder: Path):
-    """An exclusive lock on a folder (flock on the folder itself: no lock file is left behind)."""
+def _folder_lock(folder: Path, wait: bool = True):
+    """An exclusive lock on a folder (flock on the folder itself: no lock file is left behind);
+    without wait, BlockingIOError at once where another process holds it."""
     try:
         import fcntl
     except ImportError:  # not a POSIX system: no lock
@@ -350,7 +346,7 @@ def _folder_lock(folder: Path):
         return
     descriptor = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        fcntl.flock(descriptor, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield
     finally:
         os.close(descriptor)

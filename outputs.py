@@ -423,3 +423,21 @@ def temporary_path(final: Path) -> Path:
     """A hidden name beside `final` to write to first, then rename into place, so that an
     interrupted write never leaves a half-written file under the final name."""
     return final.with_name(f".{final.name}.{os.getpid()}.partial")
+
+
+@contextlib.contextmanager
+def written_in_place(final: Path):
+    """A temporary path beside `final` (temporary_path) for the block to write; renamed to `final`
+    when the block ends without an error, removed in any case."""
+    temporary = temporary_path(final)
+    try:
+        yield temporary
+        temporary.replace(final)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write a file under a temporary name, then move it into place (text as UTF-8)."""
+    with written_in_place(path) as temporary:
+        temporary.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))

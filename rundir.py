@@ -33,9 +33,9 @@ import numpy as np
 import yaml
 
 import config as config_module
-import naming
 import outputs
 from config import ConfigError, ExperimentConfig
+from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, format_loss  # noqa: F401  (format_loss: drawing's)
 
 FORMAT = 2
 CONFIG_FILE, SUMMARY_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "summary.json", "snapshots.npz", "history.csv"
@@ -58,8 +58,6 @@ UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
 # What a run of this version records besides the prediction and the losses (an earlier run of
 # format 2 lacks them: it is read and drawn, saying what it lacks, but make compare trains it anew).
 CURRENT_QUANTITIES = {"grad_norm", "output_bias", "distinct_units", "saturated_fraction"}
-# A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
-AT_FLOOR_TOLERANCE = 1.10
 
 
 class RunError(ValueError):
@@ -148,9 +146,6 @@ class Run:
         """The y its net's zero stands for: the mean of the training y for a net trained on
         standardized points (data.Standardization), else 0."""
         return float(self.summary.get("standardization", {}).get("y_shift", 0.0))
-
-
-NO_FLOOR_NOTE = "noise floor unknown: the points came from a file, whose noise is not known"
 
 
 def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, int]) -> Run:
@@ -246,14 +241,6 @@ def median_over_nets(values: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=axis)
 
 
-def format_loss(value: float) -> str:
-    """An error as the pictures and the summaries state it: four decimals, three significant digits
-    when huge or under 0.001 (data in small units: 6e-21 is not 0.0000)."""
-    if not np.isfinite(value):
-        return "not finite"
-    return f"{value:.4f}" if 0.001 <= abs(value) < 1000 or value == 0 else f"{value:.3g}"
-
-
 def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames: int) -> int:
     """The size of a run's unit_contributions (frames + 1: an early stop adds a frame)."""
     return 4 * hidden_layers[-1] * grid_points * (frames + 1)
@@ -298,12 +285,7 @@ def config_text(config: ExperimentConfig) -> str:
 def write_config(directory: Path, config: ExperimentConfig) -> None:
     """Replace a run's config.yaml (a study's cell redrawn with new render settings), under a
     temporary name first."""
-    temporary = outputs.temporary_path(directory / CONFIG_FILE)
-    try:
-        temporary.write_text(config_text(config))
-        temporary.replace(directory / CONFIG_FILE)
-    finally:
-        temporary.unlink(missing_ok=True)
+    outputs.write_atomically(directory / CONFIG_FILE, config_text(config))
 
 
 def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> Run:
@@ -426,73 +408,7 @@ def experiment_file_for(run_dir: Path) -> str | None:
     return None
 
 
-def settings_now(config: ExperimentConfig) -> dict:
-    """naming.training_settings of the run config would give now: with a CSV, the hash of the
-    file as it is now (a run records the hash of the contents it saw)."""
-    if config.data_file is not None:
-        from data import file_digest
-
-        path = Path(config_module.absolute_data_file(config))
-        config = config.model_copy(update={"data_sha256": file_digest(path) if path.is_file() else None})
-    return naming.training_settings(config)
-
-
-def same_training(run_config: ExperimentConfig, config: ExperimentConfig) -> bool:
-    """Whether a run of run_config is what config would train now (the same numbers)."""
-    return naming.training_settings(run_config) == settings_now(config)
-
-
-def other_settings(run_dir: Path, config: ExperimentConfig) -> str | None:
-    """What differs when run_dir holds a finished run (completed or diverged) of training settings
-    other than config's ('epochs 2000 there, 20000 here'); None when it holds none, or one of the
-    same settings. A finished run whose config.yaml cannot be read is of other settings."""
-    if not holds_finished_run(run_dir):
-        return None
-    try:
-        there = run_config(run_dir, [])
-    except (ConfigError, OSError):
-        return f"its {CONFIG_FILE} cannot be read"
-    if same_training(there, config):
-        return None
-    if config.data_file is not None and naming.training_settings(there) == naming.training_settings(
-            config.model_copy(update={"data_sha256": there.data_sha256})):
-        return f"the contents of {Path(config.data_file).name} have changed since"
-    return naming.differences_text(there, config)
-
-
-def interrupted_destination(run_dir: Path) -> Path:
-    """Where an interrupted run goes when a finished run is at its destination: beside it."""
-    return run_dir.with_name(run_dir.name + ".interrupted")
-
-
-def holds_finished_run(run_dir: Path) -> bool:
-    """Whether run_dir is a run that ended by itself (completed or diverged), not interrupted."""
-    try:
-        return json.loads((run_dir / SUMMARY_FILE).read_text()).get("status") != "interrupted"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def check_run_destination(run_dir: Path, owner: Path | None = None) -> None:
-    """Refuse, before training, a destination a run may not replace (see outputs.check_destination;
-    owner: the study it is a cell of); the place an interrupted run would go beside it is checked too."""
-    outputs.check_destination(run_dir, RUN_OUTPUT, owner=owner)
-    outputs.check_destination(interrupted_destination(run_dir), RUN_OUTPUT, owner=owner)
-
-
-def is_current(run_dir: Path, config: ExperimentConfig | None = None) -> bool:
-    """Whether run_dir holds a completed run that this version reads and that records everything
-    this version records: trained with config's training settings where config is given
-    (train.py --reuse, and so make compare, uses only those, and trains the others again), or of
-    one net where it is not."""
-    try:
-        run = read_run(run_dir)
-    except (RunError, ConfigError):
-        return False
-    matches = run.nets == 1 if config is None else same_training(run.config, config)
-    return run.status == "completed" and matches and CURRENT_QUANTITIES <= set(run.per_frame) | set(run.per_epoch)
-
-
-def missing_pictures(run_dir: Path) -> list[str]:
-    """The pictures of the run in run_dir that are not there (a Ctrl-C while they were drawn)."""
-    return [name for name in picture_names(read_run(run_dir)) if not (run_dir / name).is_file()]
+def records_everything(run: Run) -> bool:
+    """Whether the run records every quantity this version records (an earlier run may lack some:
+    it is read and drawn, saying what it lacks, but make compare trains it anew)."""
+    return CURRENT_QUANTITIES <= set(run.per_frame) | set(run.per_epoch)

@@ -34,13 +34,15 @@ import numpy as np  # noqa: E402
 import animate  # noqa: E402
 import rundir  # noqa: E402
 from drawing import curves, style  # noqa: E402
+import destinations  # noqa: E402
+import rendering  # noqa: E402
 from drawing.frames import FitAnimation  # noqa: E402
 
 
 def ensure_run(run_dir: Path) -> Path:
     """Use a saved run, or train the default experiment (in a child process, so that this one
     never imports TensorFlow, as `python animate.py` would not)."""
-    if not rundir.is_current(run_dir):
+    if not destinations.is_current(run_dir):
         print(f"training {run_dir} first ...", flush=True)
         subprocess.run(
             [sys.executable, str(ROOT / "train.py"), "--config", str(ROOT / "experiments" / "adam_2x10.yaml"),
@@ -85,7 +87,7 @@ def time_plain(run: rundir.Run, frame_count: int, path: Path) -> float:
 
 def time_ours(run: rundir.Run, path: Path) -> float:
     started = time.perf_counter()
-    frame_count = animate.write_animation(FitAnimation(run, 800, 360), run, path)
+    frame_count = rendering.write_animation(FitAnimation(run, 800, 360), run, path)
     return frame_count / (time.perf_counter() - started)
 
 
@@ -96,7 +98,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     arguments = parser.parse_args()
 
-    run = animate.load_run(ensure_run(arguments.run_dir))
+    run = rendering.load_run(ensure_run(arguments.run_dir))
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         # Warm both up once (fonts, caches), then alternate so that machine noise hits both alike.

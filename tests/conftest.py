@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 import config as config_module  # noqa: E402
 import data  # noqa: E402
 import rundir  # noqa: E402
+import rendering  # noqa: E402
 
 
 @pytest.fixture
@@ -145,9 +146,7 @@ def synthetic_run_dir(tmp_path):
         directory = tmp_path / name
         rundir.write_run(directory, run)
         if draw:
-            import animate
-
-            animate.draw_run(run, directory)
+            rendering.draw_run(run, directory)
         return directory
 
     return make

@@ -18,6 +18,8 @@ import animate
 import rundir
 from conftest import ROOT, decode_gif, synthetic_run
 from drawing import figures
+import comparisons
+import rendering
 from drawing.frames import CompareAnimation, FitAnimation
 
 
@@ -71,7 +73,7 @@ def test_the_gifs_frames_show_what_was_drawn(drawn_run):
     """Each pixel shows the palette colour nearest to the one drawn: exactly the drawn colour for
     the common ones (white, text, lines), the nearest of 255 for rare anti-aliasing shades."""
     frames, _, _, palette = decode_gif(drawn_run / "fit.gif")
-    animation = FitAnimation(animate.load_run(drawn_run))
+    animation = FitAnimation(rendering.load_run(drawn_run))
     exact_share = []
     for index in (0, 1, len(frames) // 2, len(frames) - 1):
         drawn, shown = animation.frame(index)[..., :3].astype(int), frames[index, ..., :3].astype(int)
@@ -95,10 +97,10 @@ def test_the_gif_holds_its_last_frame_and_loops(drawn_run):
 
 def test_a_seeded_run_is_drawn_as_seeds_gif_and_seeds_png(synthetic_run_dir):
     run_dir = synthetic_run_dir(nets=3, frames=8)
-    written = animate.render_run(run_dir)
+    written = rendering.render_run(run_dir)
     assert [path.name for path in written] == list(rundir.SEEDS_PICTURES)
     frames, _, _, _ = decode_gif(run_dir / "seeds.gif")
-    assert len(frames) == len(animate.load_run(run_dir).frame_epochs)
+    assert len(frames) == len(rendering.load_run(run_dir).frame_epochs)
     assert not (run_dir / "fit.gif").exists() and not list(run_dir.glob(".*")), "no temporary files are left"
 
 
@@ -121,7 +123,7 @@ def test_set_changes_the_render_settings_for_one_drawing_only(synthetic_run_dir,
     frames, durations, _, _ = decode_gif(run_dir / "fit.gif")
     assert durations == [100] * (len(frames) - 1) + [1000] and frames.shape[2] == 600
     assert (run_dir / "config.yaml").read_bytes() == config_before
-    assert animate.load_run(run_dir).config.render.fps == 20, "the next drawing is at the run's own settings"
+    assert rendering.load_run(run_dir).config.render.fps == 20, "the next drawing is at the run's own settings"
     before = snapshot_tree(run_dir)
     refused(capsys, animate.main([str(run_dir), "--set", "render.fps=0"]), "--set render.fps=0: render.fps: ")
     refused(capsys, animate.main([str(run_dir), "--set", "epochs=5"]), "only render settings change when redrawing")
@@ -132,8 +134,8 @@ def test_a_run_on_one_data_point_draws_without_warnings(synthetic_run_dir):
     run_dir = synthetic_run_dir(n_samples=1, frames=6)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        animate.render_run(run_dir)
-    low, high = FitAnimation(animate.load_run(run_dir)).figure.axes[0].get_ylim()
+        rendering.render_run(run_dir)
+    low, high = FitAnimation(rendering.load_run(run_dir)).figure.axes[0].get_ylim()
     assert low < -1 and high > 1, "the true sine stays in view"
 
 
@@ -199,7 +201,7 @@ def recorded(monkeypatch):
         made["figures"].append(png_axes(*arguments, **options))
         return made["figures"][-1]
 
-    monkeypatch.setattr(animate, "CompareAnimation", animation)
+    monkeypatch.setattr(comparisons, "CompareAnimation", animation)
     monkeypatch.setattr(figures, "png_axes", axes)
     return made
 
@@ -210,7 +212,7 @@ def test_compare_writes_gif_and_png_in_step_and_says_when_the_data_differ(tmp_pa
                 write(tmp_path / "c", with_frames(synthetic_run(epochs=100, name="c"), [0, 10, 100]))]
     status = animate.main(["compare", *map(str, run_dirs), "--output-dir", str(tmp_path / "cmp")])
     assert status == 0, capsys.readouterr().err
-    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES + ("comparison.json",))
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(comparisons.COMPARE_FILES + ("comparison.json",))
     frames, durations, loop, _ = decode_gif(tmp_path / "cmp" / "compare.gif")
     assert len(frames) == 10, "the union of the three runs' frame epochs: 0 1 2 3 4 6 8 10 50 100"
     assert loop == 0 and durations[-1] == 2500
@@ -253,10 +255,10 @@ def test_labels_name_the_runs_in_both_pictures(tmp_path, capsys, recorded):
 
 def test_runs_are_labelled_by_name_or_by_folder_when_names_repeat():
     runs = [synthetic_run(), synthetic_run()]
-    assert animate.compare_labels(runs, ["out/a", "out/b"], []) == ["out/a", "out/b"]
+    assert comparisons.compare_labels(runs, ["out/a", "out/b"], []) == ["out/a", "out/b"]
     runs[1].summary["name"] = "other"
-    assert animate.compare_labels(runs, ["out/a", "out/b"], []) == ["synthetic", "other"]
-    assert animate.compare_labels(runs, ["out/a", "out/b"], ["x", "y"]) == ["x", "y"]
+    assert comparisons.compare_labels(runs, ["out/a", "out/b"], []) == ["synthetic", "other"]
+    assert comparisons.compare_labels(runs, ["out/a", "out/b"], ["x", "y"]) == ["x", "y"]
 
 
 @pytest.mark.parametrize("count", [1, 10])
@@ -300,11 +302,11 @@ def test_a_comparison_is_marked_and_replaced_by_the_next(synthetic_run_dir, tmp_
     marker = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     assert [(entry["run"], entry["label"]) for entry in marker["compared"]] == [("a", "A"), ("b", "B")]
     assert marker["compared"][0]["path"] == str(tmp_path.resolve() / "a")
-    for name in animate.COMPARE_FILES:
+    for name in comparisons.COMPARE_FILES:
         (tmp_path / "cmp" / name).write_bytes(b"old")
     assert animate.main(["compare", "b", "a", "--output-dir", "cmp"]) == 0, capsys.readouterr().err
-    assert all((tmp_path / "cmp" / name).read_bytes() != b"old" for name in animate.COMPARE_FILES)
-    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES + ("comparison.json",))
+    assert all((tmp_path / "cmp" / name).read_bytes() != b"old" for name in comparisons.COMPARE_FILES)
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(comparisons.COMPARE_FILES + ("comparison.json",))
 
 
 def test_a_label_is_shown_as_written_dollar_signs_included_and_may_not_be_empty(tmp_path, capsys, recorded):
@@ -328,11 +330,11 @@ def test_animate_on_a_comparison_redraws_it_from_the_runs_it_names(synthetic_run
     monkeypatch.chdir(tmp_path)
     assert animate.main(["compare", "a", "b", "--output-dir", "cmp", "--label", "A", "--label", "B"]) == 0
     drawn = (tmp_path / "cmp" / "compare.png").read_bytes()
-    for name in animate.COMPARE_FILES:
+    for name in comparisons.COMPARE_FILES:
         (tmp_path / "cmp" / name).unlink()
     capsys.readouterr()
     assert animate.main(["cmp"]) == 0, capsys.readouterr().err
-    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(animate.COMPARE_FILES + ("comparison.json",))
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == sorted(comparisons.COMPARE_FILES + ("comparison.json",))
     assert (tmp_path / "cmp" / "compare.png").read_bytes() == drawn, "the same runs, labels and settings"
     marker = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     assert [entry["label"] for entry in marker["compared"]] == ["A", "B"]
@@ -400,7 +402,7 @@ def test_a_name_and_a_label_in_japanese_draw_in_a_font_that_has_them_without_a_w
         cjk_font, synthetic_run_dir, tmp_path, capfd, recwarn, caplog):
     first, second = tmp_path / "first", synthetic_run_dir("second", frames=6)
     rundir.write_run(first, synthetic_run(frames=6, name="名前"))
-    animate.render_run(first)
+    rendering.render_run(first)
     assert animate.main(["compare", str(first), str(second), "--output-dir", str(tmp_path / "compared"),
                          "--label", "学習率", "--label", "plain"]) == 0
     assert capfd.readouterr().err == ""

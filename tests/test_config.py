@@ -12,6 +12,7 @@ from config import ConfigError, ExperimentConfig, load_config, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 from conftest import ROOT, shipped_files  # noqa: E402
+import studies  # noqa: E402
 
 EXPERIMENTS, STUDIES = shipped_files()
 
@@ -41,9 +42,7 @@ def test_every_shipped_experiment_loads_with_its_data(path, monkeypatch):
 
 @pytest.mark.parametrize("path", STUDIES, ids=lambda path: path.name)
 def test_every_shipped_study_loads_with_its_experiments(path):
-    import study
-
-    settings, cells = study.load_study(path)
+    settings, cells = studies.load_study(path)
 
     experiments = [cell.config for cell in cells]
     assert settings.seeds >= 1 and experiments
@@ -51,9 +50,7 @@ def test_every_shipped_study_loads_with_its_experiments(path):
 
 
 def test_the_posts_study_is_its_four_experiments_over_50_seeds():
-    import study
-
-    settings, cells = study.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
+    settings, cells = studies.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
 
     experiments = [cell.config for cell in cells]
     assert settings.seeds == 50
@@ -249,11 +246,9 @@ def test_a_whole_number_in_scientific_notation_is_accepted_for_an_integer_key(tm
 
 
 def test_a_study_file_reads_numbers_as_yaml_1_2_does(tmp_path):
-    import study
-
     (tmp_path / "one.yaml").write_text("learning_rate: 5e-3\nepochs: 1e3\n")
     study_file = write(tmp_path, "seeds: 1e1\nexperiments: [one.yaml]\n", "numbers_study.yaml")
-    settings, cells = study.load_study(study_file, ["noise_std=1e-1"])
+    settings, cells = studies.load_study(study_file, ["noise_std=1e-1"])
     experiments = [cell.config for cell in cells]
     assert settings.seeds == 10 and experiments[0].learning_rate == 0.005 and experiments[0].epochs == 1000
     assert experiments[0].noise_std == 0.1
@@ -313,17 +308,15 @@ def test_an_optimizer_option_that_is_a_top_level_key_says_which_key_to_use(tmp_p
 
 
 def test_each_command_names_the_other_for_the_others_file(tmp_path):
-    import study
-
     with pytest.raises(ConfigError, match="is a study file .* run it with: python study.py"):
         load_config(ROOT / "experiments" / "study_optimizer_vs_layers.yaml")
     with pytest.raises(ConfigError) as error:
-        study.load_study(ROOT / "experiments" / "adam_2x10.yaml")
+        studies.load_study(ROOT / "experiments" / "adam_2x10.yaml")
     assert "is an experiment file, not a study" in str(error.value)
     assert "train it with: python train.py --config" in str(error.value)
     assert len(str(error.value).splitlines()) == 1
     with pytest.raises(ConfigError, match="unknown key 'experiment' \\(did you mean 'experiments'\\?\\)"):
-        study.load_study(write(tmp_path, "seeds: 3\nexperiment: [a.yaml]\n", "typo_study.yaml"))
+        studies.load_study(write(tmp_path, "seeds: 3\nexperiment: [a.yaml]\n", "typo_study.yaml"))
 
 
 def test_too_many_epochs_for_memory_are_refused_before_training():

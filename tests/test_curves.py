@@ -8,13 +8,13 @@ from matplotlib.collections import LineCollection
 
 import config as config_module
 import rundir
-import train
 from conftest import ROOT, synthetic_run
 from drawing.curves import (BLOW_UP_HEADROOM, MAX_CURVE_POINTS, curve_points, data_range, draw_error_curves,
                             drawable_predictions, error_range, held_out_curve, run_title, status_caption,
                             style_loss_axes, training_curve, truth_label)
 from drawing.style import COLORS, fitted, format_loss, png_axes
 from rundir import median_over_nets
+import pipeline
 
 
 def blown_up(run, nets=None):
@@ -58,7 +58,7 @@ def trained_run(tmp_path_factory):
     """A real run: the 2x10 SGD net for 300 epochs, 40 frames (no pictures)."""
     run_dir = tmp_path_factory.mktemp("trained") / "sgd_small"
     config = config_module.load_config(ROOT / "experiments" / "sgd_2x10.yaml", ["epochs=300", "frames=40"])
-    train.train_and_write(config, run_dir, progress=False, render=False)
+    pipeline.train_and_write(config, run_dir, progress=False, render=False)
     return rundir.read_run(run_dir)
 
 

@@ -189,7 +189,7 @@ def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the
 # --- a grid study's phase.png --------------------------------------------------------------------
 
 def grid_rows(grid: dict, medians) -> list[dict]:
-    """A grid study's table rows (as study.table_rows makes them) with these median final errors, in
+    """A grid study's table rows (as study_table.table_rows makes them) with these median final errors, in
     the grid's order (the last key varying fastest), over a noise floor of 0.04."""
     import itertools
 

@@ -13,11 +13,12 @@ import pytest
 
 import outputs
 import rundir
-from animate import COMPARE_OUTPUT
+from comparisons import COMPARE_OUTPUT
 from conftest import ROOT, synthetic_run
 from config import ConfigError
 from rundir import RUN_OUTPUT
-from study import STUDY_OUTPUT
+from studies import STUDY_OUTPUT
+import destinations
 
 
 def snapshot_tree(folder: Path) -> dict[str, str]:
@@ -72,7 +73,7 @@ def test_a_new_folder_an_empty_one_and_an_earlier_run_may_be_replaced(tmp_path):
     before = snapshot_tree(tmp_path)
     for destination in (earlier, tmp_path / "empty", tmp_path / "new", tmp_path / "new" / "deeper"):
         outputs.check_destination(destination, RUN_OUTPUT)
-        rundir.check_run_destination(destination)
+        destinations.check_run_destination(destination)
     assert snapshot_tree(tmp_path) == before, "checking creates and changes nothing"
     assert outputs.foreign_entry(earlier, RUN_OUTPUT) is None
     assert outputs.foreign_entry(tmp_path / "empty", RUN_OUTPUT) is None
@@ -250,9 +251,9 @@ def test_the_place_beside_a_run_for_an_interrupted_one_is_checked_too(tmp_path):
     (tmp_path / "run.interrupted" / "thesis.txt").write_text("mine")
     outputs.check_destination(tmp_path / "run", RUN_OUTPUT)
     with pytest.raises(ConfigError, match=r"run.interrupted is not empty and is not a run \(it holds thesis.txt\)"):
-        rundir.check_run_destination(tmp_path / "run")
+        destinations.check_run_destination(tmp_path / "run")
     rundir.write_run(tmp_path / "ok.interrupted", synthetic_run(status="interrupted"))
-    rundir.check_run_destination(tmp_path / "ok")
+    destinations.check_run_destination(tmp_path / "ok")
 
 
 # --- studies and comparisons ---------------------------------------------------------------------
@@ -451,7 +452,7 @@ def test_signals_held_off_arrive_when_the_block_ends_even_when_another_thread_ta
 
 
 def test_a_folder_used_by_another_study_is_refused(tmp_path):
-    from study import STUDY_OUTPUT
+    from studies import STUDY_OUTPUT
 
     with outputs.used_alone(tmp_path, STUDY_OUTPUT):
         with pytest.raises(ConfigError, match=f"{tmp_path} is being written by another study right now"):

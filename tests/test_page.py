@@ -9,6 +9,8 @@ import pytest
 import rundir
 from conftest import synthetic_run
 from drawing import page as report
+import comparisons
+import study_table
 from drawing.style import format_loss
 
 
@@ -340,13 +342,11 @@ HOSTILE_LABEL = "<img src=x onerror=alert(1)>"
 def compared(tmp_path_factory):
     """animate.py compare of two synthetic runs with different frames, the second diverged, one
     label markup."""
-    import animate
-
     folder = tmp_path_factory.mktemp("compare")
     runs = {"calm": synthetic_run(epochs=600, frames=30), "wild": synthetic_run(epochs=600, frames=12, diverged_at=300)}
     for name, run in runs.items():
         rundir.write_run(folder / name, run)
-    animate.render_comparison([folder / "calm", folder / "wild"], folder / "compared", labels=["calm", HOSTILE_LABEL])
+    comparisons.render_comparison([folder / "calm", folder / "wild"], folder / "compared", labels=["calm", HOSTILE_LABEL])
     return [rundir.read_run(folder / name) for name in runs], folder / "compared" / "report.html"
 
 
@@ -451,12 +451,10 @@ def test_a_studys_final_error_dots_are_in_their_experiments_colours(finished_stu
 
 def test_a_study_page_of_the_posts_size_stays_under_10_mb(tmp_path):
     """Four experiments of 50 seeds, 20,000 epochs and 200 frames, as make study trains them."""
-    import study
-
     runs = [synthetic_run(nets=50, epochs=20000, frames=200, grid_points=200) for _ in range(4)]
     for number, run in enumerate(runs):
         run.summary["name"] = f"experiment_{number}"
-    rows = study.table_rows([run.summary for run in runs])
+    rows = study_table.table_rows([run.summary for run in runs])
     assert report.study_net_points(runs) == 37
     text = report.study_page_html("study", runs, rows, ["runs/a/report.html"] * 4, "50 seeds each")
     assert len(text.encode()) < 10_000_000
@@ -474,10 +472,8 @@ def test_an_unreadable_fragment_is_rewritten_to_the_frame_shown(one_net, offline
 
 def test_a_study_page_of_a_single_finished_cell_works(tmp_path, offline_page):
     """A study interrupted after its first cell: a page of several runs, holding one so far."""
-    import study
-
     run = synthetic_run(nets=3, epochs=200, frames=10)
-    rows = study.table_rows([run.summary])
+    rows = study_table.table_rows([run.summary])
     path = tmp_path / "report.html"
     path.write_text(report.study_page_html("study", [run], rows, ["runs/a/report.html"], "3 seeds each"))
     page, problems = offline_page(path)

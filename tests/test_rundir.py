@@ -17,6 +17,7 @@ import rundir
 from conftest import ROOT, synthetic_run
 from config import ConfigError
 from rundir import RunError
+import destinations
 
 
 def written(tmp_path: Path, run: rundir.Run, name: str = "run") -> Path:
@@ -141,20 +142,20 @@ def test_which_runs_are_finished_and_current(tmp_path):
     interrupted = written(tmp_path, synthetic_run(status="interrupted"), "interrupted")
     (tmp_path / "not_json").mkdir()
     (tmp_path / "not_json" / "summary.json").write_text("{half")
-    assert rundir.holds_finished_run(completed) and rundir.holds_finished_run(diverged)
-    assert not rundir.holds_finished_run(interrupted)
-    assert not rundir.holds_finished_run(tmp_path / "not_json") and not rundir.holds_finished_run(tmp_path / "none")
-    assert rundir.is_current(completed)
-    assert not rundir.is_current(diverged) and not rundir.is_current(interrupted)
-    assert not rundir.is_current(tmp_path / "not_json") and not rundir.is_current(tmp_path / "none")
-    assert rundir.interrupted_destination(completed) == tmp_path / "completed.interrupted"
+    assert destinations.holds_finished_run(completed) and destinations.holds_finished_run(diverged)
+    assert not destinations.holds_finished_run(interrupted)
+    assert not destinations.holds_finished_run(tmp_path / "not_json") and not destinations.holds_finished_run(tmp_path / "none")
+    assert destinations.is_current(completed)
+    assert not destinations.is_current(diverged) and not destinations.is_current(interrupted)
+    assert not destinations.is_current(tmp_path / "not_json") and not destinations.is_current(tmp_path / "none")
+    assert destinations.interrupted_destination(completed) == tmp_path / "completed.interrupted"
     # A run trained before the look inside the net is read, but not current: make compare trains it anew.
     earlier = synthetic_run()
     for name in ("output_bias", "distinct_units", "saturated_fraction", "unit_contributions"):
         del earlier.per_frame[name]
     del earlier.per_epoch["grad_norm"]
     earlier_dir = written(tmp_path, earlier, "earlier")
-    assert rundir.read_run(earlier_dir).nets == 1 and not rundir.is_current(earlier_dir)
+    assert rundir.read_run(earlier_dir).nets == 1 and not destinations.is_current(earlier_dir)
 
 
 # --- runs of the old format ----------------------------------------------------------------------
@@ -186,7 +187,7 @@ def test_a_run_of_the_old_format_is_refused_in_one_line_saying_to_train_again(tm
     assert "\n" not in message
     assert message.startswith(f"{run_dir}: written in run format 1, and this version reads format {rundir.FORMAT}")
     assert f"train it again: python train.py --config {run_dir / 'config.yaml'} --output-dir {run_dir}" in message
-    assert not rundir.is_current(run_dir)
+    assert not destinations.is_current(run_dir)
 
 
 def test_a_run_of_a_newer_format_is_refused_too(tmp_path):
@@ -310,7 +311,7 @@ def test_a_damaged_run_is_a_run_error_with_a_plain_message(tmp_path, damage):
     message = str(error.value)
     assert message.startswith(f"{run_dir}: ") and "\n" not in message
     assert expected in message
-    assert not rundir.is_current(run_dir)
+    assert not destinations.is_current(run_dir)
 
 
 def test_only_the_first_nets_quantities_may_have_a_nets_axis_of_one(tmp_path):
@@ -394,11 +395,11 @@ def test_a_current_run_of_other_settings_is_not_current_for_them(tmp_path):
     train: the same training settings; drawing settings do not count."""
     run = synthetic_run()
     run_dir = written(tmp_path, run, "completed")
-    assert rundir.is_current(run_dir, run.config)
-    assert rundir.is_current(run_dir, run.config.model_copy(update={"name": "other", "render": run.config.render.model_copy(update={"fps": 5.0})}))
-    assert not rundir.is_current(run_dir, run.config.model_copy(update={"learning_rate": 0.05}))
-    assert rundir.other_settings(run_dir, run.config) is None
-    assert rundir.other_settings(run_dir, run.config.model_copy(update={"learning_rate": 0.05, "epochs": 7})) == (
+    assert destinations.is_current(run_dir, run.config)
+    assert destinations.is_current(run_dir, run.config.model_copy(update={"name": "other", "render": run.config.render.model_copy(update={"fps": 5.0})}))
+    assert not destinations.is_current(run_dir, run.config.model_copy(update={"learning_rate": 0.05}))
+    assert destinations.other_settings(run_dir, run.config) is None
+    assert destinations.other_settings(run_dir, run.config.model_copy(update={"learning_rate": 0.05, "epochs": 7})) == (
         "learning_rate 0.01 there, 0.05 here; epochs 300 there, 7 here")
 
 

@@ -19,6 +19,8 @@ from PIL import Image
 import study
 from config import ConfigError
 from conftest import ROOT
+import studies
+import study_table
 
 
 def snapshot_tree(folder) -> dict:
@@ -53,7 +55,7 @@ def test_the_studys_summary_holds_each_experiments_figures_over_its_seeds(finish
     for row in rows:
         run_summary = json.loads((output / "runs" / row["experiment"] / "summary.json").read_text())
         assert run_summary["seeds"] == 2 and run_summary["epochs_completed"] == 120
-        errors = study.final_errors(run_summary)
+        errors = study_table.final_errors(run_summary)
         assert row["seeds"] == 2 and row["median"] == pytest.approx(float(np.median(errors)))
         assert row["p10"] <= row["median"] <= row["p90"]
         assert row["noise_floor"] == pytest.approx(0.04) and row["diverged"] == 0
@@ -64,15 +66,15 @@ def test_set_seeds_overrides_the_study_files_number(tmp_path):
     (tmp_path / "two.yaml").write_text("epochs: 10\nname: other\n")
     study_file = tmp_path / "quick.yaml"
     study_file.write_text("seeds: 50\nexperiments: [one.yaml, two.yaml]\n")
-    settings, cells = study.load_study(study_file)
+    settings, cells = studies.load_study(study_file)
     experiments = [cell.config for cell in cells]
     assert settings.seeds == 50 and [experiment.seeds for experiment in experiments] == [50, 50]
-    settings, cells = study.load_study(study_file, ["seeds=2"])
+    settings, cells = studies.load_study(study_file, ["seeds=2"])
     experiments = [cell.config for cell in cells]
     assert settings.seeds == 2 and [experiment.seeds for experiment in experiments] == [2, 2]
     assert settings.name == "quick" and [experiment.name for experiment in experiments] == ["one", "other"]
     with pytest.raises(ConfigError, match=r"^--set name=x: a study names its cells itself"):
-        study.load_study(study_file, ["name=x"])
+        studies.load_study(study_file, ["name=x"])
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -84,7 +86,7 @@ def test_a_bad_study_file_is_a_plain_error(tmp_path, capsys, text, expected):
     study_file = tmp_path / "bad.yaml"
     study_file.write_text(text)
     with pytest.raises(ConfigError, match=expected):
-        study.load_study(study_file)
+        studies.load_study(study_file)
     assert study.main([str(study_file), "--output-dir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and expected in err and "Traceback" not in err
@@ -114,8 +116,8 @@ def test_study_refuses_a_folder_with_a_user_file(tmp_path, capsys, monkeypatch):
 ])
 def test_a_study_with_overrides_goes_to_a_folder_named_for_them(overrides, folder):
     path = ROOT / "experiments" / "study_optimizer_vs_layers.yaml"
-    settings, cells = study.load_study(path, overrides)
-    assert study.default_folder(path, settings, cells, overrides) == Path("output") / folder
+    settings, cells = studies.load_study(path, overrides)
+    assert studies.default_folder(path, settings, cells, overrides) == Path("output") / folder
 
 
 def test_a_study_does_not_replace_cells_of_other_settings_unless_told(finished_study, tmp_path, capsys):
@@ -151,14 +153,14 @@ def test_a_ctrl_c_while_the_table_is_written_waits_for_it(finished_study, tmp_pa
     shutil.copytree(output, copy)
     for name in ("table.md", "final_error.png", "report.html"):
         (copy / name).write_text("from before")
-    real_write_study = study.write_study
+    real_write_study = studies.write_study
 
     def pressed_meanwhile(*arguments, **options):
         threading.Thread(target=lambda: signal.pthread_kill(threading.get_ident(), signal.SIGINT)).start()
         time.sleep(0.2)
         return real_write_study(*arguments, **options)
 
-    monkeypatch.setattr(study, "write_study", pressed_meanwhile)
+    monkeypatch.setattr(studies, "write_study", pressed_meanwhile)
     capsys.readouterr()
     status = study.main([str(study_file), "--set", "epochs=120", "--set", "frames=8", "--set", "n_samples=50",
                          "--set", "seeds=2", "--output-dir", str(copy), "--no-progress"])
@@ -171,7 +173,7 @@ def test_a_ctrl_c_while_the_table_is_written_waits_for_it(finished_study, tmp_pa
 
 def test_set_name_is_refused_by_a_study(tmp_path):
     with pytest.raises(ConfigError, match=r"^--set name=x: a study names its cells itself"):
-        study.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml", ["name=x"])
+        studies.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml", ["name=x"])
 
 
 def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
@@ -181,13 +183,13 @@ def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
         {"name": "wild", "trained": "1x60 sigmoid · sgd lr 3", "noise_floor": 0.04, "share_at_noise_floor": 0.0,
          "nets": [{"val_loss": 0.2}, {"val_loss": None}, {"val_loss": 0.4}]},
     ]
-    errors = study.final_errors(summaries[1])
+    errors = study_table.final_errors(summaries[1])
     assert errors[0] == 0.2 and np.isnan(errors[1]) and errors[2] == 0.4
-    calm, wild = study.table_rows(summaries)
+    calm, wild = study_table.table_rows(summaries)
     assert calm["median"] == pytest.approx(0.055) and calm["diverged"] == 0 and calm["seeds"] == 4
     assert wild["median"] == pytest.approx(0.3) and wild["diverged"] == 1 and wild["seeds"] == 3
     assert calm["p10"] == pytest.approx(np.percentile([0.04, 0.05, 0.06, 0.1], 10))
-    table = study.markdown_table([calm, wild]).splitlines()
+    table = study_table.markdown_table([calm, wild]).splitlines()
     assert table[2] == "| calm | 4 | 0.0550 | 0.0430 | 0.0880 | 50% |"
     assert table[3].startswith("| wild | 3 (1 diverged) | 0.3000 |")
     assert table[-1] == "Noise floor σ² = 0.04: the held-out error of the true function itself."
@@ -198,13 +200,13 @@ def test_the_table_says_where_the_noise_floor_is_unknown(tmp_path):
         return {"name": name, "trained": "2x10 sigmoid · adam lr 0.01", "noise_floor": floor,
                 "share_at_noise_floor": None if floor is None else 1.0, "nets": [{"val_loss": 0.05}]}
 
-    rows = study.table_rows([summary("co2", None), summary("sine", 0.04), summary("quiet", 0.01)])
-    table = study.markdown_table(rows).splitlines()
+    rows = study_table.table_rows([summary("co2", None), summary("sine", 0.04), summary("quiet", 0.01)])
+    table = study_table.markdown_table(rows).splitlines()
     assert table[2] == "| co2 | 1 | 0.0500 | 0.0500 | 0.0500 | noise floor unknown |"
     assert table[-1] == ("Noise floors σ², the held-out error of each true function itself: sine 0.04, quiet 0.01; "
                          "unknown for the others (points from a file).")
-    only_files = study.table_rows([summary("co2", None), summary("co2_again", None)])
-    assert study.markdown_table(only_files).splitlines()[-1].startswith("Noise floor unknown: the points came from a file")
+    only_files = study_table.table_rows([summary("co2", None), summary("co2_again", None)])
+    assert study_table.markdown_table(only_files).splitlines()[-1].startswith("Noise floor unknown: the points came from a file")
     from drawing.figures import draw_final_errors
 
     for chosen in (rows, only_files):  # each experiment's own floor, or none: drawn without a failure

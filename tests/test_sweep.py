@@ -15,6 +15,10 @@ import study
 import sweep
 from config import ConfigError
 from conftest import ROOT
+import cells as cells_module
+import ray_cells
+import studies
+import study_table
 
 QUICK = ["epochs=40", "frames=4", "n_samples=40", "grid_points=30"]
 
@@ -28,7 +32,7 @@ def grid_study(folder, grid: str, seeds: int = 1):
 def test_a_grid_is_every_combination_named_from_its_settings(tmp_path):
     path = grid_study(tmp_path, "  learning_rate: [0.003, 0.1]\n  hidden_layers: [[60], [10, 10], [4, 2]]\n"
                                 "  optimizer: [sgd, adam]\n", seeds=5)
-    settings, cells = study.load_study(path)
+    settings, cells = studies.load_study(path)
     assert settings.seeds == 5 and len(cells) == 12
     assert [cell.name for cell in cells[:4]] == ["lr0.003_1x60_sgd", "lr0.003_1x60_adam", "lr0.003_2x10_sgd",
                                                  "lr0.003_2x10_adam"]
@@ -43,7 +47,7 @@ def test_a_study_may_list_experiments_and_vary_a_grid(tmp_path):
     path = tmp_path / "both.yaml"
     path.write_text(f"seeds: 2\nexperiments: [{ROOT / 'experiments' / 'sgd_1x60.yaml'}]\n"
                     f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\ngrid:\n  learning_rate: 0.05\n")
-    _, cells = study.load_study(path)
+    _, cells = studies.load_study(path)
     assert [cell.name for cell in cells] == ["sgd_1x60", "lr0.05"] and cells[1].config.learning_rate == 0.05
 
 
@@ -63,7 +67,7 @@ def test_a_bad_grid_is_a_plain_error(tmp_path, text, expected):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as error:
-        study.load_study(path)
+        studies.load_study(path)
     assert expected in str(error.value) and len(str(error.value).splitlines()) == 1
 
 
@@ -128,15 +132,15 @@ def test_a_new_drawing_setting_redraws_and_a_new_grid_value_trains_only_its_cell
 
 def test_a_cell_is_reused_only_if_what_shapes_its_numbers_matches(swept):
     path, output, _ = swept
-    _, cells = study.load_study(path, QUICK)
+    _, cells = studies.load_study(path, QUICK)
     cell = cells[0]
-    assert sweep.reusable(output / "runs" / cell.name, cell.config) in ("reuse", "redraw")
+    assert cells_module.reusable(output / "runs" / cell.name, cell.config) in ("reuse", "redraw")
     for change in ({"noise_std": 0.3}, {"epochs": 41}, {"seed": 1}, {"learning_rate": 0.02}):
-        assert sweep.reusable(output / "runs" / cell.name, cell.config.model_copy(update=change)) is None, change
+        assert cells_module.reusable(output / "runs" / cell.name, cell.config.model_copy(update=change)) is None, change
     summary = output / "runs" / cell.name / "summary.json"
     kept = summary.read_text()
     summary.write_text(kept.replace('"format": 2', '"format": 1'))
-    assert sweep.reusable(output / "runs" / cell.name, cell.config) is None, "another run format"
+    assert cells_module.reusable(output / "runs" / cell.name, cell.config) is None, "another run format"
     summary.write_text(kept)
 
 
@@ -177,7 +181,7 @@ def test_ray_without_ray_installed_says_how_to_install_it(tmp_path):
     result = subprocess.run([sys.executable, "-c", blocked], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {sweep.RAY_MISSING}"
+    assert result.stderr.strip() == f"error: {ray_cells.RAY_MISSING}"
     assert not (tmp_path / "out").exists()
 
 
@@ -226,7 +230,7 @@ def test_what_a_killed_worker_left_of_a_cell_does_not_block_the_study_and_is_rem
         folder.mkdir(parents=True)
         (folder / "config.yaml").write_text("epochs: 3\n")
     (study_dir / "summary.json").write_text('{"rows": []}')
-    outputs.check_destination(study_dir, study.STUDY_OUTPUT)
+    outputs.check_destination(study_dir, studies.STUDY_OUTPUT)
     assert outputs.remove_abandoned(runs, rundir.RUN_OUTPUT) == [f".lr0.01.partial-{host}-{gone}-abc123 (process {gone})"]
     assert sorted(entry.name for entry in runs.iterdir()) == sorted(list(left)[1:])
     mine = runs / f".notes.partial-{host}-{gone}-xyz"
@@ -234,7 +238,7 @@ def test_what_a_killed_worker_left_of_a_cell_does_not_block_the_study_and_is_rem
     (mine / "notes.txt").write_text("mine")
     assert outputs.remove_abandoned(runs, rundir.RUN_OUTPUT) == [] and mine.is_dir()
     with pytest.raises(ConfigError):
-        outputs.check_destination(study_dir, study.STUDY_OUTPUT)
+        outputs.check_destination(study_dir, studies.STUDY_OUTPUT)
 
 
 def test_an_optimizer_with_options_of_its_own_is_a_grid_value(tmp_path):
@@ -242,48 +246,48 @@ def test_an_optimizer_with_options_of_its_own_is_a_grid_value(tmp_path):
     optimizer's options alone, named sgd-momentum0.9 in its folder and the table."""
     path = grid_study(tmp_path, "  optimizer: [adam, {optimizer: sgd, optimizer_options: {momentum: 0.9}}]\n"
                                 "  learning_rate: [0.01]\n")
-    _, cells = study.load_study(path)
+    _, cells = studies.load_study(path)
     assert [cell.name for cell in cells] == ["adam_lr0.01", "sgd-momentum0.9_lr0.01"]
     assert (cells[0].config.optimizer, cells[0].config.optimizer_options) == ("adam", {})
     assert (cells[1].config.optimizer, cells[1].config.optimizer_options) == ("sgd", {"momentum": 0.9})
     rows = [{"experiment": cell.name, "settings": cell.settings, "seeds": 1, "median": 0.1, "p10": 0.1, "p90": 0.1,
              "share_at_noise_floor": 0.0, "diverged": 0, "noise_floor": 0.04} for cell in cells]
-    assert "| sgd-momentum0.9_lr0.01 | sgd-momentum0.9 | 0.01 | 1 |" in study.markdown_table(rows)
+    assert "| sgd-momentum0.9_lr0.01 | sgd-momentum0.9 | 0.01 | 1 |" in study_table.markdown_table(rows)
     from drawing import phase
 
     assert phase.value_label("optimizer", cells[1].settings["optimizer"]) == "sgd-momentum0.9"
     with pytest.raises(ConfigError, match="the study's grid varies optimizer_options"):
-        study.load_study(path, ["optimizer_options.momentum=0.5"])
+        studies.load_study(path, ["optimizer_options.momentum=0.5"])
     bad = grid_study(tmp_path, "  optimizer: [adam, {optimizer: sgd, momentum: 0.9}]\n")
     with pytest.raises(ConfigError, match="is not an optimizer with its options; write {optimizer: sgd"):
-        study.load_study(bad)
+        studies.load_study(bad)
 
 
 def test_a_grid_key_set_on_the_command_line_and_names_given_twice_are_refused(tmp_path):
     path = grid_study(tmp_path, "  learning_rate: [0.01, 0.1]\n")
     with pytest.raises(ConfigError, match=r"--set learning_rate=0.5: the study's grid varies learning_rate"):
-        study.load_study(path, ["learning_rate=0.5"])
+        studies.load_study(path, ["learning_rate=0.5"])
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     path = grid_study(tmp_path, "  data_file: [a/points.csv, b/points.csv]\n")
     with pytest.raises(ConfigError, match="points is given to more than one"):
-        study.load_study(path)
+        studies.load_study(path)
     # Expressions whose characters a folder name cannot have stay apart.
     path = grid_study(tmp_path, "  target: ['x*2', 'x/2']\n")
-    assert len({cell.name for cell in study.load_study(path)[1]}) == 2
+    assert len({cell.name for cell in studies.load_study(path)[1]}) == 2
     # Numbers are named in full: two learning rates close together are two cells.
     path = grid_study(tmp_path, "  learning_rate: [0.01, 0.0100000001]\n")
-    assert [cell.name for cell in study.load_study(path)[1]] == ["lr0.01", "lr0.0100000001"]
+    assert [cell.name for cell in studies.load_study(path)[1]] == ["lr0.01", "lr0.0100000001"]
 
 
 def test_a_nested_key_set_over_a_grid_of_it_and_another_studys_folder_are_refused(tmp_path, swept):
     path = tmp_path / "momentum.yaml"
     path.write_text(f"base: {ROOT / 'experiments' / 'sgd_1x60.yaml'}\ngrid:\n  optimizer_options.momentum: [0.0, 0.9]\n")
     with pytest.raises(ConfigError, match="the study's grid varies optimizer_options.momentum"):
-        study.load_study(path, ["optimizer_options.momentum=0.5"])
+        studies.load_study(path, ["optimizer_options.momentum=0.5"])
     with pytest.raises(ConfigError, match="the study's grid varies optimizer_options.momentum"):
-        study.load_study(path, ["optimizer_options={}"])
+        studies.load_study(path, ["optimizer_options={}"])
     _, output, _ = swept
-    settings, cells = study.load_study(path, QUICK)
+    settings, cells = studies.load_study(path, QUICK)
     with pytest.raises(ConfigError, match="holds the study grid, not momentum"):
-        study.run_study(settings, cells, output)
+        studies.run_study(settings, cells, output)

@@ -28,6 +28,8 @@ import rundir
 import train
 from config import ConfigError
 from conftest import ROOT, synthetic_run
+import pipeline
+import rendering
 
 PYTHON = sys.executable
 EXPERIMENT = str(ROOT / "experiments" / "adam_2x10.yaml")
@@ -66,7 +68,7 @@ def summary_of(run_dir: Path) -> dict:
     return json.loads((run_dir / "summary.json").read_text())
 
 
-class StopAfterChunks(train.StopRequest):
+class StopAfterChunks(pipeline.StopRequest):
     """A Ctrl-C pressed after `chunks` chunks of epochs have been trained (0: before training)."""
 
     def __init__(self, chunks: int):
@@ -79,7 +81,7 @@ class StopAfterChunks(train.StopRequest):
         return self.requested
 
 
-class NoteSavedWhileTraining(train.StopRequest):
+class NoteSavedWhileTraining(pipeline.StopRequest):
     """Saves a user's file into the run's folder while the run trains."""
 
     def __init__(self, note: Path):
@@ -353,7 +355,7 @@ def test_sgd_momentum_is_checked_before_tensorflow_and_whole_numbers_are_taken()
 def test_a_rerun_replaces_the_old_run_as_a_whole(small_config, tmp_path):
     run_dir = earlier_run(tmp_path / "run")
     (run_dir / ".fit.gif.12345.partial").write_bytes(b"GIF89a, left by a killed process")
-    outcome = train.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
+    outcome = pipeline.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
                                     render=False, replace=True)
     assert outcome.run_dir == run_dir and not outcome.pictures_missing
     assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES)
@@ -363,7 +365,7 @@ def test_a_rerun_replaces_the_old_run_as_a_whole(small_config, tmp_path):
 
 def test_the_final_training_error_is_that_of_the_final_weights(small_config, tmp_path):
     """With one epoch, Keras's loss of epoch 1 is the untrained net's; the final figure is not."""
-    outcome = train.train_and_write(small_config.model_copy(update={"epochs": 1}), tmp_path / "run", progress=False,
+    outcome = pipeline.train_and_write(small_config.model_copy(update={"epochs": 1}), tmp_path / "run", progress=False,
                                     render=False)
     run = rundir.read_run(tmp_path / "run")
     untrained, final = run.frame_loss[0, 0], run.frame_loss[-1, 0]
@@ -377,7 +379,7 @@ def test_the_seeds_flag_is_the_seeds_key(tmp_path, monkeypatch):
 
     def fake_train_and_write(config, run_dir, **options):
         captured["config"], captured["run_dir"] = config, run_dir
-        return train.Outcome({"status": "completed"}, None)
+        return pipeline.Outcome({"status": "completed"}, None)
 
     monkeypatch.setattr(train, "train_and_write", fake_train_and_write)
     monkeypatch.setattr(train, "status_line", lambda outcome, run_dir: None)
@@ -424,18 +426,18 @@ def test_a_finished_run_of_other_settings_is_kept_unless_replace(small_config, t
     """Refused before training, saying what differs; --replace replaces it; a run of the same
     settings replaces it without asking (it is a rerun)."""
     run_dir = tmp_path / "run"
-    train.train_and_write(small_config, run_dir, progress=False, render=False)
+    pipeline.train_and_write(small_config, run_dir, progress=False, render=False)
     before = snapshot_tree(tmp_path)
     other = small_config.model_copy(update={"learning_rate": 0.02, "epochs": 30})
     with pytest.raises(ConfigError) as error:
-        train.train_and_write(other, run_dir, progress=False, render=False)
+        pipeline.train_and_write(other, run_dir, progress=False, render=False)
     assert str(error.value) == (f"{run_dir} holds a finished run of other settings (learning_rate 0.01 there, 0.02 here; "
                                 "epochs 300 there, 30 here); keep both by giving this one a new name (--set name=... or "
                                 "--output-dir), or replace it with --replace")
     assert snapshot_tree(tmp_path) == before
-    train.train_and_write(other, run_dir, progress=False, render=False, replace=True)
+    pipeline.train_and_write(other, run_dir, progress=False, render=False, replace=True)
     assert summary_of(run_dir)["epochs_completed"] == 30
-    again = train.train_and_write(other.model_copy(update={"render": other.render.model_copy(update={"fps": 5.0})}),
+    again = pipeline.train_and_write(other.model_copy(update={"render": other.render.model_copy(update={"fps": 5.0})}),
                                   run_dir, progress=False, render=False)
     assert again.run_dir == run_dir and config_module.load_config(run_dir / "config.yaml").render.fps == 5.0
 
@@ -469,11 +471,9 @@ def test_reuse_trains_only_what_is_not_there_as_the_file_says(tmp_path, capsys):
 def test_a_ctrl_c_once_the_run_is_complete_changes_nothing(small_config, tmp_path, monkeypatch, capsys):
     """A Ctrl-C just after the last picture is drawn, or as the run is moved into place: the run
     is whole, the summary printed, exit 0, and a line says the Ctrl-C came too late to matter."""
-    import animate
-
     arguments = ["--config", EXPERIMENT, "--set", "epochs=40", "--set", "frames=5", "--set", "n_samples=40",
                  "--no-progress"]
-    real_render, real_replace = animate.render_run, outputs.replace_directory
+    real_render, real_replace = rendering.render_run, outputs.replace_directory
 
     def render_then_press(*given, **options):
         written = real_render(*given, **options)
@@ -511,9 +511,7 @@ def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
     np.testing.assert_array_equal(run.frame_epochs, np.arange(11))
     assert run.predictions.shape == (11, 1, 200) and run.loss.shape == run.val_loss.shape == (10, 1)
     assert np.all(np.isfinite(run.loss)) and run.frame_loss[-1, 0] < run.frame_loss[0, 0]
-    import animate
-
-    animate.render_run(run_dir)
+    rendering.render_run(run_dir)
     assert (run_dir / "fit.gif").is_file() and (run_dir / "loss.png").is_file()
 
 
@@ -521,7 +519,7 @@ def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
 
 def test_the_first_ctrl_c_asks_to_stop_and_the_second_abandons(capsys):
     handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    with train.StopRequest() as stop:
+    with pipeline.StopRequest() as stop:
         assert not stop()
         signal.raise_signal(signal.SIGINT)
         assert stop() and not stop.abandoned
@@ -533,13 +531,13 @@ def test_the_first_ctrl_c_asks_to_stop_and_the_second_abandons(capsys):
 
 
 def test_ctrl_c_after_training_leaves_the_pictures_out_and_is_only_noted_once_the_run_is_complete():
-    with train.StopRequest() as stop:
+    with pipeline.StopRequest() as stop:
         stop.training_over()
         signal.raise_signal(signal.SIGINT)  # while the data are written: they are, and no picture is drawn
         assert stop() and not stop.abandoned
         with pytest.raises(KeyboardInterrupt):
             stop.drawing()
-    with train.StopRequest() as stop:
+    with pipeline.StopRequest() as stop:
         stop.training_over()
         stop.drawing()
         with pytest.raises(KeyboardInterrupt):  # while drawing: stop drawing at once
@@ -548,7 +546,7 @@ def test_ctrl_c_after_training_leaves_the_pictures_out_and_is_only_noted_once_th
         stop.committing()
         signal.raise_signal(signal.SIGINT)  # the run is complete: noted, nothing else
         assert not stop.abandoned and stop.late
-    with train.StopRequest() as stop:
+    with pipeline.StopRequest() as stop:
         with pytest.raises(SystemExit) as exit:
             signal.raise_signal(signal.SIGTERM)
         assert exit.value.code == 143 and stop.abandoned
@@ -556,7 +554,7 @@ def test_ctrl_c_after_training_leaves_the_pictures_out_and_is_only_noted_once_th
 
 def test_a_stop_request_ends_training_with_the_run_so_far(small_config, tmp_path):
     config = small_config.model_copy(update={"epochs": 100_000})
-    outcome = train.train_and_write(config, tmp_path / "run", progress=False, render=False, stop=StopAfterChunks(1))
+    outcome = pipeline.train_and_write(config, tmp_path / "run", progress=False, render=False, stop=StopAfterChunks(1))
     summary = outcome.summary
     assert outcome.run_dir == tmp_path / "run"
     assert summary["status"] == "interrupted" and 0 < summary["epochs_completed"] < 100_000
@@ -572,7 +570,7 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
     finished = snapshot_tree(run_dir)
     long_config = small_config.model_copy(update={"epochs": 100_000})
 
-    outcome = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1),
+    outcome = pipeline.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1),
                                     replace=True)
     beside = tmp_path / "run.interrupted"
     assert outcome.run_dir == beside and outcome.summary["status"] == "interrupted"
@@ -583,7 +581,7 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
         f"({run_dir}/ holds a finished run, left as it was)")
 
     # A second interruption replaces the first one beside it, never the finished run.
-    second = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(2),
+    second = pipeline.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(2),
                                    replace=True)
     assert second.run_dir == beside and summary_of(beside)["epochs_completed"] == second.summary["epochs_completed"]
     assert second.summary["epochs_completed"] > outcome.summary["epochs_completed"]
@@ -591,7 +589,7 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
     assert sorted(path.name for path in tmp_path.iterdir()) == ["run", "run.interrupted"]
 
     # A finished run of that name replaces the finished one and removes the interrupted one.
-    outcome = train.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
+    outcome = pipeline.train_and_write(small_config.model_copy(update={"epochs": 20}), run_dir, progress=False,
                                     render=False, replace=True)
     assert outcome.run_dir == run_dir and summary_of(run_dir)["epochs_completed"] == 20
     assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
@@ -600,7 +598,7 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
 def test_an_interrupted_run_replaces_only_an_interrupted_one(small_config, tmp_path):
     run_dir = earlier_run(tmp_path / "run", status="interrupted")
     long_config = small_config.model_copy(update={"epochs": 100_000})
-    outcome = train.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1))
+    outcome = pipeline.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1))
     assert outcome.run_dir == run_dir  # nothing finished was there: the run goes where it was asked to
     assert summary_of(run_dir)["epochs_requested"] == 100_000
     assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES)
@@ -610,12 +608,12 @@ def test_an_interrupted_run_replaces_only_an_interrupted_one(small_config, tmp_p
 def test_a_stop_before_the_first_epoch_writes_nothing(small_config, tmp_path):
     run_dir = earlier_run(tmp_path / "run")
     before = snapshot_tree(tmp_path)
-    outcome = train.train_and_write(small_config, run_dir, progress=False, stop=StopAfterChunks(0), replace=True)
+    outcome = pipeline.train_and_write(small_config, run_dir, progress=False, stop=StopAfterChunks(0), replace=True)
     assert outcome.run_dir is None and outcome.summary["epochs_completed"] == 0
     assert snapshot_tree(tmp_path) == before
     assert train.status_line(outcome, run_dir) == (
         f"interrupted before training began: nothing was written; {run_dir} is as it was")
-    outcome = train.train_and_write(small_config, tmp_path / "new", progress=False, stop=StopAfterChunks(0))
+    outcome = pipeline.train_and_write(small_config, tmp_path / "new", progress=False, stop=StopAfterChunks(0))
     assert outcome.run_dir is None and not (tmp_path / "new").exists()
     assert train.status_line(outcome, tmp_path / "new") == "interrupted before training began: nothing was written"
 
@@ -623,13 +621,13 @@ def test_a_stop_before_the_first_epoch_writes_nothing(small_config, tmp_path):
 def test_a_finished_run_named_like_an_interrupted_one_is_not_removed(small_config, tmp_path):
     named = earlier_run(tmp_path / "zed.interrupted")
     before = snapshot_tree(named)
-    train.train_and_write(small_config.model_copy(update={"name": "zed", "epochs": 20}), tmp_path / "zed",
+    pipeline.train_and_write(small_config.model_copy(update={"name": "zed", "epochs": 20}), tmp_path / "zed",
                           progress=False, render=False)
     assert snapshot_tree(named) == before
     # And an interrupted run with nowhere to go (both names hold finished runs) writes nothing.
     earlier_run(tmp_path / "zed")
     before = snapshot_tree(tmp_path)
-    outcome = train.train_and_write(small_config.model_copy(update={"name": "zed", "epochs": 100_000}),
+    outcome = pipeline.train_and_write(small_config.model_copy(update={"name": "zed", "epochs": 100_000}),
                                     tmp_path / "zed", progress=False, render=False, stop=StopAfterChunks(1),
                                     replace=True)
     assert outcome.run_dir is None and snapshot_tree(tmp_path) == before
@@ -642,7 +640,7 @@ def test_a_file_saved_into_the_destination_during_training_is_kept(small_config,
     note = run_dir / "notes.md"
     changed = r"gained notes.md while this ran.*the new run is in .*run.new$"
     with pytest.raises(outputs.DestinationChanged, match=changed):
-        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, render=False,
+        pipeline.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, render=False,
                               stop=NoteSavedWhileTraining(note), replace=True)
     assert note.read_text() == "written while the run trained"
     assert summary_of(run_dir)["epochs_completed"] == 300  # the earlier run, as it was
@@ -651,37 +649,33 @@ def test_a_file_saved_into_the_destination_during_training_is_kept(small_config,
 
 
 def test_an_interruption_while_writing_leaves_the_old_run_intact(small_config, tmp_path, monkeypatch):
-    import animate
-
     run_dir = earlier_run(tmp_path / "run")
     before = snapshot_tree(tmp_path)
 
     def interrupted(*arguments, **options):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(animate, "draw_run", interrupted)
+    monkeypatch.setattr(rendering, "draw_run", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, replace=True)
+        pipeline.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, replace=True)
     assert snapshot_tree(tmp_path) == before, "the old run as it was, no partial folders left behind"
     monkeypatch.setattr(rundir, "write_run", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, replace=True)
+        pipeline.train_and_write(small_config.model_copy(update={"epochs": 50}), run_dir, progress=False, replace=True)
     assert snapshot_tree(tmp_path) == before
 
 
 def test_a_second_ctrl_c_abandons_even_while_drawing(small_config, tmp_path, monkeypatch):
-    import animate
-
-    monkeypatch.setattr(animate, "draw_run", lambda *arguments: signal.raise_signal(signal.SIGINT))
+    monkeypatch.setattr(rendering, "draw_run", lambda *arguments: signal.raise_signal(signal.SIGINT))
     with StopAfterChunks(1) as stop:  # the first press stops training; the second comes while drawing
         with pytest.raises(KeyboardInterrupt):
-            train.train_and_write(small_config.model_copy(update={"epochs": 100_000}), tmp_path / "run",
+            pipeline.train_and_write(small_config.model_copy(update={"epochs": 100_000}), tmp_path / "run",
                                   progress=False, stop=stop)
     assert stop.abandoned and list(tmp_path.iterdir()) == []
 
     # A single press while drawing (after a training that finished) only leaves the pictures out.
-    with train.StopRequest() as stop:
-        outcome = train.train_and_write(small_config, tmp_path / "run", progress=False, stop=stop)
+    with pipeline.StopRequest() as stop:
+        outcome = pipeline.train_and_write(small_config, tmp_path / "run", progress=False, stop=stop)
     assert outcome.pictures_missing and not stop.abandoned
     assert sorted(path.name for path in (tmp_path / "run").iterdir()) == sorted(rundir.DATA_FILES)
     assert train.status_line(outcome, tmp_path / "run") == (
@@ -692,12 +686,10 @@ def test_a_second_ctrl_c_abandons_even_while_drawing(small_config, tmp_path, mon
 def test_a_picture_that_fails_to_draw_costs_the_run_nothing(tmp_path, monkeypatch, capsys):
     """A bug in the drawing code: the run's data land all the same, with the pictures drawn before
     it, and the error says so (exit status 1: ours, not the user's mistake)."""
-    import animate
-
     def broken(run, path):
         raise ValueError("a drawing bug")
 
-    monkeypatch.setattr(animate, "draw_residuals_png", broken)
+    monkeypatch.setattr(rendering, "draw_residuals_png", broken)
     run_dir = tmp_path / "run"
     status = train.main(["--config", EXPERIMENT, "--set", "epochs=50", "--set", "frames=10", "--set", "n_samples=64",
                          "--no-progress", "--output-dir", str(run_dir)])
@@ -711,8 +703,6 @@ def test_a_picture_that_fails_to_draw_costs_the_run_nothing(tmp_path, monkeypatc
 
 
 def test_every_picture_is_written_under_a_temporary_name_first(synthetic_run_dir, monkeypatch):
-    import animate
-
     run_dir = synthetic_run_dir(draw=True, frames=10)
     good = {name: (run_dir / name).read_bytes() for name in rundir.ONE_NET_PICTURES}
     seen = []
@@ -722,9 +712,9 @@ def test_every_picture_is_written_under_a_temporary_name_first(synthetic_run_dir
         Path(path).write_bytes(b"half a picture")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(animate, "draw_loss_png", broken_png)
+    monkeypatch.setattr(rendering, "draw_loss_png", broken_png)
     with pytest.raises(KeyboardInterrupt):
-        animate.render_run(run_dir)
+        rendering.render_run(run_dir)
     assert seen and seen[0].startswith(".loss.png.") and seen[0].endswith(".partial")
     assert not any(path.name.startswith(".") for path in run_dir.iterdir()), "no half-written file is left"
     assert (run_dir / "loss.png").read_bytes() == good["loss.png"], "the earlier picture, whole"
@@ -929,7 +919,7 @@ def test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays(
     """train.py's process and this one, which has trained other nets before: the same bits."""
     first, _ = cli_run
     config = config_module.load_config(EXPERIMENT, ["epochs=400", "frames=60"])
-    second = train.train_and_write(config, tmp_path / "again", progress=False, render=False).run_dir
+    second = pipeline.train_and_write(config, tmp_path / "again", progress=False, render=False).run_dir
     with np.load(first / "snapshots.npz") as one, np.load(second / "snapshots.npz") as other:
         assert sorted(one.files) == sorted(other.files)
         for key in one.files:
@@ -1071,11 +1061,9 @@ def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_t
     assert resolved["data_file"] == summary["data_file"] and resolved["validation_fraction"] == 0.25
     assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
     # Redrawn from the run alone, and trained again from its config.yaml in another folder: the same bits.
-    import animate
-
     assert animate.main([str(run_dir)]) == 0
     config = config_module.load_config(run_dir / "config.yaml")
-    again = train.train_and_write(config, tmp_path / "again", progress=False, render=False).run_dir
+    again = pipeline.train_and_write(config, tmp_path / "again", progress=False, render=False).run_dir
     with np.load(run_dir / "snapshots.npz") as one, np.load(again / "snapshots.npz") as other:
         for key in one.files:
             np.testing.assert_array_equal(one[key], other[key], err_msg=key)
@@ -1083,7 +1071,7 @@ def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_t
     # The file changed since: training the run again is refused, not quietly made on other points.
     (folder / "points.csv").write_text(POINTS_CSV + "3.1,50\n")
     with pytest.raises(config_module.ConfigError, match="its contents have changed since the run was made"):
-        train.train_and_write(config, tmp_path / "changed", progress=False, render=False)
+        pipeline.train_and_write(config, tmp_path / "changed", progress=False, render=False)
     assert not (tmp_path / "changed").exists()
 
 
@@ -1100,7 +1088,7 @@ def test_what_a_killed_run_left_is_removed_by_the_next_run_into_its_folder(backg
         kept.mkdir()
         (kept / "config.yaml").write_text("epochs: 3\n")
     capsys.readouterr()
-    train.train_and_write(small_config, folder / "run", progress=False, render=False)
+    pipeline.train_and_write(small_config, folder / "run", progress=False, render=False)
     assert capsys.readouterr().err == (f"removed {folder / left[0].name} (process {pid}): what a run killed before it "
                                        "finished had left\n")
     assert sorted(entry.name for entry in folder.iterdir()) == sorted([alive.name, elsewhere.name, "run"])

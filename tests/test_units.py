@@ -9,9 +9,9 @@ from matplotlib.colors import to_rgb
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-import animate
 import rundir
 from conftest import OWN_SCALES_NOTE, assert_texts_apart_and_inside, beside_the_sine, decode_gif, synthetic_run
+import rendering
 from drawing.curves import status_caption
 from drawing.frames import compare_frame_epochs, latest_snapshot
 from drawing.style import COLORS, format_loss
@@ -102,7 +102,7 @@ def animation():
 def test_units_gif_has_a_frame_per_snapshot_and_decodes(tmp_path):
     run = synthetic_run(frames=12)
     path = tmp_path / "units.gif"
-    assert animate.write_animation(UnitsAnimation(run, *SMALL), run, path) == len(run.frame_epochs)
+    assert rendering.write_animation(UnitsAnimation(run, *SMALL), run, path) == len(run.frame_epochs)
     frames, durations, loop, _ = decode_gif(path)
     assert frames.shape == (len(run.frame_epochs), SMALL[1], SMALL[0], 4)
     assert loop == 0 and len(durations) == len(frames)
@@ -172,7 +172,7 @@ def test_sixty_units_each_drawn_in_a_colour_of_their_own(tmp_path):
     assert "60 units (activation × weight)" in all_words(animation.figure)
     assert count_color(inside(pixels, animation.figure.axes[0].bbox), COLORS["net"]) > 100
     path = tmp_path / "units.gif"
-    animate.write_animation(animation, run, path)
+    rendering.write_animation(animation, run, path)
     assert len(decode_gif(path)[0]) == animation.frame_count
 
 
@@ -307,7 +307,7 @@ def test_compare_of_nine_runs_with_endings_and_missing_units_draws(tmp_path):
     del runs[0].per_frame["unit_contributions"]
     animation = CompareUnitsAnimation(runs, [f"run {index}" for index in range(9)], "note")
     path = tmp_path / "compare_units.gif"
-    animate.write_animation(animation, runs[0], path)
+    rendering.write_animation(animation, runs[0], path)
     assert len(decode_gif(path)[0]) == animation.frame_count
     words = all_words(animation.figure)
     assert "unit contributions not recorded (a run trained before they were)" in words

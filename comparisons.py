@@ -1,0 +1,156 @@
+"""Runs side by side: compare.gif, compare.png, units.gif, residuals.png and report.html for 2 to 9
+runs of one net, in a folder of their own that comparison.json marks as a comparison.
+
+No TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import naming
+import outputs
+import rundir
+from drawing.curves import truth_label
+from drawing.figures import data_differences, draw_compare_png
+from drawing.frames import CompareAnimation, shared_scales
+from drawing.page import compare_page_html
+from drawing.residuals import draw_compare_residuals_png
+from drawing.units import CompareUnitsAnimation
+from rendering import load_run, write_animation, write_pictures
+from rundir import Run, RunError
+
+# What a comparison's folder may hold: its pictures, and comparison.json, which says what was
+# compared and marks the folder as a comparison (pictures of these generic names alone could be
+# anyone's). Its files are replaced only when it holds nothing else.
+COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES + (rundir.PAGE_FILE,)
+COMPARE_MARKER = "comparison.json"
+COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + (COMPARE_MARKER,)), COMPARE_MARKER,
+                                    "compared", example="output/my_comparison", replaces_folder=False)
+MAX_COMPARED = 9
+
+
+def load_runs_to_compare(run_dirs: list[str | Path], overrides: list[str] | None = None) -> list[Run]:
+    if not 2 <= len(run_dirs) <= MAX_COMPARED:
+        raise RunError(f"compare takes 2 to {MAX_COMPARED} run directories, got {len(run_dirs)}")
+    runs = [load_run(run_dir, overrides) for run_dir in run_dirs]
+    for run_dir, run in zip(run_dirs, runs):
+        if run.nets > 1:
+            raise RunError(f"{run_dir}: a run of {run.nets} seeds; compare takes runs of one net "
+                           "(its seeds.gif already shows all of them)")
+    return runs
+
+
+def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str]) -> list[str]:
+    """Each run's label: the --label given for it, else its name, or its folder when names repeat."""
+    if labels and len(labels) != len(runs):
+        given = "once" if len(labels) == 1 else f"{len(labels)} times"
+        raise RunError(f"--label given {given} for {len(runs)} runs; give one label per run, in order")
+    if any(not label.strip() for label in labels):
+        raise RunError("--label: a label must have some text; give one label per run, in order")
+    names = [run.name for run in runs]
+    return labels or (names if len(set(names)) == len(names) else [str(run_dir) for run_dir in run_dirs])
+
+
+def default_compare_folder(run_dirs: list[str | Path]) -> Path:
+    """output/compare_<the runs' folders>: a comparison of other runs never lands on this one."""
+    return Path("output") / naming.joined_name(["compare"] + [Path(run_dir).resolve().name for run_dir in run_dirs])
+
+
+def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None = None,
+                      overrides: list[str] | None = None, labels: list[str] | None = None,
+                      replace: bool = False) -> list[Path]:
+    """Write compare.gif, compare.png, units.gif, residuals.png and report.html for 2 to 9 run
+    directories into output_dir (by default default_compare_folder).
+
+    output_dir must be new, empty, or hold only an earlier comparison's pictures, of the same runs
+    in any order (of others only with replace).
+    overrides: render settings ('render.fps=10'); otherwise the first run's are used.
+    labels: one per run, for the titles and legend; by default the runs' names.
+    """
+    runs = load_runs_to_compare(run_dirs, overrides)
+    labels_given = bool(labels)
+    labels = compare_labels(runs, run_dirs, labels or [])
+    output_dir = outputs.destination_path(output_dir if output_dir is not None else default_compare_folder(run_dirs))
+    outputs.check_destination(output_dir, COMPARE_OUTPUT)
+    earlier = compared_runs(output_dir)
+    if earlier and sorted(earlier) != sorted(str(Path(run_dir).resolve()) for run_dir in run_dirs) and not replace:
+        raise RunError(f"{output_dir} holds a comparison of other runs ({', '.join(earlier)}); keep it by writing this "
+                       f"one elsewhere (--output-dir), or replace it with --replace")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    # The marker first: a comparison interrupted before its pictures are all drawn is still
+    # recognised as one, and the next compare into the folder replaces it.
+    write_marker(output_dir / COMPARE_MARKER, run_dirs, runs, labels if labels_given else None)
+    differences = data_differences(runs)
+    plural = len(differences) > 1 or differences == ["the points"]
+    verb = "" if differences == ["file vs generated"] else " differ" if plural else " differs"
+    different = f"different data in each panel ({', '.join(differences)}{verb})  ·  " if differences else ""
+    own_scales = "" if shared_scales(runs) else "own scales  ·  "
+    truths = {truth_label(run) for run in runs if run.y_grid_true is not None}
+    truth = f" · {truths.pop() if len(truths) == 1 else 'true functions'} (dotted)" if truths else ""
+    note = f"{different}{own_scales}data{truth} · prediction (blue)"
+
+    def draw_gif(runs: list[Run], path: Path) -> None:
+        write_animation(CompareAnimation(runs, labels, note), runs[0], path)
+
+    def draw_png(runs: list[Run], path: Path) -> None:
+        draw_compare_png(runs, labels, path)
+
+    def draw_units(runs: list[Run], path: Path) -> None:
+        write_animation(CompareUnitsAnimation(runs, labels, note), runs[0], path)
+
+    def draw_residuals(runs: list[Run], path: Path) -> None:
+        draw_compare_residuals_png(runs, labels, path)
+
+    def draw_page(runs: list[Run], path: Path) -> None:
+        path.write_text(compare_page_html(runs, labels, note), encoding="utf-8")
+
+    drawers = (draw_gif, draw_png, draw_units, draw_residuals, draw_page)
+    return write_pictures(zip(COMPARE_FILES, drawers), runs, output_dir)
+
+
+def is_comparison_folder(folder: Path) -> bool:
+    """Whether folder holds a comparison (its comparison.json, naming the runs compared)."""
+    return outputs.holds_marker(folder / COMPARE_MARKER, "compared")
+
+
+def compared_runs(folder: Path) -> list[str]:
+    """The runs (resolved folders) an earlier comparison in folder compared; [] where there is none."""
+    if not is_comparison_folder(folder):
+        return []
+    try:
+        return [entry["path"] for entry in json.loads((folder / COMPARE_MARKER).read_text())["compared"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def write_marker(path: Path, run_dirs: list[str | Path], runs: list[Run], labels: list[str] | None) -> None:
+    """comparison.json: the runs compared (their folders as given, and resolved; the training
+    settings each had, so that a redraw can tell a run replaced since) and their labels where they
+    were given (a redraw names the others afresh)."""
+    marker = {"compared": [{"run": str(run_dir), "path": str(Path(run_dir).resolve()),
+                            "settings": naming.training_settings(run.config),
+                            **({} if labels is None else {"label": labels[index]})}
+                           for index, (run_dir, run) in enumerate(zip(run_dirs, runs))]}
+    try:
+        outputs.write_atomically(path, json.dumps(marker, indent=2) + "\n")
+    except OSError as error:
+        raise RunError(f"cannot write {path} ({error.strerror or error}); choose another --output-dir") from None
+
+
+def redraw_comparison(folder: Path, overrides: list[str]) -> list[Path]:
+    """Draw a comparison again from the runs its comparison.json names, refusing one that has been
+    replaced since by a run of other settings (it would be drawn under the first one's label)."""
+    try:
+        compared = json.loads((folder / COMPARE_MARKER).read_text())["compared"]
+        paths = [entry["path"] for entry in compared]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise RunError(f"{folder}/{COMPARE_MARKER} cannot be read ({type(error).__name__}: {error}); compare the runs "
+                       "again with animate.py compare") from None
+    for entry, run in zip(compared, load_runs_to_compare(paths, overrides)):
+        if "settings" in entry and naming.training_settings(run.config) != entry["settings"]:
+            raise RunError(f"{entry['run']} is no longer the run that was compared (it was trained again with other "
+                           f"settings); compare again: python animate.py compare ... --output-dir {folder} --replace")
+    labels = [entry["label"] for entry in compared] if all("label" in entry for entry in compared) else None
+    return render_comparison(paths, folder, overrides, labels)

@@ -115,7 +115,7 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
         return None
     if not destinations.same_training(run.config, config):
         return None
-    if run.nets > 1 and run.summary.get("stack_parts") != min(run.nets, config_module.STACK_PARTS):
+    if run.nets > 1 and run.summary.stack_parts != config_module.stack_parts(run.nets):
         return None  # split otherwise (an older version split by the machine's cores): other last digits
     pictures = all((cell_dir / name).is_file() for name in rundir.picture_names(run))
     return "reuse" if pictures and run.config.render == config.render else "redraw"

@@ -249,6 +249,11 @@ class StrictModel(BaseModel):
 # another machine, or as a Ray task given other CPUs. Two keeps both cores of a laptop busy; a
 # bigger machine trains several cells at once (study.py --ray asks Ray for STACK_PARTS CPUs a cell).
 STACK_PARTS = 2
+
+
+def stack_parts(nets: int) -> int:
+    """Into how many parts a stack of `nets` nets is split: STACK_PARTS, or one a net if fewer."""
+    return max(1, min(nets, STACK_PARTS))
 MAX_SEEDS = 10_000
 MAX_SEED = 2**32 - 1
 MAX_EPOCHS = 10_000_000

@@ -18,13 +18,14 @@ import outputs
 import rundir
 from config import ExperimentConfig
 from data import dataset_for
+from summaries import RunSummary
 
 
 @dataclass
 class Outcome:
     """What train_and_write did: the summary, and where the run was written (None: nowhere)."""
 
-    summary: dict
+    summary: RunSummary
     run_dir: Path | None
     pictures_missing: bool = False
     drawing_error: str | None = None  # why the pictures could not be drawn (a bug of ours, not the user's)

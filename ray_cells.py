@@ -7,7 +7,6 @@ writes them; a task that fails is retried once. Ray is an optional extra, import
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +17,7 @@ import outputs
 import rundir
 from cells import Cell
 from config import ConfigError
+from summaries import RunSummary
 from sweep import CellResult
 
 RAY_MISSING = ("--ray needs Ray, an optional extra: pip install -e '.[ray]' (in this project's folder), "
@@ -63,18 +63,18 @@ def train_payload(payload: dict) -> dict[str, bytes]:
         return {entry.name: entry.read_bytes() for entry in run_dir.iterdir() if entry.is_file()}
 
 
-def write_returned_run(files: dict[str, bytes], cell: Cell, runs_dir: Path) -> dict:
+def write_returned_run(files: dict[str, bytes], cell: Cell, runs_dir: Path) -> RunSummary:
     """Write a run a task returned into runs_dir/<cell> (under a hidden name, then moved into
     place), with config.yaml naming the data file where this machine has it; returns its summary."""
     with outputs.staged_directory(runs_dir / cell.name, rundir.RUN_OUTPUT) as partial:
         for name, content in files.items():
             (partial / name).write_bytes(content)
-        summary = json.loads(files[rundir.SUMMARY_FILE])
+        summary = RunSummary.model_validate_json(files[rundir.SUMMARY_FILE])
         if cell.config.data_file is not None:  # where this machine has the file, not the worker's copy
             run = rundir.read_run(partial)
             rundir.write_config(partial, run.config.model_copy(update={"data_file": cell.config.data_file}))
-            summary["data_file"] = config_module.absolute_data_file(cell.config)
-            (partial / rundir.SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+            summary = summary.model_copy(update={"data_file": config_module.absolute_data_file(cell.config)})
+            rundir.write_summary(partial, summary)
     return summary
 
 

@@ -35,7 +35,7 @@ import yaml
 import config as config_module
 import outputs
 from config import ConfigError, ExperimentConfig
-from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, format_loss  # noqa: F401  (format_loss: drawing's)
+from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, STATUSES, RunSummary, format_loss  # noqa: F401  (drawing's)
 
 FORMAT = 2
 CONFIG_FILE, SUMMARY_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "summary.json", "snapshots.npz", "history.csv"
@@ -49,7 +49,6 @@ ONE_NET_PICTURES = ONE_NET_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
 SEEDS_PICTURES = SEEDS_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
 RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
-STATUSES = ("completed", "diverged", "interrupted")
 # Per-frame quantities kept for the first net only, being large: a nets axis of 1.
 FIRST_NET_ONLY = ("unit_contributions",)
 # unit_contributions (units x grid points a frame) is not recorded at all past this many bytes: a
@@ -71,7 +70,7 @@ class Run:
     """A run: what was trained (config, summary), the data, and everything recorded."""
 
     config: ExperimentConfig
-    summary: dict
+    summary: RunSummary
     frame_epochs: np.ndarray  # (frames,) int64; epoch 0 is the untrained net
     per_frame: dict  # name -> (frames, nets, ...): "prediction" on the grid, "loss" of those weights
     per_epoch: dict  # name -> (epochs, nets): "loss" (as Keras reports it), "val_loss"
@@ -83,11 +82,11 @@ class Run:
 
     @property
     def name(self) -> str:
-        return self.summary["name"]
+        return self.summary.name
 
     @property
     def status(self) -> str:
-        return self.summary["status"]
+        return self.summary.status
 
     @property
     def nets(self) -> int:
@@ -115,37 +114,38 @@ class Run:
 
     @property
     def epochs_requested(self) -> int:
-        return int(self.summary["epochs_requested"])
+        return self.summary.epochs_requested
 
     @property
     def diverged_at_epoch(self) -> int | None:
         """The epoch the run stopped at because its loss (every net's) stopped being finite."""
-        return self.summary.get("diverged_at_epoch") if self.status == "diverged" else None
+        return self.summary.diverged_at_epoch if self.status == "diverged" else None
 
     @property
     def noise_floor(self) -> float | None:
-        return self.summary["noise_floor"]
+        return self.summary.noise_floor
 
     @property
     def trained(self) -> str:
         """What was trained, in a few words: '2x10 sigmoid · adam lr 0.01'."""
-        return self.summary["trained"]
+        return self.summary.trained
 
     @property
     def true_function(self) -> str | None:
-        return self.summary.get("true_function")
+        return self.summary.true_function
 
     @property
     def axis_names(self) -> tuple[str, str]:
         """What x and y are: a CSV's column names, else "x" and "y"."""
-        names = self.summary.get("axis_names") or ("x", "y")
+        names = self.summary.axis_names or ("x", "y")
         return names[0], names[1]
 
     @property
     def units_baseline(self) -> float:
         """The y its net's zero stands for: the mean of the training y for a net trained on
         standardized points (data.Standardization), else 0."""
-        return float(self.summary.get("standardization", {}).get("y_shift", 0.0))
+        standardization = self.summary.standardization
+        return 0.0 if standardization is None else standardization.y_shift
 
 
 def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, int]) -> Run:
@@ -153,7 +153,7 @@ def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, 
     if dataset.file_sha256 is not None:  # its config.yaml says which contents the run saw
         config = config.model_copy(update={"data_sha256": dataset.file_sha256})
     run = Run(
-        config=config, summary={}, frame_epochs=recording.frame_epochs, per_frame=dict(recording.per_frame),
+        config=config, summary=None, frame_epochs=recording.frame_epochs, per_frame=dict(recording.per_frame),
         per_epoch=dict(recording.per_epoch), x_train=dataset.x_train.reshape(-1), y_train=dataset.y_train.reshape(-1),
         x_grid=dataset.x_grid.reshape(-1), y_grid_true=dataset.y_grid_true,
         seeds=np.asarray(config.member_seeds, dtype=np.int64),
@@ -162,7 +162,7 @@ def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, 
     return run
 
 
-def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
+def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSummary:
     """The figures summary.json holds: what was trained, how it ended, final errors against the floor.
 
     The final `loss` and `val_loss` are the training and held-out error of the final weights,
@@ -192,7 +192,7 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
         "seeds": run.nets,
         # How the stack of nets was split (a part's size moves its nets' last digits): a study
         # reuses a cell only if it was split as it would be now.
-        **({} if run.nets == 1 else {"stack_parts": min(run.nets, config_module.STACK_PARTS)}),
+        **({} if run.nets == 1 else {"stack_parts": config_module.stack_parts(run.nets)}),
         "loss": _finite_median(final_loss),
         "val_loss": _finite_median(final_val_loss),
         "noise_floor": noise_floor,
@@ -220,7 +220,7 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> dict:
          "diverged_at_epoch": recording.diverged_at_epoch[net]}
         for net, seed in enumerate(run.seeds)
     ]
-    return summary
+    return RunSummary(**summary)
 
 
 def _finite_or_none(value) -> float | None:
@@ -275,7 +275,11 @@ def write_run(directory: str | Path, run: Run) -> None:
     columns = [np.arange(1, run.epochs_completed + 1)] + [median_over_nets(run.per_epoch[name]) for name in names]
     np.savetxt(directory / HISTORY_FILE, np.column_stack(columns), fmt=["%d"] + ["%.9g"] * len(names),
                delimiter=",", header=",".join(["epoch"] + names), comments="")
-    (directory / SUMMARY_FILE).write_text(json.dumps(run.summary, indent=2) + "\n")
+    write_summary(directory, run.summary)
+
+
+def write_summary(directory: Path, summary: RunSummary) -> None:
+    (directory / SUMMARY_FILE).write_text(json.dumps(summary.to_json(), indent=2) + "\n")
 
 
 def config_text(config: ExperimentConfig) -> str:
@@ -317,6 +321,9 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
         raise RunError(f"{run_dir}: written in run format {version!r}, and this version reads format {FORMAT}; {retrain}")
     config = run_config(run_dir, render_overrides or [])
     try:
+        summary = RunSummary.read(summary, SUMMARY_FILE)
+        if summary.status == "diverged" and summary.diverged_at_epoch is None:
+            raise ValueError(f"{SUMMARY_FILE}: a diverged run needs diverged_at_epoch, the epoch it stopped at")
         with np.load(run_dir / ARRAYS_FILE) as arrays:
             run = Run(
                 config=config, summary=summary, frame_epochs=arrays["frame_epochs"],
@@ -347,18 +354,6 @@ def run_config(run_dir: Path, overrides: list[str]) -> ExperimentConfig:
 def check_run(run: Run) -> None:
     """Raise ValueError unless the run's parts fit together (a run read from disk may not)."""
     summary, frames, nets = run.summary, len(run.frame_epochs), run.nets
-    if summary.get("status") not in STATUSES:
-        raise ValueError(f"{SUMMARY_FILE}: status must be one of {', '.join(STATUSES)}, got {summary.get('status')!r}")
-    if summary["status"] == "diverged" and (type(summary.get("diverged_at_epoch")) is not int
-                                            or summary["diverged_at_epoch"] < 1):
-        raise ValueError(f"{SUMMARY_FILE}: a diverged run needs diverged_at_epoch, an epoch, got "
-                         f"{summary.get('diverged_at_epoch')!r}")
-    expected_types = {"name": (str,), "trained": (str,), "true_function": (str, type(None)),
-                      "epochs_requested": (int,), "noise_floor": (int, float, type(None))}
-    for key, types in expected_types.items():
-        value = summary.get(key)
-        if type(value) not in types or (type(value) in (int, float) and not (np.isfinite(value) and value >= 0)):
-            raise ValueError(f"{SUMMARY_FILE}: {key} is missing or not what train.py writes, got {value!r}")
     if not {"prediction", "loss"} <= set(run.per_frame) or not {"loss", "val_loss"} <= set(run.per_epoch):
         raise ValueError(f"{ARRAYS_FILE}: the frames' prediction and loss and the epochs' loss and val_loss are needed")
     if frames == 0 or run.frame_epochs.ndim != 1 or run.frame_epochs[0] < 0 or np.any(np.diff(run.frame_epochs) <= 0):
@@ -390,12 +385,12 @@ def check_run(run: Run) -> None:
         if shapes[name] != shape:
             raise ValueError(f"{ARRAYS_FILE}: {name} has shape {shapes[name]}, expected {shape}")
     completed, requested = run.epochs_completed, run.epochs_requested
-    if completed != summary.get("epochs_completed") or run.frame_epochs[-1] > completed or completed > requested:
+    if completed != summary.epochs_completed or run.frame_epochs[-1] > completed or completed > requested:
         raise ValueError(f"{ARRAYS_FILE} and {SUMMARY_FILE} disagree on how many epochs were trained")
-    if summary["status"] == "completed" and (completed != requested or run.frame_epochs[-1] != completed):
+    if summary.status == "completed" and (completed != requested or run.frame_epochs[-1] != completed):
         raise ValueError(f"{SUMMARY_FILE}: a completed run has trained every epoch requested, and its last frame "
                          "is the last epoch")
-    if summary["status"] == "diverged" and summary["diverged_at_epoch"] != completed:
+    if summary.status == "diverged" and summary.diverged_at_epoch != completed:
         raise ValueError(f"{SUMMARY_FILE}: diverged_at_epoch must be the last epoch trained, {completed}")
 
 

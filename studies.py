@@ -36,8 +36,8 @@ import sweep
 from cells import RUNS, Cell
 from config import ConfigError, PlainName, StrictModel, WholeNumber
 from data import dataset_for
-from study_table import final_errors, markdown_table, missing_lines, table_rows
-from summaries import describe_run
+from study_table import markdown_table, missing_lines, table_rows
+from summaries import RunSummary, StudyRow, describe_run
 
 SUMMARY_FILE, TABLE_FILE = "summary.json", "table.md"
 
@@ -254,16 +254,16 @@ def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, prog
 class StudyOutcome:
     """What the study holds after an invocation: its rows, the cells missing, those that failed."""
 
-    def __init__(self, rows: list[dict], missing: list[str], failed: dict[str, str], written: list[str]):
+    def __init__(self, rows: list[StudyRow], missing: list[str], failed: dict[str, str], written: list[str]):
         self.rows, self.missing, self.failed, self.written = rows, missing, failed, written
         self.reused = 0
         self.dropped: list[str] = []  # cells an interruption kept from being trained (again)
 
 
-def summary_text(study: StudyConfig, rows: list[dict], missing: list[str], failed: dict[str, str],
+def summary_text(study: StudyConfig, rows: list[StudyRow], missing: list[str], failed: dict[str, str],
                  grid_cells: int = 0) -> str:
     return json.dumps({"name": study.name, "seeds": study.seeds, "grid": study.grid, "grid_cells": grid_cells,
-                       "rows": rows, "missing": missing, "failed": failed}, indent=2) + "\n"
+                       "rows": [row.to_json() for row in rows], "missing": missing, "failed": failed}, indent=2) + "\n"
 
 
 def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed: dict[str, str]) -> StudyOutcome:
@@ -272,7 +272,7 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     runs_dir = output_dir / RUNS
     present = [cell for cell in cells if cells_module.reusable(runs_dir / cell.name, cell.config) is not None]
     missing = [cell.name for cell in cells if cell not in present]
-    summaries = [json.loads((runs_dir / cell.name / rundir.SUMMARY_FILE).read_text()) for cell in present]
+    summaries = [RunSummary.model_validate_json((runs_dir / cell.name / rundir.SUMMARY_FILE).read_text()) for cell in present]
     rows = table_rows(summaries, [cell.settings for cell in present])
     grid_cells = sum(1 for cell in cells if cell.settings)
     outputs.write_atomically(output_dir / TABLE_FILE, markdown_table(rows, missing, failed))
@@ -285,17 +285,18 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
     from drawing.page import study_page_html
 
-    epochs = f"{summaries[0]['epochs_requested']:,} epochs" if len({s["epochs_requested"] for s in summaries}) == 1 else ""
+    epochs = (f"{summaries[0].epochs_requested:,} epochs" if len({summary.epochs_requested for summary in summaries}) == 1
+              else "")
     each = ", ".join(filter(None, [f"{study.seeds} seed{'s' if study.seeds > 1 else ''} each", epochs]))
-    listed = [index for index, row in enumerate(rows) if not row["settings"]]
-    in_grid = [rows[index] for index, row in enumerate(rows) if row["settings"]]
+    listed = [index for index, row in enumerate(rows) if not row.settings]
+    in_grid = [rows[index] for index, row in enumerate(rows) if row.settings]
     pictures = []
     if in_grid:
         pictures.append(("phase.png", lambda path: phase.draw_phase_png(
             in_grid, study.grid, path, f"{study.name}: {len(in_grid)} of {grid_cells} cells, {each}")))
     if listed:
         pictures.append(("final_error.png", lambda path: draw_final_errors(
-            [rows[index] for index in listed], [final_errors(summaries[index]) for index in listed], path,
+            [rows[index] for index in listed], [summaries[index].final_held_out_errors() for index in listed], path,
             f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")))
     for name, draw in pictures:
         with outputs.written_in_place(output_dir / name) as temporary:
@@ -322,19 +323,20 @@ def redraw_study(output_dir: Path) -> StudyOutcome:
     are left as they are (animate.py on a cell redraws those)."""
     try:
         written = json.loads((output_dir / SUMMARY_FILE).read_text())
-        rows, missing, failed = written["rows"], list(written["missing"]), dict(written["failed"])
+        rows = [StudyRow.model_validate(row) for row in written["rows"]]
+        missing, failed = list(written["missing"]), dict(written["failed"])
         study = StudyConfig.model_construct(name=written["name"], seeds=written["seeds"], grid=written["grid"],
                                             experiments=[], base=None)
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ConfigError(f"{output_dir}/summary.json cannot be read as a study's ({type(error).__name__}: {error}); "
+        raise ConfigError(f"{output_dir / SUMMARY_FILE} cannot be read as a study's ({type(error).__name__}: {error}); "
                           "run the study again to write it") from None
     runs_dir = output_dir / RUNS
     cells = []
     for row in rows:
         try:
-            cells.append(Cell(row["experiment"], rundir.run_config(runs_dir / row["experiment"], []), row["settings"]))
+            cells.append(Cell(row.experiment, rundir.run_config(runs_dir / row.experiment, []), row.settings))
         except (ConfigError, OSError):
-            missing.append(row["experiment"])  # gone, or unreadable, since
+            missing.append(row.experiment)  # gone, or unreadable, since
     if not cells:
         raise ConfigError(f"{output_dir}: none of the study's cells is on disk; run the study to train them")
     # A cell not trained yet has no config on disk: one that matches no folder stands in for it.

@@ -8,49 +8,42 @@ from __future__ import annotations
 import numpy as np
 
 import naming
-from summaries import AT_FLOOR_WORDS, final_error_text, share_text
+from summaries import AT_FLOOR_WORDS, RunSummary, StudyRow, final_error_text, share_text
 
 
-def final_errors(summary: dict) -> np.ndarray:
-    """Each seed's final held-out error from a seeded run's summary (NaN where it diverged)."""
-    return np.array([np.nan if net["val_loss"] is None else net["val_loss"] for net in summary["nets"]])
-
-
-def table_rows(summaries: list[dict], settings: list[dict] | None = None) -> list[dict]:
+def table_rows(summaries: list[RunSummary], settings: list[dict] | None = None) -> list[StudyRow]:
     """Per cell: median, 10th and 90th percentile final held-out error, share at the floor, and
     the grid's values that made it (settings, where it is a cell of a grid)."""
     rows = []
     for summary, cell_settings in zip(summaries, settings or [{}] * len(summaries)):
-        errors = final_errors(summary)
+        errors = summary.final_held_out_errors()
         finite = errors[np.isfinite(errors)]
         # No finite error (every net diverged): null in summary.json, as a run's summary has it.
         low, median, high = (float(value) for value in np.percentile(finite, [10, 50, 90])) if len(finite) else (None,) * 3
-        rows.append({
-            "experiment": summary["name"], "trained": summary["trained"], "settings": cell_settings,
-            "seeds": len(errors), "median": median, "p10": low, "p90": high,
-            "share_at_noise_floor": summary["share_at_noise_floor"],
-            "diverged": int(np.sum(~np.isfinite(errors))), "noise_floor": summary["noise_floor"],
-        })
+        rows.append(StudyRow(
+            experiment=summary.name, trained=summary.trained, settings=cell_settings, seeds=len(errors), median=median,
+            p10=low, p90=high, share_at_noise_floor=summary.share_at_noise_floor,
+            diverged=int(np.sum(~np.isfinite(errors))), noise_floor=summary.noise_floor,
+        ))
     return rows
 
 
-def markdown_table(rows: list[dict], missing: list[str] = (), failed: dict[str, str] | None = None) -> str:
+def markdown_table(rows: list[StudyRow], missing: list[str] = (), failed: dict[str, str] | None = None) -> str:
     """table.md: a row per cell (with a column per grid key, if any), then the noise floor, and
     the cells not in it yet."""
-    keys = list(dict.fromkeys(key for row in rows for key in row["settings"]))
+    keys = list(dict.fromkeys(key for row in rows for key in row.settings))
     lines = [
         "| experiment | " + "".join(f"{key} | " for key in keys) + "seeds | median final held-out MSE | "
         f"10th percentile | 90th percentile | {AT_FLOOR_WORDS} |",
         "|---|" + "---|" * len(keys) + "---|---|---|---|---|",
     ]
     for row in rows:
-        diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
-        values = "".join(f"{naming.value_label(key, row['settings'][key]) if key in row['settings'] else ''} | "
+        diverged = f" ({row.diverged} diverged)" if row.diverged else ""
+        values = "".join(f"{naming.value_label(key, row.settings[key]) if key in row.settings else ''} | "
                          for key in keys)
         lines.append(
-            f"| {row['experiment']} | {values}{row['seeds']}{diverged} | {final_error_text(row['median'])} | "
-            f"{final_error_text(row['p10'])} | {final_error_text(row['p90'])} | "
-            f"{share_text(row['share_at_noise_floor'])} |"
+            f"| {row.experiment} | {values}{row.seeds}{diverged} | {final_error_text(row.median)} | "
+            f"{final_error_text(row.p10)} | {final_error_text(row.p90)} | {share_text(row.share_at_noise_floor)} |"
         )
     lines.append("")
     lines.append(floor_note(rows) if rows else "No cell is finished yet.")
@@ -74,13 +67,13 @@ def missing_lines(missing: list[str], failed: dict[str, str]) -> list[str]:
     return lines
 
 
-def floor_note(rows: list[dict]) -> str:
+def floor_note(rows: list[StudyRow]) -> str:
     """What the table's noise floor is: the held-out error of the true function itself, where known."""
-    floors = {row["noise_floor"] for row in rows}
+    floors = {row.noise_floor for row in rows}
     if floors == {None}:
         return "Noise floor unknown: the points came from a file, whose noise is not known."
     if len(floors) == 1:
-        return f"Noise floor σ² = {rows[0]['noise_floor']:g}: the held-out error of the true function itself."
-    known = ", ".join(f"{row['experiment']} {row['noise_floor']:g}" for row in rows if row["noise_floor"] is not None)
+        return f"Noise floor σ² = {rows[0].noise_floor:g}: the held-out error of the true function itself."
+    known = ", ".join(f"{row.experiment} {row.noise_floor:g}" for row in rows if row.noise_floor is not None)
     unknown = "; unknown for the others (points from a file)" if None in floors else ""
     return f"Noise floors σ², the held-out error of each true function itself: {known}{unknown}."

@@ -7,14 +7,122 @@ No TensorFlow, no matplotlib.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, Optional
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt, ValidationError
 
 # A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
 AT_FLOOR_TOLERANCE = 1.10
 AT_FLOOR_WORDS = "within 10% of the noise floor"
 NO_FLOOR_NOTE = "noise floor unknown: the points came from a file, whose noise is not known"
 NOT_FINITE = "not finite"
+
+
+STATUSES = ("completed", "diverged", "interrupted")
+
+
+class _Summary(BaseModel):
+    """A summary read from JSON as train.py wrote it: keys it does not know are kept (a later
+    version's), a value of the wrong kind is refused, and it is written back with the keys it was
+    given (model_dump(exclude_unset=True)): null where a figure is unknown, absent where it does
+    not apply."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+    def to_json(self) -> dict:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    @classmethod
+    def read(cls, text: str | bytes | dict, file_name: str):
+        """The summary in text (JSON) or an object read from it; ValueError in one line naming the
+        file and the key when it is not what train.py writes."""
+        try:
+            return cls.model_validate(text) if isinstance(text, dict) else cls.model_validate_json(text)
+        except ValidationError as error:
+            raise ValueError(f"{file_name}: {_first_problem(error)}") from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    """A ValidationError's first problem in words: 'status must be one of completed, diverged,
+    interrupted, got 'odd'', 'name is missing', 'epochs_requested: ... got 'abc''."""
+    problem = error.errors()[0]
+    key = ".".join(str(part) for part in problem["loc"]) or "the file"
+    if problem["type"] == "missing":
+        return f"{key} is missing"
+    if problem["type"] == "literal_error":
+        return f"{key} must be one of {', '.join(STATUSES)}, got {problem['input']!r}" if key == "status" else (
+            f"{key}: {problem['msg']}, got {problem['input']!r}")
+    return f"{key} is not what train.py writes ({problem['msg'].lower()}), got {problem['input']!r}"
+
+
+class Standardization(_Summary):
+    """How a CSV's points were standardized to train (data.Standardization)."""
+
+    x_shift: float
+    x_scale: float
+    y_shift: float
+    y_scale: float
+
+
+class NetSummary(_Summary):
+    """One net of a run: its seed and final errors (None: not finite)."""
+
+    seed: int
+    loss: Optional[float]
+    val_loss: Optional[float]
+    diverged_at_epoch: Optional[PositiveInt] = None
+
+
+class RunSummary(_Summary):
+    """summary.json of a run: what was trained, how it ended, and its final figures against the
+    noise floor (for several nets, the medians over those whose error is finite; None if none is)."""
+
+    format: int
+    name: str
+    trained: str  # '2x10 sigmoid · adam lr 0.01'
+    true_function: Optional[str]
+    data_file: Optional[str] = None  # a CSV run's: the file's absolute path, its hash and standardization
+    data_sha256: Optional[str] = None
+    standardization: Optional[Standardization] = None
+    axis_names: Optional[list[str]] = Field(None, min_length=2, max_length=2)
+    status: Literal[STATUSES]
+    epochs_completed: NonNegativeInt
+    epochs_requested: PositiveInt
+    seeds: PositiveInt
+    stack_parts: Optional[PositiveInt] = None  # how a stack of nets was split (config.stack_parts)
+    loss: Optional[float] = None
+    val_loss: Optional[float] = None
+    noise_floor: Optional[NonNegativeFloat]
+    noise_floor_note: Optional[str] = None
+    val_loss_over_noise_floor: Optional[float] = None
+    share_at_noise_floor: Optional[float] = None
+    min_loss: Optional[float] = None
+    parameters: dict[str, int] = Field(default_factory=dict)
+    frames: NonNegativeInt = 0
+    train_seconds: NonNegativeFloat = 0.0
+    diverged_at_epoch: Optional[PositiveInt] = None
+    diverged_seeds: list[int] = Field(default_factory=list)
+    nets: list[NetSummary] = Field(default_factory=list)
+
+    def final_held_out_errors(self) -> np.ndarray:
+        """Each net's final held-out error (NaN where it is not finite)."""
+        return np.array([np.nan if net.val_loss is None else net.val_loss for net in self.nets], dtype=np.float64)
+
+
+class StudyRow(_Summary):
+    """A row of a study's table (summary.json's rows): a cell over its seeds."""
+
+    experiment: str  # the cell's name, its folder under runs/
+    trained: str
+    settings: dict = Field(default_factory=dict)  # the grid's values that made it; empty for a listed experiment
+    seeds: int
+    median: Optional[float]
+    p10: Optional[float]
+    p90: Optional[float]
+    share_at_noise_floor: Optional[float]
+    diverged: int
+    noise_floor: Optional[float]
 
 
 def format_loss(value: float) -> str:
@@ -35,31 +143,30 @@ def share_text(share: float | None) -> str:
     return "noise floor unknown" if share is None else f"{100 * share:.0f}%"
 
 
-def describe_run(summary: dict, run_dir: Path, files: list[str] | None = None) -> str:
+def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = None) -> str:
     """The few lines printed when a run is done (and, given files, one listing them)."""
-    seconds, epochs, seeds = summary["train_seconds"], summary["epochs_completed"], summary["seeds"]
-    floor = summary["noise_floor"]
+    seconds, epochs, seeds, floor = summary.train_seconds, summary.epochs_completed, summary.seeds, summary.noise_floor
     if seeds == 1:
-        ratio = summary["val_loss_over_noise_floor"]
+        ratio = summary.val_loss_over_noise_floor
         per_epoch_ms = 1000 * seconds / max(epochs, 1)
         lines = [
-            f"{summary['name']}: {epochs} epoch{'s' if epochs != 1 else ''} in {seconds:.1f} s ({per_epoch_ms:.3f} ms an epoch)",
-            f"  final training MSE {final_error_text(summary['loss'])}, "
-            f"held-out MSE {final_error_text(summary['val_loss'])}"
+            f"{summary.name}: {epochs} epoch{'s' if epochs != 1 else ''} in {seconds:.1f} s ({per_epoch_ms:.3f} ms an epoch)",
+            f"  final training MSE {final_error_text(summary.loss)}, "
+            f"held-out MSE {final_error_text(summary.val_loss)}"
             + (f" = {ratio:.2f} x the noise floor {final_error_text(floor)}" if ratio is not None
                else " (noise floor unknown)" if floor is None else ""),
         ]
     else:
-        diverged = summary["diverged_seeds"]
+        diverged = summary.diverged_seeds
         lines = [
-            f"{summary['name']}: {seeds} seeds x {epochs} epochs in {seconds:.1f} s "
+            f"{summary.name}: {seeds} seeds x {epochs} epochs in {seconds:.1f} s "
             f"({seeds * epochs / max(seconds, 1e-9):,.0f} net-epochs a second)",
-            f"  median final training MSE {final_error_text(summary['loss'])}, "
-            f"held-out MSE {final_error_text(summary['val_loss'])} "
+            f"  median final training MSE {final_error_text(summary.loss)}, "
+            f"held-out MSE {final_error_text(summary.val_loss)} "
             + ("(noise floor unknown)" if floor is None else f"(noise floor {final_error_text(floor)})"),
         ]
         if floor is not None or diverged:
-            at_floor = (f"{share_text(summary['share_at_noise_floor'])} of the seeds end {AT_FLOOR_WORDS}"
+            at_floor = (f"{share_text(summary.share_at_noise_floor)} of the seeds end {AT_FLOOR_WORDS}"
                         if floor is not None else "")
             lines.append("  " + "; ".join(part for part in (
                 at_floor, f"{len(diverged)} diverged (seeds {', '.join(map(str, diverged))})" if diverged else "") if part))

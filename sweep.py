@@ -23,6 +23,7 @@ import outputs
 import rundir
 from cells import Cell
 from config import ConfigError, ExperimentConfig
+from summaries import RunSummary
 
 
 @dataclass
@@ -30,7 +31,7 @@ class CellResult:
     """How a cell's training ended: its summary once written, or why it failed."""
 
     cell: Cell
-    summary: dict | None = None
+    summary: RunSummary | None = None
     error: str | None = None
 
 
@@ -43,7 +44,7 @@ CELLS_AT_ONCE = 2
 STOP_SECONDS = 5.0
 
 
-def train_cell_here(config: ExperimentConfig, runs_dir: Path) -> tuple[dict, str | None]:
+def train_cell_here(config: ExperimentConfig, runs_dir: Path) -> tuple[RunSummary, str | None]:
     """Train one cell into runs_dir; its summary and any drawing error. The study has checked that
     a cell of other settings may be replaced (study.py --replace)."""
     import pipeline  # TensorFlow starts with the first cell trained

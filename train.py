@@ -26,10 +26,10 @@ import outputs
 import rundir
 from config import ConfigError, ExperimentConfig
 from pipeline import Outcome, StopRequest, train_and_write  # noqa: F401  the README's and the notebook's names
-from summaries import describe_run
+from summaries import RunSummary, describe_run
 
 
-def describe_summary(summary: dict, run_dir: Path, list_files: bool = True) -> str:
+def describe_summary(summary: RunSummary, run_dir: Path, list_files: bool = True) -> str:
     """The few lines printed when a run is done (the last one lists the files written)."""
     return describe_run(summary, run_dir, rundir.files_present(run_dir) if list_files else None)
 
@@ -59,9 +59,9 @@ def status_line(outcome: Outcome, requested_dir: Path) -> str | None:
     summary, run_dir = outcome.summary, outcome.run_dir
     if run_dir is None:
         where = f"; {requested_dir} is as it was" if requested_dir.exists() else ""
-        if summary["epochs_completed"] == 0:
+        if summary.epochs_completed == 0:
             return f"interrupted before training began: nothing was written{where}"
-        return (f"interrupted at epoch {summary['epochs_completed']:,}: nothing was written, since {requested_dir} and "
+        return (f"interrupted at epoch {summary.epochs_completed:,}: nothing was written, since {requested_dir} and "
                 f"{destinations.interrupted_destination(requested_dir)} both hold finished runs")
     if outcome.drawing_error:
         return (f"error: the run's data are complete in {run_dir}/ but its pictures could not all be drawn "
@@ -69,15 +69,15 @@ def status_line(outcome: Outcome, requested_dir: Path) -> str | None:
     if outcome.pictures_missing:
         return (f"interrupted while drawing: the run's data are complete in {run_dir}/ but its pictures are not; "
                 f"draw them with: python animate.py {run_dir}")
-    if summary["status"] == "diverged":
+    if summary.status == "diverged":
         return (
-            f"warning: {summary['name']} diverged at epoch {summary['diverged_at_epoch']} (the training loss stopped "
+            f"warning: {summary.name} diverged at epoch {summary.diverged_at_epoch} (the training loss stopped "
             f"being a finite number); the run up to there is in {run_dir}/; a smaller learning_rate usually helps"
         )
-    if summary["status"] == "interrupted":
+    if summary.status == "interrupted":
         beside = (f" ({requested_dir}/ holds a finished run, left as it was)" if run_dir != requested_dir else "")
         return (
-            f"interrupted at epoch {summary['epochs_completed']:,} of {summary['epochs_requested']:,}; "
+            f"interrupted at epoch {summary.epochs_completed:,} of {summary.epochs_requested:,}; "
             f"the run so far is in {run_dir}/{beside}"
         )
     return None
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             print(warning, file=sys.stderr)
         if outcome.drawing_error:
             return 1
-        stopped = outcome.run_dir is None or outcome.pictures_missing or outcome.summary["status"] == "interrupted"
+        stopped = outcome.run_dir is None or outcome.pictures_missing or outcome.summary.status == "interrupted"
         if stop.late and not stopped:
             print("the Ctrl-C came after the run was complete: nothing was left out", file=sys.stderr)
         return 130 if stopped else 0

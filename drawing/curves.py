@@ -215,7 +215,7 @@ def status_caption(run: Run) -> str | None:
 def run_description(run: Run) -> str:
     """What was trained: '2x10 sigmoid · adam lr 0.01', with ' · 50 seeds' for many nets, and
     how many of them diverged if any did (their errors are then left out of every median)."""
-    diverged = len(run.summary.get("diverged_seeds", []))
+    diverged = len(run.summary.diverged_seeds)
     seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
     if run.nets > 1 and diverged:
         seeds += f" ({diverged} diverged)"

@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 
 from drawing.curves import (divergence_epoch, draw_error_curves, error_range, final_words, prepare_fonts, run_title,
                             status_caption, style_loss_axes)
+from summaries import StudyRow
 from drawing.style import (COLORS, RUN_COLORS, format_loss, plain_text, plain_tick_labels, png_axes, save_png,
                            use_fonts_for)
 from rundir import Run, median_over_nets
@@ -71,7 +72,7 @@ def data_differences(runs: list[Run]) -> list[str]:
     def settings(run: Run) -> dict:
         config = run.config
         if config.data_file is not None:
-            return {"data file": run.summary.get("data_sha256"), "data seed": config.data_seed_used,
+            return {"data file": run.summary.data_sha256, "data seed": config.data_seed_used,
                     "held-out share": config.validation_fraction}
         return {"target": config.target, "noise": config.noise_std, "x range": (config.x_min, config.x_max),
                 "number of points": config.n_samples, "data seed": config.data_seed_used}
@@ -93,10 +94,10 @@ def same_data(runs: list[Run]) -> bool:
     )
 
 
-def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Path, title: str, xlabel: str) -> None:
+def draw_final_errors(rows: list[StudyRow], errors: list[np.ndarray], path: str | Path, title: str, xlabel: str) -> None:
     """A study's final_error.png: each seed's final held-out error as a dot per experiment, with
     the median and the 10th-90th percentile spread drawn beside the dots, and the noise floor."""
-    use_fonts_for([title, xlabel] + [text for row in rows for text in (row["experiment"], row["trained"])])
+    use_fonts_for([title, xlabel] + [text for row in rows for text in (row.experiment, row.trained)])
     figure, axes = png_axes(height_inches=4.8)
     rng = np.random.default_rng(0)  # the horizontal jitter of the dots only
     for position, finite in enumerate(errors):
@@ -107,19 +108,19 @@ def draw_final_errors(rows: list[dict], errors: list[np.ndarray], path: str | Pa
             low, median, high = np.percentile(finite, [10, 50, 90])
             axes.plot([position + 0.2] * 2, [low, high], color=COLORS["truth"], linewidth=2, zorder=2)
             axes.plot([position + 0.12, position + 0.28], [median] * 2, color=COLORS["truth"], linewidth=3, zorder=2)
-    floors = {row["noise_floor"] for row in rows}
-    shared_floor = rows[0]["noise_floor"] if len(floors) == 1 else None
+    floors = {row.noise_floor for row in rows}
+    shared_floor = rows[0].noise_floor if len(floors) == 1 else None
     if shared_floor:
         axes.axhline(shared_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, zorder=1)
     elif len(floors) > 1:  # experiments on different data: each its own floor, where it is known
         for position, row in enumerate(rows):
-            if row["noise_floor"]:
-                axes.plot([position - 0.4, position + 0.4], [row["noise_floor"]] * 2, color=COLORS["floor"],
+            if row.noise_floor:
+                axes.plot([position - 0.4, position + 0.4], [row.noise_floor] * 2, color=COLORS["floor"],
                           linestyle="--", linewidth=1.2, zorder=1)
     axes.set_yscale("log")
     plain_tick_labels(axes)
     # Each experiment's name, then what it trained, a part a line ('1x60 sigmoid', 'sgd lr 0.01').
-    axes.set_xticks(range(len(rows)), ["\n".join([row["experiment"]] + row["trained"].split(" · ")) for row in rows],
+    axes.set_xticks(range(len(rows)), ["\n".join([row.experiment] + row.trained.split(" · ")) for row in rows],
                     fontsize=9)
     axes.set_xlim(-0.6, len(rows) - 0.4)
     axes.set_ylabel("final held-out mean squared error (log scale)")

@@ -25,6 +25,7 @@ from drawing.curves import (divergence_epoch, drawable_predictions, ended_words,
 from drawing.frames import FEW_POINTS, compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
 from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
                                 thinned)
+from summaries import StudyRow
 from drawing.style import COLORS, RUN_COLORS
 from drawing.units import (distinct_units, drawable_contributions, gradient_norm, layer_colors, layer_words, saturation,
                            unit_colors, units_limits, value_limits)
@@ -398,20 +399,20 @@ def study_net_points(runs: list[Run]) -> int:
     return int(np.clip(EVERY_NET_VALUES // max(values_per_point, 1), MIN_NET_POINTS, MAX_NET_POINTS))
 
 
-def table_row(row: dict, link: str) -> str:
+def table_row(row: StudyRow, link: str) -> str:
     """A row of the study's table, as table.md has it, its experiment linked to its own page."""
     def error(value: float | None) -> str:
         return "not finite" if value is None else format_loss(value)
 
-    share = row["share_at_noise_floor"]
-    diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
-    cells = [f'<a href="{html.escape(link)}">{html.escape(row["experiment"])}</a>', html.escape(row["trained"]),
-             f"{row['seeds']}{diverged}", error(row["median"]), error(row["p10"]), error(row["p90"]),
+    share = row.share_at_noise_floor
+    diverged = f" ({row.diverged} diverged)" if row.diverged else ""
+    cells = [f'<a href="{html.escape(link)}">{html.escape(row.experiment)}</a>', html.escape(row.trained),
+             f"{row.seeds}{diverged}", error(row.median), error(row.p10), error(row.p90),
              "noise floor unknown" if share is None else f"{100 * share:.0f}%"]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
-def study_page_html(name: str, runs: list[Run] | None, rows: list[dict], table_links: list[str], description: str,
+def study_page_html(name: str, runs: list[Run] | None, rows: list[StudyRow], table_links: list[str], description: str,
                     phase_png: bytes | None = None, notes: list[str] = ()) -> str:
     """A study's page: each cell's seeded run in step (runs; None when there are too many to step
     through together), their median training errors, the final held-out error of every seed (a
@@ -430,17 +431,17 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[dict], table_l
 </table></div>"""
     if runs is None:
         return document(f"{name}: watch tiny nets learn", header, f"{phase}\n{notes_html}\n{table}", None)
-    labels = [row["experiment"] for row in rows]
+    labels = [row.experiment for row in rows]
     colors = (RUN_COLORS * len(runs))[:len(runs)]
     data = several_runs_data(runs, labels, colors, net_points=study_net_points(runs))
-    finals = [np.array([np.nan if net["val_loss"] is None else net["val_loss"] for net in run.summary["nets"]])
+    finals = [run.summary.final_held_out_errors()
               for run in runs]
     values = np.concatenate([final[np.isfinite(final)] for final in finals]
                             + [np.array([run.noise_floor]) for run in runs if run.noise_floor])
     low, high = (float(values.min()), float(values.max())) if len(values) else (1e-3, 1.0)
     data.update(final_errors=[encoded(final) for final in finals],
                 final_limits=[low / 1.5, high * 1.5],
-                final_percentiles=[[row["p10"], row["median"], row["p90"]] for row in rows])
+                final_percentiles=[[row.p10, row.median, row.p90] for row in rows])
     toggles = ('<label><input type="checkbox" id="show-nets" checked> every net</label>'
                if any(run.nets > 1 for run in runs) else "")
     median = "median " if any(run.nets > 1 for run in runs) else ""

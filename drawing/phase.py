@@ -26,6 +26,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from summaries import StudyRow
 from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png, use_fonts_for
 from naming import value_label  # '1x60', '0.003', 'sgd-momentum0.9': as cells and tables name them
 
@@ -47,18 +48,18 @@ def layout(grid: dict[str, list[Any]]) -> tuple[str, str | None, list[str]]:
     return x_key, y_key, [key for key in grid if key not in axes]
 
 
-def relative_error(row: dict, value: float | None, relative: bool) -> float | None:
+def relative_error(row: StudyRow, value: float | None, relative: bool) -> float | None:
     """An error divided by the cell's noise floor (relative: every cell's is known), or the error itself."""
     if value is None:
         return None
-    return value / row["noise_floor"] if relative else value
+    return value / row.noise_floor if relative else value
 
 
-def draw_phase_png(rows: list[dict], grid: dict[str, list[Any]], path: str | Path, title: str) -> None:
+def draw_phase_png(rows: list[StudyRow], grid: dict[str, list[Any]], path: str | Path, title: str) -> None:
     """phase.png of a grid study's rows (study.table_rows, each with its grid settings)."""
     use_fonts_for([title])
-    by_settings = {tuple(key_of(row["settings"].get(key)) for key in grid): row for row in rows if row["settings"]}
-    floors = {row["noise_floor"] for row in rows}
+    by_settings = {tuple(key_of(row.settings.get(key)) for key in grid): row for row in rows if row.settings}
+    floors = {row.noise_floor for row in rows}
     relative = None not in floors and 0 not in floors
     measure = ("median final held-out MSE ÷ noise floor σ²" if relative else "median final held-out MSE")
     if len(grid) == 1:
@@ -101,7 +102,7 @@ def spaced(ticks: list[float], low: float, high: float, log: bool) -> list[float
     return sorted(kept)
 
 
-def phase_figure(rows: list[dict], grid: dict[str, list[Any]], by_settings: dict, title: str, measure: str,
+def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: dict, title: str, measure: str,
                  relative: bool) -> Figure:
     """The heat maps of a grid of two or more keys: see the module's docstring."""
     x_key, y_key, panel_keys = layout(grid)
@@ -114,7 +115,7 @@ def phase_figure(rows: list[dict], grid: dict[str, list[Any]], by_settings: dict
                              1.9 + panel_rows * (len(y_values) * 0.62 + 1.0)), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     all_axes = figure.subplots(panel_rows, columns, squeeze=False).ravel()
-    values = [relative_error(row, row["median"], relative) for row in rows]
+    values = [relative_error(row, row.median, relative) for row in rows]
     finite = [value for value in values if value is not None and value > 0]
     low, high = (min(finite), max(finite)) if finite else (0.5, 2.0)
     # Up to RATIO_CEILING times the floor the colours tell cells apart; beyond (a blow-up's 10⁴)
@@ -132,7 +133,7 @@ def phase_figure(rows: list[dict], grid: dict[str, list[Any]], by_settings: dict
             if row is None:
                 axes.text(column_index, row_index, "missing", ha="center", va="center", fontsize=7, color="#777")
                 continue
-            ratio = relative_error(row, row["median"], relative)
+            ratio = relative_error(row, row.median, relative)
             if ratio is not None and ratio > 0:
                 image_values[row_index, column_index] = ratio
             annotate(axes, column_index, row_index, row, ratio, relative, norm, colormap)
@@ -167,14 +168,14 @@ def annotate(axes, column: int, row_index: int, row: dict, ratio: float | None, 
     if ratio is None:
         text, dark = "all\ndiverged", False
     else:
-        share = row["share_at_noise_floor"]
+        share = row.share_at_noise_floor
         text = f"{ratio:.2f}" if relative and ratio < 100 else f"{ratio:.3g}"
         if share is not None:
             text += f"\n{100 * share:.0f}%"
         red, green, blue, _ = colormap(norm(ratio))
         dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-    if row["diverged"]:
-        text += f"\n{row['diverged']} div"
+    if row.diverged:
+        text += f"\n{row.diverged} div"
         axes.add_patch(matplotlib.patches.Rectangle((column - 0.5, row_index - 0.5), 1, 1, fill=False,
                                                     hatch="///", edgecolor=COLORS["marker"], linewidth=0))
     axes.text(column, row_index, text, ha="center", va="center", fontsize=8, color="white" if dark else "black",
@@ -188,18 +189,18 @@ def draw_line(rows, grid, by_settings, path, title: str, measure: str, relative:
     positions, medians, lows, highs = [], [], [], []
     for position, value in enumerate(values):
         row = by_settings.get((key_of(value),))
-        if row is None or row["median"] is None:
+        if row is None or row.median is None:
             if row is not None:
-                axes.text(position, 0.5, f"all {row['diverged']} diverged", transform=axes.get_xaxis_transform(),
+                axes.text(position, 0.5, f"all {row.diverged} diverged", transform=axes.get_xaxis_transform(),
                           ha="center", fontsize=8, color=COLORS["marker"])
             continue
         positions.append(position)
-        medians.append(relative_error(row, row["median"], relative))
-        lows.append(relative_error(row, row["p10"], relative))
-        highs.append(relative_error(row, row["p90"], relative))
-        label = f"{100 * row['share_at_noise_floor']:.0f}%" if row["share_at_noise_floor"] is not None else ""
-        if row["diverged"]:
-            label += f" {row['diverged']} div"
+        medians.append(relative_error(row, row.median, relative))
+        lows.append(relative_error(row, row.p10, relative))
+        highs.append(relative_error(row, row.p90, relative))
+        label = f"{100 * row.share_at_noise_floor:.0f}%" if row.share_at_noise_floor is not None else ""
+        if row.diverged:
+            label += f" {row.diverged} div"
         axes.annotate(label, (position, medians[-1]), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
     axes.fill_between(positions, lows, highs, color=COLORS["net"], alpha=0.25, linewidth=0, label="10-90% of seeds")
     axes.plot(positions, medians, color=COLORS["median"], marker="o", linewidth=2, label="median")

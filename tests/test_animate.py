@@ -182,7 +182,7 @@ def with_frames(run, frame_epochs):
     # The other per-frame quantities, the run's first frames': frame k's units are frame k's of the run.
     for name in set(run.per_frame) - {"prediction", "loss"}:
         run.per_frame[name] = np.resize(run.per_frame[name], (count,) + run.per_frame[name].shape[1:])
-    run.summary["frames"] = count
+    run.summary.frames = count
     return run
 
 
@@ -256,7 +256,7 @@ def test_labels_name_the_runs_in_both_pictures(tmp_path, capsys, recorded):
 def test_runs_are_labelled_by_name_or_by_folder_when_names_repeat():
     runs = [synthetic_run(), synthetic_run()]
     assert comparisons.compare_labels(runs, ["out/a", "out/b"], []) == ["out/a", "out/b"]
-    runs[1].summary["name"] = "other"
+    runs[1].summary.name = "other"
     assert comparisons.compare_labels(runs, ["out/a", "out/b"], []) == ["synthetic", "other"]
     assert comparisons.compare_labels(runs, ["out/a", "out/b"], ["x", "y"]) == ["x", "y"]
 

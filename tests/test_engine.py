@@ -373,9 +373,9 @@ def test_a_net_going_nan_does_not_touch_the_others_and_is_reported():
 
     config = stack_config()
     summary = rundir.new_run(config, data.dataset_for(config), recording, {"keras": 141, "weights_only": 120}).summary
-    assert summary["status"] == "completed" and summary["diverged_seeds"] == [6, 7]
-    assert [net["diverged_at_epoch"] for net in summary["nets"]] == [None, 1, 1]
-    assert summary["nets"][1]["loss"] is None and summary["loss"] == pytest.approx(float(clean.per_frame["loss"][-1, 0]))
+    assert summary.status == "completed" and summary.diverged_seeds == [6, 7]
+    assert [net.diverged_at_epoch for net in summary.nets] == [None, 1, 1]
+    assert summary.nets[1].loss is None and summary.loss == pytest.approx(float(clean.per_frame["loss"][-1, 0]))
 
 
 def test_a_part_whose_nets_all_diverge_stops_while_the_others_train_on():

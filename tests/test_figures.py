@@ -11,6 +11,7 @@ from conftest import count_color, png_pixels, synthetic_run
 from drawing import figures
 from drawing.curves import BLOW_UP_HEADROOM
 from drawing.style import COLORS, RUN_COLORS
+from summaries import StudyRow
 
 
 @pytest.fixture
@@ -161,8 +162,8 @@ def test_what_differs_between_the_runs_data_is_named():
 # --- a study's final_error.png -------------------------------------------------------------------
 
 def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the_figure_is(tmp_path, drawn):
-    rows = [{"experiment": name, "trained": f"2x10 sigmoid · {name} lr 0.01", "noise_floor": 0.04}
-            for name in ("sgd", "adam", "blown")]
+    rows = [StudyRow(experiment=name, trained=f"2x10 sigmoid · {name} lr 0.01", noise_floor=0.04, seeds=20, median=None,
+                     p10=None, p90=None, share_at_noise_floor=None, diverged=0) for name in ("sgd", "adam", "blown")]
     rng = np.random.default_rng(1)
     errors = [0.2 + 0.05 * rng.random(20), np.append(0.04 + 0.005 * rng.random(19), np.nan), np.full(5, np.nan)]
     figures.draw_final_errors(rows, errors, tmp_path / "final_error.png", "a study", "experiment (20 seeds each)")
@@ -188,14 +189,14 @@ def test_final_errors_show_each_seed_above_its_spread_with_a_legend_drawn_as_the
 
 # --- a grid study's phase.png --------------------------------------------------------------------
 
-def grid_rows(grid: dict, medians) -> list[dict]:
+def grid_rows(grid: dict, medians) -> list[StudyRow]:
     """A grid study's table rows (as study_table.table_rows makes them) with these median final errors, in
     the grid's order (the last key varying fastest), over a noise floor of 0.04."""
     import itertools
 
     cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
-    return [{"settings": settings, "noise_floor": 0.04, "median": median, "p10": 0.9 * median, "p90": 1.1 * median,
-             "share_at_noise_floor": 0.5, "diverged": 0, "experiment": "cell", "trained": "2x10 sigmoid", "seeds": 3}
+    return [StudyRow(settings=settings, noise_floor=0.04, median=median, p10=0.9 * median, p90=1.1 * median,
+                     share_at_noise_floor=0.5, diverged=0, experiment="cell", trained="2x10 sigmoid", seeds=3)
             for settings, median in zip(cells, medians)]
 
 

@@ -569,5 +569,5 @@ def test_a_name_with_no_room_on_the_first_header_line_leads_the_second(monkeypat
 
 def test_a_seeded_run_whose_nets_partly_diverged_says_so_in_its_header():
     run = synthetic_run(nets=4)
-    run.summary["diverged_seeds"] = [1, 3]
+    run.summary.diverged_seeds = [1, 3]
     assert any("4 seeds (2 diverged)" in word for word in all_words(SeedsAnimation(run, 800, 360).figure))

@@ -153,8 +153,8 @@ def test_text_from_the_user_runs_nothing(tmp_path, offline_page):
     """A CSV's column named like markup: drawn as those characters, no element injected, no dialog."""
     hostile = "<img src=x onerror=alert(1)>"
     run = synthetic_run(frames=5)
-    run.summary["axis_names"] = [hostile, "</script><script>alert(2)</script>"]
-    run.summary["trained"] = hostile
+    run.summary.axis_names = [hostile, "</script><script>alert(2)</script>"]
+    run.summary.trained = hostile
     path = tmp_path / "report.html"
     report.write_page(run, path)
     page, problems = offline_page(path)
@@ -424,7 +424,7 @@ def test_a_studys_final_error_dots_read_and_pick_their_seed(finished_study, offl
     left, top = page.eval_on_selector("#final-canvas", "c => [c.getBoundingClientRect().left, "
                                       "c.getBoundingClientRect().top]")
     page.mouse.move(left + x, top + y)
-    final = run.summary["nets"][net]["val_loss"]
+    final = run.summary.nets[net].val_loss
     assert page.text_content("#final-readout") == (
         f"adam_2x10: net {net} (seed {run.seeds[net]}), final held-out MSE {format_loss(final)} · click to pick it out")
     page.mouse.click(left + x, top + y)
@@ -453,7 +453,7 @@ def test_a_study_page_of_the_posts_size_stays_under_10_mb(tmp_path):
     """Four experiments of 50 seeds, 20,000 epochs and 200 frames, as make study trains them."""
     runs = [synthetic_run(nets=50, epochs=20000, frames=200, grid_points=200) for _ in range(4)]
     for number, run in enumerate(runs):
-        run.summary["name"] = f"experiment_{number}"
+        run.summary.name = f"experiment_{number}"
     rows = study_table.table_rows([run.summary for run in runs])
     assert report.study_net_points(runs) == 37
     text = report.study_page_html("study", runs, rows, ["runs/a/report.html"] * 4, "50 seeds each")

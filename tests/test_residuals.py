@@ -23,7 +23,7 @@ def mesh_values(axes) -> np.ma.MaskedArray:
 
 def without_truth(run):
     """The run as one trained on data of unknown origin: no true function, no noise floor."""
-    run = dataclasses.replace(run, y_grid_true=None, summary=dict(run.summary, noise_floor=None))
+    run = dataclasses.replace(run, y_grid_true=None, summary=run.summary.model_copy(update={"noise_floor": None}))
     return run
 
 

@@ -70,21 +70,22 @@ def test_a_run_reads_back_exactly_as_it_was_written(tmp_path, options):
 
 def test_the_summary_of_each_ending(tmp_path):
     completed = rundir.read_run(written(tmp_path, synthetic_run(), "completed"))
-    assert completed.summary["format"] == rundir.FORMAT
+    assert completed.summary.format == rundir.FORMAT
     assert completed.status == "completed" and completed.diverged_at_epoch is None
-    assert completed.epochs_completed == completed.epochs_requested == completed.summary["epochs_completed"] == 300
-    assert completed.summary["loss"] == pytest.approx(float(completed.frame_loss[-1, 0]))
-    assert completed.summary["val_loss"] == pytest.approx(float(completed.val_loss[-1, 0]))
+    assert completed.epochs_completed == completed.epochs_requested == completed.summary.epochs_completed == 300
+    assert completed.summary.loss == pytest.approx(float(completed.frame_loss[-1, 0]))
+    assert completed.summary.val_loss == pytest.approx(float(completed.val_loss[-1, 0]))
     assert completed.noise_floor == 0.04 and completed.true_function == "sin(x)"
     assert completed.trained == "2x10 sigmoid · adam lr 0.01" and completed.name == "synthetic"
-    assert completed.summary["nets"] == [{"seed": 0, "loss": completed.summary["loss"],
-                                          "val_loss": completed.summary["val_loss"], "diverged_at_epoch": None}]
+    assert [net.to_json() for net in completed.summary.nets] == [{"seed": 0, "loss": completed.summary.loss,
+                                                                 "val_loss": completed.summary.val_loss,
+                                                                 "diverged_at_epoch": None}]
 
     diverged = rundir.read_run(written(tmp_path, synthetic_run(nets=3, diverged_at=120), "diverged"))
     assert diverged.status == "diverged" and diverged.diverged_at_epoch == 120 == diverged.epochs_completed
     assert diverged.epochs_requested == 300 and diverged.frame_epochs[-1] == 119
-    assert diverged.summary["val_loss"] is None and diverged.summary["diverged_seeds"] == [0, 1, 2]
-    assert [net["diverged_at_epoch"] for net in diverged.summary["nets"]] == [120, 120, 120]
+    assert diverged.summary.val_loss is None and diverged.summary.diverged_seeds == [0, 1, 2]
+    assert [net.diverged_at_epoch for net in diverged.summary.nets] == [120, 120, 120]
 
     interrupted = rundir.read_run(written(tmp_path, synthetic_run(status="interrupted"), "interrupted"))
     assert interrupted.status == "interrupted" and interrupted.diverged_at_epoch is None
@@ -165,7 +166,7 @@ def old_format_run(tmp_path: Path) -> Path:
     snapshots.npz keys ("epochs", "predictions", "frame_loss", ...), one net without a nets axis."""
     run = synthetic_run()
     run_dir = written(tmp_path, run, "old")
-    summary = {key: run.summary[key] for key in ("name", "status", "epochs_requested", "loss", "val_loss",
+    summary = {key: run.summary.to_json()[key] for key in ("name", "status", "epochs_requested", "loss", "val_loss",
                                                  "noise_floor", "val_loss_over_noise_floor", "min_loss",
                                                  "parameters", "frames", "train_seconds")}
     summary["epochs"] = run.epochs_completed
@@ -282,14 +283,12 @@ DAMAGE = {
     "summary a list": (replace_summary('["not", "a", "summary"]'), "summary.json cannot be read"),
     "summary null": (replace_summary("null"), "summary.json cannot be read"),
     "bad status": (edit_summary(status="odd"), "status must be one of completed, diverged, interrupted, got 'odd'"),
-    "no status": (replace_summary('{"format": 2}'), "status must be one of"),
+    "no status": (replace_summary('{"format": 2}'), "summary.json: name is missing"),
     "diverged without an epoch": (edit_summary(status="diverged"), "a diverged run needs diverged_at_epoch"),
     "diverged at a word": (edit_summary(status="diverged", diverged_at_epoch="abc"),
-                           "a diverged run needs diverged_at_epoch, an epoch, got 'abc'"),
-    "diverged at true": (edit_summary(status="diverged", diverged_at_epoch=True),
-                         "a diverged run needs diverged_at_epoch"),
-    "diverged at epoch 0": (edit_summary(status="diverged", diverged_at_epoch=0),
-                            "a diverged run needs diverged_at_epoch"),
+                           "diverged_at_epoch is not what train.py writes (input should be a valid integer), got 'abc'"),
+    "diverged at true": (edit_summary(status="diverged", diverged_at_epoch=True), "diverged_at_epoch"),
+    "diverged at epoch 0": (edit_summary(status="diverged", diverged_at_epoch=0), "diverged_at_epoch"),
     "name missing": (lambda run_dir: replace_summary(json.dumps(
         {key: value for key, value in json.loads((run_dir / "summary.json").read_text()).items() if key != "name"}
     ))(run_dir), "summary.json: name is missing"),

@@ -20,6 +20,7 @@ import study
 from config import ConfigError
 from conftest import ROOT
 import studies
+import summaries
 import study_table
 
 
@@ -55,7 +56,7 @@ def test_the_studys_summary_holds_each_experiments_figures_over_its_seeds(finish
     for row in rows:
         run_summary = json.loads((output / "runs" / row["experiment"] / "summary.json").read_text())
         assert run_summary["seeds"] == 2 and run_summary["epochs_completed"] == 120
-        errors = study_table.final_errors(run_summary)
+        errors = summaries.RunSummary.model_validate(run_summary).final_held_out_errors()
         assert row["seeds"] == 2 and row["median"] == pytest.approx(float(np.median(errors)))
         assert row["p10"] <= row["median"] <= row["p90"]
         assert row["noise_floor"] == pytest.approx(0.04) and row["diverged"] == 0

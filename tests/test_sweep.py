@@ -19,6 +19,7 @@ import cells as cells_module
 import ray_cells
 import studies
 import study_table
+from summaries import StudyRow
 
 QUICK = ["epochs=40", "frames=4", "n_samples=40", "grid_points=30"]
 
@@ -250,8 +251,8 @@ def test_an_optimizer_with_options_of_its_own_is_a_grid_value(tmp_path):
     assert [cell.name for cell in cells] == ["adam_lr0.01", "sgd-momentum0.9_lr0.01"]
     assert (cells[0].config.optimizer, cells[0].config.optimizer_options) == ("adam", {})
     assert (cells[1].config.optimizer, cells[1].config.optimizer_options) == ("sgd", {"momentum": 0.9})
-    rows = [{"experiment": cell.name, "settings": cell.settings, "seeds": 1, "median": 0.1, "p10": 0.1, "p90": 0.1,
-             "share_at_noise_floor": 0.0, "diverged": 0, "noise_floor": 0.04} for cell in cells]
+    rows = [StudyRow(experiment=cell.name, trained="", settings=cell.settings, seeds=1, median=0.1, p10=0.1, p90=0.1,
+                     share_at_noise_floor=0.0, diverged=0, noise_floor=0.04) for cell in cells]
     assert "| sgd-momentum0.9_lr0.01 | sgd-momentum0.9 | 0.01 | 1 |" in study_table.markdown_table(rows)
     from drawing import phase
 

@@ -28,6 +28,7 @@ import rundir
 import train
 from config import ConfigError
 from conftest import ROOT, synthetic_run
+import animate
 import pipeline
 import rendering
 
@@ -370,7 +371,7 @@ def test_the_final_training_error_is_that_of_the_final_weights(small_config, tmp
     run = rundir.read_run(tmp_path / "run")
     untrained, final = run.frame_loss[0, 0], run.frame_loss[-1, 0]
     assert run.loss[0, 0] == pytest.approx(untrained, rel=1e-6)
-    assert outcome.summary["loss"] == pytest.approx(final, rel=1e-6) and final != untrained
+    assert outcome.summary.loss == pytest.approx(final, rel=1e-6) and final != untrained
     assert f"final training MSE {final:.4f}" in train.describe_summary(outcome.summary, outcome.run_dir)
 
 
@@ -484,7 +485,7 @@ def test_a_ctrl_c_once_the_run_is_complete_changes_nothing(small_config, tmp_pat
         real_replace(*given, **options)
         signal.raise_signal(signal.SIGINT)
 
-    for name, target, pressing in (("drawn", animate, ("render_run", render_then_press)),
+    for name, target, pressing in (("drawn", rendering, ("render_run", render_then_press)),
                                    ("moved", outputs, ("replace_directory", replace_then_press))):
         with monkeypatch.context() as patch:
             patch.setattr(target, *pressing)
@@ -507,7 +508,7 @@ def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
     exec(compile(example, "README.md", "exec"), {})
     run_dir = tmp_path / "output" / "my_run"
     run = rundir.read_run(run_dir)
-    assert run.summary["epochs_completed"] == 10 and run.status == "completed" and run.name == "my_run"
+    assert run.summary.epochs_completed == 10 and run.status == "completed" and run.name == "my_run"
     np.testing.assert_array_equal(run.frame_epochs, np.arange(11))
     assert run.predictions.shape == (11, 1, 200) and run.loss.shape == run.val_loss.shape == (10, 1)
     assert np.all(np.isfinite(run.loss)) and run.frame_loss[-1, 0] < run.frame_loss[0, 0]
@@ -573,7 +574,7 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
     outcome = pipeline.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(1),
                                     replace=True)
     beside = tmp_path / "run.interrupted"
-    assert outcome.run_dir == beside and outcome.summary["status"] == "interrupted"
+    assert outcome.run_dir == beside and outcome.summary.status == "interrupted"
     assert snapshot_tree(run_dir) == finished
     assert summary_of(beside)["status"] == "interrupted"
     assert train.status_line(outcome, run_dir) == (
@@ -583,8 +584,8 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
     # A second interruption replaces the first one beside it, never the finished run.
     second = pipeline.train_and_write(long_config, run_dir, progress=False, render=False, stop=StopAfterChunks(2),
                                    replace=True)
-    assert second.run_dir == beside and summary_of(beside)["epochs_completed"] == second.summary["epochs_completed"]
-    assert second.summary["epochs_completed"] > outcome.summary["epochs_completed"]
+    assert second.run_dir == beside and summary_of(beside)["epochs_completed"] == second.summary.epochs_completed
+    assert second.summary.epochs_completed > outcome.summary.epochs_completed
     assert snapshot_tree(run_dir) == finished
     assert sorted(path.name for path in tmp_path.iterdir()) == ["run", "run.interrupted"]
 
@@ -609,7 +610,7 @@ def test_a_stop_before_the_first_epoch_writes_nothing(small_config, tmp_path):
     run_dir = earlier_run(tmp_path / "run")
     before = snapshot_tree(tmp_path)
     outcome = pipeline.train_and_write(small_config, run_dir, progress=False, stop=StopAfterChunks(0), replace=True)
-    assert outcome.run_dir is None and outcome.summary["epochs_completed"] == 0
+    assert outcome.run_dir is None and outcome.summary.epochs_completed == 0
     assert snapshot_tree(tmp_path) == before
     assert train.status_line(outcome, run_dir) == (
         f"interrupted before training began: nothing was written; {run_dir} is as it was")

@@ -238,6 +238,11 @@ def finite_or_nan(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 
 
+def thinned(count: int, limit: int) -> np.ndarray:
+    """At most `limit` indices of `count`, evenly spread, first and last kept."""
+    return np.arange(count) if count <= limit else np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
+
+
 # A CSV's column name labels an axis; past this many characters it is cut short.
 MAX_AXIS_NAME = 30
 

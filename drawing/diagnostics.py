@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drawing.curves import BLOW_UP_HEADROOM, curve_points, training_curve
+from drawing.curves import BLOW_UP_HEADROOM, drawn_curve, per_epoch_curve, training_curve
 from drawing.style import COLORS, RUN_COLORS
 from rundir import Run
 
@@ -41,17 +41,17 @@ def training_error(run: Run) -> Diagnostic:
                       run.frame_epochs, run.frame_loss[:, :1].astype(np.float64))
 
 
-def gradient_norm(run: Run) -> Diagnostic:
-    """Each epoch's gradient norm, drawn at the epoch of the weights it was taken at (the update of
-    epoch e starts from the weights after e - 1 epochs), as the training error is. The final
-    weights have no gradient recorded: the last frame marks the last update's."""
+def gradient_norm(run: Run, weights: str = "before_update") -> Diagnostic:
+    """Each epoch's gradient norm, drawn at the epoch of the weights it was taken at (`weights`:
+    those before the epoch's update, see curves.epochs_of_weights), as the training error is. The
+    final weights have no gradient recorded: the last frame marks the last update's."""
     titles = ("gradient norm (log scale)", "gradient norm")
     if "grad_norm" not in run.per_epoch or len(run.per_epoch["grad_norm"]) == 0:
         return Diagnostic("grad_norm", titles, True, None)
-    values = run.per_epoch["grad_norm"].astype(np.float64)
-    epochs, thinned = curve_points(values, first_epoch=0)
-    at = np.minimum(run.frame_epochs, len(values) - 1)
-    return Diagnostic("grad_norm", titles, True, [(epochs[epochs >= 1], thinned[epochs >= 1])], at, values[at, :1])
+    epochs, values = per_epoch_curve(run.per_epoch["grad_norm"].astype(np.float64), weights)
+    # A frame marks the gradient at the weights it shows; the final weights, which have none, the last one.
+    at = np.clip(run.frame_epochs, epochs[0], epochs[-1])
+    return Diagnostic("grad_norm", titles, True, [drawn_curve(epochs, values)], at, values[at - epochs[0], :1])
 
 
 def per_frame_diagnostic(run: Run, name: str, titles: tuple[str, ...], ceiling: float) -> Diagnostic:

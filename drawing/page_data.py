@@ -11,7 +11,8 @@ import numpy as np
 
 from drawing.comparison import compare_frame_epochs, latest_snapshot, panel_limits
 from drawing.curves import (divergence_epoch, drawable_predictions, ended_words, error_range, held_out_curve,
-                            past_end_words, shared_axis_epochs, training_curve, truth_label)
+                            held_out_error_curve, past_end_words, shared_axis_epochs, training_curve,
+                            training_error_curve, truth_label)
 from drawing.diagnostics import distinct_units, gradient_norm, layer_colors, layer_words, saturation, value_limits
 from drawing.fit_panel import FEW_POINTS, fit_limits
 from drawing.residual_analysis import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit,
@@ -57,21 +58,26 @@ def per_net(values: np.ndarray) -> np.ndarray:
     return values[..., 0] if values.shape[-1] == 1 else median_over_nets(values)
 
 
+def by_epoch(epochs: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A per-epoch curve (curves.per_epoch_curve) as the page indexes it: at index e, the value of
+    the weights after e epochs, as one net states it (per_net), NaN where there is none (the
+    held-out error of the untrained net); in the run's own precision."""
+    values = per_net(values)
+    indexed = np.full(int(epochs[-1]) + 1 if len(epochs) else 1, np.nan, values.dtype)
+    indexed[epochs] = values
+    return indexed
+
+
 def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits, with_units: bool = True,
              net_points: int = MAX_NET_POINTS, curve_points: int | None = None) -> dict:
     """One run as the page shows it, at the page's frames (frame_epochs: each shows the run's latest
     frame at or before it): one net's numbers, or for many seeds the medians, the 10-90% band and
     every net (on at most net_points grid points, its error curve on at most curve_points epochs,
     by default all the curve's); limits: its fit panel's (x, y) data limits."""
-    epochs_done = run.epochs_completed
     frame_loss = per_net(run.frame_loss)
-    # Index e: the training error of the weights after e epochs (the history's loss of epoch e + 1,
-    # then the final weights'), and the held-out error after e epochs (none before the first).
-    train_after = per_net(run.loss)
-    if run.frame_epochs[-1] == epochs_done:
-        train_after = np.append(train_after, frame_loss[-1])
-    held_out = per_net(run.val_loss)
-    held_out_after = np.concatenate([np.full(1, np.nan, held_out.dtype), held_out])  # in the run's own precision
+    # Index e: the training error and the held-out error of the weights after e epochs.
+    train_after = by_epoch(*training_error_curve(run))
+    held_out_after = by_epoch(*held_out_error_curve(run))
     curve_epochs, curve_train = training_curve(run)
     held_epochs, curve_held_out = held_out_curve(run)
     x_limits, data_limits = limits

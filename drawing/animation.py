@@ -76,6 +76,10 @@ class NumberStamper:
     def width(self, text: str) -> float:
         return sum(self.glyphs[character][3] for character in text)
 
+    def error_width(self) -> float:
+        """How wide an error as format_loss writes it may be: '0.0000' or 'not finite'."""
+        return max(self.width(format_loss(0.0)), self.width(format_loss(float("nan"))))
+
     def stamp(self, pixels: np.ndarray, text: str, x: float, baseline_row: int, color: str, align: str = "left") -> None:
         """Blend `text` in `color` into an RGBA pixel array, its baseline on baseline_row, starting
         (or, with align='right', ending) at column x."""
@@ -195,7 +199,7 @@ class RunAnimation:
         loss_label = header_text(self.figure, 0, self.loss_label, caption_right + 20, width, color=COLORS["net"],
                                  fontsize=CAPTION_FONTSIZE, fontweight="bold")
         self.loss_left = caption_right + 20 + loss_label.get_window_extent(renderer).width
-        name_left = self.loss_left + max(self.numbers.width("0.0000"), self.numbers.width("not finite")) + 20
+        name_left = self.loss_left + self.numbers.error_width() + 20
         name = header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
                            fontweight="bold")
         floor = self.run.noise_floor

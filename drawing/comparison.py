@@ -203,4 +203,4 @@ def compare_caption(figure, epochs: np.ndarray, note: str, lines: tuple[str, ...
 def compare_numbers() -> tuple[NumberStamper, float]:
     """The stamper of a comparison panel's training error, and the width its number may take."""
     numbers = NumberStamper(9)
-    return numbers, max(numbers.width("0.0000"), numbers.width("not finite"))
+    return numbers, numbers.error_width()

@@ -21,7 +21,7 @@ import numpy as np
 
 from drawing.curves import ended_words, final_words, truth_label
 from drawing.page_data import one_run_data, several_runs_data, study_data
-from drawing.style import COLORS, RUN_COLORS
+from drawing.style import AT_FLOOR_WORDS, COLORS, RUN_COLORS
 from rundir import Run, format_loss
 
 SCRIPT = Path(__file__).with_name("page.js")
@@ -191,7 +191,7 @@ def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
 def table_row(row: dict, link: str) -> str:
     """A row of the study's table, as table.md has it, its experiment linked to its own page."""
     def error(value: float | None) -> str:
-        return "not finite" if value is None else format_loss(value)
+        return format_loss(float("nan") if value is None else value)  # None: not finite
 
     share = row["share_at_noise_floor"]
     diverged = f" ({row['diverged']} diverged)" if row["diverged"] else ""
@@ -215,7 +215,7 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[dict], table_l
     notes_html = "".join(f"<p class=\"status\">{html.escape(note)}</p>" for note in notes if note)
     table = "\n".join(table_row(row, link) for row, link in zip(rows, table_links))
     table = f"""<div class="table"><table>
-<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>within 10% of the noise floor</th></tr>
+<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>{AT_FLOOR_WORDS}</th></tr>
 {table}
 </table></div>"""
     if runs is None:

@@ -38,6 +38,9 @@ COLORS = {
 # noise floor's and the marker's.
 RUN_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000"]
 DPI = 100
+# What every picture and page calls a net whose held-out error ends at most
+# rundir.AT_FLOOR_TOLERANCE times the noise floor.
+AT_FLOOR_WORDS = "within 10% of the noise floor"
 
 
 def palette_colors() -> list[tuple[int, int, int]]:

@@ -14,10 +14,11 @@ import outputs
 import rundir
 from drawing.curves import truth_label
 from drawing.figures import data_differences, draw_compare_png
-from drawing.frames import CompareAnimation, shared_scales
+from drawing.compare_frames import CompareAnimation
+from drawing.comparison import shared_scales
 from drawing.page import compare_page_html
 from drawing.residuals import draw_compare_residuals_png
-from drawing.units import CompareUnitsAnimation
+from drawing.units_frames import CompareUnitsAnimation
 from rendering import load_run, write_animation, write_pictures
 from rundir import Run, RunError
 

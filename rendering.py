@@ -14,11 +14,11 @@ import outputs
 import rundir
 from drawing import gif
 from drawing.figures import draw_loss_png
-from drawing.frames import FitAnimation, SeedsAnimation
+from drawing.fit_frames import FitAnimation, SeedsAnimation
 from drawing.page import write_page
 from drawing.residuals import draw_residuals_png
 from drawing.style import palette_colors
-from drawing.units import UnitsAnimation
+from drawing.units_frames import UnitsAnimation
 from rundir import Run, RunError
 
 

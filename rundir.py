@@ -35,7 +35,7 @@ import yaml
 import config as config_module
 import outputs
 from config import ConfigError, ExperimentConfig
-from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, STATUSES, RunSummary, format_loss  # noqa: F401  (drawing's)
+from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, RunSummary
 
 FORMAT = 2
 CONFIG_FILE, SUMMARY_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "summary.json", "snapshots.npz", "history.csv"

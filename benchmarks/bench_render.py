@@ -2,7 +2,7 @@
 
     python benchmarks/bench_render.py [--run-dir output/adam_2x10] [--plain-frames 40] [--repeats 3]
 
-Ours: drawing.frames.FitAnimation (blitting, numbers stamped from glyphs rendered once) and
+Ours: drawing.fit_frames.FitAnimation (blitting, numbers stamped from glyphs rendered once) and
 drawing.gif.write_gif (one shared palette, 'unchanged pixel' transparency, one Pillow save), as
 animate.py writes fit.gif. The plain way: for each frame a new matplotlib figure with the same
 content, savefig to PNG, read back, and imageio's GIF writer building a palette per frame. Both
@@ -36,7 +36,7 @@ import rundir  # noqa: E402
 from drawing import curves, style  # noqa: E402
 import destinations  # noqa: E402
 import rendering  # noqa: E402
-from drawing.frames import FitAnimation  # noqa: E402
+from drawing.fit_frames import FitAnimation  # noqa: E402
 
 
 def ensure_run(run_dir: Path) -> Path:

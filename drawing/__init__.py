@@ -1,10 +1,26 @@
 """The pictures of runs, drawn with matplotlib (never TensorFlow).
 
-- style.py: colours, fonts, number formats, the few layout helpers every picture shares;
-- curves.py: what the pictures plot from a run (error curves, ranges, what to say about it);
+- style.py: colours, fonts, number formats, the few layout helpers and words every picture shares;
+- curves.py: what the pictures plot from a run (error curves at the epochs of the weights they
+  describe, ranges, what to say about it);
 - figures.py: the static PNGs: loss.png, seeds.png, compare.png and a study's final_error.png;
-- frames.py: the frames of fit.gif, seeds.gif and compare.gif, drawn by blitting;
-- units.py: the frames of units.gif, a net's units and its diagnostics (and of a comparison's);
+- animation.py: what every animation shares: its canvas, the header and its stamped numbers,
+  blitting the frames of one run (RunAnimation);
+- fit_panel.py: the fit panel of every animation: data, true curve, limits, predictions pinned
+  inside them and the notes along its edges;
+- fit_frames.py: the frames of fit.gif and seeds.gif;
+- comparison.py: what a comparison of runs shares: its epochs, its grid of panels and their scales,
+  titles, notes and header;
+- compare_frames.py: the frames of compare.gif;
+- unit_curves.py: a net's units as a fit panel draws them (contributions, colours, range);
+- diagnostics.py: what training did inside a net over the epochs (gradient norm, distinct units,
+  saturation), as units.gif and the page show it;
+- diagnostic_panels.py: the small panels that draw those diagnostics, the frame's epoch marked;
+- units_frames.py: the frames of units.gif and of a comparison's units.gif;
 - residuals.py: residuals.png, what is left to learn over x, frequency and epoch;
-- gif.py: writing frames as a GIF; it knows nothing about runs.
+- phase.py: a grid study's phase.png;
+- page_data.py: what report.html's script draws, encoded; page.py (with page.js): report.html,
+  the page of a run, a comparison or a study;
+- gif.py: writing frames as a GIF; it knows nothing about runs;
+- frames.py, units.py: the animations' names as the commands imported them before this split.
 """

@@ -8,7 +8,8 @@ from matplotlib.collections import LineCollection
 
 import targets
 from drawing.style import COLORS, finite_or_nan, plain_tick_labels, use_fonts_for
-from rundir import Run, format_loss, median_over_nets
+from rundir import Run, median_over_nets
+from summaries import format_loss
 
 # Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
 MAX_CURVE_POINTS = 4000
@@ -28,24 +29,66 @@ def curve_points(values: np.ndarray, max_points: int = MAX_CURVE_POINTS, first_e
     return indices + first_epoch, values[indices]
 
 
-def training_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
-    """(epochs from 1, the training error of the weights after that many epochs; (points, nets)).
+# Which weights a per-epoch value describes, in epochs before those of the epoch it was recorded
+# at. Keras computes an epoch's training loss in the epoch's forward pass, before its update: the
+# loss of epoch e is the error of the weights after e - 1 epochs ("before_update", as is the
+# gradient norm of that update). The held-out error is computed after the update: of the weights
+# after e epochs ("after_update"). The pictures put every value at the epoch of the weights it
+# describes, as a frame's epoch counts them (epoch N: the weights after N epochs), so that a
+# frame's error and the curves agree.
+EPOCHS_BEFORE = {"before_update": 1, "after_update": 0}
 
-    The history's loss of epoch e is, as Keras reports it, computed in that epoch's forward pass:
-    the error of the weights after e - 1 epochs. Drawn one epoch earlier, and ended with the
-    final weights' error, the curve goes through the error each frame states. Epoch 0 is left
-    out: the epoch axes are logarithmic.
-    """
-    values = run.loss
-    if run.frame_epochs[-1] == len(values):
-        values = np.concatenate([values, run.frame_loss[-1:]])
-    epochs, values = curve_points(values, first_epoch=0)
+
+def epochs_of_weights(epochs, weights: str = "before_update"):
+    """The epochs of the weights (after that many epochs) that per-epoch values recorded at these
+    epochs (counted as Keras counts, from 1) describe: one less for a value of the weights before
+    the epoch's update, the same for one after it."""
+    if weights not in EPOCHS_BEFORE:
+        raise ValueError(f"weights must be one of {', '.join(EPOCHS_BEFORE)}, got {weights!r}")
+    return epochs - EPOCHS_BEFORE[weights]
+
+
+def per_epoch_curve(values: np.ndarray, weights: str = "before_update") -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, values) of a per-epoch quantity (values: epochs × nets, as recorded), each value
+    at the epoch of the weights it describes (epochs_of_weights): consecutive epochs from 0 for a
+    quantity of the weights before each update, from 1 for one of the weights after it."""
+    return epochs_of_weights(np.arange(1, len(values) + 1), weights), values
+
+
+def training_error_curve(run: Run, weights: str = "before_update") -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, errors (epochs, nets)): the training error of the weights after each epoch, the
+    final weights' included. `weights`: which weights the history's loss describes; as Keras
+    reports it, those before each update, so the last one is of the weights one epoch short of
+    the final ones: the last frame's error, of the final weights, ends the curve."""
+    epochs, values = per_epoch_curve(run.loss, weights)
+    final = int(run.frame_epochs[-1])
+    if final == len(run.loss) and (len(epochs) == 0 or epochs[-1] < final):
+        epochs, values = np.append(epochs, final), np.concatenate([values, run.frame_loss[-1:]])
+    return epochs, values
+
+
+def held_out_error_curve(run: Run, weights: str = "after_update") -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, errors (epochs, nets)): the held-out error of the weights after each epoch it was
+    computed for (`weights`: which weights the history's val_loss describes)."""
+    return per_epoch_curve(run.val_loss, weights)
+
+
+def drawn_curve(epochs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A whole per-epoch curve (consecutive epochs, as per_epoch_curve gives them) as the pictures
+    draw it: thinned (curve_points) and from epoch 1, as the epoch axes are logarithmic."""
+    epochs, values = curve_points(values, first_epoch=int(epochs[0]) if len(epochs) else 1)
     return epochs[epochs >= 1], values[epochs >= 1]
 
 
+def training_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs from 1, the training error of the weights after that many epochs; (points, nets)),
+    as drawn: it goes through the error each frame states (training_error_curve)."""
+    return drawn_curve(*training_error_curve(run))
+
+
 def held_out_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
-    """(epochs from 1, the held-out error after that many epochs; (points, nets))."""
-    return curve_points(run.val_loss)
+    """(epochs from 1, the held-out error after that many epochs; (points, nets)), as drawn."""
+    return drawn_curve(*held_out_error_curve(run))
 
 
 def error_range(runs: list[Run]) -> tuple[float, float]:
@@ -179,13 +222,13 @@ def truth_label(run: Run) -> str:
     return f"true function {targets.shortened(run.true_function, 40)}"
 
 
-def divergence_epoch(run: Run) -> int | None:
+def divergence_epoch(run: Run, weights: str = "before_update") -> int | None:
     """The epoch of the first weights whose training error is not finite, counted as the pictures count
     (epoch N: the weights after N epochs, as a frame's epoch and the training curve's): the epoch of a
-    diverged run's last frame. summary.json's diverged_at_epoch is one later: it counts as Keras does,
-    by the epoch whose forward pass found that error (the history's loss of epoch e is the error of
-    the weights after e - 1 epochs; see rundir.py). None for a run that did not diverge."""
-    return None if run.diverged_at_epoch is None else run.diverged_at_epoch - 1
+    diverged run's last frame. summary.json's diverged_at_epoch counts as Keras does, by the epoch
+    whose history's loss found that error; `weights`: which weights that loss describes (see
+    epochs_of_weights). None for a run that did not diverge."""
+    return None if run.diverged_at_epoch is None else int(epochs_of_weights(run.diverged_at_epoch, weights))
 
 
 def ended_words(run: Run, of_requested: bool = True) -> str | None:

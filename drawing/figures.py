@@ -11,9 +11,8 @@ from matplotlib.lines import Line2D
 
 from drawing.curves import (divergence_epoch, draw_error_curves, error_range, final_words, prepare_fonts, run_title,
                             status_caption, style_loss_axes)
-from summaries import StudyRow
-from drawing.style import (COLORS, RUN_COLORS, format_loss, plain_text, plain_tick_labels, png_axes, save_png,
-                           use_fonts_for)
+from summaries import StudyRow, format_loss
+from drawing.style import COLORS, RUN_COLORS, plain_text, plain_tick_labels, png_axes, save_png, use_fonts_for
 from rundir import Run, median_over_nets
 
 

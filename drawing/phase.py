@@ -3,10 +3,10 @@
 A heat map over the two grid keys with the most values (the first on x), one panel per value of
 the others (a row of panels for a third key, a grid of them for more). Each cell is coloured by
 its median final held-out error divided by the noise floor (the median error itself where the
-floor is unknown), on a log scale, and annotated with that number, the share of its seeds within
-10% of the floor and, where some diverged, how many (an X, and the cell hatched). A cell not
-trained yet is left blank and says "missing". With one grid key it becomes a line of the
-medians with the 10-90% band of the seeds.
+floor is unknown), on a log scale, and annotated with that number, the share of its seeds at the
+noise floor (style.AT_FLOOR_WORDS) and, where some diverged, how many (an X, and the cell
+hatched). A cell not trained yet is left blank and says "missing". With one grid key it becomes
+a line of the medians with the 10-90% band of the seeds.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from matplotlib.colors import LogNorm
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from summaries import StudyRow
 from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png, use_fonts_for
 from naming import value_label  # '1x60', '0.003', 'sgd-momentum0.9': as cells and tables name them
+from summaries import AT_FLOOR_TOLERANCE, AT_FLOOR_WORDS, StudyRow
 
 RATIO_COLORMAP = "viridis"
 RATIO_CEILING = 30.0
@@ -119,8 +119,9 @@ def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: 
     finite = [value for value in values if value is not None and value > 0]
     low, high = (min(finite), max(finite)) if finite else (0.5, 2.0)
     # Up to RATIO_CEILING times the floor the colours tell cells apart; beyond (a blow-up's 10⁴)
-    # every cell has the last colour, and its number says how far.
-    top = min(max(high, 1.1 * low, 1.1), RATIO_CEILING) if relative else max(high, 1.1 * low)
+    # every cell has the last colour, and its number says how far. The scale reaches the line of
+    # the nets at the floor (AT_FLOOR_TOLERANCE) even where every cell lies below it.
+    top = min(max(high, 1.1 * low, AT_FLOOR_TOLERANCE), RATIO_CEILING) if relative else max(high, 1.1 * low)
     norm = LogNorm(vmin=min(low, 0.9) if relative else low, vmax=top)
     colormap = matplotlib.colormaps[RATIO_COLORMAP].with_extremes(over="#fde725")
     image = None
@@ -156,8 +157,8 @@ def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: 
     colorbar.ax.yaxis.set_major_formatter(plain)
     colorbar.ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if relative:
-        colorbar.ax.axhline(1.1, color=COLORS["floor"], linewidth=2)
-    note = ("in each cell: the median ÷ σ²; % of seeds within 10% of the floor; N div: N seeds diverged (hatched)"
+        colorbar.ax.axhline(AT_FLOOR_TOLERANCE, color=COLORS["floor"], linewidth=2)
+    note = (f"in each cell: the median ÷ σ²; % of seeds {AT_FLOOR_WORDS}; N div: N seeds diverged (hatched)"
             if relative else "in each cell: the median (noise floor unknown); N div: N seeds diverged (hatched)")
     figure.suptitle(f"{title}\n{note}", fontsize=10)
     return figure
@@ -211,5 +212,5 @@ def draw_line(rows, grid, by_settings, path, title: str, measure: str, relative:
     axes.set_xticks(range(len(values)), [value_label(key, value) for value in values])
     axes.set_xlabel(key)
     axes.set_ylabel(measure)
-    axes.set_title(f"{title}\nlabels: % of seeds within 10% of the floor; N div: N seeds diverged", fontsize=10)
+    axes.set_title(f"{title}\nlabels: % of seeds {AT_FLOOR_WORDS}; N div: N seeds diverged", fontsize=10)
     save_png(figure, axes, path)

@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 import targets
-from rundir import format_loss  # noqa: F401  the numbers as every picture states them
 
 matplotlib.use("Agg")
 
@@ -236,6 +235,11 @@ def wrapped(text: str, max_pixels: float, width_of) -> list[str]:
 
 def finite_or_nan(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
+
+
+def thinned(count: int, limit: int) -> np.ndarray:
+    """At most `limit` indices of `count`, evenly spread, first and last kept."""
+    return np.arange(count) if count <= limit else np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
 
 
 # A CSV's column name labels an axis; past this many characters it is cut short.

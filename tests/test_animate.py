@@ -20,7 +20,8 @@ from conftest import ROOT, decode_gif, synthetic_run
 from drawing import figures
 import comparisons
 import rendering
-from drawing.frames import CompareAnimation, FitAnimation
+from drawing.compare_frames import CompareAnimation
+from drawing.fit_frames import FitAnimation
 
 
 

@@ -9,10 +9,12 @@ from matplotlib.collections import LineCollection
 import config as config_module
 import rundir
 from conftest import ROOT, synthetic_run
-from drawing.curves import (BLOW_UP_HEADROOM, MAX_CURVE_POINTS, curve_points, data_range, draw_error_curves,
-                            drawable_predictions, error_range, held_out_curve, run_title, status_caption,
-                            style_loss_axes, training_curve, truth_label)
-from drawing.style import COLORS, fitted, format_loss, png_axes
+from drawing.curves import (BLOW_UP_HEADROOM, MAX_CURVE_POINTS, curve_points, data_range, divergence_epoch,
+                            draw_error_curves, drawable_predictions, epochs_of_weights, error_range, held_out_curve,
+                            held_out_error_curve, run_title, status_caption, style_loss_axes, training_curve,
+                            training_error_curve, truth_label)
+from drawing.style import COLORS, fitted, png_axes
+from summaries import format_loss
 from rundir import median_over_nets
 import pipeline
 
@@ -89,6 +91,46 @@ def test_a_thinned_training_curve_still_ends_at_the_final_weights_error():
 def test_the_held_out_curve_is_the_history_from_epoch_1():
     run = synthetic_run(nets=2, epochs=200)
     epochs, values = held_out_curve(run)
+    np.testing.assert_array_equal(epochs, np.arange(1, 201))
+    np.testing.assert_array_equal(values, run.val_loss)
+
+
+# --- the epochs of the weights a per-epoch value describes ---------------------------------------
+
+def test_a_value_of_the_weights_before_the_update_is_an_epoch_earlier_and_one_after_it_is_not():
+    recorded = np.arange(1, 4)  # epochs as Keras counts them
+    np.testing.assert_array_equal(epochs_of_weights(recorded, "before_update"), [0, 1, 2])
+    np.testing.assert_array_equal(epochs_of_weights(recorded, "after_update"), [1, 2, 3])
+    with pytest.raises(ValueError, match="before_update, after_update"):
+        epochs_of_weights(recorded, "during_update")
+
+
+def test_the_training_error_curve_holds_the_error_of_every_epochs_weights_through_the_final_ones():
+    run = synthetic_run(nets=2, epochs=200)
+    epochs, values = training_error_curve(run)
+    np.testing.assert_array_equal(epochs, np.arange(0, 201))  # epoch 0: the untrained net
+    np.testing.assert_array_equal(values[:200], run.loss)
+    np.testing.assert_array_equal(values[200], run.frame_loss[-1])
+
+
+def test_a_training_loss_of_the_weights_after_the_update_is_not_shifted_nor_ended_with_the_last_frames():
+    """What the curve will be once a run declares its loss as of the weights after each update."""
+    run = synthetic_run(epochs=200)
+    epochs, values = training_error_curve(run, weights="after_update")
+    np.testing.assert_array_equal(epochs, np.arange(1, 201))
+    np.testing.assert_array_equal(values, run.loss)
+
+
+def test_a_diverged_runs_training_error_curve_ends_at_its_last_frame_with_the_error_not_finite():
+    run = synthetic_run(diverged_at=120)
+    epochs, values = training_error_curve(run)
+    assert epochs[-1] == divergence_epoch(run) == run.frame_epochs[-1] == 119
+    assert not np.isfinite(values[-1]).any() and np.isfinite(values[:-1]).all()
+
+
+def test_the_held_out_error_curve_is_of_the_weights_after_each_update():
+    run = synthetic_run(epochs=200)
+    epochs, values = held_out_error_curve(run)
     np.testing.assert_array_equal(epochs, np.arange(1, 201))
     np.testing.assert_array_equal(values, run.val_loss)
 

@@ -1,5 +1,6 @@
-"""drawing/frames.py: what each frame of fit.gif, seeds.gif and compare.gif shows, checked on the
-figure's artists (where text lies) and on the frame's pixels (what was drawn). Synthetic runs only."""
+"""drawing/fit_frames.py and compare_frames.py (with animation.py, fit_panel.py, comparison.py):
+what each frame of fit.gif, seeds.gif and compare.gif shows, checked on the figure's artists (where
+text lies) and on the frame's pixels (what was drawn). Synthetic runs only."""
 
 import re
 
@@ -9,9 +10,12 @@ from matplotlib.colors import to_rgb
 
 import config as config_module
 from conftest import OWN_SCALES_NOTE, assert_texts_apart_and_inside, beside_the_sine, synthetic_run
-from drawing.frames import (CAPTION_STYLE, CompareAnimation, FitAnimation, NumberStamper, SeedsAnimation,
-                            compare_frame_epochs, latest_snapshot, new_canvas, shared_scales)
-from drawing.style import COLORS, format_loss
+from drawing.animation import CAPTION_STYLE, NumberStamper, new_canvas
+from drawing.compare_frames import CompareAnimation
+from drawing.comparison import compare_frame_epochs, latest_snapshot, shared_scales
+from drawing.fit_frames import FitAnimation, SeedsAnimation
+from drawing.style import COLORS
+from summaries import format_loss
 
 
 def render_limit(name: str, bound: str) -> int:

@@ -1,7 +1,7 @@
-"""drawing/page.py: the report.html of a run, a seeded run, a diverged run, a comparison and a
-study, opened in a real browser (headless Chromium through Playwright) with every network request
-refused. The numbers the pages show are checked against the runs' own, and the prediction against
-the pixels where the data put it."""
+"""drawing/page.py and page_data.py: the report.html of a run, a seeded run, a diverged run, a
+comparison and a study, opened in a real browser (headless Chromium through Playwright) with every
+network request refused. The numbers the pages show are checked against the runs' own, and the
+prediction against the pixels where the data put it."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,8 @@ from conftest import synthetic_run
 from drawing import page as report
 import comparisons
 import study_table
-from drawing.style import format_loss
+from drawing.page_data import study_net_points
+from summaries import format_loss
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +239,7 @@ def near(pixels: np.ndarray, color: str, distance: int = 60) -> int:
 
 
 def test_the_saturated_share_says_which_line_is_which_layer_as_units_gif_does(one_net, offline_page):
-    from drawing.units import layer_colors
+    from drawing.diagnostics import layer_colors
 
     run, path = one_net
     page, problems = offline_page(path)
@@ -292,7 +293,7 @@ def test_space_toggles_a_focused_checkbox_and_plays_elsewhere(one_net, offline_p
 
 
 def test_the_residual_heat_map_is_residuals_pngs_colours_a_row_per_frame(one_net, offline_page):
-    from drawing.residuals import RESIDUAL_COLORMAP, colormap, net_residuals, residual_limit, residual_norm
+    from drawing.residual_analysis import RESIDUAL_COLORMAP, colormap, net_residuals, residual_limit, residual_norm
 
     run, path = one_net
     page, problems = offline_page(path, "#frame=10")
@@ -351,7 +352,7 @@ def compared(tmp_path_factory):
 
 
 def test_a_comparison_shows_each_runs_own_numbers_in_step(compared, offline_page):
-    from drawing.frames import compare_frame_epochs, latest_snapshot
+    from drawing.comparison import compare_frame_epochs, latest_snapshot
 
     runs, path = compared
     page, problems = offline_page(path)
@@ -455,7 +456,7 @@ def test_a_study_page_of_the_posts_size_stays_under_10_mb(tmp_path):
     for number, run in enumerate(runs):
         run.summary.name = f"experiment_{number}"
     rows = study_table.table_rows([run.summary for run in runs])
-    assert report.study_net_points(runs) == 37
+    assert study_net_points(runs) == 37
     text = report.study_page_html("study", runs, rows, ["runs/a/report.html"] * 4, "50 seeds each")
     assert len(text.encode()) < 10_000_000
 

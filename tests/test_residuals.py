@@ -1,5 +1,6 @@
-"""drawing/residuals.py: the residual spectrum on known signals, and residuals.png and compare's
-residuals picture checked on the figure drawn and on the PNG written. Synthetic runs only."""
+"""drawing/residual_analysis.py and residuals.py: the residual spectrum on known signals, and
+residuals.png and compare's residuals picture checked on the figure drawn and on the PNG written.
+Synthetic runs only."""
 
 import dataclasses
 import warnings
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import beside_the_sine, count_color, png_pixels, synthetic_run
-from drawing import residuals
+from drawing import residual_analysis, residuals
 from drawing.style import plain_text
 
 
@@ -43,14 +44,14 @@ def cosine_sums(values: np.ndarray, x: np.ndarray) -> np.ndarray:
 def test_the_spectrum_matches_the_cosine_sums_it_stands_for():
     rng = np.random.default_rng(0)
     values = rng.normal(size=len(GRID))
-    frequencies, amplitudes = residuals.residual_spectrum(values, GRID)
+    frequencies, amplitudes = residual_analysis.residual_spectrum(values, GRID)
     assert np.max(np.abs(amplitudes - cosine_sums(values, GRID))) < 1e-12
     assert frequencies[2] == pytest.approx(1.0, rel=0.01), "bins are half a cycle per 2π apart"
 
 
 def test_a_cosine_puts_its_amplitude_at_its_frequency_and_nowhere_else():
     x = (np.arange(200) + 0.5) * 2 * np.pi / 200  # bins fall exactly on half cycles
-    frequencies, amplitudes = residuals.residual_spectrum(0.7 * np.cos(3 * x), x)
+    frequencies, amplitudes = residual_analysis.residual_spectrum(0.7 * np.cos(3 * x), x)
     at = int(np.argmin(np.abs(frequencies - 3)))
     assert frequencies[at] == pytest.approx(3)
     assert amplitudes[at] == pytest.approx(0.7)
@@ -58,14 +59,14 @@ def test_a_cosine_puts_its_amplitude_at_its_frequency_and_nowhere_else():
 
 
 def test_a_constant_goes_to_frequency_zero_as_its_size():
-    frequencies, amplitudes = residuals.residual_spectrum(np.full(len(GRID), -0.4), GRID)
+    frequencies, amplitudes = residual_analysis.residual_spectrum(np.full(len(GRID), -0.4), GRID)
     assert frequencies[0] == 0 and amplitudes[0] == pytest.approx(0.4)
     assert np.max(amplitudes[1:]) < 1e-12
 
 
 def test_a_trend_stays_at_low_frequencies_where_an_fft_smears_it_over_all():
     trend = GRID / (2 * np.pi)  # rises by 1 across the interval
-    frequencies, amplitudes = residuals.residual_spectrum(trend, GRID)
+    frequencies, amplitudes = residual_analysis.residual_spectrum(trend, GRID)
     fft_amplitudes = np.abs(np.fft.rfft(trend)) * 2 / len(GRID)
     fft_frequencies = np.arange(len(fft_amplitudes)) * 2 * np.pi / (len(GRID) * (GRID[1] - GRID[0]))
     assert np.max(fft_amplitudes[fft_frequencies > 5]) > 0.04, "the reference: an FFT sees the seam's jump"
@@ -75,11 +76,11 @@ def test_a_trend_stays_at_low_frequencies_where_an_fft_smears_it_over_all():
 
 def test_the_spectrum_works_frame_by_frame_and_refuses_decreasing_x():
     stacked = np.stack([np.cos(GRID), np.ones(len(GRID))])
-    frequencies, amplitudes = residuals.residual_spectrum(stacked, GRID)
+    frequencies, amplitudes = residual_analysis.residual_spectrum(stacked, GRID)
     assert amplitudes.shape == (2, len(GRID))
     assert amplitudes[1, 0] == pytest.approx(1)
     with pytest.raises(ValueError, match="increasing x"):
-        residuals.residual_spectrum(np.ones(4), np.array([4.0, 3.0, 2.0, 1.0]))
+        residual_analysis.residual_spectrum(np.ones(4), np.array([4.0, 3.0, 2.0, 1.0]))
 
 
 def test_a_grid_far_from_zero_is_drawn(tmp_path):
@@ -95,12 +96,13 @@ def test_the_cutoff_covers_the_energy_within_its_bounds():
     frequencies = np.arange(200) * 0.5
     low, high = np.zeros(200), np.zeros(200)
     low[1], high[12] = 1.0, 1.0  # at 0.5 and at 6 cycles
-    assert residuals.frequency_cutoff(frequencies, np.stack([low])) == residuals.MIN_CUTOFF
-    assert residuals.frequency_cutoff(frequencies, np.stack([low, high])) == 6
+    assert residual_analysis.frequency_cutoff(frequencies, np.stack([low])) == residual_analysis.MIN_CUTOFF
+    assert residual_analysis.frequency_cutoff(frequencies, np.stack([low, high])) == 6
     far = np.zeros(200)
     far[[1, 60]] = 1.0  # half of the energy at 30 cycles
-    assert residuals.frequency_cutoff(frequencies, np.stack([far])) == residuals.MAX_CUTOFF
-    assert residuals.energy_above(frequencies, np.stack([far]), residuals.MAX_CUTOFF) == pytest.approx(0.5)
+    assert residual_analysis.frequency_cutoff(frequencies, np.stack([far])) == residual_analysis.MAX_CUTOFF
+    above = residual_analysis.energy_above(frequencies, np.stack([far]), residual_analysis.MAX_CUTOFF)
+    assert above == pytest.approx(0.5)
 
 
 # --- residuals.png ----------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ def test_residuals_png_shows_the_heat_map_and_the_spectrum_on_one_epoch_axis(tmp
     assert figure.get_suptitle() == "synthetic · 2x10 sigmoid · adam lr 0.01"
     assert "cycles per 2π of x" in spectrum.get_xlabel()
     assert "the true sine itself shows at 0.5 and 1.5" in spectrum.get_xlabel()
-    assert residuals.MIN_CUTOFF <= spectrum.get_xlim()[1] <= residuals.MAX_CUTOFF + 0.5
+    assert residual_analysis.MIN_CUTOFF <= spectrum.get_xlim()[1] <= residual_analysis.MAX_CUTOFF + 0.5
 
 
 def test_the_heat_maps_colour_scale_is_centred_on_zero_and_marks_the_noise(tmp_path):
@@ -178,7 +180,7 @@ def test_a_blown_up_run_draws_without_a_warning_and_keeps_its_scale(tmp_path):
     assert "magenta: off the colour scale" in note and "black: not a finite number" in note
     assert "diverged after 119 epochs: training MSE not finite" in figure.get_suptitle()
     pixels = png_pixels(tmp_path / "residuals.png")
-    assert count_color(pixels, residuals.OFF_SCALE_COLOR) > 100
+    assert count_color(pixels, residual_analysis.OFF_SCALE_COLOR) > 100
 
 
 def test_an_interrupted_run_ends_at_its_last_frame(tmp_path):
@@ -234,7 +236,7 @@ def test_runs_on_data_in_other_units_get_colour_scales_of_their_own_and_titles_c
     figure = residuals.residuals_figure(runs, [f"run {index}" for index in range(3)])
     figure.canvas.draw()
     heat, spectrum = panels(figure, "heat map"), panels(figure, "spectrum")
-    own = [residuals.residual_limit([run], [residuals.net_residuals(run)]) for run in runs]
+    own = [residual_analysis.residual_limit([run], [residual_analysis.net_residuals(run)]) for run in runs]
     assert [axes.collections[0].norm.vmax for axes in heat] == pytest.approx(own)
     assert own[0] < own[1] / 10, "the sine's own scale is far narrower"
     assert len({axes.collections[0].norm.vmax for axes in spectrum}) == 3

@@ -1,5 +1,6 @@
-"""drawing/units.py: what each frame of units.gif and of its comparison shows, checked on the
-figure's artists (what is drawn where) and on the frame's pixels. Synthetic runs only."""
+"""drawing/units_frames.py (with unit_curves.py, diagnostics.py, diagnostic_panels.py): what each
+frame of units.gif and of its comparison shows, checked on the figure's artists (what is drawn
+where) and on the frame's pixels. Synthetic runs only."""
 
 import re
 
@@ -12,11 +13,12 @@ from matplotlib.transforms import Bbox
 import rundir
 from conftest import OWN_SCALES_NOTE, assert_texts_apart_and_inside, beside_the_sine, decode_gif, synthetic_run
 import rendering
+from drawing.comparison import compare_frame_epochs, latest_snapshot
 from drawing.curves import status_caption
-from drawing.frames import compare_frame_epochs, latest_snapshot
-from drawing.style import COLORS, format_loss
-from drawing.units import (UNITS_HEADROOM, CompareUnitsAnimation, UnitsAnimation, drawable_contributions, unit_colors,
-                           units_limits)
+from drawing.style import COLORS
+from summaries import format_loss
+from drawing.unit_curves import UNITS_HEADROOM, drawable_contributions, unit_colors, units_limits
+from drawing.units_frames import CompareUnitsAnimation, UnitsAnimation
 
 SMALL = (480, 270)  # the smallest render size the config allows
 DEFAULT = (800, 360)

@@ -1,0 +1,259 @@
+"""The frames of units.gif: a net's prediction as the sum of what each unit of its last hidden
+layer adds, frame by frame, beside what training did inside it over the epochs (diagnostics.py);
+and the comparison of several runs' units (animate.py compare). Drawn by blitting, as every
+animation (animation.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from drawing.animation import HEADER_ROWS, MARGIN, RunAnimation, legend_above, new_canvas, place_panels
+from drawing.compare_frames import CompareAnimation
+from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
+                                label_width, latest_snapshot, notes_of_early_end, panel_limits, panel_title,
+                                shared_scales)
+from drawing.curves import (TRAINING_ERROR, axis_epochs, data_range, drawable_predictions, prepare_fonts,
+                            run_description, shared_axis_epochs, style_loss_axes)
+from drawing.diagnostic_panels import EpochMarks, draw_curves, frame_dots, style_small_panel, title_row
+from drawing.diagnostics import (distinct_titles, distinct_units, gradient_norm, layer_colors, layer_words, saturation,
+                                 training_error)
+from drawing.fit_panel import fit_limits, fit_panel, pinned
+from drawing.style import COLORS, RUN_COLORS
+from drawing.unit_curves import (add_unit_lines, data_over_units, drawable_contributions, drawn_columns, room_for_note,
+                                 unit_segments, units_limits)
+from rundir import Run
+
+# In a comparison, where each run has its colour, a run's hidden layers differ by line style.
+LAYER_STYLES = ["-", "--", ":", "-."]
+# units.gif's layout: the fit panel's share of the width the panels have, and, in pixels, the
+# room of a small panel's title row and the gap below each small panel.
+FIT_SHARE = 0.56
+PANEL_TITLE_ROOM, PANEL_GAP = 12, 5
+
+
+def place_units_panels(figure, fit_axes, column: list, fit_top: int, column_top: int, bottom: int) -> None:
+    """Place the fit panel between pixel rows fit_top and bottom (from the top) and the small panels
+    stacked beside it between column_top and bottom, each under a title row, the fit panel taking
+    FIT_SHARE of the width left once every panel's y tick labels and label are measured."""
+    width, height = figure.canvas.get_width_height()
+    renderer = figure.canvas.get_renderer()
+    slot = (height - column_top - bottom + PANEL_GAP) / len(column)
+    # Twice: which ticks a log axis labels depends on its size (see animation.place_panels).
+    for _ in range(2):
+        fit_gutter = label_width(fit_axes, renderer) + 10
+        column_gutter = max(label_width(axes, renderer) for axes in column) + 10
+        room = width - 2 * MARGIN - fit_gutter - column_gutter - 8
+        fit_width, column_left = room * FIT_SHARE, fit_gutter + room * FIT_SHARE + 8 + column_gutter
+        fit_axes.set_position([fit_gutter / width, bottom / height, fit_width / width,
+                               (height - fit_top - bottom) / height])
+        for position, axes in enumerate(column):
+            top = column_top + position * slot + PANEL_TITLE_ROOM
+            axes_height = slot - PANEL_TITLE_ROOM - PANEL_GAP
+            axes.set_position([column_left / width, 1 - (top + axes_height) / height,
+                               (width - MARGIN - column_left) / width, axes_height / height])
+
+
+class UnitsAnimation(RunAnimation):
+    """units.gif: at each frame, the data and net 0's prediction as the sum of its last hidden
+    layer's units (each a thin curve in its own colour, the same in every frame) and the output
+    bias; beside it, over the epochs with the frame's epoch marked, the training error, the
+    gradient norm, the distinct units and the saturated share of each hidden layer. A run of
+    several nets shows net 0, the others faint in the small panels."""
+
+    def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
+        self.run = run
+        prepare_fonts([run])
+        self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
+        if run.nets > 1:
+            self.loss_label = f"net 0's {TRAINING_ERROR} "
+        self.predictions = drawable_predictions(run)[:, 0]
+        self.contributions = drawable_contributions(run)
+        x_limits, data_limits = fit_limits([run])
+        self.limits = units_limits(data_limits, [self.contributions])
+        fit_axes = figure.add_subplot()
+        fit_panel(fit_axes, run, (x_limits, self.limits))
+        self.unit_lines = add_unit_lines(fit_axes, run, self.contributions)
+        self.data_artists = data_over_units(fit_axes) if self.unit_lines else []
+        prediction_label = "sum + bias = prediction" if self.unit_lines else "net's prediction"
+        (self.prediction_line,) = fit_axes.plot(run.x_grid, self.predictions[0], color=COLORS["net"], linewidth=2.2,
+                                                label=prediction_label, animated=True)
+
+        self.diagnostics = [training_error(run), gradient_norm(run), distinct_units(run), saturation(run)]
+        self.column = [figure.add_subplot()]
+        self.column += [figure.add_subplot(sharex=self.column[0]) for _ in self.diagnostics[1:]]
+        self._draw_diagnostics()
+        place_units_panels(figure, fit_axes, self.column, fit_top=72, column_top=47, bottom=44)
+        if self.unit_lines:
+            columns = drawn_columns(len(run.x_grid), fit_axes)
+            self.contributions = self.contributions[:, :, columns]
+            self.segments = unit_segments(run.x_grid[columns], self.contributions.shape[1])
+        self._titles()
+        self.marks = EpochMarks(figure, self.column)
+        self._legend(fit_axes)
+        self.limits = room_for_note(fit_axes, data_range(run))  # once the panel's height is final
+        self._captions(width_pixels)
+        self._ending(fit_axes)
+        canvas.draw()
+        self.background = canvas.copy_from_bbox(figure.bbox)
+
+    def _legend(self, fit_axes) -> None:
+        """The fit panel's legend above it, clear of the small panels; a legend in two rows (at a
+        small width) lowers the panel's top to stay clear of the header too."""
+        renderer = self.canvas.get_renderer()
+        handles = self.data_artists + [self.unit_lines, self.prediction_line] if self.unit_lines else None
+        legend_above(fit_axes, room=self.column[0].yaxis.get_tightbbox(renderer).x0 - 8, handles=handles)
+        height = self.canvas.get_width_height()[1]
+        overlap = fit_axes.get_legend().get_window_extent(renderer).y1 - (height - HEADER_ROWS[1] - 6)
+        if overlap > 0:
+            left, bottom, width, panel_height = fit_axes.get_position().bounds
+            fit_axes.set_position([left, bottom, width, panel_height - overlap / height])
+
+    def description(self) -> str:
+        if self.run.nets == 1:
+            return run_description(self.run)
+        return f"{run_description(self.run)}, net 0 (seed {int(self.run.seeds[0])}) shown"
+
+    def _draw_diagnostics(self) -> None:
+        """The small panels' curves, scales and ticks; epoch labels on the bottom one only."""
+        run = self.run
+        error_axes = self.column[0]
+        style_loss_axes(error_axes, [run], label="")  # its limits, noise floor and divergence
+        error_axes.set_xlabel("")
+        layers = len(run.config.hidden_layers)
+        for axes, diagnostic in zip(self.column, self.diagnostics):
+            style_small_panel(axes, [diagnostic], axis_epochs(run))
+            colors = layer_colors(layers) if diagnostic.name == "saturated_fraction" else [COLORS["net"]]
+            draw_curves(axes, diagnostic, colors, ["-"] * len(colors), width=1.2)
+        for axes in self.column[:-1]:
+            axes.tick_params(labelbottom=False)
+        self.column[-1].set_xlabel("epoch (log scale)", fontsize=8, labelpad=1)
+
+    def _titles(self) -> None:
+        """The small panels' title rows (once the panels are placed), with the noise floor and the
+        hidden layers' colours at their right."""
+        floor = self.run.noise_floor
+        words = {"loss": [("noise floor unknown", COLORS["note"]) if floor is None else
+                          (f"noise floor σ² = {floor:.3g}", COLORS["floor"])]}
+        if self.diagnostics[3].curves is not None:
+            words["saturated_fraction"] = layer_words(len(self.run.config.hidden_layers))
+        for axes, diagnostic in zip(self.column, self.diagnostics):
+            title_row(axes, diagnostic.titles, words.get(diagnostic.name, []))
+
+    def frame(self, index: int) -> np.ndarray:
+        """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
+        epoch = int(self.run.frame_epochs[index])
+        self.canvas.restore_region(self.background)
+        artists = []
+        if self.unit_lines:
+            self.segments[..., 1] = pinned(self.contributions[index], self.limits)
+            self.unit_lines.set_segments(self.segments)
+            artists += [self.unit_lines] + self.data_artists
+        self.prediction_line.set_ydata(pinned(self.predictions[index], self.limits))
+        artists.append(self.prediction_line)
+        if epoch:  # epoch 0, the untrained net, has no place on the log epoch axes: no marks then
+            artists += self.marks.update(epoch, frame_dots(self.diagnostics, index))
+        return self._finished_frame(index, artists)
+
+
+# A comparison's row of small panels below the runs' panels: its height in pixels, with the
+# titles above it and the epoch axis's labels below.
+COMPARE_DIAGNOSTICS_ROOM = 190
+
+
+class CompareUnitsAnimation(CompareAnimation):
+    """The units of 2 to 9 one-net runs side by side, in step (as, and with the numbers of, CompareAnimation): one
+    panel per run of its units and prediction, titled with its label, what was trained and the
+    training error; below, the gradient norm, distinct units and saturated share of every run on
+    shared log epoch axes, one colour per run (the square before its title), the frame's epoch marked."""
+
+    def __init__(self, runs: list[Run], labels: list[str], note: str):
+        self.runs = runs
+        prepare_fonts(runs, labels)
+        self.epochs = compare_frame_epochs(runs)
+        self.predictions = [drawable_predictions(run)[:, 0] for run in runs]
+        contributions = [drawable_contributions(run) for run in runs]
+        limits = panel_limits(runs)
+        if shared_scales(runs):  # widened for every run's units at once, so the panels stay alike
+            limits = [(x_limits, units_limits(data_limits, contributions)) for x_limits, data_limits in limits]
+        else:
+            limits = [(x_limits, units_limits(data_limits, [units]))
+                      for (x_limits, data_limits), units in zip(limits, contributions)]
+        self.limits = [y_limits for _, y_limits in limits]
+        self.figure, self.canvas, panels = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM)
+        figure, canvas = self.figure, self.canvas
+        from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
+        units_note = (f"thin lines: units (activation × weight){from_mean}, a colour each · "
+                      "blue: their sum + output bias = prediction")
+        self.caption_numbers, self.epoch_right = compare_caption(figure, self.epochs, note, (units_note,))
+        self.colors = RUN_COLORS[: len(runs)]
+        self.unit_lines = [add_unit_lines(axes, run, units) for axes, run, units in zip(panels, runs, contributions)]
+        self.ended_notes = ended_notes(panels, runs)
+        for axes, run, ended in zip(panels, runs, notes_of_early_end(self.ended_notes, runs, self.epochs)):
+            room_for_note(axes, data_range(run), bottom=ended)
+        self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
+        self.data_artists = [data_over_units(axes) if lines else [] for axes, lines in zip(panels, self.unit_lines)]
+        self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True)[0]
+                      for axes, run, predictions in zip(panels, runs, self.predictions)]
+        self.contributions, self.segments = [], []
+        for run, axes, run_contributions in zip(runs, panels, contributions):
+            columns = drawn_columns(len(run.x_grid), axes)
+            self.contributions.append(None if run_contributions is None else run_contributions[:, :, columns])
+            self.segments.append(None if run_contributions is None else
+                                 unit_segments(run.x_grid[columns], run_contributions.shape[1]))
+        self.numbers, self.number_width = compare_numbers()
+        self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color)
+                                 for axes, run, label, color in zip(panels, runs, labels, self.colors)]
+        self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
+        self.row = self._diagnostic_row()
+        self.marks = EpochMarks(figure, self.row)
+        canvas.draw()
+        self.background = canvas.copy_from_bbox(figure.bbox)
+
+    def _diagnostic_row(self) -> list:
+        """The small panels below the runs', each with every run's curve of one diagnostic."""
+        figure = self.figure
+        row = [figure.add_subplot()]
+        row += [figure.add_subplot(sharex=row[0]) for _ in self.diagnostics[0][1:]]
+        last_epoch = shared_axis_epochs(self.runs)
+        for kind, axes in enumerate(row):
+            diagnostics = [run_diagnostics[kind] for run_diagnostics in self.diagnostics]
+            style_small_panel(axes, diagnostics, last_epoch)
+            for diagnostic, run, color in zip(diagnostics, self.runs, self.colors):
+                layers = len(run.config.hidden_layers)
+                styles = [LAYER_STYLES[layer % len(LAYER_STYLES)] for layer in range(layers)]
+                draw_curves(axes, diagnostic, [color] * layers, styles, width=1.2)
+            axes.set_xlabel("epoch (log scale)", fontsize=8, labelpad=1)
+        height = self.canvas.get_width_height()[1]
+        place_panels(figure, row, top=height - COMPARE_DIAGNOSTICS_ROOM + 26, bottom=40, ratios=[1] * len(row))
+        titles = [diagnostic.titles for diagnostic in self.diagnostics[0]]
+        titles[1] = distinct_titles(" or ".join(str(width) for width in
+                                                sorted({run.config.hidden_layers[-1] for run in self.runs})))
+        most_layers = max(len(run.config.hidden_layers) for run in self.runs)
+        # Layer 1 is solid as a curve of one layer is; only the others need saying.
+        styles = {2: "layer 2 dashed", 3: "layer 2 dashed, 3 dotted"}
+        layer_words = [(styles.get(most_layers, "layer 2 dashed, 3 dotted, 4 dash-dot"), COLORS["note"])]
+        for axes, title, words in zip(row, titles, [[], [], layer_words if most_layers > 1 else []]):
+            title_row(axes, title, words)
+        return row
+
+    def frame(self, index: int) -> np.ndarray:
+        """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""
+        epoch = int(self.epochs[index])
+        self.canvas.restore_region(self.background)
+        shown = [latest_snapshot(run, epoch) for run in self.runs]
+        artists, dots = [], []
+        for snapshot, lines, segments, contributions, data, line, predictions, run_diagnostics, limits in zip(
+                shown, self.unit_lines, self.segments, self.contributions, self.data_artists, self.lines,
+                self.predictions, self.diagnostics, self.limits):
+            if lines:
+                segments[..., 1] = pinned(contributions[snapshot], limits)
+                lines.set_segments(segments)
+                artists += [lines] + data
+            line.set_ydata(pinned(predictions[snapshot], limits))
+            artists.append(line)
+            dots += frame_dots(run_diagnostics, snapshot)
+        if epoch:  # epoch 0, the untrained nets, has no place on the log epoch axes: no marks then
+            artists += self.marks.update(epoch, dots)
+        for artist in artists + self.past_their_end(epoch) + self.on_top:
+            self.figure.draw_artist(artist)
+        return self.stamped_pixels(epoch, shown)

@@ -26,7 +26,7 @@ from rundir import Run, RunError
 # compared and marks the folder as a comparison (pictures of these generic names alone could be
 # anyone's). Its files are replaced only when it holds nothing else.
 COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES + (rundir.PAGE_FILE,)
-COMPARE_MARKER = "comparison.json"
+COMPARE_MARKER = outputs.COMPARISON_FILE
 COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + (COMPARE_MARKER,)), COMPARE_MARKER,
                                     "compared", example="output/my_comparison", replaces_folder=False)
 MAX_COMPARED = 9

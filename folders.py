@@ -13,6 +13,7 @@ import comparisons
 import rendering
 import rundir
 import studies
+from cells import RUNS
 from rundir import RunError
 
 
@@ -25,7 +26,7 @@ def redraw(folder: Path, overrides: list[str], page_only: bool = False) -> list[
         if overrides or page_only:
             given = "--set" if overrides else "--html"
             raise RunError(f"{folder} is a study: {given} applies to a run, and a study's table, pictures and page are "
-                           f"redrawn whole; redraw a cell with python animate.py {folder / 'runs' / '<cell>'} {given}")
+                           f"redrawn whole; redraw a cell with python animate.py {folder / RUNS / '<cell>'} {given}")
         outcome = studies.redraw_study(folder)
         return [folder / name for name in outcome.written]
     return rendering.render_page(folder) if page_only else rendering.render_run(folder, overrides)

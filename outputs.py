@@ -124,9 +124,10 @@ def _is_plain_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-# The files that mark a folder as an output of this project (a run's or a study's summary.json,
-# a comparison's comparison.json): nothing is written inside such a folder.
-OUTPUT_MARKERS = ("summary.json", "comparison.json")
+# The files that mark a folder as an output of this project, named here once: a run's or a study's
+# summary.json, a comparison's comparison.json. Nothing is written inside such a folder.
+SUMMARY_FILE, COMPARISON_FILE = "summary.json", "comparison.json"
+OUTPUT_MARKERS = (SUMMARY_FILE, COMPARISON_FILE)
 
 
 # Hidden names made beside a destination ('.NAME.partial-HOST-PID-XXXXXXXX', 'NAME.interrupted'...)

@@ -38,7 +38,8 @@ from config import ConfigError, ExperimentConfig
 from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, RunSummary
 
 FORMAT = 2
-CONFIG_FILE, SUMMARY_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "summary.json", "snapshots.npz", "history.csv"
+CONFIG_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "snapshots.npz", "history.csv"
+SUMMARY_FILE = outputs.SUMMARY_FILE  # its status marks the folder as a run
 DATA_FILES = (CONFIG_FILE, HISTORY_FILE, ARRAYS_FILE, SUMMARY_FILE)
 # Every run's pictures: its animation and error curves, then a look inside its (first) net.
 INSIDE_PICTURES = ("units.gif", "residuals.png")

@@ -39,7 +39,7 @@ from data import dataset_for
 from study_table import markdown_table, missing_lines, table_rows
 from summaries import RunSummary, StudyRow, describe_run
 
-SUMMARY_FILE, TABLE_FILE = "summary.json", "table.md"
+SUMMARY_FILE, TABLE_FILE = outputs.SUMMARY_FILE, "table.md"  # the study's own summary.json: its rows mark it
 
 STUDY_FILES = (TABLE_FILE, SUMMARY_FILE, "final_error.png", "phase.png", rundir.PAGE_FILE)
 # What a study's folder may hold: its own files and runs/, a folder of runs.

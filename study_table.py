@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import naming
-from summaries import AT_FLOOR_WORDS, RunSummary, StudyRow, final_error_text, share_text
+from summaries import AT_FLOOR_WORDS, NO_FLOOR_NOTE, RunSummary, StudyRow, final_error_text, share_text
 
 
 def table_rows(summaries: list[RunSummary], settings: list[dict] | None = None) -> list[StudyRow]:
@@ -71,7 +71,7 @@ def floor_note(rows: list[StudyRow]) -> str:
     """What the table's noise floor is: the held-out error of the true function itself, where known."""
     floors = {row.noise_floor for row in rows}
     if floors == {None}:
-        return "Noise floor unknown: the points came from a file, whose noise is not known."
+        return NO_FLOOR_NOTE.capitalize() + "."
     if len(floors) == 1:
         return f"Noise floor σ² = {rows[0].noise_floor:g}: the held-out error of the true function itself."
     known = ", ".join(f"{row.experiment} {row.noise_floor:g}" for row in rows if row.noise_floor is not None)

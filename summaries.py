@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegative
 # A net "reaches the noise floor" when its held-out error ends within 10% of sigma squared.
 AT_FLOOR_TOLERANCE = 1.10
 AT_FLOOR_WORDS = "within 10% of the noise floor"
-NO_FLOOR_NOTE = "noise floor unknown: the points came from a file, whose noise is not known"
+NO_FLOOR_WORDS = "noise floor unknown"
+NO_FLOOR_NOTE = f"{NO_FLOOR_WORDS}: the points came from a file, whose noise is not known"
 NOT_FINITE = "not finite"
 
 
@@ -138,9 +139,15 @@ def final_error_text(value: float | None) -> str:
     return NOT_FINITE if value is None else format_loss(value)
 
 
+def floor_words(floor: float | None, digits: str = ".3g") -> str:
+    """The noise floor as a picture's legend or header names it: 'noise floor σ² = 0.04', or
+    'noise floor unknown' (points from a file)."""
+    return NO_FLOOR_WORDS if floor is None else f"noise floor σ² = {floor:{digits}}"
+
+
 def share_text(share: float | None) -> str:
     """A share of nets at the noise floor, as tables give it: '94%', or 'noise floor unknown'."""
-    return "noise floor unknown" if share is None else f"{100 * share:.0f}%"
+    return NO_FLOOR_WORDS if share is None else f"{100 * share:.0f}%"
 
 
 def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = None) -> str:
@@ -154,7 +161,7 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
             f"  final training MSE {final_error_text(summary.loss)}, "
             f"held-out MSE {final_error_text(summary.val_loss)}"
             + (f" = {ratio:.2f} x the noise floor {final_error_text(floor)}" if ratio is not None
-               else " (noise floor unknown)" if floor is None else ""),
+               else f" ({NO_FLOOR_WORDS})" if floor is None else ""),
         ]
     else:
         diverged = summary.diverged_seeds
@@ -163,7 +170,7 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
             f"({seeds * epochs / max(seconds, 1e-9):,.0f} net-epochs a second)",
             f"  median final training MSE {final_error_text(summary.loss)}, "
             f"held-out MSE {final_error_text(summary.val_loss)} "
-            + ("(noise floor unknown)" if floor is None else f"(noise floor {final_error_text(floor)})"),
+            + (f"({NO_FLOOR_WORDS})" if floor is None else f"(noise floor {final_error_text(floor)})"),
         ]
         if floor is not None or diverged:
             at_floor = (f"{share_text(summary.share_at_noise_floor)} of the seeds end {AT_FLOOR_WORDS}"

@@ -22,7 +22,7 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 from drawing.curves import TRAINING_ERROR, run_description, status_caption
 from drawing.fit_panel import on_top
 from drawing.style import COLORS, DPI, fitted
-from summaries import format_loss
+from summaries import floor_words, format_loss
 
 CAPTION_FONTSIZE = 11
 CAPTION_STYLE = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
@@ -204,7 +204,7 @@ class RunAnimation:
         name = header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
                            fontweight="bold")
         floor = self.run.noise_floor
-        floor_text = f"noise floor σ² = {floor:.3g}" if floor is not None else "noise floor unknown"
+        floor_text = floor_words(floor)
         line_2 = f"{self.description()} · {floor_text}"
         if name.get_text() != self.run.name:  # no room for the whole name on line 1: it leads line 2
             name.remove()

@@ -9,7 +9,7 @@ from matplotlib.collections import LineCollection
 import targets
 from drawing.style import COLORS, finite_or_nan, plain_tick_labels, use_fonts_for
 from rundir import Run, median_over_nets
-from summaries import format_loss
+from summaries import NO_FLOOR_WORDS, floor_words, format_loss
 
 # Enough points to draw a loss curve faithfully at GIF or PNG width, however long the run.
 MAX_CURVE_POINTS = 4000
@@ -157,9 +157,9 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
     floors = {run.noise_floor for run in runs}
     if len(floors) == 1 and runs[0].noise_floor:
         axes.axhline(runs[0].noise_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2,
-                     label=f"noise floor σ² = {runs[0].noise_floor:.3g}")
+                     label=floor_words(runs[0].noise_floor))
     elif floors == {None}:  # a legend entry with no line: data from a file, whose noise nobody knows
-        axes.plot([], [], linestyle="none", label="noise floor unknown")
+        axes.plot([], [], linestyle="none", label=NO_FLOOR_WORDS)
     if len(runs) == 1 and divergence_epoch(runs[0]):  # (epoch 0, the untrained net, is off the log axis)
         axes.axvline(divergence_epoch(runs[0]), color=COLORS["marker"], linestyle="--", linewidth=1.2,
                      label=ended_words(runs[0]))

@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 
 from drawing.curves import (divergence_epoch, draw_error_curves, error_range, final_words, prepare_fonts, run_title,
                             status_caption, style_loss_axes)
-from summaries import StudyRow, format_loss
+from summaries import NO_FLOOR_WORDS, StudyRow, floor_words, format_loss
 from drawing.style import COLORS, RUN_COLORS, plain_text, plain_tick_labels, png_axes, save_png, use_fonts_for
 from rundir import Run, median_over_nets
 
@@ -135,12 +135,12 @@ def draw_final_errors(rows: list[StudyRow], errors: list[np.ndarray], path: str 
                label="median"),
     ]
     if shared_floor:
-        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=f"noise floor σ² = {shared_floor:g}"))
+        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=floor_words(shared_floor, "g")))
     elif floors - {None}:
         known = "each experiment's noise floor" + (", where known" if None in floors else "")
         handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=known))
     else:
-        handles.append(Line2D([], [], linestyle="none", label="noise floor unknown"))
+        handles.append(Line2D([], [], linestyle="none", label=NO_FLOOR_WORDS))
     axes.legend(handles=handles, loc="best", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, format="png")

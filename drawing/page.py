@@ -22,7 +22,7 @@ import numpy as np
 from drawing.curves import ended_words, final_words, truth_label
 from drawing.page_data import one_run_data, several_runs_data, study_data
 from drawing.style import COLORS, RUN_COLORS
-from summaries import AT_FLOOR_WORDS, StudyRow, format_loss
+from summaries import AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, share_text
 from rundir import Run
 
 SCRIPT = Path(__file__).with_name("page.js")
@@ -104,9 +104,9 @@ def document(title: str, header: str, body: str, data: dict | None) -> str:
 def floor_text(runs: list[Run]) -> str:
     floors = {run.noise_floor for run in runs}
     if floors == {None}:
-        return "noise floor unknown"
+        return NO_FLOOR_WORDS
     if len(floors) == 1:
-        return f"noise floor σ² = {runs[0].noise_floor:g} (dashed)"
+        return f"{floor_words(runs[0].noise_floor, 'g')} (dashed)"
     return "each run's noise floor dashed in its colour" + (", where known" if None in floors else "")
 
 
@@ -123,7 +123,7 @@ def page_html(run: Run, with_units: bool = True) -> str:
     view = data["runs"][0]
     status = "" if run.status == "completed" else (
         f'<div class="status">{html.escape(ended_words(run))}</div>')
-    floor = f"noise floor σ² = {run.noise_floor:g}" if run.noise_floor else "noise floor unknown"
+    floor = floor_words(run.noise_floor or None, "g")
     toggles = ""
     if run.nets > 1:
         toggles += '<label><input type="checkbox" id="show-nets" checked> every net</label>'
@@ -198,7 +198,7 @@ def table_row(row: StudyRow, link: str) -> str:
     diverged = f" ({row.diverged} diverged)" if row.diverged else ""
     cells = [f'<a href="{html.escape(link)}">{html.escape(row.experiment)}</a>', html.escape(row.trained),
              f"{row.seeds}{diverged}", error(row.median), error(row.p10), error(row.p90),
-             "noise floor unknown" if share is None else f"{100 * share:.0f}%"]
+             share_text(share)]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png, use_fonts_for
 from naming import value_label  # '1x60', '0.003', 'sgd-momentum0.9': as cells and tables name them
-from summaries import AT_FLOOR_TOLERANCE, AT_FLOOR_WORDS, StudyRow
+from summaries import AT_FLOOR_TOLERANCE, AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow
 
 RATIO_COLORMAP = "viridis"
 RATIO_CEILING = 30.0
@@ -159,7 +159,7 @@ def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: 
     if relative:
         colorbar.ax.axhline(AT_FLOOR_TOLERANCE, color=COLORS["floor"], linewidth=2)
     note = (f"in each cell: the median ÷ σ²; % of seeds {AT_FLOOR_WORDS}; N div: N seeds diverged (hatched)"
-            if relative else "in each cell: the median (noise floor unknown); N div: N seeds diverged (hatched)")
+            if relative else f"in each cell: the median ({NO_FLOOR_WORDS}); N div: N seeds diverged (hatched)")
     figure.suptitle(f"{title}\n{note}", fontsize=10)
     return figure
 

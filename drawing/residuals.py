@@ -28,6 +28,7 @@ from drawing.residual_analysis import (ENERGY_SHARE, RESIDUAL_COLORMAP, SPECTRUM
                                        net_residuals, off_scale_rows, residual_limit, residual_norm, spectrum_norm)
 from drawing.style import COLORS, DPI, axis_name, plain_text, text_width, thinned, wrapped
 from rundir import Run
+from summaries import NO_FLOOR_WORDS
 
 # The epoch axis is linear from 0 to 1 (the rows of the untrained net and of the first epoch) and
 # logarithmic above; its linear part is as tall as half a power of ten.
@@ -137,7 +138,7 @@ def residual_colorbar(figure, mesh, axes: list, residuals: list[Residuals], limi
         label += f"\nlines: ± the noise's σ ({', '.join(f'{sigma:g}' for sigma in sigmas)})"
     unknown = any(item.sigma is None for item in residuals)
     if unknown:  # no line drawn where it is not known, and it says so
-        label += "\nnoise floor unknown" + (" for some runs" if sigmas else "")
+        label += f"\n{NO_FLOOR_WORDS}" + (" for some runs" if sigmas else "")
     bar.set_label(label, fontsize=9)
 
 

@@ -22,6 +22,7 @@ from drawing.style import COLORS, RUN_COLORS
 from drawing.unit_curves import (add_unit_lines, data_over_units, drawable_contributions, drawn_columns, room_for_note,
                                  unit_segments, units_limits)
 from rundir import Run
+from summaries import floor_words
 
 # In a comparison, where each run has its colour, a run's hidden layers differ by line style.
 LAYER_STYLES = ["-", "--", ":", "-."]
@@ -132,8 +133,7 @@ class UnitsAnimation(RunAnimation):
         """The small panels' title rows (once the panels are placed), with the noise floor and the
         hidden layers' colours at their right."""
         floor = self.run.noise_floor
-        words = {"loss": [("noise floor unknown", COLORS["note"]) if floor is None else
-                          (f"noise floor σ² = {floor:.3g}", COLORS["floor"])]}
+        words = {"loss": [(floor_words(floor), COLORS["note"] if floor is None else COLORS["floor"])]}
         if self.diagnostics[3].curves is not None:
             words["saturated_fraction"] = layer_words(len(self.run.config.hidden_layers))
         for axes, diagnostic in zip(self.column, self.diagnostics):

@@ -17,10 +17,10 @@
   saturation), as units.gif and the page show it;
 - diagnostic_panels.py: the small panels that draw those diagnostics, the frame's epoch marked;
 - units_frames.py: the frames of units.gif and of a comparison's units.gif;
-- residuals.py: residuals.png, what is left to learn over x, frequency and epoch;
+- residual_analysis.py: what is left to learn (the residuals over x and their spectrum), and
+  its colour scales; residuals.py: residuals.png, over x, frequency and epoch;
 - phase.py: a grid study's phase.png;
 - page_data.py: what report.html's script draws, encoded; page.py (with page.js): report.html,
   the page of a run, a comparison or a study;
-- gif.py: writing frames as a GIF; it knows nothing about runs;
-- frames.py, units.py: the animations' names as the commands imported them before this split.
+- gif.py: writing frames as a GIF; it knows nothing about runs.
 """

@@ -19,6 +19,7 @@ from PIL import Image
 import study
 from config import ConfigError
 from conftest import ROOT
+import rundir
 import studies
 import summaries
 import study_table
@@ -177,19 +178,25 @@ def test_set_name_is_refused_by_a_study(tmp_path):
         studies.load_study(ROOT / "experiments" / "study_optimizer_vs_layers.yaml", ["name=x"])
 
 
+def seeded_summary(name: str, trained: str, floor: float | None, share: float | None,
+                   final_errors: list[float | None]) -> summaries.RunSummary:
+    """A seeded run's summary with these final held-out errors (None: diverged), as a table reads it."""
+    return summaries.RunSummary(format=rundir.FORMAT, name=name, trained=trained, true_function=None, status="completed",
+                                epochs_completed=10, epochs_requested=10, seeds=len(final_errors), noise_floor=floor,
+                                share_at_noise_floor=share,
+                                nets=[summaries.NetSummary(seed=seed, loss=None, val_loss=value)
+                                      for seed, value in enumerate(final_errors)])
+
+
 def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
-    summaries = [
-        {"name": "calm", "trained": "1x60 sigmoid · sgd lr 0.01", "noise_floor": 0.04, "share_at_noise_floor": 0.5,
-         "nets": [{"val_loss": value} for value in (0.04, 0.05, 0.06, 0.1)]},
-        {"name": "wild", "trained": "1x60 sigmoid · sgd lr 3", "noise_floor": 0.04, "share_at_noise_floor": 0.0,
-         "nets": [{"val_loss": 0.2}, {"val_loss": None}, {"val_loss": 0.4}]},
-    ]
-    errors = study_table.final_errors(summaries[1])
+    calm_run = seeded_summary("calm", "1x60 sigmoid · sgd lr 0.01", 0.04, 0.5, [0.04, 0.05, 0.06, 0.1])
+    wild_run = seeded_summary("wild", "1x60 sigmoid · sgd lr 3", 0.04, 0.0, [0.2, None, 0.4])
+    errors = wild_run.final_held_out_errors()
     assert errors[0] == 0.2 and np.isnan(errors[1]) and errors[2] == 0.4
-    calm, wild = study_table.table_rows(summaries)
-    assert calm["median"] == pytest.approx(0.055) and calm["diverged"] == 0 and calm["seeds"] == 4
-    assert wild["median"] == pytest.approx(0.3) and wild["diverged"] == 1 and wild["seeds"] == 3
-    assert calm["p10"] == pytest.approx(np.percentile([0.04, 0.05, 0.06, 0.1], 10))
+    calm, wild = study_table.table_rows([calm_run, wild_run])
+    assert calm.median == pytest.approx(0.055) and calm.diverged == 0 and calm.seeds == 4
+    assert wild.median == pytest.approx(0.3) and wild.diverged == 1 and wild.seeds == 3
+    assert calm.p10 == pytest.approx(np.percentile([0.04, 0.05, 0.06, 0.1], 10))
     table = study_table.markdown_table([calm, wild]).splitlines()
     assert table[2] == "| calm | 4 | 0.0550 | 0.0430 | 0.0880 | 50% |"
     assert table[3].startswith("| wild | 3 (1 diverged) | 0.3000 |")
@@ -198,8 +205,7 @@ def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
 
 def test_the_table_says_where_the_noise_floor_is_unknown(tmp_path):
     def summary(name, floor):
-        return {"name": name, "trained": "2x10 sigmoid · adam lr 0.01", "noise_floor": floor,
-                "share_at_noise_floor": None if floor is None else 1.0, "nets": [{"val_loss": 0.05}]}
+        return seeded_summary(name, "2x10 sigmoid · adam lr 0.01", floor, None if floor is None else 1.0, [0.05])
 
     rows = study_table.table_rows([summary("co2", None), summary("sine", 0.04), summary("quiet", 0.01)])
     table = study_table.markdown_table(rows).splitlines()

@@ -310,7 +310,7 @@ def test_describe_summary_of_one_net_and_of_many_seeds(tmp_path):
     summary = synthetic_run(nets=3, diverged_at=120).summary
     lines = train.describe_summary(summary, tmp_path).splitlines()
     assert lines[:3] == ["synthetic: 3 seeds x 120 epochs in 1.5 s (240 net-epochs a second)",
-                         f"  median final training MSE {summary['loss']:.4f}, held-out MSE not finite "
+                         f"  median final training MSE {summary.loss:.4f}, held-out MSE not finite "
                          "(noise floor 0.0400)",
                          "  0% of the seeds end within 10% of the noise floor; 3 diverged (seeds 0, 1, 2)"]
     lines = train.describe_summary(synthetic_run(diverged_at=40).summary, tmp_path).splitlines()
@@ -558,12 +558,12 @@ def test_a_stop_request_ends_training_with_the_run_so_far(small_config, tmp_path
     outcome = pipeline.train_and_write(config, tmp_path / "run", progress=False, render=False, stop=StopAfterChunks(1))
     summary = outcome.summary
     assert outcome.run_dir == tmp_path / "run"
-    assert summary["status"] == "interrupted" and 0 < summary["epochs_completed"] < 100_000
-    assert summary["epochs_requested"] == 100_000
+    assert summary.status == "interrupted" and 0 < summary.epochs_completed < 100_000
+    assert summary.epochs_requested == 100_000
     run = rundir.read_run(tmp_path / "run")
-    assert run.frame_epochs[-1] == summary["epochs_completed"] == run.epochs_completed
+    assert run.frame_epochs[-1] == summary.epochs_completed == run.epochs_completed
     assert train.status_line(outcome, tmp_path / "run") == (
-        f"interrupted at epoch {summary['epochs_completed']:,} of 100,000; the run so far is in {tmp_path / 'run'}/")
+        f"interrupted at epoch {summary.epochs_completed:,} of 100,000; the run so far is in {tmp_path / 'run'}/")
 
 
 def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_replaces_both(small_config, tmp_path):
@@ -578,7 +578,7 @@ def test_an_interrupted_run_goes_beside_a_finished_one_until_a_finished_run_repl
     assert snapshot_tree(run_dir) == finished
     assert summary_of(beside)["status"] == "interrupted"
     assert train.status_line(outcome, run_dir) == (
-        f"interrupted at epoch {outcome.summary['epochs_completed']:,} of 100,000; the run so far is in {beside}/ "
+        f"interrupted at epoch {outcome.summary.epochs_completed:,} of 100,000; the run so far is in {beside}/ "
         f"({run_dir}/ holds a finished run, left as it was)")
 
     # A second interruption replaces the first one beside it, never the finished run.

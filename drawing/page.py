@@ -20,7 +20,8 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from drawing.curves import (divergence_epoch, drawable_predictions, ended_words, error_range, final_words,
+import quantities
+from drawing.curves import (curve_points, divergence_epoch, drawable_predictions, ended_words, error_range, final_words,
                             held_out_curve, past_end_words, shared_axis_epochs, training_curve, truth_label)
 from drawing.frames import FEW_POINTS, compare_frame_epochs, fit_limits, latest_snapshot, panel_limits
 from drawing.residuals import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit, residual_norm,
@@ -136,7 +137,20 @@ def one_run_data(run: Run, with_units: bool = True) -> dict:
     diagnostics and residuals."""
     data = shared_data([run], run.frame_epochs)
     data.update(runs=[run_data(run, run.name, COLORS["net"], run.frame_epochs, fit_limits([run]), with_units)],
-                diagnostics=diagnostics_data(run), residuals=residuals_data(run))
+                diagnostics=diagnostics_data(run), residuals=residuals_data(run),
+                epoch_quantities=epoch_quantities_data(run))
+    return data
+
+
+def epoch_quantities_data(run: Run, points: int = 1000) -> dict:
+    """Every per-epoch quantity the run recorded, as summary.json declares it (quantities.py): the net's
+    own (or the median over the nets) on about `points` log-spaced epochs, those of the weights it describes."""
+    data = {}
+    for quantity, _ in map(quantities.from_json, run.summary.get("quantities", [])):
+        if quantity.per == "epoch" and quantity.name in run.per_epoch:
+            epochs, values = curve_points(run.per_epoch[quantity.name], points, quantity.first_epoch)
+            data[quantity.key] = {"description": quantity.description, "unit": quantity.unit, "epochs": epochs.tolist(),
+                                  "values": rounded(per_net(values))}
     return data
 
 

@@ -135,7 +135,7 @@ def test_a_cell_is_reused_only_if_what_shapes_its_numbers_matches(swept):
         assert sweep.reusable(output / "runs" / cell.name, cell.config.model_copy(update=change)) is None, change
     summary = output / "runs" / cell.name / "summary.json"
     kept = summary.read_text()
-    summary.write_text(kept.replace('"format": 2', '"format": 1'))
+    summary.write_text(kept.replace(f'"format": {sweep.rundir.FORMAT}', '"format": 1'))
     assert sweep.reusable(output / "runs" / cell.name, cell.config) is None, "another run format"
     summary.write_text(kept)
 

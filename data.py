@@ -278,7 +278,7 @@ class Standardization:
     """The shift and scale that map a CSV's points to mean 0 and standard deviation 1 (those of
     its training points), in which its nets train; a user's x in years or y in thousands would
     otherwise leave every sigmoid saturated and the output bias a long way to travel. Everything
-    recorded is mapped back (engine.in_data_units), so the pictures and errors are in the data's
+    recorded is mapped back (Recording.in_data_units), so the pictures and errors are in the data's
     units: a training error there is exactly y_scale² times the one the net minimised."""
 
     x_shift: float

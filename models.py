@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-import config as config_module
+from config import STACK_PARTS, stack_parts  # noqa: F401  (models.STACK_PARTS: the README names it)
 
 # Keep TensorFlow's start-up chatter (CPU feature notices, oneDNN banners) off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -173,8 +173,8 @@ def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: l
     build_mlp(..., seed=member_seeds[m]) would have.
 
     With parts > 1 the nets are split, in order, into that many stacks with weights of their own
-    (`parts_of(model)`; the model's output joins theirs), so that train.py can train the parts
-    at the same time on different CPU cores.
+    (`parts_of(model)`; the model's output joins theirs), so that the engine can train the parts
+    at the same time, each on a thread of its own (config.stack_parts says how many).
     """
     _activation(activation)  # the same error as build_mlp for an unknown name
     if not 1 <= parts <= len(member_seeds):
@@ -212,14 +212,6 @@ def _stack_of_nets(hidden_layers: list[int], activation: str, member_seeds: list
 def parts_of(model: keras.Model) -> list[keras.Model]:
     """The stacks of nets a model is trained as: its parts (see build_stacked_mlp), or [model]."""
     return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
-
-
-STACK_PARTS = config_module.STACK_PARTS  # see config.py: the split is the config's, not the machine's
-
-
-def stack_parts(members: int) -> int:
-    """Into how many parts a stack of `members` nets is split: STACK_PARTS, or one a net if fewer."""
-    return max(1, min(members, STACK_PARTS))
 
 
 def model_and_optimizer(config) -> tuple[keras.Model, keras.optimizers.Optimizer]:

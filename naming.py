@@ -34,11 +34,6 @@ def number_text(value: int | float) -> str:
     return short if float(short) == value else repr(value)
 
 
-def layers_text(widths: list[int]) -> str:
-    """Hidden layers as the pictures say them: '1x60', '2x10', '10-5'."""
-    return f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
-
-
 def is_optimizer_choice(key: str, value: Any) -> bool:
     """Whether a grid value of `optimizer` is a mapping: an optimizer with its own options,
     {optimizer: sgd, optimizer_options: {momentum: 0.9}}."""
@@ -53,7 +48,7 @@ def value_label(key: str, value: Any) -> str:
         options = value.get("optimizer_options") or {}
         return "-".join([str(value.get("optimizer"))] + [name_part(option, options[option]) for option in sorted(options)])
     if leaf == "hidden_layers" and isinstance(value, list) and value:
-        return layers_text(value)
+        return config_module.layers_text(value)
     if leaf == "data_file" and isinstance(value, str):
         return Path(value).stem
     if isinstance(value, bool):

@@ -34,10 +34,12 @@ import yaml
 
 import config as config_module
 import outputs
+import quantities
 from config import ConfigError, ExperimentConfig
 from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, RunSummary
 
-FORMAT = 2
+FORMAT = 3
+READABLE_FORMATS = (2, FORMAT)  # format 2 has no "quantities" in summary.json: it is read with today's
 CONFIG_FILE, ARRAYS_FILE, HISTORY_FILE = "config.yaml", "snapshots.npz", "history.csv"
 SUMMARY_FILE = outputs.SUMMARY_FILE  # its status marks the folder as a run
 DATA_FILES = (CONFIG_FILE, HISTORY_FILE, ARRAYS_FILE, SUMMARY_FILE)
@@ -51,13 +53,14 @@ SEEDS_PICTURES = SEEDS_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
 RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
 # Per-frame quantities kept for the first net only, being large: a nets axis of 1.
-FIRST_NET_ONLY = ("unit_contributions",)
+FIRST_NET_ONLY = tuple(quantity.name for quantity in quantities.DECLARED.values() if quantity.first_net_only)
 # unit_contributions (units x grid points a frame) is not recorded at all past this many bytes: a
 # 1x60 net on the default grid and frames takes 9.6 MB, on a grid of 2,000 points 96 MB.
 UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
-# What a run of this version records besides the prediction and the losses (an earlier run of
-# format 2 lacks them: it is read and drawn, saying what it lacks, but make compare trains it anew).
-CURRENT_QUANTITIES = {"grad_norm", "output_bias", "distinct_units", "saturated_fraction"}
+# What a run of this version records (quantities.py; unit_contributions aside, left out past its
+# budget): a run that lacks some (of format 2, say) is read and drawn, saying what it lacks, but
+# make compare trains it anew.
+CURRENT_QUANTITIES = {quantity.name for quantity in quantities.DECLARED.values() if not quantity.first_net_only}
 
 
 class RunError(ValueError):
@@ -108,6 +111,14 @@ class Run:
     @property
     def val_loss(self) -> np.ndarray:
         return self.per_epoch["val_loss"]
+
+    def quantity(self, key: str) -> quantities.Quantity:
+        """The declaration of one of its arrays ("epoch.loss") as its summary.json stores it (this
+        version's, for a run written before declarations were stored)."""
+        for item in self.summary.quantities or []:
+            if item.get("array") == key:
+                return quantities.from_json(item)[0]
+        return quantities.DECLARED[key]
 
     @property
     def epochs_completed(self) -> int:
@@ -221,6 +232,9 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
          "diverged_at_epoch": recording.diverged_at_epoch[net]}
         for net, seed in enumerate(run.seeds)
     ]
+    # What each recorded array is (quantities.py), with this run's sizes: a reader needs nothing else.
+    summary["quantities"] = quantities.declarations_of(run.per_epoch, run.per_frame,
+                                                       quantities.sizes(config.hidden_layers, len(run.x_grid)))
     return RunSummary(**summary)
 
 
@@ -318,7 +332,7 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
         # would not replace it: the run is trained again beside it.
         raise RunError(f"{run_dir}: {SUMMARY_FILE} cannot be read ({error}); train it again into a new folder: "
                        f"python train.py --config {run_dir / CONFIG_FILE} --output-dir {run_dir}.retrained") from None
-    if version != FORMAT:
+    if version not in READABLE_FORMATS:
         raise RunError(f"{run_dir}: written in run format {version!r}, and this version reads format {FORMAT}; {retrain}")
     config = run_config(run_dir, render_overrides or [])
     try:
@@ -333,6 +347,9 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
                 x_train=arrays["x_train"], y_train=arrays["y_train"], x_grid=arrays["x_grid"],
                 y_grid_true=arrays["y_grid_true"] if "y_grid_true" in arrays.files else None, seeds=arrays["seeds"],
             )
+        if version < FORMAT:  # its arrays, declared as they are today
+            summary.quantities = quantities.declarations_of(
+                run.per_epoch, run.per_frame, quantities.sizes(config.hidden_layers, len(run.x_grid)))
         check_run(run)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
         raise RunError(f"{run_dir}: a file of this run cannot be read ({type(error).__name__}: {error}); {retrain}") from None
@@ -368,20 +385,13 @@ def check_run(run: Run) -> None:
     for name, values in arrays.items():
         if values is not None and not np.issubdtype(values.dtype, np.floating):
             raise ValueError(f"{ARRAYS_FILE}: {name} must hold numbers, got {values.dtype}")
-    expected = {"x_grid": (len(run.x_grid),), "x_train": (len(run.x_train),), "y_train": (len(run.x_train),),
-                "frame.prediction": (frames, nets, len(run.x_grid)), "frame.loss": (frames, nets)}
+    expected = {"x_grid": (len(run.x_grid),), "x_train": (len(run.x_train),), "y_train": (len(run.x_train),)}
     if run.y_grid_true is not None:
         expected["y_grid_true"] = (len(run.x_grid),)
-    expected.update({f"epoch.{name}": (run.epochs_completed, nets) for name in run.per_epoch})
+    expected.update(quantities.expected_shapes(summary.quantities, {"epoch": run.per_epoch, "frame": run.per_frame},
+                                               {"epoch": run.epochs_completed, "frame": frames}, nets,
+                                               quantities.sizes(run.config.hidden_layers, len(run.x_grid))))
     shapes = {name: arrays[name].shape for name in expected}
-    if "unit_contributions" in run.per_frame:  # (frames, 1, units, grid points)
-        expected["frame.unit_contributions"] = (frames, 1, run.per_frame["unit_contributions"].shape[2], len(run.x_grid))
-        shapes["frame.unit_contributions"] = run.per_frame["unit_contributions"].shape
-    # Any other per-frame quantity may have any shape per net, after its frames and nets axes.
-    for name, values in run.per_frame.items():
-        if f"frame.{name}" not in expected:
-            expected[f"frame.{name}"] = (frames, 1 if name in FIRST_NET_ONLY else nets)
-            shapes[f"frame.{name}"] = values.shape[:2]
     for name, shape in expected.items():
         if shapes[name] != shape:
             raise ValueError(f"{ARRAYS_FILE}: {name} has shape {shapes[name]}, expected {shape}")

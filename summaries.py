@@ -105,6 +105,7 @@ class RunSummary(_Summary):
     diverged_at_epoch: Optional[PositiveInt] = None
     diverged_seeds: list[int] = Field(default_factory=list)
     nets: list[NetSummary] = Field(default_factory=list)
+    quantities: Optional[list[dict]] = None  # what each recorded array is (quantities.to_json), from format 3
 
     def final_held_out_errors(self) -> np.ndarray:
         """Each net's final held-out error (NaN where it is not finite)."""

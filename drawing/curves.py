@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 import targets
+from quantities import epochs_of_weights
 from drawing.style import COLORS, finite_or_nan, plain_tick_labels, use_fonts_for
 from rundir import Run, median_over_nets
 from summaries import NO_FLOOR_WORDS, floor_words, format_loss
@@ -29,48 +30,29 @@ def curve_points(values: np.ndarray, max_points: int = MAX_CURVE_POINTS, first_e
     return indices + first_epoch, values[indices]
 
 
-# Which weights a per-epoch value describes, in epochs before those of the epoch it was recorded
-# at. Keras computes an epoch's training loss in the epoch's forward pass, before its update: the
-# loss of epoch e is the error of the weights after e - 1 epochs ("before_update", as is the
-# gradient norm of that update). The held-out error is computed after the update: of the weights
-# after e epochs ("after_update"). The pictures put every value at the epoch of the weights it
-# describes, as a frame's epoch counts them (epoch N: the weights after N epochs), so that a
-# frame's error and the curves agree.
-EPOCHS_BEFORE = {"before_update": 1, "after_update": 0}
-
-
-def epochs_of_weights(epochs, weights: str = "before_update"):
-    """The epochs of the weights (after that many epochs) that per-epoch values recorded at these
-    epochs (counted as Keras counts, from 1) describe: one less for a value of the weights before
-    the epoch's update, the same for one after it."""
-    if weights not in EPOCHS_BEFORE:
-        raise ValueError(f"weights must be one of {', '.join(EPOCHS_BEFORE)}, got {weights!r}")
-    return epochs - EPOCHS_BEFORE[weights]
-
-
-def per_epoch_curve(values: np.ndarray, weights: str = "before_update") -> tuple[np.ndarray, np.ndarray]:
+def per_epoch_curve(values: np.ndarray, weights: str) -> tuple[np.ndarray, np.ndarray]:
     """(epochs, values) of a per-epoch quantity (values: epochs × nets, as recorded), each value
     at the epoch of the weights it describes (epochs_of_weights): consecutive epochs from 0 for a
     quantity of the weights before each update, from 1 for one of the weights after it."""
     return epochs_of_weights(np.arange(1, len(values) + 1), weights), values
 
 
-def training_error_curve(run: Run, weights: str = "before_update") -> tuple[np.ndarray, np.ndarray]:
+def training_error_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
     """(epochs, errors (epochs, nets)): the training error of the weights after each epoch, the
-    final weights' included. `weights`: which weights the history's loss describes; as Keras
-    reports it, those before each update, so the last one is of the weights one epoch short of
-    the final ones: the last frame's error, of the final weights, ends the curve."""
-    epochs, values = per_epoch_curve(run.loss, weights)
+    final weights' included. The history's loss describes the weights its declaration says; as
+    Keras reports it, those before each update, so the last one is of the weights one epoch short
+    of the final ones: the last frame's error, of the final weights, ends the curve."""
+    epochs, values = per_epoch_curve(run.loss, run.quantity("epoch.loss").weights)
     final = int(run.frame_epochs[-1])
     if final == len(run.loss) and (len(epochs) == 0 or epochs[-1] < final):
         epochs, values = np.append(epochs, final), np.concatenate([values, run.frame_loss[-1:]])
     return epochs, values
 
 
-def held_out_error_curve(run: Run, weights: str = "after_update") -> tuple[np.ndarray, np.ndarray]:
+def held_out_error_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
     """(epochs, errors (epochs, nets)): the held-out error of the weights after each epoch it was
-    computed for (`weights`: which weights the history's val_loss describes)."""
-    return per_epoch_curve(run.val_loss, weights)
+    computed for (as the history's val_loss is declared)."""
+    return per_epoch_curve(run.val_loss, run.quantity("epoch.val_loss").weights)
 
 
 def drawn_curve(epochs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,13 +204,15 @@ def truth_label(run: Run) -> str:
     return f"true function {targets.shortened(run.true_function, 40)}"
 
 
-def divergence_epoch(run: Run, weights: str = "before_update") -> int | None:
+def divergence_epoch(run: Run) -> int | None:
     """The epoch of the first weights whose training error is not finite, counted as the pictures count
     (epoch N: the weights after N epochs, as a frame's epoch and the training curve's): the epoch of a
     diverged run's last frame. summary.json's diverged_at_epoch counts as Keras does, by the epoch
-    whose history's loss found that error; `weights`: which weights that loss describes (see
-    epochs_of_weights). None for a run that did not diverge."""
-    return None if run.diverged_at_epoch is None else int(epochs_of_weights(run.diverged_at_epoch, weights))
+    whose history's loss found that error, of the weights its declaration says (see
+    quantities.epochs_of_weights). None for a run that did not diverge."""
+    if run.diverged_at_epoch is None:
+        return None
+    return int(epochs_of_weights(run.diverged_at_epoch, run.quantity("epoch.loss").weights))
 
 
 def ended_words(run: Run, of_requested: bool = True) -> str | None:

@@ -41,14 +41,15 @@ def training_error(run: Run) -> Diagnostic:
                       run.frame_epochs, run.frame_loss[:, :1].astype(np.float64))
 
 
-def gradient_norm(run: Run, weights: str = "before_update") -> Diagnostic:
-    """Each epoch's gradient norm, drawn at the epoch of the weights it was taken at (`weights`:
-    those before the epoch's update, see curves.epochs_of_weights), as the training error is. The
+def gradient_norm(run: Run) -> Diagnostic:
+    """Each epoch's gradient norm, drawn at the epoch of the weights it was taken at (those before
+    the epoch's update, as its declaration says: quantities.py), as the training error is. The
     final weights have no gradient recorded: the last frame marks the last update's."""
     titles = ("gradient norm (log scale)", "gradient norm")
     if "grad_norm" not in run.per_epoch or len(run.per_epoch["grad_norm"]) == 0:
         return Diagnostic("grad_norm", titles, True, None)
-    epochs, values = per_epoch_curve(run.per_epoch["grad_norm"].astype(np.float64), weights)
+    epochs, values = per_epoch_curve(run.per_epoch["grad_norm"].astype(np.float64),
+                                     run.quantity("epoch.grad_norm").weights)
     # A frame marks the gradient at the weights it shows; the final weights, which have none, the last one.
     at = np.clip(run.frame_epochs, epochs[0], epochs[-1])
     return Diagnostic("grad_norm", titles, True, [drawn_curve(epochs, values)], at, values[at - epochs[0], :1])

@@ -10,8 +10,8 @@ import matplotlib
 import numpy as np
 
 from drawing.comparison import compare_frame_epochs, latest_snapshot, panel_limits
-from drawing.curves import (divergence_epoch, drawable_predictions, ended_words, error_range, held_out_curve,
-                            held_out_error_curve, past_end_words, shared_axis_epochs, training_curve,
+from drawing.curves import (curve_points, divergence_epoch, drawable_predictions, ended_words, error_range,
+                            held_out_curve, held_out_error_curve, past_end_words, shared_axis_epochs, training_curve,
                             training_error_curve, truth_label)
 from drawing.diagnostics import distinct_units, gradient_norm, layer_colors, layer_words, saturation, value_limits
 from drawing.fit_panel import FEW_POINTS, fit_limits
@@ -132,7 +132,21 @@ def one_run_data(run: Run, with_units: bool = True) -> dict:
     diagnostics and residuals."""
     data = shared_data([run], run.frame_epochs)
     data.update(runs=[run_data(run, run.name, COLORS["net"], run.frame_epochs, fit_limits([run]), with_units)],
-                diagnostics=diagnostics_data(run), residuals=residuals_data(run))
+                diagnostics=diagnostics_data(run), residuals=residuals_data(run),
+                epoch_quantities=epoch_quantities_data(run))
+    return data
+
+
+def epoch_quantities_data(run: Run, points: int = 1000) -> dict:
+    """Every per-epoch quantity the run recorded, as its summary.json declares it (quantities.py):
+    the net's own (or the median over the nets) on about `points` log-spaced epochs, at the epochs
+    of the weights each describes."""
+    data = {}
+    for name, values in run.per_epoch.items():
+        quantity = run.quantity(f"epoch.{name}")
+        epochs, thinned_values = curve_points(values, points, quantity.first_epoch)
+        data[quantity.key] = {"description": quantity.description, "unit": quantity.unit, "epochs": epochs.tolist(),
+                              "values": rounded(per_net(thinned_values))}
     return data
 
 

@@ -447,3 +447,11 @@ def test_generated_points_and_a_files_points_have_one_limit():
     assert validate({"n_samples": 100_000}).n_samples == 100_000
     with pytest.raises(ConfigError, match="n_samples: Input should be less than or equal to 100000"):
         validate({"n_samples": 100_001})
+
+
+def test_a_stack_is_split_by_the_number_of_its_nets_alone_never_into_more_parts_than_nets():
+    """The split follows the config, not the machine: the same run gives the same numbers on a
+    laptop and as a Ray task given other CPUs (stack_parts takes nothing but the number of nets)."""
+    assert [config_module.stack_parts(nets) for nets in (1, 2, 3, 100)] == [
+        1, min(2, config_module.STACK_PARTS), min(3, config_module.STACK_PARTS), config_module.STACK_PARTS]
+

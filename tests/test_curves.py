@@ -2,6 +2,8 @@
 and predictions, the words for how a run ended, number formats. Synthetic runs, except the test
 that the training curve goes through the error every frame states, which needs a real training."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
@@ -10,13 +12,15 @@ import config as config_module
 import rundir
 from conftest import ROOT, synthetic_run
 from drawing.curves import (BLOW_UP_HEADROOM, MAX_CURVE_POINTS, curve_points, data_range, divergence_epoch,
-                            draw_error_curves, drawable_predictions, epochs_of_weights, error_range, held_out_curve,
+                            draw_error_curves, drawable_predictions, error_range, held_out_curve,
                             held_out_error_curve, run_title, status_caption, style_loss_axes, training_curve,
                             training_error_curve, truth_label)
 from drawing.style import COLORS, fitted, png_axes
 from summaries import format_loss
 from rundir import median_over_nets
 import pipeline
+import quantities
+from quantities import epochs_of_weights
 
 
 def blown_up(run, nets=None):
@@ -116,7 +120,9 @@ def test_the_training_error_curve_holds_the_error_of_every_epochs_weights_throug
 def test_a_training_loss_of_the_weights_after_the_update_is_not_shifted_nor_ended_with_the_last_frames():
     """What the curve will be once a run declares its loss as of the weights after each update."""
     run = synthetic_run(epochs=200)
-    epochs, values = training_error_curve(run, weights="after_update")
+    after = dataclasses.replace(quantities.DECLARED["epoch.loss"], weights="after_update")
+    run.summary.quantities = [quantities.to_json(after, {})]
+    epochs, values = training_error_curve(run)
     np.testing.assert_array_equal(epochs, np.arange(1, 201))
     np.testing.assert_array_equal(values, run.loss)
 

@@ -17,7 +17,9 @@ import pytest
 import config as config_module
 import data
 import engine
+import loop_body
 import models
+import quantities
 import rundir
 import tensorflow as tf  # after engine, which imports it quietly
 from conftest import ROOT, assert_close_in_float32
@@ -459,7 +461,7 @@ def test_the_recorded_diagnostics_match_an_independent_account_of_the_final_weig
 
 def test_effective_rank_counts_how_many_different_things_the_units_do():
     points = np.linspace(0, 2 * np.pi, 400, endpoint=False)
-    rank = lambda activations: float(engine.effective_rank(tf.constant(np.asarray(activations, np.float32)[None]))[0])
+    rank = lambda activations: float(loop_body.effective_rank(tf.constant(np.asarray(activations, np.float32)[None]))[0])
     wave = np.sin(points)
     assert rank(np.tile(wave, (60, 1))) == pytest.approx(1.0, abs=1e-5)  # 60 identical units
     # The same thing at other scales and offsets is still one thing.
@@ -489,7 +491,7 @@ def test_saturated_share_is_the_share_of_flat_slopes(activation, pre_activations
     function = models.keras.activations.get(activation)
     steepest = 0.25 if activation == "sigmoid" else 1.0  # at 0 for sigmoid and tanh, anywhere for the others
     values = tf.constant(np.array(pre_activations, np.float32).reshape(1, 1, -1))
-    assert float(engine.saturated_share(function, values, steepest)[0]) == pytest.approx(expected)
+    assert float(loop_body.saturated_share(function, values, steepest)[0]) == pytest.approx(expected)
     assert engine.LoopBody(models.build_mlp([3], activation, seed=0), None,
                            data.dataset_for(small())).steepest_slope == pytest.approx(steepest, rel=1e-3)
 
@@ -556,26 +558,23 @@ def test_unit_contributions_over_the_memory_budget_are_not_recorded():
     assert {"distinct_units", "saturated_fraction", "output_bias"} <= set(recording.per_frame)
 
 
-# --- recording one more quantity is a local change --------------------------------------------
+# --- recording one more quantity: its declaration and its computation ---------------------------
 
-class RecordingOutputBias(engine.LoopBody):
-    """LoopBody recording each net's output bias, per epoch (after the update) and per frame, as
-    "bias" (LoopBody itself records it per frame, as "output_bias")."""
+def output_bias(body, gradients=None):
+    """Each net's output bias, of the current weights (LoopBody itself describes it per frame, as
+    "output_bias", from the recorded weights)."""
+    biases = [tf.reshape(part.get_layer("output").bias, [-1]) for part in models.parts_of(body.model)]
+    return tf.concat(biases, axis=0)
 
-    def __init__(self, model, optimizer, dataset, record_units=False):
-        super().__init__(model, optimizer, dataset, record_units)
-        self.epoch_shapes["bias"] = [self.nets]
-        self.frame_shapes["bias"] = [self.nets]
 
-    def output_bias(self):
-        biases = [tf.reshape(part.get_layer("output").bias, [-1]) for part in models.parts_of(self.model)]
-        return tf.concat(biases, axis=0)
-
-    def epoch_after_update(self, tape, total):
-        return {**super().epoch_after_update(tape, total), "bias": self.output_bias()}
-
-    def frame(self):
-        return {**super().frame(), "bias": self.output_bias()}
+def record_bias(monkeypatch):
+    """Declare "bias" per epoch (after the update) and per frame, and register its computations, for
+    this test only."""
+    for per, registry, compute in (("epoch", loop_body.EPOCH_COMPUTATIONS, output_bias),
+                                   ("frame", loop_body.FRAME_COMPUTATIONS, lambda body: output_bias(body))):
+        quantity = quantities.Quantity("bias", per, unit="y", description="the output's bias")
+        monkeypatch.setitem(quantities.DECLARED, quantity.key, quantity)
+        monkeypatch.setitem(registry, quantity.key, loop_body.Computation(compute))
 
 
 def output_biases(model):
@@ -583,9 +582,9 @@ def output_biases(model):
 
 
 @pytest.mark.parametrize("nets", [1, 2])
-def test_a_quantity_declared_on_the_loop_body_reaches_the_recording(monkeypatch, tmp_path, nets):
-    plain = stack_run("sgd", 2, 1) if nets > 1 else one_net_run()[1]  # the same nets, recorded by LoopBody itself
-    monkeypatch.setattr(engine, "LoopBody", RecordingOutputBias)
+def test_a_declared_quantity_with_a_computation_reaches_the_recording(monkeypatch, tmp_path, nets):
+    plain = stack_run("sgd", 2, 1) if nets > 1 else one_net_run()[1]  # the same nets, recorded without it
+    record_bias(monkeypatch)
     config = stack_config("sgd", seeds=2) if nets > 1 else small()
     dataset = data.dataset_for(config)
     if nets > 1:

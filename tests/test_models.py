@@ -1,7 +1,5 @@
 """models.py: the nets (one, or a stack of nets each as if built alone) and their optimizers."""
 
-import os
-
 import numpy as np
 import pytest
 
@@ -67,10 +65,10 @@ def test_every_shipped_experiment_builds(path):
 
 
 @pytest.mark.parametrize("seeds", [1, 3])
-def test_a_config_with_several_seeds_builds_a_stack_split_one_part_per_core(small_config, seeds):
+def test_a_config_with_several_seeds_builds_a_stack_split_as_the_config_says(small_config, seeds):
     model, optimizer = models.model_and_optimizer(small_config.model_copy(update={"seeds": seeds, "seed": 4}))
     assert getattr(model, "members", 1) == seeds
-    assert len(models.parts_of(model)) == models.stack_parts(seeds)
+    assert len(models.parts_of(model)) == config_module.stack_parts(seeds)
     assert models.parameter_counts(model) == {"keras": 141, "weights_only": 120}
     x = np.linspace(-3, 3, 20, dtype=np.float32)[:, None]
     outputs = np.asarray(model(x)).reshape(seeds, len(x))
@@ -102,15 +100,6 @@ def test_a_stack_is_split_into_parts_with_the_same_nets_in_order():
         models.build_stacked_mlp([10, 10], "sigmoid", [3, 4, 5], parts=4)
     with pytest.raises(ValueError, match="unknown activation 'sigmoidal'"):
         models.build_stacked_mlp([10, 10], "sigmoidal", [3, 4, 5])
-
-
-def test_a_stack_is_split_by_the_config_alone_never_into_more_parts_than_nets(monkeypatch):
-    """The split follows the number of nets, not the machine: the same run gives the same numbers
-    on a laptop and as a Ray task given other CPUs."""
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert models.stack_parts(100) == models.STACK_PARTS == 2
-    assert models.stack_parts(1) == 1
 
 
 def test_each_optimizers_options_are_its_keras_arguments_and_their_defaults_are_allowed():

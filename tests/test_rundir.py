@@ -200,6 +200,23 @@ def test_a_run_of_a_newer_format_is_refused_too(tmp_path):
         rundir.read_run(run_dir)
 
 
+def test_a_run_of_format_2_is_read_with_todays_declarations_and_its_numbers_are_current(tmp_path):
+    """Format 2 wrote the same arrays without their declarations (summary.json's quantities)."""
+    original = synthetic_run(nets=3)
+    run_dir = written(tmp_path, original)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    del summary["quantities"]
+    (run_dir / "summary.json").write_text(json.dumps({**summary, "format": 2}))
+    read = rundir.read_run(run_dir)
+    assert read.summary["format"] == 2 and read.summary["quantities"] == original.summary["quantities"]
+    assert_same_run(read, dataclasses.replace(original, summary=read.summary))
+    assert rundir.is_current(run_dir, original.config)
+    rewrite_arrays(run_dir, lambda arrays: arrays.update(
+        {"frame.unit_contributions": arrays["frame.unit_contributions"][..., :-1]}))
+    with pytest.raises(RunError, match=r"frame.unit_contributions has shape \(40, 1, 10, 49\), expected \(40, 1, 10, 50\)"):
+        rundir.read_run(run_dir)
+
+
 # --- what is not a run, and damaged runs ---------------------------------------------------------
 
 def test_a_folder_that_is_not_a_run(tmp_path):
@@ -269,6 +286,13 @@ DAMAGE = {
         lambda run_dir: rewrite_arrays(run_dir, lambda arrays: arrays.update(
             {"frame.unit_contributions": arrays["frame.unit_contributions"][..., :-1]})),
         "frame.unit_contributions has shape (40, 1, 10, 49), expected (40, 1, 10, 50)"),
+    "an array nobody declared": (
+        lambda run_dir: rewrite_arrays(run_dir, lambda arrays: arrays.update(
+            {"frame.mystery": np.zeros((40, 1), np.float32)})),
+        "frame.mystery is recorded but not declared among the run's quantities"),
+    "no declarations": (lambda run_dir: replace_summary(json.dumps(
+        {key: value for key, value in json.loads((run_dir / "summary.json").read_text()).items() if key != "quantities"}
+    ))(run_dir), "the run's quantities must be a list of declarations, got NoneType"),
     "y_train of the wrong length": (
         lambda run_dir: rewrite_arrays(run_dir, lambda arrays: arrays.update({"y_train": arrays["y_train"][:-1]})),
         "y_train has shape (63,), expected (64,)"),

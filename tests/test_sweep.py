@@ -17,6 +17,7 @@ from config import ConfigError
 from conftest import ROOT
 import cells as cells_module
 import ray_cells
+import rundir
 import studies
 import study_table
 from summaries import StudyRow
@@ -140,7 +141,7 @@ def test_a_cell_is_reused_only_if_what_shapes_its_numbers_matches(swept):
         assert cells_module.reusable(output / "runs" / cell.name, cell.config.model_copy(update=change)) is None, change
     summary = output / "runs" / cell.name / "summary.json"
     kept = summary.read_text()
-    summary.write_text(kept.replace('"format": 2', '"format": 1'))
+    summary.write_text(kept.replace(f'"format": {rundir.FORMAT}', '"format": 1'))
     assert cells_module.reusable(output / "runs" / cell.name, cell.config) is None, "another run format"
     summary.write_text(kept)
 

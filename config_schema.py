@@ -1,0 +1,339 @@
+"""The experiment schema: every key of an experiment file, its default (and why), its limits,
+and the rules between keys; with what a config says in a few words and as config.yaml.
+
+Everything here runs without TensorFlow, so a mistake in a config is reported in a fraction of a
+second, before any training starts. Loading a file and reporting its mistakes is config.py's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator,
+)
+
+import targets
+from optimizer_options import OPTIMIZERS, checked_options
+
+# The Keras activations and optimizers a config may name. They are listed here, not asked of
+# Keras, so that a config can be checked without importing TensorFlow;
+# tests/test_models.py checks that Keras really has each of them.
+ACTIVATIONS = (
+    "sigmoid", "tanh", "relu", "elu", "selu", "gelu", "silu", "swish", "softplus",
+    "softsign", "leaky_relu", "relu6", "mish", "hard_sigmoid", "linear",
+)
+
+
+def _whole_number(value: Any) -> Any:
+    # YAML reads 2e4 as a float; for a key that counts something, a whole number is what was meant.
+    # 2.5 stays a float, and is refused as a count.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def _number_as_expression(value: Any) -> Any:
+    # target: 3 is read by YAML as a number; as a target it is the expression "3", a constant.
+    if type(value) in (int, float):
+        return repr(value)
+    return value
+
+
+# An integer key also takes a whole number written as a float: epochs: 2e4 is 20000.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+# Characters safe in a folder name on every system and in every shell.
+_PLAIN_NAME = re.compile(r"\w[\w.+-]*")
+MAX_NAME_LENGTH = 100
+
+
+def check_plain_name(name: str) -> str:
+    """A run's or study's name: it becomes a folder's name, so no path, no hidden or odd names."""
+    if not _PLAIN_NAME.fullmatch(name) or name.endswith(".") or len(name) > MAX_NAME_LENGTH:
+        raise ValueError(
+            f"must be a plain folder name of at most {MAX_NAME_LENGTH} letters, digits and _ . + - "
+            f"(not starting with . or -, not ending with .), got {name!r}"
+        )
+    return name
+
+
+PlainName = Annotated[str, AfterValidator(check_plain_name)]
+
+
+class StrictModel(BaseModel):
+    # strict: a value must already have the right type (no "60" for 60); extra keys are
+    # errors (a typo must not silently fall back to a default); NaN and infinity are refused.
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+# A stack of nets is trained in this many parts (each its own compiled loop on a thread of its
+# own), whatever the machine: how XLA vectorizes a part moves the last digits of its nets' numbers
+# with the part's size, so a split that followed the cores would give a run other numbers on
+# another machine, or as a Ray task given other CPUs. Two keeps both cores of a laptop busy; a
+# bigger machine trains several cells at once (study.py --ray asks Ray for STACK_PARTS CPUs a cell).
+STACK_PARTS = 2
+
+
+def stack_parts(nets: int) -> int:
+    """Into how many parts a stack of `nets` nets is trained (and summary.json says so: a study
+    reuses a cell only if it was split as it would be now): STACK_PARTS, or one a net if fewer."""
+    return max(1, min(nets, STACK_PARTS))
+
+
+MAX_SEEDS = 10_000
+MAX_SEED = 2**32 - 1
+MAX_EPOCHS = 10_000_000
+# Epochs times seeds: 8 bytes each for the two float32 loss histories, 1.6 GB at this limit.
+MAX_NET_EPOCHS = 200_000_000
+# Training points, generated or read from a file: full-batch training on more is not what this
+# tool is for, and a file's residuals.png interpolates every frame at every point.
+MAX_POINTS = 100_000
+
+
+# The keys that describe generated data, and those that describe points read from a file: a
+# config has one set or the other, and its resolved config.yaml only the set it uses.
+GENERATED_DATA_KEYS = ("n_samples", "x_min", "x_max", "noise_std", "target")
+FILE_DATA_KEYS = ("data_file", "data_columns", "validation_fraction", "standardize", "data_sha256")
+
+
+class RenderConfig(StrictModel):
+    """How fit.gif and loss.png are drawn."""
+
+    # 20 frames a second plays ~200 frames in 10 s: long enough to follow, short enough to
+    # rewatch. Browsers clamp frame delays of 10 ms or less to 100 ms, hence the upper limit.
+    fps: float = Field(20.0, ge=0.1, le=50)
+    # Hold the final fit on screen so the eye can take it in before the loop restarts.
+    last_frame_seconds: float = Field(2.5, ge=0, le=60)
+    # 800x360 pixels keeps the 200-frame GIF well under 3 MB with readable text. Below 480x270
+    # the two panels, their tick labels and the header's lines no longer fit side by side.
+    width_pixels: WholeNumber = Field(800, ge=480, le=2000)
+    height_pixels: WholeNumber = Field(360, ge=270, le=1200)
+
+
+class ExperimentConfig(StrictModel):
+    """One experiment. A YAML file sets only what differs from these defaults."""
+
+    # The run directory is output/<name>; by default the config file's name without .yaml.
+    name: PlainName | None = None
+    # Seeds the data noise, the held-out noise and the initial weights (Keras takes seeds below 2**32).
+    seed: WholeNumber = Field(0, ge=0, le=MAX_SEED)
+    # Train this many copies of the net at once, from seeds seed, seed+1, ..., on the same data:
+    # one net's fate depends on its random start, so a conclusion needs many.
+    seeds: WholeNumber = Field(1, ge=1, le=MAX_SEEDS)
+    # Seeds the data alone, when set; by default the data comes from `seed`. Set it to give
+    # single runs with different weight seeds the same data (as the members of a seeded run have).
+    data_seed: WholeNumber | None = Field(None, ge=0)
+
+    # The data: the post's noisy sine. 200 points on one full period with sigma 0.2 gives a
+    # noise floor of 0.04 that is clearly below the 0.2 where SGD gets stuck.
+    n_samples: WholeNumber = Field(200, gt=0, le=MAX_POINTS)
+    # Bounded so that every number drawn and every error squared stays a finite float.
+    x_min: float = Field(0.0, ge=-1e6, le=1e6)
+    x_max: float = Field(2 * math.pi, ge=-1e6, le=1e6)
+    noise_std: float = Field(0.2, ge=0, le=1e3)
+    # The function the noisy points come from: a built-in target by name (targets.BUILT_IN: sine,
+    # square, sawtooth, ...) or an expression in x such as "sin(3*x) + 0.3*x" (targets.py).
+    target: Annotated[str, BeforeValidator(_number_as_expression)] = "sine"
+
+    # Or the user's own points: a CSV file of x,y (a header line allowed), read relative to the
+    # config file's folder (given with --set, to the current folder); its resolved config.yaml
+    # holds the absolute path. None of the keys above
+    # but seeds applies to it (GENERATED_DATA_KEYS); the x range and grid come from the points.
+    data_file: str | None = None
+    # The two columns to use when the file has more: header names, or numbers counted from 1.
+    data_columns: list[str | WholeNumber] | None = Field(None, min_length=2, max_length=2)
+    # The share of the file's points held out to measure the error on, chosen by the data seed.
+    validation_fraction: float = Field(0.2, gt=0, le=0.9)
+    # Train on the points shifted and scaled to mean 0 and spread 1, shown in the file's units:
+    # sigmoid units see x of order 1 whatever the file's units are (data.Standardization).
+    standardize: bool = True
+    # The SHA-256 of the file's contents, which a run's config.yaml records: training it again on
+    # a file that has changed since is refused, rather than silently giving other numbers.
+    data_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+    # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
+    # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
+    hidden_layers: list[WholeNumber] = Field(default_factory=lambda: [10, 10], min_length=1)
+    activation: str = "sigmoid"
+
+    # The optimizer, by its Keras name, and any further keyword arguments it takes
+    # (for example optimizer_options.momentum=0.9 for SGD).
+    optimizer: str = "adam"
+    learning_rate: float = Field(0.01, gt=0)
+    optimizer_options: dict[str, float | int | bool] = Field(default_factory=dict)
+
+    # Full-batch epochs: one epoch is one optimizer step on all n_samples points. Every epoch's two
+    # losses are kept, 8 bytes an epoch and net, hence the limits (80 MB for one net).
+    epochs: WholeNumber = Field(20000, gt=0, le=MAX_EPOCHS)
+
+    # About this many prediction snapshots become frames of the GIF: enough to look smooth,
+    # few enough to keep the GIF small and fast to write.
+    frames: WholeNumber = Field(200, ge=2, le=5000)
+    # Points of the dense x grid the prediction and the true curve are drawn on: at least 20,
+    # so that a curve on it still looks like one.
+    grid_points: WholeNumber = Field(200, ge=20, le=10_000)
+
+    render: RenderConfig = Field(default_factory=RenderConfig)
+
+    @field_validator("hidden_layers")
+    @classmethod
+    def _positive_widths(cls, widths: list[int]) -> list[int]:
+        if any(width <= 0 for width in widths):
+            raise ValueError("every layer width must be a whole number greater than 0")
+        return widths
+
+    @field_validator("target")
+    @classmethod
+    def _readable_target(cls, target: str) -> str:
+        targets.compile_target(target)  # a TargetError (a ValueError) names what is wrong
+        return target
+
+    @field_validator("activation")
+    @classmethod
+    def _known_activation(cls, name: str) -> str:
+        return _known_name(name, ACTIVATIONS, "activation")
+
+    @field_validator("optimizer")
+    @classmethod
+    def _known_optimizer(cls, name: str) -> str:
+        return _known_name(name, OPTIMIZERS, "optimizer")
+
+    @field_validator("data_file")
+    @classmethod
+    def _a_path(cls, data_file: str | None) -> str | None:
+        if data_file is not None and not data_file.strip():
+            raise ValueError("is empty; give the path of a CSV file of x,y points")
+        return data_file
+
+    @field_validator("data_columns")
+    @classmethod
+    def _two_different_columns(cls, columns: list | None) -> list | None:
+        if columns is not None and columns[0] == columns[1]:
+            raise ValueError("names one column twice; give the x column, then a different y column")
+        return columns
+
+    @model_validator(mode="after")
+    def _data_from_one_source(self) -> "ExperimentConfig":
+        given = self.model_fields_set
+        if self.data_file is not None:
+            generated = [key for key in GENERATED_DATA_KEYS if key in given]
+            if generated:
+                raise ValueError(f"{', '.join(generated)} describe{'s' if len(generated) == 1 else ''} generated data, "
+                                 "but the points come from data_file; remove "
+                                 f"{'it' if len(generated) == 1 else 'them'} (or data_file)")
+        else:
+            file_only = [key for key in FILE_DATA_KEYS if key in given and key != "data_file"]
+            if file_only:
+                raise ValueError(f"{', '.join(file_only)} appl{'ies' if len(file_only) == 1 else 'y'} only to points "
+                                 "read from a file; set data_file too, or remove "
+                                 f"{'it' if len(file_only) == 1 else 'them'}")
+        return self
+
+    @model_validator(mode="after")
+    def _x_range_not_empty(self) -> "ExperimentConfig":
+        if not self.x_min < self.x_max:
+            raise ValueError(f"x_min ({self.x_min}) must be less than x_max ({self.x_max})")
+        return self
+
+    @model_validator(mode="after")
+    def _target_finite_over_the_range(self) -> "ExperimentConfig":
+        # Checked at the points the data and the drawing use: log(x) at x = 0 would train on -inf.
+        if self.data_file is None and self.x_min < self.x_max:
+            where = targets.first_unusable_x(self.target, self.x_min, self.x_max, (self.n_samples, self.grid_points))
+            if where is not None:
+                raise ValueError(f"target {targets.shortened(self.target)!r} is not a finite number within "
+                                 f"±{targets.MAX_VALUE:g} at x = {where:g}; choose x_min and x_max where it is, "
+                                 "or another target")
+        return self
+
+    @field_validator("optimizer_options")
+    @classmethod
+    def _options_the_optimizer_takes(cls, options: dict, info: ValidationInfo) -> dict:
+        # learning_rate (and any other top-level key) has one place to be set, so that a run's
+        # config.yaml says unambiguously what was used.
+        for key in options:
+            if key in cls.model_fields:
+                raise ValueError(f"{key!r} is a top-level key: set {key} itself, not optimizer_options.{key}")
+        if "optimizer" not in info.data:  # an unknown optimizer, reported on its own
+            return options
+        return checked_options(info.data["optimizer"], options)
+
+    @model_validator(mode="after")
+    def _member_seeds_in_range(self) -> "ExperimentConfig":
+        if self.seed + self.seeds - 1 > MAX_SEED:
+            raise ValueError(f"seed + seeds - 1 (the last net's seed) must be at most {MAX_SEED}")
+        return self
+
+    @model_validator(mode="after")
+    def _histories_fit_in_memory(self) -> "ExperimentConfig":
+        if self.epochs * self.seeds > MAX_NET_EPOCHS:
+            raise ValueError(
+                f"epochs x seeds ({self.epochs:,} x {self.seeds:,}) must be at most {MAX_NET_EPOCHS:,}: "
+                "every net's every epoch is kept in memory"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _members_stay_independent(self) -> "ExperimentConfig":
+        # Clipping by a norm would take the norm over all members' stacked weights at once,
+        # so one member's gradients would change another's steps.
+        coupling = sorted({"clipnorm", "global_clipnorm"} & set(self.optimizer_options))
+        if self.seeds > 1 and coupling:
+            raise ValueError(f"optimizer_options {', '.join(coupling)} would couple the {self.seeds} seeds; "
+                             "use clipvalue, or seeds: 1")
+        return self
+
+    @property
+    def member_seeds(self) -> list[int]:
+        """The weight seed of each net trained: seed, seed+1, ..., one per member."""
+        return [self.seed + member for member in range(self.seeds)]
+
+    @property
+    def data_seed_used(self) -> int:
+        return self.seed if self.data_seed is None else self.data_seed
+
+
+def _known_name(name: str, valid: tuple[str, ...], what: str) -> str:
+    if name.lower() in valid:
+        return name.lower()
+    raise ValueError(f"unknown {what} {name!r}; choose one of: {', '.join(valid)}")
+
+
+def layers_text(widths: list[int]) -> str:
+    """Hidden layers as every picture, table and name says them: '1x60', '2x10', '10-5'."""
+    return f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
+
+
+def describe_training(config: ExperimentConfig) -> str:
+    """What was trained, in the few words every picture carries: '2x10 sigmoid · adam lr 0.01'."""
+    layers = layers_text(config.hidden_layers)
+    options = "".join(f", {key} {value:g}" if not isinstance(value, bool) else f", {key} {str(value).lower()}"
+                      for key, value in config.optimizer_options.items())
+    if config.data_file is not None:
+        on = f" · on {Path(config.data_file).name}"
+    else:
+        on = "" if config.target == "sine" else f" · on {targets.shortened(config.target, 40)}"
+    return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}{on}"
+
+
+def absolute_data_file(config: ExperimentConfig) -> str:
+    """A config's data_file as an absolute path: where the run's points came from, from anywhere."""
+    return str(Path(config.data_file).expanduser().resolve())
+
+
+def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:
+    """The resolved config as plain YAML-ready data, written to each run's config.yaml: only the
+    data keys of its source of points (a data_file made absolute, so the run can be trained
+    again from anywhere)."""
+    if config.data_file is None:
+        return config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS))
+    plain = config.model_dump(mode="json", exclude=set(GENERATED_DATA_KEYS))
+    plain["data_file"] = absolute_data_file(config)
+    for key in ("data_columns", "data_sha256"):
+        if plain[key] is None:
+            del plain[key]
+    return plain

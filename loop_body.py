@@ -1,0 +1,330 @@
+"""One epoch's work and what it records: the loop body that the engine's loops (engine.py) run, and
+the computation of every recorded quantity, each declared in quantities.py.
+
+A quantity's computation is registered under its declaration's name by when it is computed:
+- @epoch_quantity: in the loop, after each epoch's update, from (body, gradients): one number a net;
+- @frame_quantity: in the loop, at each frame, from (body): of the current weights;
+- @described_quantity: after each call of the loop, for all its frames at once, from (body,
+  frame), a frame's recorded weights (FrameWeights): the loop stays lean. (Inside the loop a
+  frame's every operation would cost every epoch, taken or not: TensorFlow's executor passes
+  over the untaken branch one operation at a time. Worked out afterwards, today's cost a fifth
+  of the training time, not four fifths.)
+LoopBody takes each quantity's shape from its declaration; both loops then record it, a
+stack's parts are merged by name, and the run directory writes it, with no change elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+import quantities
+import rundir
+from data import TRAINING_ARRAYS, Dataset
+from models import StackedDense, parts_of
+
+import tensorflow as tf  # noqa: E402  (after models, which imports it quietly)
+
+
+def net_errors(prediction, target):
+    """Each net's mean squared error, shape (nets,): prediction is (batch, 1) for one net or
+    (nets, batch, 1) for a stack of nets."""
+    return tf.reshape(tf.reduce_mean(tf.square(prediction - target), axis=[-2, -1]), [-1])
+
+
+# The nets' weights at each frame, recorded inside the loop for LoopBody.describe_frames only.
+WEIGHTS = "weights"
+# A unit is saturated at a point where its activation's slope is below this share of the
+# activation's steepest slope (measured on pre-activations in STEEPEST_SLOPE_RANGE).
+SATURATED_SLOPE_SHARE = 0.05
+STEEPEST_SLOPE_RANGE = (-10.0, 10.0)
+
+
+def records_unit_contributions(hidden_layers: list[int], grid_points: int, frames: int) -> bool:
+    """Whether a run's unit_contributions fit in rundir.UNIT_CONTRIBUTIONS_BUDGET."""
+    return rundir.unit_contributions_bytes(hidden_layers, grid_points, frames) <= rundir.UNIT_CONTRIBUTIONS_BUDGET
+
+
+# --- the computations, by when they are computed --------------------------------------------------
+
+def _always(body: "LoopBody") -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Computation:
+    """How a declared quantity is computed, and whether a loop body records it (records(body))."""
+
+    compute: Callable
+    records: Callable[["LoopBody"], bool] = _always
+
+
+# Keyed by the declaration's name ("epoch.val_loss"), in the order they are computed.
+EPOCH_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, gradients) -> (nets,)
+FRAME_COMPUTATIONS: dict[str, Computation] = {}  # compute(body) -> (nets, ...)
+DESCRIBED_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, frame: FrameWeights) -> (nets or 1, ...)
+
+
+def _registrar(registry: dict, per: str, first_net_only_allowed: bool):
+    def register(key: str, records: Callable[["LoopBody"], bool] = _always):
+        """Register the decorated function as the computation of the quantity declared as `key`."""
+        quantity = quantities.DECLARED.get(key)
+        if quantity is None or quantity.per != per:
+            raise ValueError(f"{key} is not a declared per-{per} quantity: declare it in quantities.py")
+        if quantity.first_net_only and not first_net_only_allowed:
+            # A stack's parts are merged along the nets axis; net 0's alone is worked out afterwards.
+            raise ValueError(f"{key}: a quantity of the first net only is a described one")
+
+        def add(compute: Callable) -> Callable:
+            registry[key] = Computation(compute, records)
+            return compute
+        return add
+    return register
+
+
+epoch_quantity = _registrar(EPOCH_COMPUTATIONS, "epoch", first_net_only_allowed=False)
+frame_quantity = _registrar(FRAME_COMPUTATIONS, "frame", first_net_only_allowed=False)
+described_quantity = _registrar(DESCRIBED_COMPUTATIONS, "frame", first_net_only_allowed=True)
+
+
+class FrameWeights(NamedTuple):
+    """What a described quantity is computed from: one frame's weights of every net."""
+
+    layers: list  # each layer's (kernels (nets, in, out), biases (nets, out)), the output's last
+    pre_activations: list  # each hidden layer's pre-activations at the training points, (nets, units, points)
+
+
+# --- the loop body ------------------------------------------------------------------------------------
+
+class LoopBody:
+    """One epoch's work and what it records, for one net or a stack of nets (trained on the sum
+    of their losses, which leaves each net's gradients its own).
+
+    Per epoch: "loss" from the forward pass (before the update: the loops stop on a loss that is
+    not finite), then each quantity of EPOCH_COMPUTATIONS after the update. Per frame, inside the
+    loop: each quantity of FRAME_COMPUTATIONS, and the nets' weights (WEIGHTS); after each call
+    of the loop, describe() works out each quantity of DESCRIBED_COMPUTATIONS from those weights
+    (unit_contributions only when record_units is true: it may be large).
+    """
+
+    def __init__(self, model, optimizer, dataset: Dataset, record_units: bool = False):
+        self.model, self.optimizer = model, optimizer
+        self.tensors = {name: tf.constant(getattr(dataset, name)) for name in TRAINING_ARRAYS}
+        self.nets = getattr(model, "members", 1)
+        self.grid_points = int(dataset.x_grid.shape[0])
+        self.variables = model.trainable_variables
+        # The Dense (or StackedDense) layers of each stack of nets, in order; the last is the output.
+        self.stacks = [self.dense_layers(stack) for stack in parts_of(model)]
+        self.activation = self.stacks[0][0].activation
+        self.steepest_slope = float(tf.reduce_max(tf.abs(activation_slope(
+            self.activation, tf.linspace(*STEEPEST_SLOPE_RANGE, 20001)))))
+        self.record_units = record_units
+        # One net's kernel and bias of each layer, in order: how a row of WEIGHTS is laid out.
+        self.weight_shapes = [tuple(variable.shape[1:] if isinstance(layer, StackedDense) else variable.shape)
+                              for layer in self.stacks[0] for variable in (layer.kernel, layer.bias)]
+        weights_per_net = sum(int(np.prod(shape)) for shape in self.weight_shapes)
+        # The sizes the declarations' shapes name, for this net and data.
+        self.sizes = quantities.sizes([layer.units for layer in self.stacks[0][:-1]], self.grid_points)
+        # What this body records, by name (as a Recording has it), and each quantity's shape per epoch
+        # or frame, nets axis first, as declared. Per epoch after "loss", recorded apart and first.
+        self.epoch_computations, self.epoch_shapes = self.recorded(EPOCH_COMPUTATIONS)
+        self.frame_computations, frame_shapes = self.recorded(FRAME_COMPUTATIONS)
+        self.frame_shapes = {**frame_shapes, WEIGHTS: [self.nets, weights_per_net]}
+        self.described_computations, self.described_shapes = self.recorded(DESCRIBED_COMPUTATIONS)
+        self.describe = tf.function(self.describe_frames,
+                                    input_signature=[tf.TensorSpec([None, self.nets, weights_per_net], tf.float32)])
+
+    def recorded(self, registry: dict[str, Computation]) -> tuple[dict[str, Callable], dict[str, list[int]]]:
+        """(name -> compute, name -> shape) of the quantities of a registry that this body records."""
+        chosen = [(quantities.DECLARED[key], computation.compute) for key, computation in registry.items()
+                  if computation.records(self)]
+        return ({quantity.name: compute for quantity, compute in chosen},
+                {quantity.name: list(quantity.row_shape(self.nets, self.sizes)) for quantity, _ in chosen})
+
+    @staticmethod
+    def dense_layers(model) -> list:
+        """The Dense (or StackedDense) layers of a net or of a stack's first part, in order."""
+        return [layer for layer in parts_of(model)[0].layers if hasattr(layer, "kernel")]
+
+    def forward(self):
+        """The epoch's forward pass: (tape, summed loss, each net's loss)."""
+        with tf.GradientTape() as tape:
+            net_losses = net_errors(self.model(self.tensors["x_train"], training=True), self.tensors["y_train"])
+            total = tf.reduce_sum(net_losses)
+        return tape, total, net_losses
+
+    def epoch_after_update(self, tape, total) -> dict:
+        """Apply the epoch's update; return what the epoch records after it (per net)."""
+        gradients = tape.gradient(total, self.variables)
+        self.optimizer.apply_gradients(zip(gradients, self.variables))
+        return {name: compute(self, gradients) for name, compute in self.epoch_computations.items()}
+
+    def net_gradient_norms(self, gradients) -> tf.Tensor:
+        """Each net's gradient norm over all its weights, (nets,): a stack's variables have a nets axis first."""
+        if self.nets == 1 and not isinstance(self.stacks[0][0], StackedDense):
+            # l2_loss (half the sum of squares) is one kernel a variable: the one-net loop's time is
+            # mostly the launching of its kernels.
+            return tf.reshape(tf.sqrt(2.0 * tf.add_n([tf.nn.l2_loss(gradient) for gradient in gradients])), [1])
+        squares = [tf.reduce_sum(tf.square(tf.reshape(gradient, [tf.shape(gradient)[0], -1])), axis=1)
+                   for gradient in gradients]
+        return tf.sqrt(tf.add_n(squares))
+
+    def frame(self) -> dict:
+        """What a frame records inside the loop, of the current weights (per net)."""
+        return {**{name: compute(self) for name, compute in self.frame_computations.items()},
+                WEIGHTS: self.net_weights()}
+
+    def net_weights(self):
+        """Every net's weights as one row, (nets, weights): each layer's kernel, then its bias."""
+        rows = []
+        for layers in self.stacks:
+            members = layers[0].kernel.shape[0] if isinstance(layers[0], StackedDense) else 1
+            rows.append(tf.concat([tf.reshape(variable, [members, -1]) for layer in layers
+                                   for variable in (layer.kernel, layer.bias)], axis=1))
+        return tf.concat(rows, axis=0)
+
+    def layer_weights(self, rows) -> list:
+        """Rows of WEIGHTS, (n, weights), as each layer's (kernels (n, in, out), biases (n, out))."""
+        sizes = [int(np.prod(shape)) for shape in self.weight_shapes]
+        pieces = [tf.reshape(piece, [-1, *shape]) for piece, shape in zip(tf.split(rows, sizes, axis=1), self.weight_shapes)]
+        return list(zip(pieces[0::2], pieces[1::2]))
+
+    def pre_activations(self, layers: list, x) -> list:
+        """Each hidden layer's pre-activations at the points x, (n, units, points), of n nets' layer weights."""
+        inputs, values = x, []
+        for kernel, bias in layers[:-1]:
+            pattern = "pi,nio->nop" if inputs is x else "nip,nio->nop"
+            values.append(tf.einsum(pattern, inputs, kernel) + bias[:, :, None])
+            inputs = self.activation(values[-1])
+        return values
+
+    def describe_frames(self, weights) -> dict:
+        """What the frames' WEIGHTS, (frames, nets, weights), say of the nets (the described quantities).
+
+        One frame at a time: batched over a call's frames, the arithmetic (and so the last bits)
+        would depend on how many frames a call had, which follows the machine's speed.
+        """
+        signature = {name: tf.TensorSpec(shape, tf.float32) for name, shape in self.described_shapes.items()}
+        return tf.map_fn(self.describe_frame, weights, fn_output_signature=signature)
+
+    def describe_frame(self, weights) -> dict:
+        """describe_frames for one frame: WEIGHTS (nets, weights)."""
+        layers = self.layer_weights(weights)
+        frame = FrameWeights(layers, self.pre_activations(layers, self.tensors["x_train"]))
+        return {name: compute(self, frame) for name, compute in self.described_computations.items()}
+
+    def with_description(self, per_frame: dict) -> dict:
+        """NumPy frames as the loop recorded them, WEIGHTS replaced by what describe_frames says of them."""
+        weights = per_frame.pop(WEIGHTS, None)
+        if weights is None:  # a loop body that describes nothing (a benchmark's reference)
+            return per_frame
+        if len(weights):
+            per_frame.update(as_numpy(self.describe(tf.constant(weights))))
+        else:
+            per_frame.update({name: np.zeros((0, *shape), np.float32) for name, shape in self.described_shapes.items()})
+        return per_frame
+
+
+def as_numpy(tensors: dict) -> dict:
+    return {name: tensor.numpy() for name, tensor in tensors.items()}
+
+
+# --- what a net's units do --------------------------------------------------------------------------
+
+def activation_slope(activation, pre_activation):
+    """The activation's derivative at each pre-activation (activations act element by element)."""
+    with tf.GradientTape() as tape:
+        tape.watch(pre_activation)
+        outputs = activation(pre_activation)
+    return tape.gradient(outputs, pre_activation)
+
+
+def saturated_share(activation, pre_activations, steepest_slope: float):
+    """Each net's share of (unit, point) pairs whose activation slope is below SATURATED_SLOPE_SHARE
+    of the activation's steepest: pre_activations (nets, units, points) -> (nets,); NaN for a net
+    whose pre-activations are not finite."""
+    slope = tf.abs(activation_slope(activation, pre_activations))
+    saturated = tf.cast(slope < SATURATED_SLOPE_SHARE * steepest_slope, tf.float32)
+    finite = tf.reduce_all(tf.math.is_finite(pre_activations), axis=[1, 2])
+    return tf.where(finite, tf.reduce_mean(saturated, axis=[1, 2]), np.nan)
+
+
+def effective_rank(activations):
+    """How many really different things a layer's units do: (nets, units, points) -> (nets,).
+
+    The effective rank of Roy and Vetterli (2007) of the activations centred over the points: the
+    exponential of the entropy of the singular values normalised to sum to 1. 1 when every unit
+    does the same thing (up to scale and offset), the number of units when all are independent
+    and equally strong, 0 when no unit varies at all, NaN for a net whose activations are not
+    finite. Computed in float64 from the eigenvalues of the smaller Gram matrix: in float32 the
+    rounding of the many near-zero singular values alone would add tenths.
+    """
+    values = tf.cast(activations, tf.float64)
+    finite = tf.reduce_all(tf.math.is_finite(values), axis=[1, 2])
+    values = tf.where(finite[:, None, None], values, 0.0)  # the eigensolver fails on NaN
+    # Variation below the float32 rounding of the activations (up to eps times the largest, at
+    # each point) is not something a unit does: a saturated layer's would look like distinct units.
+    units, points = activations.shape[1], activations.shape[2]
+    rounding = np.finfo(np.float32).eps * np.sqrt(points) * tf.reduce_max(tf.abs(values), axis=[1, 2])
+    values -= tf.reduce_mean(values, axis=2, keepdims=True)
+    gram = tf.matmul(values, values, transpose_b=True) if units <= points else tf.matmul(values, values, transpose_a=True)
+    # One net at a time: a batched eigensolver iterates until every matrix of the batch has
+    # converged, which would make a net's number depend on the other nets beside it.
+    singular_values = tf.sqrt(tf.maximum(tf.map_fn(tf.linalg.eigvalsh, gram), 0.0))
+    singular_values = tf.where(singular_values > rounding[:, None], singular_values, 0.0)
+    total = tf.reduce_sum(singular_values, axis=1, keepdims=True)
+    shares = singular_values / tf.where(total > 0, total, 1.0)
+    entropy = -tf.reduce_sum(shares * tf.math.log(tf.where(shares > 0, shares, 1.0)), axis=1)
+    rank = tf.where(total[:, 0] > 0, tf.exp(entropy), 0.0)
+    return tf.cast(tf.where(finite, rank, np.nan), tf.float32)
+
+
+# --- today's quantities (declared in quantities.py), in the order they are computed ---------------------
+
+@epoch_quantity("epoch.val_loss")
+def held_out_error(body: LoopBody, gradients):
+    return net_errors(body.model(body.tensors["x_validation"]), body.tensors["y_validation"])
+
+
+@epoch_quantity("epoch.grad_norm")
+def gradient_norm(body: LoopBody, gradients):
+    return body.net_gradient_norms(gradients)
+
+
+@frame_quantity("frame.prediction")
+def prediction(body: LoopBody):
+    return tf.reshape(body.model(body.tensors["x_grid"]), [body.nets, body.grid_points])
+
+
+@frame_quantity("frame.loss")
+def training_error(body: LoopBody):
+    return net_errors(body.model(body.tensors["x_train"]), body.tensors["y_train"])
+
+
+@described_quantity("frame.output_bias")
+def output_bias(body: LoopBody, frame: FrameWeights):
+    return frame.layers[-1][1][:, 0]
+
+
+@described_quantity("frame.distinct_units")
+def distinct_units(body: LoopBody, frame: FrameWeights):
+    """effective_rank of the last hidden layer's activations over the training points."""
+    return effective_rank(body.activation(frame.pre_activations[-1]))
+
+
+@described_quantity("frame.saturated_fraction")
+def saturated_fraction(body: LoopBody, frame: FrameWeights):
+    """saturated_share of each hidden layer, (nets, hidden layers)."""
+    return tf.stack([saturated_share(body.activation, layer, body.steepest_slope) for layer in frame.pre_activations],
+                    axis=1)
+
+
+@described_quantity("frame.unit_contributions", records=lambda body: body.record_units)
+def unit_contributions(body: LoopBody, frame: FrameWeights):
+    """The first net's last-layer units' activations on the grid times their outgoing weights: with
+    output_bias they sum to its prediction."""
+    first_net = [(kernel[:1], bias[:1]) for kernel, bias in frame.layers]
+    last_hidden = body.activation(body.pre_activations(first_net, body.tensors["x_grid"])[-1])
+    return last_hidden * first_net[-1][0][:, :, 0, None]

@@ -220,7 +220,7 @@ def test_a_run_is_read_by_the_declarations_it_stores_even_of_quantities_this_ver
     with restored_registries():
         quantities.declare(Quantity("output_weights", "frame", ("units",), unit="y_part", first_net_only=True))
         run.per_frame["output_weights"] = np.ones((len(run.frame_epochs), 1, 10), np.float32)
-        run.summary["quantities"] = quantities.declarations_of(run.per_epoch, run.per_frame,
+        run.summary.quantities = quantities.declarations_of(run.per_epoch, run.per_frame,
                                                                quantities.sizes(run.config.hidden_layers, 50))
         rundir.write_run(tmp_path / "run", run)
     assert "frame.output_weights" not in quantities.DECLARED

@@ -208,9 +208,9 @@ def test_a_run_of_format_2_is_read_with_todays_declarations_and_its_numbers_are_
     del summary["quantities"]
     (run_dir / "summary.json").write_text(json.dumps({**summary, "format": 2}))
     read = rundir.read_run(run_dir)
-    assert read.summary["format"] == 2 and read.summary["quantities"] == original.summary["quantities"]
+    assert read.summary.format == 2 and read.summary.quantities == original.summary.quantities
     assert_same_run(read, dataclasses.replace(original, summary=read.summary))
-    assert rundir.is_current(run_dir, original.config)
+    assert destinations.is_current(run_dir, original.config)
     rewrite_arrays(run_dir, lambda arrays: arrays.update(
         {"frame.unit_contributions": arrays["frame.unit_contributions"][..., :-1]}))
     with pytest.raises(RunError, match=r"frame.unit_contributions has shape \(40, 1, 10, 49\), expected \(40, 1, 10, 50\)"):

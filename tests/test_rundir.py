@@ -186,7 +186,7 @@ def test_a_run_of_the_old_format_is_refused_in_one_line_saying_to_train_again(tm
         rundir.read_run(run_dir)
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith(f"{run_dir}: written in run format 1, and this version reads format {rundir.FORMAT}")
+    assert message.startswith(f"{run_dir}: written in run format 1, and this version reads formats 2 and 3")
     assert f"train it again: python train.py --config {run_dir / 'config.yaml'} --output-dir {run_dir}" in message
     assert not destinations.is_current(run_dir)
 
@@ -195,8 +195,8 @@ def test_a_run_of_a_newer_format_is_refused_too(tmp_path):
     run_dir = written(tmp_path, synthetic_run())
     summary = json.loads((run_dir / "summary.json").read_text())
     (run_dir / "summary.json").write_text(json.dumps({**summary, "format": rundir.FORMAT + 1}))
-    with pytest.raises(RunError, match=f"written in run format {rundir.FORMAT + 1}, and this version reads format "
-                                       f"{rundir.FORMAT}; train it again"):
+    with pytest.raises(RunError, match=f"written in run format {rundir.FORMAT + 1}, and this version reads formats "
+                                       "2 and 3; train it again"):
         rundir.read_run(run_dir)
 
 

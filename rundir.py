@@ -333,7 +333,8 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
         raise RunError(f"{run_dir}: {SUMMARY_FILE} cannot be read ({error}); train it again into a new folder: "
                        f"python train.py --config {run_dir / CONFIG_FILE} --output-dir {run_dir}.retrained") from None
     if version not in READABLE_FORMATS:
-        raise RunError(f"{run_dir}: written in run format {version!r}, and this version reads formats {' and '.join(map(str, READABLE_FORMATS))}; {retrain}")
+        readable = " and ".join(map(str, READABLE_FORMATS))
+        raise RunError(f"{run_dir}: written in run format {version!r}, and this version reads formats {readable}; {retrain}")
     config = run_config(run_dir, render_overrides or [])
     try:
         summary = RunSummary.read(summary, SUMMARY_FILE)

@@ -452,7 +452,10 @@ def test_the_recorded_diagnostics_match_an_independent_account_of_the_final_weig
                                                                          rel=1e-4)
     slopes = [sigmoid(values) * (1 - sigmoid(values)) for values in hidden]
     saturated = [np.mean(slope < 0.05 * 0.25) for slope in slopes]  # sigmoid's steepest slope is 1/4, at 0
-    np.testing.assert_allclose(recording.per_frame["saturated_fraction"][-1, 0], saturated, atol=1e-6)
+    # Within one (unit, point) of the layer: a slope within float32 rounding of the threshold may
+    # fall on either side in float64 NumPy and in TensorFlow's float32 kernels.
+    one_slope = 1 / slopes[0].size
+    np.testing.assert_allclose(recording.per_frame["saturated_fraction"][-1, 0], saturated, atol=one_slope + 1e-6)
     assert recording.per_frame["output_bias"][-1, 0] == pytest.approx(output_bias)
     grid_hidden, _, _ = numpy_forward(model, dataset.x_grid)
     np.testing.assert_allclose(recording.per_frame["unit_contributions"][-1, 0],
@@ -496,12 +499,12 @@ def test_saturated_share_is_the_share_of_flat_slopes(activation, pre_activations
                            data.dataset_for(small())).steepest_slope == pytest.approx(steepest, rel=1e-3)
 
 
-@pytest.mark.parametrize("nets", [1, 3])
+@pytest.mark.parametrize("nets", [1, 2])
 def test_grad_norm_is_each_nets_gradient_norm_for_its_update(nets):
     """Against tf.GradientTape on the same weights: the first epoch's, from the initial weights."""
     config = stack_config("sgd", nets) if nets > 1 else small(optimizer="sgd")
     dataset = data.dataset_for(config)
-    recording = stack_run("sgd", nets, 2) if nets > 1 else one_net_run_sgd()
+    recording = stack_run("sgd", nets, 1) if nets > 1 else one_net_run_sgd()
     for net, seed in enumerate(config.member_seeds):
         model = models.build_mlp(config.hidden_layers, config.activation, seed=seed)
         with tf.GradientTape() as tape:
@@ -520,10 +523,11 @@ def one_net_run_sgd():
 
 
 def test_a_diverged_nets_grad_norm_is_not_a_number_after_it_diverged():
-    recording = stack_run(poisoned=(1,))
+    """Net 1 diverges beside net 0, which trains on in the same part."""
+    recording = stack_run(poisoned=(1, 2))
     grad_norm = recording.per_epoch["grad_norm"]
-    assert np.all(np.isnan(grad_norm[:, 1]))
-    assert np.all(np.isfinite(grad_norm[:, [0, 2]]))
+    assert np.all(np.isnan(grad_norm[:, 1:]))
+    assert np.all(np.isfinite(grad_norm[:, 0]))
 
 
 def test_when_the_first_part_has_diverged_the_first_nets_quantities_are_not_a_number():
@@ -602,7 +606,8 @@ def test_a_declared_quantity_with_a_computation_reaches_the_recording(monkeypatc
     # A frame at epoch e > 0 shows the weights after epoch e's update, which that epoch recorded.
     np.testing.assert_array_equal(per_frame[1:], per_epoch[recording.frame_epochs[1:] - 1])
     assert np.all(np.diff(per_epoch, axis=0) != 0)  # it changes every epoch: a real record
-    # The other quantities are untouched.
+    # The other quantities are untouched, to the bit: recording one more quantity only reads the
+    # weights, and must leave every run's numbers as they were (as a refactoring must).
     for kind in ("per_epoch", "per_frame"):
         for name, values in getattr(plain, kind).items():
             np.testing.assert_array_equal(getattr(recording, kind)[name], values, err_msg=name)

@@ -4,15 +4,20 @@ PYTHON ?= python3
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 
-.PHONY: demo test compare study bench clean-output
+.PHONY: demo test test-machine compare study bench clean-output
 
 POST_EXPERIMENTS := sgd_1x60 sgd_2x10 adam_1x60 adam_2x10
 
 demo: $(VENV)/.installed-base
 	$(VENV_PYTHON) train.py --config experiments/adam_2x10.yaml
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test test-machine
 	$(VENV_PYTHON) -m pytest
+
+# What the tests need of the machine besides Python packages (a browser, a font with Japanese and
+# Chinese characters), got where missing: see tests/machine.py. The tests themselves install nothing.
+test-machine: $(VENV)/.installed-test
+	$(VENV_PYTHON) tests/machine.py
 
 # The post's four runs side by side; each is trained first unless output/ has it, completed, of the
 # experiment file's settings and in the run format this version reads. A run of other settings

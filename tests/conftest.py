@@ -228,21 +228,18 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium through Playwright (see browser.py for where it comes from). Without one,
-    the page tests are skipped with a line saying how to get it; under CI (CI=true) they fail."""
-    import os
-
-    from browser import BrowserMissing, find_browser
+    """Headless Chromium through Playwright: the one machine.py finds (`make test` gets one first,
+    where it can). Without one the page tests fail, saying how to get one."""
+    from machine import BrowserMissing, find_browser
 
     try:
         from playwright.sync_api import sync_playwright
 
         executable = find_browser()
-    except (ImportError, BrowserMissing) as error:
-        message = str(error) if isinstance(error, BrowserMissing) else "Playwright is not installed: pip install -e '.[test]'"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    except ImportError:
+        pytest.fail("Playwright is not installed: pip install -e '.[test]'")
+    except BrowserMissing as error:
+        pytest.fail(str(error))
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, headless=True)
         yield launched
@@ -278,41 +275,13 @@ def offline_page(browser):
 
 # --- a font for text in any script ------------------------------------------------------------------
 
-# A sample of the characters the tests write: Japanese and Chinese (名前, 学習率).
-CJK_SAMPLE = "名前学習率"
-# Debian's smallest font with them (1.6 MB to download), installed for the tests as CI runs them: as root.
-CJK_PACKAGE = "fonts-wqy-microhei"
-
-
-def fonts_with(characters: str) -> list[str]:
-    """The font files of this machine that have every one of these characters, found as the pictures find them."""
-    from drawing.style import candidate_fonts, font_characters
-
-    return [path for path in candidate_fonts(characters[0]) if set(map(ord, characters)) <= font_characters(path)]
-
-
 @pytest.fixture(scope="session")
 def cjk_font() -> str:
-    """A font file of this machine with Japanese and Chinese characters: one already there, or, for root
-    on Debian (as CI runs here), CJK_PACKAGE installed with apt-get. Without one the tests that need it
-    are skipped with a line saying how to get one; under CI (CI=true) they fail."""
-    import os
-    import shutil
-    import subprocess
+    """A font file of this machine with Japanese and Chinese characters (`make test` installs one
+    first, as root on Debian). Without one the tests that need it fail, saying how to get one."""
+    from machine import CJK_SAMPLE, HOW_TO_GET_A_FONT, fonts_with
 
     found = fonts_with(CJK_SAMPLE)
-    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
-        environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        try:
-            for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", CJK_PACKAGE]):
-                subprocess.run(command, check=True, capture_output=True, timeout=900, env=environment)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
-            pass
-        found = fonts_with(CJK_SAMPLE)
     if not found:
-        message = (f"no font with Japanese and Chinese characters here: install one (on Debian or Ubuntu: sudo apt-get "
-                   f"install {CJK_PACKAGE})")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"no font with Japanese and Chinese characters here: {HOW_TO_GET_A_FONT}")
     return found[0]

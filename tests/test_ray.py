@@ -1,7 +1,9 @@
 """study.py --ray on a real Ray cluster, started by the test and stopped after it, inside a network
 namespace of its own with only a loopback interface (Ray replaces 127.0.0.1 with the machine's
-external address otherwise: ray-project/ray#26293): the sweep gives the same table as on this
-machine, and a worker killed mid-sweep loses no finished cell and the rerun completes."""
+external address otherwise: ray-project/ray#26293) and a process namespace of its own (every process
+of the cluster is the test's, and ends with it): the sweep gives the same table as on this machine,
+its workers compute with the driver's oneDNN setting, and a worker killed mid-sweep loses no
+finished cell and the rerun completes."""
 
 import json
 import os
@@ -16,6 +18,10 @@ from conftest import ROOT
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 QUICK = "--set epochs=40 --set frames=4 --set grid_points=30 --no-progress"
+# The cluster's node is started with TensorFlow's oneDNN kernels on, the study (here and on Ray) with
+# them off: the workers must take the driver's setting, not their node's.
+NODE_ONEDNN, DRIVER_ONEDNN = "1", "0"
+NAMESPACES = ["unshare", "--net", "--pid", "--fork", "--mount-proc"]
 
 
 def unavailable() -> str | None:
@@ -25,10 +31,11 @@ def unavailable() -> str | None:
     except ImportError:
         return "Ray is not installed: pip install -e '.[ray]'"
     if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "a network namespace of its own (unshare --net, as root) is needed to start a Ray cluster on loopback only"
-    probe = subprocess.run(["unshare", "--net", "sh", "-c", "ip link set lo up"], capture_output=True)
+        return ("network and process namespaces of its own (unshare --net --pid, as root) are needed to start a Ray "
+                "cluster on loopback only")
+    probe = subprocess.run([*NAMESPACES, "sh", "-c", "ip link set lo up"], capture_output=True)
     if probe.returncode != 0:
-        return f"unshare --net failed here: {probe.stderr.decode().strip()}"
+        return f"{' '.join(NAMESPACES)} failed here: {probe.stderr.decode().strip()}"
     return None
 
 
@@ -45,10 +52,11 @@ def write_grid(folder, learning_rates: str) -> str:
 
 @pytest.fixture(scope="module")
 def swept_on_ray(tmp_path_factory):
-    """One Ray cluster (a head of 2 CPUs) in a network namespace with only loopback, started and
-    stopped by this fixture. In it: a study of 4 cells (one on a CSV, three of a grid) whose worker
-    is killed (kill -9) once its first cell is on disk, and the same command again. Beside it, the
-    same study on this machine without Ray."""
+    """One Ray cluster (a head of 2 CPUs) in namespaces of its own (only loopback; only its own
+    processes, which end when it does), started and stopped by this fixture. In it: a study of 4
+    cells (one on a CSV, three of a grid) whose worker is killed (kill -9, by its process id) once
+    its first cell is on disk, and the same command again. Beside it, the same study on this
+    machine without Ray."""
     why = unavailable()
     if why:
         if os.environ.get("CI") == "true":
@@ -61,30 +69,38 @@ def swept_on_ray(tmp_path_factory):
     sessions = f"/tmp/ray-tests-{os.getpid()}"
     study_command = f"{sys.executable} {ROOT / 'study.py'}"
     killed = write_grid(folder, "[0.01, 0.03, 0.1]")
+    # The shell is the first process of its namespace: /proc lists the cluster's processes alone, and
+    # when the shell ends the kernel ends whatever of the cluster is left.
     script = textwrap.dedent(f"""\
         ip link set lo up
         export RAY_USAGE_STATS_ENABLED=0
-        {ray} start --head --port=6399 --num-cpus=2 --include-dashboard=false --disable-usage-stats \\
-            --temp-dir={sessions} > head.log 2>&1 || exit 97
+        TF_ENABLE_ONEDNN_OPTS={NODE_ONEDNN} {ray} start --head --port=6399 --num-cpus=2 --include-dashboard=false \\
+            --disable-usage-stats --temp-dir={sessions} > head.log 2>&1 || exit 97
         trap '{ray} stop --force > /dev/null 2>&1' EXIT
-        export RAY_ADDRESS=127.0.0.1:6399
+        export RAY_ADDRESS=127.0.0.1:6399 TF_ENABLE_ONEDNN_OPTS={DRIVER_ONEDNN}
         {study_command} {killed} --ray auto --output-dir {folder / 'killed'} {QUICK} > first.out 2> first.err &
         sweep=$!
         for wait in $(seq 1500); do [ -f {folder}/killed/runs/points/summary.json ] && break; sleep 0.2; done
         sleep 1
-        pkill -9 -f '^ray::train_paylo[a]d' && echo killed > killed.txt  # [a]: not this script's own line
+        for process in /proc/[0-9]*; do  # the worker training a cell (Ray names it for its task)
+            case "$(tr '\\0' ' ' < $process/cmdline 2> /dev/null)" in ray::train_payload*)
+                tr '\\0' '\\n' < $process/environ | grep '^TF_ENABLE_ONEDNN_OPTS=' > worker_onednn.txt
+                kill -9 ${{process#/proc/}} && echo killed > killed.txt;;
+            esac
+        done
         wait $sweep; echo $? > first.status
         {study_command} {killed} --ray auto --output-dir {folder / 'killed'} {QUICK} > again.out 2> again.err
         echo $? > again.status
         """)
     try:
-        cluster = subprocess.run(["unshare", "--net", "sh", "-c", script], cwd=folder, capture_output=True, text=True,
+        cluster = subprocess.run([*NAMESPACES, "sh", "-c", script], cwd=folder, capture_output=True, text=True,
                                  timeout=900)
     finally:
         shutil.rmtree(sessions, ignore_errors=True)
     assert cluster.returncode == 0, cluster.stdout + cluster.stderr + (folder / "head.log").read_text()
     here = subprocess.run([*study_command.split(), killed, "--output-dir", str(folder / "here"), *QUICK.split()],
-                          capture_output=True, text=True, cwd=folder, timeout=600)
+                          capture_output=True, text=True, cwd=folder, timeout=600,
+                          env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS=DRIVER_ONEDNN))
     assert here.returncode == 0, here.stderr
     return folder
 
@@ -95,9 +111,11 @@ def read(folder, name: str) -> str:
 
 def test_a_sweep_on_ray_gives_the_table_of_a_sweep_here(swept_on_ray):
     """Every cell, the one whose worker was killed and retried too, is bit for bit the cell
-    trained on this machine."""
+    trained on this machine (the same CPU, the same oneDNN setting: the driver's, which its
+    workers take whatever their node's)."""
     folder = swept_on_ray
     assert "4 to train on Ray at auto" in read(folder, "first.out")
+    assert read(folder, "worker_onednn.txt").strip() == f"TF_ENABLE_ONEDNN_OPTS={DRIVER_ONEDNN}"
     rows_here = json.loads(read(folder, "here/summary.json"))["rows"]
     assert json.loads(read(folder, "killed/summary.json"))["rows"] == rows_here
     assert read(folder, "killed/table.md") == read(folder, "here/table.md")

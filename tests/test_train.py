@@ -2,9 +2,10 @@
 (bad input, divergence, Ctrl-C, files of the user's).
 
 Where the behaviour is the process's own (exit status, messages on the terminal, signals,
-TensorFlow's start-up), train.py runs in a process of its own: all of them are started at once,
-before the first test, by the `background` fixture, and the tests that read their results come
-last. The rest calls train_and_write and main in this process, meanwhile."""
+TensorFlow's start-up), train.py runs in a process of its own: those the selected tests read are
+started together by the `background` fixture when the first of those tests comes (the bad input's,
+which come first), and the tests that read the others come last. The rest calls train_and_write and
+main in this process, meanwhile."""
 
 import contextlib
 import hashlib
@@ -97,18 +98,38 @@ class NoteSavedWhileTraining(pipeline.StopRequest):
 
 # --- commands run in processes of their own, in the background ------------------------------------
 
-class Background:
-    """Commands started at once, each in a process of its own and driven by a thread of this one
-    (which presses Ctrl-C at the moment its test needs, and collects the output), while the tests
-    that need no process of their own go on here. Each process spends about 5 s starting
-    TensorFlow; side by side on 2 cores, that costs the suite little of its time."""
+def reads(*names):
+    """Marks a test as reading what these commands (COMMANDS) did."""
+    def mark(test):
+        test.commands_read = names
+        return test
+    return mark
 
-    def __init__(self):
+
+class Background:
+    """Commands each run in a process of its own and driven by a thread of this one (which presses
+    Ctrl-C at the moment its test needs, and collects the output), while the tests that need no
+    process of their own go on here. Each process spends about 5 s starting TensorFlow; side by
+    side on 2 cores, that costs the suite little of its time."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
         self.processes, self.threads, self.outcomes = [], {}, {}
 
+    def begin(self, names) -> None:
+        """Start these commands (those not started yet), each in a folder of its own."""
+        for name in names:
+            if name not in self.threads:
+                command = COMMANDS[name]
+                self.run(name, command(self, self.tmp_path_factory.mktemp(command.__name__)))
+
     def start(self, *arguments, cwd=ROOT) -> subprocess.Popen:
-        process = subprocess.Popen([PYTHON, str(ROOT / "train.py"), *arguments], cwd=cwd, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
+        """train.py with these arguments."""
+        return self.start_process([PYTHON, str(ROOT / "train.py"), *arguments], cwd=cwd)
+
+    def start_process(self, command: list[str], cwd, env=None) -> subprocess.Popen:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
         self.processes.append(process)
         return process
 
@@ -125,6 +146,8 @@ class Background:
         self.threads[name].start()
 
     def result(self, name: str):
+        """What the command did (started now if no test was marked as reading it)."""
+        self.begin([name])
         self.threads[name].join(timeout=900)
         assert not self.threads[name].is_alive(), f"{name}: still running"
         finished, value = self.outcomes[name]
@@ -133,13 +156,24 @@ class Background:
         return value
 
     def end(self) -> None:
-        """Kill what is still running (a test failed, or not all were selected): only the processes
+        """Kill what is still running (a test failed, or did not read it), by the ids of the processes
         started here; their threads then see them end."""
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
         for thread in self.threads.values():
             thread.join(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def background(request, tmp_path_factory):
+    """The commands that this module's selected tests read (`reads`), started together when the first
+    of those tests comes, and ended after the module's last test."""
+    commands = Background(tmp_path_factory)
+    commands.begin(dict.fromkeys(name for item in request.session.items if item.module is request.module
+                                 for name in getattr(getattr(item, "function", None), "commands_read", ())))
+    yield commands
+    commands.end()
 
 
 def finish(process: subprocess.Popen, seen: str = "") -> subprocess.CompletedProcess:
@@ -166,68 +200,69 @@ SEEDS_ARGUMENTS = ("--config", EXPERIMENT, "--seeds", "3", "--set", "seed=5", "-
 SEEDS_NAME = "adam_2x10_seed5_seeds3_data_seed0_n64_epochs300_frames20_grid_points50"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def background(tmp_path_factory):
-    """Every command of this module that needs a process of its own, started before its first test."""
-    commands = Background()
+# Each command: started in an empty folder of its own, it returns the work its thread does.
 
-    # Ctrl-C while TensorFlow starts, with a finished run at the destination.
-    folder = tmp_path_factory.mktemp("ctrl_c_at_start")
+def ctrl_c_while_tensorflow_starts(commands: Background, folder: Path):
+    """Ctrl-C while TensorFlow starts, with a finished run at the destination."""
     earlier_run(folder / "output" / "adam_2x10")
     before = snapshot_tree(folder)
     process = commands.start("--config", EXPERIMENT, "--no-progress", "--replace", cwd=folder)
 
-    def press_ctrl_c_while_tensorflow_starts(process=process, folder=folder, before=before):
+    def press():
         deadline = time.monotonic() + 300
         while not tensorflow_is_loading(process.pid) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         process.send_signal(signal.SIGINT)
         return finish(process), before, snapshot_tree(folder)
 
-    commands.run("ctrl-c at start", press_ctrl_c_while_tensorflow_starts)
+    return press
 
-    # Ctrl-C while the pictures are drawn: 1,001 frames, which take seconds.
-    folder = tmp_path_factory.mktemp("ctrl_c_drawing")
+
+def ctrl_c_while_drawing(commands: Background, folder: Path):
+    """Ctrl-C while the pictures are drawn: 1,001 frames, which take seconds."""
     process = commands.start("--config", EXPERIMENT, "--set", "epochs=1000", "--set", "frames=1000", "--output-dir",
                              str(folder / "run"), cwd=folder)
 
-    def press_ctrl_c_while_drawing(process=process, folder=folder):
+    def press():
         seen = wait_for(process, "drawing the pictures")
         process.send_signal(signal.SIGINT)
         return folder, finish(process, seen)
 
-    commands.run("ctrl-c drawing", press_ctrl_c_while_drawing)
+    return press
 
-    # Ctrl-C during a long training, once the progress bar shows trained epochs.
-    folder = tmp_path_factory.mktemp("ctrl_c_training")
+
+def ctrl_c_while_training(commands: Background, folder: Path):
+    """Ctrl-C during a long training, once the progress bar shows trained epochs."""
     process = commands.start("--config", "experiments/sgd_1x60.yaml", "--set", "epochs=5000000", "--output-dir",
                              str(folder / "long"))
 
-    def press_ctrl_c_while_training(process=process, folder=folder):
+    def press():
         seen = wait_for(process, "loss=")
         process.send_signal(signal.SIGINT)
         return folder / "long", finish(process, seen)
 
-    commands.run("ctrl-c training", press_ctrl_c_while_training)
+    return press
 
-    # kill -9 while the pictures are drawn: what it was writing stays behind, named for its writer.
-    folder = tmp_path_factory.mktemp("kill_9")
+
+def kill_9_while_drawing(commands: Background, folder: Path):
+    """kill -9 while the pictures are drawn: what it was writing stays behind, named for its writer."""
     process = commands.start("--config", EXPERIMENT, "--set", "epochs=100", "--set", "frames=100", "--output-dir",
                              str(folder / "run"), cwd=folder)
 
-    def kill_while_drawing(process=process, folder=folder):
+    def kill():
         wait_for(process, "drawing the pictures")
         process.kill()
         process.communicate(timeout=60)
         return folder, process.pid
 
-    commands.run("kill -9", kill_while_drawing)
+    return kill
 
-    # Ctrl-Cs from the moment the run says it is written until the process has ended.
-    folder = tmp_path_factory.mktemp("late_ctrl_c")
+
+def ctrl_c_once_written(commands: Background, folder: Path):
+    """Ctrl-Cs from the moment the run says it is written until the process has ended."""
     process = commands.start(*CLI_ARGUMENTS, "--output-dir", str(folder / "run"))
 
-    def press_ctrl_c_once_it_is_written(process=process, folder=folder):
+    def press():
         written = ""
         while "wrote " not in written:
             line = process.stdout.readline()
@@ -240,52 +275,184 @@ def background(tmp_path_factory):
         stdout, stderr = process.communicate(timeout=60)
         return folder, subprocess.CompletedProcess(process.args, process.returncode, written + stdout, stderr)
 
-    commands.run("late ctrl-c", press_ctrl_c_once_it_is_written)
+    return press
 
-    # Two runs into one folder at once.
-    folder = tmp_path_factory.mktemp("two_at_once")
+
+def two_runs_at_once(commands: Background, folder: Path):
+    """Two runs into one folder at once; the one that lands first is also the finished run of
+    CLI_ARGUMENTS that the tests of the run directory read (cli_run)."""
     pair = [commands.start(*CLI_ARGUMENTS, "--output-dir", str(folder / "run")) for _ in range(2)]
-    commands.run("two at once", lambda pair=pair, folder=folder: (folder, [finish(process) for process in pair]))
+    return lambda: (folder, [finish(process) for process in pair])
 
-    # Runs that end by themselves.
-    for name, arguments in (("finished run", CLI_ARGUMENTS),
-                            ("diverging example", ("--config", "experiments/sgd_2x10_diverging.yaml", "--no-progress")),
-                            ("seeds", SEEDS_ARGUMENTS)):
-        run_dir = tmp_path_factory.mktemp("run") / "run"
-        process = commands.start(*arguments, "--output-dir", str(run_dir))
-        commands.run(name, lambda process=process, run_dir=run_dir: (run_dir, finish(process)))
 
-    # A run on the user's own points, in a folder of its own (data_file is read from the current folder).
-    folder = tmp_path_factory.mktemp("csv")
+def runs_to_the_end(*arguments):
+    """A run that ends by itself, of these arguments."""
+    def ending_run(commands: Background, folder: Path):
+        process = commands.start(*arguments, "--output-dir", str(folder / "run"))
+        return lambda: (folder / "run", finish(process))
+    return ending_run
+
+
+def csv_run(commands: Background, folder: Path):
+    """A run on the user's own points, in a folder of its own (data_file is read from the current folder)."""
     (folder / "points.csv").write_text(POINTS_CSV)
     process = commands.start("--config", EXPERIMENT, "--set", "data_file=points.csv", *CSV_SETTINGS, "--no-progress",
                              "--output-dir", str(folder / "run"), cwd=folder)
-    commands.run("csv run", lambda process=process, folder=folder: (folder, finish(process)))
+    return lambda: (folder, finish(process))
 
-    # Bad input: no TensorFlow, so every case is run by one interpreter.
+
+def bad_input(commands: Background, folder: Path):
+    """Every case of BAD_INPUT, each in a folder of its own; no TensorFlow, so all run by one interpreter."""
     cases, before = {}, {}
-    for name, (files, arguments, _, _) in BAD_INPUT.items():
-        folder = tmp_path_factory.mktemp("bad")
+    for index, (name, (files, arguments, _, _)) in enumerate(BAD_INPUT.items()):
+        case = folder / str(index)
+        case.mkdir()
         for path, text in files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_text(text)
+            (case / path).parent.mkdir(parents=True, exist_ok=True)
+            (case / path).write_text(text)
         if "output/adam_2x10/notes.md" in files:
-            earlier_run(folder / "output" / "adam_2x10")
-        cases[name] = (str(folder), arguments)
-        before[name] = snapshot_tree(folder)
+            earlier_run(case / "output" / "adam_2x10")
+        cases[name] = (str(case), arguments)
+        before[name] = snapshot_tree(case)
+    process = commands.start_process([PYTHON, "-c", BATCH, json.dumps(cases)], cwd=ROOT,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
 
-    def give_bad_input(cases=cases, before=before):
-        result = subprocess.run([PYTHON, "-c", BATCH, json.dumps(cases)], cwd=ROOT, capture_output=True, text=True,
-                                timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    def give():
+        result = finish(process)
         assert result.returncode == 0, result.stderr
         results = json.loads(result.stdout)
-        for name, (folder, _) in cases.items():
-            results[name]["unchanged"] = snapshot_tree(Path(folder)) == before[name]
+        for name, (case, _) in cases.items():
+            results[name]["unchanged"] = snapshot_tree(Path(case)) == before[name]
         return results
 
-    commands.run("bad input", give_bad_input)
-    yield commands
-    commands.end()
+    return give
+
+
+COMMANDS = {
+    "ctrl-c at start": ctrl_c_while_tensorflow_starts,
+    "ctrl-c drawing": ctrl_c_while_drawing,
+    "ctrl-c training": ctrl_c_while_training,
+    "kill -9": kill_9_while_drawing,
+    "late ctrl-c": ctrl_c_once_written,
+    "two at once": two_runs_at_once,
+    "diverging example": runs_to_the_end("--config", "experiments/sgd_2x10_diverging.yaml", "--no-progress"),
+    "seeds": runs_to_the_end(*SEEDS_ARGUMENTS),
+    "csv run": csv_run,
+    "bad input": bad_input,
+}
+
+
+# --- bad input (first: the first test that reads a command starts the others, which then run -----
+# while the tests in this process do)
+
+# name: (files to make in an empty folder, arguments, what stderr starts with or holds)
+BAD_INPUT = {
+    "empty file": ({"empty.yaml": ""}, ["--config", "empty.yaml"], "error: empty.yaml: ", "is empty"),
+    "not YAML": ({"broken.yaml": "epochs: [1, 2\n"}, ["--config", "broken.yaml"], "error: broken.yaml: ",
+                 "is not valid YAML"),
+    "a list": ({"list.yaml": "- epochs\n"}, ["--config", "list.yaml"], "error: list.yaml: ",
+               "the top level must be a mapping"),
+    "a typo": ({"typo.yaml": "epoch: 10\n"}, ["--config", "typo.yaml"], "error: typo.yaml: ",
+               "unknown key 'epoch' (did you mean 'epochs'?)"),
+    "a wrong type": ({"type.yaml": "epochs: many\n"}, ["--config", "type.yaml"], "error: type.yaml: ",
+                     "epochs: Input should be a valid integer"),
+    "layers as text": ({"layers.yaml": 'hidden_layers: "60"\n'}, ["--config", "layers.yaml"], "error: layers.yaml: ",
+                       "hidden_layers: Input should be a valid list"),
+    "an empty range": ({"range.yaml": "x_min: 5\nx_max: 1\n"}, ["--config", "range.yaml"], "error: range.yaml: ",
+                       "x_min (5.0) must be less than x_max (1.0)"),
+    "an unknown optimizer": ({"optimizer.yaml": "optimizer: adamw2\n"}, ["--config", "optimizer.yaml"],
+                             "error: optimizer.yaml: ", "unknown optimizer 'adamw2'"),
+    "an unknown activation": ({"activation.yaml": "activation: sigmod\n"}, ["--config", "activation.yaml"],
+                              "error: activation.yaml: ", "unknown activation 'sigmod'"),
+    "a missing file": ({}, ["--config", "missing.yaml"], "error: missing.yaml: no such file", ""),
+    "a folder as the config": ({}, ["--config", "."], "error: .: is a directory", ""),
+    "a typo in --set": ({}, ["--config", EXPERIMENT, "--set", "epoch=10", "--output-dir", "run"],
+                        "error: --set epoch=10: unknown key 'epoch' (did you mean 'epochs'?)", ""),
+    "a negative count": ({}, ["--config", EXPERIMENT, "--set", "epochs=-5"], "error: --set epochs=-5: ",
+                         "epochs: Input should be greater than 0"),
+    "a typo in a render key": ({}, ["--config", EXPERIMENT, "--set", "render.fsp=5"], "error: --set render.fsp=5: ",
+                               "unknown key 'render.fsp' (did you mean 'render.fps'?)"),
+    "--set without a value": ({}, ["--config", EXPERIMENT, "--set", "learning_rate"], "error: ", "expected key=value"),
+    "a fraction of a unit": ({}, ["--config", EXPERIMENT, "--set", "hidden_layers=[10, 1.5]"], "error: ",
+                             "hidden_layers.1"),
+    "--seeds and --set seeds disagree": ({}, ["--config", EXPERIMENT, "--seeds", "2", "--set", "seeds=5"],
+                                         "error: --seeds 2 and --set seeds=5 disagree", ""),
+    "no seeds": ({}, ["--config", EXPERIMENT, "--seeds", "0"], "error: --seeds 0: seeds: ", ""),
+    "a top-level key as an optimizer option": (
+        {}, ["--config", EXPERIMENT, "--set", "optimizer_options.learning_rate=0.1"], "error: ",
+        "'learning_rate' is a top-level key: set learning_rate itself"),
+    "a file whose name is not a plain name": ({"my run.yaml": "epochs: 10\n"}, ["--config", "my run.yaml"],
+                                              "error: my run.yaml: the run is named after the file", "set name:"),
+    # Where the run would go, refused before training (outputs.py's rules, tested in full in test_outputs.py).
+    "a file's folder as the output": ({"a_file": "not a folder"},
+                                      ["--config", EXPERIMENT, "--output-dir", "a_file/run"],
+                                      "error: cannot write to a_file: is a file, not a folder", "--output-dir"),
+    "a file as the output": ({"a_file": "not a folder"}, ["--config", EXPERIMENT, "--output-dir", "a_file"],
+                             "error: a_file exists and is not a folder", ""),
+    "an unwritable place": ({}, ["--config", EXPERIMENT, "--output-dir", "/proc/nope"],
+                            "error: cannot write to /proc: it takes no new files", ""),
+    "the current folder": ({"keep.txt": "mine"}, ["--config", EXPERIMENT, "--output-dir", "."],
+                           "error: . is the current folder; a run needs a folder of its own", ""),
+    "a folder of the user's": ({"mine/thesis.txt": "three years of work"},
+                               ["--config", EXPERIMENT, "--output-dir", "mine"],
+                               "error: mine is not empty and is not a run (it holds thesis.txt)", "--output-dir"),
+    "an earlier run with a note in it": (
+        {"output/adam_2x10/notes.md": "seed 0 looks odd"}, ["--config", EXPERIMENT],
+        "error: output/adam_2x10 holds an earlier run and also notes.md", "move notes.md out"),
+    # The user's own points: the file's mistakes, named by file and line, before TensorFlow starts.
+    "a word in the data": ({"p.csv": "x,y\n" + "1,2\n" * 10 + "3,three\n"}, ["--config", EXPERIMENT, "--set",
+                           "data_file=p.csv"], "error: p.csv, line 12: the y ('y') value 'three' is not a number", ""),
+    "a data file that is not there": ({}, ["--config", EXPERIMENT, "--set", "data_file=data/nothere.csv"],
+                                      "error: data/nothere.csv: no such file", ""),
+    "too few points": ({"p.csv": "1,2\n" * 9}, ["--config", EXPERIMENT, "--set", "data_file=p.csv"],
+                       "error: p.csv: holds 9 points; at least 10 are needed", ""),
+    "noise beside a data file": ({"csv.yaml": "data_file: p.csv\nnoise_std: 0.1\n"}, ["--config", "csv.yaml"],
+                                 "error: csv.yaml: noise_std describes generated data, but the points come from "
+                                 "data_file", ""),
+    # Arguments argparse refuses.
+    "no --config": ({}, [], "usage: ", "the following arguments are required: --config"),
+    "--seeds not a number": ({}, ["--config", EXPERIMENT, "--seeds", "many"], "usage: ", "invalid int value: 'many'"),
+}
+PLAIN_NAMES = [".", "..", ".hidden", "a/b", "../escape", "-flag", "with space", "x" * 101, "trailing."]
+for _name in PLAIN_NAMES:
+    BAD_INPUT[f"name {_name[:12]}"] = ({}, ["--config", EXPERIMENT, "--set", f"name={_name}"],
+                                       f"error: --set name={_name}: name: must be a plain folder name", "")
+
+BATCH = r"""
+import contextlib, io, json, os, sys
+import train
+results = {}
+for name, (folder, arguments) in json.loads(sys.argv[1]).items():
+    os.chdir(folder)
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        try:
+            status = train.main(arguments)
+        except SystemExit as exit:  # argparse
+            status = exit.code
+    results[name] = {"status": status, "stderr": stderr.getvalue(), "tensorflow": "tensorflow" in sys.modules}
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def bad_input_results(background):
+    return background.result("bad input")
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUT))
+@reads("bad input")
+def test_bad_input_is_exit_2_a_plain_line_no_tensorflow_and_nothing_written(bad_input_results, name):
+    _, arguments, start, holds = BAD_INPUT[name]
+    result = bad_input_results[name]
+    assert result["status"] == 2, result["stderr"]
+    stderr = result["stderr"]
+    assert stderr.startswith(start) and holds in stderr, stderr
+    assert "Traceback" not in stderr
+    if start != "usage: ":
+        assert len(stderr.strip().splitlines()) == 1, stderr
+    assert not result["tensorflow"], "TensorFlow did not start"
+    assert result["unchanged"], "nothing new, nothing changed"
 
 
 # --- what the command says -----------------------------------------------------------------------
@@ -722,124 +889,19 @@ def test_every_picture_is_written_under_a_temporary_name_first(synthetic_run_dir
     assert (run_dir / "fit.gif").read_bytes()[:6] == b"GIF89a"
 
 
-# --- the tests of the commands run in the background (last, so that they have had time to run) ----
-
-# name: (files to make in an empty folder, arguments, what stderr starts with or holds)
-BAD_INPUT = {
-    "empty file": ({"empty.yaml": ""}, ["--config", "empty.yaml"], "error: empty.yaml: ", "is empty"),
-    "not YAML": ({"broken.yaml": "epochs: [1, 2\n"}, ["--config", "broken.yaml"], "error: broken.yaml: ",
-                 "is not valid YAML"),
-    "a list": ({"list.yaml": "- epochs\n"}, ["--config", "list.yaml"], "error: list.yaml: ",
-               "the top level must be a mapping"),
-    "a typo": ({"typo.yaml": "epoch: 10\n"}, ["--config", "typo.yaml"], "error: typo.yaml: ",
-               "unknown key 'epoch' (did you mean 'epochs'?)"),
-    "a wrong type": ({"type.yaml": "epochs: many\n"}, ["--config", "type.yaml"], "error: type.yaml: ",
-                     "epochs: Input should be a valid integer"),
-    "layers as text": ({"layers.yaml": 'hidden_layers: "60"\n'}, ["--config", "layers.yaml"], "error: layers.yaml: ",
-                       "hidden_layers: Input should be a valid list"),
-    "an empty range": ({"range.yaml": "x_min: 5\nx_max: 1\n"}, ["--config", "range.yaml"], "error: range.yaml: ",
-                       "x_min (5.0) must be less than x_max (1.0)"),
-    "an unknown optimizer": ({"optimizer.yaml": "optimizer: adamw2\n"}, ["--config", "optimizer.yaml"],
-                             "error: optimizer.yaml: ", "unknown optimizer 'adamw2'"),
-    "an unknown activation": ({"activation.yaml": "activation: sigmod\n"}, ["--config", "activation.yaml"],
-                              "error: activation.yaml: ", "unknown activation 'sigmod'"),
-    "a missing file": ({}, ["--config", "missing.yaml"], "error: missing.yaml: no such file", ""),
-    "a folder as the config": ({}, ["--config", "."], "error: .: is a directory", ""),
-    "a typo in --set": ({}, ["--config", EXPERIMENT, "--set", "epoch=10", "--output-dir", "run"],
-                        "error: --set epoch=10: unknown key 'epoch' (did you mean 'epochs'?)", ""),
-    "a negative count": ({}, ["--config", EXPERIMENT, "--set", "epochs=-5"], "error: --set epochs=-5: ",
-                         "epochs: Input should be greater than 0"),
-    "a typo in a render key": ({}, ["--config", EXPERIMENT, "--set", "render.fsp=5"], "error: --set render.fsp=5: ",
-                               "unknown key 'render.fsp' (did you mean 'render.fps'?)"),
-    "--set without a value": ({}, ["--config", EXPERIMENT, "--set", "learning_rate"], "error: ", "expected key=value"),
-    "a fraction of a unit": ({}, ["--config", EXPERIMENT, "--set", "hidden_layers=[10, 1.5]"], "error: ",
-                             "hidden_layers.1"),
-    "--seeds and --set seeds disagree": ({}, ["--config", EXPERIMENT, "--seeds", "2", "--set", "seeds=5"],
-                                         "error: --seeds 2 and --set seeds=5 disagree", ""),
-    "no seeds": ({}, ["--config", EXPERIMENT, "--seeds", "0"], "error: --seeds 0: seeds: ", ""),
-    "a top-level key as an optimizer option": (
-        {}, ["--config", EXPERIMENT, "--set", "optimizer_options.learning_rate=0.1"], "error: ",
-        "'learning_rate' is a top-level key: set learning_rate itself"),
-    "a file whose name is not a plain name": ({"my run.yaml": "epochs: 10\n"}, ["--config", "my run.yaml"],
-                                              "error: my run.yaml: the run is named after the file", "set name:"),
-    # Where the run would go, refused before training (outputs.py's rules, tested in full in test_outputs.py).
-    "a file's folder as the output": ({"a_file": "not a folder"},
-                                      ["--config", EXPERIMENT, "--output-dir", "a_file/run"],
-                                      "error: cannot write to a_file: is a file, not a folder", "--output-dir"),
-    "a file as the output": ({"a_file": "not a folder"}, ["--config", EXPERIMENT, "--output-dir", "a_file"],
-                             "error: a_file exists and is not a folder", ""),
-    "an unwritable place": ({}, ["--config", EXPERIMENT, "--output-dir", "/proc/nope"],
-                            "error: cannot write to /proc: it takes no new files", ""),
-    "the current folder": ({"keep.txt": "mine"}, ["--config", EXPERIMENT, "--output-dir", "."],
-                           "error: . is the current folder; a run needs a folder of its own", ""),
-    "a folder of the user's": ({"mine/thesis.txt": "three years of work"},
-                               ["--config", EXPERIMENT, "--output-dir", "mine"],
-                               "error: mine is not empty and is not a run (it holds thesis.txt)", "--output-dir"),
-    "an earlier run with a note in it": (
-        {"output/adam_2x10/notes.md": "seed 0 looks odd"}, ["--config", EXPERIMENT],
-        "error: output/adam_2x10 holds an earlier run and also notes.md", "move notes.md out"),
-    # The user's own points: the file's mistakes, named by file and line, before TensorFlow starts.
-    "a word in the data": ({"p.csv": "x,y\n" + "1,2\n" * 10 + "3,three\n"}, ["--config", EXPERIMENT, "--set",
-                           "data_file=p.csv"], "error: p.csv, line 12: the y ('y') value 'three' is not a number", ""),
-    "a data file that is not there": ({}, ["--config", EXPERIMENT, "--set", "data_file=data/nothere.csv"],
-                                      "error: data/nothere.csv: no such file", ""),
-    "too few points": ({"p.csv": "1,2\n" * 9}, ["--config", EXPERIMENT, "--set", "data_file=p.csv"],
-                       "error: p.csv: holds 9 points; at least 10 are needed", ""),
-    "noise beside a data file": ({"csv.yaml": "data_file: p.csv\nnoise_std: 0.1\n"}, ["--config", "csv.yaml"],
-                                 "error: csv.yaml: noise_std describes generated data, but the points come from "
-                                 "data_file", ""),
-    # Arguments argparse refuses.
-    "no --config": ({}, [], "usage: ", "the following arguments are required: --config"),
-    "--seeds not a number": ({}, ["--config", EXPERIMENT, "--seeds", "many"], "usage: ", "invalid int value: 'many'"),
-}
-PLAIN_NAMES = [".", "..", ".hidden", "a/b", "../escape", "-flag", "with space", "x" * 101, "trailing."]
-for _name in PLAIN_NAMES:
-    BAD_INPUT[f"name {_name[:12]}"] = ({}, ["--config", EXPERIMENT, "--set", f"name={_name}"],
-                                       f"error: --set name={_name}: name: must be a plain folder name", "")
-
-BATCH = r"""
-import contextlib, io, json, os, sys
-import train
-results = {}
-for name, (folder, arguments) in json.loads(sys.argv[1]).items():
-    os.chdir(folder)
-    stderr = io.StringIO()
-    with contextlib.redirect_stderr(stderr):
-        try:
-            status = train.main(arguments)
-        except SystemExit as exit:  # argparse
-            status = exit.code
-    results[name] = {"status": status, "stderr": stderr.getvalue(), "tensorflow": "tensorflow" in sys.modules}
-print(json.dumps(results))
-"""
-
-
-@pytest.fixture(scope="module")
-def bad_input_results(background):
-    return background.result("bad input")
-
-
-@pytest.mark.parametrize("name", sorted(BAD_INPUT))
-def test_bad_input_is_exit_2_a_plain_line_no_tensorflow_and_nothing_written(bad_input_results, name):
-    _, arguments, start, holds = BAD_INPUT[name]
-    result = bad_input_results[name]
-    assert result["status"] == 2, result["stderr"]
-    stderr = result["stderr"]
-    assert stderr.startswith(start) and holds in stderr, stderr
-    assert "Traceback" not in stderr
-    if start != "usage: ":
-        assert len(stderr.strip().splitlines()) == 1, stderr
-    assert not result["tensorflow"], "TensorFlow did not start"
-    assert result["unchanged"], "nothing new, nothing changed"
-
-
-# --- the command and the run directory it writes -------------------------------------------------
+# --- the command and the run directory it writes (last, so that the commands have had time to run) --
 
 @pytest.fixture
 def cli_run(background):
-    return background.result("finished run")
+    """train.py with CLI_ARGUMENTS: the first of the two runs into one folder at once, which knew
+    nothing of the other (its folder was empty when it landed)."""
+    folder, results = background.result("two at once")
+    finished = [result for result in results if result.returncode == 0]
+    assert finished, [result.stderr for result in results]
+    return folder / "run", finished[0]
 
 
+@reads("two at once")
 def test_run_directory_holds_every_file(cli_run):
     run_dir, result = cli_run
     assert result.returncode == 0, result.stderr
@@ -858,6 +920,7 @@ def test_run_directory_holds_every_file(cli_run):
     assert len(lines) == 3
 
 
+@reads("two at once", "seeds")
 def test_tensorflow_start_up_lines_do_not_reach_the_terminal(cli_run, background):
     _, result = cli_run
     assert "cuda" not in result.stderr.lower()
@@ -867,6 +930,7 @@ def test_tensorflow_start_up_lines_do_not_reach_the_terminal(cli_run, background
     assert result.stderr == ""
 
 
+@reads("two at once")
 def test_history_and_summary(cli_run):
     run_dir, _ = cli_run
     history = np.genfromtxt(run_dir / "history.csv", delimiter=",", names=True)
@@ -897,6 +961,7 @@ def test_history_and_summary(cli_run):
                                 "diverged_at_epoch": None}]
 
 
+@reads("two at once")
 def test_snapshots_and_resolved_config(cli_run):
     run_dir, _ = cli_run
     with np.load(run_dir / "snapshots.npz") as snapshots:
@@ -916,6 +981,7 @@ def test_snapshots_and_resolved_config(cli_run):
     assert run.config == config_module.load_config(EXPERIMENT, ["epochs=400", "frames=60", f"name={CLI_NAME}"])
 
 
+@reads("two at once")
 def test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays(cli_run, tmp_path):
     """train.py's process and this one, which has trained other nets before: the same bits."""
     first, _ = cli_run
@@ -929,6 +995,7 @@ def test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays(
     assert (first / "history.csv").read_bytes() == (second / "history.csv").read_bytes()
 
 
+@reads("seeds")
 def test_a_seeded_run_directory(background):
     run_dir, result = background.result("seeds")
     assert result.returncode == 0, result.stderr
@@ -966,6 +1033,7 @@ def diverged_run(background):
     return background.result("diverging example")
 
 
+@reads("diverging example")
 def test_the_diverging_example_exits_0_with_a_one_line_warning(diverged_run):
     run_dir, result = diverged_run
     assert result.returncode == 0, result.stderr
@@ -978,6 +1046,7 @@ def test_the_diverging_example_exits_0_with_a_one_line_warning(diverged_run):
     assert "held-out MSE not finite" in result.stdout or "final training MSE not finite" in result.stdout
 
 
+@reads("diverging example")
 def test_a_diverged_run_is_written_up_to_the_blow_up(diverged_run):
     run_dir, _ = diverged_run
     config = config_module.load_config(ROOT / "experiments" / "sgd_2x10_diverging.yaml")
@@ -999,6 +1068,7 @@ def test_a_diverged_run_is_written_up_to_the_blow_up(diverged_run):
 
 # --- Ctrl-C to the command ------------------------------------------------------------------------
 
+@reads("ctrl-c training")
 def test_ctrl_c_stops_writes_the_run_so_far_and_exits_130(background):
     run_dir, result = background.result("ctrl-c training")
     assert result.returncode == 130, result.stderr
@@ -1014,6 +1084,7 @@ def test_ctrl_c_stops_writes_the_run_so_far_and_exits_130(background):
     assert result.stdout.splitlines()[-1] == f"  wrote {run_dir}/: " + ", ".join(rundir.files_present(run_dir))
 
 
+@reads("ctrl-c at start")
 def test_ctrl_c_while_tensorflow_starts_stops_before_training_and_keeps_the_finished_run(background):
     result, before, after = background.result("ctrl-c at start")
     assert result.returncode == 130, result.stderr
@@ -1022,6 +1093,7 @@ def test_ctrl_c_while_tensorflow_starts_stops_before_training_and_keeps_the_fini
     assert after == before
 
 
+@reads("ctrl-c drawing")
 def test_ctrl_c_while_drawing_writes_the_data_and_says_how_to_draw(background):
     folder, result = background.result("ctrl-c drawing")
     run_dir = folder / "run"
@@ -1039,6 +1111,7 @@ def test_ctrl_c_while_drawing_writes_the_data_and_says_how_to_draw(background):
 
 # --- a run on the user's own points -------------------------------------------------------------
 
+@reads("csv run")
 def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_trained_again(background, tmp_path):
     folder, result = background.result("csv run")
     run_dir = folder / "run"
@@ -1076,6 +1149,7 @@ def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_t
     assert not (tmp_path / "changed").exists()
 
 
+@reads("kill -9")
 def test_what_a_killed_run_left_is_removed_by_the_next_run_into_its_folder(background, small_config, capsys):
     """kill -9 while drawing leaves '.run.partial-HOST-PID-…' beside the destination; the next run
     there removes it and says so, and leaves alone one whose writer is alive, or on another host."""
@@ -1095,6 +1169,7 @@ def test_what_a_killed_run_left_is_removed_by_the_next_run_into_its_folder(backg
     assert sorted(entry.name for entry in folder.iterdir()) == sorted([alive.name, elsewhere.name, "run"])
 
 
+@reads("two at once")
 def test_of_two_runs_into_one_folder_at_once_the_second_goes_beside_the_first(background):
     folder, results = background.result("two at once")
     assert sorted(result.returncode for result in results) == [0, 2], [result.stderr for result in results]
@@ -1106,6 +1181,7 @@ def test_of_two_runs_into_one_folder_at_once_the_second_goes_beside_the_first(ba
         assert rundir.read_run(run_dir).status == "completed"
 
 
+@reads("late ctrl-c")
 def test_ctrl_c_once_the_run_is_written_changes_nothing_however_many(background):
     """Ctrl-C every 50 ms from the line saying what was written until the process ends (Python's
     shutdown takes most of a second): exit 0, no traceback, the run whole."""

@@ -11,8 +11,14 @@ POST_EXPERIMENTS := sgd_1x60 sgd_2x10 adam_1x60 adam_2x10
 demo: $(VENV)/.installed-base
 	$(VENV_PYTHON) train.py --config experiments/adam_2x10.yaml
 
+# The whole suite, then the tests of the training once more under the oneDNN setting not in use here:
+# TensorFlow turns oneDNN's kernels on by default only on some CPUs, and they round differently
+# (cpu_kernels.py says which setting is in use, TF_ENABLE_ONEDNN_OPTS if given, else the CPU's default).
+ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_train.py
+
 test: $(VENV)/.installed-test test-machine
 	$(VENV_PYTHON) -m pytest
+	TF_ENABLE_ONEDNN_OPTS=$$($(VENV_PYTHON) cpu_kernels.py other) $(VENV_PYTHON) -m pytest $(ONEDNN_TESTS)
 
 # What the tests need of the machine besides Python packages (a browser, a font with Japanese and
 # Chinese characters), got where missing: see tests/machine.py. The tests themselves install nothing.

@@ -4,21 +4,35 @@ PYTHON ?= python3
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 
-.PHONY: demo test test-machine compare study bench clean-output
+.PHONY: demo test test-machine test-suite test-other-onednn compare study bench clean-output
 
 POST_EXPERIMENTS := sgd_1x60 sgd_2x10 adam_1x60 adam_2x10
 
 demo: $(VENV)/.installed-base
 	$(VENV_PYTHON) train.py --config experiments/adam_2x10.yaml
 
-# The whole suite, then the tests of the training once more under the oneDNN setting not in use here:
-# TensorFlow turns oneDNN's kernels on by default only on some CPUs, and they round differently
-# (cpu_kernels.py says which setting is in use, TF_ENABLE_ONEDNN_OPTS if given, else the CPU's default).
+# The whole suite and, at the same time, the tests of the training once more under the oneDNN
+# setting not in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs, and
+# they round differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if
+# given, else the CPU's default). Side by side, since the suite leaves about one core of two idle.
+# The second pass writes to $(ONEDNN_LOG); its report is shown at the end (all of it if a test failed).
 ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_train.py
+ONEDNN_LOG := $(VENV)/other-onednn.log
 
 test: $(VENV)/.installed-test test-machine
+	@rm -f $(ONEDNN_LOG).report; $(MAKE) --no-print-directory -j2 test-suite test-other-onednn; status=$$?; \
+		cat $(ONEDNN_LOG).report 2> /dev/null; exit $$status
+
+test-suite:
 	$(VENV_PYTHON) -m pytest
-	TF_ENABLE_ONEDNN_OPTS=$$($(VENV_PYTHON) cpu_kernels.py other) $(VENV_PYTHON) -m pytest $(ONEDNN_TESTS)
+
+test-other-onednn:
+	@setting=$$($(VENV_PYTHON) cpu_kernels.py other); \
+	echo "meanwhile: the engine, model and train tests under TF_ENABLE_ONEDNN_OPTS=$$setting (the report comes last)"; \
+	TF_ENABLE_ONEDNN_OPTS=$$setting $(VENV_PYTHON) -m pytest $(ONEDNN_TESTS) > $(ONEDNN_LOG) 2>&1; status=$$?; \
+	{ echo "--- the engine, model and train tests under TF_ENABLE_ONEDNN_OPTS=$$setting:"; \
+	  if [ $$status = 0 ]; then tail -n 1 $(ONEDNN_LOG); else cat $(ONEDNN_LOG); fi; } > $(ONEDNN_LOG).report; \
+	exit $$status
 
 # What the tests need of the machine besides Python packages (a browser, a font with Japanese and
 # Chinese characters), got where missing: see tests/machine.py. The tests themselves install nothing.

@@ -69,8 +69,9 @@ def swept_on_ray(tmp_path_factory):
     sessions = f"/tmp/ray-tests-{os.getpid()}"
     study_command = f"{sys.executable} {ROOT / 'study.py'}"
     killed = write_grid(folder, "[0.01, 0.03, 0.1]")
-    # The shell is the first process of its namespace: /proc lists the cluster's processes alone, and
-    # when the shell ends the kernel ends whatever of the cluster is left.
+    # The shell is the first process of its namespace: /proc lists the cluster's processes alone (so
+    # `ray stop`, which ends Ray's processes by name, sees only these), and when the shell ends the
+    # kernel ends whatever of the cluster is left.
     script = textwrap.dedent(f"""\
         ip link set lo up
         export RAY_USAGE_STATS_ENABLED=0

@@ -138,7 +138,7 @@ class Run:
         return self.summary.noise_floor
 
     @property
-    def trained(self) -> str:
+    def training_description(self) -> str:
         """What was trained, in a few words: '2x10 sigmoid · adam lr 0.01'."""
         return self.summary.trained
 

@@ -148,7 +148,7 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
     mse = figure.text((box.x1 - number_width) / width, 1 - (title_row + 15) / height, "MSE ",
                       va="baseline", ha="right", fontsize=9, color=COLORS["net"])
     mse_left = box.x1 - number_width - mse.get_window_extent(renderer).width - 10
-    fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.trained, va="baseline",
+    fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.training_description, va="baseline",
                        fontsize=9, color=COLORS["note"]), mse_left - box.x0, renderer)
     return box.x1 - number_width, title_row + 15
 

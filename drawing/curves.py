@@ -246,14 +246,14 @@ def run_description(run: Run) -> str:
     seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
     if run.nets > 1 and diverged:
         seeds += f" ({diverged} diverged)"
-    return run.trained + seeds
+    return run.training_description + seeds
 
 
 def prepare_fonts(runs: list[Run], labels: list[str] = ()) -> None:
     """Fonts for what in these runs' pictures came from their user, in any script (their names, what
     was trained, with a data file's name, its column names) and for the labels: call before drawing
     (style.use_fonts_for)."""
-    use_fonts_for([text for run in runs for text in (run.name, run.trained, *run.axis_names)] + list(labels))
+    use_fonts_for([text for run in runs for text in (run.name, run.training_description, *run.axis_names)] + list(labels))
 
 
 def run_title(run: Run) -> str:

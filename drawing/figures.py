@@ -45,7 +45,7 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
     top = error_range(runs)[1]
     for run, label, color in zip(runs, labels, RUN_COLORS):
         short = textwrap.shorten(plain_text(label), 60, placeholder="…")  # the legend stays inside the plot
-        draw_error_curves(axes, run, color=color, label=f"{short}: {run.trained} ({final_words(run)})", held_out=False)
+        draw_error_curves(axes, run, color=color, label=f"{short}: {run.training_description} ({final_words(run)})", held_out=False)
         if run.diverged_at_epoch:
             axes.plot([max(divergence_epoch(run), 1)], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:

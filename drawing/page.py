@@ -135,7 +135,7 @@ def page_html(run: Run, with_units: bool = True) -> str:
     median = "median " if run.nets > 1 else ""
     net = "net 0" if run.nets > 1 else "the net"
     header = f"""<h1 id="title">{html.escape(run.name)}</h1>
-<div class="trained" id="trained">{html.escape(run.trained)}{seeds} · {floor}</div>
+<div class="trained" id="trained">{html.escape(run.training_description)}{seeds} · {floor}</div>
 {status}"""
     numbers = (f'epoch {slot("epoch")} of {run.epochs_requested:,} · {median}training MSE '
                f'{slot("train-loss")} · {median}held-out MSE {slot("held-out-loss")}')
@@ -161,7 +161,7 @@ def run_panels(runs: list[Run], labels: list[str], colors: list[str]) -> str:
     for index, (run, label, color) in enumerate(zip(runs, labels, colors)):
         seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
         panels.append(f"""  <figure class="run"><figcaption><b style="color: {color}">{html.escape(label)}</b>
-    {html.escape(run.trained)}{seeds} · {html.escape(final_words(run))}</figcaption>
+    {html.escape(run.training_description)}{seeds} · {html.escape(final_words(run))}</figcaption>
     <canvas id="fit-canvas-{index}"></canvas>
     <figcaption class="numbers" id="numbers-{index}"></figcaption>
     <figcaption id="net-readout-{index}"></figcaption></figure>""")

@@ -86,7 +86,7 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
     y_limits = units_limits(data_limits, [contributions])
     predictions = drawable_predictions(run)
     data = {
-        "name": run.name, "label": label, "color": color, "trained": run.trained, "status": run.status,
+        "name": run.name, "label": label, "color": color, "trained": run.training_description, "status": run.status,
         # Where its error stopped being finite, as the pictures count and say it (curves.divergence_epoch).
         "divergence_epoch": divergence_epoch(run), "ended": ended_words(run), "past_end": past_end_words(run),
         "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],

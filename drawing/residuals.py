@@ -240,7 +240,7 @@ def title_rows(figure, column, runs: list[Run], residuals: list[Residuals], labe
     for run, item, label, axes in zip(runs, residuals, labels, column):
         if same_x and axes is not column[-1]:
             axes.set_xlabel("")  # the bottom row's says it for all
-        parts = [run.trained]
+        parts = [run.training_description]
         if run.nets > 1:
             parts.append(f"net 0, seed {run.seeds[0]}, of {run.nets}")
         if run.status != "completed":

@@ -41,7 +41,7 @@ def test_the_page_opens_offline_with_no_error_and_shows_the_last_frame(one_net, 
     page, problems = offline_page(path)
     assert problems == []
     assert shown(page) == expected(run, len(run.frame_epochs) - 1)
-    assert page.text_content("#title") == run.name and run.trained in page.text_content("#trained")
+    assert page.text_content("#title") == run.name and run.training_description in page.text_content("#trained")
 
 
 def test_moving_the_slider_to_frame_k_shows_exactly_frame_ks_epoch_and_errors(one_net, offline_page):

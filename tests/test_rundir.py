@@ -76,7 +76,7 @@ def test_the_summary_of_each_ending(tmp_path):
     assert completed.summary.loss == pytest.approx(float(completed.frame_loss[-1, 0]))
     assert completed.summary.val_loss == pytest.approx(float(completed.val_loss[-1, 0]))
     assert completed.noise_floor == 0.04 and completed.true_function == "sin(x)"
-    assert completed.trained == "2x10 sigmoid · adam lr 0.01" and completed.name == "synthetic"
+    assert completed.training_description == "2x10 sigmoid · adam lr 0.01" and completed.name == "synthetic"
     assert [net.to_json() for net in completed.summary.nets] == [{"seed": 0, "loss": completed.summary.loss,
                                                                  "val_loss": completed.summary.val_loss,
                                                                  "diverged_at_epoch": None}]

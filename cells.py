@@ -18,7 +18,6 @@ from typing import Any
 import config as config_module
 import destinations
 import naming
-import rendering
 import rundir
 from config import ConfigError, ExperimentConfig
 
@@ -123,6 +122,8 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
 
 def redraw(cell_dir: Path, config: ExperimentConfig) -> None:
     """Draw a reused cell again with the render settings of config, and record them in its config.yaml."""
+    import rendering  # matplotlib, only when a cell is to be drawn: a study's mistakes are told at once
+
     render = config.render.model_dump(mode="json")
     run = rundir.read_run(cell_dir, [f"render.{key}={json.dumps(value)}" for key, value in render.items()])
     rendering.draw_run(run, cell_dir)

@@ -23,7 +23,7 @@ import numpy as np
 import quantities
 from data import Dataset
 # LoopBody is looked up here when a loop is built (a benchmark swaps it); net_errors is re-exported.
-from loop_body import LoopBody, as_numpy, net_errors, records_unit_contributions  # noqa: F401
+from loop_body import LoopBody, Regime, as_numpy, epoch_order, net_errors, records_unit_contributions  # noqa: F401
 from models import parts_of
 from prediction_snapshots import PredictionSnapshots  # noqa: F401  (re-exported: engine.PredictionSnapshots)
 from recording import Recording, first_non_finite_epochs, frame_schedule  # noqa: F401  (frame_schedule re-exported)
@@ -54,17 +54,21 @@ def _unpack(shapes: dict, stacked: np.ndarray) -> dict:
     return {name: piece.reshape((len(stacked),) + tuple(shape)) for (name, shape), piece in zip(shapes.items(), pieces)}
 
 
-def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool = False):
-    """(train_chunk, snapshot) for a model: one net, or a stack of nets.
+def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool = False, regime: Regime = Regime()):
+    """(train_chunk, snapshot, trainers) for a model: one net, or a stack of nets.
 
-    train_chunk(frame_mask) trains len(frame_mask) full-batch epochs and returns NumPy dicts
+    train_chunk(frame_mask) trains len(frame_mask) epochs (as the regime says: full batch or
+    minibatches, with its penalties and early stopping) and returns NumPy dicts
     (per_epoch, per_frame) for them, recording a frame at each epoch whose mask is true. It
     stops at the first epoch whose loss is not finite (for a stack: at which no net's loss is
     finite); per_epoch["loss"] then has one row more than the other per-epoch quantities. One
     net stops before that epoch's update: its weights are those whose loss was not finite.
-    snapshot() records a frame of the current weights. record_units: see LoopBody.
+    One net that stops early stops after that epoch; a stack's nets that have stopped keep their
+    weights while the others train, and its chunk ends once all have.
+    snapshot() records a frame of the current weights. record_units: see LoopBody. trainers: the
+    loop bodies that train (one, or one per part of a stack), which hold the early-stopping state.
     """
-    body = LoopBody(model, optimizer, dataset, record_units)
+    body = LoopBody(model, optimizer, dataset, record_units, regime)
     frame = tf.function(body.frame)
 
     def snapshot() -> dict:
@@ -79,7 +83,8 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
         return train_and_describe
 
     if body.nets > 1:
-        return described(_stack_chunk_trainer(model, optimizer, dataset)), snapshot
+        train_chunk, trainers = _stack_chunk_trainer(model, optimizer, dataset, regime)
+        return described(train_chunk), snapshot, trainers
     optimizer.build(body.variables)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
@@ -89,14 +94,16 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
         frames = _packed_array(body.frame_shapes, 0, dynamic=True)
         frame_index = 0
         for epoch in tf.range(tf.shape(frame_mask)[0]):
-            tape, total, net_losses = body.forward()
+            state, net_losses = body.start_epoch()
             losses = losses.write(epoch, net_losses)
             if not tf.reduce_all(tf.math.is_finite(net_losses)):
                 break  # before the update, which would only spoil the weights further
-            after = after.write(epoch, _pack(body.epoch_shapes, body.epoch_after_update(tape, total)))
+            after = after.write(epoch, _pack(body.epoch_shapes, body.finish_epoch(state)))
             if frame_mask[epoch]:
                 frames = frames.write(frame_index, _pack(body.frame_shapes, body.frame()))
                 frame_index += 1
+            if body.all_stopped():
+                break  # stopped early, after the epoch's records
         return losses.stack(), after.stack(), frames.stack()
 
     def train_chunk(frame_mask):
@@ -104,19 +111,21 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
         return ({"loss": losses.numpy(), **_unpack(body.epoch_shapes, after.numpy())},
                 _unpack(body.frame_shapes, frames.numpy()))
 
-    return described(train_chunk), snapshot
+    return described(train_chunk), snapshot, [body]
 
 
-def _compiled_stack_loop(model, optimizer, dataset: Dataset):
+def _compiled_stack_loop(model, optimizer, dataset: Dataset, regime: Regime):
     """One stack of nets' training loop for at most STACK_CHUNK_EPOCHS epochs, compiled with XLA.
 
     XLA fuses the many small per-net operations: more than twice the throughput of TensorFlow's
     own kernels for 100 nets. (For one net XLA was slower, so single runs do without.) XLA needs
     fixed sizes, so a call runs at most STACK_CHUNK_EPOCHS epochs (num_epochs of them) and records
     at most STACK_CHUNK_FRAMES frames, into buffers of those sizes. A net whose loss is no longer
-    finite only spoils its own weights; the loop stops when every net has diverged.
+    finite only spoils its own weights; the loop stops when every net has diverged. (A net that
+    stops early keeps its weights from then on, but the loop goes on: the parts stay in step.)
+    Returns (train, the loop body).
     """
-    body = LoopBody(model, optimizer, dataset)
+    body = LoopBody(model, optimizer, dataset, regime=regime)
     optimizer.build(body.variables)
 
     @tf.function(jit_compile=True)
@@ -129,12 +138,12 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset):
         for epoch in tf.range(STACK_CHUNK_EPOCHS):
             if epoch >= num_epochs:
                 break
-            tape, total, net_losses = body.forward()
+            state, net_losses = body.start_epoch()
             losses = losses.write(epoch, net_losses)
             attempted += 1
             if not tf.reduce_any(tf.math.is_finite(net_losses)):
                 break  # before the update, as for one net: the last frame shows the weights of this loss
-            after = after.write(epoch, _pack(body.epoch_shapes, body.epoch_after_update(tape, total)))
+            after = after.write(epoch, _pack(body.epoch_shapes, body.finish_epoch(state)))
             completed += 1
             if frame_mask[epoch]:
                 frames = frames.write(frame_index, _pack(body.frame_shapes, body.frame()))
@@ -147,10 +156,10 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset):
         per_epoch = {"loss": losses.numpy()[:attempted], **_unpack(body.epoch_shapes, after.numpy()[:completed])}
         return per_epoch, _unpack(body.frame_shapes, frames.numpy()[:frame_count])
 
-    return train
+    return train, body
 
 
-def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
+def _stack_chunk_trainer(model, optimizer, dataset: Dataset, regime: Regime):
     """train_chunk for a stack of nets: each of its parts (models.parts_of) on a thread of its own.
 
     One compiled loop keeps about one core busy whatever the size of its stack; the parts
@@ -163,7 +172,8 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
     """
     parts = parts_of(model)
     optimizers = [optimizer] + [type(optimizer).from_config(optimizer.get_config()) for _ in parts[1:]]
-    part_loops = [_compiled_stack_loop(part, part_optimizer, dataset) for part, part_optimizer in zip(parts, optimizers)]
+    part_loops, bodies = zip(*[_compiled_stack_loop(part, part_optimizer, dataset, regime)
+                               for part, part_optimizer in zip(parts, optimizers)])
     columns = np.cumsum([0] + [part.members for part in parts])
     running = list(range(len(parts)))
 
@@ -197,7 +207,7 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(parts)) as executor:
             if len(frame_mask) == 0:  # no epochs: compile every part's loop, at the same time
                 windows.append(train_window(executor, frame_mask, 0))
-            while start < len(frame_mask) and running:
+            while start < len(frame_mask) and running and not all(bool(body.all_stopped()) for body in bodies):
                 stop = min(start + STACK_CHUNK_EPOCHS, len(frame_mask))
                 frame_positions = np.flatnonzero(frame_mask[start:stop])
                 if len(frame_positions) > STACK_CHUNK_FRAMES:
@@ -207,7 +217,7 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset):
         return tuple({name: np.concatenate([window[kind][name] for window in windows]) for name in windows[0][kind]}
                      for kind in (0, 1))
 
-    return train_chunk
+    return train_chunk, list(bodies)
 
 
 class ChunkSizer:
@@ -242,6 +252,9 @@ class _Buffers:
             self.per_frame[name][len(self.frame_epochs)] = value
         self.frame_epochs.append(epoch)
 
+    def drop_last_frame(self) -> None:
+        self.frame_epochs.pop()
+
     def add_epochs(self, start: int, values: dict) -> None:
         for name, value in values.items():
             self.per_epoch[name][start : start + len(value)] = value
@@ -256,13 +269,18 @@ def train_in_graph(
     on_chunk: Callable[[int, float], None] | None = None,
     chunk_epochs: int | None = None,
     should_stop: Callable[[], bool] | None = None,
+    regime: Regime = Regime(),
 ) -> Recording:
-    """Train full-batch for `epochs` epochs with the in-graph loop, recording the given frames.
+    """Train for `epochs` epochs with the in-graph loop as the regime says (full batch by
+    default), recording the given frames.
 
     Stops early, with the run so far, when the loss stops being finite (status 'diverged'; for a
-    stack of nets, when it has for every net) or when should_stop() is true before a chunk
-    (status 'interrupted', with no epoch at all if it is true from the start); the last state
-    reached is then added as a final frame. train_seconds counts training alone, not tracing.
+    stack of nets, when it has for every net), when early stopping has stopped every net (status
+    'stopped_early', at the epoch the last one stopped), or when should_stop() is true before a
+    chunk (status 'interrupted', with no epoch at all if it is true from the start); the last state
+    reached is then added as a final frame. With restore_best_weights, a run that was not
+    interrupted ends with each net's best weights, as Keras restores them (even without a stop):
+    its final frame shows them. train_seconds counts training alone, not tracing.
     on_chunk(epochs_done, last_loss) is called after each chunk (the median over nets).
     Memory stays bounded: 4 bytes an epoch, net and per-epoch quantity, plus the frames.
 
@@ -279,9 +297,11 @@ def train_in_graph(
                 loss_in_data_units = quantities.in_data_units(np.float64(loss), quantities.declared("epoch", "loss"),
                                                               standardization)
                 report_in_data_units(epochs_done, float(loss_in_data_units))
+        # min_delta is a difference of held-out errors in the data's units.
+        regime = regime._replace(min_delta=regime.min_delta / standardization.y_scale**2)
     record_units = records_unit_contributions([layer.units for layer in LoopBody.dense_layers(model)[:-1]],
                                               int(dataset.x_grid.shape[0]), len(frame_epochs))
-    train_chunk, snapshot = build_in_graph_loop(model, optimizer, dataset, record_units)
+    train_chunk, snapshot, trainers = build_in_graph_loop(model, optimizer, dataset, record_units, regime)
     frame_epochs = np.asarray(frame_epochs, dtype=np.int64)
     is_frame = np.zeros(epochs + 1, dtype=bool)
     is_frame[frame_epochs] = True
@@ -306,9 +326,14 @@ def train_in_graph(
         per_epoch, per_frame = train_chunk(is_frame[done + 1 : stop + 1])
         if sizer is not None:
             sizer.update(stop - done, time.perf_counter() - chunk_started)
+        stopped_at = _early_stop_epoch(trainers)
+        if stopped_at is not None:  # a stack's epochs after its last net stopped changed nothing: drop them
+            per_epoch = {name: values[: stopped_at - done] for name, values in per_epoch.items()}
+            status = "stopped_early"
         buffers.add_epochs(done, per_epoch)
         chunk_frame_epochs = np.flatnonzero(is_frame[done + 1 : stop + 1]) + done + 1
-        for position, epoch in enumerate(chunk_frame_epochs[: len(per_frame["loss"])]):
+        kept_frames = min(len(per_frame["loss"]), int(np.sum(chunk_frame_epochs <= done + len(per_epoch["val_loss"]))))
+        for position, epoch in enumerate(chunk_frame_epochs[:kept_frames]):
             buffers.add_frame(int(epoch), {name: values[position] for name, values in per_frame.items()})
         attempted = done + len(per_epoch["loss"])
         done += len(per_epoch["val_loss"])
@@ -318,8 +343,16 @@ def train_in_graph(
         if attempted > done:
             status = "diverged"  # the diverging epoch's update was not applied (one net) or spoilt every net
             break
+        if status == "stopped_early":
+            break
 
-    if status != "completed" and (not buffers.frame_epochs or buffers.frame_epochs[-1] != done):
+    restored = regime.restore_best_weights and status != "interrupted" and done > 0
+    if restored:
+        for trainer in trainers:
+            trainer.restore_best()
+        if buffers.frame_epochs and buffers.frame_epochs[-1] == done:
+            buffers.drop_last_frame()  # the final frame is of the restored weights
+    if (status != "completed" or restored) and (not buffers.frame_epochs or buffers.frame_epochs[-1] != done):
         buffers.add_frame(done, snapshot())
     count = len(buffers.frame_epochs)
     per_epoch = {name: np.ascontiguousarray(values[:attempted]) for name, values in buffers.per_epoch.items()}
@@ -330,5 +363,22 @@ def train_in_graph(
         status=status,
         train_seconds=time.perf_counter() - started,
         diverged_at_epoch=first_non_finite_epochs(per_epoch["loss"]),
+        **(_early_stopping_record(trainers, restored) if regime.patience is not None else {}),
     )
     return recording if standardization is None else recording.in_data_units(standardization)
+
+
+def _early_stop_epoch(trainers: list[LoopBody]) -> int | None:
+    """The epoch at which the last net stopped early, once every net has; else None."""
+    if not trainers[0].stops_early or not all(bool(trainer.all_stopped()) for trainer in trainers):
+        return None
+    return int(max(trainer.stopped_at.numpy().max() for trainer in trainers))
+
+
+def _early_stopping_record(trainers: list[LoopBody], restored: bool) -> dict:
+    """What a Recording says of early stopping: for each net, the epoch it stopped at (None: it
+    did not) and its best epoch, whose weights it ends with when they are restored."""
+    stopped = np.concatenate([trainer.stopped_at.numpy() for trainer in trainers])
+    best = np.concatenate([trainer.best_epoch.numpy() for trainer in trainers])
+    return {"stopped_at_epoch": [int(epoch) if epoch else None for epoch in stopped],
+            "best_epoch": [int(epoch) if epoch else None for epoch in best], "restored_best_weights": restored}

@@ -23,7 +23,7 @@ import numpy as np
 import quantities
 import rundir
 from data import TRAINING_ARRAYS, Dataset
-from models import StackedDense, parts_of
+from models import StackedDense, keras, parts_of
 
 import tensorflow as tf  # noqa: E402  (after models, which imports it quietly)
 
@@ -62,7 +62,7 @@ class Computation:
 
 
 # Keyed by the declaration's name ("epoch.val_loss"), in the order they are computed.
-EPOCH_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, gradients) -> (nets,)
+EPOCH_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, epoch: Epoch) -> (nets,)
 FRAME_COMPUTATIONS: dict[str, Computation] = {}  # compute(body) -> (nets, ...)
 DESCRIBED_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, frame: FrameWeights) -> (nets or 1, ...)
 
@@ -89,6 +89,39 @@ frame_quantity = _registrar(FRAME_COMPUTATIONS, "frame", first_net_only_allowed=
 described_quantity = _registrar(DESCRIBED_COMPUTATIONS, "frame", first_net_only_allowed=True)
 
 
+class Regime(NamedTuple):
+    """How the loop trains, besides the model, its optimizer (with its learning rate or schedule
+    and weight decay) and the data: the config's batch_size, penalties and early stopping."""
+
+    batch_size: int | None = None  # None, or all the training points: full batch
+    data_seed: int = 0  # orders each epoch's minibatches (epoch_order)
+    l1: float = 0.0  # penalties on the kernels, as keras.regularizers.L1L2 computes them
+    l2: float = 0.0
+    patience: int | None = None  # early stopping on the held-out error (None: none), as Keras's EarlyStopping
+    min_delta: float = 0.0  # in the units the nets are trained in
+    restore_best_weights: bool = False
+
+
+class Epoch(NamedTuple):
+    """What an epoch's steps leave for the per-epoch computations (None where the regime has none)."""
+
+    gradient_norms: object  # each net's gradient norm of the epoch's last step, (nets,)
+    batch_loss: object = None  # with minibatches, the batch-size-weighted mean of the batches' MSE, (nets,)
+    penalty: object = None  # each net's penalty at the start of the epoch, (nets,)
+    kernel_norm: object = None  # each net's kernels' norm at the start of the epoch, (nets,)
+    learning_rate: object = None  # the rate of the epoch's last step, (nets,)
+
+
+def epoch_order(data_seed, epoch, points: int):
+    """The order the training points are visited in during an epoch (counted from 0) of minibatch
+    training: drawn from the data seed and the epoch alone, so that every net of a stack, a single
+    run with the same data seed, and any split of the training into chunks see the same order.
+    Philox named explicitly: left to choose, TensorFlow may pick another generator under XLA."""
+    seed = tf.stack([tf.cast(data_seed, tf.int64), tf.cast(epoch, tf.int64)])
+    keys = tf.random.stateless_uniform([points], seed, minval=None, maxval=None, dtype=tf.int64, alg="philox")
+    return tf.argsort(keys, stable=True)
+
+
 class FrameWeights(NamedTuple):
     """What a described quantity is computed from: one frame's weights of every net."""
 
@@ -109,18 +142,31 @@ class LoopBody:
     (unit_contributions only when record_units is true: it may be large).
     """
 
-    def __init__(self, model, optimizer, dataset: Dataset, record_units: bool = False):
-        self.model, self.optimizer = model, optimizer
+    def __init__(self, model, optimizer, dataset: Dataset, record_units: bool = False, regime: Regime = Regime()):
+        self.model, self.optimizer, self.regime = model, optimizer, regime
         self.tensors = {name: tf.constant(getattr(dataset, name)) for name in TRAINING_ARRAYS}
         self.nets = getattr(model, "members", 1)
         self.grid_points = int(dataset.x_grid.shape[0])
+        self.training_points = int(dataset.x_train.shape[0])
         self.variables = model.trainable_variables
         # The Dense (or StackedDense) layers of each stack of nets, in order; the last is the output.
         self.stacks = [self.dense_layers(stack) for stack in parts_of(model)]
-        self.activation = self.stacks[0][0].activation
-        self.steepest_slope = float(tf.reduce_max(tf.abs(activation_slope(
-            self.activation, tf.linspace(*STEEPEST_SLOPE_RANGE, 20001)))))
+        self.stacked = isinstance(self.stacks[0][0], StackedDense)
+        # Each hidden layer's activation, and its steepest slope (what "saturated" is measured against).
+        self.activations = [layer.activation for layer in self.stacks[0][:-1]]
+        self.steepest_slopes = [float(tf.reduce_max(tf.abs(activation_slope(
+            activation, tf.linspace(*STEEPEST_SLOPE_RANGE, 20001))))) for activation in self.activations]
         self.record_units = record_units
+        self.minibatches = regime.batch_size is not None and regime.batch_size < self.training_points
+        self.penalized = regime.l1 > 0 or regime.l2 > 0
+        self.decays_weights = bool(getattr(optimizer, "weight_decay", None))
+        self.follows_schedule = isinstance(getattr(optimizer, "_learning_rate", None),
+                                           keras.optimizers.schedules.LearningRateSchedule)
+        self.stops_early = regime.patience is not None
+        self.counts_epochs = self.minibatches or self.stops_early
+        self.epochs_done = tf.Variable(0, dtype=tf.int64, trainable=False)
+        if self.stops_early:
+            self.add_early_stopping_state()
         # One net's kernel and bias of each layer, in order: how a row of WEIGHTS is laid out.
         self.weight_shapes = [tuple(variable.shape[1:] if isinstance(layer, StackedDense) else variable.shape)
                               for layer in self.stacks[0] for variable in (layer.kernel, layer.bias)]
@@ -148,18 +194,156 @@ class LoopBody:
         """The Dense (or StackedDense) layers of a net or of a stack's first part, in order."""
         return [layer for layer in parts_of(model)[0].layers if hasattr(layer, "kernel")]
 
-    def forward(self):
-        """The epoch's forward pass: (tape, summed loss, each net's loss)."""
-        with tf.GradientTape() as tape:
-            net_losses = net_errors(self.model(self.tensors["x_train"], training=True), self.tensors["y_train"])
-            total = tf.reduce_sum(net_losses)
-        return tape, total, net_losses
+    # --- an epoch: start_epoch (its training error, checked for divergence by the loop), then finish_epoch
 
-    def epoch_after_update(self, tape, total) -> dict:
-        """Apply the epoch's update; return what the epoch records after it (per net)."""
+    def forward(self, x, y):
+        """A step's forward pass on the points x, y: (tape, the summed objective, each net's MSE, each
+        net's penalty or None)."""
+        with tf.GradientTape() as tape:
+            net_losses = net_errors(self.model(x, training=True), y)
+            if self.penalized:
+                penalties = self.net_penalties()
+                total = tf.reduce_sum(net_losses + penalties)
+            else:
+                penalties, total = None, tf.reduce_sum(net_losses)
+        return tape, total, net_losses, penalties
+
+    def start_epoch(self):
+        """(state for finish_epoch, each net's training MSE at the start of the epoch). Full batch,
+        that is the epoch's forward pass (Keras's per-epoch loss); with minibatches, a pass over every
+        training point of its own."""
+        x, y = self.tensors["x_train"], self.tensors["y_train"]
+        kernel_norms = tf.sqrt(self.net_kernel_sums(tf.square)) if self.decays_weights else None
+        if self.minibatches:
+            net_losses = net_errors(self.model(x, training=True), y)
+            penalties = self.net_penalties() if self.penalized else None
+            return (None, None, penalties, kernel_norms), net_losses
+        tape, total, net_losses, penalties = self.forward(x, y)
+        return (tape, total, penalties, kernel_norms), net_losses
+
+    def finish_epoch(self, state) -> dict:
+        """The epoch's update (its steps); what the epoch records after it (per net)."""
+        tape, total, penalties, kernel_norms = state
+        if self.minibatches:
+            batch_loss, gradient_norms, learning_rate = self.minibatch_steps()
+        else:
+            gradients = tape.gradient(total, self.variables)
+            learning_rate = self.learning_rate_now()
+            self.apply(gradients)
+            batch_loss, gradient_norms = None, self.net_gradient_norms(gradients)
+        if self.counts_epochs:
+            self.epochs_done.assign_add(1)
+        epoch = Epoch(gradient_norms, batch_loss, penalties, kernel_norms, learning_rate)
+        values = {name: compute(self, epoch) for name, compute in self.epoch_computations.items()}
+        if self.stops_early:
+            self.watch_held_out_error(values["val_loss"])
+        return values
+
+    def minibatch_steps(self):
+        """One epoch of minibatch steps: the training points in epoch_order, in batches of
+        batch_size (the last smaller when it does not divide, as Keras has it). (batch-size-weighted
+        mean of the batches' MSE, gradient norms and learning rate of the last step), each (nets,)."""
+        size, points = self.regime.batch_size, self.training_points
+        order = epoch_order(self.regime.data_seed, self.epochs_done, points)
+        x, y = tf.gather(self.tensors["x_train"], order), tf.gather(self.tensors["y_train"], order)
+        full_batches, rest = divmod(points, size)
+        # Batches of fixed shapes (XLA compiles nothing else): the full ones, then the rest.
+        x_batches = tf.reshape(x[: full_batches * size], [full_batches, size, 1])
+        y_batches = tf.reshape(y[: full_batches * size], [full_batches, size, 1])
+        summed, gradient_norms, learning_rate = tf.zeros([self.nets]), tf.zeros([self.nets]), tf.zeros([self.nets])
+        for batch in tf.range(full_batches):
+            net_losses, gradient_norms, learning_rate = self.step(x_batches[batch], y_batches[batch])
+            summed += net_losses * size
+        if rest:
+            net_losses, gradient_norms, learning_rate = self.step(x[-rest:], y[-rest:])
+            summed += net_losses * rest
+        return summed / points, gradient_norms, learning_rate
+
+    def step(self, x, y):
+        """One minibatch step: (each net's MSE on the batch, gradient norm, learning rate used)."""
+        tape, total, net_losses, _ = self.forward(x, y)
         gradients = tape.gradient(total, self.variables)
+        learning_rate = self.learning_rate_now()
+        self.apply(gradients)
+        return net_losses, self.net_gradient_norms(gradients), learning_rate
+
+    def learning_rate_now(self):
+        """The rate the next update uses, for each net (the schedule's at the optimizer's step
+        count), or zeros where the rate is not recorded."""
+        if not self.follows_schedule:
+            return tf.zeros([self.nets])
+        return tf.fill([self.nets], tf.cast(self.optimizer.learning_rate, tf.float32))
+
+    def apply(self, gradients) -> None:
+        """The optimizer's update; in a stack that stops early, nets that have stopped keep their weights."""
+        if not (self.stops_early and self.stacked):
+            self.optimizer.apply_gradients(zip(gradients, self.variables))
+            return
+        before = [tf.identity(variable) for variable in self.variables]
         self.optimizer.apply_gradients(zip(gradients, self.variables))
-        return {name: compute(self, gradients) for name, compute in self.epoch_computations.items()}
+        running = tf.equal(self.stopped_at, 0)
+        for variable, value in zip(self.variables, before):
+            variable.assign(tf.where(self.per_net(running, variable), variable, value))
+
+    def per_net(self, mask, variable):
+        """A per-net mask, (nets,), shaped to select along a variable's nets axis (one net: none)."""
+        rank = len(variable.shape)
+        return tf.reshape(mask, [-1] + [1] * (rank - 1) if self.stacked else [1] * rank)
+
+    def net_kernel_sums(self, of) -> tf.Tensor:
+        """Each net's sum of of(kernel) over all its kernels, (nets,)."""
+        sums = []
+        for layers in self.stacks:
+            if isinstance(layers[0], StackedDense):
+                sums.append(tf.add_n([tf.reduce_sum(of(layer.kernel), axis=[1, 2]) for layer in layers]))
+            else:
+                sums.append(tf.reshape(tf.add_n([tf.reduce_sum(of(layer.kernel)) for layer in layers]), [1]))
+        return tf.concat(sums, axis=0)
+
+    def net_penalties(self) -> tf.Tensor:
+        """Each net's l1 and l2 penalty on its kernels, (nets,), as keras.regularizers.L1L2 has it."""
+        l1, l2 = self.regime.l1, self.regime.l2
+        if l1 and l2:
+            return l1 * self.net_kernel_sums(tf.abs) + l2 * self.net_kernel_sums(tf.square)
+        return l1 * self.net_kernel_sums(tf.abs) if l1 else l2 * self.net_kernel_sums(tf.square)
+
+    # --- early stopping, with the meaning of Keras's EarlyStopping on val_loss, for each net --------
+
+    def add_early_stopping_state(self) -> None:
+        nets = self.nets
+        self.best = tf.Variable(tf.fill([nets], tf.constant(np.inf, tf.float64)), trainable=False)
+        self.best_epoch = tf.Variable(tf.zeros([nets], tf.int64), trainable=False)
+        self.wait = tf.Variable(tf.zeros([nets], tf.int64), trainable=False)
+        self.stopped_at = tf.Variable(tf.zeros([nets], tf.int64), trainable=False)  # 0: still training
+        self.best_weights = ([tf.Variable(variable, trainable=False) for variable in self.variables]
+                             if self.regime.restore_best_weights else [])
+
+    def watch_held_out_error(self, held_out) -> None:
+        """After an epoch (epochs_done counts it): Keras's EarlyStopping.on_epoch_end for each net
+        still training. An improvement is a held-out error below the best by more than min_delta
+        (the first epoch's always is); a net stops once `patience` epochs in a row have not
+        improved, from its second epoch on."""
+        epoch, running = self.epochs_done, tf.equal(self.stopped_at, 0)
+        value = tf.cast(held_out, tf.float64)  # Keras compares Python floats
+        improved = running & (tf.equal(epoch, 1) | (value + self.regime.min_delta < self.best))
+        self.best.assign(tf.where(improved, value, self.best))
+        self.best_epoch.assign(tf.where(improved, epoch, self.best_epoch))
+        wait = tf.where(improved, tf.zeros_like(self.wait), tf.where(running, self.wait + 1, self.wait))
+        self.wait.assign(wait)
+        stop = running & ~improved & (wait >= self.regime.patience) & (epoch > 1)
+        self.stopped_at.assign(tf.where(stop, epoch, self.stopped_at))
+        for kept, variable in zip(self.best_weights, self.variables):
+            kept.assign(tf.where(self.per_net(improved, variable), variable, kept))
+
+    def all_stopped(self):
+        """Whether every net has stopped early (False when the regime does not stop early)."""
+        return tf.reduce_all(self.stopped_at > 0) if self.stops_early else tf.constant(False)
+
+    def restore_best(self) -> None:
+        """Each net's weights of its best epoch, as Keras's restore_best_weights leaves them at the end."""
+        if int(self.epochs_done.numpy()) > 0:
+            for kept, variable in zip(self.best_weights, self.variables):
+                variable.assign(kept)
 
     def net_gradient_norms(self, gradients) -> tf.Tensor:
         """Each net's gradient norm over all its weights, (nets,): a stack's variables have a nets axis first."""
@@ -194,10 +378,10 @@ class LoopBody:
     def pre_activations(self, layers: list, x) -> list:
         """Each hidden layer's pre-activations at the points x, (n, units, points), of n nets' layer weights."""
         inputs, values = x, []
-        for kernel, bias in layers[:-1]:
+        for (kernel, bias), activation in zip(layers[:-1], self.activations):
             pattern = "pi,nio->nop" if inputs is x else "nip,nio->nop"
             values.append(tf.einsum(pattern, inputs, kernel) + bias[:, :, None])
-            inputs = self.activation(values[-1])
+            inputs = activation(values[-1])
         return values
 
     def describe_frames(self, weights) -> dict:
@@ -284,13 +468,33 @@ def effective_rank(activations):
 # --- today's quantities (declared in quantities.py), in the order they are computed ---------------------
 
 @epoch_quantity("epoch.val_loss")
-def held_out_error(body: LoopBody, gradients):
+def held_out_error(body: LoopBody, epoch: Epoch):
     return net_errors(body.model(body.tensors["x_validation"]), body.tensors["y_validation"])
 
 
 @epoch_quantity("epoch.grad_norm")
-def gradient_norm(body: LoopBody, gradients):
-    return body.net_gradient_norms(gradients)
+def gradient_norm(body: LoopBody, epoch: Epoch):
+    return epoch.gradient_norms
+
+
+@epoch_quantity("epoch.batch_loss", records=lambda body: body.minibatches)
+def batch_loss(body: LoopBody, epoch: Epoch):
+    return epoch.batch_loss
+
+
+@epoch_quantity("epoch.penalty", records=lambda body: body.penalized)
+def penalty(body: LoopBody, epoch: Epoch):
+    return epoch.penalty
+
+
+@epoch_quantity("epoch.kernel_norm", records=lambda body: body.decays_weights)
+def kernel_norm(body: LoopBody, epoch: Epoch):
+    return epoch.kernel_norm
+
+
+@epoch_quantity("epoch.learning_rate", records=lambda body: body.follows_schedule)
+def learning_rate(body: LoopBody, epoch: Epoch):
+    return epoch.learning_rate
 
 
 @frame_quantity("frame.prediction")
@@ -311,14 +515,14 @@ def output_bias(body: LoopBody, frame: FrameWeights):
 @described_quantity("frame.distinct_units")
 def distinct_units(body: LoopBody, frame: FrameWeights):
     """effective_rank of the last hidden layer's activations over the training points."""
-    return effective_rank(body.activation(frame.pre_activations[-1]))
+    return effective_rank(body.activations[-1](frame.pre_activations[-1]))
 
 
 @described_quantity("frame.saturated_fraction")
 def saturated_fraction(body: LoopBody, frame: FrameWeights):
     """saturated_share of each hidden layer, (nets, hidden layers)."""
-    return tf.stack([saturated_share(body.activation, layer, body.steepest_slope) for layer in frame.pre_activations],
-                    axis=1)
+    return tf.stack([saturated_share(activation, layer, steepest) for activation, layer, steepest
+                     in zip(body.activations, frame.pre_activations, body.steepest_slopes)], axis=1)
 
 
 @described_quantity("frame.unit_contributions", records=lambda body: body.record_units)
@@ -326,5 +530,5 @@ def unit_contributions(body: LoopBody, frame: FrameWeights):
     """The first net's last-layer units' activations on the grid times their outgoing weights: with
     output_bias they sum to its prediction."""
     first_net = [(kernel[:1], bias[:1]) for kernel, bias in frame.layers]
-    last_hidden = body.activation(body.pre_activations(first_net, body.tensors["x_grid"])[-1])
+    last_hidden = body.activations[-1](body.pre_activations(first_net, body.tensors["x_grid"])[-1])
     return last_hidden * first_net[-1][0][:, :, 0, None]

@@ -27,12 +27,13 @@ UNITS = ("y", "y_part", "squared_error", "none")
 # Which weights a quantity describes. "before_update": those before the epoch's update, that is
 # after epoch - 1 epochs (Keras's per-epoch loss, from the epoch's forward pass); "after_update":
 # those after it (for a frame: after the frame's epoch, epoch 0 being the untrained net);
-# "over_epoch": the weights of the epoch's several steps (minibatches; nothing records it yet).
+# "over_epoch": the weights of the epoch's several steps (minibatches: a mean over its batches).
 WHICH_WEIGHTS = ("before_update", "after_update", "over_epoch")
 # How many epochs before the one a per-epoch value is recorded at the weights it describes were
 # reached: the pictures put every value at the epoch of its weights, as a frame's epoch counts them
-# (epoch N: the weights after N epochs), so that a frame's error and the curves agree.
-EPOCHS_BEFORE = {"before_update": 1, "after_update": 0}
+# (epoch N: the weights after N epochs), so that a frame's error and the curves agree. A value over
+# an epoch's steps is put where the epoch ends, where Keras reports its per-epoch loss.
+EPOCHS_BEFORE = {"before_update": 1, "after_update": 0, "over_epoch": 0}
 
 
 def epochs_of_weights(epochs, weights: str):
@@ -156,11 +157,22 @@ def from_json(item: dict) -> tuple[Quantity, dict[str, int]]:
     return quantity, stored_sizes
 
 
-def declarations_of(per_epoch: dict, per_frame: dict, run_sizes: dict[str, int]) -> list[dict]:
+def declarations_of(per_epoch: dict, per_frame: dict, run_sizes: dict[str, int], minibatches: bool = False) -> list[dict]:
     """summary.json's "quantities" for a run's arrays (name -> values per epoch and per frame): the
-    declaration of each, in to_json's form; ValueError for an array nobody declared."""
-    return [to_json(declared(per, name), run_sizes) for per, arrays in (("epoch", per_epoch), ("frame", per_frame))
-            for name in arrays]
+    declaration of each, in to_json's form (for a run trained on minibatches, as for_minibatches
+    says); ValueError for an array nobody declared."""
+    return [to_json(for_minibatches(declared(per, name)) if minibatches else declared(per, name), run_sizes)
+            for per, arrays in (("epoch", per_epoch), ("frame", per_frame)) for name in arrays]
+
+
+def for_minibatches(quantity: Quantity) -> Quantity:
+    """A quantity's declaration in a run trained on minibatches: the gradient an epoch records is
+    its last step's, of one batch, taken partway through the epoch."""
+    if quantity.key != "epoch.grad_norm":
+        return quantity
+    return dataclasses.replace(quantity, weights="over_epoch",
+                               description="the norm of the net's gradient over all its weights on the epoch's last "
+                                           "batch, the one its last step used")
 
 
 def expected_shapes(items: list, recorded: dict[str, dict], rows: dict[str, int], nets: int,
@@ -186,7 +198,8 @@ def expected_shapes(items: list, recorded: dict[str, dict], rows: dict[str, int]
 # --- what is recorded today ---------------------------------------------------------------------------
 
 declare(Quantity("loss", "epoch", unit="squared_error", weights="before_update",
-                 description="the training MSE as Keras reports it, computed in the epoch's forward pass"))
+                 description="the training MSE of the weights the epoch starts from: full batch, as Keras reports it, "
+                             "from the epoch's forward pass; with minibatches, of every training point"))
 declare(Quantity("val_loss", "epoch", unit="squared_error", weights="after_update",
                  description="the held-out MSE after the epoch's update"))
 declare(Quantity("grad_norm", "epoch", unit="squared_error", weights="before_update",
@@ -203,3 +216,14 @@ declare(Quantity("saturated_fraction", "frame", ("hidden_layers",),
                              "nearly flat"))
 declare(Quantity("unit_contributions", "frame", ("units", "grid_points"), unit="y_part", first_net_only=True,
                  description="each last-layer unit's activation on the grid times its outgoing weight"))
+
+# Recorded where the training regime needs them (loop_body.py says when).
+declare(Quantity("batch_loss", "epoch", unit="squared_error", weights="over_epoch",
+                 description="with minibatches, the batch-size-weighted mean of the batches' training MSE over the "
+                             "epoch's steps: Keras's per-epoch loss without penalties"))
+declare(Quantity("penalty", "epoch", unit="squared_error", weights="before_update",
+                 description="the l1 and l2 penalty on the kernels that the objective adds to the training MSE"))
+declare(Quantity("kernel_norm", "epoch", weights="before_update",
+                 description="the norm of all the kernels' weights, which weight decay shrinks (biases excluded)"))
+declare(Quantity("learning_rate", "epoch", weights="after_update",
+                 description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"))

@@ -58,9 +58,14 @@ class Recording:
     frame_epochs: np.ndarray
     per_frame: dict[str, np.ndarray]
     per_epoch: dict[str, np.ndarray]
-    status: str = "completed"  # or "diverged", "interrupted"
+    status: str = "completed"  # or "diverged", "stopped_early", "interrupted"
     train_seconds: float = 0.0
     diverged_at_epoch: list = field(default_factory=list)  # per net: the epoch its loss stopped being finite, or None
+    # With early stopping, per net: the epoch it stopped at (None: it did not) and its best epoch
+    # (the lowest held-out error); whether the run ends with each net's best weights restored.
+    stopped_at_epoch: list = field(default_factory=list)
+    best_epoch: list = field(default_factory=list)
+    restored_best_weights: bool = False
 
     @property
     def epochs_completed(self) -> int:

@@ -33,9 +33,20 @@ def train_run(config: ExperimentConfig, dataset, progress: bool = False,
 
         recording = engine.train_in_graph(
             model, optimizer, dataset, config.epochs, engine.frame_schedule(config.epochs, config.frames),
-            on_chunk=show_progress, should_stop=should_stop,
+            on_chunk=show_progress, should_stop=should_stop, regime=regime_of(config),
         )
     return rundir.new_run(config, dataset, recording, models.parameter_counts(model))
+
+
+def regime_of(config: ExperimentConfig) -> engine.Regime:
+    """How the loop trains an experiment, besides its net and optimizer: batches, penalties, early stopping."""
+    stopping = config.early_stopping
+    return engine.Regime(
+        batch_size=config.batch_size, data_seed=config.data_seed_used, l1=config.l1, l2=config.l2,
+        patience=None if stopping is None else stopping.patience,
+        min_delta=0.0 if stopping is None else stopping.min_delta,
+        restore_best_weights=stopping is not None and stopping.restore_best_weights,
+    )
 
 
 def _progress_bar(config: ExperimentConfig, enabled: bool):

@@ -43,14 +43,14 @@ import models  # noqa: E402
 class LossesAndPrediction(engine.LoopBody):
     """The engine recording what the post's way records: each epoch's losses and the prediction."""
 
-    def __init__(self, model, optimizer, dataset, record_units=False):
-        super().__init__(model, optimizer, dataset, record_units=False)
+    def __init__(self, model, optimizer, dataset, record_units=False, regime=engine.Regime()):
+        super().__init__(model, optimizer, dataset, record_units=False, regime=regime)
         self.epoch_shapes = {"val_loss": self.epoch_shapes["val_loss"]}
         self.frame_shapes = {name: self.frame_shapes[name] for name in ("prediction", "loss")}
         self.described_shapes = {}
 
-    def epoch_after_update(self, tape, total) -> dict:
-        return {"val_loss": super().epoch_after_update(tape, total)["val_loss"]}
+    def finish_epoch(self, state) -> dict:
+        return {"val_loss": super().finish_epoch(state)["val_loss"]}
 
     def frame(self) -> dict:
         return {
@@ -105,7 +105,7 @@ def time_reference(config, epochs: int) -> float:
 def time_in_graph_every_epoch(config, epochs: int) -> float:
     """Seconds per epoch of the in-graph loop recording every epoch, after its one-time trace."""
     dataset, model, optimizer = fresh(config)
-    train_chunk, _ = engine.build_in_graph_loop(model, optimizer, dataset)
+    train_chunk, _, _ = engine.build_in_graph_loop(model, optimizer, dataset)
     train_chunk(np.ones(10, dtype=bool))  # trace once
     started = time.perf_counter()
     done = 0

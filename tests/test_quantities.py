@@ -112,7 +112,7 @@ def add_two_quantities():
                                 description="each last-layer unit's outgoing weight"))
 
     @loop_body.epoch_quantity("epoch.output_bias")
-    def output_bias(body, gradients):
+    def output_bias(body, epoch):
         return tf.concat([tf.reshape(part.get_layer("output").bias, [-1]) for part in models.parts_of(body.model)], 0)
 
     @loop_body.described_quantity("frame.output_weights")

@@ -26,7 +26,9 @@ from config_schema import (  # noqa: F401  (re-exported: config.X is where the r
     describe_training, initial_learning_rate, layers_text, learning_rate_text, penalty_text, short_number,
     stack_parts, to_plain_dict,
 )
-from learning_rate_schedules import SCHEDULES, keras_arguments, schedule_name_part  # noqa: F401  (re-exported likewise)
+from learning_rate_schedules import (  # noqa: F401  (re-exported likewise)
+    SCHEDULES, checked_schedule, keras_arguments, schedule_name_part,
+)
 from optimizer_options import (  # noqa: F401  (re-exported likewise)
     COMMON_OPTIONS, OPTIMIZER_OPTIONS, OPTIMIZERS, OptionRule, checked_options, option_rules,
 )

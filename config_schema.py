@@ -387,7 +387,9 @@ class ExperimentConfig(StrictModel):
     @property
     def activations(self) -> list[str]:
         """The activation of each hidden layer, in order."""
-        return list(self.activation) if isinstance(self.activation, list) else [self.activation] * len(self.hidden_layers)
+        if isinstance(self.activation, list):
+            return list(self.activation)
+        return [self.activation] * len(self.hidden_layers)
 
 
 def check_batch_size(batch_size: int | None, training_points: int) -> None:

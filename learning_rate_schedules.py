@@ -50,8 +50,8 @@ SCHEDULES = {
     "polynomial_decay": ScheduleRule(
         "PolynomialDecay", "polynomial",
         {"initial_learning_rate": _RATE, "decay_steps": _STEPS,
-         "end_learning_rate": OptionRule(float, 0, default=0.0001), "power": OptionRule(float, 0, low_open=True, default=1.0),
-         "cycle": OptionRule(bool, default=False)},
+         "end_learning_rate": OptionRule(float, 0, default=0.0001),
+         "power": OptionRule(float, 0, low_open=True, default=1.0), "cycle": OptionRule(bool, default=False)},
         ("initial_learning_rate", "decay_steps"), {"decay_steps": "steps", "power": "power", "cycle": "cycle"}),
     "inverse_time_decay": ScheduleRule(
         "InverseTimeDecay", "inverse-time",
@@ -62,13 +62,14 @@ SCHEDULES = {
     "cosine_decay": ScheduleRule(
         "CosineDecay", "cosine",
         {"initial_learning_rate": OptionRule(float, 0), "decay_steps": _STEPS, "alpha": _ALPHA,
-         "warmup_target": OptionRule(float, 0, low_open=True, default=None), "warmup_steps": OptionRule(int, 0, default=0)},
+         "warmup_target": OptionRule(float, 0, low_open=True, default=None),
+         "warmup_steps": OptionRule(int, 0, default=0)},
         ("initial_learning_rate", "decay_steps"), {"decay_steps": "steps", "warmup_steps": "warmup"}),
     "cosine_decay_restarts": ScheduleRule(
         "CosineDecayRestarts", "cosine-restarts",
         {"initial_learning_rate": _RATE, "first_decay_steps": _STEPS,
-         "t_mul": OptionRule(float, 0, low_open=True, default=2.0), "m_mul": OptionRule(float, 0, low_open=True, default=1.0),
-         "alpha": _ALPHA},
+         "t_mul": OptionRule(float, 0, low_open=True, default=2.0),
+         "m_mul": OptionRule(float, 0, low_open=True, default=1.0), "alpha": _ALPHA},
         ("initial_learning_rate", "first_decay_steps"),
         {"first_decay_steps": "steps", "t_mul": "t_mul", "m_mul": "m_mul"}),
 }
@@ -93,7 +94,8 @@ def checked_schedule(given: dict[str, Any]) -> dict[str, Any]:
         if argument != "schedule" and argument not in rule.arguments:
             close = difflib.get_close_matches(argument, list(rule.arguments), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"{name} takes no argument {argument!r}{hint}; its arguments are {', '.join(rule.arguments)}")
+            raise ValueError(f"{name} takes no argument {argument!r}{hint}; "
+                             f"its arguments are {', '.join(rule.arguments)}")
     missing = [argument for argument in rule.required if argument not in given]
     if missing:
         raise ValueError(f"{name} needs {', '.join(missing)}, as in {EXAMPLE}" if name == "cosine_decay"
@@ -145,7 +147,8 @@ def _check_lists(checked: dict[str, Any]) -> None:
 
 def keras_arguments(schedule: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The Keras class name of a checked schedule and the keyword arguments to build it with."""
-    return SCHEDULES[schedule["schedule"]].keras_class, {key: value for key, value in schedule.items() if key != "schedule"}
+    arguments = {key: value for key, value in schedule.items() if key != "schedule"}
+    return SCHEDULES[schedule["schedule"]].keras_class, arguments
 
 
 def initial_rate(learning_rate: float | dict[str, Any]) -> float:

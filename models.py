@@ -149,7 +149,9 @@ def learning_rate_schedule(config):
     return getattr(keras.optimizers.schedules, class_name)(**arguments)
 
 
-def build_optimizer(name: str, learning_rate, weight_decay: float | None = None, **options) -> keras.optimizers.Optimizer:
+def build_optimizer(
+    name: str, learning_rate, weight_decay: float | None = None, **options,
+) -> keras.optimizers.Optimizer:
     """A Keras optimizer by name ('sgd', 'Adam', ...) with its learning rate (a number or a Keras
     schedule), its weight decay (None: the optimizer's default) and other arguments."""
     classes = optimizer_classes()

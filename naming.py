@@ -59,7 +59,7 @@ def value_label(key: str, value: Any) -> str:
     if leaf == "data_file" and isinstance(value, str):
         return Path(value).stem
     if leaf == "learning_rate" and isinstance(value, dict):
-        return config_module.learning_rate_text(value).removeprefix("lr ")
+        return config_module.learning_rate_text(config_module.checked_schedule(value)).removeprefix("lr ")
     if leaf == "early_stopping" and isinstance(value, dict):
         return early_stopping_label(value)
     if leaf == "activation" and isinstance(value, list) and value:
@@ -86,7 +86,8 @@ def name_part(key: str, value: Any) -> str:
     if value is None:
         return f"no_{leaf}"
     if leaf == "learning_rate" and isinstance(value, dict):
-        return config_module.schedule_name_part(value)
+        # A grid's value as written, without the arguments left at their defaults, names its cell.
+        return config_module.schedule_name_part(config_module.checked_schedule(value))
     if leaf in VALUE_ONLY or leaf == "hidden_layers" or is_optimizer_choice(key, value):
         return value_label(key, value)
     separator = "_" if leaf in SEPARATED_KEYS else ""

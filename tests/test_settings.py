@@ -176,9 +176,10 @@ def test_the_new_settings_name_a_folder_plainly():
 
 def test_a_grid_of_schedules_or_of_early_stopping_gives_each_cell_its_own_name():
     schedules = [{**COSINE, "decay_steps": steps} for steps in (1000, 20000)]
-    names = {naming.folder_name(None, {"learning_rate": validate({"learning_rate": value}).learning_rate})
-             for value in schedules}
-    assert len(names) == 2
+    # A cell is named from the grid's value as written (Keras's defaults left out).
+    names = {naming.folder_name(None, {"learning_rate": value}) for value in schedules}
+    assert names == {"cosine0.1-0-steps1000", "cosine0.1-0-steps20000"}
+    assert naming.value_label("learning_rate", COSINE) == "cosine 0.1→0"
     base = validate({})
     changed = naming.differing_settings(base, validate({"early_stopping": {"patience": 50}}))
     assert changed == {"early_stopping": {"patience": 50, "min_delta": 0.0, "restore_best_weights": False}}

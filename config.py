@@ -1,9 +1,9 @@
 """Experiment configs: a YAML file read as it is read here, --set overrides applied, and the result
 validated against the schema (config_schema.py), each mistake said in one plain line.
 
-The schema's names (ExperimentConfig, RenderConfig, STACK_PARTS, ...) and the optimizer options'
-(optimizer_options.py) are importable from here too: `config` is the one module to import.
-Everything here runs without TensorFlow.
+The schema's names (ExperimentConfig, RenderConfig, STACK_PARTS, ...), the optimizer options'
+(optimizer_options.py) and the learning-rate schedules' (learning_rate_schedules.py) are importable
+from here too: `config` is the one module to import. Everything here runs without TensorFlow.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,14 @@ from pydantic import BaseModel, ValidationError
 
 import targets
 from config_schema import (  # noqa: F401  (re-exported: config.X is where the rest of the code finds them)
-    ACTIVATIONS, FILE_DATA_KEYS, GENERATED_DATA_KEYS, MAX_EPOCHS, MAX_NAME_LENGTH, MAX_NET_EPOCHS, MAX_POINTS,
-    MAX_SEED, MAX_SEEDS, STACK_PARTS, ExperimentConfig, PlainName, RenderConfig, StrictModel, WholeNumber,
-    absolute_data_file, check_plain_name, describe_training, layers_text, stack_parts, to_plain_dict,
+    ACTIVATIONS, FILE_DATA_KEYS, GENERATED_DATA_KEYS, INITIALIZERS, MAX_EPOCHS, MAX_NAME_LENGTH, MAX_NET_EPOCHS,
+    MAX_POINTS, MAX_SEED, MAX_SEEDS, STACK_PARTS, EarlyStopping, ExperimentConfig, PlainName, RenderConfig,
+    StrictModel, WholeNumber, absolute_data_file, activation_text, check_batch_size, check_plain_name,
+    describe_training, initial_learning_rate, layers_text, learning_rate_text, penalty_text, short_number,
+    stack_parts, to_plain_dict,
+)
+from learning_rate_schedules import (  # noqa: F401  (re-exported likewise)
+    SCHEDULES, checked_schedule, keras_arguments, schedule_name_part,
 )
 from optimizer_options import (  # noqa: F401  (re-exported likewise)
     COMMON_OPTIONS, OPTIMIZER_OPTIONS, OPTIMIZERS, OptionRule, checked_options, option_rules,
@@ -288,6 +294,9 @@ def _suggestion(location: list[str], schema: type[BaseModel]) -> str:
     for part in location[:-1]:
         field = section.model_fields.get(part)
         annotation = field.annotation if field else None
+        # An optional section (early_stopping: EarlyStopping | None) is the section when given.
+        annotation = next((member for member in typing.get_args(annotation) if isinstance(member, type)
+                           and issubclass(member, BaseModel)), annotation)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return ""
         section = annotation

@@ -17,6 +17,8 @@ from pydantic import (
 )
 
 import targets
+from learning_rate_schedules import EXAMPLE as SCHEDULE_EXAMPLE
+from learning_rate_schedules import checked_schedule, initial_rate, learning_rate_text  # noqa: F401  (re-exported)
 from optimizer_options import OPTIMIZERS, checked_options
 
 # The Keras activations and optimizers a config may name. They are listed here, not asked of
@@ -25,6 +27,15 @@ from optimizer_options import OPTIMIZERS, checked_options
 ACTIVATIONS = (
     "sigmoid", "tanh", "relu", "elu", "selu", "gelu", "silu", "swish", "softplus",
     "softsign", "leaky_relu", "relu6", "mish", "hard_sigmoid", "linear",
+    # Not Keras's: models.py adds it (Playground's and SIREN's periodic units).
+    "sin",
+)
+
+# The Keras kernel initializers a config may name: the random ones that take a seed, so that a
+# net's start is fixed by its seed as with the default (tests/test_models.py checks Keras has them).
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+    "random_normal", "random_uniform", "truncated_normal", "orthogonal", "variance_scaling",
 )
 
 
@@ -114,6 +125,26 @@ class RenderConfig(StrictModel):
     height_pixels: WholeNumber = Field(360, ge=270, le=1200)
 
 
+class EarlyStopping(StrictModel):
+    """Stop a net's training when its held-out error stops improving, as Keras's EarlyStopping
+    does with monitor='val_loss' (the only error it watches here: the training error would
+    reward fitting the noise)."""
+
+    # Epochs without an improvement of more than min_delta before the net stops; 0 stops at the
+    # first epoch that does not improve, as Keras's default does.
+    patience: WholeNumber = Field(0, ge=0)
+    min_delta: float = Field(0.0, ge=0)
+    # Keras 3 restores the best epoch's weights at the end even when the net never stopped.
+    restore_best_weights: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_monitor(cls, given: Any) -> Any:
+        if isinstance(given, dict) and "monitor" in given:
+            raise ValueError("early stopping always monitors the held-out error (val_loss); remove monitor")
+        return given
+
+
 class ExperimentConfig(StrictModel):
     """One experiment. A YAML file sets only what differs from these defaults."""
 
@@ -158,17 +189,36 @@ class ExperimentConfig(StrictModel):
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
     hidden_layers: list[WholeNumber] = Field(default_factory=lambda: [10, 10], min_length=1)
-    activation: str = "sigmoid"
+    # One name for every hidden layer, or a list of one per hidden layer ([relu, tanh]).
+    activation: str | list[str] = "sigmoid"
+    # Keras's default for Dense, seeded per layer from `seed`: the post's nets started so.
+    kernel_initializer: str = "glorot_uniform"
 
     # The optimizer, by its Keras name, and any further keyword arguments it takes
     # (for example optimizer_options.momentum=0.9 for SGD).
     optimizer: str = "adam"
-    learning_rate: float = Field(0.01, gt=0)
+    # A number, or a Keras schedule by its class name in snake case with Keras's own argument
+    # names, counted in optimizer steps: {schedule: cosine_decay, initial_learning_rate: 0.1,
+    # decay_steps: 20000} (learning_rate_schedules.py).
+    learning_rate: float | dict[str, Any] = 0.01
     optimizer_options: dict[str, float | int | bool] = Field(default_factory=dict)
+    # Keras's decoupled weight decay, on the kernels only (models.build_optimizer excludes the
+    # biases). None is the optimizer's own default: none, except adamw's 0.004.
+    weight_decay: float | None = Field(None, ge=0)
+    # Penalties added to the training objective, as keras.regularizers.L1L2 computes them on every
+    # kernel (not the biases): l1 * sum |W| + l2 * sum W^2. The data error (MSE) is still what is
+    # compared with the noise floor.
+    l1: float = Field(0.0, ge=0)
+    l2: float = Field(0.0, ge=0)
 
-    # Full-batch epochs: one epoch is one optimizer step on all n_samples points. Every epoch's two
-    # losses are kept, 8 bytes an epoch and net, hence the limits (80 MB for one net).
+    # Training points per optimizer step; None: all of them, full batch, the post's setting.
+    batch_size: WholeNumber | None = Field(None, ge=1)
+
+    # Epochs: passes over the training points (at full batch, one optimizer step on all of them).
+    # Every epoch's two losses are kept, 8 bytes an epoch and net, hence the limits (80 MB for one net).
     epochs: WholeNumber = Field(20000, gt=0, le=MAX_EPOCHS)
+    # Stop each net when its held-out error stops improving; None: train every epoch.
+    early_stopping: EarlyStopping | None = None
 
     # About this many prediction snapshots become frames of the GIF: enough to look smooth,
     # few enough to keep the GIF small and fast to write.
@@ -192,10 +242,48 @@ class ExperimentConfig(StrictModel):
         targets.compile_target(target)  # a TargetError (a ValueError) names what is wrong
         return target
 
-    @field_validator("activation")
+    @field_validator("activation", mode="plain")
     @classmethod
-    def _known_activation(cls, name: str) -> str:
-        return _known_name(name, ACTIVATIONS, "activation")
+    def _known_activation(cls, given: Any) -> str | list[str]:
+        if isinstance(given, str):
+            return _known_name(given, ACTIVATIONS, "activation")
+        if isinstance(given, list) and given and all(isinstance(name, str) for name in given):
+            return [_known_name(name, ACTIVATIONS, "activation") for name in given]
+        raise ValueError("must be an activation name or a list of them, one per hidden layer")
+
+    @field_validator("kernel_initializer")
+    @classmethod
+    def _known_initializer(cls, name: str) -> str:
+        return _known_name(name, INITIALIZERS, "kernel_initializer")
+
+    @field_validator("learning_rate", mode="plain")
+    @classmethod
+    def _rate_or_schedule(cls, given: Any) -> float | dict[str, Any]:
+        if isinstance(given, dict):
+            return checked_schedule(given)
+        if not isinstance(given, (int, float)) or isinstance(given, bool):
+            raise ValueError(f"must be a number greater than 0 or a schedule such as {SCHEDULE_EXAMPLE}")
+        # Worded as pydantic words a number's limits, as for every other number.
+        if not math.isfinite(given):
+            raise ValueError("Input should be a finite number")
+        if given <= 0:
+            raise ValueError("Input should be greater than 0")
+        return float(given)
+
+    @model_validator(mode="after")
+    def _one_activation_per_layer(self) -> "ExperimentConfig":
+        if isinstance(self.activation, list) and len(self.activation) != len(self.hidden_layers):
+            names, layers = len(self.activation), len(self.hidden_layers)
+            raise ValueError(f"activation lists {names} name{'s' if names != 1 else ''} but hidden_layers has {layers} "
+                             f"layer{'s' if layers != 1 else ''}; give one name per hidden layer, or one name for all")
+        return self
+
+    @model_validator(mode="after")
+    def _batch_within_the_points(self) -> "ExperimentConfig":
+        # A file's points are counted when it is read (data.py calls check_batch_size then).
+        if self.batch_size is not None and self.data_file is None:
+            check_batch_size(self.batch_size, self.n_samples)
+        return self
 
     @field_validator("optimizer")
     @classmethod
@@ -296,6 +384,20 @@ class ExperimentConfig(StrictModel):
     def data_seed_used(self) -> int:
         return self.seed if self.data_seed is None else self.data_seed
 
+    @property
+    def activations(self) -> list[str]:
+        """The activation of each hidden layer, in order."""
+        if isinstance(self.activation, list):
+            return list(self.activation)
+        return [self.activation] * len(self.hidden_layers)
+
+
+def check_batch_size(batch_size: int | None, training_points: int) -> None:
+    """ValueError if batch_size asks for more points than there are to train on."""
+    if batch_size is not None and batch_size > training_points:
+        raise ValueError(f"batch_size {batch_size} is more than the {training_points} training points; give at most "
+                         f"{training_points}, or leave batch_size out to train on all of them at once")
+
 
 def _known_name(name: str, valid: tuple[str, ...], what: str) -> str:
     if name.lower() in valid:
@@ -308,16 +410,52 @@ def layers_text(widths: list[int]) -> str:
     return f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
 
 
+def activation_text(activation: str | list[str]) -> str:
+    """Hidden layers' activations as titles and names say them: 'tanh', 'relu-tanh' (a list whose
+    names are all the same is said as one)."""
+    if isinstance(activation, str):
+        return activation
+    return activation[0] if len(set(activation)) == 1 else "-".join(activation)
+
+
+def short_number(value: float) -> str:
+    """A number in as few characters as it can be read: 1e-4, 0.01, 0.5."""
+    plain = f"{value:g}"
+    mantissa, exponent = f"{value:e}".split("e")
+    scientific = f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return scientific if len(scientific) < len(plain) else plain
+
+
+def initial_learning_rate(config: ExperimentConfig) -> float:
+    """The learning rate of the first step: the number, or the schedule's initial rate."""
+    return initial_rate(config.learning_rate)
+
+
+def penalty_text(config: ExperimentConfig) -> str:
+    """The penalties and decay as titles say them: 'l2 1e-4 · wd 1e-3'; '' for none."""
+    pieces = [f"{key} {short_number(value)}" for key, value in (("l1", config.l1), ("l2", config.l2)) if value]
+    if config.weight_decay is not None:
+        pieces.append(f"wd {short_number(config.weight_decay)}")
+    return " · ".join(pieces)
+
+
 def describe_training(config: ExperimentConfig) -> str:
-    """What was trained, in the few words every picture carries: '2x10 sigmoid · adam lr 0.01'."""
+    """What was trained, in the few words every picture carries: '2x10 sigmoid · adam lr 0.01',
+    '2x10 relu-tanh he_normal · sgd cosine 0.1→0 · batch 32 · l2 1e-4 · early stop 50'."""
     layers = layers_text(config.hidden_layers)
+    initializer = "" if config.kernel_initializer == "glorot_uniform" else f" {config.kernel_initializer}"
     options = "".join(f", {key} {value:g}" if not isinstance(value, bool) else f", {key} {str(value).lower()}"
                       for key, value in config.optimizer_options.items())
+    extras = [f"batch {config.batch_size}"] if config.batch_size is not None else []
+    extras += [penalty_text(config)] if penalty_text(config) else []
+    if config.early_stopping is not None:
+        extras.append(f"early stop {config.early_stopping.patience}")
     if config.data_file is not None:
-        on = f" · on {Path(config.data_file).name}"
-    else:
-        on = "" if config.target == "sine" else f" · on {targets.shortened(config.target, 40)}"
-    return f"{layers} {config.activation} · {config.optimizer} lr {config.learning_rate:g}{options}{on}"
+        extras.append(f"on {Path(config.data_file).name}")
+    elif config.target != "sine":
+        extras.append(f"on {targets.shortened(config.target, 40)}")
+    return (f"{layers} {activation_text(config.activation)}{initializer} · {config.optimizer} "
+            f"{learning_rate_text(config.learning_rate)}{options}" + "".join(f" · {extra}" for extra in extras))
 
 
 def absolute_data_file(config: ExperimentConfig) -> str:

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from config import STACK_PARTS, stack_parts  # noqa: F401  (models.STACK_PARTS: the README names it)
+from config import STACK_PARTS, keras_arguments, stack_parts  # noqa: F401  (models.STACK_PARTS: the README names it)
 
 # Keep TensorFlow's start-up chatter (CPU feature notices, oneDNN banners) off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -41,15 +41,56 @@ def _import_keras_quietly():
 keras = _import_keras_quietly()
 
 
-def build_mlp(hidden_layers: list[int], activation: str = "sigmoid", seed: int | None = None) -> keras.Model:
+@keras.saving.register_keras_serializable(package="tiny_nets", name="sin")
+def sin(x):
+    """The sine as an activation: periodic units (TF Playground's sin, SIREN's), not in Keras."""
+    return keras.ops.sin(x)
+
+
+# Activations a config may name that Keras does not have (config.ACTIVATIONS lists them with Keras's).
+OWN_ACTIVATIONS = {"sin": sin}
+
+
+def activation_function(name: str):
+    """The element-wise function an activation name (config.ACTIVATIONS) stands for."""
+    if name in OWN_ACTIVATIONS:
+        return OWN_ACTIVATIONS[name]
+    try:
+        return keras.activations.get(name)
+    except (ValueError, TypeError):
+        valid = ", ".join(sorted(available_activations()))
+        raise ValueError(f"unknown activation {name!r}; choose one of: {valid}") from None
+
+
+def layer_activations(activation: str | list[str], hidden_layers: list[int]) -> list[str]:
+    """One activation name per hidden layer, from one name for all or a list of one per layer."""
+    if isinstance(activation, str):
+        return [activation] * len(hidden_layers)
+    if len(activation) != len(hidden_layers):
+        raise ValueError(f"activation lists {len(activation)} names but there are {len(hidden_layers)} hidden layers")
+    return list(activation)
+
+
+def seeded_initializer(name: str, seed: int | None):
+    """A Keras initializer by name (config.INITIALIZERS), seeded."""
+    try:
+        initializer_class = type(keras.initializers.get(name))
+    except (ValueError, TypeError):
+        raise ValueError(f"unknown kernel_initializer {name!r}") from None
+    return initializer_class(seed=seed)
+
+
+def build_mlp(hidden_layers: list[int], activation: str | list[str] = "sigmoid", seed: int | None = None,
+              kernel_initializer: str = "glorot_uniform") -> keras.Model:
     """A fully connected net on one input: the hidden widths in order, then one linear output.
 
     Args:
         hidden_layers: widths of the hidden layers, for example [60] or [10, 10].
-        activation: a Keras activation name for every hidden layer.
+        activation: an activation name for every hidden layer, or a list of one per hidden layer.
         seed: seeds the initial weights; the same seed always gives the same weights.
+        kernel_initializer: how every layer's kernel starts (the biases start at zero).
     """
-    activation_function = _activation(activation)
+    functions = [activation_function(name) for name in layer_activations(activation, hidden_layers)]
     # Each layer gets its own integer seed drawn from the config's seed, so the whole net is fixed
     # by one number while its layers do not start from identical weights.
     layer_seeds = layer_initializer_seeds(seed, len(hidden_layers) + 1)
@@ -58,13 +99,14 @@ def build_mlp(hidden_layers: list[int], activation: str = "sigmoid", seed: int |
         layers.append(
             keras.layers.Dense(
                 width,
-                activation=activation_function,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=layer_seeds[index]),
+                activation=functions[index],
+                kernel_initializer=seeded_initializer(kernel_initializer, layer_seeds[index]),
                 name=f"hidden_{index + 1}",
             )
         )
     layers.append(
-        keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=layer_seeds[-1]), name="output")
+        keras.layers.Dense(1, kernel_initializer=seeded_initializer(kernel_initializer, layer_seeds[-1]),
+                           name="output")
     )
     name = "mlp_" + "x".join(str(width) for width in hidden_layers)
     return keras.Sequential(layers, name=name)
@@ -77,17 +119,9 @@ def layer_initializer_seeds(seed: int | None, num_layers: int) -> list[int | Non
     return [int(value) for value in np.random.default_rng(seed).integers(0, 2**31 - 1, size=num_layers)]
 
 
-def _activation(name: str):
-    try:
-        return keras.activations.get(name)
-    except (ValueError, TypeError):
-        valid = ", ".join(sorted(available_activations()))
-        raise ValueError(f"unknown activation {name!r}; choose one of: {valid}") from None
-
-
 def available_activations() -> list[str]:
-    """Names of the element-wise activations Keras provides."""
-    names = []
+    """Names of the element-wise activations Keras provides, and ours (OWN_ACTIVATIONS)."""
+    names = list(OWN_ACTIVATIONS)
     for name in dir(keras.activations):
         if name.startswith("_") or name in ("get", "serialize", "deserialize", "softmax", "log_softmax"):
             continue
@@ -106,16 +140,36 @@ def optimizer_classes() -> dict[str, type]:
     return classes
 
 
-def build_optimizer(name: str, learning_rate: float, **options) -> keras.optimizers.Optimizer:
-    """A Keras optimizer by name ('sgd', 'Adam', ...) with its learning rate and other arguments."""
+def learning_rate_schedule(config):
+    """The learning rate an ExperimentConfig gives the optimizer: its number, or the Keras
+    schedule object its mapping names ({schedule: cosine_decay, ...} -> CosineDecay(...))."""
+    if not isinstance(config.learning_rate, dict):
+        return config.learning_rate
+    class_name, arguments = keras_arguments(config.learning_rate)
+    return getattr(keras.optimizers.schedules, class_name)(**arguments)
+
+
+def build_optimizer(
+    name: str, learning_rate, weight_decay: float | None = None, **options,
+) -> keras.optimizers.Optimizer:
+    """A Keras optimizer by name ('sgd', 'Adam', ...) with its learning rate (a number or a Keras
+    schedule), its weight decay (None: the optimizer's default) and other arguments."""
     classes = optimizer_classes()
     optimizer_class = classes.get(name.lower())
     if optimizer_class is None:
         raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(sorted(classes))}")
+    if weight_decay is not None:
+        options = {**options, "weight_decay": weight_decay}
     try:
-        return optimizer_class(learning_rate=learning_rate, **options)
+        optimizer = optimizer_class(learning_rate=learning_rate, **options)
     except (TypeError, ValueError) as error:
         raise ValueError(f"optimizer {name!r} does not accept options {options}: {error}") from None
+    if optimizer.weight_decay is not None:
+        # Decay shrinks the kernels only, never the biases: whenever decay applies, which is also
+        # when it was not asked for (adamw decays by 0.004 by default). Keras matches the pattern
+        # against each variable's own name: "bias" in a Dense layer and in StackedDense alike.
+        optimizer.exclude_from_weight_decay(var_names=["bias"])
+    return optimizer
 
 
 def parameter_counts(model: keras.Model) -> dict[str, int]:
@@ -134,8 +188,9 @@ def parameter_counts(model: keras.Model) -> dict[str, int]:
 class StackedDense(keras.layers.Layer):
     """`members` independent Dense layers computed as one: kernel (members, in, out).
 
-    Member m's kernel starts exactly as a Dense layer's would with GlorotUniform(seed=kernel_seeds[m])
-    (the fans are those of one (in, out) kernel, not of the rank-3 stack), and its bias at zero.
+    Member m's kernel starts exactly as a Dense layer's would with the initializer named
+    kernel_initializer and seed kernel_seeds[m] (the fans are those of one (in, out) kernel,
+    not of the rank-3 stack), and its bias at zero.
     Nothing mixes members: each output row depends only on that member's weights.
 
     It takes the shared (batch, in) data or a (members, in, batch) stack of activations, and
@@ -144,16 +199,19 @@ class StackedDense(keras.layers.Layer):
     takes a fifth less time than with (batch, in) x (in, out).
     """
 
-    def __init__(self, units: int, kernel_seeds: list[int], activation=None, **kwargs):
+    def __init__(self, units: int, kernel_seeds: list[int], activation=None,
+                 kernel_initializer: str = "glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         self.units, self.kernel_seeds = units, list(kernel_seeds)
-        self.activation = keras.activations.get(activation)
+        self.kernel_initializer = kernel_initializer
+        self.activation = keras.activations.get(None) if activation is None else (
+            activation_function(activation) if isinstance(activation, str) else activation)
 
     def build(self, input_shape):
         inputs = int(input_shape[-1] if len(input_shape) == 2 else input_shape[1])
         members = len(self.kernel_seeds)
         initial = np.stack([
-            keras.ops.convert_to_numpy(keras.initializers.GlorotUniform(seed=seed)(shape=(inputs, self.units)))
+            keras.ops.convert_to_numpy(seeded_initializer(self.kernel_initializer, seed)(shape=(inputs, self.units)))
             for seed in self.kernel_seeds
         ])
         self.kernel = self.add_weight(
@@ -166,8 +224,10 @@ class StackedDense(keras.layers.Layer):
         return self.activation(keras.ops.einsum(pattern, inputs, self.kernel) + self.bias[:, :, None])
 
 
-def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: list[int], parts: int = 1) -> keras.Model:
-    """len(member_seeds) copies of build_mlp(hidden_layers, activation, seed) trained as one model.
+def build_stacked_mlp(hidden_layers: list[int], activation: str | list[str], member_seeds: list[int], parts: int = 1,
+                      kernel_initializer: str = "glorot_uniform") -> keras.Model:
+    """len(member_seeds) copies of build_mlp(hidden_layers, activation, seed, kernel_initializer)
+    trained as one model.
 
     Input (batch, 1), output (members, batch, 1). Member m starts from exactly the weights
     build_mlp(..., seed=member_seeds[m]) would have.
@@ -176,15 +236,17 @@ def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: l
     (`parts_of(model)`; the model's output joins theirs), so that the engine can train the parts
     at the same time, each on a thread of its own (config.stack_parts says how many).
     """
-    _activation(activation)  # the same error as build_mlp for an unknown name
+    for name in layer_activations(activation, hidden_layers):
+        activation_function(name)  # the same error as build_mlp for an unknown name
     if not 1 <= parts <= len(member_seeds):
         raise ValueError(f"cannot split {len(member_seeds)} nets into {parts} parts")
     name = f"{len(member_seeds)}_seeds_of_mlp_" + "x".join(map(str, hidden_layers))
     if parts == 1:
-        model = _stack_of_nets(hidden_layers, activation, member_seeds, name)
+        model = _stack_of_nets(hidden_layers, activation, member_seeds, name, kernel_initializer)
     else:
         model_parts = [
-            _stack_of_nets(hidden_layers, activation, [int(seed) for seed in seeds], f"part_{index + 1}_of_{parts}")
+            _stack_of_nets(hidden_layers, activation, [int(seed) for seed in seeds], f"part_{index + 1}_of_{parts}",
+                           kernel_initializer)
             for index, seeds in enumerate(np.array_split(np.asarray(member_seeds), parts))
         ]
         inputs = keras.Input(shape=(1,))
@@ -193,14 +255,17 @@ def build_stacked_mlp(hidden_layers: list[int], activation: str, member_seeds: l
     return model
 
 
-def _stack_of_nets(hidden_layers: list[int], activation: str, member_seeds: list[int], name: str) -> keras.Model:
+def _stack_of_nets(hidden_layers: list[int], activation: str | list[str], member_seeds: list[int], name: str,
+                   kernel_initializer: str = "glorot_uniform") -> keras.Model:
     layer_seeds = [layer_initializer_seeds(seed, len(hidden_layers) + 1) for seed in member_seeds]
+    activations = layer_activations(activation, hidden_layers)
     inputs = keras.Input(shape=(1,))
     outputs = inputs
     for index, width in enumerate(list(hidden_layers) + [1]):
         outputs = StackedDense(
             width, [seeds[index] for seeds in layer_seeds],
-            activation=activation if index < len(hidden_layers) else None,
+            activation=activations[index] if index < len(hidden_layers) else None,
+            kernel_initializer=kernel_initializer,
             name=f"hidden_{index + 1}" if index < len(hidden_layers) else "output",
         )(outputs)
     # (members, 1, batch) -> (members, batch, 1): each net's output as a Dense net's, stacked.
@@ -215,11 +280,15 @@ def parts_of(model: keras.Model) -> list[keras.Model]:
 
 
 def model_and_optimizer(config) -> tuple[keras.Model, keras.optimizers.Optimizer]:
-    """The net (or stack of nets, with seeds > 1) and optimizer an ExperimentConfig describes."""
+    """The net (or stack of nets, with seeds > 1) and optimizer an ExperimentConfig describes: its
+    activations, initializer, learning rate or schedule, and weight decay (on the kernels only).
+    The l1 and l2 penalties are the training loop's to add to the loss."""
     if config.seeds > 1:
-        model = build_stacked_mlp(config.hidden_layers, config.activation, config.member_seeds,
-                                  parts=stack_parts(config.seeds))
+        model = build_stacked_mlp(config.hidden_layers, config.activations, config.member_seeds,
+                                  parts=stack_parts(config.seeds), kernel_initializer=config.kernel_initializer)
     else:
-        model = build_mlp(config.hidden_layers, config.activation, seed=config.seed)
-    optimizer = build_optimizer(config.optimizer, config.learning_rate, **config.optimizer_options)
+        model = build_mlp(config.hidden_layers, config.activations, seed=config.seed,
+                          kernel_initializer=config.kernel_initializer)
+    optimizer = build_optimizer(config.optimizer, learning_rate_schedule(config), weight_decay=config.weight_decay,
+                                **config.optimizer_options)
     return model, optimizer

@@ -21,9 +21,16 @@ import config as config_module
 from config import ExperimentConfig
 
 # Keys written shorter in a name ('lr0.003'); others are written whole ('epochs2000').
-SHORT_KEYS = {"learning_rate": "lr", "noise_std": "noise", "n_samples": "n", "validation_fraction": "held_out"}
-# Keys whose value says enough alone: 'sgd', 'tanh', 'square' rather than 'optimizersgd'.
-VALUE_ONLY = {"optimizer", "activation", "target", "data_file"}
+SHORT_KEYS = {"learning_rate": "lr", "noise_std": "noise", "n_samples": "n", "validation_fraction": "held_out",
+              "batch_size": "batch", "weight_decay": "wd"}
+# Keys whose value says enough alone: 'sgd', 'tanh', 'square' rather than 'optimizersgd'; a
+# learning-rate schedule ('cosine0.1-0-steps20000') and early stopping ('early_stop50') too.
+VALUE_ONLY = {"optimizer", "activation", "target", "data_file", "kernel_initializer", "early_stopping"}
+# Keys whose name ends in a digit: an underscore keeps the key apart from its value ('l2_0.0001').
+SEPARATED_KEYS = {"l1", "l2"}
+# Mappings that are one setting, named as a whole ('cosine0.1-0-steps20000'), not key by key as
+# optimizer_options are.
+WHOLE_MAPPINGS = {"learning_rate", "early_stopping"}
 
 
 def number_text(value: int | float) -> str:
@@ -51,6 +58,14 @@ def value_label(key: str, value: Any) -> str:
         return config_module.layers_text(value)
     if leaf == "data_file" and isinstance(value, str):
         return Path(value).stem
+    if leaf == "learning_rate" and isinstance(value, dict):
+        return config_module.learning_rate_text(config_module.checked_schedule(value)).removeprefix("lr ")
+    if leaf == "early_stopping" and isinstance(value, dict):
+        return early_stopping_label(value)
+    if leaf == "activation" and isinstance(value, list) and value:
+        return config_module.activation_text(value)
+    if leaf == "batch_size" and value is None:
+        return "full"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (int, float)):
@@ -66,11 +81,25 @@ def name_part(key: str, value: Any) -> str:
     leaf = key.rsplit(".", 1)[-1]
     if isinstance(value, bool):
         return leaf if value else f"no_{leaf}"
+    if leaf == "batch_size" and value is None:
+        return "full_batch"
     if value is None:
         return f"no_{leaf}"
+    if leaf == "learning_rate" and isinstance(value, dict):
+        # A grid's value as written, without the arguments left at their defaults, names its cell.
+        return config_module.schedule_name_part(config_module.checked_schedule(value))
     if leaf in VALUE_ONLY or leaf == "hidden_layers" or is_optimizer_choice(key, value):
         return value_label(key, value)
-    return f"{SHORT_KEYS.get(leaf, leaf)}{value_label(key, value)}"
+    separator = "_" if leaf in SEPARATED_KEYS else ""
+    return f"{SHORT_KEYS.get(leaf, leaf)}{separator}{value_label(key, value)}"
+
+
+def early_stopping_label(settings: dict[str, Any]) -> str:
+    """Early stopping as an axis and a name say it: 'early_stop50', 'early_stop50-delta0.001-restore'."""
+    label = f"early_stop{settings.get('patience', 0)}"
+    if settings.get("min_delta"):
+        label += f"-delta{number_text(settings['min_delta'])}"
+    return label + ("-restore" if settings.get("restore_best_weights") else "")
 
 
 def folder_name(prefix: str | None, settings: dict[str, Any]) -> str:
@@ -109,6 +138,15 @@ def training_settings(config: ExperimentConfig) -> dict[str, Any]:
     plain.pop("render", None)
     if plain.get("data_seed") == plain["seed"]:
         plain["data_seed"] = None
+    # [tanh, tanh] trains as tanh does.
+    plain["activation"] = config_module.activation_text(config.activation) if len(set(config.activations)) == 1 \
+        else config.activations
+    # A weight decay at the optimizer's own default is no setting of its own: None (unset) is 0.004
+    # for adamw and no decay for the others, for which 0 is no decay too. For adamw 0 is a setting:
+    # it turns adamw's decay off.
+    keras_default = config_module.option_rules(config.optimizer)["weight_decay"].default
+    if config.weight_decay == (keras_default if keras_default is not None else 0.0):
+        plain["weight_decay"] = None
     rules = config_module.option_rules(config.optimizer)
     plain["optimizer_options"] = {name: value for name, value in plain["optimizer_options"].items()
                                   if name not in rules or value != rules[name].default}
@@ -117,10 +155,11 @@ def training_settings(config: ExperimentConfig) -> dict[str, Any]:
 
 def flattened(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested settings as dotted keys, in the schema's order ('optimizer_options.momentum'); the
-    keys of a free-form mapping (optimizer_options) sorted, so that their order never matters."""
+    keys of a free-form mapping (optimizer_options) sorted, so that their order never matters. A
+    learning-rate schedule and early stopping stay whole (WHOLE_MAPPINGS)."""
     flat = {}
     for key, value in settings.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and f"{prefix}{key}" not in WHOLE_MAPPINGS:
             flat.update(flattened(dict(sorted(value.items())), f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value

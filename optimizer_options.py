@@ -77,6 +77,11 @@ OPTIMIZER_OPTIONS = {
 }
 
 
+# Arguments every optimizer takes that a config sets as keys of their own (weight_decay:, not
+# optimizer_options.weight_decay); kept in the table above, since Keras takes them, but not offered.
+TOP_LEVEL_OPTIONS = ("weight_decay",)
+
+
 def option_rules(optimizer: str) -> dict[str, OptionRule]:
     """Every option an optimizer takes, with what it must be: its own, then every optimizer's."""
     return {**COMMON_OPTIONS, **OPTIMIZER_OPTIONS[optimizer]}
@@ -98,8 +103,9 @@ def checked_options(optimizer: str, options: dict[str, Any]) -> dict[str, Any]:
             hint = (f" ({' and '.join(takers)} {'does' if len(takers) == 1 else 'do'})" if takers
                     else f" (did you mean {close[0]!r}?)" if close else "")
             own = [option for option in OPTIMIZER_OPTIONS[optimizer] if option not in COMMON_OPTIONS]
+            common = [option for option in COMMON_OPTIONS if option not in TOP_LEVEL_OPTIONS]
             raise ValueError(f"{optimizer} takes no option {name!r}{hint}; its own are {', '.join(own)}, besides those "
-                             f"every optimizer takes: {', '.join(COMMON_OPTIONS)}")
+                             f"every optimizer takes: {', '.join(common)}")
         is_bool = isinstance(value, bool)
         if (rule.kind is bool) != is_bool or (rule.kind is int and type(value) is float and not value.is_integer()):
             raise ValueError(f"{name} must be {rule.describe()} for {optimizer}, got {value!r}")

@@ -1,5 +1,7 @@
 """models.py: the nets (one, or a stack of nets each as if built alone) and their optimizers."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -119,3 +121,133 @@ def test_each_optimizers_options_are_its_keras_arguments_and_their_defaults_are_
         assert {option: rule.default for option, rule in rules.items()} == parameters, name
         defaults = {option: value for option, value in parameters.items() if value is not None}
         assert config_module.checked_options(name, defaults).keys() == defaults.keys(), name
+
+
+# --- the settings of issue 22 built in Keras -----------------------------------------------------
+
+def test_each_schedule_names_exactly_the_keras_class_arguments_with_their_defaults():
+    """config.SCHEDULES (checked before TensorFlow starts) names each Keras schedule's arguments
+    but name, those without a Keras default as required, and Keras's defaults as its own."""
+    import inspect
+
+    for name, rule in config_module.SCHEDULES.items():
+        keras_class = getattr(models.keras.optimizers.schedules, rule.keras_class)
+        parameters = {parameter.name: parameter.default
+                      for parameter in inspect.signature(keras_class.__init__).parameters.values()
+                      if parameter.name not in ("self", "name")}
+        assert list(parameters) == list(rule.arguments), name
+        assert [argument for argument, default in parameters.items() if default is inspect.Parameter.empty] == \
+            list(rule.required), name
+        assert {argument: default for argument, default in parameters.items() if argument not in rule.required} == \
+            {argument: option.default for argument, option in rule.arguments.items() if argument not in rule.required}, name
+        assert name == "_".join(part.lower() for part in re.findall(r"[A-Z][a-z]+", rule.keras_class)), name
+
+
+@pytest.mark.parametrize("learning_rate", [
+    {"schedule": "cosine_decay", "initial_learning_rate": 0.1, "decay_steps": 200, "alpha": 0.1,
+     "warmup_target": 0.2, "warmup_steps": 10},
+    {"schedule": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9, "staircase": True},
+    {"schedule": "piecewise_constant_decay", "boundaries": [10, 20], "values": [0.1, 0.01, 0.001]},
+    {"schedule": "polynomial_decay", "initial_learning_rate": 0.1, "decay_steps": 100, "power": 2},
+    {"schedule": "inverse_time_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
+    {"schedule": "cosine_decay_restarts", "initial_learning_rate": 0.1, "first_decay_steps": 30, "t_mul": 1.5},
+])
+def test_a_schedule_is_the_keras_schedule_with_those_arguments(learning_rate):
+    config = config_module.validate({"learning_rate": learning_rate})
+    ours = models.learning_rate_schedule(config)
+    keras_class = getattr(models.keras.optimizers.schedules, config_module.SCHEDULES[learning_rate["schedule"]].keras_class)
+    theirs = keras_class(**{key: value for key, value in learning_rate.items() if key != "schedule"})
+    assert type(ours) is keras_class
+    config_without_name = {key: value for key, value in ours.get_config().items() if key != "name"}
+    assert config_without_name == {key: value for key, value in theirs.get_config().items() if key != "name"}
+    for step in (0, 5, 15, 25, 150):
+        assert float(ours(step)) == pytest.approx(float(theirs(step)), rel=1e-6)
+    _, optimizer = models.model_and_optimizer(config)
+    assert optimizer._learning_rate is ours or type(optimizer._learning_rate) is keras_class
+    assert float(optimizer.learning_rate) == pytest.approx(float(theirs(0)), rel=1e-6)
+    assert config_module.initial_learning_rate(config) == pytest.approx(float(theirs(0)), rel=1e-6)
+
+
+def test_a_number_is_still_the_learning_rate_itself():
+    config = config_module.validate({"learning_rate": 0.05})
+    assert models.learning_rate_schedule(config) == 0.05
+
+
+def _todays_weights(widths, seed):
+    """The initial weights e70a690's build_mlp gave: GlorotUniform per layer, seeded per layer."""
+    seeds = models.layer_initializer_seeds(seed, len(widths) + 1)
+    weights, inputs = [], 1
+    for width, layer_seed in zip(list(widths) + [1], seeds):
+        kernel = models.keras.initializers.GlorotUniform(seed=layer_seed)(shape=(inputs, width))
+        weights += [np.asarray(kernel), np.zeros(width, np.float32)]
+        inputs = width
+    return weights
+
+
+def test_with_default_settings_the_initial_weights_are_todays():
+    for widths, seed in (([10, 10], 0), ([60], 7), ([3, 4, 5], 123)):
+        for ours, today in zip(models.build_mlp(widths, "sigmoid", seed=seed).get_weights(), _todays_weights(widths, seed)):
+            np.testing.assert_array_equal(ours, today)
+    config = config_module.validate({"seeds": 3, "seed": 5})
+    model, _ = models.model_and_optimizer(config)
+    stacked = [weights for part in models.parts_of(model) for weights in part.get_weights()]
+    by_net = [[layer_weights[net] for layer_weights in stacked[:6]] for net in range(2)]  # part 1 holds nets 0 and 1
+    for net, weights in enumerate(by_net):
+        for ours, today in zip(weights, _todays_weights([10, 10], 5 + net)):
+            np.testing.assert_array_equal(ours, today)
+
+
+@pytest.mark.parametrize("name", config_module.INITIALIZERS)
+def test_each_initializer_exists_in_keras_and_a_stack_starts_as_single_nets_do(name):
+    stack = models.build_stacked_mlp([4, 3], "tanh", [3, 4], kernel_initializer=name)
+    for net, seed in enumerate([3, 4]):
+        single = models.build_mlp([4, 3], "tanh", seed=seed, kernel_initializer=name).get_weights()
+        for ours, theirs in zip([weights[net] for weights in stack.get_weights()], single):
+            np.testing.assert_array_equal(ours, theirs)
+    again = models.build_mlp([4, 3], "tanh", seed=3, kernel_initializer=name).get_weights()
+    np.testing.assert_array_equal(again[0], models.build_mlp([4, 3], "tanh", seed=3, kernel_initializer=name).get_weights()[0])
+    with pytest.raises(ValueError, match="unknown kernel_initializer 'nonsense'"):
+        models.build_mlp([3], seed=0, kernel_initializer="nonsense")
+
+
+def test_sin_and_per_layer_activations_build_for_one_net_and_a_stack():
+    x = np.linspace(-3, 3, 11, dtype=np.float32)[:, None]
+    np.testing.assert_allclose(np.asarray(models.activation_function("sin")(x)), np.sin(x), rtol=1e-6, atol=1e-7)
+    assert models.StackedDense(3, [0], activation="sin").activation is models.activation_function("sin")
+    assert models.keras.layers.Dense(3, activation=models.activation_function("sin")).activation.__name__ == "sin"
+    net = models.build_mlp([4, 3], ["relu", "sin"], seed=2)
+    assert [layer.activation.__name__ for layer in net.layers] == ["relu", "sin", "linear"]
+    stack = models.build_stacked_mlp([4, 3], ["relu", "sin"], [2, 3])
+    assert [layer.activation.__name__ for layer in stack.layers[1:4]] == ["relu", "sin", "linear"]
+    outputs = np.asarray(stack(x)).reshape(2, len(x))
+    np.testing.assert_allclose(outputs[0], np.asarray(net(x))[:, 0], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="activation lists 1 names but there are 2 hidden layers"):
+        models.build_mlp([4, 3], ["relu"], seed=2)
+    with pytest.raises(ValueError, match="unknown activation 'sigmoidal'"):
+        models.build_stacked_mlp([4, 3], ["relu", "sigmoidal"], [2, 3])
+
+
+@pytest.mark.parametrize("seeds", [1, 3])
+@pytest.mark.parametrize("optimizer, weight_decay", [("sgd", 0.1), ("adam", 0.1), ("adamw", None)])
+def test_weight_decay_shrinks_the_kernels_and_leaves_the_biases(seeds, optimizer, weight_decay):
+    config = config_module.validate({"seeds": seeds, "optimizer": optimizer, "weight_decay": weight_decay,
+                                     "learning_rate": 0.5, "activation": ["relu", "tanh"]})
+    model, built = models.model_and_optimizer(config)
+    assert built.weight_decay == pytest.approx(0.004 if weight_decay is None else weight_decay)
+    variables = model.trainable_variables
+    for variable in variables:  # biases that are not zero, so that a decay would show
+        variable.assign(variable + 0.5)
+    before = [models.keras.ops.convert_to_numpy(variable) for variable in variables]
+    for _ in range(3):
+        built.apply_gradients([(models.keras.ops.zeros_like(variable), variable) for variable in variables])
+    for variable, start in zip(variables, before):
+        if variable.name == "bias":
+            np.testing.assert_array_equal(models.keras.ops.convert_to_numpy(variable), start)
+        else:
+            assert variable.name == "kernel"
+            assert np.all(np.abs(models.keras.ops.convert_to_numpy(variable)) < np.abs(start))
+
+
+def test_without_weight_decay_no_optimizer_but_adamw_decays():
+    _, optimizer = models.model_and_optimizer(config_module.validate({"optimizer": "sgd"}))
+    assert optimizer.weight_decay is None

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 import targets
-from config import MAX_POINTS, ConfigError
+from config import MAX_POINTS, ConfigError, check_batch_size
 
 
 class Dataset(NamedTuple):
@@ -92,6 +92,10 @@ def dataset_for(config) -> Dataset:
             raise ConfigError(f"{path}: its contents have changed since the run was made (its SHA-256 is not the "
                               "config's data_sha256); put the original back, or remove data_sha256 to train on it "
                               "as it is now")
+        try:  # only now is it known how many points there are to train on
+            check_batch_size(config.batch_size, len(dataset.x_train))
+        except ValueError as error:
+            raise ConfigError(f"{path}: {error}") from None
         return dataset._replace(file_sha256=digest, axis_names=names)
     return make_dataset(
         config.n_samples, config.x_min, config.x_max, config.noise_std, config.data_seed_used, config.grid_points,

@@ -84,7 +84,7 @@ def check_may_replace(run_dir: Path, config: ExperimentConfig) -> None:
 
 
 def is_current(run_dir: Path, config: ExperimentConfig | None = None) -> bool:
-    """Whether run_dir holds a completed run that this version reads and that records everything
+    """Whether run_dir holds a completed run (or one that stopped early) that this version reads and that records everything
     this version records: trained with config's training settings where config is given
     (train.py --reuse, and so make compare, uses only those, and trains the others again), or of
     one net where it is not."""
@@ -93,7 +93,7 @@ def is_current(run_dir: Path, config: ExperimentConfig | None = None) -> bool:
     except (rundir.RunError, ConfigError):
         return False
     matches = run.nets == 1 if config is None else same_training(run.config, config)
-    return run.status == "completed" and matches and rundir.records_everything(run)
+    return run.status in ("completed", "stopped_early") and matches and rundir.records_everything(run)
 
 
 def missing_pictures(run_dir: Path) -> list[str]:

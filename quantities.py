@@ -97,13 +97,18 @@ class Quantity:
 
 
 DECLARED: dict[str, Quantity] = {}
+# The keys of quantities recorded only where the training regime has them (a penalty, minibatches, ...).
+SOMETIMES: set[str] = set()
 
 
-def declare(quantity: Quantity) -> Quantity:
-    """Add a quantity to DECLARED (once: a name means one thing)."""
+def declare(quantity: Quantity, always: bool = True) -> Quantity:
+    """Add a quantity to DECLARED (once: a name means one thing); always=False for one that only
+    some runs record, so that a run without it still records everything."""
     if quantity.key in DECLARED:
         raise ValueError(f"{quantity.key} is declared already")
     DECLARED[quantity.key] = quantity
+    if not always:
+        SOMETIMES.add(quantity.key)
     return quantity
 
 
@@ -220,10 +225,10 @@ declare(Quantity("unit_contributions", "frame", ("units", "grid_points"), unit="
 # Recorded where the training regime needs them (loop_body.py says when).
 declare(Quantity("batch_loss", "epoch", unit="squared_error", weights="over_epoch",
                  description="with minibatches, the batch-size-weighted mean of the batches' training MSE over the "
-                             "epoch's steps: Keras's per-epoch loss without penalties"))
+                             "epoch's steps: Keras's per-epoch loss without penalties"), always=False)
 declare(Quantity("penalty", "epoch", unit="squared_error", weights="before_update",
-                 description="the l1 and l2 penalty on the kernels that the objective adds to the training MSE"))
+                 description="the l1 and l2 penalty on the kernels that the objective adds to the training MSE"), always=False)
 declare(Quantity("kernel_norm", "epoch", weights="before_update",
-                 description="the norm of all the kernels' weights, which weight decay shrinks (biases excluded)"))
+                 description="the norm of all the kernels' weights, which weight decay shrinks (biases excluded)"), always=False)
 declare(Quantity("learning_rate", "epoch", weights="after_update",
-                 description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"))
+                 description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"), always=False)

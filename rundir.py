@@ -60,7 +60,8 @@ UNIT_CONTRIBUTIONS_BUDGET = 64 * 2**20
 # What a run of this version records (quantities.py; unit_contributions aside, left out past its
 # budget): a run that lacks some (of format 2, say) is read and drawn, saying what it lacks, but
 # make compare trains it anew.
-CURRENT_QUANTITIES = {quantity.name for quantity in quantities.DECLARED.values() if not quantity.first_net_only}
+CURRENT_QUANTITIES = {quantity.name for key, quantity in quantities.DECLARED.items()
+                      if not quantity.first_net_only and key not in quantities.SOMETIMES}
 
 
 class RunError(ValueError):
@@ -187,6 +188,8 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
     noise_floor = None if dataset.noise_floor is None else round(dataset.noise_floor, 12)  # 0.04, not 0.04000000000000001
     final_loss = run.frame_loss[-1] if reached else np.full(run.nets, np.nan)
     final_val_loss = run.val_loss[-1] if reached else np.full(run.nets, np.nan)
+    if recording.restored_best_weights:  # each net ends with its best epoch's weights
+        final_val_loss = np.array([run.val_loss[best - 1, net] for net, best in enumerate(recording.best_epoch)])
     all_losses = np.concatenate([np.ravel(run.loss), np.ravel(final_loss)]).astype(np.float64)
     finite_losses = all_losses[np.isfinite(all_losses)]
     summary = {
@@ -229,13 +232,23 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
                                  if epoch is not None]
     summary["nets"] = [
         {"seed": int(seed), "loss": _finite_or_none(final_loss[net]), "val_loss": _finite_or_none(final_val_loss[net]),
-         "diverged_at_epoch": recording.diverged_at_epoch[net]}
+         "diverged_at_epoch": recording.diverged_at_epoch[net],
+         **({"stopped_at_epoch": recording.stopped_at_epoch[net], "best_epoch": recording.best_epoch[net]}
+            if recording.stopped_at_epoch else {})}
         for net, seed in enumerate(run.seeds)
     ]
+    if recording.restored_best_weights:
+        summary["restored_best_weights"] = True
     # What each recorded array is (quantities.py), with this run's sizes: a reader needs nothing else.
     summary["quantities"] = quantities.declarations_of(run.per_epoch, run.per_frame,
-                                                       quantities.sizes(config.hidden_layers, len(run.x_grid)))
+                                                       quantities.sizes(config.hidden_layers, len(run.x_grid)),
+                                                       minibatches=trains_on_minibatches(config, len(run.x_train)))
     return RunSummary(**summary)
+
+
+def trains_on_minibatches(config: ExperimentConfig, training_points: int) -> bool:
+    """Whether an epoch of the config is several steps (a batch_size below the training points)."""
+    return config.batch_size is not None and config.batch_size < training_points
 
 
 def _finite_or_none(value) -> float | None:
@@ -402,6 +415,8 @@ def check_run(run: Run) -> None:
     if summary.status == "completed" and (completed != requested or run.frame_epochs[-1] != completed):
         raise ValueError(f"{SUMMARY_FILE}: a completed run has trained every epoch requested, and its last frame "
                          "is the last epoch")
+    if summary.status == "stopped_early" and run.frame_epochs[-1] != completed:
+        raise ValueError(f"{SUMMARY_FILE}: a run that stopped early has its last frame at the epoch it stopped")
     if summary.status == "diverged" and summary.diverged_at_epoch != completed:
         raise ValueError(f"{SUMMARY_FILE}: diverged_at_epoch must be the last epoch trained, {completed}")
 

@@ -20,7 +20,7 @@ NO_FLOOR_NOTE = f"{NO_FLOOR_WORDS}: the points came from a file, whose noise is 
 NOT_FINITE = "not finite"
 
 
-STATUSES = ("completed", "diverged", "interrupted")
+STATUSES = ("completed", "diverged", "stopped_early", "interrupted")
 
 
 class _Summary(BaseModel):
@@ -73,6 +73,9 @@ class NetSummary(_Summary):
     loss: Optional[float]
     val_loss: Optional[float]
     diverged_at_epoch: Optional[PositiveInt] = None
+    # With early stopping: the epoch it stopped at (None: it trained on), and its best epoch.
+    stopped_at_epoch: Optional[PositiveInt] = None
+    best_epoch: Optional[PositiveInt] = None
 
 
 class RunSummary(_Summary):
@@ -104,6 +107,8 @@ class RunSummary(_Summary):
     train_seconds: NonNegativeFloat = 0.0
     diverged_at_epoch: Optional[PositiveInt] = None
     diverged_seeds: list[int] = Field(default_factory=list)
+    # Early stopping's restore_best_weights: the final weights (and errors) are each net's best epoch's.
+    restored_best_weights: bool = False
     nets: list[NetSummary] = Field(default_factory=list)
     quantities: Optional[list[dict]] = None  # what each recorded array is (quantities.to_json), from format 3
 

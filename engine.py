@@ -24,7 +24,7 @@ import quantities
 from data import Dataset
 # LoopBody is looked up here when a loop is built (a benchmark swaps it); net_errors is re-exported.
 from loop_body import LoopBody, Regime, as_numpy, epoch_order, net_errors, records_unit_contributions  # noqa: F401
-from models import parts_of
+from models import optimizer_copy, parts_of
 from prediction_snapshots import PredictionSnapshots  # noqa: F401  (re-exported: engine.PredictionSnapshots)
 from recording import Recording, first_non_finite_epochs, frame_schedule  # noqa: F401  (frame_schedule re-exported)
 
@@ -171,7 +171,7 @@ def _stack_chunk_trainer(model, optimizer, dataset: Dataset, regime: Regime):
     The stack stops when every part has.
     """
     parts = parts_of(model)
-    optimizers = [optimizer] + [type(optimizer).from_config(optimizer.get_config()) for _ in parts[1:]]
+    optimizers = [optimizer] + [optimizer_copy(optimizer) for _ in parts[1:]]
     part_loops, bodies = zip(*[_compiled_stack_loop(part, part_optimizer, dataset, regime)
                                for part, part_optimizer in zip(parts, optimizers)])
     columns = np.cumsum([0] + [part.members for part in parts])

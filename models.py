@@ -164,12 +164,25 @@ def build_optimizer(
         optimizer = optimizer_class(learning_rate=learning_rate, **options)
     except (TypeError, ValueError) as error:
         raise ValueError(f"optimizer {name!r} does not accept options {options}: {error}") from None
+    return biases_not_decayed(optimizer)
+
+
+def biases_not_decayed(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
+    """The optimizer, its weight decay (if any) kept off the biases.
+
+    Decay shrinks the kernels only, never the biases: whenever decay applies, which is also when
+    it was not asked for (adamw decays by 0.004 by default). Keras matches the pattern against
+    each variable's own name: "bias" in a Dense layer and in StackedDense alike. The exclusion is
+    not part of an optimizer's config: a copy made from its config needs it again.
+    """
     if optimizer.weight_decay is not None:
-        # Decay shrinks the kernels only, never the biases: whenever decay applies, which is also
-        # when it was not asked for (adamw decays by 0.004 by default). Keras matches the pattern
-        # against each variable's own name: "bias" in a Dense layer and in StackedDense alike.
         optimizer.exclude_from_weight_decay(var_names=["bias"])
     return optimizer
+
+
+def optimizer_copy(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
+    """A fresh optimizer of the same settings (its own step count and state), biases undecayed."""
+    return biases_not_decayed(type(optimizer).from_config(optimizer.get_config()))
 
 
 def parameter_counts(model: keras.Model) -> dict[str, int]:

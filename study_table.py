@@ -1,5 +1,6 @@
 """A study's table: per cell, the median, 10th and 90th percentile final held-out error over its
-seeds, the share of seeds that end within 10% of the noise floor and how many diverged; as rows
+seeds, the share of seeds that end within 10% of the noise floor, how many diverged, and the median
+final training error (under the floor where the nets fit the noise); as rows
 (summary.json) and as table.md. No TensorFlow, no matplotlib.
 """
 
@@ -18,12 +19,15 @@ def table_rows(summaries: list[RunSummary], settings: list[dict] | None = None) 
     for summary, cell_settings in zip(summaries, settings or [{}] * len(summaries)):
         errors = summary.final_held_out_errors()
         finite = errors[np.isfinite(errors)]
+        training_errors = np.array([np.nan if net.loss is None else net.loss for net in summary.nets], dtype=np.float64)
+        finite_training = training_errors[np.isfinite(training_errors)]
         # No finite error (every net diverged): null in summary.json, as a run's summary has it.
         low, median, high = (float(value) for value in np.percentile(finite, [10, 50, 90])) if len(finite) else (None,) * 3
         rows.append(StudyRow(
             experiment=summary.name, trained=summary.trained, settings=cell_settings, seeds=len(errors), median=median,
             p10=low, p90=high, share_at_noise_floor=summary.share_at_noise_floor,
             diverged=int(np.sum(~np.isfinite(errors))), noise_floor=summary.noise_floor,
+            train_median=float(np.median(finite_training)) if len(finite_training) else None,
         ))
     return rows
 
@@ -34,8 +38,8 @@ def markdown_table(rows: list[StudyRow], missing: list[str] = (), failed: dict[s
     keys = list(dict.fromkeys(key for row in rows for key in row.settings))
     lines = [
         "| experiment | " + "".join(f"{key} | " for key in keys) + "seeds | median final held-out MSE | "
-        f"10th percentile | 90th percentile | {AT_FLOOR_WORDS} |",
-        "|---|" + "---|" * len(keys) + "---|---|---|---|---|",
+        f"10th percentile | 90th percentile | {AT_FLOOR_WORDS} | median final training MSE |",
+        "|---|" + "---|" * len(keys) + "---|---|---|---|---|---|",
     ]
     for row in rows:
         diverged = f" ({row.diverged} diverged)" if row.diverged else ""
@@ -43,7 +47,8 @@ def markdown_table(rows: list[StudyRow], missing: list[str] = (), failed: dict[s
                          for key in keys)
         lines.append(
             f"| {row.experiment} | {values}{row.seeds}{diverged} | {final_error_text(row.median)} | "
-            f"{final_error_text(row.p10)} | {final_error_text(row.p90)} | {share_text(row.share_at_noise_floor)} |"
+            f"{final_error_text(row.p10)} | {final_error_text(row.p90)} | {share_text(row.share_at_noise_floor)} | "
+            f"{final_error_text(row.train_median)} |"
         )
     lines.append("")
     lines.append(floor_note(rows) if rows else "No cell is finished yet.")

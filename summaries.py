@@ -130,6 +130,8 @@ class StudyRow(_Summary):
     share_at_noise_floor: Optional[float]
     diverged: int
     noise_floor: Optional[float]
+    # The median final training error: under the floor where the nets fit some of the noise.
+    train_median: Optional[float] = None
 
 
 def format_loss(value: float) -> str:

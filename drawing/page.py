@@ -198,7 +198,7 @@ def table_row(row: StudyRow, link: str) -> str:
     diverged = f" ({row.diverged} diverged)" if row.diverged else ""
     cells = [f'<a href="{html.escape(link)}">{html.escape(row.experiment)}</a>', html.escape(row.trained),
              f"{row.seeds}{diverged}", error(row.median), error(row.p10), error(row.p90),
-             share_text(share)]
+             share_text(share), error(row.train_median)]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
@@ -216,7 +216,7 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[StudyRow], tab
     notes_html = "".join(f"<p class=\"status\">{html.escape(note)}</p>" for note in notes if note)
     table = "\n".join(table_row(row, link) for row, link in zip(rows, table_links))
     table = f"""<div class="table"><table>
-<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>{AT_FLOOR_WORDS}</th></tr>
+<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>{AT_FLOOR_WORDS}</th><th>median final training MSE</th></tr>
 {table}
 </table></div>"""
     if runs is None:

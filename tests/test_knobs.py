@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import data
+from config import ExperimentConfig
 import engine
 import models
 import tensorflow as tf  # after engine, which imports it quietly
@@ -21,7 +22,9 @@ BATCH = 24  # 64 training points: two batches of 24 and one of 16
 
 
 def config_for(**values):
-    return small(epochs=EPOCHS, frames=30, **values)
+    """The small experiment with `values` set, validated as a config file's would be."""
+    return ExperimentConfig.model_validate({**small().model_dump(exclude_unset=True), "epochs": EPOCHS, "frames": 30,
+                                            **values})
 
 
 def optimizer_for(name="adam", learning_rate=0.01, **options):
@@ -199,3 +202,29 @@ def test_each_net_of_a_stack_with_every_knob_matches_a_single_run_and_stops_on_i
         assert np.all(later == later[0]) if len(later) else True
         np.testing.assert_allclose(stacked.per_frame["prediction"][-1, net], single.per_frame["prediction"][-1, 0],
                                    atol=1e-4)
+
+
+def test_a_stack_of_per_layer_activations_a_schedule_and_weight_decay_matches_single_runs():
+    """The knobs a config sets beyond the regime: per-layer activations (sin among them), another
+    initializer, a schedule, decoupled weight decay; built by models.model_and_optimizer."""
+    import training
+
+    settings = dict(activation=["tanh", "sin"], kernel_initializer="lecun_normal", optimizer="adam", weight_decay=0.01,
+                    learning_rate={"schedule": "cosine_decay", "initial_learning_rate": 0.01, "decay_steps": 100},
+                    batch_size=BATCH, data_seed=0, epochs=30, frames=10)
+    stacked_config = config_for(seed=5, seeds=2, **settings)
+    dataset = data.dataset_for(stacked_config)
+    model, optimizer = models.model_and_optimizer(stacked_config)
+    stacked = engine.train_in_graph(model, optimizer, dataset, 30, engine.frame_schedule(30, 10),
+                                    regime=training.regime_of(stacked_config))
+    assert {"learning_rate", "kernel_norm", "batch_loss"} <= set(stacked.per_epoch)
+    for net, seed in ((1, 6),):  # the second part's net (net 0's part is checked by the other stack tests)
+        config = config_for(seed=seed, **settings)
+        model, optimizer = models.model_and_optimizer(config)
+        single = engine.train_in_graph(model, optimizer, dataset, 30, engine.frame_schedule(30, 10),
+                                       regime=training.regime_of(config))
+        for name in ("loss", "val_loss", "kernel_norm", "learning_rate"):
+            np.testing.assert_allclose(stacked.per_epoch[name][:, net], single.per_epoch[name][:, 0], rtol=1e-4,
+                                       err_msg=name)
+        np.testing.assert_allclose(stacked.per_frame["saturated_fraction"][:, net],
+                                   single.per_frame["saturated_fraction"][:, 0], atol=0.02)

@@ -21,7 +21,12 @@ from rundir import Run, median_over_nets
 
 
 def draw_loss_png(run: Run, path: str | Path) -> None:
-    """loss.png (one net) or seeds.png (several): training and held-out error against epoch, on
+    """loss.png (one net) or seeds.png (several): see loss_figure."""
+    save_png(*loss_figure(run), path)
+
+
+def loss_figure(run: Run):
+    """(figure, error axes) of loss.png or seeds.png: training and held-out error against epoch, on
     log axes, with the noise floor; where the run has them, its penalty and batch mean beside the
     training error, and under it small panels of its learning rate and kernels' norm."""
     prepare_fonts([run])
@@ -47,7 +52,7 @@ def draw_loss_png(run: Run, path: str | Path) -> None:
     # A long name (up to 100 characters), or all the knobs a run turned, wraps rather than running off the picture.
     axes.set_title("\n".join(fitting_lines(figure, line, fontsize=10) for line in (run_title(run), ending)), fontsize=10,
                    color=COLORS["marker"] if run.status == "diverged" else "black")
-    save_png(figure, axes, path)
+    return figure, axes
 
 
 def fitting_lines(figure, text: str, fontsize: float, margin: float = 90) -> str:

@@ -23,7 +23,7 @@ from matplotlib.patches import Rectangle
 
 from drawing.curves import TRAINING_ERROR, restored_frame_label, run_description, shown_epochs, status_caption
 from drawing.fit_panel import on_top
-from drawing.style import COLORS, DPI, fitted
+from drawing.style import COLORS, DPI, fitted, text_width
 from summaries import floor_words, format_loss
 
 CAPTION_FONTSIZE = 11
@@ -196,8 +196,8 @@ class RunAnimation:
     def on_top(self) -> list:
         return on_top(self.figure)
 
-    def description(self) -> str:
-        """What was trained, as header line 2 says it."""
+    def description(self, short: bool = False) -> str:
+        """What was trained, as header line 2 says it (short: where the whole of it does not fit)."""
         return run_description(self.run)
 
     def _captions(self, width: int) -> None:
@@ -215,10 +215,16 @@ class RunAnimation:
                            fontweight="bold")
         floor = self.run.noise_floor
         floor_text = floor_words(floor)
-        line_2 = f"{self.description()} · {floor_text}"
+        lead = ""
         if name.get_text() != self.run.name:  # no room for the whole name on line 1: it leads line 2
             name.remove()
-            line_2 = f"{self.run.name} · {line_2}"
+            lead = f"{self.run.name} · "
+        # What was trained is said whole: where it and the floor do not fit (every knob turned, many
+        # seeds), the floor goes, which the error panel's legend or title says too.
+        for line_2 in (f"{lead}{self.description()} · {floor_text}", f"{lead}{self.description()}",
+                       f"{lead}{self.description(short=True)}"):
+            if text_width(self.figure, line_2, fontsize=9) <= width - 2 * MARGIN:
+                break
         header_text(self.figure, 1, line_2, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
 
     def _restored_caption(self, caption_right: float) -> float:

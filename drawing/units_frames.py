@@ -118,10 +118,10 @@ class UnitsAnimation(RunAnimation):
             left, bottom, width, panel_height = fit_axes.get_position().bounds
             fit_axes.set_position([left, bottom, width, panel_height - overlap / height])
 
-    def description(self) -> str:
+    def description(self, short: bool = False) -> str:
         if self.run.nets == 1:
             return run_description(self.run)
-        return f"{run_description(self.run)}, net 0 (seed {int(self.run.seeds[0])}) shown"
+        return f"{run_description(self.run)}, net 0{'' if short else f' (seed {int(self.run.seeds[0])})'} shown"
 
     def _draw_diagnostics(self) -> None:
         """The small panels' curves, scales and ticks; epoch labels on the bottom one only."""

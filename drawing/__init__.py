@@ -14,7 +14,10 @@
 - compare_frames.py: the frames of compare.gif;
 - unit_curves.py: a net's units as a fit panel draws them (contributions, colours, range);
 - diagnostics.py: what training did inside a net over the epochs (gradient norm, distinct units,
-  saturation), as units.gif and the page show it;
+  saturation, and where the run changes them the learning rate and the kernels' norm), as loss.png,
+  units.gif and the page show it;
+- knob_curves.py: what a run's knobs add beside its training error (the penalty, a minibatch run's
+  batch mean); the learning rate and the kernels' norm are diagnostics, in small panels;
 - diagnostic_panels.py: the small panels that draw those diagnostics, the frame's epoch marked;
 - units_frames.py: the frames of units.gif and of a comparison's units.gif;
 - residual_analysis.py: what is left to learn (the residuals over x and their spectrum), and

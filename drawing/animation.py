@@ -19,9 +19,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 
-from drawing.curves import TRAINING_ERROR, run_description, status_caption
+from matplotlib.patches import Rectangle
+
+from drawing.curves import TRAINING_ERROR, restored_frame_label, run_description, shown_epochs, status_caption
 from drawing.fit_panel import on_top
-from drawing.style import COLORS, DPI, fitted
+from drawing.style import COLORS, DPI, fitted, text_width
 from summaries import floor_words, format_loss
 
 CAPTION_FONTSIZE = 11
@@ -155,12 +157,16 @@ def legend_above(axes, room: float, handles: list | None = None) -> None:
             return
 
 
-def ending_text(axes, caption: str, color: str):
+def ending_text(axes, caption: str, color: str, failed: bool = True):
     """The boxed words a run's last frame ends with ('diverged after 37 epochs ...'), sized to fit its
-    panel: the font shrinks to 7 points, then the words are wrapped onto more lines."""
-    text = axes.text(0.5, 0.5, caption, transform=axes.transAxes, ha="center", va="center", fontsize=12,
+    panel: the font shrinks to 7 points, then the words are wrapped onto more lines. A run that
+    failed has them in the middle of the panel in a red box; one that ended well (stopped early,
+    best weights restored) smaller at its bottom, in a grey box, so its final fit stays in view."""
+    edge = COLORS["marker"] if failed else COLORS["note"]
+    text = axes.text(0.5, 0.5 if failed else 0.03, caption, transform=axes.transAxes, ha="center",
+                     va="center" if failed else "bottom", fontsize=12 if failed else 9,
                      fontweight="bold", color=color, animated=True,
-                     bbox={"facecolor": "white", "edgecolor": COLORS["marker"], "alpha": 0.9})
+                     bbox={"facecolor": "white", "edgecolor": edge, "alpha": 0.9})
     renderer = axes.figure.canvas.get_renderer()
     room = axes.get_window_extent(renderer).width - 16
     while text.get_fontsize() > 7 and text.get_window_extent(renderer).width > room:
@@ -178,6 +184,9 @@ class RunAnimation:
     complete. A subclass sets run, figure and canvas, then calls _captions and _ending."""
 
     loss_label = f"{TRAINING_ERROR} "
+    # The net whose weights the header's epoch is of (units.gif's net 0); None: the run's (its one
+    # net, or many nets' median).
+    shown_net: int | None = None
 
     @property
     def frame_count(self) -> int:
@@ -187,8 +196,8 @@ class RunAnimation:
     def on_top(self) -> list:
         return on_top(self.figure)
 
-    def description(self) -> str:
-        """What was trained, as header line 2 says it."""
+    def description(self, short: bool = False) -> str:
+        """What was trained, as header line 2 says it (short: where the whole of it does not fit)."""
         return run_description(self.run)
 
     def _captions(self, width: int) -> None:
@@ -197,6 +206,7 @@ class RunAnimation:
         renderer = self.canvas.get_renderer()
         self.numbers = NumberStamper(CAPTION_FONTSIZE)
         self.epoch_right, caption_right = draw_epoch_caption(self.figure, self.numbers, self.run.epochs_requested)
+        caption_right = self._restored_caption(caption_right)
         loss_label = header_text(self.figure, 0, self.loss_label, caption_right + 20, width, color=COLORS["net"],
                                  fontsize=CAPTION_FONTSIZE, fontweight="bold")
         self.loss_left = caption_right + 20 + loss_label.get_window_extent(renderer).width
@@ -205,17 +215,53 @@ class RunAnimation:
                            fontweight="bold")
         floor = self.run.noise_floor
         floor_text = floor_words(floor)
-        line_2 = f"{self.description()} · {floor_text}"
+        lead = ""
         if name.get_text() != self.run.name:  # no room for the whole name on line 1: it leads line 2
             name.remove()
-            line_2 = f"{self.run.name} · {line_2}"
+            lead = f"{self.run.name} · "
+        # What was trained is said whole: where it and the floor do not fit (every knob turned, many
+        # seeds), the floor goes, which the error panel's legend or title says too.
+        for line_2 in (f"{lead}{self.description()} · {floor_text}", f"{lead}{self.description()}",
+                       f"{lead}{self.description(short=True)}"):
+            if text_width(self.figure, line_2, fontsize=9) <= width - 2 * MARGIN:
+                break
         header_text(self.figure, 1, line_2, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
 
+    def _restored_caption(self, caption_right: float) -> float:
+        """For a run whose last frame shows restored best weights, that frame's caption instead of
+        'epoch N of TOTAL' ('epoch 698, restored at 898'), over a white patch that hides the other;
+        returns the caption's right edge, moved right if this one is wider."""
+        label = restored_frame_label(self.run, self.shown_net)
+        self.restored_caption = None
+        if label is None:
+            return caption_right
+        width, height = self.canvas.get_width_height()
+        text = self.figure.text(MARGIN / width, 1 - HEADER_ROWS[0] / height, label, animated=True, zorder=3,
+                                **CAPTION_STYLE)
+        caption_right = max(caption_right, MARGIN + text.get_window_extent(self.canvas.get_renderer()).width)
+        top, bottom = 2, HEADER_ROWS[0] + 7  # pixels from the top: the header's first line
+        cover = Rectangle((0, 1 - bottom / height), (caption_right + 10) / width, (bottom - top) / height,
+                          transform=self.figure.transFigure, facecolor="white", edgecolor="none", animated=True)
+        self.figure.add_artist(cover)
+        self.restored_caption = [cover, text]
+        return caption_right
+
+    @cached_property
+    def shown_epochs(self) -> np.ndarray:
+        """(frames,) the epoch of the weights each frame shows of shown_net, or of the run (curves.shown_epochs):
+        where its error is marked on the curves. Many nets' restored best epochs differ: their
+        median error is marked at the frame's epoch."""
+        if self.shown_net is None and self.run.nets > 1:
+            return self.run.frame_epochs
+        return shown_epochs(self.run)[:, self.shown_net or 0]
+
     def _ending(self, panel) -> None:
-        """The words the last frame of a run that did not complete says about how it ended, in `panel`."""
+        """The words the last frame says about how the run ended (status_caption), in `panel`: red for
+        a run that failed (diverged, interrupted), grey for one that stopped early or restored weights."""
         caption = status_caption(self.run)
+        failed = self.run.status in ("diverged", "interrupted")
         self.ending = caption and ending_text(panel, caption, COLORS["marker"] if self.run.status == "diverged"
-                                              else COLORS["note"])
+                                              else COLORS["note"], failed)
 
     def frame_loss(self, index: int) -> float:
         """The training error the caption and the marker show for frame `index`."""
@@ -227,10 +273,14 @@ class RunAnimation:
         into the header's empty slots."""
         for artist in artists + self.on_top:
             self.figure.draw_artist(artist)
-        if index == self.frame_count - 1 and self.ending:
+        last = index == self.frame_count - 1
+        if last and self.ending:
             self.figure.draw_artist(self.ending)
+        for artist in self.restored_caption if last and self.restored_caption else []:
+            self.figure.draw_artist(artist)
         pixels = np.asarray(self.canvas.buffer_rgba())
-        self.numbers.stamp(pixels, f"{int(self.run.frame_epochs[index]):,}", self.epoch_right, HEADER_ROWS[0],
-                           "black", "right")
+        if not (last and self.restored_caption):
+            self.numbers.stamp(pixels, f"{int(self.run.frame_epochs[index]):,}", self.epoch_right, HEADER_ROWS[0],
+                               "black", "right")
         self.numbers.stamp(pixels, format_loss(self.frame_loss(index)), self.loss_left, HEADER_ROWS[0], COLORS["net"])
         return pixels

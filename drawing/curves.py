@@ -17,6 +17,8 @@ MAX_CURVE_POINTS = 4000
 # Error curves are drawn up to this many times the largest error of an untrained net: a
 # diverging run's blow-up (to 1e37) would otherwise squash every other curve flat.
 BLOW_UP_HEADROOM = 10.0
+# A penalty is drawn beside the errors down to this many powers of ten below the lowest error.
+PENALTY_DECADES = 2
 
 
 def curve_points(values: np.ndarray, max_points: int = MAX_CURVE_POINTS, first_epoch: int = 1):
@@ -44,7 +46,9 @@ def training_error_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
     of the final ones: the last frame's error, of the final weights, ends the curve."""
     epochs, values = per_epoch_curve(run.loss, run.quantity("epoch.loss").weights)
     final = int(run.frame_epochs[-1])
-    if final == len(run.loss) and (len(epochs) == 0 or epochs[-1] < final):
+    # Restored best weights are not those after the last epoch: their error is on the curve at
+    # their own epoch already, and the last epoch's weights were not kept.
+    if final == len(run.loss) and (len(epochs) == 0 or epochs[-1] < final) and restored_epochs(run) is None:
         epochs, values = np.append(epochs, final), np.concatenate([values, run.frame_loss[-1:]])
     return epochs, values
 
@@ -73,13 +77,16 @@ def held_out_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
     return drawn_curve(*held_out_error_curve(run))
 
 
-def error_range(runs: list[Run]) -> tuple[float, float]:
+def error_range(runs: list[Run], knobs: bool = False) -> tuple[float, float]:
     """The y range of error curves: every finite error and the noise floor. When some nets
     diverged and others did not, no higher than BLOW_UP_HEADROOM times the highest error of
-    those that did not, so that a blow-up (to 1e37) does not squash the other curves flat."""
+    those that did not, so that a blow-up (to 1e37) does not squash the other curves flat.
+    With knobs, a minibatch run's batch mean too and its penalty, down to PENALTY_DECADES below
+    the errors (a tiny penalty would otherwise squash the errors flat)."""
     values, calm, blown = [], [], False
     for run in runs:
-        curves = np.concatenate([run.loss, run.val_loss, run.frame_loss]).astype(np.float64)
+        extra = [run.per_epoch["batch_loss"]] if knobs and "batch_loss" in run.per_epoch else []
+        curves = np.concatenate([run.loss, run.val_loss, run.frame_loss, *extra]).astype(np.float64)
         values.append(np.ravel(curves))
         finite_nets = np.isfinite(curves).all(axis=0)
         calm.append(np.ravel(curves[:, finite_nets]))
@@ -93,6 +100,12 @@ def error_range(runs: list[Run]) -> tuple[float, float]:
     calm = np.concatenate(calm)
     if blown and len(calm):
         high = min(high, BLOW_UP_HEADROOM * float(calm.max()))
+    penalties = [np.ravel(run.per_epoch["penalty"]) for run in runs if knobs and "penalty" in run.per_epoch]
+    penalties = np.concatenate(penalties or [np.zeros(0)]).astype(np.float64)
+    penalties = penalties[np.isfinite(penalties) & (penalties > 0)]
+    if len(penalties):
+        low = min(low, max(float(penalties.min()), low / 10**PENALTY_DECADES))
+        high = max(high, min(float(penalties.max()), BLOW_UP_HEADROOM * high))
     return low / 1.5, max(high, low) * 1.5
 
 
@@ -115,9 +128,16 @@ def final_words(run: Run) -> str:
     legend and a comparison's page say it."""
     if run.diverged_at_epoch:
         return ended_words(run)
-    stopped = f"{ended_words(run, of_requested=False)}, " if run.status == "interrupted" else ""
+    stopped = f"{ended_words(run, of_requested=False)}, " if run.status in ("interrupted", "stopped_early") else ""
     median = "median " if run.nets > 1 else ""
     return f"{stopped}final {median}{TRAINING_ERROR} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
+
+
+def final_held_out_errors(run: Run) -> np.ndarray:
+    """(nets,) the held-out error of each net's final weights: the restored best weights' where early
+    stopping restored them (summary.json's), else the last epoch's."""
+    errors = run.summary.final_held_out_errors()
+    return errors if len(errors) == run.nets else run.val_loss[-1].astype(np.float64)
 
 
 def past_end_words(run: Run) -> str:
@@ -125,10 +145,10 @@ def past_end_words(run: Run) -> str:
     return f"ended at epoch {int(run.frame_epochs[-1]):,}"
 
 
-def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log scale)") -> None:
+def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log scale)", knobs: bool = False) -> None:
     """Log-log error axes for runs: ranges, labels, the noise floor (if all share one) and
-    the epochs where runs diverged."""
-    low, high = error_range(runs)
+    the epochs where runs diverged; with knobs, room for a run's penalty and batch mean too."""
+    low, high = error_range(runs, knobs)
     axes.set_yscale("log")
     axes.set_ylim(low, high)
     axes.set_xscale("log")
@@ -218,7 +238,11 @@ def divergence_epoch(run: Run) -> int | None:
 def ended_words(run: Run, of_requested: bool = True) -> str | None:
     """How a run that did not complete ended, as every picture and the page say it: 'diverged after
     37 epochs' ('every net diverged within 37 epochs' for many nets), 'interrupted at epoch 300 of
-    600' (without ' of 600' unless of_requested); None for a completed run."""
+    600' (without ' of 600' unless of_requested), 'stopped early at epoch 840' ('every net stopped
+    early, the last at epoch 1,200'); None for a completed run."""
+    if run.status == "stopped_early":
+        return f"every net stopped early, the last at epoch {run.epochs_completed:,}" if run.nets > 1 else \
+            f"stopped early at epoch {run.epochs_completed:,}"
     if run.status == "diverged":
         who = "every net diverged within" if run.nets > 1 else "diverged after"
         return f"{who} {divergence_epoch(run):,} epochs"
@@ -233,10 +257,78 @@ NOT_FINITE_ERROR = f"{TRAINING_ERROR} {format_loss(float('nan'))}"
 
 
 def status_caption(run: Run) -> str | None:
-    """What to say about a run that did not complete (ended_words, with why a net diverged), or None."""
+    """What to say about how a run ended, or None for a run that trained every epoch as asked: ended_words
+    (with why a net diverged, or for many nets how many stopped early and when), and whether its
+    best weights were restored (restored_words); a line each."""
     if run.status == "diverged" and run.nets == 1:
         return f"{ended_words(run)}:\n{NOT_FINITE_ERROR}"
-    return ended_words(run)
+    stopped = early_stop_words(run) if run.nets > 1 else None
+    lines = [stopped if run.status in ("stopped_early", "completed") and stopped else ended_words(run),
+             stopped if run.status in ("diverged", "interrupted") else None, restored_words(run)]
+    lines = [line for line in lines if line]
+    return ",\n".join(lines) if lines else None
+
+
+def stopped_epochs(run: Run) -> np.ndarray:
+    """The epochs the nets that stopped early stopped at (early_stopping), in the order of the nets."""
+    return np.array([net.stopped_at_epoch for net in run.summary.nets if net.stopped_at_epoch], dtype=np.int64)
+
+
+def early_stop_words(run: Run) -> str | None:
+    """Which nets stopped early and when: 'stopped early at epoch 840'; for many nets '18 of 20 nets
+    stopped early (median epoch 840)' or 'every net stopped early (median epoch 840), the last at
+    epoch 1,200'; None when none did."""
+    stopped = stopped_epochs(run)
+    if len(stopped) == 0:
+        return None
+    if run.nets == 1:
+        return f"stopped early at epoch {int(stopped[0]):,}"
+    median = f"median epoch {int(np.median(stopped)):,}"
+    if len(stopped) == run.nets:
+        return f"every net stopped early ({median}), the last at epoch {int(stopped.max()):,}"
+    return f"{len(stopped)} of {run.nets} nets stopped early ({median})"
+
+
+def restored_epochs(run: Run) -> np.ndarray | None:
+    """Each net's best epoch, whose weights the run's last frame shows when early stopping restored
+    them (restore_best_weights); None when the last frame shows the last epoch's weights (nothing
+    restored, or every net's best epoch was its last)."""
+    best = [net.best_epoch for net in run.summary.nets]
+    if not run.summary.restored_best_weights or len(best) != run.nets or None in best:
+        return None
+    best = np.array(best, dtype=np.int64)
+    return None if np.all(best == run.frame_epochs[-1]) else best
+
+
+def restored_words(run: Run) -> str | None:
+    """'best weights restored (epoch 698)', for many nets '(median epoch 698)'; None if none were."""
+    best = restored_epochs(run)
+    if best is None:
+        return None
+    return f"best weights restored ({'median ' if run.nets > 1 else ''}epoch {int(np.median(best)):,})"
+
+
+def shown_epochs(run: Run) -> np.ndarray:
+    """(frames, nets): the epoch of the weights each frame shows of each net: the frame's epoch, but
+    for the last frame of a run whose best weights were restored each net's best epoch."""
+    epochs = np.repeat(run.frame_epochs[:, None], run.nets, axis=1)
+    best = restored_epochs(run)
+    if best is not None:
+        epochs[-1] = best
+    return epochs
+
+
+def restored_frame_label(run: Run, net: int | None = None) -> str | None:
+    """How the last frame of a run whose best weights were restored is labelled: 'epoch 698, restored
+    at 898' (of one net, or of `net` of many); 'best epochs restored at 898' for many nets; None
+    when nothing was restored."""
+    best = restored_epochs(run)
+    if best is None:
+        return None
+    last = f"restored at {int(run.frame_epochs[-1]):,}"
+    if run.nets > 1 and net is None:
+        return f"best epochs {last}"
+    return f"epoch {int(best[net or 0]):,}, {last}"
 
 
 def run_description(run: Run) -> str:

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drawing.curves import BLOW_UP_HEADROOM, drawn_curve, per_epoch_curve, training_curve
+from drawing.curves import (BLOW_UP_HEADROOM, drawn_curve, per_epoch_curve, restored_epochs, shown_epochs,
+                            training_curve)
 from drawing.style import COLORS, RUN_COLORS
 from rundir import Run
 
 # The saturation of each hidden layer: the prediction's blue for the first, then the runs' colours.
 LAYER_COLORS = [COLORS["net"]] + RUN_COLORS[2:]  # (a deeper net's layers take them again, in turn)
+# The learning rate and the kernels' norm: not a net's blue, since they are set, or shrunk, from outside.
+SMALL_PANEL_COLORS = {"learning_rate": RUN_COLORS[3], "kernel_norm": RUN_COLORS[7]}
 
 
 @dataclass
@@ -38,21 +41,48 @@ def training_error(run: Run) -> Diagnostic:
     """The training error of the weights after each epoch (curves.training_curve); the mark is
     the error of the weights the frame shows, the number its header states."""
     return Diagnostic("loss", ("training MSE (log scale)", "training MSE"), True, [training_curve(run)],
-                      run.frame_epochs, run.frame_loss[:, :1].astype(np.float64))
+                      shown_epochs(run)[:, 0], run.frame_loss[:, :1].astype(np.float64))
+
+
+def per_epoch_diagnostic(run: Run, name: str, titles: tuple[str, ...]) -> Diagnostic:
+    """A per-epoch quantity on a log scale, each value drawn at the epoch of the weights it describes
+    (its declaration: quantities.py), as the training error is; None curves if the run did not record
+    it. A frame marks the value at the weights it shows (restored best weights at their own epoch);
+    where none was recorded there (the final weights' gradient), the nearest one."""
+    if name not in run.per_epoch or len(run.per_epoch[name]) == 0:
+        return Diagnostic(name, titles, True, None)
+    epochs, values = per_epoch_curve(run.per_epoch[name].astype(np.float64), run.quantity(f"epoch.{name}").weights)
+    at = np.clip(shown_epochs(run)[:, 0], epochs[0], epochs[-1])
+    return Diagnostic(name, titles, True, [drawn_curve(epochs, values)], at, values[at - epochs[0], :1])
 
 
 def gradient_norm(run: Run) -> Diagnostic:
-    """Each epoch's gradient norm, drawn at the epoch of the weights it was taken at (those before
-    the epoch's update, as its declaration says: quantities.py), as the training error is. The
-    final weights have no gradient recorded: the last frame marks the last update's."""
-    titles = ("gradient norm (log scale)", "gradient norm")
-    if "grad_norm" not in run.per_epoch or len(run.per_epoch["grad_norm"]) == 0:
-        return Diagnostic("grad_norm", titles, True, None)
-    epochs, values = per_epoch_curve(run.per_epoch["grad_norm"].astype(np.float64),
-                                     run.quantity("epoch.grad_norm").weights)
-    # A frame marks the gradient at the weights it shows; the final weights, which have none, the last one.
-    at = np.clip(run.frame_epochs, epochs[0], epochs[-1])
-    return Diagnostic("grad_norm", titles, True, [drawn_curve(epochs, values)], at, values[at - epochs[0], :1])
+    """Each epoch's gradient norm, at the weights it was taken at (those before the epoch's update)."""
+    return per_epoch_diagnostic(run, "grad_norm", ("gradient norm (log scale)", "gradient norm"))
+
+
+def learning_rate(run: Run) -> Diagnostic:
+    """The learning rate of each epoch's last step, where a schedule changes it (None curves where the
+    rate stayed as set). A rate that reached 0 has no place on a log axis: it is drawn at the smallest
+    rate above 0 the run had, and the title says so."""
+    titles = ("learning rate (log scale)", "learning rate")
+    diagnostic = per_epoch_diagnostic(run, "learning_rate", titles)
+    if diagnostic.curves is None:
+        return diagnostic
+    rates = run.per_epoch["learning_rate"]
+    positive = rates[np.isfinite(rates) & (rates > 0)]
+    if len(positive) and (rates <= 0).any():
+        floor = float(positive.min())
+        diagnostic.titles = tuple(f"{title[:-1]}, 0 drawn at {floor:.2g})" if title.endswith(")") else
+                                  f"{title} (0 drawn at {floor:.2g})" for title in titles)
+        diagnostic.curves = [(epochs, np.where(values > 0, values, floor)) for epochs, values in diagnostic.curves]
+        diagnostic.mark_values = np.where(diagnostic.mark_values > 0, diagnostic.mark_values, floor)
+    return diagnostic
+
+
+def kernel_norm(run: Run) -> Diagnostic:
+    """The norm of all kernels' weights, which weight decay shrinks (recorded by runs with weight decay)."""
+    return per_epoch_diagnostic(run, "kernel_norm", ("kernels' norm (log scale)", "kernels' norm"))
 
 
 def per_frame_diagnostic(run: Run, name: str, titles: tuple[str, ...], ceiling: float) -> Diagnostic:
@@ -63,8 +93,10 @@ def per_frame_diagnostic(run: Run, name: str, titles: tuple[str, ...], ceiling: 
     values = run.per_frame[name].astype(np.float64)
     values = values if values.ndim == 3 else values[:, :, None]  # (frames, nets, lines)
     trained = run.frame_epochs >= 1  # epoch 0 has no place on the log epoch axis
+    if restored_epochs(run) is not None:  # restored weights: their values are marked at their epoch, off the line
+        trained[-1] = False
     curves = [(run.frame_epochs[trained], values[trained, :, line]) for line in range(values.shape[2])]
-    return Diagnostic(name, titles, False, curves, run.frame_epochs, values[:, 0, :], ceiling)
+    return Diagnostic(name, titles, False, curves, shown_epochs(run)[:, 0], values[:, 0, :], ceiling)
 
 
 def distinct_units(run: Run) -> Diagnostic:

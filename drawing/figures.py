@@ -9,31 +9,73 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
-from drawing.curves import (divergence_epoch, draw_error_curves, error_range, final_words, prepare_fonts, run_title,
-                            status_caption, style_loss_axes)
+from drawing.curves import (axis_epochs, divergence_epoch, draw_error_curves, error_range, final_held_out_errors,
+                            final_words, prepare_fonts, restored_epochs, run_title, status_caption, style_loss_axes)
+from drawing.diagnostic_panels import draw_curves, style_small_panel
+from drawing.diagnostics import SMALL_PANEL_COLORS, kernel_norm, learning_rate
+from drawing.knob_curves import draw_knob_curves
 from summaries import NO_FLOOR_WORDS, StudyRow, floor_words, format_loss
-from drawing.style import COLORS, RUN_COLORS, plain_text, plain_tick_labels, png_axes, save_png, use_fonts_for
+from drawing.style import (COLORS, RUN_COLORS, plain_text, plain_tick_labels, png_axes, save_png, text_width,
+                           use_fonts_for)
 from rundir import Run, median_over_nets
 
 
 def draw_loss_png(run: Run, path: str | Path) -> None:
-    """loss.png (one net) or seeds.png (several): training and held-out error against epoch, on
-    log axes, with the noise floor."""
+    """loss.png (one net) or seeds.png (several): see loss_figure."""
+    save_png(*loss_figure(run), path)
+
+
+def loss_figure(run: Run):
+    """(figure, error axes) of loss.png or seeds.png: training and held-out error against epoch, on
+    log axes, with the noise floor; where the run has them, its penalty and batch mean beside the
+    training error, and under it small panels of its learning rate and kernels' norm."""
     prepare_fonts([run])
-    figure, axes = png_axes()
-    style_loss_axes(axes, [run])
+    small = [diagnostic for diagnostic in (learning_rate(run), kernel_norm(run)) if diagnostic.curves is not None]
+    figure, axes = png_axes(height_inches=5.4, rows=(2, len(small))) if small else png_axes()
+    style_loss_axes(axes, [run], knobs=True)
+    draw_knob_curves(axes, run)
     draw_error_curves(axes, run)
+    best = restored_epochs(run)
+    if run.nets == 1 and best is not None:
+        axes.axvline(best[0], color=COLORS["note"], linestyle=":", linewidth=1.2,
+                     label=f"best epoch ({int(best[0]):,}): its weights restored")
+    if small:
+        small_panels_under(figure, axes, run, small)
     caption = status_caption(run)
-    if caption:
-        ending = caption.replace("\n", " ")
-    elif run.nets == 1:
-        ending = f"final training error {format_loss(run.frame_loss[-1, 0])}, held-out {format_loss(run.val_loss[-1, 0])}"
+    final = final_held_out_errors(run)
+    if run.nets == 1:
+        ending = f"final training error {format_loss(run.frame_loss[-1, 0])}, held-out {format_loss(final[0])}"
     else:
-        ending = f"median final held-out error {format_loss(float(median_over_nets(run.val_loss[-1])))}"
-    # A long name (up to 100 characters) wraps rather than running off the picture.
-    axes.set_title("\n".join(textwrap.fill(line, 110) for line in (run_title(run), ending)), fontsize=10,
+        ending = f"median final held-out error {format_loss(float(median_over_nets(final)))}"
+    if caption:  # how it ended, and its final errors unless it failed
+        ending = caption.replace("\n", " ") + ("" if run.status in ("diverged", "interrupted") else f": {ending}")
+    # A long name (up to 100 characters), or all the knobs a run turned, wraps rather than running off the picture.
+    axes.set_title("\n".join(fitting_lines(figure, line, fontsize=10) for line in (run_title(run), ending)), fontsize=10,
                    color=COLORS["marker"] if run.status == "diverged" else "black")
-    save_png(figure, axes, path)
+    return figure, axes
+
+
+def fitting_lines(figure, text: str, fontsize: float, margin: float = 90) -> str:
+    """A title's line wrapped at spaces into lines that each fit the figure's width less `margin` pixels."""
+    room = figure.get_figwidth() * figure.dpi - margin
+    for width in range(110, 20, -4):
+        lines = textwrap.wrap(text, width)
+        if all(text_width(figure, line, fontsize=fontsize) <= room for line in lines):
+            break
+    return "\n".join(lines)
+
+
+def small_panels_under(figure, axes, run: Run, diagnostics: list) -> None:
+    """Small panels side by side under the error axes, on its epoch axis: a diagnostic each (the
+    learning rate, the kernels' norm), titled; the epoch axis is labelled under them."""
+    for column, diagnostic in enumerate(diagnostics):
+        panel = figure.add_subplot(axes.get_gridspec()[1, column], sharex=axes)
+        style_small_panel(panel, [diagnostic], axis_epochs(run))
+        draw_curves(panel, diagnostic, [SMALL_PANEL_COLORS[diagnostic.name]], ["-"], width=1.2)
+        panel.set_title(diagnostic.titles[0], loc="left", fontsize=9, pad=3)
+        panel.set_xlabel("epoch (log scale)", fontsize=8, labelpad=1)
+    axes.tick_params(labelbottom=True)
+    axes.set_xlabel("")
 
 
 def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> None:

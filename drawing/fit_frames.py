@@ -62,7 +62,7 @@ class FitAnimation(RunAnimation):
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
-        epoch = int(self.run.frame_epochs[index])
+        epoch = int(self.shown_epochs[index])  # restored best weights: at their own epoch
         self.canvas.restore_region(self.background)
         self.marker.set_data([epoch], [self.frame_loss(index)])
         self.epoch_line.set_xdata([epoch, epoch])

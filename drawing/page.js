@@ -229,9 +229,18 @@ class RunView {
   }
 
   snapshot(frame) { return this.run.frame_index[frame]; }  // the run's latest frame at or before the page's
-  epochShown(frame) { return this.run.frame_epochs[this.snapshot(frame)]; }
+  // The last frame of restored best weights (early stopping): one net's are of their own epoch,
+  // and their held-out error is summary.json's (many nets': the median, at the frame's epoch).
+  restoredShown(frame) {
+    return this.run.restored !== null && this.snapshot(frame) === this.run.frame_epochs.length - 1;
+  }
+  epochShown(frame) {
+    if (this.restoredShown(frame) && this.run.restored.epoch !== null) return this.run.restored.epoch;
+    return this.run.frame_epochs[this.snapshot(frame)];
+  }
   trainShown(frame) { return this.frameLoss[this.snapshot(frame)]; }
   heldOutShown(frame) {
+    if (this.restoredShown(frame)) return this.run.restored.held_out;
     const epoch = this.epochShown(frame);
     return epoch >= 1 ? this.heldOutAfter[epoch] : NaN;
   }
@@ -365,8 +374,32 @@ const several = DATA.several === true;  // a comparison's or a study's page (eve
 
 // --- the error curves, shared by every run on the page -----------------------------------------
 
+// A run whose learning rate changes (a schedule) has it in a small plot under its error curves, as
+// loss.png and units.gif have; the error curves then take the top of the canvas, titled.
+const rate = DATA.learning_rate || null;
 const errorAxes = new Axes(document.getElementById("error-canvas"), DATA.epoch_limits, DATA.error_limits, true, true,
-                           "epoch (log scale)", "training MSE (log scale)");
+                           "epoch (log scale)", "training MSE (log scale)", rate ? [0, 0.74] : null);
+const rateAxes = rate ? new Axes(errorAxes.canvas, DATA.epoch_limits, rate.limits, true, true, "epoch (log scale)",
+                                 rate.title, [0.8, 1]) : null;
+const rateAfter = rate ? decode(rate.after) : null;  // index e: the rate of epoch e's last step
+// The curves a run's knobs add beside its training error (its penalty, its batch mean), read on hover.
+const knobCurves = (DATA.knob_curves || []).map((curve) => Object.assign({ byEpoch: decode(curve.after) }, curve));
+
+function drawRate(frame) {
+  // The learning rate under the error curves, the frame's epoch marked (a rate of 0 is drawn at the
+  // smallest above it, as the title says).
+  const c = rateAxes.begin(false);
+  rateAxes.frame();
+  rateAxes.clip();
+  rateAxes.line(rate.epochs, rate.values, rate.color, 1.2);
+  const epoch = views[0].epochShown(frame);
+  if (epoch >= 1) {
+    const x = rateAxes.px(epoch);
+    c.strokeStyle = COLORS.marker; c.lineWidth = 1;
+    c.beginPath(); c.moveTo(x, rateAxes.box.top); c.lineTo(x, rateAxes.box.bottom); c.stroke();
+  }
+  c.restore();
+}
 
 function drawErrors(frame) {
   const c = errorAxes.begin(), box = errorAxes.box;
@@ -385,7 +418,14 @@ function drawErrors(frame) {
       c.globalAlpha = 1;
     }
     if (view.picked !== null) errorAxes.line(run.net_curve_epochs, view.netErrorCurve(view.picked), PICKED_COLOR, 1.5);
-    if (!several) errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);
+    if (!several) {
+      for (const curve of knobCurves) {  // beside the training error, behind it
+        c.globalAlpha = curve.alpha;
+        errorAxes.line(curve.epochs, curve.values, curve.color, curve.width);
+        c.globalAlpha = 1;
+      }
+      errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);
+    }
     errorAxes.line(run.curve_epochs, run.curve_train, color, 1.5);
     if (run.divergence_epoch >= 1) {  // where the error stopped being finite, as loss.png marks it
       const x = errorAxes.px(run.divergence_epoch);
@@ -398,7 +438,8 @@ function drawErrors(frame) {
       c.fillText(text, right ? x - 4 : x + 4, box.top + 4 + 14 * (several ? view.index : 0));
     }
   }
-  const epoch = frameEpochs[frame];
+  // One run's restored best weights are marked at their own epoch.
+  const epoch = several ? frameEpochs[frame] : views[0].epochShown(frame);
   if (epoch >= 1) {
     const x = errorAxes.px(epoch);
     c.strokeStyle = COLORS.marker; c.lineWidth = 1;
@@ -427,7 +468,12 @@ function epochAt(event) {
 function errorsAt(view, epoch) {
   const median = view.nets > 1 ? "median " : "";
   if (epoch >= view.trainAfter.length) return "not trained that long";
-  return `${median}training ${formatLoss(view.trainAfter[epoch])} · ${median}held-out ${formatLoss(view.heldOutAfter[epoch])}`;
+  const knobs = several ? [] : knobCurves.filter((curve) => epoch < curve.byEpoch.length)
+    .map((curve) => ` · ${median}${curve.label} ${formatLoss(curve.byEpoch[epoch])}`);
+  const rateWords = rate && !several && epoch < rateAfter.length && Number.isFinite(rateAfter[epoch])
+    ? ` · learning rate ${Number(rateAfter[epoch].toPrecision(4))}` : "";
+  return `${median}training ${formatLoss(view.trainAfter[epoch])} · ${median}held-out ` +
+    `${formatLoss(view.heldOutAfter[epoch])}${knobs.join("")}${rateWords}`;
 }
 
 errorCanvas.addEventListener("mousemove", (event) => {
@@ -604,9 +650,10 @@ let current = 0;
 function show(frame) {
   current = Math.max(0, Math.min(frameCount - 1, frame));
   slider.value = String(current);
-  document.getElementById("epoch").textContent = formatEpoch(frameEpochs[current]);
+  showEpoch(current);
   for (const view of views) { view.drawFit(current); view.showNumbers(current); }
   drawErrors(current);
+  if (rateAxes) drawRate(current);
   if (insidePanels.length) drawInside(current);
   if (residualAxes) drawResiduals(current);
   if (finalAxes) drawFinalErrors();
@@ -614,6 +661,18 @@ function show(frame) {
     history.replaceState(null, "", `#frame=${current}`);
   } catch (error) {
     // A page shown inside a notebook's frame may have no address of its own to keep.
+  }
+}
+
+function showEpoch(frame) {
+  // "epoch N of TOTAL"; a run's last frame of restored best weights says whose they are instead
+  // ("epoch 698, restored at 898").
+  const restored = !several && views[0].restoredShown(frame);
+  document.getElementById("epoch").textContent = restored ? views[0].run.restored.label.replace(/^epoch /, "")
+    : formatEpoch(frameEpochs[frame]);
+  for (const id of ["epoch-of", "epoch-word"]) {
+    const element = document.getElementById(id);
+    if (element !== null) element.hidden = restored && (id === "epoch-of" || views[0].run.restored.epoch === null);
   }
 }
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drawing.curves import ended_words, final_words, truth_label
+from drawing.curves import ended_words, final_words, status_caption, truth_label
 from drawing.page_data import one_run_data, several_runs_data, study_data
 from drawing.style import COLORS, RUN_COLORS
 from summaries import AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, share_text
@@ -50,6 +50,7 @@ figure.run > figcaption.numbers { min-height: 2.6em; }
 figcaption { font-size: 0.9em; color: #444; min-height: 1.3em; overflow-wrap: anywhere; white-space: pre-line; }
 canvas { width: 100%%; height: 320px; display: block; }
 .status { color: %(marker)s; font-weight: bold; }
+.ended { color: %(note)s; font-weight: bold; }  /* stopped early, best weights restored: not a failure */
 table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular-nums; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
 td:nth-child(2) { min-width: 9em; }
@@ -121,8 +122,10 @@ def page_html(run: Run, with_units: bool = True) -> str:
     """The whole page of a run: its fit, error curves, residuals and the inside of its first net."""
     data = one_run_data(run, with_units)
     view = data["runs"][0]
-    status = "" if run.status == "completed" else (
-        f'<div class="status">{html.escape(ended_words(run))}</div>')
+    failed = run.status in ("diverged", "interrupted")
+    caption = ended_words(run) if failed else status_caption(run)
+    status = "" if caption is None else (
+        f'<div class="{"status" if failed else "ended"}" id="status">{html.escape(caption.replace(chr(10), " "))}</div>')
     floor = floor_words(run.noise_floor or None, "g")
     toggles = ""
     if run.nets > 1:
@@ -137,15 +140,16 @@ def page_html(run: Run, with_units: bool = True) -> str:
     header = f"""<h1 id="title">{html.escape(run.name)}</h1>
 <div class="trained" id="trained">{html.escape(run.training_description)}{seeds} · {floor}</div>
 {status}"""
-    numbers = (f'epoch {slot("epoch")} of {run.epochs_requested:,} · {median}training MSE '
+    numbers = (f'<span id="epoch-word">epoch </span>{slot("epoch")}<span id="epoch-of"> of {run.epochs_requested:,}</span> · '
+               f'{median}training MSE '
                f'{slot("train-loss")} · {median}held-out MSE {slot("held-out-loss")}')
     body = f"""{controls(numbers, toggles)}
 <div class="panels">
   <figure><canvas id="fit-canvas-0"></canvas>
     <figcaption>{prediction_caption(run)}</figcaption>
     <figcaption id="net-readout-0"></figcaption></figure>
-  <figure><canvas id="error-canvas"></canvas>
-    <figcaption>training error ({"median" if run.nets > 1 else "blue"}), held-out error (orange) · {floor}</figcaption>
+  <figure><canvas id="error-canvas"{' style="height: 400px"' if data["learning_rate"] else ""}></canvas>
+    <figcaption>training error ({"median" if run.nets > 1 else "blue"}), held-out error (orange){knob_words(data)} · {floor}</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
   <figure id="residuals"><canvas id="residual-canvas"></canvas>
     <figcaption>residual of {net}: {html.escape(data["residuals"]["title"])}</figcaption></figure>
@@ -153,6 +157,14 @@ def page_html(run: Run, with_units: bool = True) -> str:
     <figcaption>inside {net}: {" · ".join(html.escape(panel["title"]) for panel in data["diagnostics"])}</figcaption></figure>
 </div>"""
     return document(f"{run.name}: watch a tiny net learn", header, body, data)
+
+
+def knob_words(data: dict) -> str:
+    """What the error panel draws besides the errors, in the colours it draws them in: the penalty, the
+    batch mean (faint), the learning rate under them."""
+    words = "".join(f' · <span style="color: {curve["color"]}">━</span> {html.escape(curve["label"])}'
+                    + (" (faint)" if curve["name"] == "batch_loss" else "") for curve in data["knob_curves"])
+    return words + (" · under them, the learning rate" if data["learning_rate"] else "")
 
 
 def run_panels(runs: list[Run], labels: list[str], colors: list[str]) -> str:

@@ -11,9 +11,12 @@ import numpy as np
 
 from drawing.comparison import compare_frame_epochs, latest_snapshot, panel_limits
 from drawing.curves import (curve_points, divergence_epoch, drawable_predictions, ended_words, error_range,
-                            held_out_curve, held_out_error_curve, past_end_words, shared_axis_epochs, training_curve,
+                            final_held_out_errors, held_out_curve, held_out_error_curve, past_end_words, per_epoch_curve,
+                            restored_epochs, restored_frame_label, shared_axis_epochs, training_curve,
                             training_error_curve, truth_label)
-from drawing.diagnostics import distinct_units, gradient_norm, layer_colors, layer_words, saturation, value_limits
+from drawing.diagnostics import (SMALL_PANEL_COLORS, distinct_units, gradient_norm, kernel_norm, layer_colors,
+                                 layer_words, learning_rate, saturation, value_limits)
+from drawing.knob_curves import knob_curves
 from drawing.fit_panel import FEW_POINTS, fit_limits
 from drawing.residual_analysis import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit,
                                        residual_norm)
@@ -102,6 +105,7 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
         "curve_epochs": [int(epoch) for epoch in curve_epochs], "curve_train": rounded(per_net(curve_train)),
         "curve_held_out": rounded(np.interp(curve_epochs, held_epochs, per_net(curve_held_out))),
         "x_limits": list(x_limits), "y_limits": list(y_limits), "units": None,
+        "epochs_requested": run.epochs_requested, "restored": restored_data(run),
     }
     if run.nets == 1:
         # As fit.gif draws it: a blown-up net's last finite prediction (the numbers shown stay the run's).
@@ -121,20 +125,61 @@ def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits,
     return data
 
 
-def shared_data(runs: list[Run], frame_epochs: np.ndarray) -> dict:
-    """What every page has: its frames, the colours, and the error panel's shared axes."""
+def restored_data(run: Run) -> dict | None:
+    """How the page states a last frame of restored best weights: its label (curves.restored_frame_label),
+    the epoch whose weights it shows (one net's; many nets' differ: null) and its (median) held-out
+    error, summary.json's; None when nothing was restored."""
+    best = restored_epochs(run)
+    if best is None:
+        return None
+    return {"label": restored_frame_label(run), "epoch": int(best[0]) if run.nets == 1 else None,
+            "held_out": float(per_net(final_held_out_errors(run)))}
+
+
+def shared_data(runs: list[Run], frame_epochs: np.ndarray, knobs: bool = False) -> dict:
+    """What every page has: its frames, the colours, and the error panel's shared axes (with room
+    for a run's penalty and batch mean, with knobs)."""
     return {"frame_epochs": [int(epoch) for epoch in frame_epochs], "fps": runs[0].config.render.fps, "colors": COLORS,
-            "epoch_limits": [1, max(2, shared_axis_epochs(runs))], "error_limits": list(error_range(runs))}
+            "epoch_limits": [1, max(2, shared_axis_epochs(runs))], "error_limits": list(error_range(runs, knobs))}
 
 
 def one_run_data(run: Run, with_units: bool = True) -> dict:
-    """A run's page: the run (its units too, unless told not to) and inside its first net, the
-    diagnostics and residuals."""
-    data = shared_data([run], run.frame_epochs)
+    """A run's page: the run (its units too, unless told not to), the curves its knobs add beside
+    its error (penalty, batch mean, learning rate) and inside its first net, the diagnostics and
+    residuals."""
+    data = shared_data([run], run.frame_epochs, knobs=True)
     data.update(runs=[run_data(run, run.name, COLORS["net"], run.frame_epochs, fit_limits([run]), with_units)],
                 diagnostics=diagnostics_data(run), residuals=residuals_data(run),
-                epoch_quantities=epoch_quantities_data(run))
+                epoch_quantities=epoch_quantities_data(run), knob_curves=knob_curves_data(run),
+                learning_rate=learning_rate_data(run))
     return data
+
+
+def knob_curves_data(run: Run) -> list[dict]:
+    """The curves beside the training error (knob_curves.knob_curves: the penalty, the batch mean) as
+    drawn, and by epoch (by_epoch, in their own precision) for the hover to read."""
+    curves = []
+    for curve in knob_curves(run):
+        epochs, values = curve.drawn()
+        curves.append({"name": curve.name, "label": curve.label, "color": curve.color, "alpha": curve.alpha,
+                       "width": curve.width, "epochs": [int(epoch) for epoch in epochs], "values": rounded(values),
+                       "after": encoded(by_epoch(curve.epochs, curve.values))})
+    return curves
+
+
+def learning_rate_data(run: Run) -> dict | None:
+    """The learning rate's small panel under the error curves, as units.gif draws it (diagnostics.learning_rate,
+    a rate of 0 drawn at the smallest above it), and its values by epoch for the hover; None where the
+    rate did not change."""
+    diagnostic = learning_rate(run)
+    if diagnostic.curves is None:
+        return None
+    (epochs, values), = diagnostic.curves
+    rates = run.per_epoch["learning_rate"]
+    return {"title": diagnostic.titles[0], "limits": list(value_limits([diagnostic])),
+            "color": SMALL_PANEL_COLORS["learning_rate"], "epochs": [int(epoch) for epoch in epochs],
+            "values": rounded(per_net(values)),
+            "after": encoded(by_epoch(*per_epoch_curve(rates, run.quantity("epoch.learning_rate").weights)))}
 
 
 def epoch_quantities_data(run: Run, points: int = 1000) -> dict:
@@ -156,11 +201,11 @@ def diagnostics_data(run: Run) -> list[dict]:
     colour and, at the right of the title, which line is which (its hidden layers)."""
     panels = []
     layers = len(run.config.hidden_layers)
-    for diagnostic in (gradient_norm(run), distinct_units(run), saturation(run)):
+    for diagnostic in (gradient_norm(run), kernel_norm(run), distinct_units(run), saturation(run)):
         if diagnostic.curves is None:
             continue
         per_layer = diagnostic.name == "saturated_fraction"
-        colors = layer_colors(layers) if per_layer else [COLORS["net"]]
+        colors = layer_colors(layers) if per_layer else [SMALL_PANEL_COLORS.get(diagnostic.name, COLORS["net"])]
         panels.append({
             "title": diagnostic.titles[0], "log": diagnostic.log_scale, "limits": list(value_limits([diagnostic])),
             "legend": [list(word) for word in layer_words(layers)] if per_layer else [],

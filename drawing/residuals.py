@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 from drawing.comparison import shared_scales
-from drawing.curves import ended_words, prepare_fonts, run_title, status_caption, truth_label
+from drawing.curves import ended_words, prepare_fonts, restored_frame_label, run_title, status_caption, truth_label
 from drawing.residual_analysis import (ENERGY_SHARE, RESIDUAL_COLORMAP, SPECTRUM_COLORMAP, Residuals, calm_rows,
                                        colormap, colour_note, energy_above, frequency_cutoff, main_frequencies,
                                        net_residuals, off_scale_rows, residual_limit, residual_norm, spectrum_norm)
@@ -226,8 +226,9 @@ def title_one_run(figure, heat_axes, run: Run, item: Residuals) -> None:
     seeds = f" · net 0, seed {run.seeds[0]}, of {run.nets}" if run.nets > 1 else ""
     lines = [textwrap.fill(plain_text(run_title(run)) + seeds, 120)]
     caption = status_caption(run)
+    restored = restored_frame_label(run, 0)  # the top row shows net 0's restored best weights
     if caption:
-        lines.append(caption.replace("\n", " "))
+        lines.append(caption.replace("\n", " ") + (f"; top row: {restored}" if restored else ""))
     figure.suptitle("\n".join(lines), fontsize=11, color=COLORS["marker"] if run.status == "diverged" else "black")
 
 

@@ -87,11 +87,15 @@ def crowded_powers(axis) -> bool:
     return pixels_a_power < character * len(widest) + 8
 
 
-def png_axes(height_inches: float = 4.5):
-    """A figure of one plot for a PNG picture: (figure, axes)."""
+def png_axes(height_inches: float = 4.5, rows: tuple[int, int] | None = None):
+    """A figure of one plot for a PNG picture: (figure, axes). rows=(2, columns): the plot on the
+    top row of a grid, over a row of `columns` small panels (added by the caller on its gridspec)."""
     figure = Figure(figsize=(8, height_inches), dpi=DPI)
     FigureCanvasAgg(figure)
-    return figure, figure.subplots()
+    if rows is None:
+        return figure, figure.subplots()
+    grid = figure.add_gridspec(*rows, height_ratios=[3.4, 1])
+    return figure, figure.add_subplot(grid[0, :])
 
 
 def save_png(figure, axes, path: str | Path, legend_fontsize: float = 9) -> None:

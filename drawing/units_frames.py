@@ -15,8 +15,9 @@ from drawing.comparison import (compare_caption, compare_frame_epochs, compare_n
 from drawing.curves import (TRAINING_ERROR, axis_epochs, data_range, drawable_predictions, prepare_fonts,
                             run_description, shared_axis_epochs, style_loss_axes)
 from drawing.diagnostic_panels import EpochMarks, draw_curves, frame_dots, style_small_panel, title_row
-from drawing.diagnostics import (distinct_titles, distinct_units, gradient_norm, layer_colors, layer_words, saturation,
-                                 training_error)
+from drawing.diagnostics import (SMALL_PANEL_COLORS, distinct_titles, distinct_units, gradient_norm, kernel_norm,
+                                 layer_colors, layer_words, learning_rate, saturation, training_error)
+from drawing.knob_curves import draw_knob_curves
 from drawing.fit_panel import fit_limits, fit_panel, pinned
 from drawing.style import COLORS, RUN_COLORS
 from drawing.unit_curves import (add_unit_lines, data_over_units, drawable_contributions, drawn_columns, room_for_note,
@@ -58,8 +59,12 @@ class UnitsAnimation(RunAnimation):
     """units.gif: at each frame, the data and net 0's prediction as the sum of its last hidden
     layer's units (each a thin curve in its own colour, the same in every frame) and the output
     bias; beside it, over the epochs with the frame's epoch marked, the training error, the
-    gradient norm, the distinct units and the saturated share of each hidden layer. A run of
-    several nets shows net 0, the others faint in the small panels."""
+    gradient norm, the distinct units and the saturated share of each hidden layer; where the run
+    has them, its penalty and batch mean beside the training error and small panels of its
+    learning rate (under the error) and kernels' norm (under the gradient). A run of several nets
+    shows net 0, the others faint in the small panels."""
+
+    shown_net = 0
 
     def __init__(self, run: Run, width_pixels: int = 800, height_pixels: int = 360):
         self.run = run
@@ -79,7 +84,11 @@ class UnitsAnimation(RunAnimation):
         (self.prediction_line,) = fit_axes.plot(run.x_grid, self.predictions[0], color=COLORS["net"], linewidth=2.2,
                                                 label=prediction_label, animated=True)
 
-        self.diagnostics = [training_error(run), gradient_norm(run), distinct_units(run), saturation(run)]
+        self.diagnostics = [training_error(run), learning_rate(run), gradient_norm(run), kernel_norm(run),
+                            distinct_units(run), saturation(run)]
+        # The learning rate and kernels' norm only where the run changes them (a schedule, weight decay).
+        self.diagnostics = [diagnostic for diagnostic in self.diagnostics
+                            if diagnostic.curves is not None or diagnostic.name not in SMALL_PANEL_COLORS]
         self.column = [figure.add_subplot()]
         self.column += [figure.add_subplot(sharex=self.column[0]) for _ in self.diagnostics[1:]]
         self._draw_diagnostics()
@@ -109,21 +118,23 @@ class UnitsAnimation(RunAnimation):
             left, bottom, width, panel_height = fit_axes.get_position().bounds
             fit_axes.set_position([left, bottom, width, panel_height - overlap / height])
 
-    def description(self) -> str:
+    def description(self, short: bool = False) -> str:
         if self.run.nets == 1:
             return run_description(self.run)
-        return f"{run_description(self.run)}, net 0 (seed {int(self.run.seeds[0])}) shown"
+        return f"{run_description(self.run)}, net 0{'' if short else f' (seed {int(self.run.seeds[0])})'} shown"
 
     def _draw_diagnostics(self) -> None:
         """The small panels' curves, scales and ticks; epoch labels on the bottom one only."""
         run = self.run
         error_axes = self.column[0]
-        style_loss_axes(error_axes, [run], label="")  # its limits, noise floor and divergence
+        style_loss_axes(error_axes, [run], label="", knobs=True)  # its limits, noise floor and divergence
         error_axes.set_xlabel("")
+        self.knob_curves = draw_knob_curves(error_axes, run, width=1.2, legend=False)
         layers = len(run.config.hidden_layers)
         for axes, diagnostic in zip(self.column, self.diagnostics):
             style_small_panel(axes, [diagnostic], axis_epochs(run))
-            colors = layer_colors(layers) if diagnostic.name == "saturated_fraction" else [COLORS["net"]]
+            colors = (layer_colors(layers) if diagnostic.name == "saturated_fraction" else
+                      [SMALL_PANEL_COLORS.get(diagnostic.name, COLORS["net"])])
             draw_curves(axes, diagnostic, colors, ["-"] * len(colors), width=1.2)
         for axes in self.column[:-1]:
             axes.tick_params(labelbottom=False)
@@ -133,15 +144,18 @@ class UnitsAnimation(RunAnimation):
         """The small panels' title rows (once the panels are placed), with the noise floor and the
         hidden layers' colours at their right."""
         floor = self.run.noise_floor
-        words = {"loss": [(floor_words(floor), COLORS["note"] if floor is None else COLORS["floor"])]}
-        if self.diagnostics[3].curves is not None:
+        # Beside the training error: its penalty and batch mean in their colours (short), then the floor.
+        short = {"batch_loss": "batch mean"}
+        words = {"loss": [(short.get(curve.name, curve.label), curve.color) for curve in self.knob_curves]
+                 + [(floor_words(floor), COLORS["note"] if floor is None else COLORS["floor"])]}
+        if self.diagnostics[-1].curves is not None:
             words["saturated_fraction"] = layer_words(len(self.run.config.hidden_layers))
         for axes, diagnostic in zip(self.column, self.diagnostics):
             title_row(axes, diagnostic.titles, words.get(diagnostic.name, []))
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
-        epoch = int(self.run.frame_epochs[index])
+        epoch = int(self.shown_epochs[index])  # restored best weights: at their own epoch
         self.canvas.restore_region(self.background)
         artists = []
         if self.unit_lines:

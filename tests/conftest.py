@@ -66,7 +66,7 @@ def synthetic_run(nets: int = 1, epochs: int = 300, frames: int = 40, status: st
                    **_synthetic_units(config, dataset, predictions, progress)},
         per_epoch={"loss": epoch_loss.astype(np.float32), "val_loss": val_loss.astype(np.float32),
                    "grad_norm": grad_norm.astype(np.float32)},
-        diverged_at_epoch=[diverged_at] * nets,
+        diverged_at_epoch=[diverged_at] * nets, stopped_at_epoch=[], best_epoch=[], restored_best_weights=False,
     )
     return rundir.new_run(config, dataset, recording, {"keras": 141, "weights_only": 120})
 

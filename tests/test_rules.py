@@ -98,7 +98,7 @@ def test_no_library_module_imports_a_command():
 
 
 # The modules that hold TensorFlow: the nets, the loops and what they record, the fit callback.
-TENSORFLOW_LAYER = {"engine", "models", "loop_body", "recording", "prediction_snapshots"}
+TENSORFLOW_LAYER = {"engine", "models", "loop_body", "unit_measures", "recording", "prediction_snapshots"}
 
 
 def test_tensorflow_starts_behind_one_boundary():

@@ -185,6 +185,27 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
                         if floor is not None else "")
             lines.append("  " + "; ".join(part for part in (
                 at_floor, f"{len(diverged)} diverged (seeds {', '.join(map(str, diverged))})" if diverged else "") if part))
+    stopping = early_stopping_text(summary)
+    if stopping:
+        lines.insert(1, f"  {stopping}")
     if files is not None:
         lines.append(f"  wrote {run_dir}/: {', '.join(files)}")
     return "\n".join(lines)
+
+
+def early_stopping_text(summary: RunSummary) -> str | None:
+    """What early stopping did, for the console: 'stopped early at epoch 898; the best epoch's (698)
+    weights restored'; None for a run without early stopping."""
+    stopped = [net.stopped_at_epoch for net in summary.nets if net.stopped_at_epoch is not None]
+    best = [net.best_epoch for net in summary.nets if net.best_epoch is not None]
+    if not stopped and not summary.restored_best_weights:
+        return None
+    if len(summary.nets) == 1:
+        text = f"stopped early at epoch {stopped[0]:,}" if stopped else "did not stop early"
+        restored = f"; the best epoch's ({best[0]:,}) weights restored" if summary.restored_best_weights and best else ""
+        return text + restored
+    text = (f"{len(stopped)} of {len(summary.nets)} nets stopped early (median epoch {int(np.median(stopped)):,})"
+            if stopped else "no net stopped early")
+    restored = (f"; each net's best weights restored (median epoch {int(np.median(best)):,})"
+                if summary.restored_best_weights and best else "")
+    return text + restored

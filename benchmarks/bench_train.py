@@ -306,7 +306,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="training time of each setting in each round")
     parser.add_argument("--rounds", type=int, default=8, help="rounds per setting; its best is kept")
     parser.add_argument("--seeds", type=int, default=100, help="nets in the stack")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 0.1 s, 2 rounds, 4 seeds (its ratios mean little)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 0.1 s, 2 rounds, 4 seeds (its ratios mean little)")
     parser.add_argument("--tables", default="speed,costs,inside", help="which tables, comma-separated")
     arguments = parser.parse_args()
     if arguments.quick:

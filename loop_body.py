@@ -330,6 +330,13 @@ class LoopBody:
         self.wait.assign(wait)
         stop = running & ~improved & (wait >= self.regime.patience) & (epoch > 1)
         self.stopped_at.assign(tf.where(stop, epoch, self.stopped_at))
+        if self.best_weights and not self.stacked:
+            # One net: copy only when it improved, which late in training is seldom (a copy every
+            # epoch cost a fifth more time per epoch).
+            if improved[0]:
+                for kept, variable in zip(self.best_weights, self.variables):
+                    kept.assign(variable)
+            return
         for kept, variable in zip(self.best_weights, self.variables):
             kept.assign(tf.where(self.per_net(improved, variable), variable, kept))
 

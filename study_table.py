@@ -63,13 +63,19 @@ def missing_lines(missing: list[str], failed: dict[str, str]) -> list[str]:
     if failed:
         lines.append("")
         lines.append(f"{len(failed)} cell{'s' if len(failed) > 1 else ''} failed and {'are' if len(failed) > 1 else 'is'} "
-                     "left out: " + "; ".join(f"{name} ({why})" for name, why in failed.items()))
+                     "left out: " + "; ".join(f"{name} ({one_line(why)})" for name, why in failed.items()))
     waiting = [name for name in missing if name not in failed]
     if waiting:
         lines.append("")
         lines.append(f"{len(waiting)} cell{'s' if len(waiting) > 1 else ''} still missing (run the same command "
                      "again to train only these): " + ", ".join(waiting))
     return lines
+
+
+def one_line(why: str) -> str:
+    """Why a cell failed, in one line: a TensorFlow error's message spans many (its last says what)."""
+    lines = [line.strip() for line in why.splitlines() if line.strip()]
+    return why if len(lines) <= 1 else lines[-1]
 
 
 def floor_note(rows: list[StudyRow]) -> str:

@@ -376,6 +376,14 @@ class ExperimentConfig(StrictModel):
         return self
 
     @property
+    def minibatch_size(self) -> int | None:
+        """batch_size where it makes minibatches; None for full batch, also where batch_size is all
+        the generated points (the same training: its runs are named and titled as full batch)."""
+        if self.batch_size is not None and self.data_file is None and self.batch_size >= self.n_samples:
+            return None
+        return self.batch_size
+
+    @property
     def member_seeds(self) -> list[int]:
         """The weight seed of each net trained: seed, seed+1, ..., one per member."""
         return [self.seed + member for member in range(self.seeds)]
@@ -446,10 +454,11 @@ def describe_training(config: ExperimentConfig) -> str:
     initializer = "" if config.kernel_initializer == "glorot_uniform" else f" {config.kernel_initializer}"
     options = "".join(f", {key} {value:g}" if not isinstance(value, bool) else f", {key} {str(value).lower()}"
                       for key, value in config.optimizer_options.items())
-    extras = [f"batch {config.batch_size}"] if config.batch_size is not None else []
+    extras = [f"batch {config.minibatch_size}"] if config.minibatch_size is not None else []
     extras += [penalty_text(config)] if penalty_text(config) else []
     if config.early_stopping is not None:
-        extras.append(f"early stop {config.early_stopping.patience}")
+        delta = config.early_stopping.min_delta
+        extras.append(f"early stop {config.early_stopping.patience}" + (f" Δ{delta:g}" if delta else ""))
     if config.data_file is not None:
         extras.append(f"on {Path(config.data_file).name}")
     elif config.target != "sine":

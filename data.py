@@ -95,7 +95,7 @@ def dataset_for(config) -> Dataset:
         try:  # only now is it known how many points there are to train on
             check_batch_size(config.batch_size, len(dataset.x_train))
         except ValueError as error:
-            raise ConfigError(f"{path}: {error}") from None
+            raise ConfigError(f"{error} (read from {path.name}, held-out share {config.validation_fraction:g})") from None
         return dataset._replace(file_sha256=digest, axis_names=names)
     return make_dataset(
         config.n_samples, config.x_min, config.x_max, config.noise_std, config.data_seed_used, config.grid_points,

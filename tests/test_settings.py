@@ -189,3 +189,11 @@ def test_a_grid_of_schedules_or_of_early_stopping_gives_each_cell_its_own_name()
 def test_the_schema_still_has_every_key_a_config_may_set():
     for key in SETTINGS:
         assert key in ExperimentConfig.model_fields
+
+
+def test_a_batch_of_every_point_is_full_batch_in_names_titles_and_comparisons():
+    every_point, unset = validate({"batch_size": 200}), validate({})
+    assert every_point.minibatch_size is None and validate({"batch_size": 32}).minibatch_size == 32
+    assert naming.training_settings(every_point) == naming.training_settings(unset)
+    assert naming.differing_settings(unset, every_point) == {}
+    assert "batch" not in config_module.describe_training(every_point)

@@ -203,7 +203,8 @@ def test_what_a_test_adds_is_gone_after_it():
 
 def test_a_run_of_a_quantity_nobody_declared_is_not_written():
     recording = SimpleNamespace(frame_epochs=np.array([0]), status="completed", train_seconds=0.0,
-                                epochs_completed=0, diverged_at_epoch=[None],
+                                epochs_completed=0, diverged_at_epoch=[None], stopped_at_epoch=[], best_epoch=[],
+                                restored_best_weights=False,
                                 per_frame={"prediction": np.zeros((1, 1, 50), np.float32),
                                            "loss": np.zeros((1, 1), np.float32),
                                            "mystery": np.zeros((1, 1), np.float32)},

@@ -306,7 +306,7 @@ DAMAGE = {
     "summary not json": (replace_summary("{not json"), "summary.json cannot be read"),
     "summary a list": (replace_summary('["not", "a", "summary"]'), "summary.json cannot be read"),
     "summary null": (replace_summary("null"), "summary.json cannot be read"),
-    "bad status": (edit_summary(status="odd"), "status must be one of completed, diverged, interrupted, got 'odd'"),
+    "bad status": (edit_summary(status="odd"), "status must be one of completed, diverged, stopped_early, interrupted, got 'odd'"),
     "no status": (replace_summary('{"format": 2}'), "summary.json: name is missing"),
     "diverged without an epoch": (edit_summary(status="diverged"), "a diverged run needs diverged_at_epoch"),
     "diverged at a word": (edit_summary(status="diverged", diverged_at_epoch="abc"),

@@ -184,7 +184,8 @@ def seeded_summary(name: str, trained: str, floor: float | None, share: float | 
     return summaries.RunSummary(format=rundir.FORMAT, name=name, trained=trained, true_function=None, status="completed",
                                 epochs_completed=10, epochs_requested=10, seeds=len(final_errors), noise_floor=floor,
                                 share_at_noise_floor=share,
-                                nets=[summaries.NetSummary(seed=seed, loss=None, val_loss=value)
+                                nets=[summaries.NetSummary(seed=seed, loss=None if value is None else value * 0.9,
+                                                           val_loss=value)
                                       for seed, value in enumerate(final_errors)])
 
 
@@ -198,7 +199,7 @@ def test_the_table_counts_diverged_seeds_and_leaves_them_out_of_the_figures():
     assert wild.median == pytest.approx(0.3) and wild.diverged == 1 and wild.seeds == 3
     assert calm.p10 == pytest.approx(np.percentile([0.04, 0.05, 0.06, 0.1], 10))
     table = study_table.markdown_table([calm, wild]).splitlines()
-    assert table[2] == "| calm | 4 | 0.0550 | 0.0430 | 0.0880 | 50% |"
+    assert table[2] == "| calm | 4 | 0.0550 | 0.0430 | 0.0880 | 50% | 0.0495 |"  # the training errors' median last
     assert table[3].startswith("| wild | 3 (1 diverged) | 0.3000 |")
     assert table[-1] == "Noise floor σ² = 0.04: the held-out error of the true function itself."
 
@@ -209,7 +210,7 @@ def test_the_table_says_where_the_noise_floor_is_unknown(tmp_path):
 
     rows = study_table.table_rows([summary("co2", None), summary("sine", 0.04), summary("quiet", 0.01)])
     table = study_table.markdown_table(rows).splitlines()
-    assert table[2] == "| co2 | 1 | 0.0500 | 0.0500 | 0.0500 | noise floor unknown |"
+    assert table[2] == "| co2 | 1 | 0.0500 | 0.0500 | 0.0500 | noise floor unknown | 0.0450 |"
     assert table[-1] == ("Noise floors σ², the held-out error of each true function itself: sine 0.04, quiet 0.01; "
                          "unknown for the others (points from a file).")
     only_files = study_table.table_rows([summary("co2", None), summary("co2_again", None)])

@@ -427,29 +427,16 @@ def held_out_error(body: LoopBody, epoch: Epoch):
     return net_errors(body.model(body.tensors["x_validation"]), body.tensors["y_validation"])
 
 
-@epoch_quantity("epoch.grad_norm")
-def gradient_norm(body: LoopBody, epoch: Epoch):
-    return epoch.gradient_norms
+def _left_by_the_steps(field: str) -> Callable:
+    """The computation of a quantity the epoch's steps worked out themselves: a field of Epoch."""
+    return lambda body, epoch: getattr(epoch, field)
 
 
-@epoch_quantity("epoch.batch_loss", records=lambda body: body.minibatches)
-def batch_loss(body: LoopBody, epoch: Epoch):
-    return epoch.batch_loss
-
-
-@epoch_quantity("epoch.penalty", records=lambda body: body.penalized)
-def penalty(body: LoopBody, epoch: Epoch):
-    return epoch.penalty
-
-
-@epoch_quantity("epoch.kernel_norm", records=lambda body: body.decays_weights)
-def kernel_norm(body: LoopBody, epoch: Epoch):
-    return epoch.kernel_norm
-
-
-@epoch_quantity("epoch.learning_rate", records=lambda body: body.follows_schedule)
-def learning_rate(body: LoopBody, epoch: Epoch):
-    return epoch.learning_rate
+epoch_quantity("epoch.grad_norm")(_left_by_the_steps("gradient_norms"))
+epoch_quantity("epoch.batch_loss", records=lambda body: body.minibatches)(_left_by_the_steps("batch_loss"))
+epoch_quantity("epoch.penalty", records=lambda body: body.penalized)(_left_by_the_steps("penalty"))
+epoch_quantity("epoch.kernel_norm", records=lambda body: body.decays_weights)(_left_by_the_steps("kernel_norm"))
+epoch_quantity("epoch.learning_rate", records=lambda body: body.follows_schedule)(_left_by_the_steps("learning_rate"))
 
 
 @frame_quantity("frame.prediction")

@@ -421,7 +421,7 @@ function drawErrors(frame) {
     if (!several) {
       for (const curve of knobCurves) {  // beside the training error, behind it
         c.globalAlpha = curve.alpha;
-        errorAxes.line(curve.epochs, curve.values, curve.color, curve.width);
+        errorAxes.line(curve.epochs, curve.values, curve.color, curve.width, curve.dash);
         c.globalAlpha = 1;
       }
       errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);

@@ -248,6 +248,7 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[StudyRow], tab
     <figcaption>{median}training error: {error_legend(runs, labels, colors)}</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
   <figure><canvas id="final-canvas"></canvas>
+    <figcaption id="final-key" style="min-height: 0"></figcaption>
     <figcaption>each seed's final held-out error (a dot; hover to read it, click to pick the net out), the median and the 10-90% spread (bar) · {floor_text(runs)}</figcaption>
     <figcaption id="final-readout"></figcaption></figure>
 </div>

@@ -8,8 +8,9 @@ from functools import cached_property
 import numpy as np
 
 from drawing.animation import HEADER_ROWS
-from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
-                                latest_snapshot, notes_of_early_end, panel_limits, panel_title)
+from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels,
+                                differences_first, ended_notes, latest_snapshot, notes_of_early_end, panel_limits,
+                                panel_title)
 from drawing.curves import data_range, drawable_predictions, prepare_fonts
 from drawing.fit_panel import OffChartNotes, on_top, pinned
 from drawing.style import COLORS
@@ -44,8 +45,8 @@ class CompareAnimation:
         self.numbers, self.number_width = compare_numbers()
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
                                 zorder=3)[0] for axes, run, predictions in zip(panels, runs, self.predictions)]
-        self.number_positions = [panel_title(axes, run, label, self.number_width)
-                                 for axes, run, label in zip(panels, runs, labels)]
+        self.number_positions = [panel_title(axes, run, label, self.number_width, trained=trained)
+                                 for axes, run, label, trained in zip(panels, runs, labels, differences_first(runs))]
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from drawing.animation import (CAPTION_FONTSIZE, CAPTION_STYLE, HEADER_ROW_STEP, HEADER_ROWS, MARGIN, NumberStamper,
-                               draw_epoch_caption, header_text, new_canvas)
+                               draw_epoch_caption, grow_at_top, header_text, new_canvas)
 from drawing.curves import data_range, ended_words, past_end_words
 from drawing.fit_panel import NOTE_OFFSET, fit_limits, fit_panel
 from drawing.style import COLORS, DPI, fitted, plain_text, text_width, wrapped
@@ -114,21 +114,23 @@ def place_grid(figure, grid, gutters: list[float]) -> None:
             left += PANEL_WIDTH
 
 
-def grow_at_top(figure, pixels: int) -> None:
-    """Make a figure `pixels` taller at the top, its axes staying where they are from its bottom."""
-    width, height = figure.canvas.get_width_height()
-    positions = [(axes, axes.get_position()) for axes in figure.axes]
-    figure.set_size_inches(width / DPI, (height + pixels) / DPI)
-    scale = height / (height + pixels)
-    for axes, box in positions:
-        axes.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+def differences_first(runs: list[Run]) -> list[str]:
+    """What each run trained ('2x10 sigmoid · adam lr 0.01 · batch 32'), the parts that not every run
+    shares first ('batch 32 · 2x10 sigmoid · adam lr 0.01'): a panel's title too narrow for all of it
+    is cut short at its end, in what the runs share, never in what tells them apart."""
+    parts = [run.training_description.split(" · ") for run in runs]
+    shared = set.intersection(*(set(run_parts) for run_parts in parts))
+    return [" · ".join([part for part in run_parts if part not in shared] + [part for part in run_parts if part in shared])
+            for run_parts in parts]
 
 
-def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None) -> tuple[float, int]:
-    """A comparison panel's title: its run's label and how the run ended, then what was trained and
-    "MSE " before room for the frame's number, number_width pixels at the right. A swatch colour
-    leads the label with a square of it (the run's colour in other plots). Returns where the
-    number goes: its left edge and baseline row, in pixels from the top left."""
+def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None,
+                trained: str | None = None) -> tuple[float, int]:
+    """A comparison panel's title: its run's label and how the run ended, then what was trained (as
+    `trained` says it: differences_first; by default the run's own words) and "MSE " before room for the
+    frame's number, number_width pixels at the right. A swatch colour leads the label with a square of it
+    (the run's colour in other plots). Returns where the number goes: its left edge and baseline row, in
+    pixels from the top left."""
     figure, renderer = axes.figure, axes.figure.canvas.get_renderer()
     width, height = figure.canvas.get_width_height()
     box = axes.get_window_extent(renderer)
@@ -148,7 +150,7 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
     mse = figure.text((box.x1 - number_width) / width, 1 - (title_row + 15) / height, "MSE ",
                       va="baseline", ha="right", fontsize=9, color=COLORS["net"])
     mse_left = box.x1 - number_width - mse.get_window_extent(renderer).width - 10
-    fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.training_description, va="baseline",
+    fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, trained or run.training_description, va="baseline",
                        fontsize=9, color=COLORS["note"]), mse_left - box.x0, renderer)
     return box.x1 - number_width, title_row + 15
 

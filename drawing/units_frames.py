@@ -10,7 +10,7 @@ import numpy as np
 from drawing.animation import HEADER_ROWS, MARGIN, RunAnimation, legend_above, new_canvas, place_panels
 from drawing.compare_frames import CompareAnimation
 from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels,
-                                differences_first, ended_notes, label_width, latest_snapshot, notes_of_early_end,
+                                ended_notes, label_width, latest_snapshot, notes_of_early_end,
                                 panel_limits, panel_title, shared_scales)
 from drawing.curves import (TRAINING_ERROR, axis_epochs, data_range, drawable_predictions, prepare_fonts,
                             run_description, shared_axis_epochs, style_loss_axes)
@@ -211,7 +211,9 @@ class CompareUnitsAnimation(CompareAnimation):
             limits = [(x_limits, units_limits(data_limits, [units]))
                       for (x_limits, data_limits), units in zip(limits, contributions)]
         self.limits = [y_limits for _, y_limits in limits]
-        self.figure, self.canvas, panels = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM)
+        self.numbers, self.number_width = compare_numbers()
+        self.figure, self.canvas, panels, subtitles = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM,
+                                                                     self.number_width)
         figure, canvas = self.figure, self.canvas
         from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
         units_note = (f"thin lines: units (activation × weight){from_mean}, a colour each · "
@@ -232,10 +234,10 @@ class CompareUnitsAnimation(CompareAnimation):
             self.contributions.append(None if run_contributions is None else run_contributions[:, :, columns])
             self.segments.append(None if run_contributions is None else
                                  unit_segments(run.x_grid[columns], run_contributions.shape[1]))
-        self.numbers, self.number_width = compare_numbers()
-        self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color, trained=trained)
-                                 for axes, run, label, color, trained in zip(panels, runs, labels, self.colors,
-                                                                             differences_first(runs))]
+        rows = max(map(len, subtitles))
+        self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color, subtitle=subtitle,
+                                             subtitle_rows=rows)
+                                 for axes, run, label, color, subtitle in zip(panels, runs, labels, self.colors, subtitles)]
         self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
         self.row = self._diagnostic_row()
         self.marks = EpochMarks(figure, self.row)

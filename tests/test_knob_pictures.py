@@ -146,11 +146,18 @@ def test_the_training_errors_words_take_a_row_above_its_title_where_they_crowd_i
     assert not UnitsAnimation(synthetic_run()).words_above  # the floor alone fits beside it
 
 
-def test_a_comparisons_panels_say_what_tells_their_runs_apart_first():
-    runs = [synthetic_run(batch_size=32, name="batch"), synthetic_run(name="full")]
-    for animation in (CompareAnimation(runs, ["batch", "full"], "note"), CompareUnitsAnimation(runs, ["batch", "full"], "note")):
+def test_a_comparisons_panels_say_what_tells_their_runs_apart_first_and_all_of_it():
+    pair = [synthetic_run(batch_size=32, name="batch"), synthetic_run(name="full")]
+    texts = [text.get_text() for text in CompareAnimation(pair, ["batch", "full"], "note").figure.texts]
+    assert any(text.startswith("batch 32 · 2x10 sigmoid") for text in texts), texts
+    runs = pair + [knob_run(**EVERY_KNOB)]
+    for animation in (CompareAnimation(runs, ["batch", "full", "knobs"], "note"),
+                      CompareUnitsAnimation(runs, ["batch", "full", "knobs"], "note")):
         texts = [text.get_text() for text in animation.figure.texts]
-        assert any(text.startswith("batch 32 · 2x10 sigmoid") for text in texts), texts
+        assert not any(text.endswith("…") for text in texts), texts
+        # Every knob's run says all it trained, over the lines it takes.
+        said = " · ".join(texts)
+        assert all(part in said for part in runs[2].training_description.split(" · ")), texts
 
 
 def test_a_rate_that_decays_to_zero_stays_on_its_log_axis_and_says_so():

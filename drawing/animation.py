@@ -23,7 +23,7 @@ from matplotlib.patches import Rectangle
 
 from drawing.curves import TRAINING_ERROR, restored_frame_label, run_description, shown_epochs, status_caption
 from drawing.fit_panel import on_top
-from drawing.style import COLORS, DPI, fitted, text_width
+from drawing.style import COLORS, DPI, fitted, text_width, wrapped
 from summaries import floor_words, format_loss
 
 CAPTION_FONTSIZE = 11
@@ -124,6 +124,25 @@ def header_text(figure, row: int, text: str, left: float, right: float, **style)
     fitted(artist, right - left, figure.canvas.get_renderer())
     return artist
 
+def grow_at_top(figure, pixels: int) -> None:
+    """Make a figure `pixels` taller at the top: its axes stay where they are from its bottom, and the
+    header (its texts and patches placed in figure fractions) where it is from its top."""
+    width, height = figure.canvas.get_width_height()
+    positions = [(axes, axes.get_position()) for axes in figure.axes]
+    figure.set_size_inches(width / DPI, (height + pixels) / DPI)
+    scale = height / (height + pixels)
+    for axes, box in positions:
+        axes.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+    for text in figure.texts:
+        if text.get_transform() == figure.transFigure:
+            x, y = text.get_position()
+            text.set_position((x, 1 - (1 - y) * scale))
+    for patch in figure.artists:
+        if isinstance(patch, Rectangle) and patch.get_data_transform() == figure.transFigure:
+            patch.set_y(1 - (1 - patch.get_y()) * scale)
+            patch.set_height(patch.get_height() * scale)
+
+
 def place_panels(figure, panels: list, top: float, bottom: float, ratios: list[float]) -> None:
     """Place axes side by side between pixel rows top and bottom (from the top), each as wide as its
     ratio of the room left once every panel's y tick labels and label are measured."""
@@ -196,8 +215,8 @@ class RunAnimation:
     def on_top(self) -> list:
         return on_top(self.figure)
 
-    def description(self, short: bool = False) -> str:
-        """What was trained, as header line 2 says it (short: where the whole of it does not fit)."""
+    def description(self) -> str:
+        """What was trained, as the header's line 2 says it."""
         return run_description(self.run)
 
     def _captions(self, width: int) -> None:
@@ -213,19 +232,19 @@ class RunAnimation:
         name_left = self.loss_left + self.numbers.error_width() + 20
         name = header_text(self.figure, 0, self.run.name, name_left, width - MARGIN, ha="right", fontsize=10,
                            fontweight="bold")
-        floor = self.run.noise_floor
-        floor_text = floor_words(floor)
         lead = ""
         if name.get_text() != self.run.name:  # no room for the whole name on line 1: it leads line 2
             name.remove()
             lead = f"{self.run.name} · "
-        # What was trained is said whole: where it and the floor do not fit (every knob turned, many
-        # seeds), the floor goes, which the error panel's legend or title says too.
-        for line_2 in (f"{lead}{self.description()} · {floor_text}", f"{lead}{self.description()}",
-                       f"{lead}{self.description(short=True)}"):
-            if text_width(self.figure, line_2, fontsize=9) <= width - 2 * MARGIN:
-                break
-        header_text(self.figure, 1, line_2, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
+        # What was trained is said whole, and the noise floor: where they do not fit in a line (every
+        # knob turned, many seeds) they go on as many as they need, broken between their parts, and
+        # the picture grows at the top.
+        lines = wrapped(f"{lead}{self.description()} · {floor_words(self.run.noise_floor)}", width - 2 * MARGIN,
+                        lambda line: text_width(self.figure, line, fontsize=9))
+        if len(lines) > 1:
+            grow_at_top(self.figure, HEADER_ROW_STEP * (len(lines) - 1))
+        for row, line in enumerate(lines, start=1):
+            header_text(self.figure, row, line, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
 
     def _restored_caption(self, caption_right: float) -> float:
         """For a run whose last frame shows restored best weights, that frame's caption instead of

@@ -8,8 +8,9 @@ from functools import cached_property
 import numpy as np
 
 from drawing.animation import HEADER_ROWS
-from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
-                                latest_snapshot, notes_of_early_end, panel_limits, panel_title)
+from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels,
+                                ended_notes, latest_snapshot, notes_of_early_end, panel_limits,
+                                panel_title)
 from drawing.curves import data_range, drawable_predictions, prepare_fonts
 from drawing.fit_panel import OffChartNotes, on_top, pinned
 from drawing.style import COLORS
@@ -33,7 +34,8 @@ class CompareAnimation:
         # One set of limits for all panels showing every run's data, unless their data lie too far apart.
         limits = panel_limits(runs)
         self.limits = [y_limits for _, y_limits in limits]
-        self.figure, self.canvas, panels = compare_panels(runs, limits)
+        self.numbers, self.number_width = compare_numbers()
+        self.figure, self.canvas, panels, subtitles = compare_panels(runs, limits, number_width=self.number_width)
         self.caption_numbers, self.epoch_right = compare_caption(self.figure, self.epochs, note)
         self.off_chart = [OffChartNotes(axes) for axes in panels]
         self.ended_notes = ended_notes(panels, runs)
@@ -41,11 +43,11 @@ class CompareAnimation:
                                                   notes_of_early_end(self.ended_notes, runs, self.epochs)):
             notes.make_room(data_range(run), predictions, bottom=ended)
         self.limits = [axes.get_ylim() for axes in panels]  # (panels sharing their scales widen together)
-        self.numbers, self.number_width = compare_numbers()
         self.lines = [axes.plot(run.x_grid, predictions[0], color=COLORS["net"], linewidth=2, animated=True,
                                 zorder=3)[0] for axes, run, predictions in zip(panels, runs, self.predictions)]
-        self.number_positions = [panel_title(axes, run, label, self.number_width)
-                                 for axes, run, label in zip(panels, runs, labels)]
+        rows = max(map(len, subtitles))
+        self.number_positions = [panel_title(axes, run, label, self.number_width, subtitle=subtitle, subtitle_rows=rows)
+                                 for axes, run, label, subtitle in zip(panels, runs, labels, subtitles)]
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from drawing.animation import (CAPTION_FONTSIZE, CAPTION_STYLE, HEADER_ROW_STEP, HEADER_ROWS, MARGIN, NumberStamper,
-                               draw_epoch_caption, header_text, new_canvas)
+                               draw_epoch_caption, grow_at_top, header_text, new_canvas)
 from drawing.curves import data_range, ended_words, past_end_words
 from drawing.fit_panel import NOTE_OFFSET, fit_limits, fit_panel
 from drawing.style import COLORS, DPI, fitted, plain_text, text_width, wrapped
@@ -19,6 +19,8 @@ MAX_COMPARE_FRAMES = 300
 # Pixels: a comparison's panel (its plot, titles above and tick labels below); the room of its titles
 # and, below it, of its x tick labels and label; the gap between a panel and the next one's y labels.
 PANEL_WIDTH, PANEL_HEIGHT, PANEL_TITLE, PANEL_BELOW, PANEL_GAP = 310, 250, 38, 40, 20
+# Pixels between the lines of what a panel's run trained, where it takes more than one.
+SUBTITLE_STEP = 14
 # A comparison's header (two lines, as an animation of one run has) and the room below its last row.
 COMPARE_HEADER, COMPARE_BOTTOM = 50, 6
 
@@ -60,16 +62,21 @@ def panel_limits(runs: list[Run]) -> list[tuple[tuple[float, float], tuple[float
     return [fit_limits([run]) for run in runs]
 
 
-def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0):
+def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0, number_width: float = 0.0):
     """A comparison's figure with one fit panel per run (fit_panel, with its limits: see
     panel_limits; panels with the same limits share their axes and tick labels), in a grid of 2
     columns for 2 or 4 runs and 3 otherwise, each column right of the one before by what its
     panels' y tick labels and label take, and bottom_room pixels below the grid for whatever else
-    the comparison shows. Returns (figure, canvas, the runs' panels in order)."""
+    the comparison shows. Above each panel, room for its title and what its run trained in the lines
+    it takes (subtitle_lines, beside a number number_width pixels wide). Returns (figure, canvas, the
+    runs' panels in order, what each run trained in lines)."""
     columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
     rows = -(-len(runs) // columns)
     figure, canvas = new_canvas(MARGIN + (PANEL_WIDTH + 60) * columns,
                                 COMPARE_HEADER + PANEL_HEIGHT * rows + COMPARE_BOTTOM + bottom_room)
+    subtitles = [subtitle_lines(figure, trained, number_width) for trained in differences_first(runs)]
+    title_room = PANEL_TITLE + SUBTITLE_STEP * (max(map(len, subtitles)) - 1)
+    figure.set_size_inches(figure.get_figwidth(), figure.get_figheight() + (title_room - PANEL_TITLE) * rows / DPI)
     shared = all(item == limits[0] for item in limits)
     grid = figure.subplots(rows, columns, sharex=shared, sharey=shared, squeeze=False)
     panels = grid.ravel()
@@ -83,11 +90,11 @@ def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0):
         for axes in grid[:-1, :].ravel():
             axes.set_xlabel("")
     # Placed at their size first: which ticks an axis labels, and so how wide they are, depends on it.
-    place_grid(figure, grid, [60] * columns)
+    place_grid(figure, grid, [60] * columns, title_room)
     renderer = canvas.get_renderer()
     gutters = [max(label_width(axes, renderer) for axes in grid[:, column]) + PANEL_GAP for column in range(columns)]
-    place_grid(figure, grid, gutters)
-    return figure, canvas, list(panels[: len(runs)])
+    place_grid(figure, grid, gutters, title_room)
+    return figure, canvas, list(panels[: len(runs)]), subtitles
 
 
 def label_width(axes, renderer) -> float:
@@ -96,43 +103,55 @@ def label_width(axes, renderer) -> float:
     return extent.width if extent is not None else 0.0
 
 
-def place_grid(figure, grid, gutters: list[float]) -> None:
+def place_grid(figure, grid, gutters: list[float], title_room: int = PANEL_TITLE) -> None:
     """Size a comparison's figure to its grid of panels and place them, each column `gutter` pixels
     right of the one before (room for its y tick labels and label), the last with room at the right
-    for half of its last x tick label."""
+    for half of its last x tick label; each row title_room pixels above its panels for their titles."""
     right_room = 30
     width = int(round(MARGIN + sum(gutters) + PANEL_WIDTH * len(gutters) + right_room))
     height = figure.canvas.get_width_height()[1]
     figure.set_size_inches(width / DPI, height / DPI)
     panel_height = PANEL_HEIGHT - PANEL_TITLE - PANEL_BELOW
+    row_height = panel_height + title_room + PANEL_BELOW
     for row, panels in enumerate(grid):
         left = MARGIN
         for axes, gutter in zip(panels, gutters):
             left += gutter
-            bottom = height - (COMPARE_HEADER + row * PANEL_HEIGHT + PANEL_TITLE + panel_height)
+            bottom = height - (COMPARE_HEADER + row * row_height + title_room + panel_height)
             axes.set_position([left / width, bottom / height, PANEL_WIDTH / width, panel_height / height])
             left += PANEL_WIDTH
 
 
-def grow_at_top(figure, pixels: int) -> None:
-    """Make a figure `pixels` taller at the top, its axes staying where they are from its bottom."""
-    width, height = figure.canvas.get_width_height()
-    positions = [(axes, axes.get_position()) for axes in figure.axes]
-    figure.set_size_inches(width / DPI, (height + pixels) / DPI)
-    scale = height / (height + pixels)
-    for axes, box in positions:
-        axes.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+def differences_first(runs: list[Run]) -> list[str]:
+    """What each run trained ('2x10 sigmoid · adam lr 0.01 · batch 32'), the parts that not every run
+    shares first ('batch 32 · 2x10 sigmoid · adam lr 0.01'): what tells the runs apart is read first."""
+    parts = [run.training_description.split(" · ") for run in runs]
+    shared = set.intersection(*(set(run_parts) for run_parts in parts))
+    return [" · ".join([part for part in run_parts if part not in shared] + [part for part in run_parts if part in shared])
+            for run_parts in parts]
 
 
-def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None) -> tuple[float, int]:
-    """A comparison panel's title: its run's label and how the run ended, then what was trained and
-    "MSE " before room for the frame's number, number_width pixels at the right. A swatch colour
-    leads the label with a square of it (the run's colour in other plots). Returns where the
-    number goes: its left edge and baseline row, in pixels from the top left."""
+def subtitle_lines(figure, trained: str, number_width: float) -> list[str]:
+    """What a panel's run trained (differences_first) in the lines a panel's width takes it, broken
+    between its parts, each leaving room at the right for "MSE " and the frame's number, number_width
+    pixels wide (which its last line holds)."""
+    room = PANEL_WIDTH - number_width - text_width(figure, "MSE ", fontsize=9) - 10
+    return wrapped(trained, room, lambda line: text_width(figure, line, fontsize=9))
+
+
+def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None,
+                subtitle: list[str] | None = None, subtitle_rows: int = 1) -> tuple[float, int]:
+    """A comparison panel's title: its run's label and how the run ended, then what was trained (in the
+    lines of `subtitle`, by default the run's own words in one line; a row's titles leave room for the
+    subtitle_rows lines of the longest) and "MSE " before room for the frame's number, number_width pixels
+    at the right of its last line. A swatch colour leads the label with a square of it (the run's colour
+    in other plots). Returns where the number goes: its left edge and baseline row, in pixels from the
+    top left."""
     figure, renderer = axes.figure, axes.figure.canvas.get_renderer()
     width, height = figure.canvas.get_width_height()
     box = axes.get_window_extent(renderer)
-    title_row, left = int(round(height - box.y1)) - 22, box.x0
+    subtitle = subtitle or [run.training_description]
+    title_row, left = int(round(height - box.y1)) - 22 - SUBTITLE_STEP * (subtitle_rows - 1), box.x0
     if swatch:
         square = figure.text(left / width, 1 - title_row / height, "■ ", va="baseline", fontsize=10, color=swatch)
         left += square.get_window_extent(renderer).width
@@ -144,13 +163,15 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
     title.set_text(plain_text(label))
     fitted(title, box.x1 - left - ended_width, renderer)
     title.set_text(title.get_text() + ended)
-    # Second line: what was trained, then "MSE " and the frame's number at the right.
-    mse = figure.text((box.x1 - number_width) / width, 1 - (title_row + 15) / height, "MSE ",
+    # Below: what was trained, then "MSE " and the frame's number at the right of its last line.
+    rows = [title_row + 15 + SUBTITLE_STEP * line for line in range(len(subtitle))]
+    mse = figure.text((box.x1 - number_width) / width, 1 - rows[-1] / height, "MSE ",
                       va="baseline", ha="right", fontsize=9, color=COLORS["net"])
     mse_left = box.x1 - number_width - mse.get_window_extent(renderer).width - 10
-    fitted(figure.text(box.x0 / width, 1 - (title_row + 15) / height, run.training_description, va="baseline",
-                       fontsize=9, color=COLORS["note"]), mse_left - box.x0, renderer)
-    return box.x1 - number_width, title_row + 15
+    for row, line in zip(rows, subtitle):  # (a part wider than the room alone is shortened)
+        fitted(figure.text(box.x0 / width, 1 - row / height, line, va="baseline", fontsize=9, color=COLORS["note"]),
+               mse_left - box.x0, renderer)
+    return box.x1 - number_width, rows[-1]
 
 
 def ended_notes(panels: list, runs: list[Run]) -> list:

@@ -11,7 +11,7 @@ from matplotlib.transforms import IdentityTransform
 
 from drawing.diagnostics import Diagnostic, value_limits
 from drawing.fit_panel import pinned
-from drawing.style import COLORS, DPI, fitted, plain_tick_labels
+from drawing.style import COLORS, DPI, fitted, plain_tick_labels, text_width
 
 PANEL_TITLE_STYLE = {"fontsize": 8, "pad": 2}
 TICK_FONTSIZE = 7
@@ -125,17 +125,30 @@ class EpochMarks:
         return [self.lines, self.dots]
 
 
-def title_row(axes, titles: tuple[str, ...], words: list[tuple[str, str]] = ()) -> None:
+# Points between a small panel's title row and the row of its words above it, where they need one.
+WORDS_ROW_POINTS = 9
+
+
+def words_width(figure, words: list[tuple[str, str]]) -> float:
+    """How wide a title row's (text, colour) words are, in pixels, with their gaps (as title_row draws them)."""
+    return sum(text_width(figure, text, fontsize=PANEL_TITLE_STYLE["fontsize"] - 1) + 8 for text, _ in words)
+
+
+def title_row(axes, titles: tuple[str, ...], words: list[tuple[str, str]] = (), words_above: bool = False) -> None:
     """A small panel's title row: at the left the first of its titles that fits beside the (text,
     colour) words at the right (the noise floor, which line is which layer), or the last one
-    shortened with '…'. Called once the panel is placed."""
+    shortened with '…'; with words_above, the words on a row of their own above it, at the right
+    (the panel's placing left room for it). Called once the panel is placed."""
     renderer = axes.figure.canvas.get_renderer()
     taken = 0.0  # pixels from the panel's right edge
+    rise = PANEL_TITLE_STYLE["pad"] + (WORDS_ROW_POINTS if words_above else 0)
     for text, color in reversed(words):  # a point smaller than the title: they are a legend
         word = axes.annotate(text, xy=(1, 1), xycoords="axes fraction", textcoords="offset points",
-                             xytext=(-taken * 72 / DPI, PANEL_TITLE_STYLE["pad"]), ha="right", va="baseline",
+                             xytext=(-taken * 72 / DPI, rise), ha="right", va="baseline",
                              fontsize=PANEL_TITLE_STYLE["fontsize"] - 1, color=color)
         taken += word.get_window_extent(renderer).width + 8
+    if words_above:
+        taken = 0.0
     for title in titles:
         left = axes.set_title(title, loc="left", **PANEL_TITLE_STYLE)
         if left.get_window_extent(renderer).width <= axes.bbox.width - taken:

@@ -16,7 +16,7 @@ from drawing.diagnostics import SMALL_PANEL_COLORS, kernel_norm, learning_rate
 from drawing.knob_curves import draw_knob_curves
 from summaries import NO_FLOOR_WORDS, StudyRow, floor_words, format_loss
 from drawing.style import (COLORS, RUN_COLORS, plain_text, plain_tick_labels, png_axes, save_png, text_width,
-                           use_fonts_for)
+                           use_fonts_for, wrapped)
 from rundir import Run, median_over_nets
 
 
@@ -56,13 +56,10 @@ def loss_figure(run: Run):
 
 
 def fitting_lines(figure, text: str, fontsize: float, margin: float = 90) -> str:
-    """A title's line wrapped at spaces into lines that each fit the figure's width less `margin` pixels."""
+    """A title's line wrapped into lines that each fit the figure's width less `margin` pixels: between
+    its ' · ' parts, else at its colons and commas (style.wrapped), never inside a word."""
     room = figure.get_figwidth() * figure.dpi - margin
-    for width in range(110, 20, -4):
-        lines = textwrap.wrap(text, width)
-        if all(text_width(figure, line, fontsize=fontsize) <= room for line in lines):
-            break
-    return "\n".join(lines)
+    return "\n".join(wrapped(text, room, lambda line: text_width(figure, line, fontsize=fontsize)))
 
 
 def small_panels_under(figure, axes, run: Run, diagnostics: list) -> None:

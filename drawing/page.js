@@ -421,7 +421,7 @@ function drawErrors(frame) {
     if (!several) {
       for (const curve of knobCurves) {  // beside the training error, behind it
         c.globalAlpha = curve.alpha;
-        errorAxes.line(curve.epochs, curve.values, curve.color, curve.width);
+        errorAxes.line(curve.epochs, curve.values, curve.color, curve.width, curve.dash);
         c.globalAlpha = 1;
       }
       errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);
@@ -605,10 +605,42 @@ function drawFinalErrors() {
   });
   c.restore();
   c.fillStyle = "#222"; c.font = "11px sans-serif"; c.textAlign = "center"; c.textBaseline = "top";
+  const labels = columnLabels(c, views.map((view) => view.run.label), (box.right - box.left) / views.length - 6);
   views.forEach((view, position) => {
     c.fillStyle = view.run.color;
-    c.fillText(view.run.label, finalAxes.px(position), box.bottom + 6, (box.right - box.left) / views.length - 4);
+    labels[position].forEach((line, row) => c.fillText(line, finalAxes.px(position), box.bottom + 6 + 13 * row));
   });
+  finalKey(labels.numbered);
+}
+
+// Each column's label under it, in the lines it is drawn in: whole where every label fits its column; else
+// broken after '_', '-' or a space into two lines where that fits them all; else each column's number, the
+// names listed under the plot (finalKey), as a squeezed or cut name would be illegible.
+function columnLabels(c, labels, width) {
+  const fits = (line) => c.measureText(line).width <= width;
+  if (labels.every(fits)) return Object.assign(labels.map((label) => [label]), { numbered: false });
+  const broken = labels.map((label) => {
+    const lines = [];
+    for (const piece of label.match(/[^_\- ]+[_\- ]*|[_\- ]+/g) || [label]) {
+      if (lines.length && fits(lines[lines.length - 1] + piece)) lines[lines.length - 1] += piece;
+      else lines.push(piece);
+    }
+    return lines.map((line) => line.trim());
+  });
+  if (broken.every((lines) => lines.length <= 2 && lines.every(fits))) return Object.assign(broken, { numbered: false });
+  return Object.assign(labels.map((_, position) => [String(position + 1)]), { numbered: true });
+}
+
+// The names of the numbered columns, a line each in their colours, under the plot (or nothing when they
+// are named in it).
+function finalKey(numbered) {
+  const key = document.getElementById("final-key");
+  key.replaceChildren(...(numbered ? views.map((view, position) => {
+    const entry = document.createElement("div");
+    entry.style.color = view.run.color;
+    entry.textContent = `${position + 1} ${view.run.label}`;
+    return entry;
+  }) : []));
 }
 
 function finalDotAt(event) {

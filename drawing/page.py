@@ -160,10 +160,11 @@ def page_html(run: Run, with_units: bool = True) -> str:
 
 
 def knob_words(data: dict) -> str:
-    """What the error panel draws besides the errors, in the colours it draws them in: the penalty, the
-    batch mean (faint), the learning rate under them."""
-    words = "".join(f' · <span style="color: {curve["color"]}">━</span> {html.escape(curve["label"])}'
-                    + (" (faint)" if curve["name"] == "batch_loss" else "") for curve in data["knob_curves"])
+    """What the error panel draws besides the errors, in the colours and lines it draws them in: the penalty,
+    the batch mean (dashed), the learning rate under them; where a curve leaves the panel, from what to what."""
+    words = "".join(f' · <span style="color: {curve["color"]}">{"╍" if curve["dash"] else "━"}</span> '
+                    f'{html.escape(curve["label"])}' + (f' ({curve["off_plot"]})' if curve["off_plot"] else "")
+                    for curve in data["knob_curves"])
     return words + (" · under them, the learning rate" if data["learning_rate"] else "")
 
 
@@ -247,6 +248,7 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[StudyRow], tab
     <figcaption>{median}training error: {error_legend(runs, labels, colors)}</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
   <figure><canvas id="final-canvas"></canvas>
+    <figcaption id="final-key" style="min-height: 0"></figcaption>
     <figcaption>each seed's final held-out error (a dot; hover to read it, click to pick the net out), the median and the 10-90% spread (bar) · {floor_text(runs)}</figcaption>
     <figcaption id="final-readout"></figcaption></figure>
 </div>

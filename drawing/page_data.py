@@ -16,7 +16,7 @@ from drawing.curves import (curve_points, divergence_epoch, drawable_predictions
                             training_error_curve, truth_label)
 from drawing.diagnostics import (SMALL_PANEL_COLORS, distinct_units, gradient_norm, kernel_norm, layer_colors,
                                  layer_words, learning_rate, saturation, value_limits)
-from drawing.knob_curves import knob_curves
+from drawing.knob_curves import knob_curves, off_plot_words
 from drawing.fit_panel import FEW_POINTS, fit_limits
 from drawing.residual_analysis import (RESIDUAL_COLORMAP, colormap, colour_note, net_residuals, residual_limit,
                                        residual_norm)
@@ -157,12 +157,15 @@ def one_run_data(run: Run, with_units: bool = True) -> dict:
 
 def knob_curves_data(run: Run) -> list[dict]:
     """The curves beside the training error (knob_curves.knob_curves: the penalty, the batch mean) as
-    drawn, and by epoch (by_epoch, in their own precision) for the hover to read."""
-    curves = []
+    drawn, where they leave the error panel (off_plot: words or None), and by epoch (by_epoch, in their own
+    precision) for the hover to read."""
+    curves, limits = [], error_range([run], knobs=True)  # the error panel's, as shared_data gives them
     for curve in knob_curves(run):
         epochs, values = curve.drawn()
-        curves.append({"name": curve.name, "label": curve.label, "color": curve.color, "alpha": curve.alpha,
-                       "width": curve.width, "epochs": [int(epoch) for epoch in epochs], "values": rounded(values),
+        curves.append({"name": curve.name, "label": curve.label, "off_plot": off_plot_words(curve, limits),
+                       "color": curve.color, "alpha": curve.alpha, "width": curve.width,
+                       "dash": [2 * length for length in curve.dashes],  # in pixels, as the page draws it
+                       "epochs": [int(epoch) for epoch in epochs], "values": rounded(values),
                        "after": encoded(by_epoch(curve.epochs, curve.values))})
     return curves
 

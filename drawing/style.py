@@ -252,16 +252,27 @@ def text_width(figure, text: str, **style) -> float:
     return width
 
 
-def wrapped(text: str, max_pixels: float, width_of) -> list[str]:
+# Where a line of parts may break, coarsest first: between the parts joined by ' · ' (the separator
+# dropped at the break), then after a colon or a comma (kept at the end of the line), then between words.
+BREAKS = ((" · ", ""), (": ", ":"), (", ", ","), (" ", ""))
+
+
+def wrapped(text: str, max_pixels: float, width_of, breaks: tuple = BREAKS) -> list[str]:
     """A text of parts joined by ' · ' in as few lines as fit max_pixels (width_of measures a line),
-    broken between parts (a part wider than that alone keeps a line of its own)."""
+    broken between parts; a part wider than that alone is broken at its colons or commas, and only
+    then between words (never inside a word, nor at a hyphen: 'held-out' stays whole)."""
+    (separator, kept), finer = breaks[0], breaks[1:]
+    pieces = text.split(separator)
+    pieces = [piece + kept for piece in pieces[:-1]] + pieces[-1:]
     lines: list[str] = []
-    for part in text.split(" · "):
-        joined = f"{lines[-1]} · {part}" if lines else part
+    for piece in pieces:
+        joined = f"{lines[-1]}{separator[len(kept):]}{piece}" if lines else piece
         if lines and width_of(joined) <= max_pixels:
             lines[-1] = joined
+        elif finer and width_of(piece) > max_pixels:
+            lines += wrapped(piece, max_pixels, width_of, finer)
         else:
-            lines.append(part)
+            lines.append(piece)
     return lines
 
 

@@ -9,17 +9,18 @@ import numpy as np
 
 from drawing.animation import HEADER_ROWS, MARGIN, RunAnimation, legend_above, new_canvas, place_panels
 from drawing.compare_frames import CompareAnimation
-from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels, ended_notes,
-                                label_width, latest_snapshot, notes_of_early_end, panel_limits, panel_title,
-                                shared_scales)
+from drawing.comparison import (compare_caption, compare_frame_epochs, compare_numbers, compare_panels,
+                                ended_notes, label_width, latest_snapshot, notes_of_early_end,
+                                panel_limits, panel_title, shared_scales)
 from drawing.curves import (TRAINING_ERROR, axis_epochs, data_range, drawable_predictions, prepare_fonts,
                             run_description, shared_axis_epochs, style_loss_axes)
-from drawing.diagnostic_panels import EpochMarks, draw_curves, frame_dots, style_small_panel, title_row
+from drawing.diagnostic_panels import (PANEL_TITLE_STYLE, WORDS_ROW_POINTS, EpochMarks, draw_curves, frame_dots,
+                                      style_small_panel, title_row, words_width)
 from drawing.diagnostics import (SMALL_PANEL_COLORS, distinct_titles, distinct_units, gradient_norm, kernel_norm,
                                  layer_colors, layer_words, learning_rate, saturation, training_error)
 from drawing.knob_curves import draw_knob_curves
 from drawing.fit_panel import fit_limits, fit_panel, pinned
-from drawing.style import COLORS, RUN_COLORS
+from drawing.style import COLORS, DPI, RUN_COLORS, text_width
 from drawing.unit_curves import (add_unit_lines, data_over_units, drawable_contributions, drawn_columns, room_for_note,
                                  unit_segments, units_limits)
 from rundir import Run
@@ -31,6 +32,8 @@ LAYER_STYLES = ["-", "--", ":", "-."]
 # room of a small panel's title row and the gap below each small panel.
 FIT_SHARE = 0.56
 PANEL_TITLE_ROOM, PANEL_GAP = 12, 5
+# Pixels more above the small panels where the training error's words take a row of their own.
+WORDS_ROW_PIXELS = round(WORDS_ROW_POINTS * DPI / 72) + 1
 
 
 def place_units_panels(figure, fit_axes, column: list, fit_top: int, column_top: int, bottom: int) -> None:
@@ -92,7 +95,15 @@ class UnitsAnimation(RunAnimation):
         self.column = [figure.add_subplot()]
         self.column += [figure.add_subplot(sharex=self.column[0]) for _ in self.diagnostics[1:]]
         self._draw_diagnostics()
+        self.words = self._title_words()
         place_units_panels(figure, fit_axes, self.column, fit_top=72, column_top=47, bottom=44)
+        # Words beside the training error's title that leave it no room (a penalty, the batch mean and the
+        # floor, in a narrow column) go on a row of their own above it.
+        error_axes, words = self.column[0], self.words.get("loss", [])
+        shortest = text_width(figure, self.diagnostics[0].titles[-1], fontsize=PANEL_TITLE_STYLE["fontsize"])
+        self.words_above = shortest + words_width(figure, words) > error_axes.get_window_extent().width
+        if self.words_above:
+            place_units_panels(figure, fit_axes, self.column, fit_top=72, column_top=47 + WORDS_ROW_PIXELS, bottom=44)
         if self.unit_lines:
             columns = drawn_columns(len(run.x_grid), fit_axes)
             self.contributions = self.contributions[:, :, columns]
@@ -118,10 +129,10 @@ class UnitsAnimation(RunAnimation):
             left, bottom, width, panel_height = fit_axes.get_position().bounds
             fit_axes.set_position([left, bottom, width, panel_height - overlap / height])
 
-    def description(self, short: bool = False) -> str:
+    def description(self) -> str:
         if self.run.nets == 1:
             return run_description(self.run)
-        return f"{run_description(self.run)}, net 0{'' if short else f' (seed {int(self.run.seeds[0])})'} shown"
+        return f"{run_description(self.run)}, net 0 (seed {int(self.run.seeds[0])}) shown"
 
     def _draw_diagnostics(self) -> None:
         """The small panels' curves, scales and ticks; epoch labels on the bottom one only."""
@@ -140,18 +151,25 @@ class UnitsAnimation(RunAnimation):
             axes.tick_params(labelbottom=False)
         self.column[-1].set_xlabel("epoch (log scale)", fontsize=8, labelpad=1)
 
-    def _titles(self) -> None:
-        """The small panels' title rows (once the panels are placed), with the noise floor and the
-        hidden layers' colours at their right."""
+    def _title_words(self) -> dict[str, list[tuple[str, str]]]:
+        """The (text, colour) words at the right of the small panels' titles: beside the training error its
+        penalty and batch mean in their colours (short; a curve that leaves the panel says so), then the
+        noise floor; beside the saturated share the hidden layers' colours."""
         floor = self.run.noise_floor
-        # Beside the training error: its penalty and batch mean in their colours (short), then the floor.
         short = {"batch_loss": "batch mean"}
-        words = {"loss": [(short.get(curve.name, curve.label), curve.color) for curve in self.knob_curves]
+        words = {"loss": [(short.get(curve.name, curve.label) + (" (leaves the plot)" if curve.off_plot else ""),
+                           curve.color) for curve in self.knob_curves]
                  + [(floor_words(floor), COLORS["note"] if floor is None else COLORS["floor"])]}
         if self.diagnostics[-1].curves is not None:
             words["saturated_fraction"] = layer_words(len(self.run.config.hidden_layers))
+        return words
+
+    def _titles(self) -> None:
+        """The small panels' title rows (once the panels are placed), with their words at their right, or
+        the training error's above it where they crowd its title."""
         for axes, diagnostic in zip(self.column, self.diagnostics):
-            title_row(axes, diagnostic.titles, words.get(diagnostic.name, []))
+            title_row(axes, diagnostic.titles, self.words.get(diagnostic.name, []),
+                      words_above=self.words_above and diagnostic.name == "loss")
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels, (height, width, 4) RGBA (the canvas's own buffer)."""
@@ -193,7 +211,9 @@ class CompareUnitsAnimation(CompareAnimation):
             limits = [(x_limits, units_limits(data_limits, [units]))
                       for (x_limits, data_limits), units in zip(limits, contributions)]
         self.limits = [y_limits for _, y_limits in limits]
-        self.figure, self.canvas, panels = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM)
+        self.numbers, self.number_width = compare_numbers()
+        self.figure, self.canvas, panels, subtitles = compare_panels(runs, limits, COMPARE_DIAGNOSTICS_ROOM,
+                                                                     self.number_width)
         figure, canvas = self.figure, self.canvas
         from_mean = " (+ mean y for data from a file)" if any(run.units_baseline for run in runs) else ""
         units_note = (f"thin lines: units (activation × weight){from_mean}, a colour each · "
@@ -214,9 +234,10 @@ class CompareUnitsAnimation(CompareAnimation):
             self.contributions.append(None if run_contributions is None else run_contributions[:, :, columns])
             self.segments.append(None if run_contributions is None else
                                  unit_segments(run.x_grid[columns], run_contributions.shape[1]))
-        self.numbers, self.number_width = compare_numbers()
-        self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color)
-                                 for axes, run, label, color in zip(panels, runs, labels, self.colors)]
+        rows = max(map(len, subtitles))
+        self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color, subtitle=subtitle,
+                                             subtitle_rows=rows)
+                                 for axes, run, label, color, subtitle in zip(panels, runs, labels, self.colors, subtitles)]
         self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
         self.row = self._diagnostic_row()
         self.marks = EpochMarks(figure, self.row)

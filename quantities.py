@@ -162,7 +162,8 @@ def from_json(item: dict) -> tuple[Quantity, dict[str, int]]:
     return quantity, stored_sizes
 
 
-def declarations_of(per_epoch: dict, per_frame: dict, run_sizes: dict[str, int], minibatches: bool = False) -> list[dict]:
+def declarations_of(per_epoch: dict, per_frame: dict, run_sizes: dict[str, int],
+                    minibatches: bool = False) -> list[dict]:
     """summary.json's "quantities" for a run's arrays (name -> values per epoch and per frame): the
     declaration of each, in to_json's form (for a run trained on minibatches, as for_minibatches
     says); ValueError for an array nobody declared."""
@@ -227,8 +228,11 @@ declare(Quantity("batch_loss", "epoch", unit="squared_error", weights="over_epoc
                  description="with minibatches, the batch-size-weighted mean of the batches' training MSE over the "
                              "epoch's steps: Keras's per-epoch loss without penalties"), always=False)
 declare(Quantity("penalty", "epoch", unit="squared_error", weights="before_update",
-                 description="the l1 and l2 penalty on the kernels that the objective adds to the training MSE"), always=False)
+                 description="the l1 and l2 penalty on the kernels that the objective adds to the training MSE"),
+        always=False)
 declare(Quantity("kernel_norm", "epoch", weights="before_update",
-                 description="the norm of all the kernels' weights, which weight decay shrinks (biases excluded)"), always=False)
+                 description="the norm of all the kernels' weights, which weight decay shrinks (biases excluded)"),
+        always=False)
 declare(Quantity("learning_rate", "epoch", weights="after_update",
-                 description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"), always=False)
+                 description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"),
+        always=False)

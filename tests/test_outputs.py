@@ -211,7 +211,7 @@ def test_destination_path_expands_home_and_resolves_only_paths_through_dotdot(in
     ("..", ".. holds the current folder; a run needs a folder of its own"),
     ("REPO", "is the current folder"),
     ("/", "/ holds the current folder"),
-    ("docs", "docs is not empty and is not a run (it holds adam_2x10.gif)"),
+    ("docs", "docs is not empty and is not a run (it holds activations_phase.png)"),
     ("tests", "tests is not empty and is not a run"),
     ("experiments", "experiments is not empty and is not a run"),
     ("experiments/adam_2x10.yaml", "experiments/adam_2x10.yaml exists and is not a folder"),

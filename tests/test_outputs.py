@@ -435,19 +435,25 @@ def test_signals_held_off_arrive_when_the_block_ends_even_when_another_thread_ta
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # as the kernel may hand it to this thread
 
+    # Python's own Ctrl-C handler, whatever this process was started with: a shell starts a command
+    # it runs in the background with Ctrl-C ignored, and Python then leaves it ignored.
+    started_with = signal.signal(signal.SIGINT, signal.default_int_handler)
     reached_the_end = False
-    with pytest.raises(KeyboardInterrupt):
-        with outputs.signals_held():
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # what used to hold it off: not enough
-            try:
-                other = threading.Thread(target=take_it_in_another_thread)
-                other.start()
-                other.join()
-                for _ in range(50):  # give Python every chance to run the handler here
-                    time.sleep(0.01)
-            finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            reached_the_end = True
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with outputs.signals_held():
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # what used to hold it off: not enough
+                try:
+                    other = threading.Thread(target=take_it_in_another_thread)
+                    other.start()
+                    other.join()
+                    for _ in range(50):  # give Python every chance to run the handler here
+                        time.sleep(0.01)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                reached_the_end = True
+    finally:
+        signal.signal(signal.SIGINT, started_with)
     assert reached_the_end
 
 

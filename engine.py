@@ -118,8 +118,8 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset, regime: Regime):
     """One stack of nets' training loop for at most STACK_CHUNK_EPOCHS epochs, compiled with XLA.
 
     XLA fuses the many small per-net operations: more than twice the throughput of TensorFlow's
-    own kernels for 100 nets. (Single runs do without: see the README's "How it is fast" for why, and what that costs.) XLA needs
-    fixed sizes, so a call runs at most STACK_CHUNK_EPOCHS epochs (num_epochs of them) and records
+    own kernels for 100 nets. (Single runs do without: the README's "How it is fast" says why, and
+    what that costs.) XLA needs fixed sizes, so a call runs at most STACK_CHUNK_EPOCHS epochs (num_epochs of them) and records
     at most STACK_CHUNK_FRAMES frames, into buffers of those sizes. A net whose loss is no longer
     finite only spoils its own weights; the loop stops when every net has diverged. (A net that
     stops early keeps its weights from then on, but the loop goes on: the parts stay in step.)

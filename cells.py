@@ -24,7 +24,7 @@ from config import ConfigError, ExperimentConfig
 # The cells' folder in a study's folder.
 RUNS = "runs"
 # Keys a grid may not vary: they name, seed or draw a cell rather than shape how it trains.
-NOT_IN_GRID = {"name", "seeds", "render"}
+NOT_IN_GRID = {"name", "seeds", "render", "record"}
 MAX_CELLS = 1000
 
 
@@ -102,6 +102,14 @@ def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], override
     return cells
 
 
+def without_curvature_unless_asked(config: ExperimentConfig) -> ExperimentConfig:
+    """A study's or sweep's cell works out no curvature unless its settings ask (record.curvature):
+    many cells' spectra would take long, and the study's pictures do not show them."""
+    if config.record.curvature is not None:
+        return config
+    return config.model_copy(update={"record": config.record.model_copy(update={"curvature": "none"})})
+
+
 def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
     """'reuse' if cell_dir holds a finished run (completed or diverged, in this run format)
     trained with exactly these training settings and drawn with these render settings;
@@ -117,14 +125,17 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
     if run.nets > 1 and run.summary.stack_parts != config_module.stack_parts(run.nets):
         return None  # split otherwise (an older version split by the machine's cores): other last digits
     pictures = all((cell_dir / name).is_file() for name in rundir.picture_names(run))
-    return "reuse" if pictures and run.config.render == config.render else "redraw"
+    drawn_alike = run.config.render == config.render and run.config.record == config.record
+    return "reuse" if pictures and drawn_alike else "redraw"
 
 
 def redraw(cell_dir: Path, config: ExperimentConfig) -> None:
-    """Draw a reused cell again with the render settings of config, and record them in its config.yaml."""
+    """Draw a reused cell again with the render and record settings of config (record.curvature is
+    worked out from the weights it holds), and note them in its config.yaml."""
     import rendering  # matplotlib, only when a cell is to be drawn: a study's mistakes are told at once
 
-    render = config.render.model_dump(mode="json")
-    run = rundir.read_run(cell_dir, [f"render.{key}={json.dumps(value)}" for key, value in render.items()])
+    drawing = {"render": config.render.model_dump(mode="json"), "record": config.record.model_dump(mode="json")}
+    run = rundir.read_run(cell_dir, [f"{section}.{key}={json.dumps(value)}" for section, settings in drawing.items()
+                                     for key, value in settings.items()])
     rendering.draw_run(run, cell_dir)
     rundir.write_config(cell_dir, run.config)

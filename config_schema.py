@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator,
 )
 
+import quantities
 import targets
 from learning_rate_schedules import EXAMPLE as SCHEDULE_EXAMPLE
 from learning_rate_schedules import checked_schedule, initial_rate, learning_rate_text  # noqa: F401  (re-exported)
@@ -125,6 +126,17 @@ class RenderConfig(StrictModel):
     height_pixels: WholeNumber = Field(360, ge=270, le=1200)
 
 
+class RecordConfig(StrictModel):
+    """What a run records beyond its errors and predictions: nothing here changes its numbers."""
+
+    # Whose curvature (the Hessian's eigenvalues at every frame) and landscape curvature.py works
+    # out after training, from the weights recorded at every frame: "net0", "all" (which also
+    # records every net's weights, not net 0's alone) or "none". Unset: net0 for a run of train.py,
+    # none for a study's or sweep's cells and for nets of more than 1,000 weights and biases
+    # (curvature_recorded), whose spectra take long.
+    curvature: Literal["none", "net0", "all"] | None = None
+
+
 class EarlyStopping(StrictModel):
     """Stop a net's training when its held-out error stops improving, as Keras's EarlyStopping
     does with monitor='val_loss' (the only error it watches here: the training error would
@@ -228,6 +240,7 @@ class ExperimentConfig(StrictModel):
     grid_points: WholeNumber = Field(200, ge=20, le=10_000)
 
     render: RenderConfig = Field(default_factory=RenderConfig)
+    record: RecordConfig = Field(default_factory=RecordConfig)
 
     @field_validator("hidden_layers")
     @classmethod
@@ -382,6 +395,19 @@ class ExperimentConfig(StrictModel):
         if self.batch_size is not None and self.data_file is None and self.batch_size >= self.n_samples:
             return None
         return self.batch_size
+
+    @property
+    def parameters(self) -> int:
+        """The net's weights and biases (one input, one output)."""
+        return quantities.parameter_count(self.hidden_layers)
+
+    @property
+    def curvature_recorded(self) -> str:
+        """record.curvature, or where it is unset, what it means: net0 for nets of at most
+        1,000 weights and biases, else none."""
+        if self.record.curvature is not None:
+            return self.record.curvature
+        return "net0" if self.parameters <= 1000 else "none"
 
     @property
     def member_seeds(self) -> list[int]:

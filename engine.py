@@ -54,7 +54,8 @@ def _unpack(shapes: dict, stacked: np.ndarray) -> dict:
     return {name: piece.reshape((len(stacked),) + tuple(shape)) for (name, shape), piece in zip(shapes.items(), pieces)}
 
 
-def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool = False, regime: Regime = Regime()):
+def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool = False, regime: Regime = Regime(),
+                        every_net_path: bool = False):
     """(train_chunk, snapshot, trainers) for a model: one net, or a stack of nets.
 
     train_chunk(frame_mask) trains len(frame_mask) epochs (as the regime says: full batch or
@@ -65,10 +66,11 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
     net stops before that epoch's update: its weights are those whose loss was not finite.
     One net that stops early stops after that epoch; a stack's nets that have stopped keep their
     weights while the others train, and its chunk ends once all have.
-    snapshot() records a frame of the current weights. record_units: see LoopBody. trainers: the
-    loop bodies that train (one, or one per part of a stack), which hold the early-stopping state.
+    snapshot() records a frame of the current weights. record_units, every_net_path: see LoopBody.
+    trainers: the loop bodies that train (one, or one per part of a stack), which hold the
+    early-stopping state.
     """
-    body = LoopBody(model, optimizer, dataset, record_units, regime)
+    body = LoopBody(model, optimizer, dataset, record_units, regime, every_net_path)
     frame = tf.function(body.frame)
 
     def snapshot() -> dict:
@@ -84,6 +86,7 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
 
     if body.nets > 1:
         train_chunk, trainers = _stack_chunk_trainer(model, optimizer, dataset, regime)
+        body.optimizers = [trainer.optimizer for trainer in trainers]  # each part's, for its second moments
         return described(train_chunk), snapshot, trainers
     optimizer.build(body.variables)
 
@@ -270,6 +273,7 @@ def train_in_graph(
     chunk_epochs: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     regime: Regime = Regime(),
+    every_net_path: bool = False,
 ) -> Recording:
     """Train for `epochs` epochs with the in-graph loop as the regime says (full batch by
     default), recording the given frames.
@@ -286,6 +290,7 @@ def train_in_graph(
 
     Args:
         chunk_epochs: epochs per call; by default sized to take about a quarter of a second.
+        every_net_path: record every net's weights at each frame, not net 0's alone (record.curvature: all).
     """
     standardization = dataset.standardization
     if standardization is not None:  # train in standard units, report in the data's
@@ -301,7 +306,8 @@ def train_in_graph(
         regime = regime._replace(min_delta=regime.min_delta / standardization.y_scale**2)
     record_units = records_unit_contributions([layer.units for layer in LoopBody.dense_layers(model)[:-1]],
                                               int(dataset.x_grid.shape[0]), len(frame_epochs))
-    train_chunk, snapshot, trainers = build_in_graph_loop(model, optimizer, dataset, record_units, regime)
+    train_chunk, snapshot, trainers = build_in_graph_loop(model, optimizer, dataset, record_units, regime,
+                                                          every_net_path)
     frame_epochs = np.asarray(frame_epochs, dtype=np.int64)
     is_frame = np.zeros(epochs + 1, dtype=bool)
     is_frame[frame_epochs] = True

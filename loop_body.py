@@ -36,8 +36,9 @@ def net_errors(prediction, target):
     return tf.reshape(tf.reduce_mean(tf.square(prediction - target), axis=[-2, -1]), [-1])
 
 
-# The nets' weights at each frame, recorded inside the loop for LoopBody.describe_frames only.
-WEIGHTS = "weights"
+# The nets' weights at each frame, and with Adam or RMSprop the optimizer's second moments laid out
+# as the weights, recorded inside the loop for LoopBody.describe_frames only.
+WEIGHTS, SECOND_MOMENTS = "weights", "second_moments"
 
 
 def records_unit_contributions(hidden_layers: list[int], grid_points: int, frames: int) -> bool:
@@ -125,6 +126,8 @@ class FrameWeights(NamedTuple):
 
     layers: list  # each layer's (kernels (nets, in, out), biases (nets, out)), the output's last
     pre_activations: list  # each hidden layer's pre-activations at the training points, (nets, units, points)
+    rows: object  # the weights as one row a net, (nets, weights): WEIGHTS
+    second_moments: object  # the optimizer's second moments laid out as rows, or None (SECOND_MOMENTS)
 
 
 # --- the loop body ------------------------------------------------------------------------------------
@@ -140,7 +143,8 @@ class LoopBody:
     (unit_contributions only when record_units is true: it may be large).
     """
 
-    def __init__(self, model, optimizer, dataset: Dataset, record_units: bool = False, regime: Regime = Regime()):
+    def __init__(self, model, optimizer, dataset: Dataset, record_units: bool = False, regime: Regime = Regime(),
+                 every_net_path: bool = False):
         self.model, self.optimizer, self.regime = model, optimizer, regime
         self.tensors = {name: tf.constant(getattr(dataset, name)) for name in TRAINING_ARRAYS}
         self.nets = getattr(model, "members", 1)
@@ -155,6 +159,13 @@ class LoopBody:
         self.steepest_slopes = [float(tf.reduce_max(tf.abs(activation_slope(
             activation, tf.linspace(*STEEPEST_SLOPE_RANGE, 20001))))) for activation in self.activations]
         self.record_units = record_units
+        # Whether frame.weights (and frame.second_moment) are every net's, not net 0's alone
+        # (record.curvature: all; quantities.as_recorded).
+        self.every_net_path = every_net_path
+        # Adam (and AdamW) and RMSprop scale each weight's step by a second moment that curvature.py
+        # needs for their preconditioned sharpness.
+        self.keeps_second_moments = isinstance(optimizer, (keras.optimizers.Adam, keras.optimizers.RMSprop))
+        self.optimizers = [optimizer]  # a whole stack's body is given its parts' (engine.build_in_graph_loop)
         self.minibatches = regime.batch_size is not None and regime.batch_size < self.training_points
         self.penalized = regime.l1 > 0 or regime.l2 > 0
         self.decays_weights = bool(getattr(optimizer, "weight_decay", None))
@@ -176,14 +187,17 @@ class LoopBody:
         self.epoch_computations, self.epoch_shapes = self.recorded(EPOCH_COMPUTATIONS)
         self.frame_computations, frame_shapes = self.recorded(FRAME_COMPUTATIONS)
         self.frame_shapes = {**frame_shapes, WEIGHTS: [self.nets, weights_per_net]}
+        if self.keeps_second_moments:
+            self.frame_shapes[SECOND_MOMENTS] = [self.nets, weights_per_net]
         self.described_computations, self.described_shapes = self.recorded(DESCRIBED_COMPUTATIONS)
+        rows = tf.TensorSpec([None, self.nets, weights_per_net], tf.float32)
         self.describe = tf.function(self.describe_frames,
-                                    input_signature=[tf.TensorSpec([None, self.nets, weights_per_net], tf.float32)])
+                                    input_signature=[rows, rows] if self.keeps_second_moments else [rows])
 
     def recorded(self, registry: dict[str, Computation]) -> tuple[dict[str, Callable], dict[str, list[int]]]:
         """(name -> compute, name -> shape) of the quantities of a registry that this body records."""
-        chosen = [(quantities.DECLARED[key], computation.compute) for key, computation in registry.items()
-                  if computation.records(self)]
+        chosen = [(quantities.as_recorded(quantities.DECLARED[key], every_net_path=self.every_net_path),
+                   computation.compute) for key, computation in registry.items() if computation.records(self)]
         return ({quantity.name: compute for quantity, compute in chosen},
                 {quantity.name: list(quantity.row_shape(self.nets, self.sizes)) for quantity, _ in chosen})
 
@@ -362,17 +376,29 @@ class LoopBody:
 
     def frame(self) -> dict:
         """What a frame records inside the loop, of the current weights (per net)."""
-        return {**{name: compute(self) for name, compute in self.frame_computations.items()},
-                WEIGHTS: self.net_weights()}
+        recorded = {**{name: compute(self) for name, compute in self.frame_computations.items()},
+                    WEIGHTS: self.net_weights()}
+        if self.keeps_second_moments:
+            recorded[SECOND_MOMENTS] = self.net_weights(self.second_moment_of)
+        return recorded
 
-    def net_weights(self):
-        """Every net's weights as one row, (nets, weights): each layer's kernel, then its bias."""
+    def net_weights(self, of: Callable = lambda variable: variable):
+        """Every net's weights as one row, (nets, weights): each layer's kernel, then its bias; or
+        what of(variable) keeps for each weight, laid out the same way."""
         rows = []
         for layers in self.stacks:
             members = layers[0].kernel.shape[0] if isinstance(layers[0], StackedDense) else 1
-            rows.append(tf.concat([tf.reshape(variable, [members, -1]) for layer in layers
+            rows.append(tf.concat([tf.reshape(of(variable), [members, -1]) for layer in layers
                                    for variable in (layer.kernel, layer.bias)], axis=1))
         return tf.concat(rows, axis=0)
+
+    def second_moment_of(self, variable):
+        """The optimizer's running mean of a variable's squared gradients (Keras's "velocity"), from
+        the optimizer that trains it (a stack's parts have one each: self.optimizers)."""
+        for optimizer in self.optimizers:
+            if optimizer._var_key(variable) in optimizer._trainable_variables_indices:
+                return optimizer._velocities[optimizer._get_variable_index(variable)]
+        raise ValueError(f"no optimizer trains {variable.path}")
 
     def layer_weights(self, rows) -> list:
         """Rows of WEIGHTS, (n, weights), as each layer's (kernels (n, in, out), biases (n, out))."""
@@ -389,28 +415,34 @@ class LoopBody:
             inputs = activation(values[-1])
         return values
 
-    def describe_frames(self, weights) -> dict:
-        """What the frames' WEIGHTS, (frames, nets, weights), say of the nets (the described quantities).
+    def describe_frames(self, weights, second_moments=None) -> dict:
+        """What the frames' WEIGHTS, (frames, nets, weights), and SECOND_MOMENTS (the same shape, or
+        None) say of the nets (the described quantities).
 
         One frame at a time: batched over a call's frames, the arithmetic (and so the last bits)
         would depend on how many frames a call had, which follows the machine's speed.
         """
         signature = {name: tf.TensorSpec(shape, tf.float32) for name, shape in self.described_shapes.items()}
-        return tf.map_fn(self.describe_frame, weights, fn_output_signature=signature)
+        if second_moments is None:
+            return tf.map_fn(lambda rows: self.describe_frame(rows, None), weights, fn_output_signature=signature)
+        return tf.map_fn(lambda pair: self.describe_frame(*pair), (weights, second_moments),
+                         fn_output_signature=signature)
 
-    def describe_frame(self, weights) -> dict:
-        """describe_frames for one frame: WEIGHTS (nets, weights)."""
+    def describe_frame(self, weights, second_moments) -> dict:
+        """describe_frames for one frame: WEIGHTS (nets, weights), SECOND_MOMENTS or None."""
         layers = self.layer_weights(weights)
-        frame = FrameWeights(layers, self.pre_activations(layers, self.tensors["x_train"]))
+        frame = FrameWeights(layers, self.pre_activations(layers, self.tensors["x_train"]), weights, second_moments)
         return {name: compute(self, frame) for name, compute in self.described_computations.items()}
 
     def with_description(self, per_frame: dict) -> dict:
-        """NumPy frames as the loop recorded them, WEIGHTS replaced by what describe_frames says of them."""
-        weights = per_frame.pop(WEIGHTS, None)
+        """NumPy frames as the loop recorded them, WEIGHTS (and SECOND_MOMENTS) replaced by what
+        describe_frames says of them."""
+        weights, second_moments = per_frame.pop(WEIGHTS, None), per_frame.pop(SECOND_MOMENTS, None)
         if weights is None:  # a loop body that describes nothing (a benchmark's reference)
             return per_frame
         if len(weights):
-            per_frame.update(as_numpy(self.describe(tf.constant(weights))))
+            per_frame.update(as_numpy(self.describe(
+                tf.constant(weights), None if second_moments is None else tf.constant(second_moments))))
         else:
             per_frame.update({name: np.zeros((0, *shape), np.float32) for name, shape in self.described_shapes.items()})
         return per_frame
@@ -474,3 +506,23 @@ def unit_contributions(body: LoopBody, frame: FrameWeights):
     first_net = [(kernel[:1], bias[:1]) for kernel, bias in frame.layers]
     last_hidden = body.activations[-1](body.pre_activations(first_net, body.tensors["x_grid"])[-1])
     return last_hidden * first_net[-1][0][:, :, 0, None]
+
+
+def _path_rows(rows, body: LoopBody):
+    """Rows of the path (WEIGHTS or SECOND_MOMENTS): every net's, or net 0's (quantities.as_recorded)."""
+    return rows if body.every_net_path else rows[:1]
+
+
+@described_quantity("frame.weights")
+def path_weights(body: LoopBody, frame: FrameWeights):
+    return _path_rows(frame.rows, body)
+
+
+@described_quantity("frame.second_moment", records=lambda body: body.keeps_second_moments)
+def path_second_moment(body: LoopBody, frame: FrameWeights):
+    return _path_rows(frame.second_moments, body)
+
+
+@frame_quantity("frame.optimizer_steps", records=lambda body: body.keeps_second_moments)
+def optimizer_steps(body: LoopBody):
+    return tf.fill([body.nets], tf.cast(body.optimizer.iterations, tf.float32))

@@ -136,6 +136,7 @@ def training_settings(config: ExperimentConfig) -> dict[str, Any]:
     plain = config_module.to_plain_dict(config)
     plain.pop("name", None)
     plain.pop("render", None)
+    plain.pop("record", None)  # what is recorded besides, worked out after training: the numbers are the same
     plain["batch_size"] = config.minibatch_size  # a batch of every point is full batch
     if plain.get("data_seed") == plain["seed"]:
         plain["data_seed"] = None

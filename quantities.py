@@ -122,8 +122,16 @@ def declared(per: str, name: str) -> Quantity:
 
 def sizes(hidden_layers: list[int], grid_points: int) -> dict[str, int]:
     """The sizes a net's shapes name: how many hidden layers it has, the units of its last
-    hidden layer, and the points of the grid it is drawn on."""
-    return {"hidden_layers": len(hidden_layers), "units": int(hidden_layers[-1]), "grid_points": int(grid_points)}
+    hidden layer, the points of the grid it is drawn on, and its weights and biases (one input,
+    one output)."""
+    return {"hidden_layers": len(hidden_layers), "units": int(hidden_layers[-1]), "grid_points": int(grid_points),
+            "parameters": parameter_count(hidden_layers)}
+
+
+def parameter_count(hidden_layers: list[int]) -> int:
+    """The weights and biases of a net of one input, these hidden layers and one output."""
+    widths = [1, *hidden_layers, 1]
+    return int(sum((inputs + 1) * outputs for inputs, outputs in zip(widths[:-1], widths[1:])))
 
 
 def in_data_units(values: np.ndarray, quantity: Quantity, standardization) -> np.ndarray:
@@ -163,12 +171,22 @@ def from_json(item: dict) -> tuple[Quantity, dict[str, int]]:
 
 
 def declarations_of(per_epoch: dict, per_frame: dict, run_sizes: dict[str, int],
-                    minibatches: bool = False) -> list[dict]:
+                    minibatches: bool = False, every_net_path: bool = False) -> list[dict]:
     """summary.json's "quantities" for a run's arrays (name -> values per epoch and per frame): the
-    declaration of each, in to_json's form (for a run trained on minibatches, as for_minibatches
-    says); ValueError for an array nobody declared."""
-    return [to_json(for_minibatches(declared(per, name)) if minibatches else declared(per, name), run_sizes)
+    declaration of each, in to_json's form, as as_recorded says; ValueError for an array nobody declared."""
+    return [to_json(as_recorded(declared(per, name), minibatches, every_net_path), run_sizes)
             for per, arrays in (("epoch", per_epoch), ("frame", per_frame)) for name in arrays]
+
+
+def as_recorded(quantity: Quantity, minibatches: bool = False, every_net_path: bool = False) -> Quantity:
+    """A quantity's declaration in a run: for one trained on minibatches as for_minibatches says; a
+    quantity of the path (PATH) is every net's when the run records every net's path
+    (record.curvature: all), net 0's otherwise."""
+    if minibatches:
+        quantity = for_minibatches(quantity)
+    if every_net_path and quantity.key in PATH:
+        quantity = dataclasses.replace(quantity, first_net_only=False)
+    return quantity
 
 
 def for_minibatches(quantity: Quantity) -> Quantity:
@@ -236,3 +254,16 @@ declare(Quantity("kernel_norm", "epoch", weights="before_update",
 declare(Quantity("learning_rate", "epoch", weights="after_update",
                  description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"),
         always=False)
+
+# The path through the weights, from which curvature.py works out the curvature and the landscape
+# after training: net 0's always (181 numbers a frame for the post's 1x60 net), every net's with
+# record.curvature: all (as_recorded).
+declare(Quantity("weights", "frame", ("parameters",), first_net_only=True,
+                 description="every weight and bias of the net, layer by layer, each layer's kernel (inputs x "
+                             "outputs, row by row) then its bias: the net's own, in the units it was trained in"))
+declare(Quantity("second_moment", "frame", ("parameters",), first_net_only=True,
+                 description="Adam's or RMSprop's running mean of the squared gradients, laid out as weights: what "
+                             "scales each weight's step (the preconditioner)"), always=False)
+declare(Quantity("optimizer_steps", "frame",
+                 description="the optimizer's steps so far (Adam's bias correction counts them)"), always=False)
+PATH = ("frame.weights", "frame.second_moment")

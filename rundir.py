@@ -242,7 +242,8 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
     # What each recorded array is (quantities.py), with this run's sizes: a reader needs nothing else.
     summary["quantities"] = quantities.declarations_of(run.per_epoch, run.per_frame,
                                                        quantities.sizes(config.hidden_layers, len(run.x_grid)),
-                                                       minibatches=trains_on_minibatches(config, len(run.x_train)))
+                                                       minibatches=trains_on_minibatches(config, len(run.x_train)),
+                                                       every_net_path=config.curvature_recorded == "all")
     return RunSummary(**summary)
 
 
@@ -371,13 +372,14 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
 
 
 def run_config(run_dir: Path, overrides: list[str]) -> ExperimentConfig:
-    """A run's config.yaml, checked as an experiment file is, with render overrides applied."""
+    """A run's config.yaml, checked as an experiment file is, with render and record overrides applied."""
     sources = [(config_module.parse_override(text)[0], f"--set {text}") for text in overrides]
     for path, label in sources:
-        if path[0] != "render":
-            raise ConfigError(f"{label}: only render settings change when redrawing (render.fps, "
-                              f"render.last_frame_seconds, render.width_pixels, render.height_pixels); "
-                              f"{path[0]} is part of what was trained: train again with train.py {label}")
+        if path[0] not in ("render", "record"):
+            raise ConfigError(f"{label}: only render and record settings change when redrawing (render.fps, "
+                              f"render.last_frame_seconds, render.width_pixels, render.height_pixels, "
+                              f"record.curvature); {path[0]} is part of what was trained: train again with "
+                              f"train.py {label}")
     source = run_dir / CONFIG_FILE
     raw = config_module.read_yaml_mapping(source)
     return config_module.validate(config_module.apply_overrides(raw, overrides), str(source), sources)

@@ -121,6 +121,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         raise ConfigError(f"{path}: the study's cells must have different names (each is a folder of runs/), "
                           f"and {', '.join(repeated[:5])} {'is' if len(repeated) == 1 else 'are'} given to more than "
                           "one: rename an experiment (name:), or make grid values differ in how they are written")
+    cells = [Cell(cell.name, cells_module.without_curvature_unless_asked(cell.config), cell.settings) for cell in cells]
     return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
 
 

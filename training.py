@@ -34,6 +34,7 @@ def train_run(config: ExperimentConfig, dataset, progress: bool = False,
         recording = engine.train_in_graph(
             model, optimizer, dataset, config.epochs, engine.frame_schedule(config.epochs, config.frames),
             on_chunk=show_progress, should_stop=should_stop, regime=regime_of(config),
+            every_net_path=config.curvature_recorded == "all",
         )
     return rundir.new_run(config, dataset, recording, models.parameter_counts(model))
 

@@ -127,7 +127,7 @@ def test_set_changes_the_render_settings_for_one_drawing_only(synthetic_run_dir,
     assert rendering.load_run(run_dir).config.render.fps == 20, "the next drawing is at the run's own settings"
     before = snapshot_tree(run_dir)
     refused(capsys, animate.main([str(run_dir), "--set", "render.fps=0"]), "--set render.fps=0: render.fps: ")
-    refused(capsys, animate.main([str(run_dir), "--set", "epochs=5"]), "only render settings change when redrawing")
+    refused(capsys, animate.main([str(run_dir), "--set", "epochs=5"]), "only render and record settings change when redrawing")
     assert snapshot_tree(run_dir) == before
 
 

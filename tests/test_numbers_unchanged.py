@@ -54,6 +54,7 @@ def test_two_sweep_cells_are_bit_identical_to_the_version_before_the_library(tmp
     for cell in ("lr0.1", "lr1"):
         with np.load(outputs["now"] / "runs" / cell / "snapshots.npz") as now, \
                 np.load(outputs["before"] / "runs" / cell / "snapshots.npz") as before:
-            assert sorted(now.files) == sorted(before.files)
-            for name in now.files:
+            # This version records more (the path of net 0 for its curvature); what both record is equal.
+            assert set(before.files) <= set(now.files)
+            for name in before.files:
                 np.testing.assert_array_equal(now[name], before[name], err_msg=f"{cell}: {name}")

@@ -52,7 +52,7 @@ def test_an_undeclared_quantity_is_an_error_not_passed_through_unconverted():
 
 def test_every_declaration_goes_to_json_and_back_with_the_runs_sizes():
     sizes = quantities.sizes([10, 7], 50)
-    assert sizes == {"hidden_layers": 2, "units": 7, "grid_points": 50}
+    assert sizes == {"hidden_layers": 2, "units": 7, "grid_points": 50, "parameters": 2 * 10 + 11 * 7 + 8 * 1}
     for key, quantity in quantities.DECLARED.items():
         item = json.loads(json.dumps(quantities.to_json(quantity, sizes)))
         assert item["array"] == key == quantity.key

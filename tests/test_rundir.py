@@ -407,7 +407,7 @@ def test_overrides_cannot_change_what_was_trained(tmp_path, override):
     with pytest.raises(ConfigError) as error:
         rundir.read_run(run_dir, [override])
     message = str(error.value)
-    assert message.startswith(f"--set {override}: only render settings change when redrawing")
+    assert message.startswith(f"--set {override}: only render and record settings change when redrawing")
     assert f"train again with train.py --set {override}" in message and "\n" not in message
 
 

@@ -1,0 +1,56 @@
+"""The path a run records for curvature.py: net 0's weights and biases at every frame (every net's
+with record.curvature: all), and Adam's or RMSprop's second moments and step count."""
+
+import numpy as np
+
+import data
+import engine
+import models
+import training
+from test_knobs import BATCH, config_for
+
+
+def flat(values: list[np.ndarray]) -> np.ndarray:
+    """Keras's weights in frame.weights's layout: each layer's kernel row by row, then its bias."""
+    return np.concatenate([np.ravel(value) for value in values])
+
+
+def trained(config, every_net_path=False):
+    dataset = data.dataset_for(config)
+    model, optimizer = models.model_and_optimizer(config)
+    initial = model.get_weights()
+    recording = engine.train_in_graph(model, optimizer, dataset, config.epochs,
+                                      engine.frame_schedule(config.epochs, config.frames),
+                                      regime=training.regime_of(config), every_net_path=every_net_path)
+    return recording, model, optimizer, initial
+
+
+def test_one_nets_path_is_its_weights_and_adams_second_moments_at_each_frame():
+    recording, model, optimizer, initial = trained(config_for(seed=5, epochs=40, frames=10, batch_size=BATCH))
+    weights, moments = recording.per_frame["weights"], recording.per_frame["second_moment"]
+    assert weights.shape == moments.shape == (len(recording.frame_epochs), 1, 2 * 10 + 11 * 10 + 11)
+    np.testing.assert_array_equal(weights[0, 0], flat(initial))
+    np.testing.assert_array_equal(weights[-1, 0], flat(model.get_weights()))
+    velocities = [optimizer._velocities[optimizer._get_variable_index(variable)].numpy()
+                  for variable in model.trainable_variables]
+    np.testing.assert_array_equal(moments[-1, 0], flat(velocities))
+    assert np.all(moments[0] == 0) and np.all(moments[1:] > 0)
+    # Three steps an epoch: 64 points in batches of 24, 24 and 16.
+    np.testing.assert_array_equal(recording.per_frame["optimizer_steps"][:, 0], 3 * recording.frame_epochs)
+
+
+def test_plain_sgd_records_the_weights_alone():
+    recording, *_ = trained(config_for(seed=5, epochs=10, frames=5, optimizer="sgd"))
+    assert "weights" in recording.per_frame
+    assert "second_moment" not in recording.per_frame and "optimizer_steps" not in recording.per_frame
+
+
+def test_a_stacks_every_net_path_matches_single_runs_in_each_part():
+    settings = dict(epochs=30, frames=8, optimizer="rmsprop", learning_rate=0.003, data_seed=0)
+    stacked, *_ = trained(config_for(seed=5, seeds=3, **settings), every_net_path=True)
+    assert stacked.per_frame["weights"].shape[1] == stacked.per_frame["second_moment"].shape[1] == 3
+    for net, seed in ((0, 5), (2, 7)):  # a net of each part (models.parts_of: 2 parts)
+        single, *_ = trained(config_for(seed=seed, **settings))
+        for name in ("weights", "second_moment"):
+            np.testing.assert_allclose(stacked.per_frame[name][:, net], single.per_frame[name][:, 0], rtol=1e-3,
+                                       atol=1e-6, err_msg=name)

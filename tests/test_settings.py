@@ -55,6 +55,8 @@ COSINE = {"schedule": "cosine_decay", "initial_learning_rate": 0.1, "decay_steps
                                           "'early_stopping.patience'?)"),
     ({"early_stopping": {"monitor": "loss"}}, "early_stopping: early stopping always monitors the held-out error "
                                               "(val_loss); remove monitor"),
+    ({"record": {"curvature": "net1"}}, "my.yaml: record.curvature: Input should be 'none', 'net0' or 'all', got 'net1'"),
+    ({"record": {"curvatures": "all"}}, "unknown key 'record.curvatures' (did you mean 'record.curvature'?)"),
 ])
 def test_each_bad_setting_is_one_plain_line_naming_its_key(raw, expected):
     with pytest.raises(ConfigError) as error:
@@ -197,3 +199,28 @@ def test_a_batch_of_every_point_is_full_batch_in_names_titles_and_comparisons():
     assert naming.training_settings(every_point) == naming.training_settings(unset)
     assert naming.differing_settings(unset, every_point) == {}
     assert "batch" not in config_module.describe_training(every_point)
+
+
+def test_curvature_is_net0s_unless_the_net_is_large_and_never_part_of_what_was_trained():
+    assert validate({}).curvature_recorded == "net0"
+    large = validate({"hidden_layers": [30, 30]})  # 2*30 + 31*30 + 31 = 1,021 weights and biases
+    assert large.parameters == 1021 and large.curvature_recorded == "none"
+    assert validate({"hidden_layers": [30, 30], "record": {"curvature": "all"}}).curvature_recorded == "all"
+    asked = validate({"record": {"curvature": "all"}})
+    assert naming.training_settings(asked) == naming.training_settings(validate({}))
+    assert naming.differing_settings(validate({}), asked) == {}
+
+
+def test_a_studys_cells_work_out_no_curvature_unless_asked(tmp_path):
+    import studies
+    from conftest import ROOT
+
+    study_file = tmp_path / "grid.yaml"
+    study_file.write_text(f"base: {ROOT / 'experiments' / 'sgd_1x60.yaml'}\nseeds: 2\ngrid: {{learning_rate: [0.1, 0.3]}}\n")
+    _, cells = studies.load_study(study_file)
+    assert [cell.config.curvature_recorded for cell in cells] == ["none", "none"]
+    _, cells = studies.load_study(study_file, ["record.curvature=net0"])
+    assert [cell.config.curvature_recorded for cell in cells] == ["net0", "net0"]
+    with pytest.raises(ConfigError, match="cannot be varied"):
+        studies.load_study(study_file.with_name("varied.yaml") if study_file.with_name("varied.yaml").write_text(
+            f"base: {ROOT / 'experiments' / 'sgd_1x60.yaml'}\ngrid: {{record.curvature: [none, all]}}\n") else None)

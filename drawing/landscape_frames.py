@@ -172,10 +172,13 @@ class LandscapeAnimation(RunAnimation):
             words_room = WORDS_STEP * len(lines) + 36 - (bottom - WORDS_BOTTOM)
             self.line.set_position([line_left / width, (bottom + words_room) / height,
                                     (width - MARGIN - line_left) / width, (panel_height - words_room) / height])
+        # Placed from the line panel's corner, not the figure's: a header that takes more lines makes
+        # the figure grow at the top (animation.grow_at_top), the panels staying where they are.
         for row, line in enumerate(lines):
-            baseline = WORDS_BOTTOM + WORDS_STEP * (len(lines) - 1 - row)
-            words.append(self.figure.text((line_left - line_gutter) / width, baseline / height, line, fontsize=8,
-                                          va="baseline", color=COLORS["note"]))
+            baseline = WORDS_BOTTOM + WORDS_STEP * (len(lines) - 1 - row) - (bottom + words_room)
+            words.append(self.line.annotate(line, xy=(0, 0), xycoords="axes fraction", xytext=(-line_gutter, baseline),
+                                            textcoords="offset pixels", fontsize=8, va="baseline",
+                                            color=COLORS["note"]))
         return words
 
     def frame(self, index: int) -> np.ndarray:

@@ -224,3 +224,26 @@ def test_the_comparison_draws_a_landscape_panel_per_run_and_every_runs_sharpness
     draw_curvature_comparison(items, tmp_path / "curvature_compare.png", labels=["SGD", "Adam"])
     pixels = png_pixels(tmp_path / "curvature_compare.png")
     assert pixels.shape[1] >= 800
+
+
+def test_a_landscape_of_many_nets_says_its_error_is_net_0s_and_one_never_finite_still_draws():
+    run = synthetic_run(nets=3, frames=6, hidden_layers=[60], optimizer="sgd")
+    landscape = synthetic_landscape(run)
+    animation = LandscapeAnimation(run, landscape)
+    assert animation.loss_label.startswith("net 0's")
+    blank = GappedLandscape(**{**landscape.__dict__, "values": np.full_like(landscape.values, np.nan),
+                               "line_values": np.full_like(landscape.line_values, np.inf)})
+    assert LandscapeAnimation(run, blank).frame(2).shape == (360, 800, 4)
+
+
+def test_a_header_of_many_lines_leaves_the_words_under_the_line_panel_and_clear_of_it():
+    run = synthetic_run(frames=6, hidden_layers=[60], optimizer="sgd")
+    run.summary.trained = " · ".join(["1x60 sigmoid · sgd lr 0.01 · a long list of knobs turned"] * 4)
+    animation = LandscapeAnimation(run, synthetic_landscape(run))
+    animation.frame(0)
+    renderer = animation.canvas.get_renderer()
+    panel = animation.line.xaxis.get_tightbbox(renderer)  # its tick labels and x label
+    assert animation.canvas.get_width_height()[1] > 360
+    for text in animation.words:
+        extent = text.get_window_extent(renderer)
+        assert extent.y1 <= panel.y0 + 1 and extent.y0 >= 0 and extent.x1 <= 800

@@ -22,6 +22,10 @@
 - units_frames.py: the frames of units.gif and of a comparison's units.gif;
 - residual_analysis.py: what is left to learn (the residuals over x and their spectrum), and
   its colour scales; residuals.py: residuals.png, over x, frequency and epoch;
+- curvature_figures.py: curvature.png (the Hessian's eigenvalues over the epochs, against the
+  optimizer's stability threshold) and the comparison of several runs' curvature and landscapes;
+- landscape_frames.py: the frames of landscape.gif (the objective over the plane of net 0's path,
+  and along the straight line from its initial to its final weights);
 - phase.py: a grid study's phase.png;
 - page_data.py: what report.html's script draws, encoded; page.py (with page.js): report.html,
   the page of a run, a comparison or a study;

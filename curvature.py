@@ -111,3 +111,13 @@ class Landscape:
         """The largest difference between a path point's value on the plane and its frame's objective,
         as a share of the frame's objective: how far the plane misrepresents the path."""
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Views:
+    """What a run's pictures show of its curvature: its spectrum and landscape where they were
+    worked out, and otherwise a few words on why not ("not recorded: record.curvature is none")."""
+
+    spectrum: Spectrum | None
+    landscape: Landscape | None
+    note: str = ""  # empty when both are there

@@ -20,6 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import config as config_module
+import data
+import rundir
+from optimizer_options import OPTIMIZER_OPTIONS
+
 # An eigenvalue whose size is at most this share of the largest eigenvalue's size counts as near
 # zero (and neither negative nor positive).
 NEAR_ZERO_SHARE = 1e-3
@@ -156,8 +161,9 @@ def _relu6(z):
     return _piecewise_linear(z, [((z > 0) & (z < 6), 1.0)], np.clip(z, 0.0, 6.0))
 
 
-# Keras 3's leaky_relu: keras.activations.leaky_relu(x, negative_slope=0.2).
-LEAKY_RELU_SLOPE = 0.2
+# Keras 3's leaky_relu: keras.activations.leaky_relu(x, negative_slope=0.2), which TensorFlow
+# applies as a float32 attribute even to float64 values: 0.2 rounded to float32.
+LEAKY_RELU_SLOPE = float(np.float32(0.2))
 
 
 def _leaky_relu(z):
@@ -348,8 +354,12 @@ def _penalties(net: Net, rows: np.ndarray) -> np.ndarray:
 _ELEMENTS_AT_ONCE = 2**21
 
 
-def _chunks(count: int, elements_per_row: int):
-    size = max(1, _ELEMENTS_AT_ONCE // max(1, elements_per_row))
+# Hessians are worked out in fewer, larger products: 64 MB of float64 at once.
+_HESSIAN_ELEMENTS_AT_ONCE = 2**23
+
+
+def _chunks(count: int, elements_per_row: int, elements_at_once: int = _ELEMENTS_AT_ONCE):
+    size = max(1, elements_at_once // max(1, elements_per_row))
     for start in range(0, count, size):
         yield slice(start, min(count, start + size))
 
@@ -481,8 +491,11 @@ def hessians(net: Net, rows: np.ndarray) -> np.ndarray:
     """
     rows = np.asarray(rows, dtype=np.float64)
     matrices = np.empty((len(rows), net.parameters, net.parameters))
-    per_row = len(net.x) * (net.parameters + max(net.layer_sizes) ** 2) + net.parameters**2
-    for chunk in _chunks(len(rows), per_row):
+    # A row's arrays: its Jacobian, its Hessian twice over, and (past one hidden layer) a units x
+    # units curvature at every point.
+    widest, hidden_layers = max(net.layer_sizes), len(net.layer_sizes) - 2
+    per_row = len(net.x) * (net.parameters + (widest**2 if hidden_layers > 1 else 0)) + 2 * net.parameters**2
+    for chunk in _chunks(len(rows), per_row, _HESSIAN_ELEMENTS_AT_ONCE):
         net_pass = _backward(_forward(net, rows[chunk], derivatives=True))
         jacobian = _output_jacobian(net_pass)
         points = jacobian.shape[1]
@@ -496,3 +509,290 @@ def hessians(net: Net, rows: np.ndarray) -> np.ndarray:
 def eigenvalues(net: Net, rows: np.ndarray) -> np.ndarray:
     """(m, P) each weight row's Hessian eigenvalues, ascending."""
     return np.linalg.eigvalsh(hessians(net, rows))
+
+
+# ---------------------------------------------------------------------------------------------
+# Stability thresholds: the sharpness past which an optimizer's step grows on a quadratic.
+# ---------------------------------------------------------------------------------------------
+
+def _option(optimizer: str, options: dict, name: str):
+    """An optimizer option as the config gives it, else Keras's default (optimizer_options.py)."""
+    if name in options:
+        return options[name]
+    return OPTIMIZER_OPTIONS[optimizer][name].default
+
+
+def effective_weight_decay(optimizer: str, weight_decay: float | None) -> float:
+    """The decoupled weight decay a run's optimizer applied: the config's, or the optimizer's
+    default where it has one (adamw's 0.004), else none."""
+    if weight_decay is not None:
+        return float(weight_decay)
+    default = OPTIMIZER_OPTIONS.get(optimizer, {}).get("weight_decay")
+    return float(default.default) if default is not None and default.default is not None else 0.0
+
+
+def stability_threshold(optimizer: str, options: dict, learning_rates: np.ndarray, weight_decay: float | None,
+                        minibatches: bool) -> Threshold | None:
+    """The optimizer's stability threshold at each learning rate, or None for an optimizer with
+    no known rule (and for RMSprop centered, whose preconditioner is not recorded).
+
+    On a quadratic of curvature λ a step of SGD with momentum β (Keras: m ← βm - ηg, θ ← θ + m)
+    grows once λ > (2+2β)/η; with Nesterov (θ ← θ + βm - ηg) once λ > (2+2β)/((1+2β)η). Adam
+    and AdamW move θ ← θ - η P⁻¹m with m ← β₁m + (1-β₁)g: heavy-ball momentum of step (1-β₁)η
+    in the preconditioned coordinates, unstable once λ(P⁻¹H) > (2+2β₁)/((1-β₁)η) (Cohen et al.
+    2022); RMSprop (mom ← β mom + η g/√(v+ε), θ ← θ - mom) once λ(P⁻¹H) > (2+2β)/η.
+
+    Keras's decoupled weight decay shrinks θ by η·wd·θ before each step, the gradient being taken
+    before it (BaseOptimizer._apply_weight_decay). Worked through the same recurrences, it
+    multiplies θ by a = 1 - η·wd and moves every threshold from (1+β)·2/η to (1+β)(1+a)/η:
+    each threshold is the weight-decay-free one with 2/η replaced by 2/η - wd, that is the issue's
+    "2/η - wd" for plain GD and (1+β)·wd less for momentum (times 1/(1+2β) for Nesterov and
+    1/(1-β₁) for Adam). It is exact where the decay acts on every weight; here the biases are not
+    decayed, so along directions mostly of biases it is a little low.
+    """
+    optimizer = optimizer.lower()
+    rates = np.asarray(learning_rates, dtype=np.float64)
+    decay = effective_weight_decay(optimizer, weight_decay)
+    base = 2 / rates - decay  # 2/η, less the decay
+    base_text = "2/η" if decay == 0 else "(2/η − wd)"
+    decay_text = "" if decay == 0 else f", wd={decay:g}"
+    if optimizer == "sgd" or (optimizer == "rmsprop" and not _option(optimizer, options, "centered")):
+        momentum = float(_option(optimizer, options, "momentum"))
+        nesterov = optimizer == "sgd" and bool(_option(optimizer, options, "nesterov")) and momentum > 0
+        if momentum == 0:
+            values, rule = base, ("2/η" if decay == 0 else "2/η − wd")
+        elif nesterov:
+            values = (1 + momentum) * base / (1 + 2 * momentum)
+            rule = ("(2+2β)/((1+2β)η)" if decay == 0 else "(1+β)(2/η − wd)/(1+2β)") + f", β={momentum:g}"
+        else:
+            values = (1 + momentum) * base
+            rule = ("(2+2β)/η" if decay == 0 else "(1+β)(2/η − wd)") + f", β={momentum:g}"
+        return Threshold(values, rule + decay_text, preconditioned=optimizer == "rmsprop", reference_only=minibatches)
+    if optimizer in ("adam", "adamw") and not _option(optimizer, options, "amsgrad"):
+        beta_1 = float(_option(optimizer, options, "beta_1"))
+        values = (1 + beta_1) * base / (1 - beta_1)
+        rule = ("(2+2β₁)/((1-β₁)η)" if decay == 0 else f"(1+β₁){base_text}/(1-β₁)") + f", β₁={beta_1:g}"
+        return Threshold(values, rule + decay_text, preconditioned=True, reference_only=minibatches)
+    return None
+
+
+def _largest_preconditioned(hessian_matrices: np.ndarray, preconditioner: np.ndarray) -> np.ndarray:
+    """(m,) λmax(P^-1/2 H P^-1/2) for diagonal P (m, P): the eigenvalues of P⁻¹H, worked out on
+    the symmetric matrix that has them."""
+    scale = 1 / np.sqrt(preconditioner)
+    matrices = hessian_matrices * scale[:, :, None] * scale[:, None, :]
+    largest = np.full(len(matrices), np.nan)
+    finite = np.isfinite(matrices).all(axis=(1, 2))
+    if finite.any():
+        largest[finite] = np.linalg.eigvalsh(matrices[finite])[:, -1]
+    return largest
+
+
+def preconditioned_sharpness(hessian_matrices: np.ndarray, second_moment: np.ndarray, steps: np.ndarray,
+                             beta_1: float, beta_2: float, epsilon: float) -> np.ndarray:
+    """(m,) Adam's and AdamW's preconditioned sharpness λmax(P⁻¹H) after `steps` steps, NaN before the first.
+
+    Keras's Adam steps θ ← θ - η √(1-β₂ᵗ)/(1-β₁ᵗ) · m/(√v + ε), so its preconditioner is exactly
+    P = (1-β₁ᵗ) diag(√v̂ + ε/√(1-β₂ᵗ)), v̂ = v/(1-β₂ᵗ): Cohen et al.'s (1-β₁ᵗ) diag(√v̂ + ε)
+    with ε as Keras places it (the two differ only where v is of the order of ε²). t is the
+    step count at the frame, the step whose v was recorded.
+    """
+    steps = np.asarray(steps, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bias_1, bias_2 = 1 - beta_1**steps, 1 - beta_2**steps
+        corrected = np.asarray(second_moment, dtype=np.float64) / bias_2[:, None]
+        preconditioner = bias_1[:, None] * (np.sqrt(corrected) + epsilon / np.sqrt(bias_2)[:, None])
+    preconditioner[steps <= 0] = np.nan
+    return _largest_preconditioned(np.asarray(hessian_matrices, dtype=np.float64), preconditioner)
+
+
+def rmsprop_preconditioned_sharpness(hessian_matrices: np.ndarray, second_moment: np.ndarray,
+                                     epsilon: float) -> np.ndarray:
+    """(m,) RMSprop's (not centered) preconditioned sharpness λmax(P⁻¹H), P = diag(√(v + ε)):
+    Keras's RMSprop divides by √(v + ε), ε inside the root, and corrects no bias."""
+    preconditioner = np.sqrt(np.asarray(second_moment, dtype=np.float64) + epsilon)
+    return _largest_preconditioned(np.asarray(hessian_matrices, dtype=np.float64), preconditioner)
+
+
+# ---------------------------------------------------------------------------------------------
+# A run's spectrum.
+# ---------------------------------------------------------------------------------------------
+
+def net_of_run(run) -> Net:
+    """The objective a run's nets minimised: its layers and activations, its training points in
+    the units the nets trained in (a CSV run's standardized, by data.Standardization's own
+    method, float32 as training had them), and its penalties."""
+    config = run.config
+    x, y = np.asarray(run.x_train).reshape(-1), np.asarray(run.y_train).reshape(-1)
+    standardization = run.summary.standardization
+    if standardization is not None:
+        empty = np.zeros((0, 1), dtype=np.float32)
+        trained_on = standardization.training_dataset(data.Dataset(x, y, empty, empty, empty))
+        x, y = trained_on.x_train.reshape(-1), trained_on.y_train.reshape(-1)
+    return Net([1, *config.hidden_layers, 1], list(config.activations), x.astype(np.float64), y.astype(np.float64),
+               l1=float(config.l1), l2=float(config.l2))
+
+
+def learning_rates_at_frames(run) -> np.ndarray:
+    """(frames,) the learning rate of the step after each frame: the config's, or with a schedule
+    the recorded epoch.learning_rate (that of each epoch's last step; the frame after epoch e
+    steps at epoch e + 1's, row e, the last row standing in past the end)."""
+    recorded = run.per_epoch.get("learning_rate")
+    if recorded is None or len(recorded) == 0:
+        return np.full(len(run.frame_epochs), config_module.initial_learning_rate(run.config), dtype=np.float64)
+    rates = np.asarray(recorded, dtype=np.float64)[:, 0]
+    return rates[np.clip(np.asarray(run.frame_epochs, dtype=np.int64), 0, len(rates) - 1)]
+
+
+def _optimizer_option(run, name: str):
+    return _option(run.config.optimizer, run.config.optimizer_options, name)
+
+
+def _preconditioned_sharpness_of(run, matrices: np.ndarray, frames: slice, net: int) -> np.ndarray | None:
+    """(frames,) the preconditioned sharpness of one net over some frames, for Adam, AdamW and RMSprop
+    (not amsgrad, not centered) when the second moment and step counts were recorded."""
+    optimizer = run.config.optimizer.lower()
+    second_moment = run.per_frame.get("second_moment")
+    if second_moment is None:
+        return None
+    second_moment = np.asarray(second_moment[frames, net], dtype=np.float64)
+    if optimizer in ("adam", "adamw") and not _optimizer_option(run, "amsgrad"):
+        steps = run.per_frame.get("optimizer_steps")
+        if steps is None:
+            return None
+        return preconditioned_sharpness(matrices, second_moment, np.asarray(steps)[frames, net],
+                                        float(_optimizer_option(run, "beta_1")), float(_optimizer_option(run, "beta_2")),
+                                        float(_optimizer_option(run, "epsilon")))
+    if optimizer == "rmsprop" and not _optimizer_option(run, "centered"):
+        return rmsprop_preconditioned_sharpness(matrices, second_moment, float(_optimizer_option(run, "epsilon")))
+    return None
+
+
+# Frames whose Hessians are held at once: about 50 MB for the 1x60 net.
+_HESSIANS_AT_ONCE = 2**23
+
+
+def spectrum_of_run(run) -> Spectrum | None:
+    """Every recorded net's Hessian eigenvalues at every frame, with the optimizer's threshold and
+    (Adam, AdamW, RMSprop) preconditioned sharpness; None for a run that recorded no weights.
+    A frame whose weights are not finite (a diverged net) has NaN eigenvalues.
+
+    Raises ValueError for an activation whose curvature is not worked out.
+    """
+    weights = run.per_frame.get("weights")
+    if weights is None:
+        return None
+    net = net_of_run(run)
+    weights = np.asarray(weights, dtype=np.float64)
+    frames, nets, parameters = weights.shape
+    values = np.full((frames, nets, parameters), np.nan)
+    objectives = np.full((frames, nets), np.nan)
+    preconditioned = np.full((frames, nets), np.nan)
+    has_preconditioned = False
+    for index in range(nets):
+        finite = np.flatnonzero(np.isfinite(weights[:, index]).all(axis=1))
+        for chunk in _chunks(len(finite), parameters**2, _HESSIANS_AT_ONCE):
+            rows = finite[chunk]
+            matrices = hessians(net, weights[rows, index])
+            usable = np.isfinite(matrices).all(axis=(1, 2))
+            values[rows[usable], index] = np.linalg.eigvalsh(matrices[usable])
+            objectives[rows, index] = objective(net, weights[rows, index])
+            sharpness = _preconditioned_sharpness_of(run, matrices, rows, index)
+            if sharpness is not None:
+                preconditioned[rows, index], has_preconditioned = sharpness, True
+    minibatches = rundir.trains_on_minibatches(run.config, len(run.x_train))
+    threshold = stability_threshold(run.config.optimizer, run.config.optimizer_options, learning_rates_at_frames(run),
+                                    run.config.weight_decay, minibatches)
+    return Spectrum(frame_epochs=np.asarray(run.frame_epochs), nets=np.arange(nets), eigenvalues=values,
+                    objective=objectives, threshold=threshold,
+                    preconditioned_sharpness=preconditioned if has_preconditioned else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The landscape around net 0's path.
+# ---------------------------------------------------------------------------------------------
+
+# The grid reaches this share of the path's extent past it on each side.
+LANDSCAPE_MARGIN = 0.2
+# The straight line from the initial (0) to the final (1) weights, a quarter past each end, in
+# steps of 1/40: 61 points, 0 and 1 among them exactly.
+LINE_ALPHAS = np.arange(-10, 51) / 40
+
+
+def _plane(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two leading right singular vectors of the offsets (frames, P) and their shares of Σs²;
+    where the offsets span fewer than two directions, the missing ones are any orthonormal
+    completion, holding a share of 0."""
+    parameters = offsets.shape[1]
+    _, singular_values, right = np.linalg.svd(offsets, full_matrices=False)
+    total = float(np.sum(singular_values**2))
+    tolerance = (singular_values[0] if len(singular_values) else 0.0) * max(offsets.shape) * np.finfo(float).eps
+    rank = int(np.sum(singular_values > tolerance)) if total > 0 else 0
+    directions = list(right[:min(rank, 2)])
+    shares = [float(value**2 / total) for value in singular_values[:len(directions)]]
+    for candidate in np.eye(parameters):  # complete with the first unit vectors that are independent
+        if len(directions) == 2:
+            break
+        for direction in directions:
+            candidate = candidate - (candidate @ direction) * direction
+        if np.linalg.norm(candidate) > 0.5:
+            directions.append(candidate / np.linalg.norm(candidate))
+            shares.append(0.0)
+    directions = np.array(directions[:2])
+    # Signs: the initial weights on the positive side of each direction, so that pictures of
+    # similar runs look alike.
+    start = offsets[0] @ directions.T
+    directions[start < 0] *= -1
+    return directions, np.array(shares[:2])
+
+
+def _axis(coordinates: np.ndarray, fallback_extent: float, resolution: int) -> np.ndarray:
+    low, high = float(coordinates.min()), float(coordinates.max())
+    extent = high - low
+    if extent == 0:  # the path does not move along this direction: a span like the other's
+        extent = fallback_extent
+    return np.linspace(low - LANDSCAPE_MARGIN * extent, high + LANDSCAPE_MARGIN * extent, resolution)
+
+
+def landscape(net: Net, weights: np.ndarray, resolution: int = 41) -> Landscape:
+    """The objective over the plane of the path's two principal directions through the final
+    weights, the path on it and the straight line from the initial to the final weights.
+
+    weights: (frames, P), one net's weights at every frame. The directions are those of the
+    frames' offsets from the final weights, uncentered (Li et al. 2018), so that the plane
+    passes through the final weights; frames whose weights are not finite are left out of the
+    plane (their path point and values are NaN), the final weights being the last finite frame's.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    finite = np.isfinite(weights).all(axis=1)
+    if not finite.any():
+        raise ValueError("no frame has finite weights: there is no landscape to draw")
+    used = weights[finite]
+    final = used[-1]
+    offsets = used - final
+    directions, shares = _plane(offsets)
+    path = np.full((len(weights), 2), np.nan)
+    path[finite] = offsets @ directions.T
+    extents = np.ptp(path[finite], axis=0)
+    fallback = float(extents.max()) or float(np.linalg.norm(final)) or 1.0
+    axis_a = _axis(path[finite, 0], fallback, resolution)
+    axis_b = _axis(path[finite, 1], fallback, resolution)
+    grid_b, grid_a = np.meshgrid(axis_b, axis_a, indexing="ij")
+    plane_rows = final + grid_a.reshape(-1, 1) * directions[0] + grid_b.reshape(-1, 1) * directions[1]
+    values = objective(net, plane_rows).reshape(resolution, resolution)
+    path_values = np.full(len(weights), np.nan)
+    path_values[finite] = objective(net, final + path[finite] @ directions)
+    frame_objective = np.full(len(weights), np.nan)
+    frame_objective[finite] = objective(net, used)
+    line_rows = (1 - LINE_ALPHAS)[:, None] * used[0] + LINE_ALPHAS[:, None] * final
+    return Landscape(directions=directions, explained_variance=shares, path=path, axis_a=axis_a, axis_b=axis_b,
+                     values=values, path_values=path_values, frame_objective=frame_objective,
+                     line_alphas=LINE_ALPHAS.copy(), line_values=objective(net, line_rows))
+
+
+def landscape_of_run(run) -> Landscape | None:
+    """Net 0's landscape (above); None for a run that recorded no weights."""
+    weights = run.per_frame.get("weights")
+    if weights is None:
+        return None
+    return landscape(net_of_run(run), np.asarray(weights)[:, 0])

@@ -63,6 +63,8 @@ def test_activation_derivatives_match_tensorflow_autodiff(name):
     tolerance = 1e-6 if name == "gelu" else 1e-9
     for ours, theirs in zip(curvature.activation_derivatives(name, ACTIVATION_POINTS), expected):
         np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=1e-12)
+    np.testing.assert_array_equal(curvature.activation_values(name, ACTIVATION_POINTS),
+                                  curvature.activation_derivatives(name, ACTIVATION_POINTS)[0])
 
 
 def tensorflow_hessian(net: Net, row: np.ndarray) -> np.ndarray:

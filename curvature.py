@@ -203,7 +203,8 @@ def _elu_scaled(z, alpha: float, scale: float, derivatives: bool):
     value = scale * np.where(positive, z, alpha * (exponential - 1))
     if not derivatives:
         return value
-    return value, scale * np.where(positive, 1.0, alpha * exponential), scale * np.where(positive, 0.0, alpha * exponential)
+    slope = scale * np.where(positive, 1.0, alpha * exponential)
+    return value, slope, scale * np.where(positive, 0.0, alpha * exponential)
 
 
 def _elu(z, derivatives):
@@ -483,15 +484,16 @@ def _residual_curvature(net: Net, net_pass: _Pass) -> np.ndarray:
             block = np.zeros((m, inputs_k, units_k, inputs_l, units_l))
             if l > k:
                 if transfer is None:  # the next layer: ∂a_l/∂z_k = diag(φ'_k), its inputs' q-th the units' q-th
-                    products = np.matmul(inputs[k].transpose(0, 2, 1),
-                                         _pairs(first[k], deltas[l]).transpose(0, 2, 1)).reshape(m, inputs_k, units_k, units_l)
+                    products = np.matmul(inputs[k].transpose(0, 2, 1), _pairs(first[k], deltas[l]).transpose(0, 2, 1))
+                    products = products.reshape(m, inputs_k, units_k, units_l)
                     diagonal = np.arange(units_k)
                     block[:, :, diagonal, diagonal, :] += products  # adjacent advanced indices keep their place
                     transfer = first[k][..., :, None] * weights[l][:, None, :-1, :]
                 else:
                     activation_transfer = transfer * first[l - 1][..., None, :]  # ∂a_l/∂z_k without the bias's 1
+                    point_products = activation_transfer[..., None] * deltas[l][..., None, None, :]
                     products = np.matmul(inputs[k].transpose(0, 2, 1),
-                                         (activation_transfer[..., None] * deltas[l][..., None, None, :]).reshape(m, -1, units_k * (inputs_l - 1) * units_l))
+                                         point_products.reshape(m, -1, units_k * (inputs_l - 1) * units_l))
                     block[:, :, :, :-1, :] += products.reshape(m, inputs_k, units_k, inputs_l - 1, units_l)
                     transfer = activation_transfer @ weights[l][:, None, :-1, :]
             if l == k and diagonals[l] is not None:
@@ -707,9 +709,8 @@ def _preconditioned_sharpness_of(run, matrices: np.ndarray, frames: slice, net: 
         steps = run.per_frame.get("optimizer_steps")
         if steps is None:
             return None
-        return preconditioned_sharpness(matrices, second_moment, np.asarray(steps)[frames, net],
-                                        float(_optimizer_option(run, "beta_1")), float(_optimizer_option(run, "beta_2")),
-                                        float(_optimizer_option(run, "epsilon")))
+        beta_1, beta_2, epsilon = (float(_optimizer_option(run, name)) for name in ("beta_1", "beta_2", "epsilon"))
+        return preconditioned_sharpness(matrices, second_moment, np.asarray(steps)[frames, net], beta_1, beta_2, epsilon)
     if optimizer == "rmsprop" and not _optimizer_option(run, "centered"):
         return rmsprop_preconditioned_sharpness(matrices, second_moment, float(_optimizer_option(run, "epsilon")))
     return None

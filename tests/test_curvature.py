@@ -129,8 +129,8 @@ def test_gradient_matches_finite_differences_of_the_objective():
     net = small_net([1, 3, 2, 1], ["tanh", "relu6"], l1=0.01, l2=0.02)
     rows = random_rows(net, 3, seed=5)
     step = 1e-6
-    differences = np.stack([(curvature.objective(net, rows + step * unit) - curvature.objective(net, rows - step * unit))
-                            / (2 * step) for unit in np.eye(net.parameters)], axis=-1)
+    differences = np.stack([curvature.objective(net, rows + step * unit) - curvature.objective(net, rows - step * unit)
+                            for unit in np.eye(net.parameters)], axis=-1) / (2 * step)
     np.testing.assert_allclose(curvature.gradient(net, rows), differences, atol=1e-7)
 
 
@@ -160,13 +160,14 @@ def test_layout_and_objective_agree_with_the_projects_keras_net():
     keras_net = models.build_mlp([5, 3], ["tanh", "sigmoid"], seed=4)
     net = small_net([1, 5, 3, 1], ["tanh", "sigmoid"], l1=0.01, l2=0.02)
     row = np.concatenate([weights.reshape(-1) for weights in keras_net.get_weights()])[None, :].astype(np.float64)
-    for (kernel, bias), (keras_kernel, keras_bias) in zip(curvature.unpack(net, row), zip(*[iter(keras_net.get_weights())] * 2)):
-        np.testing.assert_array_equal(kernel[0], keras_kernel)
-        np.testing.assert_array_equal(bias[0], keras_bias)
+    keras_weights = keras_net.get_weights()  # kernel, bias, kernel, bias, ...
+    for layer, (kernel, bias) in enumerate(curvature.unpack(net, row)):
+        np.testing.assert_array_equal(kernel[0], keras_weights[2 * layer])
+        np.testing.assert_array_equal(bias[0], keras_weights[2 * layer + 1])
     prediction = keras_net(net.x.reshape(-1, 1).astype(np.float32)).numpy().reshape(-1).astype(np.float64)
-    kernels = keras_net.get_weights()[::2]
-    expected = (np.mean((prediction - net.y) ** 2) + sum(0.01 * np.abs(k).sum() + 0.02 * (k.astype(np.float64) ** 2).sum()
-                                                          for k in kernels))
+    kernels = [kernel.astype(np.float64) for kernel in keras_weights[::2]]
+    penalties = sum(0.01 * np.abs(kernel).sum() + 0.02 * (kernel**2).sum() for kernel in kernels)
+    expected = np.mean((prediction - net.y) ** 2) + penalties
     np.testing.assert_allclose(curvature.objective(net, row)[0], expected, rtol=1e-5)
 
 
@@ -244,7 +245,8 @@ def test_preconditioned_sharpness_against_the_eigenvalues_of_p_inverse_h():
         preconditioner = (1 - beta_1**step) * (np.sqrt(moment) + epsilon) / np.sqrt(1 - beta_2**step)
         expected = np.max(np.linalg.eigvals(matrix / preconditioner[:, None]).real)
         np.testing.assert_allclose(value, expected, rtol=1e-10)
-    assert np.isnan(curvature.preconditioned_sharpness(matrices[:1], second_moment[:1], [0], beta_1, beta_2, epsilon)[0])
+    before_any_step = curvature.preconditioned_sharpness(matrices[:1], second_moment[:1], [0], beta_1, beta_2, epsilon)
+    assert np.isnan(before_any_step[0])
     rmsprop = curvature.rmsprop_preconditioned_sharpness(matrices, second_moment, epsilon)
     for matrix, moment, value in zip(matrices, second_moment, rmsprop):
         expected = np.max(np.linalg.eigvals(matrix / np.sqrt(moment + epsilon)[:, None]).real)
@@ -255,7 +257,8 @@ def test_preconditioned_sharpness_against_the_eigenvalues_of_p_inverse_h():
 
 def path_of(net: Net, frames: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return rng.normal(scale=0.5, size=net.parameters) + np.cumsum(rng.normal(scale=0.05, size=(frames, net.parameters)), axis=0)
+    steps = rng.normal(scale=0.05, size=(frames, net.parameters))
+    return rng.normal(scale=0.5, size=net.parameters) + np.cumsum(steps, axis=0)
 
 
 def test_plane_is_the_svd_of_the_offsets_from_the_final_weights():
@@ -346,8 +349,9 @@ def test_spectrum_of_an_adam_run_has_its_preconditioned_sharpness():
     run.per_frame["second_moment"] = np.random.default_rng(1).uniform(0, 1e-3, size=weights.shape).astype(np.float32)
     run.per_frame["optimizer_steps"] = np.arange(frames)[:, None] * 10
     spectrum = curvature.spectrum_of_run(run)
-    expected = curvature.preconditioned_sharpness(curvature.hessians(net, weights[:, 0]), run.per_frame["second_moment"][:, 0],
-                                                  np.arange(frames) * 10, 0.9, 0.999, 1e-7)
+    expected = curvature.preconditioned_sharpness(curvature.hessians(net, weights[:, 0]),
+                                                  run.per_frame["second_moment"][:, 0], np.arange(frames) * 10,
+                                                  0.9, 0.999, 1e-7)
     np.testing.assert_allclose(spectrum.preconditioned_sharpness[:, 0], expected, rtol=1e-10)
     assert np.isnan(spectrum.preconditioned_sharpness[0, 0])  # before the first step
     assert spectrum.threshold.preconditioned

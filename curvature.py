@@ -710,7 +710,8 @@ def _preconditioned_sharpness_of(run, matrices: np.ndarray, frames: slice, net: 
         if steps is None:
             return None
         beta_1, beta_2, epsilon = (float(_optimizer_option(run, name)) for name in ("beta_1", "beta_2", "epsilon"))
-        return preconditioned_sharpness(matrices, second_moment, np.asarray(steps)[frames, net], beta_1, beta_2, epsilon)
+        steps = np.asarray(steps)[frames, net]
+        return preconditioned_sharpness(matrices, second_moment, steps, beta_1, beta_2, epsilon)
     if optimizer == "rmsprop" and not _optimizer_option(run, "centered"):
         return rmsprop_preconditioned_sharpness(matrices, second_moment, float(_optimizer_option(run, "epsilon")))
     return None

@@ -2,6 +2,12 @@
 against the plain way, measured in the same run.
 
     python benchmarks/bench_curvature.py [--frames 201] [--plain-frames 10] [--repeats 3]
+    python benchmarks/bench_curvature.py --train [--rounds 3]
+
+With --train: the wall time of `python train.py` for the post's 1x60 runs (sgd and adam) with
+record.curvature net0 (the default: curvature.npz, curvature.png, landscape.gif and the page's
+panels) over the same command with record.curvature none, rounds alternating, the best of each
+kept. Target: at most 1.5x.
 
 Ours: curvature.eigenvalues (every Hessian in batched NumPy products, then np.linalg.eigvalsh on
 all of them at once) and curvature.landscape (41 x 41 grid, the path, the straight line). The
@@ -16,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,12 +88,38 @@ def best_of(repeats: int, function) -> float:
     return min(times)
 
 
+def train_seconds(experiment: str, curvature_setting: str) -> float:
+    """Wall time of train.py on a shipped experiment, into a folder of its own."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, str(ROOT / "train.py"), "--config", str(ROOT / "experiments" / f"{experiment}.yaml"),
+                   "--output-dir", folder, "--no-progress", "--set", f"record.curvature={curvature_setting}"]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
+def compare_train_times(rounds: int) -> None:
+    for experiment in ("sgd_1x60", "adam_1x60"):
+        times = {"none": [], "net0": []}
+        for _ in range(rounds):
+            for setting in times:
+                times[setting].append(train_seconds(experiment, setting))
+        without, with_curvature = min(times["none"]), min(times["net0"])
+        print(f"{experiment}: train.py {without:.1f} s without curvature, {with_curvature:.1f} s with net 0's: "
+              f"{with_curvature / without:.2f}x (best of {rounds} each)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=201)
     parser.add_argument("--plain-frames", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--train", action="store_true", help="time train.py with and without curvature")
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
+    if arguments.train:
+        compare_train_times(arguments.rounds)
+        return
     net = post_net()
     weights = random_walk(net, arguments.frames)
     with curvature.blas_on_one_thread():  # as spectrum_of_run and landscape_of_run work

@@ -272,6 +272,6 @@ def _nan_to_none(data):
     return data
 
 
-def write_page(run: Run, path: str | Path) -> None:
+def write_page(run: Run, path: str | Path, views=None) -> None:
     """Write a run's report.html."""
     Path(path).write_text(page_html(run), encoding="utf-8")

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import curvature
 import outputs
 import rundir
 from drawing import gif
+from drawing.curvature_figures import draw_curvature_png
 from drawing.figures import draw_loss_png
 from drawing.fit_frames import FitAnimation, SeedsAnimation
 from drawing.page import write_page
 from drawing.residuals import draw_residuals_png
 from drawing.style import palette_colors
+from drawing.landscape_frames import LandscapeAnimation
 from drawing.units_frames import UnitsAnimation
 from rundir import Run, RunError
 
@@ -40,8 +43,10 @@ def write_animation(animation, run: Run, path: Path) -> int:
 def draw_run(run: Run, directory: Path) -> list[Path]:
     """Draw a run's pictures into directory (rundir.picture_names): its animation and error curves,
     fit.gif and loss.png for one net, seeds.gif and seeds.png for several; then units.gif and
-    residuals.png, inside its first net."""
+    residuals.png, inside its first net; where it shows its curvature, curvature.npz, curvature.png
+    and landscape.gif; and its page."""
     size = (run.config.render.width_pixels, run.config.render.height_pixels)
+    views = curvature_views(run)
 
     def draw_animation(run: Run, path: Path) -> None:
         write_animation((SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size), run, path)
@@ -49,8 +54,26 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
     def draw_units(run: Run, path: Path) -> None:
         write_animation(UnitsAnimation(run, *size), run, path)
 
-    drawers = (draw_animation, draw_loss_png, draw_units, draw_residuals_png, write_page)
+    def draw_landscape(run: Run, path: Path) -> None:
+        write_animation(LandscapeAnimation(run, views.landscape, *size), run, path)
+
+    drawers = [draw_animation, draw_loss_png, draw_units, draw_residuals_png]
+    if rundir.shows_curvature(run):
+        drawers += [lambda run, path: curvature.write_views(views, path),
+                    lambda run, path: draw_curvature_png(run, views.spectrum, path), draw_landscape]
+    drawers.append(lambda run, path: write_page(run, path, views))
     return write_pictures(zip(rundir.picture_names(run), drawers), run, directory)
+
+
+def curvature_views(run: Run) -> curvature.Views:
+    """The run's spectrum and landscape (curvature.py), worked out once for its pictures, or why not."""
+    if run.config.curvature_recorded == "none":
+        return curvature.Views(None, None, "curvature not worked out: record.curvature is none (set it to net0 and "
+                                           "draw the run again with animate.py)")
+    if "weights" not in run.per_frame:
+        return curvature.Views(None, None, "curvature not recorded: this run holds no weights (trained by an "
+                                           "earlier version)")
+    return curvature.views_of_run(run)
 
 
 def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[Path]:

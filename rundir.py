@@ -50,8 +50,12 @@ ONE_NET_CURVES, SEEDS_CURVES = ("fit.gif", "loss.png"), ("seeds.gif", "seeds.png
 PAGE_FILE = "report.html"
 ONE_NET_PICTURES = ONE_NET_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
 SEEDS_PICTURES = SEEDS_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
+# What a run shows of its curvature (curvature.py), where it works it out (shows_curvature): the
+# spectra and landscape as numbers, and their pictures.
+CURVATURE_FILES = ("curvature.npz", "curvature.png", "landscape.gif")
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
-RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES), SUMMARY_FILE, "status")
+RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES + CURVATURE_FILES),
+                                SUMMARY_FILE, "status")
 # Per-frame quantities kept for the first net only, being large: a nets axis of 1.
 FIRST_NET_ONLY = tuple(quantity.name for quantity in quantities.DECLARED.values() if quantity.first_net_only)
 # unit_contributions (units x grid points a frame) is not recorded at all past this many bytes: a
@@ -277,13 +281,21 @@ def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames:
 
 def picture_names(run: Run) -> tuple[str, ...]:
     """The run's animation, error curves and INSIDE_PICTURES: fit.gif and loss.png for one net,
-    seeds.gif and seeds.png for several, then units.gif and residuals.png, and its page, report.html."""
-    return SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
+    seeds.gif and seeds.png for several, then units.gif and residuals.png; its CURVATURE_FILES where
+    it shows its curvature; and its page, report.html."""
+    pictures = SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
+    return pictures[:-1] + (CURVATURE_FILES if shows_curvature(run) else ()) + (PAGE_FILE,)
+
+
+def shows_curvature(run: Run) -> bool:
+    """Whether the run's curvature is worked out and drawn: record.curvature asks for it (curvature_recorded)
+    and the run holds the weights it is worked out from."""
+    return run.config.curvature_recorded != "none" and "weights" in run.per_frame
 
 
 def files_present(run_dir: Path) -> list[str]:
     """The run's files that are in run_dir, in the order they are listed to the user."""
-    return [name for name in DATA_FILES + ONE_NET_CURVES + SEEDS_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
+    return [name for name in DATA_FILES + ONE_NET_CURVES + SEEDS_CURVES + INSIDE_PICTURES + CURVATURE_FILES + (PAGE_FILE,)
             if (run_dir / name).exists()]
 
 

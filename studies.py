@@ -34,7 +34,7 @@ import ray_cells
 import rundir
 import sweep
 from cells import RUNS, Cell
-from config import ConfigError, PlainName, StrictModel, WholeNumber
+from config import ConfigError, PlainName, RecordConfig, StrictModel, WholeNumber
 from data import dataset_for
 from study_table import markdown_table, missing_lines, table_rows
 from summaries import RunSummary, StudyRow, describe_run
@@ -56,6 +56,9 @@ class StudyConfig(StrictModel):
     experiments: list[str] = Field(default_factory=list)
     base: str | None = None
     grid: dict[str, list[Any]] | None = None
+    # What the cells record besides (record.curvature for every cell; --set record.curvature=...
+    # wins). Unset, a cell works out no curvature unless its experiment file asks.
+    record: RecordConfig = Field(default_factory=RecordConfig)
 
     @model_validator(mode="after")
     def _cells_given(self):
@@ -121,6 +124,10 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         raise ConfigError(f"{path}: the study's cells must have different names (each is a folder of runs/), "
                           f"and {', '.join(repeated[:5])} {'is' if len(repeated) == 1 else 'are'} given to more than "
                           "one: rename an experiment (name:), or make grid values differ in how they are written")
+    given_record = any(config_module.parse_override(text)[0][0] == "record" for text in overrides or [])
+    if study.record.curvature is not None and not given_record:
+        cells = [Cell(cell.name, cell.config.model_copy(update={"record": study.record}), cell.settings)
+                 for cell in cells]
     cells = [Cell(cell.name, cells_module.without_curvature_unless_asked(cell.config), cell.settings) for cell in cells]
     return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
 

@@ -224,3 +224,15 @@ def test_a_studys_cells_work_out_no_curvature_unless_asked(tmp_path):
     with pytest.raises(ConfigError, match="cannot be varied"):
         studies.load_study(study_file.with_name("varied.yaml") if study_file.with_name("varied.yaml").write_text(
             f"base: {ROOT / 'experiments' / 'sgd_1x60.yaml'}\ngrid: {{record.curvature: [none, all]}}\n") else None)
+
+
+def test_a_study_file_sets_its_cells_curvature_and_the_command_line_wins(tmp_path):
+    import studies
+    from conftest import ROOT
+
+    study_file = tmp_path / "grid.yaml"
+    study_file.write_text(f"base: {ROOT / 'experiments' / 'sgd_1x60.yaml'}\nseeds: 2\nrecord: {{curvature: all}}\n"
+                          "grid: {learning_rate: [0.1, 0.3]}\n")
+    assert {cell.config.curvature_recorded for cell in studies.load_study(study_file)[1]} == {"all"}
+    assert {cell.config.curvature_recorded for cell in studies.load_study(study_file, ["record.curvature=net0"])[1]} \
+        == {"net0"}

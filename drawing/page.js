@@ -778,6 +778,23 @@ function showCurvatureNumbers(frame) {
   document.getElementById("curvature-numbers").replaceChildren(...parts);
 }
 
+// A comparison's sharpness: every run's on one plot, its threshold dashed in its colour, the page's epoch marked.
+const sharpnessAxes = DATA.sharpness ? new Axes(document.getElementById("sharpness-canvas"), DATA.epoch_limits,
+                                                DATA.sharpness.limits, true, true, "epoch (log scale)",
+                                                "sharpness (log scale)") : null;
+
+function drawSharpnessComparison(frame) {
+  const axes = sharpnessAxes, c = axes.begin();
+  axes.frame();
+  axes.clip();
+  for (const curve of DATA.sharpness.curves) {
+    if (curve.threshold) axes.line(curve.epochs, curve.threshold, curve.color, 1.2, curve.reference_only ? [2, 3] : [6, 4]);
+    axes.line(curve.epochs, curve.sharpness, curve.color, 1.5);
+  }
+  markFrame(axes, frameEpochs[frame], []);
+  c.restore();
+}
+
 // The landscape: the objective over the plane as landscape.gif's grey bands (a pixel a grid point),
 // the path so far, the frame's point; beside it the straight line from the initial to the final weights.
 const landscape = (DATA.curvature && DATA.curvature.landscape) || null;
@@ -877,6 +894,7 @@ function show(frame) {
   if (finalAxes) drawFinalErrors();
   if (curvatureAxes) drawCurvature(current);
   if (landscapeAxes) drawLandscape(current);
+  if (sharpnessAxes) drawSharpnessComparison(current);
   try {
     history.replaceState(null, "", `#frame=${current}`);
   } catch (error) {

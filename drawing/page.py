@@ -21,7 +21,7 @@ import numpy as np
 
 from curvature import Views
 from drawing.curves import ended_words, final_words, status_caption, truth_label
-from drawing.page_curvature import curvature_data
+from drawing.page_curvature import curvature_data, sharpness_comparison_data
 from drawing.page_data import one_run_data, several_runs_data, study_data
 from drawing.style import COLORS, RUN_COLORS
 from summaries import AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, share_text
@@ -235,10 +235,12 @@ def error_legend(runs: list[Run], labels: list[str], colors: list[str]) -> str:
                       for label, color in zip(labels, colors)) + f" · {floor_text(runs)}"
 
 
-def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
-    """A comparison's page: one fit panel per run in step, and every run's training error on one plot."""
+def compare_page_html(runs: list[Run], labels: list[str], note: str, views: list[Views | None] | None = None) -> str:
+    """A comparison's page: one fit panel per run in step, every run's training error on one plot,
+    and where runs' views (curvature.Views, one a run) hold their spectra, every run's sharpness on one plot."""
     colors = RUN_COLORS[:len(runs)]
     data = several_runs_data(runs, labels, colors)
+    data["sharpness"] = None if views is None else sharpness_comparison_data(runs, labels, colors, views)
     header = f"""<h1 id="title">comparison of {len(runs)} runs</h1>
 <div class="trained" id="trained">{html.escape(note)}</div>"""
     body = f"""{controls(f'epoch {slot("epoch")}', "")}
@@ -247,8 +249,24 @@ def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
   <figure><canvas id="error-canvas"></canvas>
     <figcaption>training error: {error_legend(runs, labels, colors)}</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
+{sharpness_panel(data["sharpness"])}
 </div>"""
     return document(f"comparison of {len(runs)} runs: watch tiny nets learn", header, body, data)
+
+
+def sharpness_panel(sharpness: dict | None) -> str:
+    """Every run's sharpness on one plot, each with its threshold, and the runs that have none."""
+    if sharpness is None:
+        return ""
+    keys = []
+    for curve in sharpness["curves"]:
+        keys.append(line_key(curve["color"], f"{curve['label']}: {curve['name']}"))
+        if curve["threshold_label"] is not None:
+            keys.append(line_key(curve["color"], curve["threshold_label"], "┈" if curve["reference_only"] else "╍"))
+    notes = "".join(f'\n    <figcaption class="note">{html.escape(note)}</figcaption>' for note in sharpness["notes"])
+    return f"""  <figure id="sharpness"><canvas id="sharpness-canvas"></canvas>
+    <figcaption>sharpness (the largest eigenvalue of the Hessian of each run's training objective) against each
+    run's stability threshold: {" · ".join(keys)}</figcaption>{notes}</figure>"""
 
 
 def table_row(row: StudyRow, link: str) -> str:

@@ -134,3 +134,31 @@ def landscape_data(run: Run, landscape: Landscape) -> dict:
         "line_alphas": rounded(landscape.line_alphas), "line_values": rounded(line),
         "line_limits": list(log_limits(line)),
     }
+
+
+def sharpness_comparison_data(runs: list[Run], labels: list[str], colors: list[str],
+                              views: list[Views | None]) -> dict | None:
+    """A comparison page's sharpness of every run on one plot, as the curvature comparison draws it:
+    each run's (the nets' median where several), the one held against its threshold, in its colour,
+    its threshold dashed (dotted as a reference only); the notes of the runs without. None when no
+    run has a spectrum."""
+    curves, notes, values = [], [], []
+    for run, label, color, view in zip(runs, labels, colors, views):
+        spectrum = None if view is None else view.spectrum
+        if spectrum is None:
+            notes.append(f"{label}: {view.note if view is not None and view.note else NOT_WORKED_OUT}")
+            continue
+        one_a_frame(run, len(spectrum.frame_epochs), "spectrum")
+        drawn = sharpness_curves(spectrum)
+        compared = held_against_threshold(spectrum)
+        sharpness = spread(drawn[compared])[1]
+        threshold = drawn.get("threshold")
+        values += [sharpness] + ([] if threshold is None else [threshold])
+        curves.append({"label": label, "color": color, "epochs": [int(epoch) for epoch in drawn["epochs"]],
+                       "name": SHARPNESS_NAMES[compared] + (", median over the nets" if len(spectrum.nets) > 1 else ""),
+                       "sharpness": rounded(sharpness), "threshold": None if threshold is None else rounded(threshold),
+                       "threshold_label": None if threshold is None else threshold_label(spectrum),
+                       "reference_only": spectrum.threshold is not None and spectrum.threshold.reference_only})
+    if not curves:
+        return None
+    return {"curves": curves, "notes": notes, "limits": list(log_limits(np.concatenate(values)))}

@@ -560,3 +560,25 @@ def test_a_runs_note_stands_in_place_of_its_curvature(one_net, offline_page, tmp
     assert page.text_content("#curvature-note") == (note or NOT_WORKED_OUT)
     assert page.query_selector("#curvature-canvas") is None and page.query_selector("#landscape-canvas") is None
     assert problems == []
+
+
+def test_a_comparison_draws_every_runs_sharpness_on_one_plot_and_says_which_have_none(compared, tmp_path, offline_page):
+    from curvature import Views
+    from drawing.curvature_figures import sharpness_curves
+    from test_curvature_pictures import synthetic_spectrum
+
+    runs, _ = compared
+    spectrum = synthetic_spectrum(runs[0])
+    note = "curvature not recorded: record.curvature is none"
+    path = tmp_path / "report.html"
+    path.write_text(report.compare_page_html(runs, ["calm", HOSTILE_LABEL], "", [Views(spectrum, None),
+                                                                                Views(None, None, note)]))
+    page, problems = offline_page(path)
+    assert problems == [] and page.query_selector("img") is None
+    assert f"{HOSTILE_LABEL}: {note}" in page.text_content("#sharpness")
+    curves = sharpness_curves(spectrum)
+    pixels, scale = canvas_pixels(page, "#sharpness-canvas")
+    for index in (5, 20):
+        x, y = page.evaluate(f"[sharpnessAxes.px({curves['epochs'][index]}), sharpnessAxes.py({curves['sharpness'][index, 0]})]")
+        patch = pixels[int((y - 2) * scale): int((y + 2) * scale) + 1, int((x - 2) * scale): int((x + 2) * scale) + 1]
+        assert near(patch, page.evaluate("DATA.runs[0].color")) >= 2, index

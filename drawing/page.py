@@ -193,8 +193,11 @@ def curvature_panels(curvature: dict, nets: int) -> str:
                                  "┈" if spectrum["reference_only"] else "╍"))
         keys += [line_key(colors["negative"], "smallest eigenvalue λmin, negative count"),
                  line_key(colors["near_zero"], f"near zero: {spectrum['near_zero_words']}")]
+        diverged = "" if spectrum["diverged_epoch"] is None else (
+            f'\n    <figcaption class="status">not finite from epoch {spectrum["diverged_epoch"]:,} on (its weights '
+            "blew up): not drawn (dashed)</figcaption>")
         panels.append(f"""  <figure id="curvature"><canvas id="curvature-canvas" style="height: 480px"></canvas>
-    <figcaption>{whose} curvature: {html.escape(spectrum["title"])}</figcaption>
+    <figcaption>{whose} curvature: {html.escape(spectrum["title"])}</figcaption>{diverged}
     <figcaption>{" · ".join(keys)}</figcaption>
     <figcaption class="numbers" id="curvature-numbers"></figcaption></figure>""")
     if landscape is not None:

@@ -26,6 +26,8 @@ CURVATURE_COLORS = {"threshold": COLORS["truth"], "negative": "#9467bd", "near_z
 # What every curvature picture says its eigenvalues are of.
 HESSIAN_WORDS = "Hessian of the full-batch training objective (MSE + penalties), exact, float64"
 NEAR_ZERO_WORDS = f"|λ| ≤ {NEAR_ZERO_SHARE:g}·max|λ|"
+# What the curves of sharpness_curves are called, in the picture and on the page.
+SHARPNESS_NAMES = {"sharpness": "sharpness λmax(H)", "preconditioned": "preconditioned sharpness λmax(P⁻¹H)"}
 
 
 def draw_curvature_png(run: Run, spectrum: Spectrum, path: str | Path) -> None:
@@ -175,7 +177,7 @@ def draw_sharpness(axes, spectrum: Spectrum) -> None:
     curves = sharpness_curves(spectrum)
     epochs, threshold = curves["epochs"], spectrum.threshold
     compared = held_against_threshold(spectrum)
-    names = {"sharpness": "sharpness λmax(H)", "preconditioned": "preconditioned sharpness λmax(P⁻¹H)"}
+    names = SHARPNESS_NAMES
     if compared == "preconditioned":
         draw_spread(axes, epochs, curves["sharpness"], CURVATURE_COLORS["raw"], f"{names['sharpness']}, raw",
                     width=1.0, style=":")

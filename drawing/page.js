@@ -118,6 +118,12 @@ class Axes {
   }
 
   scale(value, [low, high], log, from, to) {
+    // log: true for a log scale; {linear, ticks} for a symmetric log scale (curvature.png's smallest
+    // eigenvalue), linear within ±linear of 0 and logarithmic beyond.
+    if (typeof log === "object" && log !== null) {
+      const symlog = (v) => Math.sign(v) * Math.log10(1 + Math.abs(v) / log.linear);
+      return from + (symlog(value) - symlog(low)) / (symlog(high) - symlog(low)) * (to - from);
+    }
     const position = log ? (Math.log10(value) - Math.log10(low)) / (Math.log10(high) - Math.log10(low))
                          : (value - low) / (high - low);
     return from + position * (to - from);
@@ -140,7 +146,9 @@ class Axes {
     c.fillStyle = "#222"; c.font = "11px sans-serif";
     // No x ticks where the x axis is categories (a study's experiments, labelled by the caller).
     const xTicks = this.xLabel === null ? [] : this.xLog ? logTicks(...this.xRange) : linearTicks(...this.xRange, 6);
-    let yTicks = this.yLog ? logTicks(...this.yRange) : linearTicks(...this.yRange, this.band ? 2 : 5);
+    const symmetric = typeof this.yLog === "object" && this.yLog !== null;
+    let yTicks = symmetric ? this.yLog.ticks : this.yLog ? logTicks(...this.yRange)
+      : linearTicks(...this.yRange, this.band ? 2 : 5);
     const room = Math.max(1, Math.floor((box.bottom - box.top) / 14));  // a tick label every 14 pixels at most
     if (yTicks.length > room) yTicks = yTicks.filter((_, i) => i % Math.ceil(yTicks.length / room) === 0);
     const labelled = !this.band || this.band[1] === 1;  // stacked small plots: epochs under the last only
@@ -155,7 +163,7 @@ class Axes {
     for (const tick of yTicks) {
       const y = this.py(tick);
       c.fillRect(box.left - 4, y, 4, 1);
-      c.fillText(tickText(tick, this.yLog), box.left - 6, y);
+      c.fillText(tickText(tick, this.yLog === true), box.left - 6, y);
       c.beginPath(); c.moveTo(box.left, y); c.lineTo(box.right, y); c.stroke();
     }
     c.font = "12px sans-serif"; c.textAlign = "center"; c.textBaseline = "bottom";
@@ -184,7 +192,7 @@ class Axes {
     c.beginPath();
     let drawing = false, points = 0, last = null;
     for (let i = 0; i < xs.length; i++) {
-      const ok = Number.isFinite(ys[i]) && (!this.yLog || ys[i] > 0) && (!this.xLog || xs[i] > 0);
+      const ok = Number.isFinite(ys[i]) && (this.yLog !== true || ys[i] > 0) && (!this.xLog || xs[i] > 0);
       if (!ok) { drawing = false; continue; }
       const x = this.px(xs[i]), y = Math.max(-1e4, Math.min(1e4, this.py(ys[i])));
       if (drawing) c.lineTo(x, y); else c.moveTo(x, y);
@@ -532,17 +540,20 @@ function drawInside(frame) {
 // colours; the frame shown is marked.
 const residualAxes = DATA.residuals ? new Axes(document.getElementById("residual-canvas"), DATA.residuals.x_range,
                                                [-0.5, frameCount - 0.5], false, false, "", "") : null;
-const residualImage = DATA.residuals ? (() => {
-  const columns = DATA.residuals.columns, pixels = decode(DATA.residuals.rgba);
+// (epoch upwards: frame 0 at the bottom)
+const residualImage = DATA.residuals ? upwardImage(decode(DATA.residuals.rgba), DATA.residuals.columns, frameCount) : null;
+
+function upwardImage(pixels, columns, rows) {
+  // RGBA bytes, a row after another, as an image of a pixel each with the first row at the bottom.
   const flipped = new Uint8ClampedArray(pixels.length), rowBytes = columns * 4;
-  for (let row = 0; row < frameCount; row++) {  // epoch upwards: frame 0 at the bottom
-    flipped.set(pixels.subarray(row * rowBytes, (row + 1) * rowBytes), (frameCount - 1 - row) * rowBytes);
+  for (let row = 0; row < rows; row++) {
+    flipped.set(pixels.subarray(row * rowBytes, (row + 1) * rowBytes), (rows - 1 - row) * rowBytes);
   }
   const image = document.createElement("canvas");
-  image.width = columns; image.height = frameCount;
-  image.getContext("2d").putImageData(new ImageData(flipped, columns, frameCount), 0, 0);
+  image.width = columns; image.height = rows;
+  image.getContext("2d").putImageData(new ImageData(flipped, columns, rows), 0, 0);
   return image;
-})() : null;
+}
 
 function drawResiduals(frame) {
   const c = residualAxes.begin(), box = residualAxes.box;
@@ -673,6 +684,198 @@ if (finalAxes) {
   });
 }
 
+// --- net 0's curvature and landscape (a run's page), as curvature.png and landscape.gif draw them --
+
+// The spectrum's numbers at each of the run's frames, exact (float64): NaN where not finite.
+const spectrum = (DATA.curvature && DATA.curvature.spectrum) || null;
+const spectrumValues = spectrum ? Object.fromEntries(["sharpness", "preconditioned", "threshold", "smallest",
+  "negative", "near_zero"].map((name) => [name, decode(spectrum[name])])) : null;
+const curvatureAxes = spectrum ? (() => {
+  const canvas = document.getElementById("curvature-canvas"), epochs = "epoch (log scale)";
+  return [
+    new Axes(canvas, DATA.epoch_limits, spectrum.sharpness_limits, true, true, epochs,
+             "sharpness: the largest eigenvalue (log scale)", [0, 0.46]),
+    new Axes(canvas, DATA.epoch_limits, spectrum.smallest_limits, true,
+             { linear: spectrum.linear_within, ticks: spectrum.smallest_ticks }, epochs,
+             `smallest eigenvalue λmin (symmetric log, linear in ±${Number(spectrum.linear_within.toPrecision(2))})`,
+             [0.52, 0.76]),
+    new Axes(canvas, DATA.epoch_limits, [0, spectrum.parameters * 1.05], true, false, epochs,
+             `how many eigenvalues are negative, near zero (of ${spectrum.parameters})`, [0.82, 1]),
+  ];
+})() : null;
+
+function markFrame(axes, epoch, values) {
+  // The frame's epoch as a red line, and its values on the curves as red dots.
+  if (epoch < 1) return;
+  const c = axes.context, x = axes.px(epoch);
+  c.strokeStyle = COLORS.marker; c.lineWidth = 1;
+  c.beginPath(); c.moveTo(x, axes.box.top); c.lineTo(x, axes.box.bottom); c.stroke();
+  c.fillStyle = COLORS.marker;
+  for (const value of values) {
+    if (!Number.isFinite(value) || (axes.yLog === true && value <= 0)) continue;
+    c.beginPath(); c.arc(x, axes.py(value), 3.5, 0, 2 * Math.PI); c.fill();
+  }
+}
+
+function drawCurvature(frame) {
+  const own = views[0].snapshot(frame), epoch = views[0].epochShown(frame), epochs = views[0].run.frame_epochs;
+  const v = spectrumValues, colors = spectrum.colors;
+  const compared = spectrum.compared === "preconditioned" ? v.preconditioned : v.sharpness;
+  const [sharpness, smallest, counts] = curvatureAxes;
+  curvatureAxes.forEach((axes, index) => {
+    const c = axes.begin(index === 0);
+    axes.frame();
+    axes.clip();
+    if (spectrum.diverged_epoch !== null) {  // from where its eigenvalues are not finite, as curvature.png marks it
+      const x = axes.px(spectrum.diverged_epoch);
+      c.strokeStyle = COLORS.marker; c.lineWidth = 1.2; c.setLineDash([5, 4]);
+      c.beginPath(); c.moveTo(x, axes.box.top); c.lineTo(x, axes.box.bottom); c.stroke(); c.setLineDash([]);
+    }
+    if (axes === sharpness) {
+      if (v.threshold) axes.line(epochs, v.threshold, colors.threshold, 1.2, spectrum.reference_only ? [2, 3] : [6, 4]);
+      if (spectrum.compared === "preconditioned") axes.line(epochs, v.sharpness, colors.raw, 1, [2, 2]);
+      if (spectrum.median) axes.line(spectrum.epochs, spectrum.median, COLORS.median, 1.6);
+      axes.line(epochs, compared, COLORS.net, 1.6);
+      markFrame(axes, epoch, [compared[own], v.threshold ? v.threshold[own] : NaN]);
+    } else if (axes === smallest) {
+      // The near-zero band around 0, then the smallest eigenvalue, as curvature.png draws them.
+      c.fillStyle = colors.near_zero; c.globalAlpha = 0.2; c.beginPath();
+      spectrum.epochs.forEach((e, i) => c.lineTo(axes.px(e), axes.py(spectrum.tolerance[i] ?? 0)));
+      for (let i = spectrum.epochs.length - 1; i >= 0; i--) {
+        c.lineTo(axes.px(spectrum.epochs[i]), axes.py(-(spectrum.tolerance[i] ?? 0)));
+      }
+      c.fill(); c.globalAlpha = 1;
+      axes.line(DATA.epoch_limits, [0, 0], COLORS.note, 0.6);
+      axes.line(epochs, v.smallest, colors.negative, 1.4);
+      markFrame(axes, epoch, [v.smallest[own]]);
+    } else {
+      axes.line(epochs, v.near_zero, colors.near_zero, 1.4);
+      axes.line(epochs, v.negative, colors.negative, 1.4);
+      markFrame(axes, epoch, [v.near_zero[own], v.negative[own]]);
+    }
+    c.restore();
+  });
+  showCurvatureNumbers(frame);
+}
+
+function showCurvatureNumbers(frame) {
+  // The frame's numbers, as formatLoss writes an error (the counts whole); each element holds the
+  // float64 itself in data-value, to be read exactly.
+  const own = views[0].snapshot(frame), v = spectrumValues, names = spectrum.names;
+  const numbers = [["curvature-sharpness", names.sharpness, v.sharpness[own], false]];
+  if (v.preconditioned) numbers.unshift(["curvature-preconditioned", names.preconditioned, v.preconditioned[own], false]);
+  if (v.threshold) numbers.push(["curvature-threshold", "stability threshold", v.threshold[own], false]);
+  numbers.push(["curvature-smallest", "λmin", v.smallest[own], false], ["curvature-negative", "negative", v.negative[own], true],
+               ["curvature-near-zero", "near zero", v.near_zero[own], true]);
+  const parts = [document.createTextNode(`epoch ${formatEpoch(views[0].epochShown(frame))}`)];
+  for (const [id, words, value, count] of numbers) {
+    const number = document.createElement("b");
+    number.id = id; number.dataset.value = String(value);
+    number.textContent = !Number.isFinite(value) ? "not finite" : count ? String(value) : formatLoss(value);
+    parts.push(document.createTextNode(` · ${words} `), number);
+  }
+  parts.push(document.createTextNode(` (of ${spectrum.parameters})`));
+  document.getElementById("curvature-numbers").replaceChildren(...parts);
+}
+
+// A comparison's sharpness: every run's on one plot, its threshold dashed in its colour, the page's epoch marked.
+const sharpnessAxes = DATA.sharpness ? new Axes(document.getElementById("sharpness-canvas"), DATA.epoch_limits,
+                                                DATA.sharpness.limits, true, true, "epoch (log scale)",
+                                                "sharpness (log scale)") : null;
+
+function drawSharpnessComparison(frame) {
+  const axes = sharpnessAxes, c = axes.begin();
+  axes.frame();
+  axes.clip();
+  for (const curve of DATA.sharpness.curves) {
+    if (curve.threshold) axes.line(curve.epochs, curve.threshold, curve.color, 1.2, curve.reference_only ? [2, 3] : [6, 4]);
+    axes.line(curve.epochs, curve.sharpness, curve.color, 1.5);
+  }
+  markFrame(axes, frameEpochs[frame], []);
+  c.restore();
+}
+
+// The landscape: the objective over the plane as landscape.gif's grey bands (a pixel a grid point),
+// the path so far, the frame's point; beside it the straight line from the initial to the final weights.
+const landscape = (DATA.curvature && DATA.curvature.landscape) || null;
+const COLOR_BAR_ROOM = 64;  // pixels right of the plane: its colour bar, tick labels and title
+const landscapeAxes = landscape ? new Axes(document.getElementById("landscape-canvas"), landscape.axis_a,
+                                           landscape.axis_b, false, false, landscape.x_label, landscape.y_label) : null;
+const landscapePath = landscape ? decode(landscape.path) : null;  // (frames * 2): each frame's point on the plane
+const landscapeValues = landscape ? [decode(landscape.path_values), decode(landscape.frame_objective)] : null;
+// (the second direction upwards: row 0, its lowest, at the bottom)
+const landscapeImage = landscape ? upwardImage(decode(landscape.rgba), landscape.columns, landscape.rows) : null;
+const lineAxes = landscape ? new Axes(document.getElementById("line-canvas"), [0, 1], landscape.line_limits, false, true,
+                                      "α: 0 the initial weights, 1 the final", "objective (log)") : null;
+
+function weightsMark(c, x, y, final) {
+  // The initial weights a white circle, the final a cross, as landscape.gif marks them.
+  c.lineWidth = 1.5; c.strokeStyle = COLORS.truth; c.fillStyle = "#fff";
+  c.beginPath();
+  if (final) {
+    c.lineWidth = 2.5; c.moveTo(x - 5, y - 5); c.lineTo(x + 5, y + 5); c.moveTo(x + 5, y - 5); c.lineTo(x - 5, y + 5);
+  } else {
+    c.arc(x, y, 4.5, 0, 2 * Math.PI); c.fill();
+  }
+  c.stroke();
+}
+
+function drawLandscape(frame) {
+  const axes = landscapeAxes, c = axes.begin(), own = views[0].snapshot(frame);
+  axes.box.right -= COLOR_BAR_ROOM;
+  const { rows, columns } = landscape, [a0, a1] = landscape.axis_a, [b0, b1] = landscape.axis_b;
+  const halfA = (a1 - a0) / Math.max(columns - 1, 1) / 2, halfB = (b1 - b0) / Math.max(rows - 1, 1) / 2;
+  axes.clip();
+  c.imageSmoothingEnabled = false;  // a grid point a cell: the objective where it was worked out
+  c.drawImage(landscapeImage, axes.px(a0 - halfA), axes.py(b1 + halfB), axes.px(a1 + halfA) - axes.px(a0 - halfA),
+              axes.py(b0 - halfB) - axes.py(b1 + halfB));
+  const xs = [], ys = [];
+  for (let k = 0; k < landscapePath.length / 2; k++) { xs.push(landscapePath[2 * k]); ys.push(landscapePath[2 * k + 1]); }
+  c.globalAlpha = 0.25; axes.line(xs, ys, COLORS.net, 0.8); c.globalAlpha = 1;  // the whole path, faint
+  axes.line(xs.slice(0, own + 1), ys.slice(0, own + 1), COLORS.net, 1.6);
+  if (Number.isFinite(xs[0]) && Number.isFinite(ys[0])) weightsMark(c, axes.px(xs[0]), axes.py(ys[0]), false);
+  weightsMark(c, axes.px(0), axes.py(0), true);
+  if (Number.isFinite(xs[own]) && Number.isFinite(ys[own])) {
+    c.fillStyle = COLORS.marker; c.strokeStyle = "#fff"; c.lineWidth = 1;
+    c.beginPath(); c.arc(axes.px(xs[own]), axes.py(ys[own]), 4.5, 0, 2 * Math.PI); c.fill(); c.stroke();
+  }
+  c.restore();
+  axes.frame();
+  drawColorBar(axes);
+  const [onPlane, atWeights] = landscapeValues;
+  document.getElementById("landscape-numbers").textContent = `epoch ${formatEpoch(views[0].epochShown(frame))} · ` +
+    `objective at the frame's point on the plane ${formatLoss(onPlane[own])} · at its own weights ${formatLoss(atWeights[own])}`;
+  drawStraightLine();
+}
+
+function drawColorBar(axes) {
+  // The objective's bands on a log scale beside the plane, as landscape.gif's colour bar.
+  const c = axes.context, bands = landscape.bands, box = axes.box;
+  const low = bands[0][0], high = bands[bands.length - 1][1], left = box.right + 8;
+  const bar = new Axes(axes.canvas, [0, 1], [low, high], false, true, "", "");
+  bar.box = { left, right: left + 10, top: box.top, bottom: box.bottom };
+  for (const [from, to, color] of bands) {
+    c.fillStyle = color; c.fillRect(left, bar.py(to), 10, bar.py(from) - bar.py(to));
+  }
+  c.strokeStyle = "#333"; c.lineWidth = 1; c.strokeRect(left, box.top, 10, box.bottom - box.top);
+  c.fillStyle = "#222"; c.font = "11px sans-serif"; c.textAlign = "left"; c.textBaseline = "middle";
+  for (const tick of logTicks(low, high)) c.fillText(tickText(tick, true), left + 14, bar.py(tick));
+  c.save(); c.translate(axes.canvas.clientWidth - 6, (box.top + box.bottom) / 2); c.rotate(-Math.PI / 2);
+  c.font = "12px sans-serif"; c.textAlign = "center"; c.fillText("training objective", 0, 0); c.restore();
+}
+
+function drawStraightLine() {
+  const axes = lineAxes, c = axes.begin(), alphas = landscape.line_alphas, values = landscape.line_values;
+  axes.frame();
+  axes.clip();
+  axes.line(alphas, values, COLORS.net, 1.5);
+  c.restore();
+  const ends = [[alphas[0], values[0], false], [alphas[alphas.length - 1], values[values.length - 1], true]];
+  for (const [alpha, value, final] of ends) {
+    if (value !== null && value > 0) weightsMark(c, axes.px(alpha), axes.py(value), final);
+  }
+}
+
 // --- the frame shown, and what moves it ----------------------------------------------------------
 
 const slider = document.getElementById("frame-slider");
@@ -689,6 +892,9 @@ function show(frame) {
   if (insidePanels.length) drawInside(current);
   if (residualAxes) drawResiduals(current);
   if (finalAxes) drawFinalErrors();
+  if (curvatureAxes) drawCurvature(current);
+  if (landscapeAxes) drawLandscape(current);
+  if (sharpnessAxes) drawSharpnessComparison(current);
   try {
     history.replaceState(null, "", `#frame=${current}`);
   } catch (error) {

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from curvature import Views
 from drawing.curves import ended_words, final_words, status_caption, truth_label
+from drawing.page_curvature import curvature_data, sharpness_comparison_data
 from drawing.page_data import one_run_data, several_runs_data, study_data
 from drawing.style import COLORS, RUN_COLORS
 from summaries import AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, share_text
@@ -50,6 +52,7 @@ figure.run > figcaption.numbers { min-height: 2.6em; }
 figcaption { font-size: 0.9em; color: #444; min-height: 1.3em; overflow-wrap: anywhere; white-space: pre-line; }
 canvas { width: 100%%; height: 320px; display: block; }
 .status { color: %(marker)s; font-weight: bold; }
+.note { color: %(note)s; font-style: italic; }
 .ended { color: %(note)s; font-weight: bold; }  /* stopped early, best weights restored: not a failure */
 table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular-nums; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
@@ -118,9 +121,11 @@ def prediction_caption(run: Run) -> str:
     return f"data (grey){truth} · {prediction}"
 
 
-def page_html(run: Run, with_units: bool = True) -> str:
-    """The whole page of a run: its fit, error curves, residuals and the inside of its first net."""
+def page_html(run: Run, with_units: bool = True, views: Views | None = None) -> str:
+    """The whole page of a run: its fit, error curves, residuals, the inside of its first net, and
+    its curvature and landscape (views; the words on why not where it has none)."""
     data = one_run_data(run, with_units)
+    data["curvature"] = curvature_data(run, views)
     view = data["runs"][0]
     failed = run.status in ("diverged", "interrupted")
     caption = ended_words(run) if failed else status_caption(run)
@@ -155,8 +160,55 @@ def page_html(run: Run, with_units: bool = True) -> str:
     <figcaption>residual of {net}: {html.escape(data["residuals"]["title"])}</figcaption></figure>
   <figure id="inside"><canvas id="inside-canvas"></canvas>
     <figcaption>inside {net}: {" · ".join(html.escape(panel["title"]) for panel in data["diagnostics"])}</figcaption></figure>
+{curvature_panels(data["curvature"], run.nets)}
 </div>"""
     return document(f"{run.name}: watch a tiny net learn", header, body, data)
+
+
+def line_key(color: str, words: str, line: str = "━") -> str:
+    """A line's colour and dash (━ solid, ╍ dashed, ┈ dotted) before what it is."""
+    return f'<span style="color: {color}">{line}</span> {html.escape(words)}'
+
+
+def curvature_panels(curvature: dict, nets: int) -> str:
+    """Net 0's curvature panel and landscape where the run has them (see page_curvature), the note
+    on why not in their place."""
+    panels = []
+    whose = "net 0's" if nets > 1 else "the net's"
+    if curvature["note"]:
+        panels.append(f'  <figure id="curvature-note"><figcaption class="note">{html.escape(curvature["note"])}'
+                      "</figcaption></figure>")
+    spectrum, landscape = curvature["spectrum"], curvature["landscape"]
+    if spectrum is not None:
+        colors, names = spectrum["colors"], spectrum["names"]
+        keys = [line_key(COLORS["net"], f"{whose} {names[spectrum['compared']]}")]
+        if spectrum["compared"] == "preconditioned":
+            keys.append(line_key(colors["raw"], f"{names['sharpness']}, raw", "┈"))
+        if spectrum["median"] is not None:
+            keys.append(line_key(COLORS["median"], f"median over the {spectrum['nets']} nets"))
+        if spectrum["threshold_label"] is None:
+            keys.append("no stability threshold known for this optimizer")
+        else:
+            keys.append(line_key(colors["threshold"], spectrum["threshold_label"],
+                                 "┈" if spectrum["reference_only"] else "╍"))
+        keys += [line_key(colors["negative"], "smallest eigenvalue λmin, negative count"),
+                 line_key(colors["near_zero"], f"near zero: {spectrum['near_zero_words']}")]
+        diverged = "" if spectrum["diverged_epoch"] is None else (
+            f'\n    <figcaption class="status">not finite from epoch {spectrum["diverged_epoch"]:,} on (its weights '
+            "blew up): not drawn (dashed)</figcaption>")
+        panels.append(f"""  <figure id="curvature"><canvas id="curvature-canvas" style="height: 480px"></canvas>
+    <figcaption>{whose} curvature: {html.escape(spectrum["title"])}</figcaption>{diverged}
+    <figcaption>{" · ".join(keys)}</figcaption>
+    <figcaption class="numbers" id="curvature-numbers"></figcaption></figure>""")
+    if landscape is not None:
+        panels.append(f"""  <figure id="landscape"><canvas id="landscape-canvas"></canvas>
+    <canvas id="line-canvas" style="height: 160px"></canvas>
+    <figcaption>{whose} training objective over the plane of its path's two main directions, through its final
+    weights (✕), from its initial weights (○), the frame's weights red; under it, on the straight line from the
+    initial weights (α = 0) to the final (α = 1)</figcaption>
+    <figcaption class="numbers" id="landscape-numbers"></figcaption>
+    <figcaption id="landscape-words">{html.escape(chr(10).join(landscape["words"]))}</figcaption></figure>""")
+    return "\n".join(panels)
 
 
 def knob_words(data: dict) -> str:
@@ -186,10 +238,12 @@ def error_legend(runs: list[Run], labels: list[str], colors: list[str]) -> str:
                       for label, color in zip(labels, colors)) + f" · {floor_text(runs)}"
 
 
-def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
-    """A comparison's page: one fit panel per run in step, and every run's training error on one plot."""
+def compare_page_html(runs: list[Run], labels: list[str], note: str, views: list[Views | None] | None = None) -> str:
+    """A comparison's page: one fit panel per run in step, every run's training error on one plot,
+    and where runs' views (curvature.Views, one a run) hold their spectra, every run's sharpness on one plot."""
     colors = RUN_COLORS[:len(runs)]
     data = several_runs_data(runs, labels, colors)
+    data["sharpness"] = None if views is None else sharpness_comparison_data(runs, labels, colors, views)
     header = f"""<h1 id="title">comparison of {len(runs)} runs</h1>
 <div class="trained" id="trained">{html.escape(note)}</div>"""
     body = f"""{controls(f'epoch {slot("epoch")}', "")}
@@ -198,8 +252,24 @@ def compare_page_html(runs: list[Run], labels: list[str], note: str) -> str:
   <figure><canvas id="error-canvas"></canvas>
     <figcaption>training error: {error_legend(runs, labels, colors)}</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
+{sharpness_panel(data["sharpness"])}
 </div>"""
     return document(f"comparison of {len(runs)} runs: watch tiny nets learn", header, body, data)
+
+
+def sharpness_panel(sharpness: dict | None) -> str:
+    """Every run's sharpness on one plot, each with its threshold, and the runs that have none."""
+    if sharpness is None:
+        return ""
+    keys = []
+    for curve in sharpness["curves"]:
+        keys.append(line_key(curve["color"], f"{curve['label']}: {curve['name']}"))
+        if curve["threshold_label"] is not None:
+            keys.append(line_key(curve["color"], curve["threshold_label"], "┈" if curve["reference_only"] else "╍"))
+    notes = "".join(f'\n    <figcaption class="note">{html.escape(note)}</figcaption>' for note in sharpness["notes"])
+    return f"""  <figure id="sharpness"><canvas id="sharpness-canvas"></canvas>
+    <figcaption>sharpness (the largest eigenvalue of the Hessian of each run's training objective) against each
+    run's stability threshold: {" · ".join(keys)}</figcaption>{notes}</figure>"""
 
 
 def table_row(row: StudyRow, link: str) -> str:
@@ -272,6 +342,6 @@ def _nan_to_none(data):
     return data
 
 
-def write_page(run: Run, path: str | Path, views=None) -> None:
-    """Write a run's report.html."""
-    Path(path).write_text(page_html(run), encoding="utf-8")
+def write_page(run: Run, path: str | Path, views: Views | None = None) -> None:
+    """Write a run's report.html, with its curvature where views hold it (curvature.Views)."""
+    Path(path).write_text(page_html(run, views=views), encoding="utf-8")

@@ -11,6 +11,7 @@ from conftest import synthetic_run
 from drawing import page as report
 import comparisons
 import study_table
+from drawing.landscape_frames import plane_words
 from drawing.page_data import study_net_points
 from summaries import format_loss
 
@@ -480,3 +481,104 @@ def test_a_study_page_of_a_single_finished_cell_works(tmp_path, offline_page):
     page, problems = offline_page(path)
     assert problems == []
     assert page.text_content("#numbers-0").startswith("median training MSE ")
+
+
+# --- a run's curvature and landscape ---------------------------------------------------------------------
+
+def slide_to(page, frame: int) -> None:
+    page.eval_on_selector("#frame-slider", "(slider, k) => { slider.value = k; slider.dispatchEvent("
+                          "new Event('input')); }", frame)
+
+
+@pytest.fixture(scope="module")
+def curved(one_net):
+    """one_net's run with a spectrum and a landscape made up on its frames (test_curvature_pictures'),
+    its page written beside its own."""
+    from curvature import Views
+    from test_curvature_pictures import synthetic_landscape, synthetic_spectrum
+
+    run, path = one_net
+    spectrum, landscape = synthetic_spectrum(run, reference_only=True), synthetic_landscape(run)
+    curved_path = path.with_name("report_curved.html")
+    report.write_page(run, curved_path, Views(spectrum, landscape))
+    return run, spectrum, landscape, curved_path
+
+
+def test_the_curvature_panel_states_exactly_frame_ks_sharpness_threshold_and_counts(curved, offline_page):
+    run, spectrum, _, path = curved
+    page, problems = offline_page(path)
+    for frame in (0, 7, len(run.frame_epochs) - 1):
+        slide_to(page, frame)
+        assert page.text_content("#epoch") == f"{int(run.frame_epochs[frame]):,}"
+        assert page.text_content("#curvature-numbers").startswith(f"epoch {int(run.frame_epochs[frame]):,} · ")
+        values = {"sharpness": spectrum.sharpness[frame, 0], "threshold": spectrum.threshold.values[frame],
+                  "smallest": spectrum.smallest[frame, 0]}
+        for name, value in values.items():
+            element = page.query_selector(f"#curvature-{name}")
+            assert element.text_content() == format_loss(value), (frame, name)
+            assert float(element.get_attribute("data-value")) == value, (frame, name)  # bit for bit
+        for name, count in {"negative": spectrum.negative_count, "near-zero": spectrum.near_zero_count}.items():
+            assert page.text_content(f"#curvature-{name}") == str(count[frame, 0]), (frame, name)
+    assert "stability threshold 2/η (reference only: minibatches)" in page.text_content("#curvature")
+    assert problems == []
+
+
+def test_the_landscapes_point_moves_with_the_slider(curved, offline_page):
+    run, _, landscape, path = curved
+    page, problems = offline_page(path)
+    red = "#d62728"  # COLORS["marker"]
+    places = {}
+    for frame in (5, 20):
+        slide_to(page, frame)
+        x, y = landscape.path[frame]
+        places[frame] = page.evaluate(f"[landscapeAxes.px({x}), landscapeAxes.py({y})]")
+    # The page now shows frame 20: its point red, frame 5's place no longer.
+    pixels, scale = canvas_pixels(page, "#landscape-canvas")
+
+    def around(frame):
+        x, y = places[frame]
+        return pixels[int((y - 2) * scale): int((y + 2) * scale) + 1, int((x - 2) * scale): int((x + 2) * scale) + 1]
+
+    assert near(around(20), red) >= 4 and near(around(5), red) == 0
+    assert page.text_content("#landscape-numbers") == (
+        f"epoch {int(run.frame_epochs[20]):,} · objective at the frame's point on the plane "
+        f"{format_loss(landscape.path_values[20])} · at its own weights {format_loss(landscape.frame_objective[20])}")
+    assert page.text_content("#landscape-words") == "\n".join(plane_words(landscape))
+    assert problems == []
+
+
+@pytest.mark.parametrize("note", [None, "curvature not recorded: record.curvature is none"])
+def test_a_runs_note_stands_in_place_of_its_curvature(one_net, offline_page, tmp_path, note):
+    from curvature import Views
+    from drawing.page_curvature import NOT_WORKED_OUT
+
+    run, path = one_net
+    if note is not None:
+        path = tmp_path / "report.html"
+        report.write_page(run, path, Views(None, None, note))
+    page, problems = offline_page(path)
+    assert page.text_content("#curvature-note") == (note or NOT_WORKED_OUT)
+    assert page.query_selector("#curvature-canvas") is None and page.query_selector("#landscape-canvas") is None
+    assert problems == []
+
+
+def test_a_comparison_draws_every_runs_sharpness_on_one_plot_and_says_which_have_none(compared, tmp_path, offline_page):
+    from curvature import Views
+    from drawing.curvature_figures import sharpness_curves
+    from test_curvature_pictures import synthetic_spectrum
+
+    runs, _ = compared
+    spectrum = synthetic_spectrum(runs[0])
+    note = "curvature not recorded: record.curvature is none"
+    path = tmp_path / "report.html"
+    path.write_text(report.compare_page_html(runs, ["calm", HOSTILE_LABEL], "", [Views(spectrum, None),
+                                                                                Views(None, None, note)]))
+    page, problems = offline_page(path)
+    assert problems == [] and page.query_selector("img") is None
+    assert f"{HOSTILE_LABEL}: {note}" in page.text_content("#sharpness")
+    curves = sharpness_curves(spectrum)
+    pixels, scale = canvas_pixels(page, "#sharpness-canvas")
+    for index in (5, 20):
+        x, y = page.evaluate(f"[sharpnessAxes.px({curves['epochs'][index]}), sharpnessAxes.py({curves['sharpness'][index, 0]})]")
+        patch = pixels[int((y - 2) * scale): int((y + 2) * scale) + 1, int((x - 2) * scale): int((x + 2) * scale) + 1]
+        assert near(patch, page.evaluate("DATA.runs[0].color")) >= 2, index

@@ -19,15 +19,19 @@ from drawing.comparison import shared_scales
 from drawing.page import compare_page_html
 from drawing.residuals import draw_compare_residuals_png
 from drawing.units_frames import CompareUnitsAnimation
-from rendering import load_run, write_animation, write_pictures
+from drawing.curvature_figures import draw_curvature_comparison
+from rendering import curvature_views, load_run, write_animation, write_pictures
 from rundir import Run, RunError
 
 # What a comparison's folder may hold: its pictures, and comparison.json, which says what was
 # compared and marks the folder as a comparison (pictures of these generic names alone could be
 # anyone's). Its files are replaced only when it holds nothing else.
 COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES + (rundir.PAGE_FILE,)
+# Where every run compared shows its curvature: each one's landscape and their sharpness side by side.
+CURVATURE_PICTURE = "curvature.png"
 COMPARE_MARKER = outputs.COMPARISON_FILE
-COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + (COMPARE_MARKER,)), COMPARE_MARKER,
+COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + (CURVATURE_PICTURE, COMPARE_MARKER)),
+                                    COMPARE_MARKER,
                                     "compared", example="output/my_comparison", replaces_folder=False)
 MAX_COMPARED = 9
 
@@ -63,7 +67,8 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
                       overrides: list[str] | None = None, labels: list[str] | None = None,
                       replace: bool = False) -> list[Path]:
     """Write compare.gif, compare.png, units.gif, residuals.png and report.html for 2 to 9 run
-    directories into output_dir (by default default_compare_folder).
+    directories into output_dir (by default default_compare_folder), and curvature.png where
+    every run shows its curvature (rundir.shows_curvature).
 
     output_dir must be new, empty, or hold only an earlier comparison's pictures, of the same runs
     in any order (of others only with replace).
@@ -104,11 +109,19 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
     def draw_residuals(runs: list[Run], path: Path) -> None:
         draw_compare_residuals_png(runs, labels, path)
 
-    def draw_page(runs: list[Run], path: Path) -> None:
-        path.write_text(compare_page_html(runs, labels, note), encoding="utf-8")
+    views = [curvature_views(run) for run in runs]
 
-    drawers = (draw_gif, draw_png, draw_units, draw_residuals, draw_page)
-    return write_pictures(zip(COMPARE_FILES, drawers), runs, output_dir)
+    def draw_page(runs: list[Run], path: Path) -> None:
+        path.write_text(compare_page_html(runs, labels, note, views), encoding="utf-8")
+
+    def draw_curvature(runs: list[Run], path: Path) -> None:
+        draw_curvature_comparison([(run, view.spectrum, view.landscape) for run, view in zip(runs, views)], path,
+                                  labels)
+
+    pictures = list(zip(COMPARE_FILES, (draw_gif, draw_png, draw_units, draw_residuals, draw_page)))
+    if all(view.spectrum is not None and view.landscape is not None for view in views):
+        pictures.insert(-1, (CURVATURE_PICTURE, draw_curvature))
+    return write_pictures(pictures, runs, output_dir)
 
 
 def is_comparison_folder(folder: Path) -> bool:

@@ -14,7 +14,7 @@ import curvature
 import outputs
 import rundir
 from drawing import gif
-from drawing.curvature_figures import draw_curvature_png
+from drawing.curvature_figures import draw_curvature_png, draw_note_png
 from drawing.figures import draw_loss_png
 from drawing.fit_frames import FitAnimation, SeedsAnimation
 from drawing.page import write_page
@@ -54,13 +54,21 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
     def draw_units(run: Run, path: Path) -> None:
         write_animation(UnitsAnimation(run, *size), run, path)
 
+    def draw_curvature(run: Run, path: Path) -> None:
+        if views.spectrum is None:
+            draw_note_png(run, views.note, path)
+        else:
+            draw_curvature_png(run, views.spectrum, path)
+
     def draw_landscape(run: Run, path: Path) -> None:
-        write_animation(LandscapeAnimation(run, views.landscape, *size), run, path)
+        if views.landscape is None:
+            draw_note_png(run, views.note, path, picture_format="gif")
+        else:
+            write_animation(LandscapeAnimation(run, views.landscape, *size), run, path)
 
     drawers = [draw_animation, draw_loss_png, draw_units, draw_residuals_png]
     if rundir.shows_curvature(run):
-        drawers += [lambda run, path: curvature.write_views(views, path),
-                    lambda run, path: draw_curvature_png(run, views.spectrum, path), draw_landscape]
+        drawers += [lambda run, path: curvature.write_views(views, path), draw_curvature, draw_landscape]
     drawers.append(lambda run, path: write_page(run, path, views))
     return write_pictures(zip(rundir.picture_names(run), drawers), run, directory)
 
@@ -84,7 +92,9 @@ def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[
 
 def render_page(run_dir: str | Path) -> list[Path]:
     """Write a run directory's page, report.html, alone."""
-    return write_pictures([(rundir.PAGE_FILE, write_page)], load_run(run_dir), Path(run_dir))
+    run = load_run(run_dir)
+    return write_pictures([(rundir.PAGE_FILE, lambda run, path: write_page(run, path, curvature_views(run)))], run,
+                          Path(run_dir))
 
 
 def write_pictures(pictures, subject, directory: Path) -> list[Path]:

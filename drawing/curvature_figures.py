@@ -36,6 +36,21 @@ def draw_curvature_png(run: Run, spectrum: Spectrum, path: str | Path) -> None:
     figure.savefig(path, format="png")
 
 
+def draw_note_png(run: Run, note: str, path: str | Path, picture_format: str = "png") -> None:
+    """A picture in place of curvature.png or landscape.gif that says why the run has none (curvature.Views.note)."""
+    prepare_fonts([run])
+    figure = Figure(figsize=(8, 1.6), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.text(0.5, 0.5, f"{run_title(run)}\n{note}", ha="center", va="center", fontsize=10, wrap=True)
+    if picture_format == "png":
+        figure.savefig(path, format="png")
+        return
+    from PIL import Image  # a GIF of one frame, for landscape.gif
+
+    figure.canvas.draw()
+    Image.fromarray(np.asarray(figure.canvas.buffer_rgba())[..., :3]).save(path, format="GIF")
+
+
 def curvature_figure(run: Run, spectrum: Spectrum) -> Figure:
     """At the left, over log epochs: the sharpness against the stability threshold, the smallest
     eigenvalue and the counts of negative and near-zero eigenvalues; at the right every

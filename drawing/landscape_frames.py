@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import LogNorm, ListedColormap
 from matplotlib import colormaps
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from curvature import Landscape
 from drawing.animation import MARGIN, RunAnimation, new_canvas
@@ -63,6 +63,18 @@ def objective_levels(values: np.ndarray) -> tuple[np.ndarray, LogNorm]:
     return levels, LogNorm(low, high)
 
 
+def round_log_ticks(low: float, high: float) -> list[float]:
+    """Round numbers to label a log colour bar from low to high with: the powers of ten, or 1, 2 and
+    5 times them, or every digit times them, the first that gives three or more (a plateau's
+    objective may span less than a factor of five)."""
+    powers = 10.0 ** np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
+    for digits in ((1,), (1, 2, 5), range(1, 10)):
+        ticks = [float(f"{digit * power:.6g}") for power in powers for digit in digits if low <= digit * power <= high]
+        if len(ticks) >= 3:
+            return ticks
+    return ticks
+
+
 def plane_panel(axes, colorbar_axes, landscape: Landscape, fontsize: float = 8) -> None:
     """The still parts of the plane: the objective as filled log-scale contours with its colour bar,
     the axes (each direction's share of the path's variance) and the final weights at the origin."""
@@ -73,7 +85,7 @@ def plane_panel(axes, colorbar_axes, landscape: Landscape, fontsize: float = 8) 
     filled = axes.contourf(landscape.axis_a, landscape.axis_b, shown, levels=levels, norm=norm, cmap=OBJECTIVE_COLORS)
     colorbar = axes.figure.colorbar(filled, cax=colorbar_axes)
     colorbar.set_label("training objective", fontsize=fontsize)
-    colorbar.ax.yaxis.set_major_locator(LogLocator())
+    colorbar.ax.yaxis.set_major_locator(FixedLocator(round_log_ticks(levels[0], levels[-1])))
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     colorbar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     colorbar.ax.tick_params(labelsize=fontsize - 1)

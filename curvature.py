@@ -687,6 +687,9 @@ def net_of_run(run) -> Net:
     standardization = run.summary.standardization
     if standardization is not None:
         empty = np.zeros((0, 1), dtype=np.float32)
+        # summary.json holds the shift and scale; data.Standardization applies them as training did.
+        standardization = data.Standardization(standardization.x_shift, standardization.x_scale,
+                                               standardization.y_shift, standardization.y_scale)
         trained_on = standardization.training_dataset(data.Dataset(x, y, empty, empty, empty))
         x, y = trained_on.x_train.reshape(-1), trained_on.y_train.reshape(-1)
     return Net([1, *config.hidden_layers, 1], list(config.activations), x.astype(np.float64), y.astype(np.float64),

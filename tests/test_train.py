@@ -36,6 +36,10 @@ import rendering
 PYTHON = sys.executable
 EXPERIMENT = str(ROOT / "experiments" / "adam_2x10.yaml")
 
+# What train.py writes: the data, the pictures, and net 0's curvature (record.curvature's default).
+ONE_NET_FILES = rundir.DATA_FILES + rundir.ONE_NET_PICTURES + rundir.CURVATURE_FILES
+SEEDS_FILES = rundir.DATA_FILES + rundir.SEEDS_PICTURES + rundir.CURVATURE_FILES
+
 
 def snapshot_tree(folder: Path) -> dict[str, str]:
     """Every entry under folder (hidden ones too) by relative path, with a hash of each file's bytes."""
@@ -662,7 +666,7 @@ def test_a_ctrl_c_once_the_run_is_complete_changes_nothing(small_config, tmp_pat
         assert captured.err.strip() == "the Ctrl-C came after the run was complete: nothing was left out"
         assert f"wrote {tmp_path / name}/" in captured.out
         assert sorted(path.name for path in (tmp_path / name).iterdir()) == sorted(
-            rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+            ONE_NET_FILES)
 
 
 def test_the_readme_example_of_prediction_snapshots_runs(tmp_path, monkeypatch):
@@ -905,7 +909,7 @@ def cli_run(background):
 def test_run_directory_holds_every_file(cli_run):
     run_dir, result = cli_run
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(ONE_NET_FILES)
     assert not list(run_dir.parent.glob(".*")), "no temporary files are left behind"
     assert (run_dir / "fit.gif").read_bytes()[:6] == b"GIF89a"
     assert (run_dir / "loss.png").read_bytes()[:4] == b"\x89PNG"
@@ -999,7 +1003,7 @@ def test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays(
 def test_a_seeded_run_directory(background):
     run_dir, result = background.result("seeds")
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.SEEDS_PICTURES)
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(SEEDS_FILES)
     summary = summary_of(run_dir)
     assert summary["seeds"] == 3 and [net["seed"] for net in summary["nets"]] == [5, 6, 7]
     at_floor = [net["val_loss"] <= 1.1 * summary["noise_floor"] for net in summary["nets"]]
@@ -1063,7 +1067,7 @@ def test_a_diverged_run_is_written_up_to_the_blow_up(diverged_run):
     assert run.frame_epochs[-1] == diverged - 1  # the last frame: the weights that blew up
     history = (run_dir / "history.csv").read_text().splitlines()
     assert len(history) == diverged + 1 and history[-1].startswith(f"{diverged},")
-    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(ONE_NET_FILES)
 
 
 # --- Ctrl-C to the command ------------------------------------------------------------------------
@@ -1080,7 +1084,7 @@ def test_ctrl_c_stops_writes_the_run_so_far_and_exits_130(background):
     run = rundir.read_run(run_dir)
     assert run.epochs_completed == summary["epochs_completed"]
     assert run.frame_epochs[-1] == summary["epochs_completed"]  # the last frame is where it stopped
-    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(ONE_NET_FILES)
     assert result.stdout.splitlines()[-1] == f"  wrote {run_dir}/: " + ", ".join(rundir.files_present(run_dir))
 
 
@@ -1133,7 +1137,7 @@ def test_a_run_on_a_csv_says_its_noise_floor_is_unknown_and_can_be_redrawn_and_t
     resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert not set(config_module.GENERATED_DATA_KEYS) & set(resolved)
     assert resolved["data_file"] == summary["data_file"] and resolved["validation_fraction"] == 0.25
-    assert sorted(path.name for path in run_dir.iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(ONE_NET_FILES)
     # Redrawn from the run alone, and trained again from its config.yaml in another folder: the same bits.
     assert animate.main([str(run_dir)]) == 0
     config = config_module.load_config(run_dir / "config.yaml")
@@ -1189,4 +1193,4 @@ def test_ctrl_c_once_the_run_is_written_changes_nothing_however_many(background)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
     assert rundir.read_run(folder / "run").status == "completed"
-    assert sorted(path.name for path in (folder / "run").iterdir()) == sorted(rundir.DATA_FILES + rundir.ONE_NET_PICTURES)
+    assert sorted(path.name for path in (folder / "run").iterdir()) == sorted(ONE_NET_FILES)

@@ -920,7 +920,7 @@ def test_run_directory_holds_every_file(cli_run):
     assert re.fullmatch(r"  final training MSE \d\.\d{4}, held-out MSE \d\.\d{4} = \d+\.\d\d x the noise floor 0\.0400",
                         lines[1]), lines[1]
     assert lines[2] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, fit.gif, loss.png, "
-                        "units.gif, residuals.png, report.html")
+                        "units.gif, residuals.png, curvature.npz, curvature.png, landscape.gif, report.html")
     assert len(lines) == 3
 
 
@@ -1027,7 +1027,7 @@ def test_a_seeded_run_directory(background):
     assert lines[1].startswith("  median final training MSE ") and lines[1].endswith(" (noise floor 0.0400)")
     assert lines[2] == f"  {100 * summary['share_at_noise_floor']:.0f}% of the seeds end within 10% of the noise floor"
     assert lines[3] == (f"  wrote {run_dir}/: config.yaml, history.csv, snapshots.npz, summary.json, seeds.gif, "
-                        "seeds.png, units.gif, residuals.png, report.html")
+                        "seeds.png, units.gif, residuals.png, curvature.npz, curvature.png, landscape.gif, report.html")
 
 
 # --- divergence -----------------------------------------------------------------------------------

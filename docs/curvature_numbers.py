@@ -59,6 +59,31 @@ def describe(label: str, eigenvalues: np.ndarray, mask: np.ndarray) -> None:
     print(f"  {label} ({int(mask.any(axis=0).sum())} nets): " + "; ".join(parts))
 
 
+def escape_rates(run, stuck: np.ndarray) -> str:
+    """How fast a step leaves the saddle along its most negative direction, at the middle frame of
+    each net's plateau: η|λmin(H)| for plain steps and, with Adam, η|λmin(P⁻¹H)| for its
+    preconditioned ones (P as curvature.preconditioned_sharpness has it)."""
+    net, rate = curvature.net_of_run(run), curvature.learning_rates_at_frames(run)
+    plain, preconditioned = [], []
+    for index in range(run.nets):
+        frames = np.flatnonzero(stuck[:, index] & (run.frame_epochs >= 100))
+        if not len(frames):
+            continue
+        frame = frames[len(frames) // 2]
+        hessian = curvature.hessians(net, np.asarray(run.per_frame["weights"][frame : frame + 1, index], float))[0]
+        plain.append(-rate[frame] * np.linalg.eigvalsh(hessian)[0])
+        if "second_moment" in run.per_frame:
+            steps = float(run.per_frame["optimizer_steps"][frame, index])
+            beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7  # Keras's defaults, which the post's runs use
+            moment = np.asarray(run.per_frame["second_moment"][frame, index], float) / (1 - beta_2**steps)
+            scale = np.sqrt((1 - beta_1**steps) * (np.sqrt(moment) + epsilon / np.sqrt(1 - beta_2**steps)))
+            preconditioned.append(-rate[frame] * np.linalg.eigvalsh(hessian / scale[:, None] / scale[None, :])[0])
+    text = f"plain steps {median(plain):.3g}" if plain else "no plateau"
+    if preconditioned:
+        text += f", Adam's {median(preconditioned):.3g} ({min(preconditioned):.3g} to {max(preconditioned):.3g})"
+    return text
+
+
 def cell_numbers(run_dir: Path) -> None:
     run = rundir.read_run(run_dir)
     views = np.load(run_dir / "curvature.npz")
@@ -69,6 +94,7 @@ def cell_numbers(run_dir: Path) -> None:
     late, stuck = epochs[:, None] >= 1000, loss > STUCK_LEVEL
     describe("plateau, epochs 100 to 999 (MSE above 0.2)", eigenvalues, (epochs[:, None] >= 100) & ~late & stuck)
     describe("plateau, from epoch 1,000 (MSE above 0.2)", eigenvalues, late & stuck)
+    print(f"  leaving the saddle, η|λmin| a step at mid-plateau (medians over nets): {escape_rates(run, stuck)}")
     describe("final frame", eigenvalues, np.broadcast_to(np.arange(len(epochs))[:, None] == len(epochs) - 1, loss.shape))
     threshold = views["spectrum.threshold"] if "spectrum.threshold" in views.files else None
     if "spectrum.preconditioned_sharpness" in views.files:
@@ -89,14 +115,17 @@ def cell_numbers(run_dir: Path) -> None:
                 print(f"    {stage}: median ratio {median(ratio[mask]):.3f}")
     weights = run.per_frame["weights"]
     net = curvature.net_of_run(run)
-    shares, gaps = [], []
+    shares, gaps, monotone = [], [], 0
     with curvature.blas_on_one_thread():
         for index in range(weights.shape[1]):
             landscape = curvature.landscape(net, np.asarray(weights[:, index], dtype=np.float64), resolution=5)
             shares.append(landscape.explained_variance.sum())
             gaps.append(landscape.largest_gap)
+            between = (landscape.line_alphas >= 0) & (landscape.line_alphas <= 1)
+            monotone += bool(np.all(np.diff(landscape.line_values[between]) <= 0))
     print(f"  landscape: the plane holds {median(shares):.3f} of the path's variance ({min(shares):.3f} to "
-          f"{max(shares):.3f}); largest gap {median(gaps):.2f} ({min(gaps):.2f} to {max(gaps):.2f})")
+          f"{max(shares):.3f}); largest gap {median(gaps):.2f} ({min(gaps):.2f} to {max(gaps):.2f}); the straight line "
+          f"falls all the way from the initial to the final weights for {monotone} of {weights.shape[1]} nets")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ with record.curvature: all), and Adam's or RMSprop's second moments and step cou
 
 import numpy as np
 
+import config as config_module
 import data
 import engine
 import models
@@ -54,3 +55,26 @@ def test_a_stacks_every_net_path_matches_single_runs_in_each_part():
         for name in ("weights", "second_moment"):
             np.testing.assert_allclose(stacked.per_frame[name][:, net], single.per_frame[name][:, 0], rtol=1e-3,
                                        atol=1e-6, err_msg=name)
+
+
+def test_the_curvature_is_of_the_objective_the_nets_minimised_generated_or_standardized(tmp_path):
+    """A frame's objective at its recorded weights is its recorded training error: in the data's
+    units for generated points, in the standardized ones (the error over y_scale²) for a CSV."""
+    import curvature
+    import rundir
+
+    points = tmp_path / "points.csv"
+    points.write_text("x,y\n" + "".join(f"{1990 + 0.5 * index},{300 + 40 * np.sin(index / 5)}\n" for index in range(60)))
+    for config in (config_for(seed=5, epochs=30, frames=6, l2=1e-3),
+                   config_module.validate({"name": "csv", "data_file": str(points), "seed": 5, "epochs": 30, "frames": 6,
+                                           "grid_points": 50}, "test")):
+        dataset = data.dataset_for(config)
+        recording, *_ = trained(config)
+        run = rundir.new_run(config, dataset, recording, {"keras": 0, "weights_only": 0})
+        spectrum = curvature.spectrum_of_run(run)
+        scale = 1.0 if dataset.standardization is None else dataset.standardization.y_scale**2
+        penalty = 1e-3 * np.array([sum(np.sum(kernel[0] ** 2) for kernel, _ in curvature.unpack(
+            curvature.net_of_run(run), run.per_frame["weights"][frame].astype(float))) for frame in range(6)])
+        penalty = penalty if config.l2 else 0.0
+        np.testing.assert_allclose(spectrum.objective[:, 0], run.frame_loss[:, 0] / scale + penalty, rtol=2e-5)
+        assert spectrum.eigenvalues.shape == (6, 1, run.per_frame["weights"].shape[-1])

@@ -4,6 +4,7 @@ with record.curvature: all), and Adam's or RMSprop's second moments and step cou
 import numpy as np
 
 import config as config_module
+import curvature
 import data
 import engine
 import models
@@ -50,11 +51,20 @@ def test_a_stacks_every_net_path_matches_single_runs_in_each_part():
     settings = dict(epochs=30, frames=8, optimizer="rmsprop", learning_rate=0.003, data_seed=0)
     stacked, *_ = trained(config_for(seed=5, seeds=3, **settings), every_net_path=True)
     assert stacked.per_frame["weights"].shape[1] == stacked.per_frame["second_moment"].shape[1] == 3
+    config = config_for(seed=5, **settings)
+    dataset = data.dataset_for(config)
+    objective = curvature.Net([1, *config.hidden_layers, 1], config.activations, dataset.x_train.reshape(-1).astype(float),
+                              dataset.y_train.reshape(-1).astype(float))
     for net, seed in ((0, 5), (2, 7)):  # a net of each part (models.parts_of: 2 parts)
         single, *_ = trained(config_for(seed=seed, **settings))
         for name in ("weights", "second_moment"):
             np.testing.assert_allclose(stacked.per_frame[name][:, net], single.per_frame[name][:, 0], rtol=1e-3,
                                        atol=1e-6, err_msg=name)
+        # The member's spectrum is the single run's, to 1e-3 of the largest eigenvalue.
+        member, alone = (curvature.eigenvalues(objective, np.asarray(rows, float))
+                         for rows in (stacked.per_frame["weights"][:, net], single.per_frame["weights"][:, 0]))
+        largest = np.abs(alone).max(axis=1, keepdims=True)
+        np.testing.assert_array_less(np.abs(member - alone), 1e-3 * largest)
 
 
 def test_the_curvature_is_of_the_objective_the_nets_minimised_generated_or_standardized(tmp_path):

@@ -22,10 +22,11 @@ import targets
 from config_schema import (  # noqa: F401  (re-exported: config.X is where the rest of the code finds them)
     ACTIVATIONS, FILE_DATA_KEYS, GENERATED_DATA_KEYS, INITIALIZERS, MAX_EPOCHS, MAX_NAME_LENGTH, MAX_NET_EPOCHS,
     MAX_POINTS, MAX_SEED, MAX_SEEDS, STACK_PARTS, EarlyStopping, ExperimentConfig, PlainName, RecordConfig, RenderConfig,
-    StrictModel, WholeNumber, absolute_data_file, activation_text, check_batch_size, check_plain_name,
-    describe_training, initial_learning_rate, layers_text, learning_rate_text, penalty_text, short_number,
-    stack_parts, to_plain_dict,
+    StrictModel, WholeNumber, absolute_data_file, check_batch_size, check_plain_name, initial_learning_rate,
+    learning_rate_text, stack_parts, to_plain_dict,
 )
+from training_words import (activation_text, describe_training, layers_text, penalty_text,  # noqa: F401
+                            short_number)
 from learning_rate_schedules import (  # noqa: F401  (re-exported likewise)
     SCHEDULES, checked_schedule, keras_arguments, schedule_name_part,
 )

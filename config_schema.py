@@ -439,58 +439,9 @@ def _known_name(name: str, valid: tuple[str, ...], what: str) -> str:
     raise ValueError(f"unknown {what} {name!r}; choose one of: {', '.join(valid)}")
 
 
-def layers_text(widths: list[int]) -> str:
-    """Hidden layers as every picture, table and name says them: '1x60', '2x10', '10-5'."""
-    return f"{len(widths)}x{widths[0]}" if len(set(widths)) == 1 else "-".join(map(str, widths))
-
-
-def activation_text(activation: str | list[str]) -> str:
-    """Hidden layers' activations as titles and names say them: 'tanh', 'relu-tanh' (a list whose
-    names are all the same is said as one)."""
-    if isinstance(activation, str):
-        return activation
-    return activation[0] if len(set(activation)) == 1 else "-".join(activation)
-
-
-def short_number(value: float) -> str:
-    """A number in as few characters as it can be read: 1e-4, 0.01, 0.5."""
-    plain = f"{value:g}"
-    mantissa, exponent = f"{value:e}".split("e")
-    scientific = f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
-    return scientific if len(scientific) < len(plain) else plain
-
-
 def initial_learning_rate(config: ExperimentConfig) -> float:
     """The learning rate of the first step: the number, or the schedule's initial rate."""
     return initial_rate(config.learning_rate)
-
-
-def penalty_text(config: ExperimentConfig) -> str:
-    """The penalties and decay as titles say them: 'l2 1e-4 · wd 1e-3'; '' for none."""
-    pieces = [f"{key} {short_number(value)}" for key, value in (("l1", config.l1), ("l2", config.l2)) if value]
-    if config.weight_decay is not None:
-        pieces.append(f"wd {short_number(config.weight_decay)}")
-    return " · ".join(pieces)
-
-
-def describe_training(config: ExperimentConfig) -> str:
-    """What was trained, in the few words every picture carries: '2x10 sigmoid · adam lr 0.01',
-    '2x10 relu-tanh he_normal · sgd cosine 0.1→0 · batch 32 · l2 1e-4 · early stop 50'."""
-    layers = layers_text(config.hidden_layers)
-    initializer = "" if config.kernel_initializer == "glorot_uniform" else f" {config.kernel_initializer}"
-    options = "".join(f", {key} {value:g}" if not isinstance(value, bool) else f", {key} {str(value).lower()}"
-                      for key, value in config.optimizer_options.items())
-    extras = [f"batch {config.minibatch_size}"] if config.minibatch_size is not None else []
-    extras += [penalty_text(config)] if penalty_text(config) else []
-    if config.early_stopping is not None:
-        delta = config.early_stopping.min_delta
-        extras.append(f"early stop {config.early_stopping.patience}" + (f" Δ{delta:g}" if delta else ""))
-    if config.data_file is not None:
-        extras.append(f"on {Path(config.data_file).name}")
-    elif config.target != "sine":
-        extras.append(f"on {targets.shortened(config.target, 40)}")
-    return (f"{layers} {activation_text(config.activation)}{initializer} · {config.optimizer} "
-            f"{learning_rate_text(config.learning_rate)}{options}" + "".join(f" · {extra}" for extra in extras))
 
 
 def absolute_data_file(config: ExperimentConfig) -> str:

@@ -55,7 +55,7 @@ STRING_RULES = {
 CODE_RULES = {
     "writing a file under a temporary name": (r"\btemporary_path\(", "outputs.py"),
     "the stack's split (min(nets, STACK_PARTS))": (r"min\([^)]*STACK_PARTS", "config_schema.py"),
-    "the layer label ('1x60', '10-5')": (r"\}x\{", "config_schema.py"),
+    "the layer label ('1x60', '10-5')": (r"\}x\{", "training_words.py"),
     "the at-floor tolerance (1.1 x the noise floor)": (r"AT_FLOOR_TOLERANCE\s*=", "summaries.py"),
     "the run format's version": (r"^FORMAT\s*=", "rundir.py"),
 }
@@ -98,7 +98,7 @@ def test_no_library_module_imports_a_command():
 
 
 # The modules that hold TensorFlow: the nets, the loops and what they record, the fit callback.
-TENSORFLOW_LAYER = {"engine", "models", "loop_body", "unit_measures", "recording", "prediction_snapshots"}
+TENSORFLOW_LAYER = {"engine", "models", "loop_body", "regime", "unit_measures", "recording", "prediction_snapshots"}
 
 
 def test_tensorflow_starts_behind_one_boundary():

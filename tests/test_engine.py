@@ -165,8 +165,9 @@ def test_recording_holds_every_epoch_and_the_requested_frames():
     assert recording.status == "completed" and recording.epochs_completed == 300
     assert recording.diverged_at_epoch == [None] and recording.train_seconds > 0
     assert set(recording.per_epoch) == {"loss", "val_loss", "grad_norm"}
+    # Adam's path: the weights, second moments and steps curvature.py works from.
     assert set(recording.per_frame) == {"prediction", "loss", "output_bias", "distinct_units", "saturated_fraction",
-                                        "unit_contributions"}
+                                        "unit_contributions", "weights", "second_moment", "optimizer_steps"}
     for values in recording.per_epoch.values():
         assert values.shape == (300, 1) and values.dtype == np.float32 and np.all(np.isfinite(values))
     np.testing.assert_array_equal(recording.frame_epochs, schedule(config))

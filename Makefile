@@ -11,12 +11,15 @@ POST_EXPERIMENTS := sgd_1x60 sgd_2x10 adam_1x60 adam_2x10
 demo: $(VENV)/.installed-base
 	$(VENV_PYTHON) train.py --config experiments/adam_2x10.yaml
 
-# The whole suite and, at the same time, the tests of the training once more under the oneDNN
-# setting not in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs, and
-# they round differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if
+# The whole suite and, at the same time, the tests of the training's numbers once more under the
+# oneDNN setting not in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs,
+# and they round differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if
 # given, else the CPU's default). Side by side, since the suite leaves about one core of two idle.
+# (train.py's files, messages and Ctrl-C do not depend on the kernels: its numbers' tests alone.)
 # The second pass writes to $(ONEDNN_LOG); its report is shown at the end (all of it if a test failed).
-ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_train.py
+ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_path.py \
+	tests/test_train.py::test_the_final_training_error_is_that_of_the_final_weights \
+	tests/test_train.py::test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays
 ONEDNN_LOG := $(VENV)/other-onednn.log
 
 test: $(VENV)/.installed-test test-machine

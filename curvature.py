@@ -74,6 +74,11 @@ class Spectrum:
         return (self.eigenvalues < -self.near_zero_tolerance[..., None]).sum(axis=-1)
 
     @property
+    def below_zero_count(self) -> np.ndarray:
+        """(frames, nets) every negative eigenvalue, however small (a saddle's way down may be near zero)."""
+        return (self.eigenvalues < 0).sum(axis=-1)
+
+    @property
     def near_zero_count(self) -> np.ndarray:
         return (np.abs(self.eigenvalues) <= self.near_zero_tolerance[..., None]).sum(axis=-1)
 
@@ -197,13 +202,23 @@ def spectrum_of_run(run) -> Spectrum | None:
                     preconditioned_sharpness=preconditioned if has_preconditioned else None)
 
 
+BLOW_UP = 1000
+
+
 def landscape_of_run(run) -> Landscape | None:
     """Net 0's landscape (above); None for a run that recorded no weights."""
     weights = run.per_frame.get("weights")
     if weights is None:
         return None
+    weights = np.asarray(weights[:, 0], dtype=np.float64)
+    # A diverging net's last weights are numbers of 1e18, whose error overflows: a plane through
+    # them shows the blow-up and nothing of the path before it. The plane is of the path up to the
+    # blow-up (an error over BLOW_UP times the untrained net's; the later points are NaN, not drawn).
+    loss = np.asarray(run.frame_loss[:, 0], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        weights[~(np.isfinite(loss) & (loss <= BLOW_UP * loss[0]))] = np.nan
     with blas_on_one_thread():
-        return landscape(net_of_run(run), np.asarray(weights)[:, 0])
+        return landscape(net_of_run(run), weights)
 
 
 def views_of_run(run) -> Views:
@@ -231,5 +246,6 @@ def write_views(views: Views, path) -> None:
     if views.spectrum is not None:
         arrays["spectrum.negative_count"] = views.spectrum.negative_count
         arrays["spectrum.near_zero_count"] = views.spectrum.near_zero_count
+        arrays["spectrum.below_zero_count"] = views.spectrum.below_zero_count
     with open(path, "wb") as file:  # a file, not a name: np.savez would add .npz to a temporary name
         np.savez_compressed(file, **arrays)

@@ -76,6 +76,10 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
 def curvature_views(run: Run) -> curvature.Views:
     """The run's spectrum and landscape (curvature.py), worked out once for its pictures, or why not."""
     if run.config.curvature_recorded == "none":
+        if run.config.record.curvature is None:  # unset: none for a large net
+            return curvature.Views(None, None, f"curvature not worked out: the net has {run.config.parameters:,} "
+                                               "weights and biases, more than 1,000 (its spectra take long; ask with "
+                                               "animate.py RUN --set record.curvature=net0)")
         return curvature.Views(None, None, "curvature not worked out: record.curvature is none (set it to net0 and "
                                            "draw the run again with animate.py)")
     if "weights" not in run.per_frame:
@@ -86,8 +90,14 @@ def curvature_views(run: Run) -> curvature.Views:
 
 def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[Path]:
     """Redraw the pictures of a run directory; overrides: render settings for this drawing
-    ('render.fps=10'); config.yaml is not changed."""
-    return draw_run(load_run(run_dir, overrides), Path(run_dir))
+    ('render.fps=10'), and record settings ('record.curvature=net0'), which config.yaml then keeps:
+    what the folder holds (curvature.png or not) and what its page says stay in agreement."""
+    run = load_run(run_dir, overrides)
+    written = draw_run(run, Path(run_dir))
+    if any(text.split("=", 1)[0].strip().split(".")[0] == "record" for text in overrides or []):
+        kept = rundir.run_config(Path(run_dir), [])
+        rundir.write_config(Path(run_dir), kept.model_copy(update={"record": run.config.record}))
+    return written
 
 
 def render_page(run_dir: str | Path) -> list[Path]:

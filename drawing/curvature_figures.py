@@ -84,8 +84,12 @@ def curvature_figure(run: Run, spectrum: Spectrum) -> Figure:
 def curvature_title(figure, run: Run, spectrum: Spectrum, shown: EigenvaluesShown) -> str:
     """What was trained (as loss.png says it), what the eigenvalues are of, and how the run ended."""
     parameters = spectrum.eigenvalues.shape[-1]
-    nets = "" if len(spectrum.nets) == 1 else f" · {len(spectrum.nets)} nets, the spectrum of net 0"
-    lines = [run_title(run), f"{HESSIAN_WORDS} · {parameters} parameters (weights and biases){nets}"]
+    if len(spectrum.nets) > 1:
+        nets = f" · {len(spectrum.nets)} nets, the spectrum of net 0"
+    else:
+        nets = " · net 0's" if run.nets > 1 else ""
+    units = " · in the standardized units it trained in" if run.summary.standardization is not None else ""
+    lines = [run_title(run), f"{HESSIAN_WORDS}{units} · {parameters} parameters (weights and biases){nets}"]
     if shown.diverged_epoch is not None:
         lines.append(f"not finite from epoch {shown.diverged_epoch:,} on (its weights blew up): not drawn")
     elif status_caption(run) and run.status == "diverged":
@@ -108,7 +112,10 @@ class EigenvaluesShown:
             self.tolerance = NEAR_ZERO_SHARE * np.abs(self.eigenvalues).max(axis=-1)
             negative = (self.eigenvalues < -self.tolerance[:, None]).sum(axis=-1)
             near_zero = (np.abs(self.eigenvalues) <= self.tolerance[:, None]).sum(axis=-1)
+            below_zero = (self.eigenvalues < 0).sum(axis=-1)
         self.negative_count = np.where(self.finite, negative, np.nan)
+        # Every negative eigenvalue, however small: a saddle's directions down may all be near zero.
+        self.below_zero_count = np.where(self.finite, below_zero, np.nan)
         self.near_zero_count = np.where(self.finite, near_zero, np.nan)
         all_finite = np.isfinite(spectrum.eigenvalues[:, 0]).all(axis=-1)
         self.diverged_epoch = None if all_finite.all() else int(spectrum.frame_epochs[~all_finite][0])
@@ -202,8 +209,8 @@ def draw_sharpness(axes, spectrum: Spectrum) -> None:
     else:
         draw_threshold(axes, spectrum, CURVATURE_COLORS["threshold"])
     axes.set_yscale("log")
-    values = np.concatenate([np.ravel(curve) for name, curve in curves.items() if name != "epochs"])
-    axes.set_ylim(*log_limits(values))
+    values = np.concatenate([np.ravel(curve) for name, curve in curves.items() if name not in ("epochs", "threshold")])
+    axes.set_ylim(*log_limits(np.concatenate([values, within_reach(curves.get("threshold"), values)])))
     plain_tick_labels(axes)
     axes.set_ylabel("eigenvalue (log scale)")
     axes.set_title("sharpness: the largest eigenvalue" + ("" if len(spectrum.nets) == 1 else ", over the nets"),
@@ -225,6 +232,19 @@ def draw_spread(axes, epochs: np.ndarray, values: np.ndarray, color: str, label:
               label=f"{label}, median")
 
 
+# A threshold more than this many times the largest eigenvalue drawn leaves the top of the axis (a
+# schedule decaying to 0 takes it to 1e8): the eigenvalues keep the room.
+THRESHOLD_REACH = 30
+
+
+def within_reach(threshold: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+    """The threshold's values that an axis of these eigenvalues stretches to show (THRESHOLD_REACH)."""
+    if threshold is None:
+        return np.zeros(0)
+    largest = np.nanmax(np.abs(values)) if np.isfinite(values).any() else np.inf
+    return threshold[np.isfinite(threshold) & (threshold <= THRESHOLD_REACH * largest)]
+
+
 def log_limits(values: np.ndarray) -> tuple[float, float]:
     """Limits of a log axis showing every finite positive value, with a little room."""
     values = values[np.isfinite(values) & (values > 0)]
@@ -234,16 +254,18 @@ def log_limits(values: np.ndarray) -> tuple[float, float]:
     return low / 1.6, max(high, low * 10) * 1.6
 
 
-def symmetric_log_axis(axes, shown: EigenvaluesShown, reach: float) -> None:
+def symmetric_log_axis(axes, shown: EigenvaluesShown, reach: float, most_powers: int = 2) -> None:
     """A value axis on a symmetric log scale from -reach to reach, linear within the typical
     near-zero tolerance; ticks at 0 and at ± the powers of ten beyond it (matplotlib's own put
-    ±0.01 beside 0 inside a linear part a few pixels tall), every other one where they are many."""
+    ±0.01 beside 0 inside a linear part a few pixels tall), at most most_powers a side, evenly
+    picked from the largest down where they are more."""
     linear = shown.linear_within
     axes.set_yscale("symlog", linthresh=linear, linscale=1.0)
     axes.set_ylim(-reach, reach)
     powers = 10.0 ** np.arange(np.ceil(np.log10(linear * 1.5)), np.floor(np.log10(reach)) + 1)
-    if len(powers) > 4:
-        powers = powers[::-1][::2][::-1]
+    if len(powers) > most_powers:
+        step = int(np.ceil(len(powers) / most_powers))
+        powers = powers[::-1][::step][::-1]
     axes.yaxis.set_major_locator(FixedLocator(np.concatenate([-powers[::-1], [0.0], powers])))
     axes.yaxis.set_minor_locator(NullLocator())
     plain_tick_labels(axes)
@@ -273,6 +295,8 @@ def draw_counts(axes, shown: EigenvaluesShown, parameters: int) -> None:
               marker=marker, markersize=3, label=f"near zero: {NEAR_ZERO_WORDS}")
     axes.plot(shown.epochs, shown.negative_count, color=CURVATURE_COLORS["negative"], linewidth=1.4,
               marker=marker, markersize=3, label="negative: λ < −tolerance")
+    axes.plot(shown.epochs, shown.below_zero_count, color=CURVATURE_COLORS["negative"], linewidth=1.0,
+              linestyle=":", marker=marker, markersize=3, label="negative at all: λ < 0")
     axes.set_ylim(0, parameters * 1.05)
     axes.set_ylabel(f"count (of {parameters})")
     axes.set_title("how many eigenvalues are negative, near zero", loc="left", fontsize=9, pad=3)
@@ -300,9 +324,9 @@ def draw_spectrum(axes, shown: EigenvaluesShown, spectrum: Spectrum) -> None:
         axes.plot([], [], linestyle="none", label="(the threshold is the preconditioned sharpness's)")
     values = np.abs(shown.eigenvalues[np.isfinite(shown.eigenvalues)])
     reach = max(float(values.max()) if len(values) else 1.0, shown.linear_within)
-    if threshold is not None and not threshold.preconditioned and np.isfinite(threshold.values).any():
-        reach = max(reach, float(np.nanmax(np.where(np.isfinite(threshold.values), threshold.values, np.nan))))
-    symmetric_log_axis(axes, shown, 2 * reach)
+    if threshold is not None and not threshold.preconditioned:
+        reach = max([reach, *within_reach(threshold.values, values)])
+    symmetric_log_axis(axes, shown, 2 * reach, most_powers=4)
     axes.axhline(0, color=COLORS["note"], linewidth=0.6)
     axes.set_ylabel("eigenvalue (symmetric log scale)")
     net = "" if len(spectrum.nets) == 1 else " of net 0"

@@ -75,7 +75,7 @@ def round_log_ticks(low: float, high: float) -> list[float]:
     return ticks
 
 
-def plane_panel(axes, colorbar_axes, landscape: Landscape, fontsize: float = 8) -> None:
+def plane_panel(axes, colorbar_axes, landscape: Landscape, fontsize: float = 8, standardized: bool = False) -> None:
     """The still parts of the plane: the objective as filled log-scale contours with its colour bar,
     the axes (each direction's share of the path's variance) and the final weights at the origin."""
     values = np.asarray(landscape.values, dtype=np.float64)
@@ -84,7 +84,7 @@ def plane_panel(axes, colorbar_axes, landscape: Landscape, fontsize: float = 8) 
     shown = np.ma.masked_where(~np.isfinite(values) | (values <= 0), np.clip(values, levels[0], levels[-1]))
     filled = axes.contourf(landscape.axis_a, landscape.axis_b, shown, levels=levels, norm=norm, cmap=OBJECTIVE_COLORS)
     colorbar = axes.figure.colorbar(filled, cax=colorbar_axes)
-    colorbar.set_label("training objective", fontsize=fontsize)
+    colorbar.set_label("training objective" + (" (standardized units)" if standardized else ""), fontsize=fontsize)
     colorbar.ax.yaxis.set_major_locator(FixedLocator(round_log_ticks(levels[0], levels[-1])))
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     colorbar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
@@ -141,7 +141,7 @@ class LandscapeAnimation(RunAnimation):
         self.figure, self.canvas = figure, canvas = new_canvas(width_pixels, height_pixels)
         self.plane, self.colorbar_axes, self.line = figure.add_axes([0, 0, 1, 1]), figure.add_axes([0, 0, 1, 1]), \
             figure.add_axes([0, 0, 1, 1])
-        plane_panel(self.plane, self.colorbar_axes, landscape)
+        plane_panel(self.plane, self.colorbar_axes, landscape, standardized=run.summary.standardization is not None)
         path = landscape.path
         self.plane.plot(path[:, 0], path[:, 1], color=COLORS["net"], linewidth=0.8, alpha=0.25, zorder=2)
         self.plane.plot(path[:1, 0], path[:1, 1], **INITIAL_MARK, zorder=4, label="initial weights")

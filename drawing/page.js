@@ -805,7 +805,10 @@ const landscapePath = landscape ? decode(landscape.path) : null;  // (frames * 2
 const landscapeValues = landscape ? [decode(landscape.path_values), decode(landscape.frame_objective)] : null;
 // (the second direction upwards: row 0, its lowest, at the bottom)
 const landscapeImage = landscape ? upwardImage(decode(landscape.rgba), landscape.columns, landscape.rows) : null;
-const lineAxes = landscape ? new Axes(document.getElementById("line-canvas"), [0, 1], landscape.line_limits, false, true,
+// The line runs a quarter past each end, as landscape.gif draws it.
+const lineAxes = landscape ? new Axes(document.getElementById("line-canvas"),
+                                      [landscape.line_alphas[0], landscape.line_alphas[landscape.line_alphas.length - 1]],
+                                      landscape.line_limits, false, true,
                                       "α: 0 the initial weights, 1 the final", "objective (log)") : null;
 
 function weightsMark(c, x, y, final) {
@@ -870,9 +873,10 @@ function drawStraightLine() {
   axes.clip();
   axes.line(alphas, values, COLORS.net, 1.5);
   c.restore();
-  const ends = [[alphas[0], values[0], false], [alphas[alphas.length - 1], values[values.length - 1], true]];
-  for (const [alpha, value, final] of ends) {
-    if (value !== null && value > 0) weightsMark(c, axes.px(alpha), axes.py(value), final);
+  // The initial weights at α = 0 and the final at α = 1 (the line goes on past both).
+  for (const [alpha, final] of [[0, false], [1, true]]) {
+    const value = values[alphas.indexOf(alpha)];
+    if (value !== null && value !== undefined && value > 0) weightsMark(c, axes.px(alpha), axes.py(value), final);
   }
 }
 

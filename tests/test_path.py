@@ -88,3 +88,23 @@ def test_the_curvature_is_of_the_objective_the_nets_minimised_generated_or_stand
         penalty = penalty if config.l2 else 0.0
         np.testing.assert_allclose(spectrum.objective[:, 0], run.frame_loss[:, 0] / scale + penalty, rtol=2e-5)
         assert spectrum.eigenvalues.shape == (6, 1, run.per_frame["weights"].shape[-1])
+
+
+def test_animate_works_out_the_curvature_of_a_run_trained_without_and_keeps_the_setting(tmp_path):
+    import rendering
+    import rundir
+
+    config = config_for(seed=5, epochs=20, frames=5, record={"curvature": "none"})
+    recording, *_ = trained(config)
+    run = rundir.new_run(config, data.dataset_for(config), recording, {"keras": 0, "weights_only": 0})
+    rundir.write_run(tmp_path, run)
+    rendering.render_run(tmp_path)
+    assert not any((tmp_path / name).exists() for name in rundir.CURVATURE_FILES)
+    assert "record.curvature is none" in (tmp_path / "report.html").read_text()
+    rendering.render_run(tmp_path, ["record.curvature=net0"])
+    assert rundir.read_run(tmp_path).config.record.curvature == "net0"  # config.yaml keeps it
+    rendering.render_run(tmp_path)  # drawn again as it now is: its page agrees with its files
+    assert all((tmp_path / name).is_file() for name in rundir.CURVATURE_FILES)
+    assert "not worked out" not in (tmp_path / "report.html").read_text()
+    with np.load(tmp_path / "curvature.npz") as arrays:
+        assert arrays["spectrum.eigenvalues"].shape == (5, 1, 141)

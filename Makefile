@@ -64,6 +64,8 @@ bench: $(VENV)/.installed-base
 	$(VENV_PYTHON) benchmarks/bench_seeds.py
 	$(VENV_PYTHON) benchmarks/bench_page.py
 	$(VENV_PYTHON) benchmarks/bench_sweep.py
+	$(VENV_PYTHON) benchmarks/bench_curvature.py
+	$(VENV_PYTHON) benchmarks/bench_curvature.py --train
 
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)

@@ -19,10 +19,11 @@ import rendering  # noqa: E402
 
 @pytest.fixture
 def small_config():
-    """The shipped 2x10 Adam experiment, shrunk to train in well under a second."""
+    """The shipped 2x10 Adam experiment, shrunk to train in well under a second, without the
+    curvature pictures (tested where they are the subject: test_path.py, test_curvature_pictures.py)."""
     return config_module.load_config(
         ROOT / "experiments" / "adam_2x10.yaml",
-        ["epochs=300", "frames=40", "n_samples=64", "grid_points=50"],
+        ["epochs=300", "frames=40", "n_samples=64", "grid_points=50", "record.curvature=none"],
     )
 
 

@@ -51,12 +51,15 @@ def draw_note_png(run: Run, note: str, path: str | Path, picture_format: str = "
     Image.fromarray(np.asarray(figure.canvas.buffer_rgba())[..., :3]).save(path, format="GIF")
 
 
+FIGURE_HEIGHT = 6.6  # inches, at DPI: 660 pixels
+
+
 def curvature_figure(run: Run, spectrum: Spectrum) -> Figure:
     """At the left, over log epochs: the sharpness against the stability threshold, the smallest
     eigenvalue and the counts of negative and near-zero eigenvalues; at the right every
     eigenvalue of net 0 at every frame, on a symmetric log scale."""
     prepare_fonts([run])
-    figure = Figure(figsize=(8, 6.6), dpi=DPI)
+    figure = Figure(figsize=(8, FIGURE_HEIGHT), dpi=DPI)
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(3, 2, height_ratios=[1.5, 1, 1], width_ratios=[1, 1.05])
     sharpness_axes = figure.add_subplot(grid[0, 0])
@@ -75,9 +78,14 @@ def curvature_figure(run: Run, spectrum: Spectrum) -> Figure:
     for axes in (sharpness_axes, smallest_axes):
         axes.tick_params(labelbottom=False)
         axes.set_xlabel("")
-    figure.suptitle(curvature_title(figure, run, spectrum, shown), fontsize=10,
+    title = curvature_title(figure, run, spectrum, shown)
+    figure.suptitle(title, fontsize=10,
                     color=COLORS["marker"] if run.status == "diverged" or shown.diverged_epoch else "black")
-    figure.tight_layout(h_pad=0.6)
+    # Fixed margins, the top's room made for the title's lines: tight_layout would take a third of
+    # the picture's time to find about these.
+    title_inches = 0.3 + 0.17 * (title.count("\n") + 1)
+    figure.subplots_adjust(left=0.09, right=0.985, top=1 - title_inches / FIGURE_HEIGHT, bottom=0.07, hspace=0.35,
+                           wspace=0.22)
     return figure
 
 

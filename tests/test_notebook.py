@@ -23,7 +23,7 @@ def test_the_notebook_runs_and_shows_each_page(tmp_path):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     parameters = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(parameters) == 1
-    parameters[0].source += f'\nOUTPUT = Path(r"{tmp_path}")\nOVERRIDES = ["epochs=300", "frames=12"]'
+    parameters[0].source += f'\nOUTPUT = Path(r"{tmp_path}")\nOVERRIDES = ["epochs=300", "frames=12", "record.curvature=none"]'
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]

@@ -87,21 +87,26 @@ def stability_threshold(optimizer: str, options: dict, learning_rates: np.ndarra
     return None
 
 
-def _largest_preconditioned(hessian_matrices: np.ndarray, preconditioner: np.ndarray) -> np.ndarray:
-    """(m,) λmax(P^-1/2 H P^-1/2) for diagonal P (m, P): the eigenvalues of P⁻¹H, worked out on
-    the symmetric matrix that has them."""
+def preconditioned_eigenvalues(hessian_matrices: np.ndarray, preconditioner: np.ndarray) -> np.ndarray:
+    """(m, P) the eigenvalues of P⁻¹H for diagonal P (m, P), ascending, worked out on the symmetric
+    matrix P^-1/2 H P^-1/2 that has them; NaN where not finite."""
     scale = 1 / np.sqrt(preconditioner)
-    matrices = hessian_matrices * scale[:, :, None] * scale[:, None, :]
-    largest = np.full(len(matrices), np.nan)
+    matrices = np.asarray(hessian_matrices, dtype=np.float64) * scale[:, :, None] * scale[:, None, :]
+    values = np.full(matrices.shape[:2], np.nan)
     finite = np.isfinite(matrices).all(axis=(1, 2))
     if finite.any():
-        largest[finite] = np.linalg.eigvalsh(matrices[finite])[:, -1]
-    return largest
+        values[finite] = np.linalg.eigvalsh(matrices[finite])
+    return values
 
 
-def preconditioned_sharpness(hessian_matrices: np.ndarray, second_moment: np.ndarray, steps: np.ndarray,
-                             beta_1: float, beta_2: float, epsilon: float) -> np.ndarray:
-    """(m,) Adam's and AdamW's preconditioned sharpness λmax(P⁻¹H) after `steps` steps, NaN before the first.
+def _largest_preconditioned(hessian_matrices: np.ndarray, preconditioner: np.ndarray) -> np.ndarray:
+    """(m,) λmax(P^-1/2 H P^-1/2) for diagonal P (m, P)."""
+    return preconditioned_eigenvalues(hessian_matrices, preconditioner)[:, -1]
+
+
+def adam_preconditioner(second_moment: np.ndarray, steps: np.ndarray, beta_1: float, beta_2: float,
+                        epsilon: float) -> np.ndarray:
+    """(m, P) Adam's and AdamW's diagonal preconditioner after `steps` steps, NaN before the first.
 
     Keras's Adam steps θ ← θ - η √(1-β₂ᵗ)/(1-β₁ᵗ) · m/(√v + ε), so its preconditioner is exactly
     P = (1-β₁ᵗ) diag(√v̂ + ε/√(1-β₂ᵗ)), v̂ = v/(1-β₂ᵗ): Cohen et al.'s (1-β₁ᵗ) diag(√v̂ + ε)
@@ -114,7 +119,15 @@ def preconditioned_sharpness(hessian_matrices: np.ndarray, second_moment: np.nda
         corrected = np.asarray(second_moment, dtype=np.float64) / bias_2[:, None]
         preconditioner = bias_1[:, None] * (np.sqrt(corrected) + epsilon / np.sqrt(bias_2)[:, None])
     preconditioner[steps <= 0] = np.nan
-    return _largest_preconditioned(np.asarray(hessian_matrices, dtype=np.float64), preconditioner)
+    return preconditioner
+
+
+def preconditioned_sharpness(hessian_matrices: np.ndarray, second_moment: np.ndarray, steps: np.ndarray,
+                             beta_1: float, beta_2: float, epsilon: float) -> np.ndarray:
+    """(m,) Adam's and AdamW's preconditioned sharpness λmax(P⁻¹H) (P: adam_preconditioner), NaN
+    before the first step."""
+    return _largest_preconditioned(hessian_matrices, adam_preconditioner(second_moment, steps, beta_1, beta_2,
+                                                                         epsilon))
 
 
 def rmsprop_preconditioned_sharpness(hessian_matrices: np.ndarray, second_moment: np.ndarray,

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import curvature  # noqa: E402
 import rundir  # noqa: E402
+import stability  # noqa: E402
 
 STUCK_LEVEL = 0.2  # a 1x60 net's training MSE above this has not left the plateau (it sits at 0.237)
 
@@ -73,11 +74,12 @@ def escape_rates(run, stuck: np.ndarray) -> str:
         hessian = curvature.hessians(net, np.asarray(run.per_frame["weights"][frame : frame + 1, index], float))[0]
         plain.append(-rate[frame] * np.linalg.eigvalsh(hessian)[0])
         if "second_moment" in run.per_frame:
-            steps = float(run.per_frame["optimizer_steps"][frame, index])
-            beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7  # Keras's defaults, which the post's runs use
-            moment = np.asarray(run.per_frame["second_moment"][frame, index], float) / (1 - beta_2**steps)
-            scale = np.sqrt((1 - beta_1**steps) * (np.sqrt(moment) + epsilon / np.sqrt(1 - beta_2**steps)))
-            preconditioned.append(-rate[frame] * np.linalg.eigvalsh(hessian / scale[:, None] / scale[None, :])[0])
+            steps = run.per_frame["optimizer_steps"][frame : frame + 1, index]
+            moment = np.asarray(run.per_frame["second_moment"][frame : frame + 1, index], float)
+            beta_1, beta_2, epsilon = (float(curvature._option(run.config.optimizer, run.config.optimizer_options, name))
+                                       for name in ("beta_1", "beta_2", "epsilon"))
+            preconditioner = stability.adam_preconditioner(moment, steps, beta_1, beta_2, epsilon)
+            preconditioned.append(-rate[frame] * stability.preconditioned_eigenvalues(hessian[None], preconditioner)[0, 0])
     text = f"plain steps {median(plain):.3g}" if plain else "no plateau"
     if preconditioned:
         text += f", Adam's {median(preconditioned):.3g} ({min(preconditioned):.3g} to {max(preconditioned):.3g})"

@@ -30,5 +30,6 @@
 - page_data.py: what report.html's script draws, encoded; page_curvature.py: what it draws of a
   run's curvature and landscape; page.py (with page.js): report.html, the page of a run, a
   comparison or a study;
-- gif.py: writing frames as a GIF; it knows nothing about runs.
+- gif.py: writing frames as a GIF; video.py: the same frames as MP4 or WebM (render.video); both
+  know nothing about runs.
 """

@@ -25,7 +25,7 @@ INSTALL_EXTRA = "pip install -e '.[video]'"
 ENCODERS = {
     # H.264 at CRF 23 (x264's default quality). A wider motion search (umh), finer subpixel
     # refinement and trellis quantization make fit.gif's run 167 KB instead of x264's default 180 KB
-    # (its GIF: 571 KB), for 0.1-0.2 s more. faststart puts the index first: a browser starts
+    # (its GIF: 558 KB), for 0.1-0.2 s more. faststart puts the index first: a browser starts
     # playing before it has the whole file.
     "mp4": ("libx264", ["-f", "mp4", "-crf", "23", "-x264-params", "me=umh:subme=8:trellis=2",
                         "-movflags", "+faststart"]),
@@ -124,7 +124,8 @@ class _Videos:
             encoder.close()
 
     def check_complete(self) -> None:
-        if self.given != self.frame_count or any(temporary.stat().st_size == 0 for temporary in self.temporaries):
+        written = all(temporary.is_file() and temporary.stat().st_size > 0 for temporary in self.temporaries)
+        if self.given != self.frame_count or not written:
             raise RuntimeError(f"{', '.join(final.name for final in self.finals)}: {self.given} frames of "
                                f"{self.frame_count} were written")
 

@@ -51,6 +51,7 @@ STRING_RULES = {
     "a comparison's own files": (lambda text: text in ("compare.gif", "compare.png"), "comparisons.py"),
     "a study's folder of runs": (lambda text: text in ("runs", "runs/"), "cells.py"),
     "the short names of settings in folder names ('lr0.01')": (lambda text: text == "lr", "naming.py"),
+    "how to install the video extra": (lambda text: ".[video]" in text, "drawing/video.py"),
 }
 CODE_RULES = {
     "writing a file under a temporary name": (r"\btemporary_path\(", "outputs.py"),

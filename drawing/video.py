@@ -51,7 +51,7 @@ def check_available(formats: list[str]) -> None:
         imageio_ffmpeg.get_ffmpeg_exe()
     except ImportError:
         raise ConfigError(f"{asked}, which needs the optional video extra: {INSTALL_EXTRA} "
-                          "(or leave render.video out for GIFs only)") from None
+                          "(or set render.video to [] for GIFs only)") from None
     except RuntimeError as error:  # the extra without its ffmpeg (a platform it has no wheel for)
         raise ConfigError(f"{asked}, and imageio-ffmpeg finds no ffmpeg ({error})") from None
 

@@ -54,10 +54,14 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
     """Draw a run's pictures into directory (rundir.picture_names): its animation and error curves,
     fit.gif and loss.png for one net, seeds.gif and seeds.png for several; then units.gif and
     residuals.png, inside its first net; where it shows its curvature, curvature.npz, curvature.png
-    and landscape.gif; its page; and with each GIF, the videos of it render.video asks for."""
-    size = (run.config.render.width_pixels, run.config.render.height_pixels)
-    views = curvature_views(run)
+    and landscape.gif; its page; and with each GIF, the videos of it render.video asks for. Its page
+    alone where render.pictures says "page"."""
     names = rundir.picture_names(run)
+    videos = rundir.video_names(run, names)  # written with their GIFs
+    if videos:  # before anything is drawn
+        video.check_available(run.config.render.video)
+    size = (run.config.render.width_pixels, run.config.render.height_pixels)
+    views = curvature_views(run)  # the page shows them too
 
     def draw_animation(run: Run, path: Path) -> None:
         animation = (SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size)
@@ -77,13 +81,12 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
                      else LandscapeAnimation(run, views.landscape, *size))
         write_animation(animation, run, path, video_paths(run, directory, rundir.CURVATURE_FILES[-1]))
 
-    drawers = [draw_animation, draw_loss_png, draw_units, draw_residuals_png]
-    if rundir.shows_curvature(run):
-        drawers += [lambda run, path: curvature.write_views(views, path), draw_curvature, draw_landscape]
-    drawers.append(lambda run, path: write_page(run, path, views))
-    # The videos, listed last in names, are written with their GIFs.
-    written = write_pictures(zip(names, drawers), run, directory)
-    return written + [directory / name for name in names[len(written):]]
+    drawers = {"fit.gif": draw_animation, "seeds.gif": draw_animation, "loss.png": draw_loss_png,
+               "seeds.png": draw_loss_png, "units.gif": draw_units, "residuals.png": draw_residuals_png,
+               "curvature.npz": lambda run, path: curvature.write_views(views, path), "curvature.png": draw_curvature,
+               "landscape.gif": draw_landscape, rundir.PAGE_FILE: lambda run, path: write_page(run, path, views)}
+    written = write_pictures([(name, drawers[name]) for name in names if name not in videos], run, directory)
+    return written + [directory / name for name in videos]
 
 
 def curvature_views(run: Run) -> curvature.Views:
@@ -106,7 +109,6 @@ def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[
     ('render.fps=10'), and record settings ('record.curvature=net0'), which config.yaml then keeps:
     what the folder holds (curvature.png or not) and what its page says stay in agreement."""
     run = load_run(run_dir, overrides)
-    video.check_available(run.config.render.video)
     written = draw_run(run, Path(run_dir))
     if any(text.split("=", 1)[0].strip().split(".")[0] == "record" for text in overrides or []):
         kept = rundir.run_config(Path(run_dir), [])

@@ -289,11 +289,14 @@ def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames:
     return 4 * hidden_layers[-1] * grid_points * (frames + 1)
 
 
-def picture_names(run: Run) -> tuple[str, ...]:
+def picture_names(run: Run, pictures: str | None = None) -> tuple[str, ...]:
     """The run's animation, error curves and INSIDE_PICTURES: fit.gif and loss.png for one net,
     seeds.gif and seeds.png for several, then units.gif and residuals.png; its CURVATURE_FILES where
     it shows its curvature; its page, report.html; and last, the videos render.video asks for of its
-    GIFs (video_names), which are written with them."""
+    GIFs (video_names), which are written with them. Its page alone where pictures (by default its
+    render.pictures) is "page"."""
+    if (pictures or run.config.pictures_drawn) == "page":
+        return (PAGE_FILE,)
     pictures = SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
     names = pictures[:-1] + (CURVATURE_FILES if shows_curvature(run) else ()) + (PAGE_FILE,)
     return names + video_names(run, names)
@@ -406,9 +409,9 @@ def run_config(run_dir: Path, overrides: list[str]) -> ExperimentConfig:
     for path, label in sources:
         if path[0] not in ("render", "record"):
             raise ConfigError(f"{label}: only render and record settings change when redrawing (render.fps, "
-                              f"render.last_frame_seconds, render.width_pixels, render.height_pixels, render.video, "
-                              f"record.curvature); {path[0]} is part of what was trained: train again with "
-                              f"train.py {label}")
+                              f"render.last_frame_seconds, render.width_pixels, render.height_pixels, "
+                              f"render.pictures, render.video, record.curvature); {path[0]} is part of what was "
+                              f"trained: train again with train.py {label}")
     source = run_dir / CONFIG_FILE
     raw = config_module.read_yaml_mapping(source)
     return config_module.validate(config_module.apply_overrides(raw, overrides), str(source), sources)

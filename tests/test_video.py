@@ -193,7 +193,8 @@ sys.meta_path.insert(0, NoVideoExtra())
 
 def test_without_the_extra_asking_for_a_video_is_one_line_before_any_work(synthetic_run_dir, tmp_path):
     """Run where imageio_ffmpeg cannot be imported (a sitecustomize that refuses it): animate.py
-    draws nothing, train.py trains nothing, study.py starts no cell; each says what to install."""
+    draws nothing, train.py trains nothing, study.py (whose cells are to draw their GIFs) starts no
+    cell; each says what to install."""
     run_dir = synthetic_run_dir(epochs=100, frames=FRAMES)
     before = snapshot(run_dir)
     (tmp_path / "blocker").mkdir()
@@ -210,7 +211,8 @@ def test_without_the_extra_asking_for_a_video_is_one_line_before_any_work(synthe
         print(train.main(["--config", {str(ROOT / 'experiments' / 'adam_2x10.yaml')!r}, "--output-dir",
                           {str(tmp_path / 'trained')!r}, "--no-progress"] + asked), flush=True)
         print(study.main([{str(ROOT / 'experiments' / 'study_optimizer_vs_layers.yaml')!r}, "--output-dir",
-                          {str(tmp_path / 'study')!r}, "--no-progress"] + asked), flush=True)
+                          {str(tmp_path / 'study')!r}, "--no-progress", "--set", "render.pictures=all"] + asked),
+              flush=True)
     """)
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "blocker"), str(ROOT)])}
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment,

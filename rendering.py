@@ -81,10 +81,12 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
                      else LandscapeAnimation(run, views.landscape, *size))
         write_animation(animation, run, path, video_paths(run, directory, rundir.CURVATURE_FILES[-1]))
 
-    drawers = {"fit.gif": draw_animation, "seeds.gif": draw_animation, "loss.png": draw_loss_png,
-               "seeds.png": draw_loss_png, "units.gif": draw_units, "residuals.png": draw_residuals_png,
-               "curvature.npz": lambda run, path: curvature.write_views(views, path), "curvature.png": draw_curvature,
-               "landscape.gif": draw_landscape, rundir.PAGE_FILE: lambda run, path: write_page(run, path, views)}
+    drawers = {**dict(zip(rundir.ONE_NET_CURVES, (draw_animation, draw_loss_png))),
+               **dict(zip(rundir.SEEDS_CURVES, (draw_animation, draw_loss_png))),
+               **dict(zip(rundir.INSIDE_PICTURES, (draw_units, draw_residuals_png))),
+               **dict(zip(rundir.CURVATURE_FILES, (lambda run, path: curvature.write_views(views, path), draw_curvature,
+                                                   draw_landscape))),
+               rundir.PAGE_FILE: lambda run, path: write_page(run, path, views)}
     written = write_pictures([(name, drawers[name]) for name in names if name not in videos], run, directory)
     return written + [directory / name for name in videos]
 

@@ -174,6 +174,27 @@ def finished_study(tmp_path_factory):
     return study_file, output, status, stdout.getvalue()
 
 
+@pytest.fixture(scope="session")
+def finished_grid_study(tmp_path_factory):
+    """`python study.py grid.yaml` (in process): the shipped 2x10 experiment over a grid of 2 x 2 cells
+    (learning rate 0.01 and 0.1, sgd and adam) of 3 seeds, shrunk to 100 epochs and 10 frames. Returns
+    (study file, output folder, exit status). Read it; to change it, copy it."""
+    import contextlib
+    import io
+
+    import study
+
+    folder = tmp_path_factory.mktemp("grid_study")
+    study_file = folder / "grid.yaml"
+    study_file.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 3\n"
+                          "grid:\n  learning_rate: [0.01, 0.1]\n  optimizer: [sgd, adam]\n")
+    output = folder / "out"
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = study.main([str(study_file), "--set", "epochs=100", "--set", "frames=10", "--set", "n_samples=50",
+                             "--set", "grid_points=50", "--output-dir", str(output), "--no-progress"])
+    return study_file, output, status
+
+
 # --- layout ------------------------------------------------------------------------------------------
 
 # The note animate.py compare writes for a sine run beside one on data of its own (the CO2 record).

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from drawing.comparison import compare_frame_epochs, panel_limits, shared_scales
-from drawing.curves import held_out_error_curve, training_error_curve, truth_label
+from drawing.curves import error_range, held_out_error_curve, shared_axis_epochs, training_error_curve, truth_label
 from drawing.page import controls, document, floor_text, notes_paragraphs, run_status, slot, study_table
 from drawing.page_data import (MAX_NET_POINTS, SEVERAL_RUNS_CURVE_POINTS, by_epoch, display_precision, encoded,
                                 run_data, shared_data)
@@ -149,6 +149,9 @@ def cell_data(run: Run, frame_epochs: np.ndarray, limits, plan: PagePlan) -> dic
                 net_predictions=None, net_columns=[], net_curve_epochs=[], net_curves=None, net_frame_loss=None)
     if not plan.bands:
         data.update(band_low=None, band_high=None)
+    # Its error curves on its own scales, as on its own page: one cell's blow-up (a thousand times the
+    # floor) would squash every other cell's curves flat on shared ones.
+    data.update(epoch_limits=[1, max(2, shared_axis_epochs([run]))], error_limits=list(error_range([run])))
     return data
 
 
@@ -169,14 +172,14 @@ def cell_numbers(row: StudyRow) -> list:
 
 
 def grid_data(cells: list[GridCell], grid: dict[str, list[Any]], boxes: CellBoxes, plan: PagePlan) -> dict:
-    """page.js's data for a grid's page: the page's frames (every epoch a cell has a frame at) and
-    axes shared by the cells, the first present cell as the page's one run; and under "grid" the
-    keys, every cell in the grid's order (the last key varying fastest; a present cell's run but the
+    """page.js's data for a grid's page: the page's frames (every epoch a cell has a frame at), the
+    first present cell as the page's one run (its error axes, at first); and under "grid" the keys,
+    every cell in the grid's order (the last key varying fastest; a present cell's run but the
     first's, which is the page's run already) and where each lies in phase.png."""
     present = [cell for cell in cells if cell.run is not None]
     runs = [cell.run for cell in present]
     frame_epochs = compare_frame_epochs(runs)
-    data = shared_data(runs, frame_epochs)
+    data = shared_data(runs[:1], frame_epochs)
     limits = dict(zip((cell.name for cell in present), panel_limits(runs)))
     entries = []
     for cell in cells:
@@ -255,7 +258,7 @@ def grid_page_html(name: str, description: str, grid: dict[str, list[Any]], cell
     <figcaption id="net-readout-0"></figcaption></figure>
   <figure><canvas id="error-canvas" class="cell-shown"></canvas>
     <figcaption class="cell-shown">{median}training error (dark blue), {median}held-out error (orange) · {floor}
-    · the same scales for every cell</figcaption>
+    · each cell's own scales</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
 </div>
 <figure id="phase"><div class="phase-image"><img id="phase-image" alt="the phase diagram of the grid"

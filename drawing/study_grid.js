@@ -34,6 +34,7 @@ function chooseCell(position) {
   }
   if (cell.missing === null) {
     views[0] = cellView(position);
+    errorAxes.xRange = views[0].run.epoch_limits; errorAxes.yRange = views[0].run.error_limits;  // its own, as on its page
     document.getElementById("epoch-of").textContent = ` of ${formatEpoch(views[0].run.epochs_requested)}`;
     keepWidths();  // this cell's numbers may be wider than the last's
   }

@@ -16,6 +16,7 @@ import studies
 import study_table
 from conftest import synthetic_run
 from drawing import page_grid, phase
+from drawing.curves import error_range
 from summaries import StudyRow, format_loss
 
 CELLS = {"lr0.01_sgd": (0, 0), "lr0.01_adam": (0, 1), "lr0.1_sgd": (1, 0), "lr0.1_adam": (1, 1)}
@@ -57,6 +58,7 @@ def test_the_frame_slider_steps_the_chosen_cells_medians(finished_grid_study, of
     run = rundir.read_run(output / "runs" / "lr0.1_adam")
     page, problems = offline_page(output / "report.html")
     choose(page, CELLS["lr0.1_adam"])
+    assert page.evaluate("errorAxes.yRange") == pytest.approx(list(error_range([run]))), "its own scales"
     for frame in (3, 7):
         slide_to(page, frame)
         epoch = int(run.frame_epochs[frame])
@@ -205,4 +207,17 @@ def test_a_cell_that_ended_early_shows_its_own_last_frame_and_says_how_it_ended(
     assert page.text_content("#epoch") == f"{last:,}", "its own last frame, not the page's epoch 300"
     assert page.text_content("#train-loss") == format_loss(np.median(diverged.frame_loss[-1]))
     assert "diverged" in page.text_content("#cell-status")
+    assert problems == []
+
+
+def test_the_arrow_keys_move_a_focused_grid_key_and_else_the_frame(tmp_path, offline_page):
+    path, _ = synthetic_grid_page(tmp_path, {"learning_rate": [0.01, 0.1, 1.0]}, [synthetic_run(epochs=300, frames=20)])
+    page, problems = offline_page(path, "#frame=5")
+    page.focus("#key-slider-0")
+    page.keyboard.press("ArrowRight")
+    assert page.input_value("#key-slider-0") == "1" and page.text_content("#cell-link") == "cell_1"
+    assert page.input_value("#frame-slider") == "5", "the frame stays"
+    page.focus("#frame-slider")
+    page.keyboard.press("ArrowRight")
+    assert page.input_value("#frame-slider") == "6" and page.input_value("#key-slider-0") == "1"
     assert problems == []

@@ -102,18 +102,24 @@ def grid_cells(study_path: Path, base: str, grid: dict[str, list[Any]], override
     return cells
 
 
-def without_curvature_unless_asked(config: ExperimentConfig) -> ExperimentConfig:
-    """A study's or sweep's cell works out no curvature unless its settings ask (record.curvature):
-    many cells' spectra would take long, and the study's pictures do not show them."""
-    if config.record.curvature is not None:
-        return config
-    return config.model_copy(update={"record": config.record.model_copy(update={"curvature": "none"})})
+def as_study_cell(config: ExperimentConfig) -> ExperimentConfig:
+    """A study's or sweep's cell works out no curvature and draws its page alone, unless its
+    settings ask otherwise (record.curvature, render.pictures): many cells' spectra and GIFs would
+    take longer than their training, and the study's table, phase diagram and page need neither
+    (animate.py on the cell or the study draws its GIFs)."""
+    record, render = config.record, config.render
+    if record.curvature is None:
+        record = record.model_copy(update={"curvature": "none"})
+    if render.pictures is None:
+        render = render.model_copy(update={"pictures": "page"})
+    return config.model_copy(update={"record": record, "render": render})
 
 
 def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
     """'reuse' if cell_dir holds a finished run (completed or diverged, in this run format)
-    trained with exactly these training settings and drawn with these render settings;
-    'redraw' if only the drawing differs (or a picture is missing); None: train it."""
+    trained with exactly these training settings and drawn with these render settings (a cell
+    with more pictures than config asks is as good: its GIFs drawn later by animate.py);
+    'redraw' if only the drawing differs (or a picture asked is missing); None: train it."""
     if not destinations.holds_finished_run(cell_dir):
         return None
     try:
@@ -124,8 +130,9 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
         return None
     if run.nets > 1 and run.summary.stack_parts != config_module.stack_parts(run.nets):
         return None  # split otherwise (an older version split by the machine's cores): other last digits
-    pictures = all((cell_dir / name).is_file() for name in rundir.picture_names(run))
-    drawn_alike = run.config.render == config.render and run.config.record == config.record
+    pictures = all((cell_dir / name).is_file() for name in rundir.picture_names(run, config.pictures_drawn))
+    drawn_alike = (run.config.render.model_copy(update={"pictures": None}) == config.render.model_copy(update={"pictures": None})
+                   and run.config.record == config.record)
     return "reuse" if pictures and drawn_alike else "redraw"
 
 

@@ -1,5 +1,6 @@
 """Runs side by side: compare.gif, compare.png, units.gif, residuals.png and report.html for 2 to 9
-runs of one net, in a folder of their own that comparison.json marks as a comparison.
+runs, of one net or seeded (a seeded run shown by its median and the 10-90% band of its nets, inside
+by its net 0), in a folder of their own that comparison.json marks as a comparison.
 
 No TensorFlow.
 """
@@ -37,14 +38,10 @@ MAX_COMPARED = 9
 
 
 def load_runs_to_compare(run_dirs: list[str | Path], overrides: list[str] | None = None) -> list[Run]:
+    """The 2 to 9 runs to compare, read and checked (rendering.load_run), of one net or seeded."""
     if not 2 <= len(run_dirs) <= MAX_COMPARED:
         raise RunError(f"compare takes 2 to {MAX_COMPARED} run directories, got {len(run_dirs)}")
-    runs = [load_run(run_dir, overrides) for run_dir in run_dirs]
-    for run_dir, run in zip(run_dirs, runs):
-        if run.nets > 1:
-            raise RunError(f"{run_dir}: a run of {run.nets} seeds; compare takes runs of one net "
-                           "(its seeds.gif already shows all of them)")
-    return runs
+    return [load_run(run_dir, overrides) for run_dir in run_dirs]
 
 
 def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str]) -> list[str]:
@@ -56,6 +53,27 @@ def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str
         raise RunError("--label: a label must have some text; give one label per run, in order")
     names = [run.name for run in runs]
     return labels or (names if len(set(names)) == len(names) else [str(run_dir) for run_dir in run_dirs])
+
+
+def compare_note(runs: list[Run], prediction: str) -> str:
+    """A comparison's header note: what differs between the runs' data, whether the panels have scales
+    of their own, and what the panels draw (the data, the true function, and `prediction`)."""
+    differences = data_differences(runs)
+    plural = len(differences) > 1 or differences == ["the points"]
+    verb = "" if differences == ["file vs generated"] else " differ" if plural else " differs"
+    different = f"different data in each panel ({', '.join(differences)}{verb})  ·  " if differences else ""
+    own_scales = "" if shared_scales(runs) else "own scales  ·  "
+    truths = {truth_label(run) for run in runs if run.y_grid_true is not None}
+    truth = f" · {truths.pop() if len(truths) == 1 else 'true functions'} (dotted)" if truths else ""
+    return f"{different}{own_scales}data{truth} · {prediction}"
+
+
+def prediction_words(runs: list[Run]) -> str:
+    """What compare.gif's panels draw of the runs' nets, as its note says it."""
+    one, seeded = "prediction (blue)", "median prediction (dark blue), 10-90% of nets (band), each net (faint)"
+    if all(run.nets > 1 for run in runs):
+        return seeded
+    return f"{one}; seeded runs: {seeded}" if any(run.nets > 1 for run in runs) else one
 
 
 def default_compare_folder(run_dirs: list[str | Path]) -> Path:
@@ -73,7 +91,8 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
     output_dir must be new, empty, or hold only an earlier comparison's pictures, of the same runs
     in any order (of others only with replace).
     overrides: render settings ('render.fps=10'); otherwise the first run's are used.
-    labels: one per run, for the titles and legend; by default the runs' names.
+    labels: one per run, for the titles and legend; by default the runs' names (the pictures and the page
+    follow a seeded run's with how many seeds: drawing.comparison.seeds_words).
     """
     runs = load_runs_to_compare(run_dirs, overrides)
     labels_given = bool(labels)
@@ -88,14 +107,8 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
     # The marker first: a comparison interrupted before its pictures are all drawn is still
     # recognised as one, and the next compare into the folder replaces it.
     write_marker(output_dir / COMPARE_MARKER, run_dirs, runs, labels if labels_given else None)
-    differences = data_differences(runs)
-    plural = len(differences) > 1 or differences == ["the points"]
-    verb = "" if differences == ["file vs generated"] else " differ" if plural else " differs"
-    different = f"different data in each panel ({', '.join(differences)}{verb})  ·  " if differences else ""
-    own_scales = "" if shared_scales(runs) else "own scales  ·  "
-    truths = {truth_label(run) for run in runs if run.y_grid_true is not None}
-    truth = f" · {truths.pop() if len(truths) == 1 else 'true functions'} (dotted)" if truths else ""
-    note = f"{different}{own_scales}data{truth} · prediction (blue)"
+    note = compare_note(runs, prediction_words(runs))
+    units_note = compare_note(runs, "prediction (blue)")  # (net 0's of a seeded run, as its title says)
 
     def draw_gif(runs: list[Run], path: Path) -> None:
         write_animation(CompareAnimation(runs, labels, note), runs[0], path)
@@ -104,7 +117,7 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
         draw_compare_png(runs, labels, path)
 
     def draw_units(runs: list[Run], path: Path) -> None:
-        write_animation(CompareUnitsAnimation(runs, labels, note), runs[0], path)
+        write_animation(CompareUnitsAnimation(runs, labels, units_note), runs[0], path)
 
     def draw_residuals(runs: list[Run], path: Path) -> None:
         draw_compare_residuals_png(runs, labels, path)

@@ -124,6 +124,10 @@ class RenderConfig(StrictModel):
     # the two panels, their tick labels and the header's lines no longer fit side by side.
     width_pixels: WholeNumber = Field(800, ge=480, le=2000)
     height_pixels: WholeNumber = Field(360, ge=270, le=1200)
+    # Which pictures a run gets: "all" (its GIFs, PNGs and page) or "page" (report.html alone, which
+    # the run's arrays make in a fifth of a second, against seconds for the GIFs). Unset: all for a
+    # run of train.py, page for a study's or sweep's cells (pictures_drawn); animate.py draws all.
+    pictures: Literal["all", "page"] | None = None
 
 
 class RecordConfig(StrictModel):
@@ -408,6 +412,11 @@ class ExperimentConfig(StrictModel):
         if self.record.curvature is not None:
             return self.record.curvature
         return "net0" if self.parameters <= 1000 else "none"
+
+    @property
+    def pictures_drawn(self) -> str:
+        """render.pictures, or where it is unset, all."""
+        return self.render.pictures or "all"
 
     @property
     def member_seeds(self) -> list[int]:

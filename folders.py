@@ -7,6 +7,7 @@ No TensorFlow.
 from __future__ import annotations
 
 import html
+import sys
 from pathlib import Path
 
 import comparisons
@@ -14,12 +15,14 @@ import rendering
 import rundir
 import studies
 from cells import RUNS
+from config import ConfigError
 from rundir import RunError
 
 
 def redraw(folder: Path, overrides: list[str], page_only: bool = False) -> list[Path]:
-    """Redraw what a folder holds: a run's pictures (or only its page), a comparison's (from the
-    runs its comparison.json names), or a study's table, pictures and page (from its cells)."""
+    """Redraw what a folder holds: a run's pictures, all of them whatever its render.pictures says
+    (or only its page), a comparison's (from the runs its comparison.json names), or a study's table,
+    pictures and page (from its cells), and its cells' GIFs and PNGs where they have their page alone."""
     if comparisons.is_comparison_folder(folder):
         return comparisons.redraw_comparison(folder, overrides)
     if studies.is_study_folder(folder):
@@ -28,8 +31,31 @@ def redraw(folder: Path, overrides: list[str], page_only: bool = False) -> list[
             raise RunError(f"{folder} is a study: {given} applies to a run, and a study's table, pictures and page are "
                            f"redrawn whole; redraw a cell with python animate.py {folder / RUNS / '<cell>'} {given}")
         outcome = studies.redraw_study(folder)
-        return [folder / name for name in outcome.written]
-    return rendering.render_page(folder) if page_only else rendering.render_run(folder, overrides)
+        return draw_every_picture_of_cells(folder) + [folder / name for name in outcome.written]
+    if page_only:
+        return rendering.render_page(folder)
+    return rendering.render_run(folder, overrides if _given(overrides, "render.pictures") else overrides + ["render.pictures=all"])
+
+
+def _given(overrides: list[str], key: str) -> bool:
+    return any(text.split("=", 1)[0].strip() == key for text in overrides)
+
+
+def draw_every_picture_of_cells(folder: Path) -> list[Path]:
+    """Draw the GIFs and PNGs of a study's cells that have their page alone (render.pictures: page,
+    a study's default): asked for with animate.py on the study. Returns the cells' folders drawn."""
+    drawn = []
+    for cell_dir in sorted(path for path in (folder / RUNS).glob("*") if path.is_dir() and not path.name.startswith(".")):
+        try:
+            run = rundir.read_run(cell_dir)
+        except (RunError, ConfigError):
+            continue  # not a finished cell: the study's table lists it as missing
+        if all((cell_dir / name).is_file() for name in rundir.picture_names(run, "all")):
+            continue
+        print(f"drawing {cell_dir}", file=sys.stderr, flush=True)
+        rendering.draw_run(rundir.read_run(cell_dir, ["render.pictures=all"]), cell_dir)
+        drawn.append(cell_dir)
+    return drawn
 
 
 

@@ -323,6 +323,18 @@ class LoopBody:
         for kept, variable in zip(self.best_weights, self.variables):
             kept.assign(tf.where(self.per_net(improved, variable), variable, kept))
 
+    def start_again(self) -> None:
+        """Put this body's own state back as a new body has it, for a run that starts from the
+        model's weights as they are now (a loop kept for another run: engine.LoopCache)."""
+        self.epochs_done.assign(0)
+        if self.stops_early:
+            nets = self.nets
+            self.best.assign(tf.fill([nets], tf.constant(np.inf, tf.float64)))
+            for state in (self.best_epoch, self.wait, self.stopped_at):
+                state.assign(tf.zeros([nets], tf.int64))
+            for kept, variable in zip(self.best_weights, self.variables):
+                kept.assign(variable)
+
     def all_stopped(self):
         """Whether every net has stopped early (False when the regime does not stop early)."""
         return tf.reduce_all(self.stopped_at > 0) if self.stops_early else tf.constant(False)

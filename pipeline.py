@@ -39,6 +39,7 @@ def train_and_write(
     stop: "StopRequest | None" = None,
     owner: Path | None = None,
     replace: bool = False,
+    loops=None,
 ) -> Outcome:
     """Train the experiment, write its run directory at run_dir, draw it, and say what was written.
 
@@ -48,6 +49,7 @@ def train_and_write(
     finished run if it was interrupted; not at all if it was stopped before its first epoch).
     With a StopRequest, a Ctrl-C after training leaves the pictures out but writes the data.
     owner: the study whose cell the run is (the one output it may be written inside).
+    loops: the loops a study's worker keeps for its cells (engine.LoopCache).
     """
     run_dir = outputs.destination_path(run_dir)
     destinations.check_run_destination(run_dir, owner)
@@ -59,7 +61,7 @@ def train_and_write(
     found = destinations.folders_found(run_dir)
     import training  # TensorFlow starts here
 
-    run = training.train_run(config, dataset, progress=progress, should_stop=stop)
+    run = training.train_run(config, dataset, progress=progress, should_stop=stop, loops=loops)
     if stop is not None:
         stop.training_over()
     if run.epochs_completed == 0:

@@ -44,9 +44,9 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
     """Draw a run's pictures into directory (rundir.picture_names): its animation and error curves,
     fit.gif and loss.png for one net, seeds.gif and seeds.png for several; then units.gif and
     residuals.png, inside its first net; where it shows its curvature, curvature.npz, curvature.png
-    and landscape.gif; and its page."""
+    and landscape.gif; and its page. Its page alone where render.pictures says "page"."""
     size = (run.config.render.width_pixels, run.config.render.height_pixels)
-    views = curvature_views(run)
+    views = curvature_views(run)  # the page shows them too
 
     def draw_animation(run: Run, path: Path) -> None:
         write_animation((SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size), run, path)
@@ -66,11 +66,11 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
         else:
             write_animation(LandscapeAnimation(run, views.landscape, *size), run, path)
 
-    drawers = [draw_animation, draw_loss_png, draw_units, draw_residuals_png]
-    if rundir.shows_curvature(run):
-        drawers += [lambda run, path: curvature.write_views(views, path), draw_curvature, draw_landscape]
-    drawers.append(lambda run, path: write_page(run, path, views))
-    return write_pictures(zip(rundir.picture_names(run), drawers), run, directory)
+    drawers = {"fit.gif": draw_animation, "seeds.gif": draw_animation, "loss.png": draw_loss_png,
+               "seeds.png": draw_loss_png, "units.gif": draw_units, "residuals.png": draw_residuals_png,
+               "curvature.npz": lambda run, path: curvature.write_views(views, path), "curvature.png": draw_curvature,
+               "landscape.gif": draw_landscape, rundir.PAGE_FILE: lambda run, path: write_page(run, path, views)}
+    return write_pictures([(name, drawers[name]) for name in rundir.picture_names(run)], run, directory)
 
 
 def curvature_views(run: Run) -> curvature.Views:

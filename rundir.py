@@ -279,10 +279,13 @@ def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames:
     return 4 * hidden_layers[-1] * grid_points * (frames + 1)
 
 
-def picture_names(run: Run) -> tuple[str, ...]:
+def picture_names(run: Run, pictures: str | None = None) -> tuple[str, ...]:
     """The run's animation, error curves and INSIDE_PICTURES: fit.gif and loss.png for one net,
     seeds.gif and seeds.png for several, then units.gif and residuals.png; its CURVATURE_FILES where
-    it shows its curvature; and its page, report.html."""
+    it shows its curvature; and its page, report.html. Its page alone where pictures (by default
+    its render.pictures) is "page"."""
+    if (pictures or run.config.pictures_drawn) == "page":
+        return (PAGE_FILE,)
     pictures = SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
     return pictures[:-1] + (CURVATURE_FILES if shows_curvature(run) else ()) + (PAGE_FILE,)
 
@@ -390,7 +393,7 @@ def run_config(run_dir: Path, overrides: list[str]) -> ExperimentConfig:
         if path[0] not in ("render", "record"):
             raise ConfigError(f"{label}: only render and record settings change when redrawing (render.fps, "
                               f"render.last_frame_seconds, render.width_pixels, render.height_pixels, "
-                              f"record.curvature); {path[0]} is part of what was trained: train again with "
+                              f"render.pictures, record.curvature); {path[0]} is part of what was trained: train again with "
                               f"train.py {label}")
     source = run_dir / CONFIG_FILE
     raw = config_module.read_yaml_mapping(source)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ import ray_cells
 import rundir
 import sweep
 from cells import RUNS, Cell
-from config import ConfigError, PlainName, RecordConfig, StrictModel, WholeNumber
+from config import ConfigError, ExperimentConfig, PlainName, RecordConfig, RenderConfig, StrictModel, WholeNumber
 from data import dataset_for
 from study_table import markdown_table, missing_lines, one_line, table_rows
 from summaries import RunSummary, StudyRow, describe_run
@@ -59,6 +60,9 @@ class StudyConfig(StrictModel):
     # What the cells record besides (record.curvature for every cell; --set record.curvature=...
     # wins). Unset, a cell works out no curvature unless its experiment file asks.
     record: RecordConfig = Field(default_factory=RecordConfig)
+    # How the cells are drawn (render.pictures: all draws every cell's GIFs; --set render.pictures=all
+    # wins). Unset, a cell gets its page alone (cells.as_study_cell).
+    render: RenderConfig = Field(default_factory=RenderConfig)
 
     @model_validator(mode="after")
     def _cells_given(self):
@@ -124,12 +128,22 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> tuple[St
         raise ConfigError(f"{path}: the study's cells must have different names (each is a folder of runs/), "
                           f"and {', '.join(repeated[:5])} {'is' if len(repeated) == 1 else 'are'} given to more than "
                           "one: rename an experiment (name:), or make grid values differ in how they are written")
-    given_record = any(config_module.parse_override(text)[0][0] == "record" for text in overrides or [])
-    if study.record.curvature is not None and not given_record:
-        cells = [Cell(cell.name, cell.config.model_copy(update={"record": study.record}), cell.settings)
-                 for cell in cells]
-    cells = [Cell(cell.name, cells_module.without_curvature_unless_asked(cell.config), cell.settings) for cell in cells]
+    cells = [Cell(cell.name, with_study_drawing(cell.config, study, overrides or []), cell.settings) for cell in cells]
+    cells = [Cell(cell.name, cells_module.as_study_cell(cell.config), cell.settings) for cell in cells]
     return study.model_copy(update={"seeds": cells[0].config.seeds}), cells
+
+
+def with_study_drawing(config: ExperimentConfig, study: StudyConfig, overrides: list[str]) -> ExperimentConfig:
+    """A cell's config with the render and record settings the study file gives (render.pictures,
+    record.curvature, ...), each unless --set gives it too: the command line wins."""
+    given = {tuple(config_module.parse_override(text)[0][:2]) for text in overrides}
+    update = {}
+    for section in ("render", "record"):
+        chosen = getattr(study, section)
+        settings = {key: getattr(chosen, key) for key in chosen.model_fields_set if (section, key) not in given}
+        if settings:
+            update[section] = getattr(config, section).model_copy(update=settings)
+    return config.model_copy(update=update) if update else config
 
 
 class StudyInterrupted(KeyboardInterrupt):
@@ -240,6 +254,8 @@ def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, prog
 
     results = (ray_cells.train_on_ray(cells, runs_dir, ray_address) if ray_address is not None
                else sweep.train_here(cells, runs_dir, jobs))
+    # What the study draws once its cells are trained is imported meanwhile (a second of matplotlib).
+    threading.Thread(target=import_drawing, daemon=True, name="drawing import").start()
     started = time.perf_counter()
     # closing: however this ends, the workers are stopped now, not whenever the generator is collected.
     with contextlib.closing(results), tqdm(total=len(cells), unit="cell", disable=not progress,
@@ -257,6 +273,10 @@ def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, prog
             if result.error:  # trained and written, but a picture could not be drawn
                 bar.write(f"{result.cell.name}: its pictures could not be drawn ({result.error}); redraw with: "
                           f"python animate.py {runs_dir / result.cell.name}", file=sys.stderr)
+
+
+def import_drawing() -> None:
+    from drawing import figures, page, page_grid, phase  # noqa: F401
 
 
 class StudyOutcome:

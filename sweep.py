@@ -8,6 +8,7 @@ Each cell is pipeline.train_and_write into the study's runs/. On a Ray cluster i
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import naming
 import outputs
 import rundir
 from cells import Cell
@@ -44,14 +46,42 @@ CELLS_AT_ONCE = 2
 STOP_SECONDS = 5.0
 
 
-def train_cell_here(config: ExperimentConfig, runs_dir: Path) -> tuple[RunSummary, str | None]:
+def train_cell_here(config: ExperimentConfig, runs_dir: Path, loops=None) -> tuple[RunSummary, str | None]:
     """Train one cell into runs_dir; its summary and any drawing error. The study has checked that
-    a cell of other settings may be replaced (study.py --replace)."""
+    a cell of other settings may be replaced (study.py --replace). loops: the engine.LoopCache of
+    this process, whose loops fit cells of the same shape (traced once, not once a cell)."""
     import pipeline  # TensorFlow starts with the first cell trained
 
     outcome = pipeline.train_and_write(config, runs_dir / config.name, progress=False, owner=runs_dir.parent,
-                                    replace=True)
+                                    replace=True, loops=loops)
     return outcome.summary, outcome.drawing_error
+
+
+def new_loop_cache():
+    """The loops one process keeps for the cells it trains (engine.LoopCache): TensorFlow starts here."""
+    import engine
+
+    return engine.LoopCache()
+
+
+def shape_of(cell: Cell) -> str:
+    """What cells of the same traced loop share, roughly: their training settings but the seed and
+    learning rate (engine.LoopCache says exactly). A worker is given cells of the shape it last
+    trained first, so that it traces each shape once."""
+    settings = naming.training_settings(cell.config)
+    for key in ("seed", "learning_rate", "epochs", "frames"):
+        settings.pop(key, None)
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+def next_cell(waiting: list[Cell], shape: str | None = None, others: set[str] = frozenset()) -> Cell:
+    """The first waiting cell of the given shape, else of a shape no other worker is on (others),
+    else the first waiting: taken off the list."""
+    for wanted in (lambda cell: shape_of(cell) == shape, lambda cell: shape_of(cell) not in others):
+        index = next((index for index, cell in enumerate(waiting) if wanted(cell)), None)
+        if index is not None:
+            return waiting.pop(index)
+    return waiting.pop(0)
 
 
 def train_here(cells: list[Cell], runs_dir: Path, at_once: int = CELLS_AT_ONCE) -> Iterator[CellResult]:
@@ -64,8 +94,12 @@ def train_here(cells: list[Cell], runs_dir: Path, at_once: int = CELLS_AT_ONCE) 
     left), one that does not stop within STOP_SECONDS is killed and what it was writing removed.
     """
     if len(cells) == 1 or at_once == 1:
-        for cell in cells:
-            summary, drawing_error = train_cell_here(cell.config, runs_dir)
+        loops = new_loop_cache()
+        waiting, shape = list(cells), None
+        while waiting:
+            cell = next_cell(waiting, shape)
+            shape = shape_of(cell)
+            summary, drawing_error = train_cell_here(cell.config, runs_dir, loops)
             yield CellResult(cell, summary, drawing_error)
         return
     workers = [CellWorker(runs_dir) for _ in range(min(at_once, len(cells)))]
@@ -83,8 +117,8 @@ def _share_out(cells: list[Cell], workers: list["CellWorker"]) -> Iterator[CellR
     that dies (out of memory, kill -9) loses only its cell, listed as missing; the others go on."""
     waiting = list(cells)
     busy = []
-    for worker in workers:
-        worker.give(waiting.pop(0))
+    for worker in workers:  # each a cell of another shape, where the study has several
+        worker.give(next_cell(waiting, others={shape_of(other.cell) for other in busy}))
         busy.append(worker)
     while busy:
         ready = multiprocessing.connection.wait([worker.connection for worker in busy]
@@ -102,7 +136,7 @@ def _share_out(cells: list[Cell], workers: list["CellWorker"]) -> Iterator[CellR
                 raise ConfigError(payload)
             yield CellResult(cell, *payload) if kind == "done" else CellResult(cell, error=payload)
             if waiting:
-                worker.give(waiting.pop(0))
+                worker.give(next_cell(waiting, shape_of(cell), {shape_of(other.cell) for other in busy if other.cell}))
             else:
                 busy.remove(worker)
 
@@ -212,6 +246,7 @@ def _work(connection, runs_dir: Path, study_pid: int) -> None:
     from tqdm import tqdm
 
     tqdm.set_lock(threading.RLock())
+    loops = new_loop_cache()  # TensorFlow, imported while the study gives out its first cells
     while not stop.requested:
         try:
             config = connection.recv()
@@ -219,7 +254,7 @@ def _work(connection, runs_dir: Path, study_pid: int) -> None:
             return
         try:
             with stop.cell():
-                reply = ("done", train_cell_here(config, runs_dir))
+                reply = ("done", train_cell_here(config, runs_dir, loops))
         except _CellDropped:
             return
         except ConfigError as error:

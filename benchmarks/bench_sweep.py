@@ -1,24 +1,24 @@
-"""Net-epochs per second of a sweep on this machine, against the seeds benchmark's baseline (single
-runs one after another), and whether training two cells at once is faster than one after another.
+"""The share of a sweep's wall time spent training: the sum over its cells of each cell's training
+time when trained alone by train.py (its summary's train_seconds), over the sweep's wall time, both
+measured in this run.
 
-    python benchmarks/bench_sweep.py [--seeds 20] [--epochs 5000] [--cells 4]
+    python benchmarks/bench_sweep.py             # the small sweep (about 2 minutes here)
+    python benchmarks/bench_sweep.py --shipped   # experiments/sweep_sgd_escape.yaml (about 25 minutes)
 
-A grid of --cells learning rates on the post's 2x10 sigmoid net with Adam, --seeds seeds each,
-trained as `python study.py` trains it: each cell trained, written and drawn (its GIFs, PNGs and
-page), its stack in models.STACK_PARTS parts. Timed four ways, in the same run:
-- single runs' training alone, as bench_seeds.py's baseline (engine.train_in_graph, one net);
-- single runs: one net, `python train.py` one after another (its model built and traced anew,
-  written and drawn), --single-runs of them, as bench_seeds.py's baseline but with the writing and
-  drawing a sweep's cells have too;
-- the sweep, one cell after another (study.py --jobs 1);
-- the sweep, two cells at a time (study.py --jobs 2, its default).
-Prints net-epochs per second of each and the ratios. The faster of the last two is study.py's
-default (see README "Sweeps").
+The small sweep: the post's 1x60 sigmoid net (experiments/sgd_1x60.yaml) at learning rates 0.01,
+0.03 and 0.1 with SGD and Adam, 10 seeds, 4,000 epochs: 6 cells of about 1.4 s of training each.
+It is trained as `python study.py` trains it, two cells at a time (its default), and one at a time
+(--jobs 1), to show what the second worker buys; then each cell alone, `python train.py` with the
+cell's own config.yaml (its page alone: train_seconds counts training, not drawing).
+What is left of a sweep's time is TensorFlow's start in each worker, the tracing and compiling of
+each shape of cell once per worker (engine.LoopCache), writing each cell's arrays and page, and
+the study's table, phase diagram and page.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -26,74 +26,61 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SMALL_STUDY = f"""base: {ROOT / 'experiments' / 'sgd_1x60.yaml'}
+seeds: 10
+grid:
+  learning_rate: [0.01, 0.03, 0.1]
+  optimizer: [sgd, adam]
+"""
+SMALL_SETTINGS = ["epochs=4000"]
 
 
-def study_file(folder: Path, name: str, learning_rates: list[float], seeds: int) -> Path:
-    path = folder / f"{name}.yaml"
-    path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: {seeds}\n"
-                    f"grid:\n  learning_rate: {learning_rates}\n")
-    return path
-
-
-def study_command(path: Path, output: Path, settings: list[str], jobs: int) -> list[str]:
-    return [sys.executable, str(ROOT / "study.py"), str(path), "--output-dir", str(output), "--no-progress",
-            "--jobs", str(jobs), *[item for setting in settings for item in ("--set", setting)]]
-
-
-def timed(commands: list[list[str]]) -> float:
-    """Seconds to run the commands side by side (each in its own process) until all have ended."""
+def timed(command: list[str]) -> float:
+    """Seconds the command takes; it must succeed."""
     started = time.perf_counter()
-    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for command in commands]
-    for process in processes:
-        _, error = process.communicate()
-        if process.returncode != 0:
-            raise SystemExit(f"failed: {error.decode()[-2000:]}")
+    finished = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if finished.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{finished.stderr[-2000:]}")
     return time.perf_counter() - started
+
+
+def sweep_seconds(study_file: Path, output: Path, settings: list[str], jobs: int) -> float:
+    return timed([sys.executable, str(ROOT / "study.py"), str(study_file), "--output-dir", str(output), "--no-progress",
+                  "--jobs", str(jobs), *[item for setting in settings for item in ("--set", setting)]])
+
+
+def training_alone(runs: Path, folder: Path) -> dict[str, float]:
+    """Each cell of a trained sweep trained again alone by train.py from its config.yaml: its train_seconds."""
+    seconds = {}
+    for cell in sorted(path for path in runs.iterdir() if path.is_dir()):
+        output = folder / cell.name
+        timed([sys.executable, str(ROOT / "train.py"), "--config", str(cell / "config.yaml"), "--output-dir", str(output),
+               "--no-progress"])
+        seconds[cell.name] = json.loads((output / "summary.json").read_text())["train_seconds"]
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=5000)
-    parser.add_argument("--cells", type=int, default=4)
-    parser.add_argument("--single-runs", type=int, default=2)
+    parser.add_argument("--shipped", action="store_true", help="measure experiments/sweep_sgd_escape.yaml instead")
     arguments = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_sweep."))
-    settings = [f"epochs={arguments.epochs}", "frames=100"]
-    rates = [round(0.005 * 2 ** index, 6) for index in range(arguments.cells)]
-    net_epochs = arguments.cells * arguments.seeds * arguments.epochs
-
-    single = sum(timed([[sys.executable, str(ROOT / "train.py"), "--config", str(ROOT / "experiments" / "adam_2x10.yaml"),
-                         "--output-dir", str(folder / f"single{run}"), "--no-progress",
-                         *[item for setting in settings + [f"learning_rate={rates[run % len(rates)]}"]
-                           for item in ("--set", setting)]]])
-                 for run in range(arguments.single_runs))
-    single_rate = arguments.single_runs * arguments.epochs / single
-    # bench_seeds.py's baseline: single runs' training alone (engine.train_in_graph, one net after
-    # another, model built and traced anew), in a process of its own as that benchmark runs it.
-    training_only = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/benchmarks']; "
-         "import bench_seeds, config; base = config.load_config(sys.argv[1] + '/experiments/adam_2x10.yaml', "
-         "[f'epochs={sys.argv[2]}']); print(sum(bench_seeds.seconds_to_train(base.model_copy(update={'seed': seed, "
-         "'data_seed': 0})) for seed in range(int(sys.argv[3]))))", str(ROOT), str(arguments.epochs),
-         str(arguments.single_runs)], capture_output=True, text=True, check=True)
-    training_rate = arguments.single_runs * arguments.epochs / float(training_only.stdout.split()[-1])
-
-    whole = study_file(folder, "whole", rates, arguments.seeds)
-    one_after_another = timed([study_command(whole, folder / "sequential", settings, jobs=1)])
-    side_by_side = timed([study_command(whole, folder / "parallel", settings, jobs=2)])
-
-    print(f"2x10 sigmoid net, Adam, {arguments.cells} cells x {arguments.seeds} seeds x {arguments.epochs:,} epochs, "
-          "each cell trained, written and drawn")
-    print(f"single runs, training alone (bench_seeds.py's baseline): {training_rate:9,.0f} net-epochs/s")
-    print(f"single runs, one after another:  {single_rate:9,.0f} net-epochs/s ({single / arguments.single_runs:.1f} s a run, "
-          "written and drawn)")
-    print(f"the sweep, one cell at a time:   {net_epochs / one_after_another:9,.0f} net-epochs/s "
-          f"({one_after_another:.0f} s, {one_after_another / arguments.cells:.1f} s a cell)")
-    print(f"the sweep, two cells at a time:  {net_epochs / side_by_side:9,.0f} net-epochs/s ({side_by_side:.0f} s)")
-    print(f"ratio: the sweep (two cells at a time) does {net_epochs / side_by_side / training_rate:.1f}x the net-epochs "
-          f"per second of single runs' training alone, {net_epochs / side_by_side / single_rate:.1f}x single runs "
-          f"written and drawn; two cells at a time take {side_by_side / one_after_another:.2f}x the time of one at a time")
+    if arguments.shipped:
+        study_file, settings, name = ROOT / "experiments" / "sweep_sgd_escape.yaml", [], "the shipped sweep"
+    else:
+        study_file, settings, name = folder / "small.yaml", SMALL_SETTINGS, "the small sweep"
+        study_file.write_text(SMALL_STUDY)
+    wall = sweep_seconds(study_file, folder / "sweep", settings, jobs=2)
+    one_at_a_time = None if arguments.shipped else sweep_seconds(study_file, folder / "sweep_jobs1", settings, jobs=1)
+    alone = training_alone(folder / "sweep" / "runs", folder / "alone")
+    training = sum(alone.values())
+    print(f"{name}: {len(alone)} cells ({study_file.name}{' ' + ' '.join(settings) if settings else ''})")
+    print(f"  training alone (train.py, each cell's train_seconds), summed: {training:7.1f} s "
+          f"(from {min(alone.values()):.1f} to {max(alone.values()):.1f} s a cell)")
+    print(f"  the sweep (study.py, two cells at a time):             {wall:7.1f} s ({wall / 60:.1f} minutes)")
+    if one_at_a_time is not None:
+        print(f"  the sweep, one cell at a time (--jobs 1):              {one_at_a_time:7.1f} s")
+    print(f"share of the sweep's wall time spent training: {training / wall:.2f}")
 
 
 if __name__ == "__main__":

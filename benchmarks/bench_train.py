@@ -136,7 +136,7 @@ class Ours:
         frames_in_a_run = math.ceil(config.epochs / self.frame_every)
         record_units = engine.records_unit_contributions(config.hidden_layers, int(dataset.x_grid.shape[0]),
                                                          frames_in_a_run)
-        self.train_chunk, _, self.trainers = engine.build_in_graph_loop(
+        self.train_chunk, _, self.trainers, _ = engine.build_in_graph_loop(
             model, optimizer, dataset, record_units, training.regime_of(config))
         self.train_chunk(np.zeros(0, dtype=bool))  # trace (a stack: compile), as train_in_graph does
         self.sizer, self.done = engine.ChunkSizer(), 0

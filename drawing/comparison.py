@@ -62,19 +62,28 @@ def panel_limits(runs: list[Run]) -> list[tuple[tuple[float, float], tuple[float
     return [fit_limits([run]) for run in runs]
 
 
-def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0, number_width: float = 0.0):
+def error_words(runs: list[Run], medians: bool = True) -> list[str]:
+    """What each panel's title calls the training error it states: 'median MSE ' for a seeded run
+    (with medians: the median over its nets, as seeds.gif states it), else 'MSE ' (one net's)."""
+    return ["median MSE " if medians and run.nets > 1 else "MSE " for run in runs]
+
+
+def compare_panels(runs: list[Run], limits: list, bottom_room: int = 0, number_width: float = 0.0,
+                   words: list[str] | None = None):
     """A comparison's figure with one fit panel per run (fit_panel, with its limits: see
     panel_limits; panels with the same limits share their axes and tick labels), in a grid of 2
     columns for 2 or 4 runs and 3 otherwise, each column right of the one before by what its
     panels' y tick labels and label take, and bottom_room pixels below the grid for whatever else
     the comparison shows. Above each panel, room for its title and what its run trained in the lines
-    it takes (subtitle_lines, beside a number number_width pixels wide). Returns (figure, canvas, the
-    runs' panels in order, what each run trained in lines)."""
+    it takes (subtitle_lines, beside its error's words, by default 'MSE ', and a number number_width
+    pixels wide). Returns (figure, canvas, the runs' panels in order, what each run trained in lines)."""
     columns = {2: 2, 3: 3, 4: 2}.get(len(runs), 3)
     rows = -(-len(runs) // columns)
     figure, canvas = new_canvas(MARGIN + (PANEL_WIDTH + 60) * columns,
                                 COMPARE_HEADER + PANEL_HEIGHT * rows + COMPARE_BOTTOM + bottom_room)
-    subtitles = [subtitle_lines(figure, trained, number_width) for trained in differences_first(runs)]
+    words = words or error_words(runs, medians=False)
+    subtitles = [subtitle_lines(figure, trained, number_width, word)
+                 for trained, word in zip(differences_first(runs), words)]
     title_room = PANEL_TITLE + SUBTITLE_STEP * (max(map(len, subtitles)) - 1)
     figure.set_size_inches(figure.get_figwidth(), figure.get_figheight() + (title_room - PANEL_TITLE) * rows / DPI)
     shared = all(item == limits[0] for item in limits)
@@ -131,22 +140,29 @@ def differences_first(runs: list[Run]) -> list[str]:
             for run_parts in parts]
 
 
-def subtitle_lines(figure, trained: str, number_width: float) -> list[str]:
+def subtitle_lines(figure, trained: str, number_width: float, word: str = "MSE ") -> list[str]:
     """What a panel's run trained (differences_first) in the lines a panel's width takes it, broken
-    between its parts, each leaving room at the right for "MSE " and the frame's number, number_width
-    pixels wide (which its last line holds)."""
-    room = PANEL_WIDTH - number_width - text_width(figure, "MSE ", fontsize=9) - 10
+    between its parts, each leaving room at the right for the error's word ("MSE ", error_words) and
+    the frame's number, number_width pixels wide (which its last line holds)."""
+    room = PANEL_WIDTH - number_width - text_width(figure, word, fontsize=9) - 10
     return wrapped(trained, room, lambda line: text_width(figure, line, fontsize=9))
 
 
+def seeds_words(run: Run) -> str:
+    """What a seeded run's label in a comparison is followed by: ' (50 seeds)'; nothing for one net."""
+    return f" ({run.nets} seeds)" if run.nets > 1 else ""
+
+
 def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None,
-                subtitle: list[str] | None = None, subtitle_rows: int = 1) -> tuple[float, int]:
-    """A comparison panel's title: its run's label and how the run ended, then what was trained (in the
-    lines of `subtitle`, by default the run's own words in one line; a row's titles leave room for the
-    subtitle_rows lines of the longest) and "MSE " before room for the frame's number, number_width pixels
-    at the right of its last line. A swatch colour leads the label with a square of it (the run's colour
-    in other plots). Returns where the number goes: its left edge and baseline row, in pixels from the
-    top left."""
+                subtitle: list[str] | None = None, subtitle_rows: int = 1, word: str = "MSE ",
+                shown: str = "") -> tuple[float, int]:
+    """A comparison panel's title: its run's label, how many seeds (seeds_words), which net it shows
+    (`shown`: ', net 0 (seed 0)') and how the run ended, then what was trained (in the lines of
+    `subtitle`, by default the run's own words in one line; a row's titles leave room for the
+    subtitle_rows lines of the longest) and the error's word ("MSE ", error_words) before room for the
+    frame's number, number_width pixels at the right of its last line. A swatch colour leads the label
+    with a square of it (the run's colour in other plots). Returns where the number goes: its left edge
+    and baseline row, in pixels from the top left."""
     figure, renderer = axes.figure, axes.figure.canvas.get_renderer()
     width, height = figure.canvas.get_width_height()
     box = axes.get_window_extent(renderer)
@@ -156,16 +172,17 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
         square = figure.text(left / width, 1 - title_row / height, "■ ", va="baseline", fontsize=10, color=swatch)
         left += square.get_window_extent(renderer).width
     ended = "" if run.status == "completed" else f" ({ended_words(run, of_requested=False)})"
-    # The label is shortened to fit, never the words that say how the run ended.
-    title = figure.text(left / width, 1 - title_row / height, ended, va="baseline", fontsize=10,
+    kept = seeds_words(run) + shown + ended
+    # The label is shortened to fit, never the words that say how many seeds, which net and how the run ended.
+    title = figure.text(left / width, 1 - title_row / height, kept, va="baseline", fontsize=10,
                         fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")
-    ended_width = title.get_window_extent(renderer).width if ended else 0.0
+    kept_width = title.get_window_extent(renderer).width if kept else 0.0
     title.set_text(plain_text(label))
-    fitted(title, box.x1 - left - ended_width, renderer)
-    title.set_text(title.get_text() + ended)
-    # Below: what was trained, then "MSE " and the frame's number at the right of its last line.
+    fitted(title, box.x1 - left - kept_width, renderer)
+    title.set_text(title.get_text() + kept)
+    # Below: what was trained, then the error's word and the frame's number at the right of its last line.
     rows = [title_row + 15 + SUBTITLE_STEP * line for line in range(len(subtitle))]
-    mse = figure.text((box.x1 - number_width) / width, 1 - rows[-1] / height, "MSE ",
+    mse = figure.text((box.x1 - number_width) / width, 1 - rows[-1] / height, word,
                       va="baseline", ha="right", fontsize=9, color=COLORS["net"])
     mse_left = box.x1 - number_width - mse.get_window_extent(renderer).width - 10
     for row, line in zip(rows, subtitle):  # (a part wider than the room alone is shortened)

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from curvature import NEAR_ZERO_SHARE, Landscape, Spectrum
+from drawing.comparison import seeds_words
 from drawing.curves import axis_epochs, prepare_fonts, run_title, shared_axis_epochs, status_caption
 from drawing.figures import fitting_lines
 from drawing.landscape_frames import draw_path, plane_panel, plane_words
@@ -364,8 +365,9 @@ def draw_curvature_comparison(items: list[tuple[Run, Spectrum, Landscape]], path
         colorbar_axes = axes.inset_axes([1.03, 0, 0.04, 1])
         plane_panel(axes, colorbar_axes, landscape, fontsize=7)
         draw_path(axes, landscape, color)
-        axes.set_title(f"■ {plain_text(label)}\n{run.training_description}", loc="left", fontsize=8,
-                       color=color)
+        net = ", net 0" if run.nets > 1 else ""  # (a landscape is net 0's)
+        axes.set_title(f"■ {plain_text(label)}{seeds_words(run)}{net}\n{run.training_description}", loc="left",
+                       fontsize=8, color=color)
         axes.text(0.02, 0.02, "\n".join(plane_words(landscape)[:2]), transform=axes.transAxes, fontsize=6.5,
                   color=COLORS["note"], va="bottom", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,
                                                            "pad": 1})

@@ -3,6 +3,8 @@ the prediction a frame can show, and the words that say how a run ended."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from matplotlib.collections import LineCollection
 
@@ -187,6 +189,29 @@ def draw_error_curves(axes, run: Run, color: str = COLORS["net"], label: str = "
     axes.plot([], [], color=color, linewidth=width * 0.4, alpha=min(3 * alpha, 1), label=f"each of {run.nets} nets")
     axes.plot(epochs, median_over_nets(loss), color=COLORS["median"], linewidth=width * 1.4, marker=marker,
               label=f"{label}, median")
+
+
+def training_error_band(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(epochs, 10th percentile, median, 90th percentile) of a seeded run's training error over
+    its nets, as drawn (training_curve), over the nets whose error is finite there (NaN where none is)."""
+    epochs, loss = training_curve(run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN points: every net diverged there
+        low, median, high = np.nanpercentile(finite_or_nan(loss).astype(np.float64), [10, 50, 90], axis=1)
+    return epochs, low, median, high
+
+
+# How a comparison's error curves say what they draw of a seeded run (draw_median_and_band).
+SEEDED_ERROR_WORDS = "a seeded run: the median of its nets, with the 10-90% band shaded"
+
+
+def draw_median_and_band(axes, run: Run, color: str, label: str, width: float = 1.5) -> None:
+    """A seeded run's median training error in its colour, the band between the 10th and 90th
+    percentile of its nets' shaded in it (as compare.png draws each seeded run)."""
+    epochs, low, median, high = training_error_band(run)
+    axes.fill_between(epochs, low, high, color=color, alpha=0.2, linewidth=0)
+    axes.plot(epochs, median, color=color, linewidth=width, marker="o" if len(epochs) < 3 else None, markersize=4,
+              label=label)
 
 
 def data_range(run: Run) -> tuple[float, float]:

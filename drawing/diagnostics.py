@@ -5,7 +5,7 @@ the words that say which line is which layer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -113,6 +113,13 @@ def saturation(run: Run) -> Diagnostic:
     """The share of (unit, training point) pairs where a unit's slope is nearly flat, per hidden layer."""
     titles = ("saturated share (units × points)", "saturated share")
     return per_frame_diagnostic(run, "saturated_fraction", titles, 1.0)
+
+
+def of_net_zero(diagnostic: Diagnostic) -> Diagnostic:
+    """The diagnostic with net 0's curves alone (its marks are net 0's already)."""
+    if diagnostic.curves is None:
+        return diagnostic
+    return replace(diagnostic, curves=[(epochs, values[:, :1]) for epochs, values in diagnostic.curves])
 
 
 def finite_values(diagnostics: list[Diagnostic]) -> tuple[np.ndarray, np.ndarray]:

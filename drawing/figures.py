@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
-from drawing.curves import (axis_epochs, divergence_epoch, draw_error_curves, error_range, final_held_out_errors,
-                            final_words, prepare_fonts, restored_epochs, run_title, status_caption, style_loss_axes)
+from drawing.curves import (SEEDED_ERROR_WORDS, axis_epochs, divergence_epoch, draw_error_curves,
+                            draw_median_and_band, error_range, final_held_out_errors, final_words, prepare_fonts,
+                            restored_epochs, run_title, status_caption, style_loss_axes)
+from drawing.comparison import seeds_words
 from drawing.diagnostic_panels import draw_curves, style_small_panel
 from drawing.diagnostics import SMALL_PANEL_COLORS, kernel_norm, learning_rate
 from drawing.knob_curves import draw_knob_curves
@@ -76,15 +78,21 @@ def small_panels_under(figure, axes, run: Run, diagnostics: list) -> None:
 
 
 def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> None:
-    """All runs' training error against epoch on one log-log plot, with the noise floor; a run
-    that diverged is marked where its curve leaves the plot."""
+    """All runs' training error against epoch on one log-log plot, with the noise floor: a seeded
+    run's median with the band of its 10th to 90th percentile shaded; a run that diverged is marked
+    where its curve leaves the plot."""
     prepare_fonts(runs, labels)
     figure, axes = png_axes(height_inches=5)
     style_loss_axes(axes, runs, label="training mean squared error (log scale)")
     top = error_range(runs)[1]
     for run, label, color in zip(runs, labels, RUN_COLORS):
-        short = textwrap.shorten(plain_text(label), 60, placeholder="…")  # the legend stays inside the plot
-        draw_error_curves(axes, run, color=color, label=f"{short}: {run.training_description} ({final_words(run)})", held_out=False)
+        # The legend stays inside the plot; a seeded run's says how many seeds.
+        short = textwrap.shorten(plain_text(label), 60, placeholder="…") + seeds_words(run)
+        legend = f"{short}: {run.training_description} ({final_words(run)})"
+        if run.nets > 1:
+            draw_median_and_band(axes, run, color, legend)
+        else:
+            draw_error_curves(axes, run, color=color, label=legend, held_out=False)
         if run.diverged_at_epoch:
             axes.plot([max(divergence_epoch(run), 1)], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
@@ -97,7 +105,8 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
     else:
         note = " (different data)"
     blown = "\nX: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
-    axes.set_title(f"training error of {len(runs)} runs{note}{blown}", fontsize=10, pad=12)  # room for the Xs
+    seeded = f"\n{SEEDED_ERROR_WORDS}" if any(run.nets > 1 for run in runs) else ""
+    axes.set_title(f"training error of {len(runs)} runs{note}{seeded}{blown}", fontsize=10, pad=12)  # room for the Xs
     save_png(figure, axes, path, legend_fontsize=8)
 
 

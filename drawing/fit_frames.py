@@ -71,39 +71,54 @@ class FitAnimation(RunAnimation):
                                                                              if epoch else []))
 
 
-class SeedsAnimation(FitAnimation):
-    """seeds.gif: many nets from different seeds learning the same data. The median prediction in
-    bold, the band between the 10th and 90th percentile of the nets' predictions, and every net's
-    prediction as a faint line (a net whose error is no longer finite is left out); beside it
-    every net's training error, the median in bold. The caption gives the median training error."""
+class SeedsOnPanel:
+    """Many nets' predictions on a fit panel, as seeds.gif draws them: every net's a faint line, the
+    band between the 10th and 90th percentile of the nets' predictions and the median in bold, a
+    net whose error is no longer finite left out (compare.gif draws a seeded run's panel with it)."""
 
-    loss_label = f"median {TRAINING_ERROR} "
-
-    def _add_predictions(self, fit_axes) -> None:
-        run = self.run
+    def __init__(self, axes, run: Run, predictions: np.ndarray, median_width: float = 2.2):
+        self.run, self.predictions = run, predictions  # (frames, nets, grid): drawable_predictions
         x = run.x_grid
         alpha = max(0.05, min(0.25, 5 / run.nets))
         self.net_lines = LineCollection([], colors=COLORS["net"], linewidths=0.6, alpha=alpha, animated=True, zorder=3)
-        fit_axes.add_collection(self.net_lines)
-        self.band = fit_axes.fill_between(x, 0 * x, 0 * x, color=COLORS["net"], alpha=0.25, linewidth=0,
-                                          label="10-90% of nets", animated=True, zorder=3)
-        (self.median_line,) = fit_axes.plot(x, 0 * x, color=COLORS["median"], linewidth=2.2,
-                                            label="median", animated=True, zorder=4)
+        axes.add_collection(self.net_lines)
+        self.band = axes.fill_between(x, 0 * x, 0 * x, color=COLORS["net"], alpha=0.25, linewidth=0,
+                                      label="10-90% of nets", animated=True, zorder=3)
+        (self.median_line,) = axes.plot(x, 0 * x, color=COLORS["median"], linewidth=median_width,
+                                        label="median", animated=True, zorder=4)
 
-    def _update_predictions(self, index: int) -> list:
+    def update(self, index: int, limits: tuple[float, float], off_chart: OffChartNotes) -> list:
+        """Set the artists to the run's frame `index` in a panel of these y limits; return them, and
+        the off-chart notes they need, to be drawn."""
         x = self.run.x_grid
         alive = np.isfinite(self.run.frame_loss[index])  # nets whose error has not blown up
         predictions = self.predictions[index][alive]  # (nets alive, grid)
-        self.net_lines.set_segments([np.column_stack([x, self._visible(net)]) for net in predictions])
+        self.net_lines.set_segments([np.column_stack([x, pinned(net, limits)]) for net in predictions])
         if alive.any():
             low, median, high = np.percentile(predictions, [10, 50, 90], axis=0)
         else:
             low = median = high = np.full_like(x, np.nan)
-        notes = self.off_chart.update([("median", median), ("10-90% of nets", np.concatenate([low, high]))])
-        low, median, high = self._visible(low), self._visible(median), self._visible(high)
+        notes = off_chart.update([("median", median), ("10-90% of nets", np.concatenate([low, high]))])
+        low, median, high = (pinned(values, limits) for values in (low, median, high))
         self.band.set_verts([np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])])
         self.median_line.set_ydata(median)
         return [self.net_lines, self.band, self.median_line] + notes
+
+
+class SeedsAnimation(FitAnimation):
+    """seeds.gif: many nets from different seeds learning the same data. The median prediction in
+    bold, the band between the 10th and 90th percentile of the nets' predictions, and every net's
+    prediction as a faint line (SeedsOnPanel); beside it every net's training error, the median in
+    bold. The caption gives the median training error."""
+
+    loss_label = f"median {TRAINING_ERROR} "
+
+    def _add_predictions(self, fit_axes) -> None:
+        self.seeds = SeedsOnPanel(fit_axes, self.run, self.predictions)
+        self.median_line = self.seeds.median_line
+
+    def _update_predictions(self, index: int) -> list:
+        return self.seeds.update(index, self.prediction_limits, self.off_chart)
 
     def frame_loss(self, index: int) -> float:
         return float(median_over_nets(self.run.frame_loss[index]))

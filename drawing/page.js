@@ -444,6 +444,7 @@ function drawErrors(frame) {
       }
       errorAxes.line(run.curve_epochs, run.curve_held_out, COLORS.validation, 1);
     }
+    if (DATA.error_bands && DATA.error_bands[view.index]) drawErrorBand(run, DATA.error_bands[view.index]);
     errorAxes.line(run.curve_epochs, run.curve_train, color, 1.5);
     if (run.divergence_epoch >= 1) {  // where the error stopped being finite, as loss.png marks it
       const x = errorAxes.px(run.divergence_epoch);
@@ -470,6 +471,20 @@ function drawErrors(frame) {
     }
   }
   c.restore();
+}
+
+function drawErrorBand(run, band) {
+  // A comparison's seeded run: its nets' training error between their 10th and 90th percentile,
+  // shaded in its colour behind its median, as compare.png shades it.
+  const c = errorAxes.context, points = [];
+  run.curve_epochs.forEach((epoch, i) => {
+    if (band.low[i] > 0 && band.high[i] > 0) points.push([errorAxes.px(epoch), errorAxes.py(band.low[i]), errorAxes.py(band.high[i])]);
+  });
+  if (!points.length) return;
+  c.fillStyle = run.color; c.globalAlpha = 0.2; c.beginPath();
+  points.forEach(([x, , high], i) => (i ? c.lineTo(x, high) : c.moveTo(x, high)));
+  for (let i = points.length - 1; i >= 0; i--) c.lineTo(points[i][0], points[i][1]);
+  c.fill(); c.globalAlpha = 1;
 }
 
 // Hover on the error curves: the epoch under the pointer and the errors there, exactly as recorded.

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from curvature import Views
-from drawing.curves import ended_words, final_words, status_caption, truth_label
+from drawing.curves import SEEDED_ERROR_WORDS, ended_words, final_words, status_caption, truth_label
+from drawing.comparison import seeds_words
 from drawing.page_curvature import curvature_data, sharpness_comparison_data
-from drawing.page_data import one_run_data, several_runs_data, study_data
+from drawing.page_data import error_bands_data, one_run_data, several_runs_data, study_data, study_net_points
 from drawing.style import COLORS, RUN_COLORS
 from summaries import AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, share_text
 from rundir import Run
@@ -58,6 +59,10 @@ th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
 td:nth-child(2) { min-width: 9em; }
 .table { overflow-x: auto; }  /* a narrow window scrolls the table, never squeezes it to a letter a line */
 """
+
+
+# The toggle of every net's faint line on a page with a seeded run (page.js reads "show-nets").
+EVERY_NET_TOGGLE = '<label><input type="checkbox" id="show-nets" checked> every net</label>'
 
 
 def slot(element_id: str) -> str:
@@ -140,7 +145,7 @@ def page_html(run: Run, with_units: bool = True, views: Views | None = None) -> 
     floor = floor_words(run.noise_floor or None, "g")
     toggles = ""
     if run.nets > 1:
-        toggles += '<label><input type="checkbox" id="show-nets" checked> every net</label>'
+        toggles += EVERY_NET_TOGGLE
     if view["units"] is not None:
         whose = "units of net 0" if run.nets > 1 else "units"
         checked = "" if run.nets > 1 else " checked"
@@ -226,11 +231,12 @@ def knob_words(data: dict) -> str:
     return words + (" · under them, the learning rate" if data["learning_rate"] else "")
 
 
-def run_panels(runs: list[Run], labels: list[str], colors: list[str]) -> str:
-    """One fit panel per run, titled with its label (in its colour), what was trained and how it ended."""
+def run_panels(runs: list[Run], labels: list[str], colors: list[str], seeds_in_labels: bool = False) -> str:
+    """One fit panel per run, titled with its label (in its colour), what was trained (with how many
+    seeds, unless the labels say it) and how it ended."""
     panels = []
     for index, (run, label, color) in enumerate(zip(runs, labels, colors)):
-        seeds = f" · {run.nets} seeds" if run.nets > 1 else ""
+        seeds = f" · {run.nets} seeds" if run.nets > 1 and not seeds_in_labels else ""
         panels.append(f"""  <figure class="run"><figcaption><b style="color: {color}">{html.escape(label)}</b>
     {html.escape(run.training_description)}{seeds} · {html.escape(final_words(run))}</figcaption>
     <canvas id="fit-canvas-{index}"></canvas>
@@ -245,18 +251,26 @@ def error_legend(runs: list[Run], labels: list[str], colors: list[str]) -> str:
 
 
 def compare_page_html(runs: list[Run], labels: list[str], note: str, views: list[Views | None] | None = None) -> str:
-    """A comparison's page: one fit panel per run in step, every run's training error on one plot,
-    and where runs' views (curvature.Views, one a run) hold their spectra, every run's sharpness on one plot."""
+    """A comparison's page: one fit panel per run in step (a seeded run's median, 10-90% band and every
+    net, as seeds.gif), every run's training error on one plot (a seeded run's median and band), and where
+    runs' views (curvature.Views, one a run) hold their spectra, every run's sharpness on one plot.
+    A seeded run's label is followed by how many seeds (seeds_words)."""
     colors = RUN_COLORS[:len(runs)]
-    data = several_runs_data(runs, labels, colors)
+    labels = [label + seeds_words(run) for run, label in zip(runs, labels)]
+    # Every net of the seeded runs on the study page's budget of values (study_net_points).
+    data = several_runs_data(runs, labels, colors, net_points=study_net_points(runs))
+    data["error_bands"] = error_bands_data(runs)
     data["sharpness"] = None if views is None else sharpness_comparison_data(runs, labels, colors, views)
     header = f"""<h1 id="title">comparison of {len(runs)} runs</h1>
 <div class="trained" id="trained">{html.escape(note)}</div>"""
-    body = f"""{controls(f'epoch {slot("epoch")}', "")}
+    seeded = any(run.nets > 1 for run in runs)
+    toggles = EVERY_NET_TOGGLE if seeded else ""
+    medians = f" ({SEEDED_ERROR_WORDS})" if seeded else ""
+    body = f"""{controls(f'epoch {slot("epoch")}', toggles)}
 <div class="panels">
-{run_panels(runs, labels, colors)}
+{run_panels(runs, labels, colors, seeds_in_labels=True)}
   <figure><canvas id="error-canvas"></canvas>
-    <figcaption>training error: {error_legend(runs, labels, colors)}</figcaption>
+    <figcaption>training error{medians}: {error_legend(runs, labels, colors)}</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
 {sharpness_panel(data["sharpness"])}
 </div>"""

@@ -13,7 +13,7 @@ from drawing.comparison import compare_frame_epochs, latest_snapshot, panel_limi
 from drawing.curves import (curve_points, divergence_epoch, drawable_predictions, ended_words, error_range,
                             final_held_out_errors, held_out_curve, held_out_error_curve, past_end_words, per_epoch_curve,
                             restored_epochs, restored_frame_label, shared_axis_epochs, training_curve,
-                            training_error_curve, truth_label)
+                            training_error_band, training_error_curve, truth_label)
 from drawing.diagnostics import (SMALL_PANEL_COLORS, distinct_units, gradient_norm, kernel_norm, layer_colors,
                                  layer_words, learning_rate, saturation, value_limits)
 from drawing.knob_curves import knob_curves, off_plot_words
@@ -291,6 +291,20 @@ def study_net_points(runs: list[Run]) -> int:
     """How many grid points each net of a study's page is drawn on (EVERY_NET_VALUES)."""
     values_per_point = sum(len(run.frame_epochs) * run.nets for run in runs if run.nets > 1)
     return int(np.clip(EVERY_NET_VALUES // max(values_per_point, 1), MIN_NET_POINTS, MAX_NET_POINTS))
+
+
+def error_bands_data(runs: list[Run]) -> list[dict | None]:
+    """Each seeded run's band of training error between its nets' 10th and 90th percentile, at its
+    curve's epochs (run_data's curve_epochs), as compare.png shades it; None for a run of one net."""
+    bands = []
+    for run in runs:
+        if run.nets == 1:
+            bands.append(None)
+            continue
+        _, low, _, high = training_error_band(run)
+        bands.append({"low": rounded(low), "high": rounded(high)})
+    return bands
+
 
 def study_data(runs: list[Run], rows: list[StudyRow], labels: list[str], colors: list[str]) -> dict:
     """The data of a study's page: each cell's seeded run in step (several_runs_data), and each

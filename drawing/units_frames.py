@@ -17,7 +17,7 @@ from drawing.curves import (TRAINING_ERROR, axis_epochs, data_range, drawable_pr
 from drawing.diagnostic_panels import (PANEL_TITLE_STYLE, WORDS_ROW_POINTS, EpochMarks, draw_curves, frame_dots,
                                       style_small_panel, title_row, words_width)
 from drawing.diagnostics import (SMALL_PANEL_COLORS, distinct_titles, distinct_units, gradient_norm, kernel_norm,
-                                 layer_colors, layer_words, learning_rate, saturation, training_error)
+                                 layer_colors, layer_words, learning_rate, of_net_zero, saturation, training_error)
 from drawing.knob_curves import draw_knob_curves
 from drawing.fit_panel import fit_limits, fit_panel, pinned
 from drawing.style import COLORS, DPI, RUN_COLORS, text_width
@@ -132,7 +132,7 @@ class UnitsAnimation(RunAnimation):
     def description(self) -> str:
         if self.run.nets == 1:
             return run_description(self.run)
-        return f"{run_description(self.run)}, net 0 (seed {int(self.run.seeds[0])}) shown"
+        return f"{run_description(self.run)}{net_zero_words(self.run)} shown"
 
     def _draw_diagnostics(self) -> None:
         """The small panels' curves, scales and ticks; epoch labels on the bottom one only."""
@@ -187,16 +187,22 @@ class UnitsAnimation(RunAnimation):
         return self._finished_frame(index, artists)
 
 
+def net_zero_words(run: Run) -> str:
+    """What a comparison's units panel says after a seeded run's label: ', net 0 (seed 0)'."""
+    return f", net 0 (seed {int(run.seeds[0])})" if run.nets > 1 else ""
+
+
 # A comparison's row of small panels below the runs' panels: its height in pixels, with the
 # titles above it and the epoch axis's labels below.
 COMPARE_DIAGNOSTICS_ROOM = 190
 
 
 class CompareUnitsAnimation(CompareAnimation):
-    """The units of 2 to 9 one-net runs side by side, in step (as, and with the numbers of, CompareAnimation): one
-    panel per run of its units and prediction, titled with its label, what was trained and the
-    training error; below, the gradient norm, distinct units and saturated share of every run on
-    shared log epoch axes, one colour per run (the square before its title), the frame's epoch marked."""
+    """The units of 2 to 9 runs side by side, in step (as CompareAnimation): one panel per run of its
+    units and prediction (of a seeded run its net 0's, as its title says: 'adam (5 seeds), net 0 (seed
+    0)'), titled with its label, what was trained and that net's training error; below, the gradient
+    norm, distinct units and saturated share of every run (its net 0) on shared log epoch axes, one
+    colour per run (the square before its title), the frame's epoch marked."""
 
     def __init__(self, runs: list[Run], labels: list[str], note: str):
         self.runs = runs
@@ -236,9 +242,11 @@ class CompareUnitsAnimation(CompareAnimation):
                                  unit_segments(run.x_grid[columns], run_contributions.shape[1]))
         rows = max(map(len, subtitles))
         self.number_positions = [panel_title(axes, run, label, self.number_width, swatch=color, subtitle=subtitle,
-                                             subtitle_rows=rows)
+                                             subtitle_rows=rows, shown=net_zero_words(run))
                                  for axes, run, label, color, subtitle in zip(panels, runs, labels, self.colors, subtitles)]
-        self.diagnostics = [[gradient_norm(run), distinct_units(run), saturation(run)] for run in runs]
+        # Net 0's alone: every run's other nets, faint in its colour, would bury the runs' lines.
+        self.diagnostics = [[of_net_zero(diagnostic) for diagnostic in (gradient_norm(run), distinct_units(run),
+                                                                         saturation(run))] for run in runs]
         self.row = self._diagnostic_row()
         self.marks = EpochMarks(figure, self.row)
         canvas.draw()
@@ -270,6 +278,10 @@ class CompareUnitsAnimation(CompareAnimation):
         for axes, title, words in zip(row, titles, [[], [], layer_words if most_layers > 1 else []]):
             title_row(axes, title, words)
         return row
+
+    def stated_error(self, run: Run, snapshot: int) -> float:
+        """The training error of the net a panel shows (net 0), at its run's frame `snapshot`."""
+        return float(run.frame_loss[snapshot, 0])
 
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""

@@ -195,6 +195,41 @@ def finished_grid_study(tmp_path_factory):
     return study_file, output, status
 
 
+@pytest.fixture(scope="session")
+def seeded_comparisons(tmp_path_factory):
+    """`animate.py compare` (in process) of two seeded synthetic runs ("adam_2x10", 3 seeds, and
+    "sgd_2x10", 5 seeds), and of the first beside a one-net run, labelled "Adam" and "one net"; all
+    of 200 epochs and 12 frames at the same epochs. Returns a namespace: runs (name: the run as read
+    back), folders ("seeded", "mixed": the comparisons' folders), and for each comparison the
+    animations it drew (compare.gif's, then units.gif's)."""
+    import comparisons
+    from drawing.compare_frames import CompareAnimation
+    from drawing.units_frames import CompareUnitsAnimation
+
+    folder = tmp_path_factory.mktemp("seeded_comparisons")
+    made = {"adam_2x10": synthetic_run(nets=3, epochs=200, frames=12, name="adam_2x10"),
+            "sgd_2x10": synthetic_run(nets=5, epochs=200, frames=12, name="sgd_2x10", learning_rate=0.1),
+            "one_net": synthetic_run(epochs=200, frames=12, name="one_net", learning_rate=0.05)}
+    for name, run in made.items():
+        rundir.write_run(folder / name, run)
+    drawn = {}
+
+    def recorder(kind):
+        def record(*arguments, **options):
+            drawn.setdefault(current, []).append(kind(*arguments, **options))
+            return drawn[current][-1]
+        return record
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(comparisons, "CompareAnimation", recorder(CompareAnimation))
+        patch.setattr(comparisons, "CompareUnitsAnimation", recorder(CompareUnitsAnimation))
+        for current, names, labels in (("seeded", ["adam_2x10", "sgd_2x10"], None),
+                                       ("mixed", ["adam_2x10", "one_net"], ["Adam", "one net"])):
+            comparisons.render_comparison([folder / name for name in names], folder / current, labels=labels)
+    return SimpleNamespace(runs={name: rundir.read_run(folder / name) for name in made},
+                           folders={name: folder / name for name in ("seeded", "mixed")}, animations=drawn)
+
+
 # --- layout ------------------------------------------------------------------------------------------
 
 # The note animate.py compare writes for a sine run beside one on data of its own (the CO2 record).

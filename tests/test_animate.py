@@ -22,6 +22,9 @@ import comparisons
 import rendering
 from drawing.compare_frames import CompareAnimation
 from drawing.fit_frames import FitAnimation
+from drawing.residuals import residuals_figure
+from drawing.style import COLORS
+from summaries import format_loss
 
 
 
@@ -270,11 +273,95 @@ def test_compare_takes_2_to_9_runs(synthetic_run_dir, tmp_path, capsys, count):
     assert not (tmp_path / "cmp").exists()
 
 
-def test_compare_takes_runs_of_one_net(synthetic_run_dir, tmp_path, capsys):
+def test_a_compare_of_seeded_runs_is_refused_for_what_any_compare_is(synthetic_run_dir, tmp_path, capsys):
     one, many = synthetic_run_dir("one", frames=4), synthetic_run_dir("many", nets=3, frames=4)
-    status = animate.main(["compare", str(one), str(many), "--output-dir", str(tmp_path / "cmp")])
-    refused(capsys, status, f"{many}: a run of 3 seeds; compare takes runs of one net")
+    status = animate.main(["compare", str(one), str(many), "--label", "only one",
+                           "--output-dir", str(tmp_path / "cmp")])
+    refused(capsys, status, "--label given once for 2 runs; give one label per run, in order")
+    status = animate.main(["compare", *[str(many)] * 10, "--output-dir", str(tmp_path / "cmp")])
+    refused(capsys, status, "compare takes 2 to 9 run directories, got 10")
     assert not (tmp_path / "cmp").exists()
+
+
+# --- compare of seeded runs (conftest.seeded_comparisons: 3 and 5 seeds, or 3 seeds beside one net) ------
+
+@pytest.mark.parametrize("pair", ["seeded", "mixed"])
+def test_a_compare_of_seeded_runs_writes_every_file_a_frame_per_frame_of_the_runs(seeded_comparisons, pair):
+    folder = seeded_comparisons.folders[pair]
+    assert sorted(path.name for path in folder.iterdir()) == sorted(comparisons.COMPARE_FILES + ("comparison.json",))
+    frame_epochs = seeded_comparisons.runs["adam_2x10"].frame_epochs
+    assert all(np.array_equal(run.frame_epochs, frame_epochs) for run in seeded_comparisons.runs.values())
+    for name in ("compare.gif", "units.gif"):
+        frames, _, _, _ = decode_gif(folder / name)
+        assert len(frames) == len(frame_epochs) == 12, name
+    for name in ("compare.png", "residuals.png"):
+        with Image.open(folder / name) as png:
+            assert png.format == "PNG", name
+
+
+def band_rows(frame: np.ndarray, axes, x: float, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels of a GIF frame's column at x, (rows strictly inside the band from low to high, rows
+    of the same height just above it), in a panel drawn on these axes (of the figure the frame shows)."""
+    height = frame.shape[0]
+    column = int(round(axes.transData.transform((x, 0))[0]))
+    top, bottom = (int(round(height - axes.transData.transform((x, y))[1])) for y in (high, low))
+    inside = frame[top + 2: bottom - 1, column, :3].astype(int)
+    return inside, frame[top - 4 - len(inside): top - 4, column, :3].astype(int)
+
+
+def test_compare_gif_shades_each_seeded_runs_band_between_its_nets_10th_and_90th_percentile(seeded_comparisons):
+    from matplotlib.colors import to_rgb
+
+    frames, _, _, _ = decode_gif(seeded_comparisons.folders["seeded"] / "compare.gif")
+    animation = seeded_comparisons.animations["seeded"][0]
+    assert frames.shape[1:3] == animation.canvas.get_width_height()[::-1]
+    band = np.array([255 * (0.25 * channel + 0.75) for channel in to_rgb(COLORS["net"])])  # 25% over white
+    for index, name in enumerate(["adam_2x10", "sgd_2x10"]):
+        run, axes = seeded_comparisons.runs[name], animation.figure.axes[index]
+        for column in (12, 37):  # (x about 1.5 and 4.7, where the data and the true sine are far from the band)
+            low, median, high = np.percentile(run.predictions[0, :, column], [10, 50, 90])
+            inside, above = band_rows(frames[0], axes, float(run.x_grid[column]), low, high)
+            median_row = len(inside) // 2  # the median line (and a net's) crosses the band's middle
+            shaded = np.abs(np.delete(inside, range(median_row - 3, median_row + 4), axis=0) - band).max(axis=1) <= 12
+            assert len(shaded) >= 6 and shaded.mean() > 0.6, (name, column, inside.tolist())
+            assert (above == 255).all(), "no band beyond the 90th percentile"
+
+
+def test_compare_gif_states_a_seeded_runs_median_error_and_says_so(seeded_comparisons, monkeypatch):
+    from test_frames import record_stamps
+
+    runs = seeded_comparisons.runs
+    animation = seeded_comparisons.animations["mixed"][0]
+    texts = [text.get_text() for text in animation.figure.texts]
+    assert texts.count("median MSE ") == 1 and texts.count("MSE ") == 1, "the seeded run's panel and the other's"
+    assert "Adam (3 seeds)" in texts and "one net" in texts
+    stamped = record_stamps(monkeypatch, animation.numbers)
+    for frame in (0, 5, 11):
+        del stamped[:]
+        animation.frame(frame)
+        assert [text for text, *_ in stamped] == [format_loss(np.median(runs["adam_2x10"].frame_loss[frame])),
+                                                 format_loss(runs["one_net"].frame_loss[frame, 0])]
+    marker = json.loads((seeded_comparisons.folders["mixed"] / "comparison.json").read_text())
+    assert [entry["label"] for entry in marker["compared"]] == ["Adam", "one net"], "as given: a redraw adds the seeds"
+
+
+def test_compare_units_and_residuals_show_net_0_of_a_seeded_run_and_say_so(seeded_comparisons, monkeypatch):
+    from matplotlib.collections import LineCollection
+    from test_frames import record_stamps
+
+    runs = seeded_comparisons.runs
+    units = seeded_comparisons.animations["mixed"][1]
+    texts = [text.get_text() for text in units.figure.texts]
+    assert "Adam (3 seeds), net 0 (seed 0)" in texts and "one net" in texts and "median MSE " not in texts
+    stamped = record_stamps(monkeypatch, units.numbers)
+    units.frame(5)
+    assert [text for text, *_ in stamped] == [format_loss(run.frame_loss[5, 0])
+                                             for run in (runs["adam_2x10"], runs["one_net"])]
+    assert not [artist for axes in units.row for artist in axes.collections if isinstance(artist, LineCollection)], \
+        "the small panels draw net 0 alone, not the others faint"
+    figure = residuals_figure([runs["adam_2x10"], runs["one_net"]], ["Adam", "one net"])
+    titles = [axes.get_title(loc="left") for axes in figure.axes]
+    assert any(title.startswith("Adam\n") and "net 0, seed 0, of 3" in title for title in titles), titles
 
 
 def test_compare_refuses_a_folder_with_a_user_file(synthetic_run_dir, tmp_path, capsys, monkeypatch):

@@ -703,3 +703,32 @@ def test_a_net_trained_on_standardized_points_is_recorded_in_the_datas_units():
     error = np.mean((prediction - dataset.y_train) ** 2)
     assert in_data_units.per_frame["loss"][-1, 0] == pytest.approx(error, rel=1e-5)
     assert error > 0.5, "a few hundred epochs do not fit the seasons: the check is not of a zero"
+
+
+# --- a loop kept for the next run (a study's worker: engine.LoopCache) --------------------------------
+
+@pytest.mark.parametrize("values", [
+    # One net: Adam's slots and step count, minibatches, early stopping with the best weights kept.
+    {"seeds": 1, "batch_size": 16, "early_stopping": {"patience": 20, "restore_best_weights": True}},
+    # A stack of two parts (XLA), each with its own optimizer, and early stopping.
+    {"seeds": 3, "early_stopping": {"patience": 30}},
+])
+def test_a_kept_loop_trains_the_next_run_bit_for_bit_as_a_loop_built_for_it(values):
+    import training
+
+    first = config_module.validate({**config_module.to_plain_dict(small()), **values, "learning_rate": 0.01, "seed": 1})
+    second = first.model_copy(update={"learning_rate": 0.03, "seed": 5, "data_seed": 1})
+    dataset = data.dataset_for(first)
+    loops = engine.LoopCache()
+    training.train_run(first, dataset, loops=loops)
+    kept = list(loops.loops.values())
+    from_kept = training.train_run(second, dataset, loops=loops)
+    assert list(loops.loops.values()) == kept  # the second run was trained by the first one's loop
+    built_for_it = training.train_run(second, dataset)
+    assert from_kept.status == built_for_it.status
+    assert [net.stopped_at_epoch for net in from_kept.summary.nets] == [net.stopped_at_epoch for net in built_for_it.summary.nets]
+    for kind in ("per_epoch", "per_frame"):
+        ours, reference = getattr(from_kept, kind), getattr(built_for_it, kind)
+        assert set(ours) == set(reference)
+        for name in reference:
+            np.testing.assert_array_equal(ours[name], reference[name], err_msg=f"{kind} {name}")

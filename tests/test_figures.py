@@ -104,6 +104,35 @@ def test_compare_png_has_a_log_epoch_axis_and_one_curve_per_run(tmp_path, drawn)
     assert count_color(pixels, RUN_COLORS[0]) > 20 and count_color(pixels, RUN_COLORS[1]) > 20
 
 
+def test_compare_png_draws_a_seeded_runs_median_in_its_colour_over_its_nets_10_90_band(tmp_path, drawn):
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import to_rgb
+
+    from drawing.curves import training_curve
+
+    seeded, single = synthetic_run(nets=4, epochs=200), synthetic_run(epochs=200, learning_rate=0.05)
+    figures.draw_compare_png([seeded, single], ["seeded", "one"], tmp_path / "compare.png")
+    (figure, axes), = drawn
+    epochs, loss = training_curve(seeded)
+    median, = [line for line in axes.get_lines() if line.get_label().startswith("seeded (4 seeds): ")]
+    assert median.get_color() == RUN_COLORS[0] and "final median training MSE" in median.get_label()
+    np.testing.assert_allclose(median.get_ydata(), np.median(loss.astype(np.float64), axis=1), rtol=1e-12)
+    band, = [artist for artist in axes.collections if isinstance(artist, PolyCollection)]
+    low, high = np.percentile(loss.astype(np.float64), [10, 90], axis=1)
+    edge = band.get_paths()[0].vertices[:, 1]
+    assert np.isclose(edge.min(), low.min()) and np.isclose(edge.max(), high.max())
+    assert "a seeded run: the median of its nets, with the 10-90% band shaded" in axes.get_title()
+    # In the picture: at epoch 30, the median's pixel in the run's colour, the band's between it and the 90th percentile.
+    pixels, at = png_pixels(tmp_path / "compare.png"), int(np.searchsorted(epochs, 30))  # (off the grid lines)
+    (x, median_y), (_, high_y) = axes.transData.transform([(epochs[at], median.get_ydata()[at]), (epochs[at], high[at])])
+    column, median_row, middle_row = (int(round(value)) for value in
+                                      (x, pixels.shape[0] - median_y, pixels.shape[0] - (median_y + high_y) / 2))
+    color = 255 * np.array(to_rgb(RUN_COLORS[0]))
+    shade = 255 * (0.2 * np.array(to_rgb(RUN_COLORS[0])) + 0.8)  # 20% over white
+    assert np.abs(pixels[median_row - 1: median_row + 2, column] - color).max(axis=1).min() <= 30
+    assert np.abs(pixels[middle_row, column] - shade).max() <= 6, pixels[middle_row, column]
+
+
 def test_compare_pngs_epoch_axis_ends_where_the_furthest_run_got_not_where_an_interrupted_one_aimed(tmp_path, drawn):
     runs = [synthetic_run(epochs=1000), synthetic_run(status="interrupted", epochs=2000)]
     assert runs[1].epochs_requested == 4000

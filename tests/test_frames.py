@@ -555,6 +555,14 @@ def test_compare_titles_say_how_a_run_ended_even_with_long_labels(long_labels_co
             assert f"({run.status} {'after' if run.status == 'diverged' else 'at epoch'} " in title, title
 
 
+def test_a_seeded_runs_title_says_how_many_seeds_however_long_its_label():
+    runs = [synthetic_run(nets=3, frames=4), synthetic_run(frames=4)]
+    animation = CompareAnimation(runs, ["a label far too long for its panel, of many words " * 2, "one"], "note")
+    words = [text for text, _ in text_boxes(animation.figure)]
+    assert any(word.endswith("… (3 seeds)") for word in words) and "one" in words, words
+    assert words.count("median MSE ") == 1 and words.count("MSE ") == 1
+
+
 def test_compare_titles_with_short_labels_say_how_a_run_ended():
     runs = [synthetic_run(), synthetic_run(diverged_at=38), synthetic_run(status="interrupted")]
     words = [text for text, _ in text_boxes(CompareAnimation(runs, ["calm", "blown", "stopped"], "note").figure)]

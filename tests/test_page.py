@@ -395,6 +395,80 @@ def test_a_label_from_the_user_runs_nothing_on_the_comparisons_page(compared, of
     assert HOSTILE_LABEL in page.text_content("figure.run:nth-of-type(2) figcaption")
 
 
+def slide_to(page, frame: int) -> None:
+    page.eval_on_selector("#frame-slider", "(slider, k) => { slider.value = k; slider.dispatchEvent("
+                          "new Event('input')); }", frame)
+
+
+def test_a_comparison_of_a_seeded_run_and_one_net_steps_the_medians_and_band_in_step(seeded_comparisons, offline_page):
+    from drawing.curves import training_error_band
+    from drawing.style import thinned
+
+    runs = [seeded_comparisons.runs[name] for name in ("adam_2x10", "one_net")]
+    page, problems = offline_page(seeded_comparisons.folders["mixed"] / "report.html")
+    assert page.text_content("figure.run:nth-of-type(1) figcaption b") == "Adam (3 seeds)"
+    assert page.query_selector("#show-nets") is not None
+    seeded, single = runs
+    for frame in (0, 5, 11):
+        slide_to(page, frame)
+        epoch = int(seeded.frame_epochs[frame])
+        assert page.text_content("#epoch") == f"{epoch:,}"
+        held_out = [format_loss(np.median(run.val_loss[epoch - 1])) if epoch else "–" for run in runs]
+        assert page.text_content("#numbers-0") == (f"median training MSE {format_loss(np.median(seeded.frame_loss[frame]))}"
+                                                   f" · median held-out MSE {held_out[0]}")
+        assert page.text_content("#numbers-1") == (f"training MSE {format_loss(single.frame_loss[frame, 0])}"
+                                                   f" · held-out MSE {held_out[1]}")
+        grid = len(seeded.x_grid)
+        median = page.evaluate(f"Array.from(views[0].predictions.subarray({frame * grid}, {(frame + 1) * grid}))")
+        np.testing.assert_allclose(median, np.median(seeded.predictions[frame], axis=0), rtol=0, atol=1e-6)
+    # Every net on the study page's budget of values.
+    assert page.evaluate("DATA.runs[0].net_columns") == thinned(grid, study_net_points(runs)).tolist()
+    # The band of the nets' predictions at frame 0 (every net's faint line hidden), 25% of the nets' blue over white.
+    page.click("#show-nets")
+    slide_to(page, 0)
+    pixels, scale = canvas_pixels(page, "#fit-canvas-0")
+    column = 12
+    low, high = np.percentile(seeded.predictions[0, :, column], [10, 90])
+    x, top, bottom = page.evaluate(f"[views[0].axes.px(views[0].xGrid[{column}]), views[0].axes.py({high}), "
+                                   f"views[0].axes.py({low})]")
+    inside = pixels[int(top * scale) + 2: int((top + bottom) / 2 * scale) - 4, int(round(x * scale))]
+    assert len(inside) >= 4 and near(inside, "#c7dbf3", 12) == len(inside), inside.tolist()  # #1f6fd1 at 25%
+    # The band of the nets' training errors on the error curves, 20% of the run's colour over white.
+    epochs, _, median, high = training_error_band(seeded)
+    at = int(np.searchsorted(epochs, 30))
+    x, y = page.evaluate(f"[errorAxes.px({epochs[at]}), errorAxes.py(Math.sqrt({median[at]} * {high[at]}))]")
+    pixels, scale = canvas_pixels(page, "#error-canvas")
+    color = page.evaluate("views[0].run.color")
+    from matplotlib.colors import to_hex, to_rgb
+    assert near(pixels[int(round(y * scale)), int(round(x * scale))][None],
+                to_hex([0.2 * channel + 0.8 for channel in to_rgb(color)]), 12) == 1
+    assert problems == []
+
+
+def test_a_comparison_of_seeded_runs_shows_each_runs_medians(seeded_comparisons, offline_page):
+    runs = [seeded_comparisons.runs[name] for name in ("adam_2x10", "sgd_2x10")]
+    page, problems = offline_page(seeded_comparisons.folders["seeded"] / "report.html", "#frame=4")
+    epoch = int(runs[0].frame_epochs[4])
+    for index, run in enumerate(runs):
+        assert page.text_content(f"#numbers-{index}") == (
+            f"median training MSE {format_loss(np.median(run.frame_loss[4]))} · median held-out MSE "
+            f"{format_loss(np.median(run.val_loss[epoch - 1]))}")
+    assert [label.text_content() for label in page.query_selector_all("figure.run figcaption b")] == [
+        "adam_2x10 (3 seeds)", "sgd_2x10 (5 seeds)"]
+    assert problems == []
+
+
+def test_a_comparisons_page_draws_every_net_within_the_study_pages_budget():
+    import json
+    import re
+
+    runs = [synthetic_run(nets=100, epochs=2000, frames=200, grid_points=200), synthetic_run(epochs=2000, frames=200)]
+    text = report.compare_page_html(runs, ["many (100 seeds)", "one"], "note")
+    data = json.loads(re.search(r'<script type="application/json" id="run-data">(.*?)</script>', text, re.S).group(1))
+    assert study_net_points(runs) == 75 and len(data["runs"][0]["net_columns"]) == 75, "1.5 million values / 20,000"
+    assert data["runs"][1].get("net_columns") is None and len(text.encode()) < 10_000_000
+
+
 # --- a study's page -----------------------------------------------------------------------------------
 
 def test_a_studys_page_shows_each_experiments_medians_and_its_table(finished_study, offline_page):

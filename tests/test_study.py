@@ -41,8 +41,9 @@ def test_a_study_writes_its_figure_table_summary_and_runs(finished_study):
     assert "Noise floor σ² = 0.04" in table[-1]
     with Image.open(output / "final_error.png") as png:
         assert png.format == "PNG"
-    for name in ("sgd_2x10", "adam_2x10"):
-        assert (output / "runs" / name / "seeds.gif").is_file() and (output / "runs" / name / "seeds.png").is_file()
+    for name in ("sgd_2x10", "adam_2x10"):  # a cell's page alone: its GIFs on request (test_sweep.py)
+        assert sorted(path.name for path in (output / "runs" / name).iterdir()) == [
+            "config.yaml", "history.csv", "report.html", "snapshots.npz", "summary.json"]
     assert sorted(path.name for path in study_file.parent.iterdir()) == ["mini_study.yaml", "out"], \
         "nothing is left beside the study"
     assert "| sgd_2x10 | 2 |" in stdout and f"wrote {output}/" in stdout

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+import animate
 import study
 import sweep
 from config import ConfigError
@@ -142,6 +143,31 @@ def test_a_new_drawing_setting_redraws_and_a_new_grid_value_trains_only_its_cell
     assert status == 0 and "6 cells of 1 seed; 4 reused from an earlier run of this study, 2 to train" in out
     rows = json.loads((output / "summary.json").read_text())["rows"]
     assert [row["experiment"] for row in rows][4:] == ["lr0.03_sgd", "lr0.03_adam"] and rows[:4] == before
+
+
+def test_animate_on_a_study_draws_its_cells_gifs_and_the_study_then_reuses_them(swept, capsys):
+    path, output, _ = swept
+    cell = output / "runs" / "lr0.1_adam"
+    assert not (cell / "fit.gif").exists() and (cell / "report.html").is_file()
+    assert animate.main([str(output)]) == 0
+    for name in ("lr0.01_sgd", "lr0.01_adam", "lr0.1_sgd", "lr0.1_adam"):
+        assert {"fit.gif", "loss.png", "units.gif", "residuals.png", "report.html"} <= {
+            child.name for child in (output / "runs" / name).iterdir()}
+    stamps = {child.name: child.stat().st_mtime_ns for child in cell.iterdir()}
+    status, out, _ = run_study_command(quick_arguments(path, output), capsys)
+    assert status == 0 and "4 reused from an earlier run of this study, 0 to train" in out  # nothing to redraw
+    assert {child.name: child.stat().st_mtime_ns for child in cell.iterdir()} == stamps
+
+
+def test_a_study_files_render_settings_reach_its_cells_unless_the_command_line_gives_them(tmp_path):
+    path = grid_study(tmp_path, "  learning_rate: [0.01, 0.1]\n")
+    path.write_text(path.read_text() + "render:\n  pictures: all\n  fps: 10\n")
+    _, cells = studies.load_study(path)
+    assert {(cell.config.render.pictures, cell.config.render.fps) for cell in cells} == {("all", 10)}
+    _, cells = studies.load_study(path, ["render.pictures=page"])
+    assert {(cell.config.render.pictures, cell.config.render.fps) for cell in cells} == {("page", 10)}
+    path.write_text(path.read_text().replace("  pictures: all\n", ""))
+    assert {cell.config.render.pictures for cell in studies.load_study(path)[1]} == {"page"}  # a cell's default
 
 
 def test_a_cell_is_reused_only_if_what_shapes_its_numbers_matches(swept):

@@ -2,8 +2,8 @@
 
 One control per grid key (a slider over its values, in the grid's order, with the key and the
 value chosen) chooses a cell. The chosen cell's fit (its median prediction and the 10-90% band of
-its seeds, as seeds.gif draws them) and its error curves step with the frame slider as a seeded
-run's page does: the cell is the page's one run for page.js. The phase diagram (phase.png, as
+its seeds, as seeds.gif draws them) and its error curves (on its own scales, as on its own page)
+step with the frame slider as a seeded run's page does: the cell is the page's one run for page.js. The phase diagram (phase.png, as
 drawn) outlines the chosen cell, and a click on a cell of it chooses that cell (study_grid.js). A
 cell missing from the grid (not trained yet, or failed) says so when chosen.
 

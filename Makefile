@@ -76,7 +76,7 @@ $(VENV)/.installed-base: pyproject.toml | $(VENV_PYTHON)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV_PYTHON)
-	$(VENV_PYTHON) -m pip install --quiet -e '.[test,ray]'
+	$(VENV_PYTHON) -m pip install --quiet -e '.[test,ray,video]'
 	touch $@ $(VENV)/.installed-base
 
 clean-output:

@@ -13,6 +13,7 @@ from pathlib import Path
 import naming
 import outputs
 import rundir
+from drawing import video
 from drawing.curves import truth_label
 from drawing.figures import data_differences, draw_compare_png
 from drawing.compare_frames import CompareAnimation
@@ -21,7 +22,7 @@ from drawing.page import compare_page_html
 from drawing.residuals import draw_compare_residuals_png
 from drawing.units_frames import CompareUnitsAnimation
 from drawing.curvature_figures import draw_curvature_comparison
-from rendering import curvature_views, load_run, write_animation, write_pictures
+from rendering import curvature_views, load_run, video_paths, write_animation, write_pictures
 from rundir import Run, RunError
 
 # What a comparison's folder may hold: its pictures, and comparison.json, which says what was
@@ -31,7 +32,8 @@ COMPARE_FILES = ("compare.gif", "compare.png") + rundir.INSIDE_PICTURES + (rundi
 # Where every run compared shows its curvature: each one's landscape and their sharpness side by side.
 CURVATURE_PICTURE = "curvature.png"
 COMPARE_MARKER = outputs.COMPARISON_FILE
-COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + (CURVATURE_PICTURE, COMPARE_MARKER)),
+COMPARE_OUTPUT = outputs.OutputKind("a comparison", frozenset(COMPARE_FILES + rundir.videos_of(COMPARE_FILES)
+                                                               + (CURVATURE_PICTURE, COMPARE_MARKER)),
                                     COMPARE_MARKER,
                                     "compared", example="output/my_comparison", replaces_folder=False)
 MAX_COMPARED = 9
@@ -95,6 +97,7 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
     follow a seeded run's with how many seeds: drawing.comparison.seeds_words).
     """
     runs = load_runs_to_compare(run_dirs, overrides)
+    video.check_available(runs[0].config.render.video)
     labels_given = bool(labels)
     labels = compare_labels(runs, run_dirs, labels or [])
     output_dir = outputs.destination_path(output_dir if output_dir is not None else default_compare_folder(run_dirs))
@@ -111,13 +114,15 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
     units_note = compare_note(runs, "prediction (blue)")  # (net 0's of a seeded run, as its title says)
 
     def draw_gif(runs: list[Run], path: Path) -> None:
-        write_animation(CompareAnimation(runs, labels, note), runs[0], path)
+        write_animation(CompareAnimation(runs, labels, note), runs[0], path,
+                        video_paths(runs[0], output_dir, COMPARE_FILES[0]))
 
     def draw_png(runs: list[Run], path: Path) -> None:
         draw_compare_png(runs, labels, path)
 
     def draw_units(runs: list[Run], path: Path) -> None:
-        write_animation(CompareUnitsAnimation(runs, labels, units_note), runs[0], path)
+        write_animation(CompareUnitsAnimation(runs, labels, units_note), runs[0], path,
+                        video_paths(runs[0], output_dir, rundir.INSIDE_PICTURES[0]))
 
     def draw_residuals(runs: list[Run], path: Path) -> None:
         draw_compare_residuals_png(runs, labels, path)
@@ -134,7 +139,8 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
     pictures = list(zip(COMPARE_FILES, (draw_gif, draw_png, draw_units, draw_residuals, draw_page)))
     if all(view.spectrum is not None and view.landscape is not None for view in views):
         pictures.insert(-1, (CURVATURE_PICTURE, draw_curvature))
-    return write_pictures(pictures, runs, output_dir)
+    written = write_pictures(pictures, runs, output_dir)
+    return written + [output_dir / name for name in rundir.video_names(runs[0], COMPARE_FILES)]
 
 
 def is_comparison_folder(folder: Path) -> bool:

@@ -25,6 +25,7 @@ from config_schema import (  # noqa: F401  (re-exported: config.X is where the r
     StrictModel, WholeNumber, absolute_data_file, check_batch_size, check_plain_name, initial_learning_rate,
     learning_rate_text, stack_parts, to_plain_dict,
 )
+from config_schema import VIDEO_FORMATS  # noqa: F401  (re-exported likewise)
 from training_words import (activation_text, describe_training, layers_text, penalty_text,  # noqa: F401
                             short_number)
 from learning_rate_schedules import (  # noqa: F401  (re-exported likewise)

@@ -112,8 +112,12 @@ GENERATED_DATA_KEYS = ("n_samples", "x_min", "x_max", "noise_std", "target")
 FILE_DATA_KEYS = ("data_file", "data_columns", "validation_fraction", "standardize", "data_sha256")
 
 
+# The videos render.video may ask for (drawing/video.py writes them).
+VIDEO_FORMATS = ("mp4", "webm")
+
+
 class RenderConfig(StrictModel):
-    """How fit.gif and loss.png are drawn."""
+    """How a run's pictures are drawn, and which videos are written beside its GIFs."""
 
     # 20 frames a second plays ~200 frames in 10 s: long enough to follow, short enough to
     # rewatch. Browsers clamp frame delays of 10 ms or less to 100 ms, hence the upper limit.
@@ -128,6 +132,17 @@ class RenderConfig(StrictModel):
     # the run's arrays make in a fifth of a second, against seconds for the GIFs). Unset: all for a
     # run of train.py, page for a study's or sweep's cells (pictures_drawn); animate.py draws all.
     pictures: Literal["all", "page"] | None = None
+    # Each animation also as a video, for slides and posts (fit.mp4 beside fit.gif, ...): "mp4"
+    # (H.264) and "webm" (VP9). None by default: writing them needs the optional video extra.
+    video: list[str] = Field(default_factory=list)
+
+    @field_validator("video", mode="plain")
+    @classmethod
+    def _known_video_formats(cls, given: Any) -> list[str]:
+        names = [given] if isinstance(given, str) else given
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise ValueError("must be a list of video formats, such as [mp4] or [mp4, webm]")
+        return list(dict.fromkeys(_known_name(name, VIDEO_FORMATS, "video format") for name in names))
 
 
 class RecordConfig(StrictModel):

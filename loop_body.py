@@ -21,7 +21,6 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 import quantities
-import rundir
 from data import TRAINING_ARRAYS, Dataset
 from models import StackedDense, keras, parts_of
 # How an epoch is trained; Regime, Epoch and epoch_order are re-exported (engine imports them from here).
@@ -41,11 +40,6 @@ def net_errors(prediction, target):
 # The nets' weights at each frame, and with Adam or RMSprop the optimizer's second moments laid out
 # as the weights, recorded inside the loop for LoopBody.describe_frames only.
 WEIGHTS, SECOND_MOMENTS = "weights", "second_moments"
-
-
-def records_unit_contributions(hidden_layers: list[int], grid_points: int, frames: int) -> bool:
-    """Whether a run's unit_contributions fit in rundir.UNIT_CONTRIBUTIONS_BUDGET."""
-    return rundir.unit_contributions_bytes(hidden_layers, grid_points, frames) <= rundir.UNIT_CONTRIBUTIONS_BUDGET
 
 
 # --- the computations, by when they are computed --------------------------------------------------
@@ -182,11 +176,8 @@ class LoopBody:
         net's penalty or None)."""
         with tf.GradientTape() as tape:
             net_losses = net_errors(self.model(x, training=True), y)
-            if self.penalized:
-                penalties = self.net_penalties()
-                total = tf.reduce_sum(net_losses + penalties)
-            else:
-                penalties, total = None, tf.reduce_sum(net_losses)
+            penalties = self.net_penalties() if self.penalized else None
+            total = tf.reduce_sum(net_losses if penalties is None else net_losses + penalties)
         return tape, total, net_losses, penalties
 
     def start_epoch(self):
@@ -251,9 +242,8 @@ class LoopBody:
     def learning_rate_now(self):
         """The rate the next update uses, for each net (the schedule's at the optimizer's step
         count), or zeros where the rate is not recorded."""
-        if not self.follows_schedule:
-            return tf.zeros([self.nets])
-        return tf.fill([self.nets], tf.cast(self.optimizer.learning_rate, tf.float32))
+        return (tf.fill([self.nets], tf.cast(self.optimizer.learning_rate, tf.float32)) if self.follows_schedule
+                else tf.zeros([self.nets]))
 
     def apply(self, gradients) -> None:
         """The optimizer's update; in a stack that stops early, nets that have stopped keep their weights."""
@@ -290,12 +280,15 @@ class LoopBody:
 
     # --- early stopping, with the meaning of Keras's EarlyStopping on val_loss, for each net --------
 
+    def early_stopping_start(self) -> dict:
+        """Each net's early-stopping state before its first epoch (stopped_at 0: still training)."""
+        zeros = tf.zeros([self.nets], tf.int64)
+        return {"best": tf.fill([self.nets], tf.constant(np.inf, tf.float64)), "best_epoch": zeros, "wait": zeros,
+                "stopped_at": zeros}
+
     def add_early_stopping_state(self) -> None:
-        nets = self.nets
-        self.best = tf.Variable(tf.fill([nets], tf.constant(np.inf, tf.float64)), trainable=False)
-        self.best_epoch = tf.Variable(tf.zeros([nets], tf.int64), trainable=False)
-        self.wait = tf.Variable(tf.zeros([nets], tf.int64), trainable=False)
-        self.stopped_at = tf.Variable(tf.zeros([nets], tf.int64), trainable=False)  # 0: still training
+        for name, value in self.early_stopping_start().items():
+            setattr(self, name, tf.Variable(value, trainable=False))
         self.best_weights = ([tf.Variable(variable, trainable=False) for variable in self.variables]
                              if self.regime.restore_best_weights else [])
 
@@ -328,10 +321,8 @@ class LoopBody:
         model's weights as they are now (a loop kept for another run: engine.LoopCache)."""
         self.epochs_done.assign(0)
         if self.stops_early:
-            nets = self.nets
-            self.best.assign(tf.fill([nets], tf.constant(np.inf, tf.float64)))
-            for state in (self.best_epoch, self.wait, self.stopped_at):
-                state.assign(tf.zeros([nets], tf.int64))
+            for name, value in self.early_stopping_start().items():
+                getattr(self, name).assign(value)
             for kept, variable in zip(self.best_weights, self.variables):
                 kept.assign(variable)
 

@@ -9,12 +9,13 @@ which pictures a run gets and writes them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import curvature
 import outputs
 import rundir
-from drawing import gif
-from drawing.curvature_figures import draw_curvature_png, draw_note_png
+from drawing import gif, video
+from drawing.curvature_figures import NoteAnimation, draw_curvature_png, draw_note_png
 from drawing.figures import draw_loss_png
 from drawing.fit_frames import FitAnimation, SeedsAnimation
 from drawing.page import write_page
@@ -31,28 +32,43 @@ def load_run(run_dir: str | Path, overrides: list[str] | None = None) -> Run:
     return rundir.read_run(run_dir, overrides)
 
 
-def write_animation(animation, run: Run, path: Path) -> int:
-    """Write an animation (anything with .frame(index), .frame_count and .canvas) as a GIF at the
-    run's render settings; returns the number of frames."""
+def write_animation(animation, run: Run, path: Path, videos: Sequence[Path] = ()) -> int:
+    """Write an animation (anything with .frame(index) and .frame_count) as a GIF at path at the
+    run's render settings, and as each of videos (fit.mp4, ...: rundir.video_names, where they go;
+    each written under a temporary name) from the same frames, each drawn once; returns the number
+    of frames."""
     settings = run.config.render
     durations = gif.frame_durations_ms(animation.frame_count, settings.fps, settings.last_frame_seconds)
-    gif.write_gif(path, animation.frame, animation.frame_count, durations, key_colors=palette_colors())
+    with video.videos_written(list(videos), durations) as add_to_videos:
+        gif.write_gif(path, animation.frame, animation.frame_count, durations, key_colors=palette_colors(),
+                      each_frame=add_to_videos)
     return animation.frame_count
+
+
+def video_paths(run: Run, directory: Path, gif_name: str) -> list[Path]:
+    """Where the videos of the GIF gif_name that the run's render.video asks for go (rundir.video_names)."""
+    return [directory / name for name in rundir.video_names(run, [gif_name])]
 
 
 def draw_run(run: Run, directory: Path) -> list[Path]:
     """Draw a run's pictures into directory (rundir.picture_names): its animation and error curves,
     fit.gif and loss.png for one net, seeds.gif and seeds.png for several; then units.gif and
     residuals.png, inside its first net; where it shows its curvature, curvature.npz, curvature.png
-    and landscape.gif; and its page. Its page alone where render.pictures says "page"."""
+    and landscape.gif; its page; and with each GIF, the videos of it render.video asks for. Its page
+    alone where render.pictures says "page"."""
+    names = rundir.picture_names(run)
+    videos = rundir.video_names(run, names)  # written with their GIFs
+    if videos:  # before anything is drawn
+        video.check_available(run.config.render.video)
     size = (run.config.render.width_pixels, run.config.render.height_pixels)
     views = curvature_views(run)  # the page shows them too
 
     def draw_animation(run: Run, path: Path) -> None:
-        write_animation((SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size), run, path)
+        animation = (SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size)
+        write_animation(animation, run, path, video_paths(run, directory, names[0]))
 
     def draw_units(run: Run, path: Path) -> None:
-        write_animation(UnitsAnimation(run, *size), run, path)
+        write_animation(UnitsAnimation(run, *size), run, path, video_paths(run, directory, rundir.INSIDE_PICTURES[0]))
 
     def draw_curvature(run: Run, path: Path) -> None:
         if views.spectrum is None:
@@ -61,16 +77,18 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
             draw_curvature_png(run, views.spectrum, path)
 
     def draw_landscape(run: Run, path: Path) -> None:
-        if views.landscape is None:
-            draw_note_png(run, views.note, path, picture_format="gif")
-        else:
-            write_animation(LandscapeAnimation(run, views.landscape, *size), run, path)
+        animation = (NoteAnimation(run, views.note) if views.landscape is None
+                     else LandscapeAnimation(run, views.landscape, *size))
+        write_animation(animation, run, path, video_paths(run, directory, rundir.CURVATURE_FILES[-1]))
 
-    drawers = {"fit.gif": draw_animation, "seeds.gif": draw_animation, "loss.png": draw_loss_png,
-               "seeds.png": draw_loss_png, "units.gif": draw_units, "residuals.png": draw_residuals_png,
-               "curvature.npz": lambda run, path: curvature.write_views(views, path), "curvature.png": draw_curvature,
-               "landscape.gif": draw_landscape, rundir.PAGE_FILE: lambda run, path: write_page(run, path, views)}
-    return write_pictures([(name, drawers[name]) for name in rundir.picture_names(run)], run, directory)
+    drawers = {**dict(zip(rundir.ONE_NET_CURVES, (draw_animation, draw_loss_png))),
+               **dict(zip(rundir.SEEDS_CURVES, (draw_animation, draw_loss_png))),
+               **dict(zip(rundir.INSIDE_PICTURES, (draw_units, draw_residuals_png))),
+               **dict(zip(rundir.CURVATURE_FILES, (lambda run, path: curvature.write_views(views, path), draw_curvature,
+                                                   draw_landscape))),
+               rundir.PAGE_FILE: lambda run, path: write_page(run, path, views)}
+    written = write_pictures([(name, drawers[name]) for name in names if name not in videos], run, directory)
+    return written + [directory / name for name in videos]
 
 
 def curvature_views(run: Run) -> curvature.Views:

@@ -53,8 +53,18 @@ SEEDS_PICTURES = SEEDS_CURVES + INSIDE_PICTURES + (PAGE_FILE,)
 # What a run shows of its curvature (curvature.py), where it works it out (shows_curvature): the
 # spectra and landscape as numbers, and their pictures.
 CURVATURE_FILES = ("curvature.npz", "curvature.png", "landscape.gif")
+
+
+def videos_of(gif_names, formats=config_module.VIDEO_FORMATS) -> tuple[str, ...]:
+    """The names of the videos of the GIFs among gif_names, in these formats (fit.mp4 of fit.gif):
+    render.video asks for them, to be written with their GIFs."""
+    return tuple(f"{name.removesuffix('.gif')}.{video_format}" for name in gif_names if name.endswith(".gif")
+                 for video_format in formats)
+
+
 # What a run directory may hold; summary.json, with its "status", marks it as a run.
-RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES + CURVATURE_FILES),
+RUN_OUTPUT = outputs.OutputKind("a run", frozenset(DATA_FILES + ONE_NET_PICTURES + SEEDS_PICTURES + CURVATURE_FILES
+                                                   + videos_of(ONE_NET_PICTURES + SEEDS_PICTURES + CURVATURE_FILES)),
                                 SUMMARY_FILE, "status")
 # Per-frame quantities kept for the first net only, being large: a nets axis of 1.
 FIRST_NET_ONLY = tuple(quantity.name for quantity in quantities.DECLARED.values() if quantity.first_net_only)
@@ -282,12 +292,19 @@ def unit_contributions_bytes(hidden_layers: list[int], grid_points: int, frames:
 def picture_names(run: Run, pictures: str | None = None) -> tuple[str, ...]:
     """The run's animation, error curves and INSIDE_PICTURES: fit.gif and loss.png for one net,
     seeds.gif and seeds.png for several, then units.gif and residuals.png; its CURVATURE_FILES where
-    it shows its curvature; and its page, report.html. Its page alone where pictures (by default
-    its render.pictures) is "page"."""
+    it shows its curvature; its page, report.html; and last, the videos render.video asks for of its
+    GIFs (video_names), which are written with them. Its page alone where pictures (by default its
+    render.pictures) is "page"."""
     if (pictures or run.config.pictures_drawn) == "page":
         return (PAGE_FILE,)
     pictures = SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES
-    return pictures[:-1] + (CURVATURE_FILES if shows_curvature(run) else ()) + (PAGE_FILE,)
+    names = pictures[:-1] + (CURVATURE_FILES if shows_curvature(run) else ()) + (PAGE_FILE,)
+    return names + video_names(run, names)
+
+
+def video_names(run: Run, gif_names) -> tuple[str, ...]:
+    """The videos render.video asks for of the GIFs among gif_names (fit.mp4 and fit.webm of fit.gif, ...)."""
+    return videos_of(gif_names, run.config.render.video)
 
 
 def shows_curvature(run: Run) -> bool:
@@ -298,8 +315,8 @@ def shows_curvature(run: Run) -> bool:
 
 def files_present(run_dir: Path) -> list[str]:
     """The run's files that are in run_dir, in the order they are listed to the user."""
-    return [name for name in DATA_FILES + ONE_NET_CURVES + SEEDS_CURVES + INSIDE_PICTURES + CURVATURE_FILES + (PAGE_FILE,)
-            if (run_dir / name).exists()]
+    names = DATA_FILES + ONE_NET_CURVES + SEEDS_CURVES + INSIDE_PICTURES + CURVATURE_FILES + (PAGE_FILE,)
+    return [name for name in names + videos_of(names) if (run_dir / name).exists()]
 
 
 def write_run(directory: str | Path, run: Run) -> None:
@@ -393,8 +410,8 @@ def run_config(run_dir: Path, overrides: list[str]) -> ExperimentConfig:
         if path[0] not in ("render", "record"):
             raise ConfigError(f"{label}: only render and record settings change when redrawing (render.fps, "
                               f"render.last_frame_seconds, render.width_pixels, render.height_pixels, "
-                              f"render.pictures, record.curvature); {path[0]} is part of what was trained: train again with "
-                              f"train.py {label}")
+                              f"render.pictures, render.video, record.curvature); {path[0]} is part of what was "
+                              f"trained: train again with train.py {label}")
     source = run_dir / CONFIG_FILE
     raw = config_module.read_yaml_mapping(source)
     return config_module.validate(config_module.apply_overrides(raw, overrides), str(source), sources)

@@ -23,6 +23,7 @@ import studies
 import sweep
 from cells import RUNS
 from config import ConfigError
+from drawing import video
 from studies import StudyInterrupted, default_folder, load_study, run_study  # noqa: F401  names tests and users call
 
 
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     with Interruptions() as interruptions:
         try:
             study, cells = load_study(arguments.study, arguments.overrides)
+            video.check_available(list(dict.fromkeys(name for cell in cells if cell.config.pictures_drawn == "all"
+                                                      for name in cell.config.render.video)))
             output_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
                           else default_folder(Path(arguments.study), study, cells, arguments.overrides))
             outcome = run_study(study, cells, output_dir, progress=not arguments.no_progress,

@@ -48,7 +48,7 @@ STOP_SECONDS = 5.0
 
 def train_cell_here(config: ExperimentConfig, runs_dir: Path, loops=None) -> tuple[RunSummary, str | None]:
     """Train one cell into runs_dir; its summary and any drawing error. The study has checked that
-    a cell of other settings may be replaced (study.py --replace). loops: the engine.LoopCache of
+    a cell of other settings may be replaced (study.py --replace). loops: the loop_cache.LoopCache of
     this process, whose loops fit cells of the same shape (traced once, not once a cell)."""
     import pipeline  # TensorFlow starts with the first cell trained
 
@@ -58,15 +58,15 @@ def train_cell_here(config: ExperimentConfig, runs_dir: Path, loops=None) -> tup
 
 
 def new_loop_cache():
-    """The loops one process keeps for the cells it trains (engine.LoopCache): TensorFlow starts here."""
-    import engine
+    """The loops one process keeps for the cells it trains (loop_cache.LoopCache): TensorFlow starts here."""
+    import training
 
-    return engine.LoopCache()
+    return training.new_loop_cache()
 
 
 def shape_of(cell: Cell) -> str:
     """What cells of the same traced loop share, roughly: their training settings but the seed and
-    learning rate (engine.LoopCache says exactly). A worker is given cells of the shape it last
+    learning rate (loop_cache.LoopCache says exactly). A worker is given cells of the shape it last
     trained first, so that it traces each shape once."""
     settings = naming.training_settings(cell.config)
     for key in ("seed", "learning_rate", "epochs", "frames"):

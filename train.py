@@ -25,6 +25,7 @@ import naming
 import outputs
 import rundir
 from config import ConfigError, ExperimentConfig
+from drawing import video
 from pipeline import Outcome, StopRequest, train_and_write  # noqa: F401  the README's and the notebook's names
 from summaries import RunSummary, describe_run
 
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     with StopRequest() as stop:
         try:
             config = load_arguments_config(arguments)
+            video.check_available(config.render.video)  # before training, not once it is done
             run_dir = (outputs.destination_path(arguments.output_dir) if arguments.output_dir is not None
                        else Path("output") / config.name)
             if arguments.reuse and destinations.is_current(run_dir, config):

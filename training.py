@@ -15,6 +15,7 @@ import numpy as np
 
 import engine
 import models
+from loop_cache import LoopCache
 import naming
 import rundir
 from config import ConfigError, ExperimentConfig
@@ -22,7 +23,7 @@ from data import TRAINING_ARRAYS
 
 
 def train_run(config: ExperimentConfig, dataset, progress: bool = False,
-              should_stop: Callable[[], bool] | None = None, loops: engine.LoopCache | None = None) -> rundir.Run:
+              should_stop: Callable[[], bool] | None = None, loops: LoopCache | None = None) -> rundir.Run:
     """Train the experiment on its dataset (data.dataset_for) with the in-graph loop, recording its
     frames; the run in memory (not written). should_stop() is asked before each chunk of epochs:
     true ends training there, with the epochs so far (status 'interrupted'). loops: the loops
@@ -45,6 +46,11 @@ def train_run(config: ExperimentConfig, dataset, progress: bool = False,
             loop_key=None if loops is None else loop_key(config, dataset, optimizer),
         )
     return rundir.new_run(config, dataset, recording, models.parameter_counts(model))
+
+
+def new_loop_cache() -> LoopCache:
+    """The loops one process keeps for the runs it trains (a study's worker)."""
+    return LoopCache()
 
 
 def loop_key(config: ExperimentConfig, dataset, optimizer) -> str:

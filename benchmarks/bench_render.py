@@ -1,4 +1,5 @@
-"""Frames per second of writing fit.gif, against the plain way, measured in the same run.
+"""Frames per second of writing fit.gif, against the plain way, measured in the same run; and the
+sizes and encoding seconds of its MP4 and WebM (render.video), where the video extra is installed.
 
     python benchmarks/bench_render.py [--run-dir output/adam_2x10] [--plain-frames 40] [--repeats 3]
 
@@ -7,7 +8,8 @@ drawing.gif.write_gif (one shared palette, 'unchanged pixel' transparency, one P
 animate.py writes fit.gif. The plain way: for each frame a new matplotlib figure with the same
 content, savefig to PNG, read back, and imageio's GIF writer building a palette per frame. Both
 draw the same run at the same size. Prints frames/s and the ratio.
-Targets: >= 5x the plain way and >= 100 frames/s for the whole file, set-up included.
+Targets: >= 5x the plain way and >= 100 frames/s for the whole file, set-up included; the MP4 at
+most a third of the GIF's size, the WebM within twice the MP4's, encoded in under 5 s.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import animate  # noqa: E402
+from config import VIDEO_FORMATS, ConfigError  # noqa: E402
+from drawing import gif, video  # noqa: E402
 import rundir  # noqa: E402
 from drawing import curves, style  # noqa: E402
 import destinations  # noqa: E402
@@ -91,6 +95,38 @@ def time_ours(run: rundir.Run, path: Path) -> float:
     return frame_count / (time.perf_counter() - started)
 
 
+def time_videos(run: rundir.Run, folder: Path, gif_path: Path) -> None:
+    """Encode fit.gif's frames (drawn beforehand) as each video format and print its size against
+    the GIF's and the seconds it takes; then what writing the GIF with both videos takes."""
+    try:
+        video.check_available(list(VIDEO_FORMATS))
+    except ConfigError as error:
+        print(f"videos: not measured ({error})")
+        return
+    animation = FitAnimation(run, 800, 360)
+    frames = [animation.frame(index).copy() for index in range(animation.frame_count)]
+    settings = run.config.render
+    durations = gif.frame_durations_ms(len(frames), settings.fps, settings.last_frame_seconds)
+    gif_bytes, sizes, seconds = gif_path.stat().st_size, {}, {}
+    for video_format in VIDEO_FORMATS:
+        path = folder / f"fit.{video_format}"
+        started = time.perf_counter()
+        with video.videos_written([path], durations) as add_frame:
+            for frame in frames:
+                add_frame(frame)
+        seconds[video_format], sizes[video_format] = time.perf_counter() - started, path.stat().st_size
+    print(f"fit.mp4: {sizes['mp4'] / 1024:.0f} KB, {sizes['mp4'] / gif_bytes:.2f} of fit.gif's {gif_bytes / 1024:.0f} KB "
+          f"(target <= 0.33), encoded in {seconds['mp4']:.2f} s")
+    print(f"fit.webm: {sizes['webm'] / 1024:.0f} KB, {sizes['webm'] / sizes['mp4']:.2f} times the MP4's size "
+          f"(target <= 2), encoded in {seconds['webm']:.2f} s (target < 5 s)")
+    timings = {}
+    for videos in ([], [folder / f"fit.{video_format}" for video_format in VIDEO_FORMATS]):
+        started = time.perf_counter()
+        rendering.write_animation(FitAnimation(run, 800, 360), run, folder / "fit.gif", videos)
+        timings[bool(videos)] = time.perf_counter() - started
+    print(f"writing fit.gif alone: {timings[False]:.2f} s; with fit.mp4 and fit.webm: {timings[True]:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", type=Path, default=ROOT / "output" / "adam_2x10")
@@ -110,13 +146,14 @@ def main() -> None:
             ours.append(time_ours(run, folder / "ours.gif"))
         size_kb = (folder / "ours.gif").stat().st_size / 1024
 
-    plain_fps, ours_fps = statistics.median(plain), statistics.median(ours)
-    print(f"run: {arguments.run_dir} ({len(run.frame_epochs)} frames, 800x360, one process)")
-    print(f"plain way (new figure + savefig + imageio per-frame palette): {plain_fps:7.1f} frames/s")
-    print(f"ours (FitAnimation + gif.write_gif, whole file, setup included): {ours_fps:7.1f} frames/s ({size_kb:.0f} KB)")
-    print(f"ratio: {ours_fps / plain_fps:.1f}x the plain way (target >= 5x); "
-          f"{ours_fps:.0f} frames/s (target >= 100)")
-
+        plain_fps, ours_fps = statistics.median(plain), statistics.median(ours)
+        print(f"run: {arguments.run_dir} ({len(run.frame_epochs)} frames, 800x360, one process)")
+        print(f"plain way (new figure + savefig + imageio per-frame palette): {plain_fps:7.1f} frames/s")
+        print(f"ours (FitAnimation + gif.write_gif, whole file, setup included): {ours_fps:7.1f} frames/s "
+              f"({size_kb:.0f} KB)")
+        print(f"ratio: {ours_fps / plain_fps:.1f}x the plain way (target >= 5x); "
+              f"{ours_fps:.0f} frames/s (target >= 100)")
+        time_videos(run, folder, folder / "ours.gif")
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ It is trained as `python study.py` trains it, two cells at a time (its default),
 (--jobs 1), to show what the second worker buys; then each cell alone, `python train.py` with the
 cell's own config.yaml (its page alone: train_seconds counts training, not drawing).
 What is left of a sweep's time is TensorFlow's start in each worker, the tracing and compiling of
-each shape of cell once per worker (engine.LoopCache), writing each cell's arrays and page, and
+each shape of cell once per worker (loop_cache.LoopCache), writing each cell's arrays and page, and
 the study's table, phase diagram and page.
 """
 

@@ -31,5 +31,6 @@
   run's curvature and landscape; page.py (with page.js): report.html, the page of a run, a
   comparison or a study; page_grid.py (with study_grid.js): a grid study's page, its cells to
   browse by setting;
-- gif.py: writing frames as a GIF; it knows nothing about runs.
+- gif.py: writing frames as a GIF; video.py: the same frames as MP4 or WebM (render.video); both
+  know nothing about runs.
 """

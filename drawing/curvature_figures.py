@@ -37,19 +37,31 @@ def draw_curvature_png(run: Run, spectrum: Spectrum, path: str | Path) -> None:
     figure.savefig(path, format="png")
 
 
-def draw_note_png(run: Run, note: str, path: str | Path, picture_format: str = "png") -> None:
+def note_figure(run: Run, note: str) -> Figure:
     """A picture in place of curvature.png or landscape.gif that says why the run has none (curvature.Views.note)."""
     prepare_fonts([run])
     figure = Figure(figsize=(8, 1.6), dpi=DPI)
     FigureCanvasAgg(figure)
     figure.text(0.5, 0.5, f"{run_title(run)}\n{note}", ha="center", va="center", fontsize=10, wrap=True)
-    if picture_format == "png":
-        figure.savefig(path, format="png")
-        return
-    from PIL import Image  # a GIF of one frame, for landscape.gif
+    return figure
 
-    figure.canvas.draw()
-    Image.fromarray(np.asarray(figure.canvas.buffer_rgba())[..., :3]).save(path, format="GIF")
+
+def draw_note_png(run: Run, note: str, path: str | Path) -> None:
+    note_figure(run, note).savefig(path, format="png")
+
+
+class NoteAnimation:
+    """The note as an animation of one frame, for landscape.gif and its videos."""
+
+    frame_count = 1
+
+    def __init__(self, run: Run, note: str):
+        figure = note_figure(run, note)
+        figure.canvas.draw()
+        self.pixels = np.asarray(figure.canvas.buffer_rgba())
+
+    def frame(self, index: int) -> np.ndarray:
+        return self.pixels
 
 
 FIGURE_HEIGHT = 6.6  # inches, at DPI: 660 pixels

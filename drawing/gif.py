@@ -63,14 +63,19 @@ def _palette_mapper(palette: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def write_gif(path: str | Path, draw_frame: Callable[[int], np.ndarray], frame_count: int,
-              durations_ms: list[int], key_colors: list[tuple[int, int, int]] = ()) -> None:
-    """Draw frames 0..frame_count-1 with draw_frame (it may reuse its buffer) and write them to
-    path as a looping GIF. key_colors (RGB, 0-255) are kept exact whatever the samples hold."""
+              durations_ms: list[int], key_colors: list[tuple[int, int, int]] = (),
+              each_frame: Callable[[np.ndarray], None] | None = None) -> None:
+    """Draw frames 0..frame_count-1 with draw_frame (it may reuse its buffer), each once, and write
+    them to path as a looping GIF. key_colors (RGB, 0-255) are kept exact whatever the samples hold.
+    each_frame, if given, is handed every frame in order as drawn (to write a video of the same
+    frames: drawing.video), before the GIF takes it; the array is only valid during the call."""
     # The palette: the key colours, then the most frequent colours of the first, middle and last
     # frames, exactly as drawn, 255 in all. One palette for all frames: no flicker, and it is
     # written once. (A colour that is rare in the samples, such as a small marker's, could
-    # otherwise be left out and drawn in its nearest neighbour's colour.)
-    samples = np.concatenate([_keys(draw_frame(i)).ravel() for i in sorted({0, frame_count // 2, frame_count - 1})])
+    # otherwise be left out and drawn in its nearest neighbour's colour.) The samples are kept
+    # until their turn comes, so that no frame is drawn twice.
+    drawn = {index: draw_frame(index).copy() for index in sorted({0, frame_count // 2, frame_count - 1})}
+    samples = np.concatenate([_keys(rgba).ravel() for rgba in drawn.values()])
     colors, counts = np.unique(samples, return_counts=True)
     keys = np.array([red | green << 8 | blue << 16 for red, green, blue in key_colors], dtype=colors.dtype)
     frequent = colors[np.argsort(counts, kind="stable")[::-1]]
@@ -84,7 +89,10 @@ def write_gif(path: str | Path, draw_frame: Callable[[int], np.ndarray], frame_c
     def frames():
         previous = None  # the previous frame's colours
         for index in range(frame_count):
-            current = _keys(draw_frame(index))
+            rgba = drawn.pop(index) if index in drawn else draw_frame(index)
+            if each_frame is not None:
+                each_frame(rgba)
+            current = _keys(rgba)
             if previous is None:
                 changed, shown = np.ones(current.shape, bool), np.full(current.shape, TRANSPARENT, np.uint8)
             else:

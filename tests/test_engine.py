@@ -18,6 +18,7 @@ import config as config_module
 import data
 import engine
 import loop_body
+import loop_cache
 import models
 import quantities
 import rundir
@@ -705,7 +706,7 @@ def test_a_net_trained_on_standardized_points_is_recorded_in_the_datas_units():
     assert error > 0.5, "a few hundred epochs do not fit the seasons: the check is not of a zero"
 
 
-# --- a loop kept for the next run (a study's worker: engine.LoopCache) --------------------------------
+# --- a loop kept for the next run (a study's worker: loop_cache.LoopCache) --------------------------------
 
 @pytest.mark.parametrize("values", [
     # One net: Adam's slots and step count, minibatches, early stopping with the best weights kept.
@@ -719,7 +720,7 @@ def test_a_kept_loop_trains_the_next_run_bit_for_bit_as_a_loop_built_for_it(valu
     first = config_module.validate({**config_module.to_plain_dict(small()), **values, "learning_rate": 0.01, "seed": 1})
     second = first.model_copy(update={"learning_rate": 0.03, "seed": 5, "data_seed": 1})
     dataset = data.dataset_for(first)
-    loops = engine.LoopCache()
+    loops = loop_cache.LoopCache()
     training.train_run(first, dataset, loops=loops)
     kept = list(loops.loops.values())
     from_kept = training.train_run(second, dataset, loops=loops)

@@ -143,3 +143,23 @@ def test_key_colours_stay_exact_however_rare(tmp_path):
     gif.write_gif(tmp_path / "plain.gif", frame, 3, [50, 50, 50])
     frames, *_ = decode_gif(tmp_path / "plain.gif")
     assert tuple(frames[1][0, 1, :3]) != (214, 39, 40), "without being a key colour, it is too rare to be kept"
+
+
+def test_each_frame_is_drawn_once_and_handed_in_order_to_each_frame(tmp_path):
+    """The palette's samples (first, middle, last) are kept until their turn, not drawn again; a
+    video written at the same time (each_frame) gets the very frames the GIF does."""
+    drawn, handed = [], []
+    buffer = np.empty((HEIGHT, WIDTH, 4), np.uint8)
+
+    def draw(index: int) -> np.ndarray:
+        drawn.append(index)
+        buffer[...] = moving_line_frame(index)
+        return buffer
+
+    gif.write_gif(tmp_path / "once.gif", draw, 7, [50] * 7, each_frame=lambda frame: handed.append(frame.copy()))
+    assert sorted(drawn) == list(range(7))
+    frames, _, _, _ = decode_gif(tmp_path / "once.gif")
+    assert len(handed) == len(frames) == 7
+    for index, (frame, shown) in enumerate(zip(handed, frames)):
+        np.testing.assert_array_equal(frame, moving_line_frame(index), err_msg=f"frame {index}")
+        np.testing.assert_array_equal(shown[..., :3], frame[..., :3], err_msg=f"frame {index}")

@@ -1,6 +1,6 @@
 """The same numbers before and after a change of the engine: four cells of the shipped sweep,
 trained by this version's study.py (one process, the later cells of a shape by the loop kept from
-the first: engine.LoopCache) and by the version before loops were kept (REFERENCE, each cell's loop
+the first: loop_cache.LoopCache) and by the version before loops were kept (REFERENCE, each cell's loop
 built for it), on this machine, give bit-identical arrays. (The whole sweep, the post's four runs
 and the 50-seed study were compared by hand: see the README's "Reproducibility".)"""
 

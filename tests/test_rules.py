@@ -51,6 +51,7 @@ STRING_RULES = {
     "a comparison's own files": (lambda text: text in ("compare.gif", "compare.png"), "comparisons.py"),
     "a study's folder of runs": (lambda text: text in ("runs", "runs/"), "cells.py"),
     "the short names of settings in folder names ('lr0.01')": (lambda text: text == "lr", "naming.py"),
+    "how to install the video extra": (lambda text: ".[video]" in text, "drawing/video.py"),
 }
 CODE_RULES = {
     "writing a file under a temporary name": (r"\btemporary_path\(", "outputs.py"),
@@ -98,7 +99,7 @@ def test_no_library_module_imports_a_command():
 
 
 # The modules that hold TensorFlow: the nets, the loops and what they record, the fit callback.
-TENSORFLOW_LAYER = {"engine", "models", "loop_body", "regime", "unit_measures", "recording", "prediction_snapshots"}
+TENSORFLOW_LAYER = {"engine", "loop_cache", "models", "loop_body", "regime", "unit_measures", "recording", "prediction_snapshots"}
 
 
 def test_tensorflow_starts_behind_one_boundary():

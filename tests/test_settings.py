@@ -57,6 +57,9 @@ COSINE = {"schedule": "cosine_decay", "initial_learning_rate": 0.1, "decay_steps
                                               "(val_loss); remove monitor"),
     ({"record": {"curvature": "net1"}}, "my.yaml: record.curvature: Input should be 'none', 'net0' or 'all', got 'net1'"),
     ({"record": {"curvatures": "all"}}, "unknown key 'record.curvatures' (did you mean 'record.curvature'?)"),
+    ({"render": {"video": ["mp4", "gif"]}}, "my.yaml: render.video: unknown video format 'gif'; choose one of: mp4, webm"),
+    ({"render": {"video": [4]}}, "my.yaml: render.video: must be a list of video formats, such as [mp4] or [mp4, webm]"),
+    ({"render": {"videos": ["mp4"]}}, "unknown key 'render.videos' (did you mean 'render.video'?)"),
 ])
 def test_each_bad_setting_is_one_plain_line_naming_its_key(raw, expected):
     with pytest.raises(ConfigError) as error:
@@ -199,6 +202,19 @@ def test_a_batch_of_every_point_is_full_batch_in_names_titles_and_comparisons():
     assert naming.training_settings(every_point) == naming.training_settings(unset)
     assert naming.differing_settings(unset, every_point) == {}
     assert "batch" not in config_module.describe_training(every_point)
+
+
+def test_render_video_is_a_list_of_formats_none_by_default_and_never_part_of_what_was_trained():
+    from conftest import ROOT
+
+    assert validate({}).render.video == []
+    asked = validate({"render": {"video": ["WebM", "mp4", "webm"]}})
+    assert asked.render.video == ["webm", "mp4"]
+    assert validate({"render": {"video": "mp4"}}).render.video == ["mp4"]
+    assert validate(config_module.load_yaml(yaml.safe_dump(config_module.to_plain_dict(asked)))) == asked
+    assert naming.training_settings(asked) == naming.training_settings(validate({}))
+    with pytest.raises(ConfigError, match="--set render.video=gif: render.video: unknown video format 'gif'"):
+        config_module.load_config(ROOT / "experiments" / "adam_2x10.yaml", ["render.video=gif"])
 
 
 def test_curvature_is_net0s_unless_the_net_is_large_and_never_part_of_what_was_trained():

@@ -37,7 +37,7 @@ import sweep
 from cells import RUNS, Cell
 from config import ConfigError, ExperimentConfig, PlainName, RecordConfig, RenderConfig, StrictModel, WholeNumber
 from data import dataset_for
-from study_table import markdown_table, missing_lines, table_rows
+from study_table import markdown_table, missing_lines, one_line, table_rows
 from summaries import RunSummary, StudyRow, describe_run
 
 SUMMARY_FILE, TABLE_FILE = outputs.SUMMARY_FILE, "table.md"  # the study's own summary.json: its rows mark it
@@ -276,7 +276,7 @@ def train_cells(cells: list[Cell], runs_dir: Path, ray_address: str | None, prog
 
 
 def import_drawing() -> None:
-    from drawing import figures, page, phase  # noqa: F401
+    from drawing import figures, page, page_grid, phase  # noqa: F401
 
 
 class StudyOutcome:
@@ -312,6 +312,7 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     from drawing import phase
     from drawing.figures import draw_final_errors  # matplotlib, only once there is something to draw
     from drawing.page import study_page_html
+    from drawing.page_grid import grid_page_html
 
     epochs = (f"{summaries[0].epochs_requested:,} epochs" if len({summary.epochs_requested for summary in summaries}) == 1
               else "")
@@ -326,18 +327,50 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
         pictures.append(("final_error.png", lambda path: draw_final_errors(
             [rows[index] for index in listed], [summaries[index].final_held_out_errors() for index in listed], path,
             f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")))
+    drawn = {}
     for name, draw in pictures:
         with outputs.written_in_place(output_dir / name) as temporary:
-            draw(temporary)
+            drawn[name] = draw(temporary)
         written.append(name)
-    links = [f"{RUNS}/{cell.name}/{rundir.PAGE_FILE}" for cell in present]
-    phase_png = (output_dir / "phase.png").read_bytes() if in_grid else None
-    runs = [rundir.read_run(runs_dir / cell.name) for cell in present] if len(present) <= MAX_IN_STEP else None
-    outputs.write_atomically(output_dir / rundir.PAGE_FILE, study_page_html(study.name, runs, rows, links, each, phase_png,
-                                                              missing_lines(missing, failed)))
+    links = [cell_page(cell.name) for cell in present]
+    notes = missing_lines(missing, failed)
+    if in_grid:  # where each cell lies in phase.png: the page marks the chosen one on it
+        page = grid_page_html(study.name, each, study.grid, grid_page_cells(study.grid, rows, runs_dir, failed), rows,
+                              links, (output_dir / "phase.png").read_bytes(), drawn["phase.png"], notes)
+    else:
+        runs = [rundir.read_run(runs_dir / cell.name) for cell in present] if len(present) <= MAX_IN_STEP else None
+        page = study_page_html(study.name, runs, rows, links, each, notes)
+    outputs.write_atomically(output_dir / rundir.PAGE_FILE, page)
     written.append(rundir.PAGE_FILE)
     remove_stale(output_dir, written)
     return StudyOutcome(rows, missing, failed, written)
+
+
+def cell_page(name: str) -> str:
+    """A cell's own page, as the study's page links it."""
+    return f"{RUNS}/{name}/{rundir.PAGE_FILE}"
+
+
+def grid_page_cells(grid: dict[str, list[Any]], rows: list[StudyRow], runs_dir: Path, failed: dict[str, str]) -> list:
+    """Every combination of the grid's values as the study's page shows it (page_grid.GridCell): a
+    cell in the table with its run (read with rundir.read_run, less what the page does not draw),
+    any other missing, with why."""
+    from drawing.page_grid import GridCell, grid_combinations, slim
+    from drawing.phase import settings_key
+
+    by_settings = {settings_key(row.settings, grid): row for row in rows if row.settings}
+    cells = []
+    for settings in grid_combinations(grid):
+        row = by_settings.get(settings_key(settings, grid))
+        if row is not None:
+            cells.append(GridCell(settings, row.experiment, cell_page(row.experiment),
+                                  slim(rundir.read_run(runs_dir / row.experiment)), row))
+            continue
+        name = cells_module.cell_name(settings)
+        why = (f"failed ({one_line(failed[name])}), left out" if name in failed
+               else "not trained yet; run the same command again to train it")
+        cells.append(GridCell(settings, name, cell_page(name), missing=why))
+    return cells
 
 
 def is_study_folder(folder: Path) -> bool:
@@ -383,8 +416,9 @@ def remove_stale(output_dir: Path, written: list[str]) -> None:
             (output_dir / name).unlink(missing_ok=True)
 
 
-# A study's page steps through its cells' fits together up to this many cells (as compare does);
-# beyond, it shows its phase diagram and table, each cell linked to its own page.
+# A study's page of listed experiments steps through their fits together up to this many (as
+# compare does); beyond, it shows its table, each linked to its own page. A grid's page shows the
+# cell its controls choose (drawing/page_grid.py).
 MAX_IN_STEP = 9
 
 

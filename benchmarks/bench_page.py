@@ -6,10 +6,12 @@ study, against the time to draw the same run's loss.png, measured in the same ru
 The run is output/adam_2x10 (trained first if missing, in a child process); the 100-seed run is
 made up (conftest.synthetic_run: 20,000 epochs, 200 frames, 200 grid points), as the size test
 makes it; the comparison is of the run with itself under four labels, and the study's page is
-written only if a study folder is there (make study). Prints each page's size and time, and the
-run page's time as a ratio to loss.png's (a matplotlib savefig of the same run).
+written only if a study folder is there (make study). The page of a grid of the shipped sweep's size
+(experiments/sweep_sgd_escape.yaml: 36 cells of 20 seeds, 20,000 epochs, 200 frames and 200 grid
+points) is made up likewise, every cell the same synthetic run. Prints each page's size and time,
+and the run page's time as a ratio to loss.png's (a matplotlib savefig of the same run).
 Targets: a run's page under 2 MB without its unit curves and under 6 MB with them, written in
-under a second; a 100-seed run's page under 10 MB.
+under a second; a 100-seed run's page and the sweep's page under 10 MB.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ def main() -> None:
                           repeats)
     print(f"report.html comparing 4 runs:      {seconds:.3f} s, {megabytes(size)}")
 
+    seconds, size, plan = grid_page_of_the_sweeps_size(folder)
+    print(f"report.html of a 36-cell sweep:    {seconds:.3f} s, {megabytes(size)} (target < 10 MB; "
+          f"{'medians and bands' if plan.bands else 'medians alone'} on {plan.grid_points} grid points)")
+
     summary_path = arguments.study_dir / "summary.json"
     if summary_path.is_file():
         rows = json.loads(summary_path.read_text())["rows"]
@@ -88,6 +94,30 @@ def main() -> None:
               f"({len(runs)} experiments x {runs[0].nets} seeds)")
     else:
         print(f"no study at {arguments.study_dir} (make study writes one): its page is not measured")
+
+
+def grid_page_of_the_sweeps_size(folder: Path):
+    """(seconds, bytes, page_grid.PagePlan) of the page of a grid of the shipped sweep's size, its
+    phase diagram drawn, every cell the same synthetic run under its own name."""
+    import study_table
+    import yaml
+    from conftest import synthetic_run
+    from drawing import page_grid, phase
+
+    grid = yaml.safe_load((ROOT / "experiments" / "sweep_sgd_escape.yaml").read_text())["grid"]
+    run = page_grid.slim(synthetic_run(nets=20, epochs=20000, frames=200, grid_points=200))
+    combinations = page_grid.grid_combinations(grid)
+    rows = study_table.table_rows([run.summary] * len(combinations), combinations)
+    cells = []
+    for number, (settings, row) in enumerate(zip(combinations, rows)):
+        row.experiment = f"cell_{number}"
+        cells.append(page_grid.GridCell(settings, row.experiment, f"runs/{row.experiment}/report.html", run, row))
+    boxes = phase.draw_phase_png(rows, grid, folder / "phase.png", "sweep")
+    plan = page_grid.page_plan([len(run.frame_epochs)] * len(cells), [len(run.x_grid)] * len(cells))
+    seconds, size = timed(lambda path: path.write_text(page_grid.grid_page_html(
+        "sweep", "20 seeds each", grid, cells, rows, [cell.link for cell in cells], (folder / "phase.png").read_bytes(),
+        boxes)), folder / "grid.html", 1)
+    return seconds, size, plan
 
 
 if __name__ == "__main__":

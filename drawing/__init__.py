@@ -26,10 +26,11 @@
   optimizer's stability threshold) and the comparison of several runs' curvature and landscapes;
 - landscape_frames.py: the frames of landscape.gif (the objective over the plane of net 0's path,
   and along the straight line from its initial to its final weights);
-- phase.py: a grid study's phase.png;
+- phase.py: a grid study's phase.png, and where each cell lies in it;
 - page_data.py: what report.html's script draws, encoded; page_curvature.py: what it draws of a
   run's curvature and landscape; page.py (with page.js): report.html, the page of a run, a
-  comparison or a study;
+  comparison or a study; page_grid.py (with study_grid.js): a grid study's page, its cells to
+  browse by setting;
 - gif.py: writing frames as a GIF; video.py: the same frames as MP4 or WebM (render.video); both
   know nothing about runs.
 """

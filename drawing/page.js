@@ -29,7 +29,16 @@ function decode(encoded) {
     }
     return out;
   }
-  return values;
+  return encoded.at ? keptAt(encoded, values) : values;
+}
+
+function keptAt(encoded, values) {
+  // Values kept at some indices only (a grid study's cell keeps its errors at its frames' and its
+  // curve's epochs): NaN at the others, the indices kept in .kept.
+  const dense = new Float64Array(encoded.length).fill(NaN);
+  encoded.at.forEach((index, k) => { dense[index] = values[k]; });
+  dense.kept = encoded.at;
+  return dense;
 }
 
 function formatLoss(value) {
@@ -233,7 +242,7 @@ class RunView {
     this.picked = null;  // the net picked out, or null
     this.canvas = document.getElementById(`fit-canvas-${index}`);
     this.axes = new Axes(this.canvas, run.x_limits, run.y_limits, false, false, run.axis_names[0], run.axis_names[1]);
-    if (this.nets > 1) this.canvas.addEventListener("click", (event) => this.pickNear(event));
+    if (this.netPredictions) this.canvas.addEventListener("click", (event) => this.pickNear(event));
   }
 
   snapshot(frame) { return this.run.frame_index[frame]; }  // the run's latest frame at or before the page's
@@ -312,6 +321,7 @@ class RunView {
       for (let net = 0; net < this.nets; net++) axes.line(this.netX, this.netCurve(frame, net), COLORS.net, 0.8);
       c.globalAlpha = 1;
     }
+    if (this.bandLow === null) return;  // a grid study's cell embedded without its band
     // The band between the 10th and 90th percentile of the nets, on the full grid.
     const low = this.bandLow.subarray(own * grid, (own + 1) * grid);
     const high = this.bandHigh.subarray(own * grid, (own + 1) * grid);
@@ -480,12 +490,16 @@ function drawErrorBand(run, band) {
 // Hover on the error curves: the epoch under the pointer and the errors there, exactly as recorded.
 const errorCanvas = document.getElementById("error-canvas");
 const errorReadout = document.getElementById("error-readout");
-const lastEpoch = Math.max(...views.map((view) => view.trainAfter.length - 1));
+const lastEpoch = () => Math.max(...views.map((view) => view.trainAfter.length - 1));  // (a grid's page changes views)
 
 function epochAt(event) {
   const rect = errorCanvas.getBoundingClientRect();
   const epoch = Math.round(errorAxes.xOf(event.clientX - rect.left));
-  return Math.max(1, Math.min(lastEpoch, epoch));
+  const within = Math.max(1, Math.min(lastEpoch(), epoch));
+  // Errors kept at some epochs only (a grid study's cell) are read at the nearest of them.
+  const kept = views[0].trainAfter.kept ? views[0].trainAfter.kept.filter((e) => e >= 1) : [];
+  if (!kept.length) return within;
+  return kept.reduce((best, e) => (Math.abs(e - within) < Math.abs(best - within) ? e : best));
 }
 
 function errorsAt(view, epoch) {
@@ -925,8 +939,9 @@ function showEpoch(frame) {
   // "epoch N of TOTAL"; a run's last frame of restored best weights says whose they are instead
   // ("epoch 698, restored at 898").
   const restored = !several && views[0].restoredShown(frame);
+  // One run: the epoch of the frame it shows (a grid's cell that ended early stays at its last one).
   document.getElementById("epoch").textContent = restored ? views[0].run.restored.label.replace(/^epoch /, "")
-    : formatEpoch(frameEpochs[frame]);
+    : formatEpoch(several ? frameEpochs[frame] : views[0].epochShown(frame));
   for (const id of ["epoch-of", "epoch-word"]) {
     const element = document.getElementById(id);
     if (element !== null) element.hidden = restored && (id === "epoch-of" || views[0].run.restored.epoch === null);

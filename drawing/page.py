@@ -12,7 +12,6 @@ HTML through html.escape, the data as JSON in a script element that cannot be cl
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from pathlib import Path
@@ -84,14 +83,15 @@ def controls(numbers: str, toggles: str) -> str:
 </div>"""
 
 
-def document(title: str, header: str, body: str, data: dict | None) -> str:
+def document(title: str, header: str, body: str, data: dict | None, more_script: str = "") -> str:
     """A whole page: its policy (no request of any kind), styles, the body, and the data and
-    page.js (none for a page that only shows pictures and a table)."""
+    page.js (none for a page that only shows pictures and a table), then more_script (a grid
+    study's page's own, run in the same script so that the page is ready once both have run)."""
     script = "" if data is None else (
         '<p class="trained">← → step a frame · space plays · click the error curves to jump there · the address '
         'keeps the frame</p>\n'
         f'<script type="application/json" id="run-data">{script_json(_nan_to_none(data))}</script>\n'
-        f"<script>{SCRIPT.read_text()}</script>")
+        f"<script>{SCRIPT.read_text()}\n{more_script}</script>")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -126,14 +126,20 @@ def prediction_caption(run: Run) -> str:
     return f"data (grey){truth} · {prediction}"
 
 
+def run_status(run: Run) -> tuple[str | None, bool]:
+    """How the run ended, in words (None for a run completed as asked), and whether it failed
+    (diverged or interrupted) rather than stopped early with its best weights."""
+    failed = run.status in ("diverged", "interrupted")
+    return ended_words(run) if failed else status_caption(run), failed
+
+
 def page_html(run: Run, with_units: bool = True, views: Views | None = None) -> str:
     """The whole page of a run: its fit, error curves, residuals, the inside of its first net, and
     its curvature and landscape (views; the words on why not where it has none)."""
     data = one_run_data(run, with_units)
     data["curvature"] = curvature_data(run, views)
     view = data["runs"][0]
-    failed = run.status in ("diverged", "interrupted")
-    caption = ended_words(run) if failed else status_caption(run)
+    caption, failed = run_status(run)
     status = "" if caption is None else (
         f'<div class="{"status" if failed else "ended"}" id="status">{html.escape(caption.replace(chr(10), " "))}</div>')
     floor = floor_words(run.noise_floor or None, "g")
@@ -299,25 +305,32 @@ def table_row(row: StudyRow, link: str) -> str:
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
+def study_table(rows: list[StudyRow], links: list[str]) -> str:
+    """The study's table, as table.md has it, each cell linked to its own page."""
+    lines = "\n".join(table_row(row, link) for row, link in zip(rows, links))
+    return f"""<div class="table"><table>
+<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>{AT_FLOOR_WORDS}</th><th>median final training MSE</th></tr>
+{lines}
+</table></div>"""
+
+
+def notes_paragraphs(notes: list[str]) -> str:
+    """The study's notes (the cells still missing, those that failed), a paragraph each."""
+    return "".join(f"<p class=\"status\">{html.escape(note)}</p>" for note in notes if note)
+
+
 def study_page_html(name: str, runs: list[Run] | None, rows: list[StudyRow], table_links: list[str], description: str,
-                    phase_png: bytes | None = None, notes: list[str] = ()) -> str:
-    """A study's page: each cell's seeded run in step (runs; None when there are too many to step
-    through together), their median training errors, the final held-out error of every seed (a
-    dot each, as final_error.png), the phase diagram of a grid (phase_png), the table with links to
+                    notes: list[str] = ()) -> str:
+    """A study's page of listed experiments (a grid's: page_grid.py): each cell's seeded run in step
+    (runs; None when there are too many to step through together), their median training errors,
+    the final held-out error of every seed (a dot each, as final_error.png), the table with links to
     each cell's own page, and notes (the cells still missing)."""
     header = f"""<h1 id="title">{html.escape(name)}</h1>
 <div class="trained" id="trained">{html.escape(description)}{" · " + floor_text(runs) if runs else ""}</div>"""
-    phase = ("" if phase_png is None else
-             f'<figure><img alt="the phase diagram of the grid" style="max-width: 100%" '
-             f'src="data:image/png;base64,{base64.b64encode(phase_png).decode()}"></figure>')
-    notes_html = "".join(f"<p class=\"status\">{html.escape(note)}</p>" for note in notes if note)
-    table = "\n".join(table_row(row, link) for row, link in zip(rows, table_links))
-    table = f"""<div class="table"><table>
-<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>{AT_FLOOR_WORDS}</th><th>median final training MSE</th></tr>
-{table}
-</table></div>"""
+    notes_html = notes_paragraphs(notes)
+    table = study_table(rows, table_links)
     if runs is None:
-        return document(f"{name}: watch tiny nets learn", header, f"{phase}\n{notes_html}\n{table}", None)
+        return document(f"{name}: watch tiny nets learn", header, f"{notes_html}\n{table}", None)
     labels = [row.experiment for row in rows]
     colors = (RUN_COLORS * len(runs))[:len(runs)]
     data = study_data(runs, rows, labels, colors)
@@ -336,7 +349,6 @@ def study_page_html(name: str, runs: list[Run] | None, rows: list[StudyRow], tab
     <figcaption>each seed's final held-out error (a dot; hover to read it, click to pick the net out), the median and the 10-90% spread (bar) · {floor_text(runs)}</figcaption>
     <figcaption id="final-readout"></figcaption></figure>
 </div>
-{phase}
 {table}"""
     return document(f"{name}: watch tiny nets learn", header, body, data)
 

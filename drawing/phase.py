@@ -7,6 +7,9 @@ floor is unknown), on a log scale, and annotated with that number, the share of 
 noise floor (style.AT_FLOOR_WORDS) and, where some diverged, how many (an X, and the cell
 hatched). A cell not trained yet is left blank and says "missing". With one grid key it becomes
 a line of the medians with the 10-90% band of the seeds.
+
+Drawing it returns where each cell lies in the image (CellBoxes), so that the study's page can
+mark the chosen cell on it and choose the cell clicked.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +59,64 @@ def relative_error(row: StudyRow, value: float | None, relative: bool) -> float 
     return value / row.noise_floor if relative else value
 
 
-def draw_phase_png(rows: list[StudyRow], grid: dict[str, list[Any]], path: str | Path, title: str) -> None:
-    """phase.png of a grid study's rows (study.table_rows, each with its grid settings)."""
+@dataclass
+class CellBoxes:
+    """Where each cell of a grid lies in phase.png, in the image's pixels from its top left corner
+    (y downwards, as a browser places things on it): (left, top, right, bottom), by the cell's
+    values (settings_key) in the grid's order, every combination of the grid's values, a missing
+    cell's too."""
+
+    width: int
+    height: int
+    boxes: dict[tuple[str, ...], tuple[float, float, float, float]]
+
+
+def settings_key(settings: dict[str, Any], grid: dict[str, list[Any]]) -> tuple[str, ...]:
+    """A cell's values in the grid's order, each as key_of writes it: how rows and boxes find a cell."""
+    return tuple(key_of(settings.get(key)) for key in grid)
+
+
+def draw_phase_png(rows: list[StudyRow], grid: dict[str, list[Any]], path: str | Path, title: str) -> CellBoxes:
+    """phase.png of a grid study's rows (study.table_rows, each with its grid settings); returns
+    where each cell lies in it."""
     use_fonts_for([title])
-    by_settings = {tuple(key_of(row.settings.get(key)) for key in grid): row for row in rows if row.settings}
+    by_settings = {settings_key(row.settings, grid): row for row in rows if row.settings}
     floors = {row.noise_floor for row in rows}
     relative = None not in floors and 0 not in floors
     measure = ("median final held-out MSE ÷ noise floor σ²" if relative else "median final held-out MSE")
     if len(grid) == 1:
-        draw_line(rows, grid, by_settings, path, title, measure, relative)
-        return
-    phase_figure(rows, grid, by_settings, title, measure, relative).savefig(path, format="png")
+        return draw_line(rows, grid, by_settings, path, title, measure, relative)
+    figure = phase_figure(rows, grid, by_settings, title, measure, relative)
+    # Saved at the figure's own size (no bbox_inches="tight", which would crop it and shift every
+    # box): the boxes are taken from the layout this drawing settled on.
+    figure.savefig(path, format="png")
+    return heat_map_boxes(figure, grid)
+
+
+def pixel_box(figure: Figure, axes, transform, corners) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) in the saved image's pixels of a rectangle given by two corners in
+    the coordinates of transform, within axes (a cell at the plot's edge ends at its frame)."""
+    (x0, y0), (x1, y1) = transform.transform(corners)
+    frame = axes.bbox
+    left, right = max(min(x0, x1), frame.x0), min(max(x0, x1), frame.x1)
+    bottom, top = max(min(y0, y1), frame.y0), min(max(y0, y1), frame.y1)
+    height = figure.bbox.height  # display coordinates run upwards from the bottom; the image's downwards
+    return round(left, 1), round(height - top, 1), round(right, 1), round(height - bottom, 1)
+
+
+def heat_map_boxes(figure: Figure, grid: dict[str, list[Any]]) -> CellBoxes:
+    """Each cell's box in the heat maps of phase_figure, whose panels are the figure's first axes,
+    in the order of their panel values."""
+    x_key, y_key, panel_keys = layout(grid)
+    boxes = {}
+    panel_values = list(itertools.product(*(grid[key] for key in panel_keys)))
+    for axes, fixed in zip(figure.axes, panel_values):
+        for (row_index, y_value), (column_index, x_value) in itertools.product(enumerate(grid[y_key]),
+                                                                               enumerate(grid[x_key])):
+            settings = {**dict(zip(panel_keys, fixed)), x_key: x_value, y_key: y_value}
+            corners = [(column_index - 0.5, row_index - 0.5), (column_index + 0.5, row_index + 0.5)]
+            boxes[settings_key(settings, grid)] = pixel_box(figure, axes, axes.transData, corners)
+    return CellBoxes(round(figure.bbox.width), round(figure.bbox.height), boxes)
 
 
 def readable_ticks(low: float, high: float, log: bool, most: int = 8) -> list[float]:
@@ -130,7 +181,7 @@ def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: 
         image_values = np.full((len(y_values), len(x_values)), np.nan)
         for (row_index, y_value), (column_index, x_value) in itertools.product(enumerate(y_values), enumerate(x_values)):
             settings = {**fixed_keys, x_key: x_value, y_key: y_value}
-            row = by_settings.get(tuple(key_of(settings[key]) for key in grid))
+            row = by_settings.get(settings_key(settings, grid))
             if row is None:
                 axes.text(column_index, row_index, "missing", ha="center", va="center", fontsize=7, color="#777")
                 continue
@@ -183,13 +234,14 @@ def annotate(axes, column: int, row_index: int, row: dict, ratio: float | None, 
               zorder=4)
 
 
-def draw_line(rows, grid, by_settings, path, title: str, measure: str, relative: bool) -> None:
-    """One grid key: the median against its values, with the 10-90% band of the seeds."""
+def draw_line(rows, grid, by_settings, path, title: str, measure: str, relative: bool) -> CellBoxes:
+    """One grid key: the median against its values, with the 10-90% band of the seeds; each cell's
+    box is its value's column, the plot's height."""
     (key, values), = grid.items()
     figure, axes = png_axes(height_inches=4.5)
     positions, medians, lows, highs = [], [], [], []
     for position, value in enumerate(values):
-        row = by_settings.get((key_of(value),))
+        row = by_settings.get(settings_key({key: value}, grid))
         if row is None or row.median is None:
             if row is not None:
                 axes.text(position, 0.5, f"all {row.diverged} diverged", transform=axes.get_xaxis_transform(),
@@ -214,3 +266,8 @@ def draw_line(rows, grid, by_settings, path, title: str, measure: str, relative:
     axes.set_ylabel(measure)
     axes.set_title(f"{title}\nlabels: % of seeds {AT_FLOOR_WORDS}; N div: N seeds diverged", fontsize=10)
     save_png(figure, axes, path)
+    # x in data, y in the plot's share of its height: a value's column from the bottom to the top.
+    boxes = {settings_key({key: value}, grid): pixel_box(figure, axes, axes.get_xaxis_transform(),
+                                                          [(position - 0.5, 0), (position + 0.5, 1)])
+             for position, value in enumerate(values)}
+    return CellBoxes(round(figure.bbox.width), round(figure.bbox.height), boxes)

@@ -248,3 +248,32 @@ def test_the_phase_diagrams_colour_bar_labels_three_or_more_ticks_apart_over_any
     boxes = [label.get_window_extent(renderer) for label in labels]
     assert all(a.y1 < b.y0 or b.y1 < a.y0 for index, a in enumerate(boxes) for b in boxes[index + 1:]), "apart"
     assert [float(label.get_text()) for label in labels] == sorted(float(label.get_text()) for label in labels)
+
+
+def test_the_phase_diagram_says_where_it_draws_each_cell(tmp_path):
+    """The boxes draw_phase_png returns (for the study's page to mark a cell on it) are where phase.png
+    has each cell: its own flat colour at the four corners inside, another just outside each edge."""
+    from drawing import phase
+
+    grid = {"learning_rate": [0.01, 0.1, 1.0], "hidden_layers": [[60], [10, 10]], "optimizer": ["sgd", "adam"]}
+    rows = grid_rows(grid, 0.04 * np.geomspace(1, 20, 12))
+    boxes = phase.draw_phase_png(rows[:-1], grid, tmp_path / "phase.png", "sweep")  # the last cell missing
+    pixels = png_pixels(tmp_path / "phase.png")
+    assert (boxes.width, boxes.height) == (pixels.shape[1], pixels.shape[0]) and len(boxes.boxes) == 12
+    for row in rows:
+        left, top, right, bottom = (round(side) for side in boxes.boxes[phase.settings_key(row.settings, grid)])
+        corners = pixels[[top + 3, top + 3, bottom - 4, bottom - 4], [left + 3, right - 4, left + 3, right - 4]]
+        assert (corners == corners[0]).all(), (row.settings, corners.tolist())
+        if row is rows[-1]:
+            assert corners[0].tolist() == [255, 255, 255], "a missing cell is left blank"
+            continue
+        middle_x, middle_y = (left + right) // 2, (top + bottom) // 2
+        for outside in (pixels[top - 3, middle_x], pixels[bottom + 2, middle_x], pixels[middle_y, left - 3],
+                        pixels[middle_y, right + 2]):
+            assert (outside != corners[0]).any(), (row.settings, outside.tolist())
+    line = phase.draw_phase_png(grid_rows({"learning_rate": [0.01, 0.1, 1.0]}, [0.05, 0.1, 0.2]),
+                                {"learning_rate": [0.01, 0.1, 1.0]}, tmp_path / "line.png", "sweep")
+    columns = list(line.boxes.values())
+    assert [box[2] for box in columns[:-1]] == [box[0] for box in columns[1:]], "a value's column each, side by side"
+    assert len({(box[1], box[3]) for box in columns}) == 1 and (line.width, line.height) == png_pixels(
+        tmp_path / "line.png").shape[1::-1]

@@ -49,7 +49,7 @@ def test_sweep_cells_are_bit_identical_to_the_version_before_loops_were_kept(tmp
         study_file.write_text(CELLS_STUDY.format(base=root / "experiments" / "sgd_1x60.yaml"))
         outputs[label] = tmp_path / f"out_{label}"
         command = [sys.executable, str(root / "study.py"), str(study_file), "--output-dir", str(outputs[label]),
-                   "--set", "epochs=800", "--set", "frames=10", "--no-progress", "--jobs", "1"]
+                   "--set", "epochs=500", "--set", "frames=10", "--no-progress", "--jobs", "1"]
         processes.append(subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for process in processes:
         _, stderr = process.communicate(timeout=600)

@@ -27,6 +27,7 @@ import config as config_module
 import outputs
 import rundir
 import train
+import training
 from config import ConfigError
 from conftest import ROOT, synthetic_run
 import animate
@@ -598,19 +599,20 @@ def test_a_finished_run_of_other_settings_is_kept_unless_replace(small_config, t
     """Refused before training, saying what differs; --replace replaces it; a run of the same
     settings replaces it without asking (it is a rerun)."""
     run_dir = tmp_path / "run"
-    pipeline.train_and_write(small_config, run_dir, progress=False, render=False)
+    loops = training.new_loop_cache()  # one trace for the four runs below, as a study's worker keeps it
+    pipeline.train_and_write(small_config, run_dir, progress=False, render=False, loops=loops)
     before = snapshot_tree(tmp_path)
     other = small_config.model_copy(update={"learning_rate": 0.02, "epochs": 30})
     with pytest.raises(ConfigError) as error:
-        pipeline.train_and_write(other, run_dir, progress=False, render=False)
+        pipeline.train_and_write(other, run_dir, progress=False, render=False, loops=loops)
     assert str(error.value) == (f"{run_dir} holds a finished run of other settings (learning_rate 0.01 there, 0.02 here; "
                                 "epochs 300 there, 30 here); keep both by giving this one a new name (--set name=... or "
                                 "--output-dir), or replace it with --replace")
     assert snapshot_tree(tmp_path) == before
-    pipeline.train_and_write(other, run_dir, progress=False, render=False, replace=True)
+    pipeline.train_and_write(other, run_dir, progress=False, render=False, replace=True, loops=loops)
     assert summary_of(run_dir)["epochs_completed"] == 30
     again = pipeline.train_and_write(other.model_copy(update={"render": other.render.model_copy(update={"fps": 5.0})}),
-                                  run_dir, progress=False, render=False)
+                                  run_dir, progress=False, render=False, loops=loops)
     assert again.run_dir == run_dir and config_module.load_config(run_dir / "config.yaml").render.fps == 5.0
 
 
@@ -618,7 +620,7 @@ def test_reuse_trains_only_what_is_not_there_as_the_file_says(tmp_path, capsys):
     """train.py --reuse (make compare): a completed run of these settings is used as it is; one of
     other settings is refused as without --reuse."""
     arguments = ["--config", EXPERIMENT, "--set", "epochs=40", "--set", "frames=5", "--set", "n_samples=40",
-                 "--output-dir", str(tmp_path / "run"), "--no-progress"]
+                 "--set", "record.curvature=none", "--output-dir", str(tmp_path / "run"), "--no-progress"]
     assert train.main(arguments + ["--reuse"]) == 0
     trained = snapshot_tree(tmp_path)
     capsys.readouterr()
@@ -634,7 +636,8 @@ def test_reuse_trains_only_what_is_not_there_as_the_file_says(tmp_path, capsys):
     assert "reusing it, and drawing what it lacks (units.gif)" in capsys.readouterr().out
     assert (tmp_path / "run" / "units.gif").is_file()
     seeded = ["--config", EXPERIMENT, "--seeds", "2", "--set", "epochs=40", "--set", "frames=5", "--set",
-              "n_samples=40", "--output-dir", str(tmp_path / "seeded"), "--no-progress", "--reuse"]
+              "n_samples=40", "--set", "record.curvature=none", "--output-dir", str(tmp_path / "seeded"), "--no-progress",
+              "--reuse"]
     assert train.main(seeded) == 0
     capsys.readouterr()
     assert train.main(seeded) == 0 and "reusing it" in capsys.readouterr().out

@@ -14,8 +14,7 @@ demo: $(VENV)/.installed-base
 # The whole suite and, at the same time, the tests of the training's numbers once more under the
 # oneDNN setting not in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs,
 # and they round differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if
-# given, else the CPU's default). Side by side, since the suite leaves about one core of two idle
-# (the second pass at a lower priority, nice: it takes that core and does not slow the suite).
+# given, else the CPU's default). Side by side, since the suite leaves about one core of two idle.
 # (train.py's files, messages and Ctrl-C do not depend on the kernels: its numbers' tests alone.)
 # The second pass writes to $(ONEDNN_LOG); its report is shown at the end (all of it if a test failed).
 ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_path.py \
@@ -33,7 +32,7 @@ test-suite:
 test-other-onednn:
 	@setting=$$($(VENV_PYTHON) cpu_kernels.py other); \
 	echo "meanwhile: the engine, model and train tests under TF_ENABLE_ONEDNN_OPTS=$$setting (the report comes last)"; \
-	TF_ENABLE_ONEDNN_OPTS=$$setting nice -n 10 $(VENV_PYTHON) -m pytest $(ONEDNN_TESTS) > $(ONEDNN_LOG) 2>&1; status=$$?; \
+	TF_ENABLE_ONEDNN_OPTS=$$setting $(VENV_PYTHON) -m pytest $(ONEDNN_TESTS) > $(ONEDNN_LOG) 2>&1; status=$$?; \
 	{ echo "--- the engine, model and train tests under TF_ENABLE_ONEDNN_OPTS=$$setting:"; \
 	  if [ $$status = 0 ]; then tail -n 1 $(ONEDNN_LOG); else cat $(ONEDNN_LOG); fi; } > $(ONEDNN_LOG).report; \
 	exit $$status

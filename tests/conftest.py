@@ -169,8 +169,9 @@ def finished_study(tmp_path_factory):
     output = folder / "out"
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
+        # One cell at a time, here: TensorFlow is started once (the workers are tested in test_study.py).
         status = study.main([str(study_file), "--set", "epochs=120", "--set", "frames=8", "--set", "n_samples=50",
-                             "--set", "seeds=2", "--output-dir", str(output), "--no-progress"])
+                             "--set", "seeds=2", "--output-dir", str(output), "--no-progress", "--jobs", "1"])
     return study_file, output, status, stdout.getvalue()
 
 

@@ -87,7 +87,7 @@ def trained_once(tmp_path_factory):
     once for the module: (study file, output folder, exit status). Read it; to change it, take `swept`."""
     folder = tmp_path_factory.mktemp("sweep")
     path = grid_study(folder, "  learning_rate: [0.01, 0.1]\n  optimizer: [sgd, adam]\n")
-    status = study.main([str(path), "--output-dir", str(folder / "out"), "--no-progress"] +
+    status = study.main([str(path), "--output-dir", str(folder / "out"), "--no-progress", "--jobs", "1"] +
                         [item for setting in QUICK for item in ("--set", setting)])
     return path, folder / "out", status
 

@@ -138,11 +138,16 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
 
 def redraw(cell_dir: Path, config: ExperimentConfig) -> None:
     """Draw a reused cell again with the render and record settings of config (record.curvature is
-    worked out from the weights it holds), and note them in its config.yaml."""
+    worked out from the weights it holds), and note them in its config.yaml; all its pictures where
+    it holds its GIFs, whatever render.pictures asks."""
     import rendering  # matplotlib, only when a cell is to be drawn: a study's mistakes are told at once
 
     drawing = {"render": config.render.model_dump(mode="json"), "record": config.record.model_dump(mode="json")}
-    run = rundir.read_run(cell_dir, [f"{section}.{key}={json.dumps(value)}" for section, settings in drawing.items()
-                                     for key, value in settings.items()])
+    overrides = [f"{section}.{key}={json.dumps(value)}" for section, settings in drawing.items()
+                 for key, value in settings.items()]
+    run = rundir.read_run(cell_dir, overrides)
+    if any((cell_dir / name).is_file() for name in rundir.picture_names(run, "all") if name != rundir.PAGE_FILE):
+        # GIFs drawn earlier (animate.py) are drawn again with the new settings, never left stale.
+        run = rundir.read_run(cell_dir, overrides + ["render.pictures=\"all\""])
     rendering.draw_run(run, cell_dir)
     rundir.write_config(cell_dir, run.config)

@@ -33,7 +33,7 @@ def redraw(folder: Path, overrides: list[str], page_only: bool = False) -> list[
         outcome = studies.redraw_study(folder)
         return draw_every_picture_of_cells(folder) + [folder / name for name in outcome.written]
     if page_only:
-        return rendering.render_page(folder)
+        return rendering.render_page(folder, overrides)
     return rendering.render_run(folder, overrides if _given(overrides, "render.pictures") else overrides + ["render.pictures=all"])
 
 

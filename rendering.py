@@ -118,9 +118,10 @@ def render_run(run_dir: str | Path, overrides: list[str] | None = None) -> list[
     return written
 
 
-def render_page(run_dir: str | Path) -> list[Path]:
-    """Write a run directory's page, report.html, alone."""
-    run = load_run(run_dir)
+def render_page(run_dir: str | Path, overrides: list[str] | None = None) -> list[Path]:
+    """Write a run directory's page, report.html, alone (with render overrides, checked as for
+    render_run: 'render.fps=10')."""
+    run = load_run(run_dir, overrides)
     return write_pictures([(rundir.PAGE_FILE, lambda run, path: write_page(run, path, curvature_views(run)))], run,
                           Path(run_dir))
 

@@ -61,6 +61,14 @@ def drawn_run(tmp_path_factory):
     return run_dir
 
 
+def test_html_takes_render_overrides_and_refuses_a_bad_one(tmp_path, capsys):
+    run_dir = write(tmp_path / "run", synthetic_run(epochs=60, frames=8))
+    assert animate.main([str(run_dir), "--html", "--set", "render.fps=0"]) == 2
+    assert "render.fps" in capsys.readouterr().err and not (run_dir / rundir.PAGE_FILE).exists()
+    assert animate.main([str(run_dir), "--html", "--set", "render.fps=5"]) == 0
+    assert '"fps": 5.0' in (run_dir / rundir.PAGE_FILE).read_text()
+
+
 def test_render_run_writes_a_gif_with_one_frame_per_snapshot_and_a_png(drawn_run):
     frames, _, _, _ = decode_gif(drawn_run / "fit.gif")
     assert np.all(frames[..., 3] == 255), "every frame, as shown, is fully opaque"

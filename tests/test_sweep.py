@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from PIL import Image
 
 import animate
 import study
@@ -157,6 +158,11 @@ def test_animate_on_a_study_draws_its_cells_gifs_and_the_study_then_reuses_them(
     status, out, _ = run_study_command(quick_arguments(path, output), capsys)
     assert status == 0 and "4 reused from an earlier run of this study, 0 to train" in out  # nothing to redraw
     assert {child.name: child.stat().st_mtime_ns for child in cell.iterdir()} == stamps
+    # A new drawing setting redraws the GIFs it holds too: none is left drawn with the old one.
+    status, out, _ = run_study_command(quick_arguments(path, output) + ["--set", "render.fps=5"], capsys)
+    assert status == 0 and "(4 to redraw)" in out
+    with Image.open(cell / "fit.gif") as gif:
+        assert gif.info["duration"] == 200
 
 
 def test_a_study_files_render_settings_reach_its_cells_unless_the_command_line_gives_them(tmp_path):

@@ -47,13 +47,13 @@ def draw_every_picture_of_cells(folder: Path) -> list[Path]:
     drawn = []
     for cell_dir in sorted(path for path in (folder / RUNS).glob("*") if path.is_dir() and not path.name.startswith(".")):
         try:
-            run = rundir.read_run(cell_dir)
+            run = rundir.read_run(cell_dir, ["render.pictures=all"])
         except (RunError, ConfigError):
             continue  # not a finished cell: the study's table lists it as missing
-        if all((cell_dir / name).is_file() for name in rundir.picture_names(run, "all")):
+        if all((cell_dir / name).is_file() for name in rundir.picture_names(run)):
             continue
         print(f"drawing {cell_dir}", file=sys.stderr, flush=True)
-        rendering.draw_run(rundir.read_run(cell_dir, ["render.pictures=all"]), cell_dir)
+        rendering.draw_run(run, cell_dir)
         drawn.append(cell_dir)
     return drawn
 

@@ -14,7 +14,8 @@ demo: $(VENV)/.installed-base
 # The whole suite and, at the same time, the tests of the training's numbers once more under the
 # oneDNN setting not in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs,
 # and they round differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if
-# given, else the CPU's default). Side by side, since the suite leaves about one core of two idle.
+# given, else the CPU's default). The suite is shared out between a process per core (at most 4;
+# pytest-xdist, each idle one taking tests from the others), the second pass runs beside it.
 # (train.py's files, messages and Ctrl-C do not depend on the kernels: its numbers' tests alone.)
 # The second pass writes to $(ONEDNN_LOG); its report is shown at the end (all of it if a test failed).
 ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_path.py \
@@ -27,7 +28,7 @@ test: $(VENV)/.installed-test test-machine
 		cat $(ONEDNN_LOG).report 2> /dev/null; exit $$status
 
 test-suite:
-	$(VENV_PYTHON) -m pytest
+	$(VENV_PYTHON) -m pytest --numprocesses auto --maxprocesses 4 --dist worksteal
 
 test-other-onednn:
 	@setting=$$($(VENV_PYTHON) cpu_kernels.py other); \

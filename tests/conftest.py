@@ -280,10 +280,12 @@ def assert_texts_apart_and_inside(figure) -> None:
 
 def pytest_collection_modifyitems(items):
     """A test that opens a browser is marked `browser`, so that a quick loop can leave it out
-    (pytest -m "not browser and not notebook")."""
+    (pytest -m "not browser and not notebook"). The `slow` tests come first: `make test` shares the
+    tests out between two processes (pytest-xdist), and the longest started last would finish alone."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the rest keep their order
 
 @pytest.fixture(scope="session")
 def browser():

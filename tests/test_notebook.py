@@ -11,7 +11,7 @@ import rundir
 from conftest import ROOT, synthetic_run
 
 NOTEBOOK = ROOT / "notebooks" / "four_experiments.ipynb"
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]
 
 
 def test_the_notebook_runs_and_shows_each_page(tmp_path):

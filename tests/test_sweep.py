@@ -188,6 +188,7 @@ def test_a_cell_is_reused_only_if_what_shapes_its_numbers_matches(swept):
     assert cells_module.reusable(output / "runs" / cell.name, cell.config) is None, "another run format"
 
 
+@pytest.mark.slow
 def test_an_interrupted_study_keeps_its_cells_and_the_rerun_ends_as_an_uninterrupted_one(tmp_path, trained_once):
     """python study.py, Ctrl-C once the first cell is on disk: exit 130, the finished cells kept
     and in the table, the others listed as missing; the same command again trains only those and

@@ -616,6 +616,7 @@ def test_a_finished_run_of_other_settings_is_kept_unless_replace(small_config, t
     assert again.run_dir == run_dir and config_module.load_config(run_dir / "config.yaml").render.fps == 5.0
 
 
+@pytest.mark.slow
 def test_reuse_trains_only_what_is_not_there_as_the_file_says(tmp_path, capsys):
     """train.py --reuse (make compare): a completed run of these settings is used as it is; one of
     other settings is refused as without --reuse."""
@@ -1076,6 +1077,7 @@ def test_a_diverged_run_is_written_up_to_the_blow_up(diverged_run):
 # --- Ctrl-C to the command ------------------------------------------------------------------------
 
 @reads("ctrl-c training")
+@pytest.mark.slow
 def test_ctrl_c_stops_writes_the_run_so_far_and_exits_130(background):
     run_dir, result = background.result("ctrl-c training")
     assert result.returncode == 130, result.stderr

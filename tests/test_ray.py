@@ -75,6 +75,9 @@ def swept_on_ray(tmp_path_factory):
     script = textwrap.dedent(f"""\
         ip link set lo up
         export RAY_USAGE_STATS_ENABLED=0
+        # Where `ray start` notes the cluster's address for `--ray auto`: its own folder, not /tmp/ray,
+        # which a test looking for no cluster meanwhile (pytest-xdist) would find.
+        export RAY_TMPDIR={sessions}
         TF_ENABLE_ONEDNN_OPTS={NODE_ONEDNN} {ray} start --head --port=6399 --num-cpus=2 --include-dashboard=false \\
             --disable-usage-stats --temp-dir={sessions} > head.log 2>&1 || exit 97
         trap '{ray} stop --force > /dev/null 2>&1' EXIT

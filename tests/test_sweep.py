@@ -234,7 +234,8 @@ def test_ray_with_no_cluster_to_reach_is_a_plain_error_and_writes_nothing(tmp_pa
     path = grid_study(tmp_path, "  learning_rate: [0.01]\n")
     result = subprocess.run([sys.executable, str(ROOT / "study.py"), str(path), "--ray", "auto", "--output-dir",
                              str(tmp_path / "out"), "--no-progress"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300, env={key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"})
+                            timeout=300, env={**{key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"},
+                                                  "RAY_TMPDIR": str(tmp_path)})  # no cluster's address file found
     assert result.returncode == 2
     assert result.stderr.startswith("error: --ray auto: cannot reach a Ray cluster there (")
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

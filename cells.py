@@ -120,20 +120,26 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
     trained with exactly these training settings and drawn with these render settings (a cell
     with more pictures than config asks is as good: its GIFs drawn later by animate.py);
     'redraw' if only the drawing differs (or a picture asked is missing); None: train it."""
+    return reusable_run(cell_dir, config)[0]
+
+
+def reusable_run(cell_dir: Path, config: ExperimentConfig) -> tuple[str | None, rundir.Run | None]:
+    """reusable's answer, and the run it read (None unless the cell is reused or redrawn): read
+    once, for reading a run is mostly decompressing its arrays."""
     if not destinations.holds_finished_run(cell_dir):
-        return None
+        return None, None
     try:
         run = rundir.read_run(cell_dir)
     except (rundir.RunError, ConfigError):
-        return None
+        return None, None
     if not destinations.same_training(run.config, config):
-        return None
+        return None, None
     if run.nets > 1 and run.summary.stack_parts != config_module.stack_parts(run.nets):
-        return None  # split otherwise (an older version split by the machine's cores): other last digits
+        return None, None  # split otherwise (an older version split by the machine's cores): other last digits
     pictures = all((cell_dir / name).is_file() for name in rundir.picture_names(run, config.pictures_drawn))
     drawn_alike = (run.config.render.model_copy(update={"pictures": None}) == config.render.model_copy(update={"pictures": None})
                    and run.config.record == config.record)
-    return "reuse" if pictures and drawn_alike else "redraw"
+    return ("reuse" if pictures and drawn_alike else "redraw"), run
 
 
 def redraw(cell_dir: Path, config: ExperimentConfig) -> None:

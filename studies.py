@@ -297,8 +297,15 @@ def summary_text(study: StudyConfig, rows: list[StudyRow], missing: list[str], f
 def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed: dict[str, str]) -> StudyOutcome:
     """table.md, summary.json, the pictures and report.html, from the cells on disk that belong
     to the study as it is now (a cell trained with other settings is left out, and kept)."""
+    from drawing.page_grid import slim
+
     runs_dir = output_dir / RUNS
-    present = [cell for cell in cells if cells_module.reusable(runs_dir / cell.name, cell.config) is not None]
+    runs = {}  # each cell's run, read once; a grid's less what its page does not draw (many are held at once)
+    for cell in cells:
+        found, run = cells_module.reusable_run(runs_dir / cell.name, cell.config)
+        if found is not None:
+            runs[cell.name] = slim(run) if cell.settings else run
+    present = [cell for cell in cells if cell.name in runs]
     missing = [cell.name for cell in cells if cell not in present]
     summaries = [RunSummary.model_validate_json((runs_dir / cell.name / rundir.SUMMARY_FILE).read_text()) for cell in present]
     rows = table_rows(summaries, [cell.settings for cell in present])
@@ -335,11 +342,11 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     links = [cell_page(cell.name) for cell in present]
     notes = missing_lines(missing, failed)
     if in_grid:  # where each cell lies in phase.png: the page marks the chosen one on it
-        page = grid_page_html(study.name, each, study.grid, grid_page_cells(study.grid, rows, runs_dir, failed), rows,
+        page = grid_page_html(study.name, each, study.grid, grid_page_cells(study.grid, rows, runs, failed), rows,
                               links, (output_dir / "phase.png").read_bytes(), drawn["phase.png"], notes)
     else:
-        runs = [rundir.read_run(runs_dir / cell.name) for cell in present] if len(present) <= MAX_IN_STEP else None
-        page = study_page_html(study.name, runs, rows, links, each, notes)
+        in_step = [runs[cell.name] for cell in present] if len(present) <= MAX_IN_STEP else None
+        page = study_page_html(study.name, in_step, rows, links, each, notes)
     outputs.write_atomically(output_dir / rundir.PAGE_FILE, page)
     written.append(rundir.PAGE_FILE)
     remove_stale(output_dir, written)
@@ -351,10 +358,11 @@ def cell_page(name: str) -> str:
     return f"{RUNS}/{name}/{rundir.PAGE_FILE}"
 
 
-def grid_page_cells(grid: dict[str, list[Any]], rows: list[StudyRow], runs_dir: Path, failed: dict[str, str]) -> list:
+def grid_page_cells(grid: dict[str, list[Any]], rows: list[StudyRow], runs: dict[str, rundir.Run],
+                    failed: dict[str, str]) -> list:
     """Every combination of the grid's values as the study's page shows it (page_grid.GridCell): a
-    cell in the table with its run (read with rundir.read_run, less what the page does not draw),
-    any other missing, with why."""
+    cell in the table with its run (of runs, by name; less what the page does not draw), any other
+    missing, with why."""
     from drawing.page_grid import GridCell, grid_combinations, slim
     from drawing.phase import settings_key
 
@@ -364,7 +372,7 @@ def grid_page_cells(grid: dict[str, list[Any]], rows: list[StudyRow], runs_dir: 
         row = by_settings.get(settings_key(settings, grid))
         if row is not None:
             cells.append(GridCell(settings, row.experiment, cell_page(row.experiment),
-                                  slim(rundir.read_run(runs_dir / row.experiment)), row))
+                                  slim(runs[row.experiment]), row))  # slim: as the page draws it
             continue
         name = cells_module.cell_name(settings)
         why = (f"failed ({one_line(failed[name])}), left out" if name in failed

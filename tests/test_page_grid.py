@@ -118,7 +118,8 @@ def test_the_page_reads_each_cell_on_disk_and_says_why_one_failed(finished_grid_
     _, output, _ = finished_grid_study
     summary = json.loads((output / "summary.json").read_text())
     rows = [StudyRow.model_validate(row) for row in summary["rows"]][1:]  # lr0.01_sgd: not in the table
-    cells = studies.grid_page_cells(summary["grid"], rows, output / "runs",
+    runs = {row.experiment: rundir.read_run(output / "runs" / row.experiment) for row in rows}
+    cells = studies.grid_page_cells(summary["grid"], rows, runs,
                                     {"lr0.01_sgd": "Traceback (most recent call last):\n  ...\nValueError: no memory"})
     assert [cell.name for cell in cells] == list(CELLS)
     assert cells[0].run is None and cells[0].missing == "failed (ValueError: no memory), left out"
@@ -132,7 +133,8 @@ def test_a_grid_too_large_for_the_budget_embeds_the_medians_alone_and_links_each
     _, output, _ = finished_grid_study
     summary = json.loads((output / "summary.json").read_text())
     grid, rows = summary["grid"], [StudyRow.model_validate(row) for row in summary["rows"]]
-    cells = studies.grid_page_cells(grid, rows, output / "runs", {})
+    cells = studies.grid_page_cells(grid, rows, {row.experiment: rundir.read_run(output / "runs" / row.experiment)
+                                                 for row in rows}, {})
     boxes = phase.draw_phase_png(rows, grid, tmp_path / "phase.png", "grid")
     path = tmp_path / "report.html"
     path.write_text(page_grid.grid_page_html("grid", "3 seeds each", grid, cells, rows, [cell.link for cell in cells],

@@ -152,3 +152,24 @@ def test_a_worker_killed_mid_sweep_loses_no_finished_cell_and_the_rerun_complete
     assert read(folder, "first.status").strip() in ("0", "1")
     reused = read(folder, "again.out").split(" reused")[0].rsplit(" ", 1)[-1]
     assert int(reused) >= 1
+
+
+def test_ray_auto_with_no_cluster_to_reach_is_a_plain_error_and_writes_nothing(tmp_path):
+    """--ray auto where no cluster runs (nothing is started: Ray only looks for one). In namespaces of
+    its own: Ray looks for a cluster's processes too, and the fixture's may be running meanwhile."""
+    why = unavailable()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    path = tmp_path / "grid.yaml"
+    path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 1\ngrid:\n  learning_rate: [0.01]\n")
+    # RAY_TMPDIR: no address file that `ray start` left in /tmp/ray is found either.
+    result = subprocess.run([*NAMESPACES, sys.executable, str(ROOT / "study.py"), str(path), "--ray", "auto",
+                             "--output-dir", str(tmp_path / "out"), "--no-progress"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300,
+                            env={**{key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"},
+                                 "RAY_TMPDIR": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: --ray auto: cannot reach a Ray cluster there (")
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -228,19 +228,6 @@ def test_ray_without_ray_installed_says_how_to_install_it(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_ray_with_no_cluster_to_reach_is_a_plain_error_and_writes_nothing(tmp_path):
-    """--ray auto where no cluster runs (nothing is started: Ray only looks for one)."""
-    pytest.importorskip("ray")
-    path = grid_study(tmp_path, "  learning_rate: [0.01]\n")
-    result = subprocess.run([sys.executable, str(ROOT / "study.py"), str(path), "--ray", "auto", "--output-dir",
-                             str(tmp_path / "out"), "--no-progress"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300, env={**{key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"},
-                                                  "RAY_TMPDIR": str(tmp_path)})  # no cluster's address file found
-    assert result.returncode == 2
-    assert result.stderr.startswith("error: --ray auto: cannot reach a Ray cluster there (")
-    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
-
-
 def test_fresh_deletes_nothing_before_its_cells_are_trained_again(swept, monkeypatch, capsys):
     """--fresh interrupted before any cell is trained again: every earlier cell is still there,
     and so is the table."""

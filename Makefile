@@ -11,32 +11,29 @@ POST_EXPERIMENTS := sgd_1x60 sgd_2x10 adam_1x60 adam_2x10
 demo: $(VENV)/.installed-base
 	$(VENV_PYTHON) train.py --config experiments/adam_2x10.yaml
 
-# The whole suite and, at the same time, the tests of the training's numbers once more under the
-# oneDNN setting not in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs,
-# and they round differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if
-# given, else the CPU's default). The suite is shared out between a process per core (at most 4;
-# pytest-xdist, each idle one taking tests from the others), the second pass runs beside it.
-# (train.py's files, messages and Ctrl-C do not depend on the kernels: its numbers' tests alone.)
-# The second pass writes to $(ONEDNN_LOG); its report is shown at the end (all of it if a test failed).
+# The whole suite, then the tests of the training's numbers once more under the oneDNN setting not
+# in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs, and they round
+# differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if given, else the
+# CPU's default). (train.py's files, messages and Ctrl-C do not depend on the kernels: its numbers'
+# tests alone.) Each pass is shared out between a process per core (at most 4; pytest-xdist, an idle
+# one taking tests from the others): one pass after the other, for two at once only share the cores.
 ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_path.py \
 	tests/test_train.py::test_the_final_training_error_is_that_of_the_final_weights \
 	tests/test_train.py::test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays
-ONEDNN_LOG := $(VENV)/other-onednn.log
+PROCESSES := --numprocesses auto --maxprocesses 4 --dist worksteal
 
 test: $(VENV)/.installed-test test-machine
-	@rm -f $(ONEDNN_LOG).report; $(MAKE) --no-print-directory -j2 test-suite test-other-onednn; status=$$?; \
-		cat $(ONEDNN_LOG).report 2> /dev/null; exit $$status
+	@$(MAKE) --no-print-directory test-suite; suite=$$?; \
+		$(MAKE) --no-print-directory test-other-onednn; other=$$?; \
+		[ $$suite = 0 ] && [ $$other = 0 ]
 
 test-suite:
-	$(VENV_PYTHON) -m pytest --numprocesses auto --maxprocesses 4 --dist worksteal
+	$(VENV_PYTHON) -m pytest $(PROCESSES)
 
 test-other-onednn:
 	@setting=$$($(VENV_PYTHON) cpu_kernels.py other); \
-	echo "meanwhile: the engine, model and train tests under TF_ENABLE_ONEDNN_OPTS=$$setting (the report comes last)"; \
-	TF_ENABLE_ONEDNN_OPTS=$$setting $(VENV_PYTHON) -m pytest $(ONEDNN_TESTS) > $(ONEDNN_LOG) 2>&1; status=$$?; \
-	{ echo "--- the engine, model and train tests under TF_ENABLE_ONEDNN_OPTS=$$setting:"; \
-	  if [ $$status = 0 ]; then tail -n 1 $(ONEDNN_LOG); else cat $(ONEDNN_LOG); fi; } > $(ONEDNN_LOG).report; \
-	exit $$status
+	echo "the engine, model and train tests again, under TF_ENABLE_ONEDNN_OPTS=$$setting:"; \
+	TF_ENABLE_ONEDNN_OPTS=$$setting $(VENV_PYTHON) -m pytest $(PROCESSES) --quiet $(ONEDNN_TESTS)
 
 # What the tests need of the machine besides Python packages (a browser, a font with Japanese and
 # Chinese characters), got where missing: see tests/machine.py. The tests themselves install nothing.

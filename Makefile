@@ -15,12 +15,13 @@ demo: $(VENV)/.installed-base
 # in use here: TensorFlow turns oneDNN's kernels on by default only on some CPUs, and they round
 # differently (cpu_kernels.py says which setting is in use: TF_ENABLE_ONEDNN_OPTS if given, else the
 # CPU's default). (train.py's files, messages and Ctrl-C do not depend on the kernels: its numbers'
-# tests alone.) Each pass is shared out between a process per core (at most 4; pytest-xdist, an idle
-# one taking tests from the others): one pass after the other, for two at once only share the cores.
+# tests alone.) Each pass is shared out between a process per core (at most 4; pytest-xdist): the
+# suite by test file, so that a module's fixtures are made once; one pass after the other, for two
+# at once only share the cores.
 ONEDNN_TESTS := tests/test_engine.py tests/test_models.py tests/test_path.py \
 	tests/test_train.py::test_the_final_training_error_is_that_of_the_final_weights \
 	tests/test_train.py::test_two_processes_with_the_same_config_and_seed_write_bit_identical_arrays
-PROCESSES := --numprocesses auto --maxprocesses 4 --dist worksteal
+PROCESSES := --numprocesses auto --maxprocesses 4
 
 test: $(VENV)/.installed-test test-machine
 	@$(MAKE) --no-print-directory test-suite; suite=$$?; \
@@ -28,12 +29,12 @@ test: $(VENV)/.installed-test test-machine
 		[ $$suite = 0 ] && [ $$other = 0 ]
 
 test-suite:
-	$(VENV_PYTHON) -m pytest $(PROCESSES)
+	$(VENV_PYTHON) -m pytest $(PROCESSES) --dist loadfile
 
 test-other-onednn:
 	@setting=$$($(VENV_PYTHON) cpu_kernels.py other); \
 	echo "the engine, model and train tests again, under TF_ENABLE_ONEDNN_OPTS=$$setting:"; \
-	TF_ENABLE_ONEDNN_OPTS=$$setting $(VENV_PYTHON) -m pytest $(PROCESSES) --quiet $(ONEDNN_TESTS)
+	TF_ENABLE_ONEDNN_OPTS=$$setting $(VENV_PYTHON) -m pytest $(PROCESSES) --dist worksteal --quiet $(ONEDNN_TESTS)
 
 # What the tests need of the machine besides Python packages (a browser, a font with Japanese and
 # Chinese characters), got where missing: see tests/machine.py. The tests themselves install nothing.

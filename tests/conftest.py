@@ -280,8 +280,9 @@ def assert_texts_apart_and_inside(figure) -> None:
 
 def pytest_collection_modifyitems(items):
     """A test that opens a browser is marked `browser`, so that a quick loop can leave it out
-    (pytest -m "not browser and not notebook"). The `slow` tests come first: `make test` shares the
-    tests out between two processes (pytest-xdist), and the longest started last would finish alone."""
+    (pytest -m "not browser and not notebook"). The `slow` tests, and so their files, come first:
+    `make test` shares the files out between a process per core (pytest-xdist), and the longest
+    started last would finish alone."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)

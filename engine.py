@@ -56,6 +56,18 @@ def _pack(shapes: dict, values: dict):
     return tf.concat([tf.reshape(values[name], [-1]) for name in shapes], axis=0)
 
 
+def _as_written(body: LoopBody):
+    """The loop body's functions that a loop calls, for AutoGraph to call as they are written: it
+    turns a loop's own Python control flow on tensors into graph operations, and would convert (parse
+    and rewrite) every function the loop calls as well, most of a first trace's time; these have no
+    such control flow, and so give the same graph. (Minibatch steps loop over tensors and early
+    stopping copies one net's weights only when it improved: then the epoch's update is converted.)
+    Returns start_epoch, finish_epoch, frame, all_stopped and _pack."""
+    plain = tf.autograph.experimental.do_not_convert
+    finish_epoch = body.finish_epoch if body.minibatches or body.stops_early else plain(body.finish_epoch)
+    return plain(body.start_epoch), finish_epoch, plain(body.frame), plain(body.all_stopped), plain(_pack)
+
+
 def _unpack(shapes: dict, stacked: np.ndarray) -> dict:
     """The named quantities of a stacked packed array, (rows, width) -> name: (rows,) + shape."""
     sizes = [int(np.prod(shape)) for shape in shapes.values()]
@@ -91,7 +103,7 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
     early-stopping state.
     """
     body = LoopBody(model, optimizer, dataset, record_units, regime, every_net_path)
-    frame = tf.function(body.frame)
+    frame = tf.function(body.frame, autograph=False)  # no control flow on tensors: nothing to convert
 
     def snapshot() -> dict:
         """A frame of the current weights, described."""
@@ -110,6 +122,8 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
         return Loop(described(train_chunk), snapshot, trainers, start_again)
     optimizer.build(body.variables)
 
+    start_epoch, finish_epoch, frame_in_loop, all_stopped, pack = _as_written(body)
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.bool)])
     def train_chunk_one_net(frame_mask):
         losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[1])
@@ -117,15 +131,15 @@ def build_in_graph_loop(model, optimizer, dataset: Dataset, record_units: bool =
         frames = _packed_array(body.frame_shapes, 0, dynamic=True)
         frame_index = 0
         for epoch in tf.range(tf.shape(frame_mask)[0]):
-            state, net_losses = body.start_epoch()
+            state, net_losses = start_epoch()
             losses = losses.write(epoch, net_losses)
             if not tf.reduce_all(tf.math.is_finite(net_losses)):
                 break  # before the update, which would only spoil the weights further
-            after = after.write(epoch, _pack(body.epoch_shapes, body.finish_epoch(state)))
+            after = after.write(epoch, pack(body.epoch_shapes, finish_epoch(state)))
             if frame_mask[epoch]:
-                frames = frames.write(frame_index, _pack(body.frame_shapes, body.frame()))
+                frames = frames.write(frame_index, pack(body.frame_shapes, frame_in_loop()))
                 frame_index += 1
-            if body.all_stopped():
+            if all_stopped():
                 break  # stopped early, after the epoch's records
         return losses.stack(), after.stack(), frames.stack()
 
@@ -150,6 +164,7 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset, regime: Regime):
     """
     body = LoopBody(model, optimizer, dataset, regime=regime)
     optimizer.build(body.variables)
+    start_epoch, finish_epoch, frame, _, pack = _as_written(body)
 
     @tf.function(jit_compile=True)
     def train_fixed_chunk(frame_mask, num_epochs):
@@ -161,15 +176,15 @@ def _compiled_stack_loop(model, optimizer, dataset: Dataset, regime: Regime):
         for epoch in tf.range(STACK_CHUNK_EPOCHS):
             if epoch >= num_epochs:
                 break
-            state, net_losses = body.start_epoch()
+            state, net_losses = start_epoch()
             losses = losses.write(epoch, net_losses)
             attempted += 1
             if not tf.reduce_any(tf.math.is_finite(net_losses)):
                 break  # before the update, as for one net: the last frame shows the weights of this loss
-            after = after.write(epoch, _pack(body.epoch_shapes, body.finish_epoch(state)))
+            after = after.write(epoch, pack(body.epoch_shapes, finish_epoch(state)))
             completed += 1
             if frame_mask[epoch]:
-                frames = frames.write(frame_index, _pack(body.frame_shapes, body.frame()))
+                frames = frames.write(frame_index, pack(body.frame_shapes, frame()))
                 frame_index += 1
         return losses.stack(), after.stack(), frames.stack(), attempted, completed, frame_index
 

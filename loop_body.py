@@ -154,7 +154,7 @@ class LoopBody:
             self.frame_shapes[SECOND_MOMENTS] = [self.nets, weights_per_net]
         self.described_computations, self.described_shapes = self.recorded(DESCRIBED_COMPUTATIONS)
         rows = tf.TensorSpec([None, self.nets, weights_per_net], tf.float32)
-        self.describe = tf.function(self.describe_frames,
+        self.describe = tf.function(self.describe_frames, autograph=False,  # no control flow on tensors
                                     input_signature=[rows, rows] if self.keeps_second_moments else [rows])
 
     def recorded(self, registry: dict[str, Computation]) -> tuple[dict[str, Callable], dict[str, list[int]]]:

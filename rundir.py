@@ -331,7 +331,9 @@ def write_run(directory: str | Path, run: Run) -> None:
         arrays["y_grid_true"] = run.y_grid_true
     arrays.update({f"epoch.{name}": values for name, values in run.per_epoch.items()})
     arrays.update({f"frame.{name}": values for name, values in run.per_frame.items()})
-    np.savez_compressed(directory / ARRAYS_FILE, **arrays)
+    # Not compressed: the recorded floats shrink by a tenth at most, and compressing took longer
+    # than a sweep's cell spends writing everything else, and reading them back as long again.
+    np.savez(directory / ARRAYS_FILE, **arrays)
     names = list(run.per_epoch)
     columns = [np.arange(1, run.epochs_completed + 1)] + [median_over_nets(run.per_epoch[name]) for name in names]
     np.savetxt(directory / HISTORY_FILE, np.column_stack(columns), fmt=["%d"] + ["%.9g"] * len(names),

@@ -128,8 +128,11 @@ class StopRequest:
     changes nothing and is noted as late.
     """
 
-    def __init__(self, requested: bool = False):
+    def __init__(self, requested: bool = False, ends_the_process: bool = False):
         self.requested = requested
+        # train.py's: once the run is complete the process only ends, and a Ctrl-C until then is
+        # noted as late by this handler, which is kept (put back, Python's would raise KeyboardInterrupt).
+        self.ends_the_process = ends_the_process
         self.abandoned = False  # a second press: nothing is to be written
         self.late = False  # a press that came once the run was complete
         self.for_the_pictures = False  # a first press while the data were written
@@ -157,6 +160,8 @@ class StopRequest:
         return self
 
     def __exit__(self, *exception) -> None:
+        if self.ends_the_process and self.phase == "committing":
+            return
         signal.signal(signal.SIGINT, self._previous_handlers[0])
         signal.signal(signal.SIGTERM, self._previous_handlers[1])
 

@@ -101,7 +101,7 @@ def load_arguments_config(arguments: argparse.Namespace) -> ExperimentConfig:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     run_dir = None
-    with StopRequest() as stop:
+    with StopRequest(ends_the_process=True) as stop:
         try:
             config = load_arguments_config(arguments)
             video.check_available(config.render.video)  # before training, not once it is done

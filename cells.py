@@ -124,8 +124,8 @@ def reusable(cell_dir: Path, config: ExperimentConfig) -> str | None:
 
 
 def reusable_run(cell_dir: Path, config: ExperimentConfig) -> tuple[str | None, rundir.Run | None]:
-    """reusable's answer, and the run it read (None unless the cell is reused or redrawn): read
-    once, for reading a run is mostly decompressing its arrays."""
+    """reusable's answer, and the run it read (None unless the cell is reused or redrawn), for a
+    caller that needs both to read the run once (studies.write_study)."""
     if not destinations.holds_finished_run(cell_dir):
         return None, None
     try:

@@ -297,14 +297,16 @@ def summary_text(study: StudyConfig, rows: list[StudyRow], missing: list[str], f
 def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed: dict[str, str]) -> StudyOutcome:
     """table.md, summary.json, the pictures and report.html, from the cells on disk that belong
     to the study as it is now (a cell trained with other settings is left out, and kept)."""
-    from drawing.page_grid import slim
-
     runs_dir = output_dir / RUNS
     runs = {}  # each cell's run, read once; a grid's less what its page does not draw (many are held at once)
     for cell in cells:
         found, run = cells_module.reusable_run(runs_dir / cell.name, cell.config)
+        if found is not None and cell.settings:
+            from drawing.page_grid import slim  # matplotlib, only once there is something to draw
+
+            run = slim(run)
         if found is not None:
-            runs[cell.name] = slim(run) if cell.settings else run
+            runs[cell.name] = run
     present = [cell for cell in cells if cell.name in runs]
     missing = [cell.name for cell in cells if cell not in present]
     summaries = [RunSummary.model_validate_json((runs_dir / cell.name / rundir.SUMMARY_FILE).read_text()) for cell in present]

@@ -39,6 +39,16 @@ def unavailable() -> str | None:
     return None
 
 
+def require_namespaces() -> None:
+    """Skip the test, saying why, where a cluster cannot be started here (unavailable); under
+    CI=true fail it instead."""
+    why = unavailable()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+
+
 def write_grid(folder, learning_rates: str) -> str:
     """A study of a grid of learning rates and one experiment on a CSV beside the study file (its
     points must travel with the task: the workers see no file of this machine's)."""
@@ -57,11 +67,7 @@ def swept_on_ray(tmp_path_factory):
     cells (one on a CSV, three of a grid) whose worker is killed (kill -9, by its process id) once
     its first cell is on disk, and the same command again. Beside it, at the same time, the same
     study on this machine without Ray."""
-    why = unavailable()
-    if why:
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
+    require_namespaces()
     folder = tmp_path_factory.mktemp("ray")
     ray = shutil.which("ray", path=os.path.dirname(sys.executable)) or "ray"
     # Ray's sockets live under its temp folder, whose path must stay short (a socket's is at most
@@ -75,9 +81,6 @@ def swept_on_ray(tmp_path_factory):
     script = textwrap.dedent(f"""\
         ip link set lo up
         export RAY_USAGE_STATS_ENABLED=0
-        # Where `ray start` notes the cluster's address for `--ray auto`: its own folder, not /tmp/ray,
-        # which a test looking for no cluster meanwhile (pytest-xdist) would find.
-        export RAY_TMPDIR={sessions}
         TF_ENABLE_ONEDNN_OPTS={NODE_ONEDNN} {ray} start --head --port=6399 --num-cpus=2 --include-dashboard=false \\
             --disable-usage-stats --temp-dir={sessions} > head.log 2>&1 || exit 97
         trap '{ray} stop --force > /dev/null 2>&1' EXIT
@@ -157,11 +160,7 @@ def test_a_worker_killed_mid_sweep_loses_no_finished_cell_and_the_rerun_complete
 def test_ray_auto_with_no_cluster_to_reach_is_a_plain_error_and_writes_nothing(tmp_path):
     """--ray auto where no cluster runs (nothing is started: Ray only looks for one). In namespaces of
     its own: Ray looks for a cluster's processes too, and the fixture's may be running meanwhile."""
-    why = unavailable()
-    if why:
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
+    require_namespaces()
     path = tmp_path / "grid.yaml"
     path.write_text(f"base: {ROOT / 'experiments' / 'adam_2x10.yaml'}\nseeds: 1\ngrid:\n  learning_rate: [0.01]\n")
     # RAY_TMPDIR: no address file that `ray start` left in /tmp/ray is found either.

@@ -16,6 +16,7 @@ from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator,
 )
 
+import playground
 import quantities
 import targets
 from learning_rate_schedules import EXAMPLE as SCHEDULE_EXAMPLE
@@ -110,6 +111,16 @@ MAX_POINTS = 100_000
 # config has one set or the other, and its resolved config.yaml only the set it uses.
 GENERATED_DATA_KEYS = ("n_samples", "x_min", "x_max", "noise_std", "target")
 FILE_DATA_KEYS = ("data_file", "data_columns", "validation_fraction", "standardize", "data_sha256")
+# The keys of a problem of two inputs (playground.py), and which of the keys above it uses too. A
+# config of one input has none of them, and its config.yaml lists none: runs of one input are
+# named, reused and compared as before these keys existed.
+PLANE_DATA_KEYS = ("problem", "noise", "features", "classification_loss")
+PLANE_SHARED_KEYS = ("n_samples",)
+# What a problem of two inputs takes where a key is not given: Playground's 500 points, half of
+# them held out (n_samples training points, as many held out), its noise of 0, and a map of the
+# plane 64 points a side.
+PLANE_DEFAULTS = {"n_samples": 250, "noise": 0.0, "grid_points": 64}
+MAX_PLANE_GRID = 256
 
 
 # The videos render.video may ask for (drawing/video.py writes them).
@@ -217,6 +228,19 @@ class ExperimentConfig(StrictModel):
     # a file that has changed since is refused, rather than silently giving other numbers.
     data_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
+    # Or one of TensorFlow Playground's problems of two inputs, x1 and x2 (playground.py): circle,
+    # xor, gaussians, spiral (classification) or plane, gaussian_mix (regression). Its noise is
+    # Playground's level from 0 to 0.5 for a classification set, the σ of the target's noise for
+    # a regression surface; n_samples training points and as many held out, from streams of their own.
+    problem: str | None = None
+    noise: float | None = Field(None, ge=0)
+    # The inputs the net is given, as Playground's toggles: x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2).
+    features: list[str] | None = None
+    # How a classification net is trained: cross_entropy, a sigmoid output and binary cross-entropy
+    # on labels 0 and 1 (Keras's way); or squared_error, Playground's own: a tanh output and
+    # squared error on labels -1 and +1.
+    classification_loss: Literal["cross_entropy", "squared_error"] = "cross_entropy"
+
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
     hidden_layers: list[WholeNumber] = Field(default_factory=lambda: [10, 10], min_length=1)
@@ -255,7 +279,8 @@ class ExperimentConfig(StrictModel):
     # few enough to keep the GIF small and fast to write.
     frames: WholeNumber = Field(200, ge=2, le=5000)
     # Points of the dense x grid the prediction and the true curve are drawn on: at least 20,
-    # so that a curve on it still looks like one.
+    # so that a curve on it still looks like one. For a problem of two inputs, the points of each
+    # side of the map of the plane (64 unless given; at most MAX_PLANE_GRID).
     grid_points: WholeNumber = Field(200, ge=20, le=10_000)
 
     render: RenderConfig = Field(default_factory=RenderConfig)
@@ -301,6 +326,61 @@ class ExperimentConfig(StrictModel):
         if given <= 0:
             raise ValueError("Input should be greater than 0")
         return float(given)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plane_defaults(cls, given: Any) -> Any:
+        if isinstance(given, dict) and given.get("problem") is not None:
+            return {**{key: value for key, value in PLANE_DEFAULTS.items() if key not in given}, **given}
+        return given
+
+    @field_validator("problem")
+    @classmethod
+    def _known_problem(cls, problem: str | None) -> str | None:
+        return None if problem is None else _known_name(problem, playground.PROBLEMS, "problem")
+
+    @field_validator("features", mode="plain")
+    @classmethod
+    def _known_features(cls, given: Any) -> list[str] | None:
+        if given is None:
+            return None
+        names = [given] if isinstance(given, str) else given
+        if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+            raise ValueError("must be a list of input features, such as [x1, x2, x1^2]")
+        chosen = [_known_name(name.replace(" ", ""), tuple(playground.FEATURES), "feature") for name in names]
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"names a feature twice ({', '.join(chosen)}); give each once")
+        return chosen
+
+    @model_validator(mode="after")
+    def _plane_or_line(self) -> "ExperimentConfig":
+        given = self.model_fields_set
+        if self.problem is None:
+            plane_only = [key for key in PLANE_DATA_KEYS if key in given and key != "problem"]
+            if plane_only:
+                raise ValueError(f"{', '.join(plane_only)} appl{'ies' if len(plane_only) == 1 else 'y'} only to a "
+                                 "problem of two inputs; set problem too (circle, xor, gaussians, spiral, plane or "
+                                 f"gaussian_mix), or remove {'it' if len(plane_only) == 1 else 'them'}")
+            return self
+        if self.data_file is not None:
+            raise ValueError("problem and data_file are two sources of points; give one of them")
+        line_only = [key for key in GENERATED_DATA_KEYS if key in given and key not in PLANE_SHARED_KEYS]
+        if line_only:
+            raise ValueError(f"{', '.join(line_only)} describe{'s' if len(line_only) == 1 else ''} data of one input, "
+                             f"but problem {self.problem} has two (on [-6, 6]²{'; its noise is noise' if 'noise_std' in line_only else ''}); "
+                             f"remove {'it' if len(line_only) == 1 else 'them'}")
+        limit = playground.MAX_NOISE[self.task]
+        if self.noise > limit:
+            raise ValueError(f"noise must be at most {limit:g} for problem {self.problem} "
+                             + ("(Playground's noise level, 0 to 0.5)" if self.task == "classification"
+                                else "(the standard deviation of the noise on its target)") + f", got {self.noise:g}")
+        if not 8 <= self.grid_points <= MAX_PLANE_GRID:
+            raise ValueError(f"grid_points must be from 8 to {MAX_PLANE_GRID} for problem {self.problem}: the points "
+                             f"of each side of its map of the plane, got {self.grid_points}")
+        if self.classification_loss != "cross_entropy" and self.task != "classification":
+            raise ValueError(f"classification_loss applies to a classification problem, and {self.problem} is a "
+                             "regression surface; remove it")
+        return self
 
     @model_validator(mode="after")
     def _one_activation_per_layer(self) -> "ExperimentConfig":
@@ -362,7 +442,7 @@ class ExperimentConfig(StrictModel):
     @model_validator(mode="after")
     def _target_finite_over_the_range(self) -> "ExperimentConfig":
         # Checked at the points the data and the drawing use: log(x) at x = 0 would train on -inf.
-        if self.data_file is None and self.x_min < self.x_max:
+        if self.data_file is None and self.problem is None and self.x_min < self.x_max:
             where = targets.first_unusable_x(self.target, self.x_min, self.x_max, (self.n_samples, self.grid_points))
             if where is not None:
                 raise ValueError(f"target {targets.shortened(self.target)!r} is not a finite number within "
@@ -417,13 +497,40 @@ class ExperimentConfig(StrictModel):
 
     @property
     def parameters(self) -> int:
-        """The net's weights and biases (one input, one output)."""
-        return quantities.parameter_count(self.hidden_layers)
+        """The net's weights and biases (its inputs, one output)."""
+        return quantities.parameter_count(self.hidden_layers, self.inputs)
+
+    @property
+    def is_plane(self) -> bool:
+        """Whether the points lie on a plane of two inputs (a problem), not along a line."""
+        return self.problem is not None
+
+    @property
+    def input_features(self) -> list[str]:
+        """The features a net of two inputs is given (x1, x2 unless chosen); ["x"] for one input."""
+        if not self.is_plane:
+            return ["x"]
+        return list(self.features) if self.features is not None else list(playground.DEFAULT_FEATURES)
+
+    @property
+    def inputs(self) -> int:
+        return len(self.input_features)
+
+    @property
+    def task(self) -> str:
+        """'regression' or 'classification'."""
+        return playground.task_of(self.problem) if self.is_plane else "regression"
+
+    @property
+    def classifies(self) -> bool:
+        return self.task == "classification"
 
     @property
     def curvature_recorded(self) -> str:
         """record.curvature, or where it is unset, what it means: net0 for nets of at most
         1,000 weights and biases, else none."""
+        if self.is_plane:  # the Hessians (hessians.py) are worked out for one input and squared error
+            return "none"
         if self.record.curvature is not None:
             return self.record.curvature
         return "net0" if self.parameters <= 1000 else "none"
@@ -477,9 +584,14 @@ def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:
     """The resolved config as plain YAML-ready data, written to each run's config.yaml: only the
     data keys of its source of points (a data_file made absolute, so the run can be trained
     again from anywhere)."""
+    if config.is_plane:
+        line_only = set(GENERATED_DATA_KEYS) - set(PLANE_SHARED_KEYS)
+        plain = config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS) | line_only)
+        plain["features"] = config.input_features
+        return plain
     if config.data_file is None:
-        return config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS))
-    plain = config.model_dump(mode="json", exclude=set(GENERATED_DATA_KEYS))
+        return config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS) | set(PLANE_DATA_KEYS))
+    plain = config.model_dump(mode="json", exclude=set(GENERATED_DATA_KEYS) | set(PLANE_DATA_KEYS))
     plain["data_file"] = absolute_data_file(config)
     for key in ("data_columns", "data_sha256"):
         if plain[key] is None:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+import playground
 import targets
 from config import MAX_POINTS, ConfigError, check_batch_size
 
@@ -39,6 +40,19 @@ class Dataset(NamedTuple):
     standardization: "Standardization | None" = None
     file_sha256: str | None = None
     axis_names: tuple[str, str] | None = None  # what x and y are, from a CSV's header
+    # For points on a plane of two inputs (a problem), where they lie: the x arrays above hold the
+    # features the net is given at these positions.
+    plane: "PlanePositions | None" = None
+
+
+class PlanePositions(NamedTuple):
+    """Where the points of a problem of two inputs lie, (points, 2) each, float32: the training and
+    held-out points and the map's grid, `side` points a side (playground.plane_grid)."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    grid: np.ndarray
+    side: int
 
 
 TRAINING_ARRAYS = ("x_train", "y_train", "x_validation", "y_validation", "x_grid")
@@ -80,8 +94,39 @@ def make_dataset(
                    true_function=targets.expression_of(target), noise_floor=float(noise_std) ** 2)
 
 
+def make_plane_dataset(problem: str, n_samples: int, noise: float, seed: int, side: int,
+                       features: list[str] | tuple[str, ...] = playground.DEFAULT_FEATURES,
+                       signed_labels: bool = False) -> Dataset:
+    """A problem of two inputs (playground.py): training and held-out points drawn the same way from
+    two independent streams of one seed, the net's input features at each, and a map's grid of
+    side x side points. Classes are 0 and 1, or -1 and +1 with signed_labels (a tanh output's).
+    What is known of the truth: a regression surface's noise-free values on the grid and its
+    noise floor; a classification set has no squared-error floor (its Bayes error rate, where it
+    has one, is playground.bayes_error's)."""
+    train_stream, validation_stream = np.random.SeedSequence(seed).spawn(2)
+    sets = [playground.problem_points(problem, n_samples, noise, np.random.default_rng(stream))
+            for stream in (train_stream, validation_stream)]
+    classifies = playground.task_of(problem) == "classification"
+
+    def targets_of(values):
+        return _column(2 * values - 1 if classifies and signed_labels else values)
+
+    grid = playground.plane_grid(side)
+    (train, y_train), (validation, y_validation) = sets
+    positions = PlanePositions(train.astype(np.float32), validation.astype(np.float32), grid.astype(np.float32), side)
+    truth = {} if classifies else {"y_grid_true": playground.surface(problem, grid).astype(np.float32),
+                                   "noise_floor": float(noise) ** 2}
+    return Dataset(playground.features_of(train, features), targets_of(y_train),
+                   playground.features_of(validation, features), targets_of(y_validation),
+                   playground.features_of(grid, features), plane=positions, **truth)
+
+
 def dataset_for(config) -> Dataset:
     """The dataset an ExperimentConfig describes; a ConfigError names what is wrong in its data_file."""
+    if config.is_plane:
+        return make_plane_dataset(config.problem, config.n_samples, config.noise, config.data_seed_used,
+                                  config.grid_points, config.input_features,
+                                  signed_labels=config.classification_loss == "squared_error")
     if config.data_file is not None:
         path = Path(config.data_file).expanduser()
         x, y, names = read_points(path, config.data_columns)

@@ -37,6 +37,21 @@ def net_errors(prediction, target):
     return tf.reshape(tf.reduce_mean(tf.square(prediction - target), axis=[-2, -1]), [-1])
 
 
+def net_cross_entropies(logits, labels):
+    """Each net's mean binary cross-entropy of its outputs taken as logits, on labels 0 and 1, shape
+    (nets,), as keras.losses.BinaryCrossentropy(from_logits=True) computes it (logits as
+    net_errors's prediction)."""
+    return tf.reshape(tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(
+        labels, tf.shape(logits)), logits=logits), axis=[-2, -1]), [-1])
+
+
+def net_accuracies(output, labels):
+    """Each net's share of points whose class it gets right, shape (nets,): an output above 0 (a
+    logit, or a tanh output) says class 1 (label 1, or +1), as labels above 0 are."""
+    right = tf.cast(tf.equal(output > 0, labels > 0), tf.float32)
+    return tf.reshape(tf.reduce_mean(right, axis=[-2, -1]), [-1])
+
+
 # The nets' weights at each frame, and with Adam or RMSprop the optimizer's second moments laid out
 # as the weights, recorded inside the loop for LoopBody.describe_frames only.
 WEIGHTS, SECOND_MOMENTS = "weights", "second_moments"
@@ -113,6 +128,9 @@ class LoopBody:
         self.nets = getattr(model, "members", 1)
         self.grid_points = int(dataset.x_grid.shape[0])
         self.training_points = int(dataset.x_train.shape[0])
+        self.inputs = int(dataset.x_train.shape[1])
+        # What each net minimises: its mean squared error, or a classifier's cross-entropy.
+        self.net_losses = net_cross_entropies if regime.loss == "cross_entropy" else net_errors
         self.variables = model.trainable_variables
         # The Dense (or StackedDense) layers of each stack of nets, in order; the last is the output.
         self.stacks = [self.dense_layers(stack) for stack in parts_of(model)]
@@ -144,7 +162,7 @@ class LoopBody:
                               for layer in self.stacks[0] for variable in (layer.kernel, layer.bias)]
         weights_per_net = sum(int(np.prod(shape)) for shape in self.weight_shapes)
         # The sizes the declarations' shapes name, for this net and data.
-        self.sizes = quantities.sizes([layer.units for layer in self.stacks[0][:-1]], self.grid_points)
+        self.sizes = quantities.sizes([layer.units for layer in self.stacks[0][:-1]], self.grid_points, self.inputs)
         # What this body records, by name (as a Recording has it), and each quantity's shape per epoch
         # or frame, nets axis first, as declared. Per epoch after "loss", recorded apart and first.
         self.epoch_computations, self.epoch_shapes = self.recorded(EPOCH_COMPUTATIONS)
@@ -175,7 +193,7 @@ class LoopBody:
         """A step's forward pass on the points x, y: (tape, the summed objective, each net's MSE, each
         net's penalty or None)."""
         with tf.GradientTape() as tape:
-            net_losses = net_errors(self.model(x, training=True), y)
+            net_losses = self.net_losses(self.model(x, training=True), y)
             penalties = self.net_penalties() if self.penalized else None
             total = tf.reduce_sum(net_losses if penalties is None else net_losses + penalties)
         return tape, total, net_losses, penalties
@@ -187,7 +205,7 @@ class LoopBody:
         x, y = self.tensors["x_train"], self.tensors["y_train"]
         kernel_norms = tf.sqrt(self.net_kernel_sums(tf.square)) if self.decays_weights else None
         if self.minibatches:
-            net_losses = net_errors(self.model(x, training=True), y)
+            net_losses = self.net_losses(self.model(x, training=True), y)
             penalties = self.net_penalties() if self.penalized else None
             return (None, None, penalties, kernel_norms), net_losses
         tape, total, net_losses, penalties = self.forward(x, y)
@@ -220,7 +238,7 @@ class LoopBody:
         x, y = tf.gather(self.tensors["x_train"], order), tf.gather(self.tensors["y_train"], order)
         full_batches, rest = divmod(points, size)
         # Batches of fixed shapes (XLA compiles nothing else): the full ones, then the rest.
-        x_batches = tf.reshape(x[: full_batches * size], [full_batches, size, 1])
+        x_batches = tf.reshape(x[: full_batches * size], [full_batches, size, self.inputs])
         y_batches = tf.reshape(y[: full_batches * size], [full_batches, size, 1])
         summed, gradient_norms, learning_rate = tf.zeros([self.nets]), tf.zeros([self.nets]), tf.zeros([self.nets])
         for batch in tf.range(full_batches):
@@ -428,7 +446,7 @@ def as_numpy(tensors: dict) -> dict:
 
 @epoch_quantity("epoch.val_loss")
 def held_out_error(body: LoopBody, epoch: Epoch):
-    return net_errors(body.model(body.tensors["x_validation"]), body.tensors["y_validation"])
+    return body.net_losses(body.model(body.tensors["x_validation"]), body.tensors["y_validation"])
 
 
 def _left_by_the_steps(field: str) -> Callable:
@@ -445,12 +463,24 @@ epoch_quantity("epoch.learning_rate", records=lambda body: body.follows_schedule
 
 @frame_quantity("frame.prediction")
 def prediction(body: LoopBody):
-    return tf.reshape(body.model(body.tensors["x_grid"]), [body.nets, body.grid_points])
+    output = tf.reshape(body.model(body.tensors["x_grid"]), [body.nets, body.grid_points])
+    # A cross-entropy classifier's output is a logit: what it says is the probability of class 1.
+    return tf.sigmoid(output) if body.regime.loss == "cross_entropy" else output
 
 
 @frame_quantity("frame.loss")
 def training_error(body: LoopBody):
-    return net_errors(body.model(body.tensors["x_train"]), body.tensors["y_train"])
+    return body.net_losses(body.model(body.tensors["x_train"]), body.tensors["y_train"])
+
+
+@frame_quantity("frame.accuracy", records=lambda body: body.regime.classifies)
+def training_accuracy(body: LoopBody):
+    return net_accuracies(body.model(body.tensors["x_train"]), body.tensors["y_train"])
+
+
+@frame_quantity("frame.val_accuracy", records=lambda body: body.regime.classifies)
+def held_out_accuracy(body: LoopBody):
+    return net_accuracies(body.model(body.tensors["x_validation"]), body.tensors["y_validation"])
 
 
 @described_quantity("frame.output_bias")

@@ -81,8 +81,10 @@ def seeded_initializer(name: str, seed: int | None):
 
 
 def build_mlp(hidden_layers: list[int], activation: str | list[str] = "sigmoid", seed: int | None = None,
-              kernel_initializer: str = "glorot_uniform") -> keras.Model:
-    """A fully connected net on one input: the hidden widths in order, then one linear output.
+              kernel_initializer: str = "glorot_uniform", inputs: int = 1, output_activation: str | None = None
+              ) -> keras.Model:
+    """A fully connected net: `inputs` inputs, the hidden widths in order, then one output, linear
+    unless output_activation names another (Playground's classifiers: tanh).
 
     Args:
         hidden_layers: widths of the hidden layers, for example [60] or [10, 10].
@@ -94,7 +96,7 @@ def build_mlp(hidden_layers: list[int], activation: str | list[str] = "sigmoid",
     # Each layer gets its own integer seed drawn from the config's seed, so the whole net is fixed
     # by one number while its layers do not start from identical weights.
     layer_seeds = layer_initializer_seeds(seed, len(hidden_layers) + 1)
-    layers = [keras.Input(shape=(1,))]
+    layers = [keras.Input(shape=(inputs,))]
     for index, width in enumerate(hidden_layers):
         layers.append(
             keras.layers.Dense(
@@ -105,8 +107,8 @@ def build_mlp(hidden_layers: list[int], activation: str | list[str] = "sigmoid",
             )
         )
     layers.append(
-        keras.layers.Dense(1, kernel_initializer=seeded_initializer(kernel_initializer, layer_seeds[-1]),
-                           name="output")
+        keras.layers.Dense(1, activation=output_activation,
+                           kernel_initializer=seeded_initializer(kernel_initializer, layer_seeds[-1]), name="output")
     )
     name = "mlp_" + "x".join(str(width) for width in hidden_layers)
     return keras.Sequential(layers, name=name)
@@ -238,11 +240,12 @@ class StackedDense(keras.layers.Layer):
 
 
 def build_stacked_mlp(hidden_layers: list[int], activation: str | list[str], member_seeds: list[int], parts: int = 1,
-                      kernel_initializer: str = "glorot_uniform") -> keras.Model:
+                      kernel_initializer: str = "glorot_uniform", inputs: int = 1,
+                      output_activation: str | None = None) -> keras.Model:
     """len(member_seeds) copies of build_mlp(hidden_layers, activation, seed, kernel_initializer)
     trained as one model.
 
-    Input (batch, 1), output (members, batch, 1). Member m starts from exactly the weights
+    Input (batch, inputs), output (members, batch, 1). Member m starts from exactly the weights
     build_mlp(..., seed=member_seeds[m]) would have.
 
     With parts > 1 the nets are split, in order, into that many stacks with weights of their own
@@ -255,36 +258,43 @@ def build_stacked_mlp(hidden_layers: list[int], activation: str | list[str], mem
         raise ValueError(f"cannot split {len(member_seeds)} nets into {parts} parts")
     name = f"{len(member_seeds)}_seeds_of_mlp_" + "x".join(map(str, hidden_layers))
     if parts == 1:
-        model = _stack_of_nets(hidden_layers, activation, member_seeds, name, kernel_initializer)
+        model = _stack_of_nets(hidden_layers, activation, member_seeds, name, kernel_initializer, inputs,
+                               output_activation)
     else:
         model_parts = [
             _stack_of_nets(hidden_layers, activation, [int(seed) for seed in seeds], f"part_{index + 1}_of_{parts}",
-                           kernel_initializer)
+                           kernel_initializer, inputs, output_activation)
             for index, seeds in enumerate(np.array_split(np.asarray(member_seeds), parts))
         ]
-        inputs = keras.Input(shape=(1,))
-        model = keras.Model(inputs, keras.ops.concatenate([part(inputs) for part in model_parts], axis=0), name=name)
+        given = keras.Input(shape=(inputs,))
+        model = keras.Model(given, keras.ops.concatenate([part(given) for part in model_parts], axis=0), name=name)
         model.members = len(member_seeds)
     return model
 
 
 def _stack_of_nets(hidden_layers: list[int], activation: str | list[str], member_seeds: list[int], name: str,
-                   kernel_initializer: str = "glorot_uniform") -> keras.Model:
+                   kernel_initializer: str = "glorot_uniform", inputs: int = 1,
+                   output_activation: str | None = None) -> keras.Model:
     layer_seeds = [layer_initializer_seeds(seed, len(hidden_layers) + 1) for seed in member_seeds]
     activations = layer_activations(activation, hidden_layers)
-    inputs = keras.Input(shape=(1,))
-    outputs = inputs
+    given = keras.Input(shape=(inputs,))
+    outputs = given
     for index, width in enumerate(list(hidden_layers) + [1]):
         outputs = StackedDense(
             width, [seeds[index] for seeds in layer_seeds],
-            activation=activations[index] if index < len(hidden_layers) else None,
+            activation=activations[index] if index < len(hidden_layers) else output_activation,
             kernel_initializer=kernel_initializer,
             name=f"hidden_{index + 1}" if index < len(hidden_layers) else "output",
         )(outputs)
     # (members, 1, batch) -> (members, batch, 1): each net's output as a Dense net's, stacked.
-    model = keras.Model(inputs, keras.ops.transpose(outputs, [0, 2, 1]), name=name)
+    model = keras.Model(given, keras.ops.transpose(outputs, [0, 2, 1]), name=name)
     model.members = len(member_seeds)
     return model
+
+
+def output_activation(config) -> str | None:
+    """The output layer's activation: tanh for Playground's classifier (squared error on ±1), else none."""
+    return "tanh" if config.classifies and config.classification_loss == "squared_error" else None
 
 
 def parts_of(model: keras.Model) -> list[keras.Model]:
@@ -296,12 +306,15 @@ def model_and_optimizer(config) -> tuple[keras.Model, keras.optimizers.Optimizer
     """The net (or stack of nets, with seeds > 1) and optimizer an ExperimentConfig describes: its
     activations, initializer, learning rate or schedule, and weight decay (on the kernels only).
     The l1 and l2 penalties are the training loop's to add to the loss."""
+    # A classifier's output is its logit (cross_entropy: the loss and the map apply the sigmoid,
+    # as Keras's from_logits does), or Playground's tanh.
+    shape = {"kernel_initializer": config.kernel_initializer, "inputs": config.inputs,
+             "output_activation": output_activation(config)}
     if config.seeds > 1:
         model = build_stacked_mlp(config.hidden_layers, config.activations, config.member_seeds,
-                                  parts=stack_parts(config.seeds), kernel_initializer=config.kernel_initializer)
+                                  parts=stack_parts(config.seeds), **shape)
     else:
-        model = build_mlp(config.hidden_layers, config.activations, seed=config.seed,
-                          kernel_initializer=config.kernel_initializer)
+        model = build_mlp(config.hidden_layers, config.activations, seed=config.seed, **shape)
     optimizer = build_optimizer(config.optimizer, learning_rate_schedule(config), weight_decay=config.weight_decay,
                                 **config.optimizer_options)
     return model, optimizer

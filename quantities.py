@@ -120,17 +120,17 @@ def declared(per: str, name: str) -> Quantity:
     return quantity
 
 
-def sizes(hidden_layers: list[int], grid_points: int) -> dict[str, int]:
+def sizes(hidden_layers: list[int], grid_points: int, inputs: int = 1) -> dict[str, int]:
     """The sizes a net's shapes name: how many hidden layers it has, the units of its last
-    hidden layer, the points of the grid it is drawn on, and its weights and biases (one input,
-    one output)."""
+    hidden layer, the points of the grid it is drawn on, and its weights and biases (these
+    inputs, one output)."""
     return {"hidden_layers": len(hidden_layers), "units": int(hidden_layers[-1]), "grid_points": int(grid_points),
-            "parameters": parameter_count(hidden_layers)}
+            "parameters": parameter_count(hidden_layers, inputs)}
 
 
-def parameter_count(hidden_layers: list[int]) -> int:
-    """The weights and biases of a net of one input, these hidden layers and one output."""
-    widths = [1, *hidden_layers, 1]
+def parameter_count(hidden_layers: list[int], inputs: int = 1) -> int:
+    """The weights and biases of a net of these inputs and hidden layers and one output."""
+    widths = [inputs, *hidden_layers, 1]
     return int(sum((inputs + 1) * outputs for inputs, outputs in zip(widths[:-1], widths[1:])))
 
 
@@ -251,6 +251,10 @@ declare(Quantity("penalty", "epoch", unit="squared_error", weights="before_updat
 declare(Quantity("kernel_norm", "epoch", weights="before_update",
                  description="the norm of all the kernels' weights, which weight decay shrinks (biases excluded)"),
         always=False)
+declare(Quantity("accuracy", "frame",
+                 description="a classifier's share of the training points whose class it gets right"), always=False)
+declare(Quantity("val_accuracy", "frame",
+                 description="a classifier's share of the held-out points whose class it gets right"), always=False)
 declare(Quantity("learning_rate", "epoch", weights="after_update",
                  description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"),
         always=False)

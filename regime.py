@@ -21,6 +21,11 @@ class Regime(NamedTuple):
     patience: int | None = None  # early stopping on the held-out error (None: none), as Keras's EarlyStopping
     min_delta: float = 0.0  # in the units the nets are trained in
     restore_best_weights: bool = False
+    # What each net minimises: "squared_error" (its mean squared error), or "cross_entropy", the
+    # binary cross-entropy of its output taken as a logit, on labels 0 and 1.
+    loss: str = "squared_error"
+    # Whether the targets are two classes (0 and 1, or -1 and +1): the loop records the accuracy.
+    classifies: bool = False
 
 
 class Epoch(NamedTuple):

@@ -98,6 +98,10 @@ class Run:
     x_grid: np.ndarray  # (grid_points,)
     y_grid_true: np.ndarray | None  # the true function on the grid, where it is known
     seeds: np.ndarray  # (nets,) each net's weight seed
+    # A problem of two inputs (config.is_plane): x_train and x_grid are positions (points, 2), and
+    # the held-out points are kept too, to be drawn on request.
+    x_validation: np.ndarray | None = None
+    y_validation: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -110,6 +114,15 @@ class Run:
     @property
     def nets(self) -> int:
         return len(self.seeds)
+
+    @property
+    def is_plane(self) -> bool:
+        return self.config.is_plane
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """The sizes its quantities' shapes name (quantities.sizes)."""
+        return quantities.sizes(self.config.hidden_layers, len(self.x_grid), self.config.inputs)
 
     @property
     def predictions(self) -> np.ndarray:
@@ -179,11 +192,14 @@ def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, 
     """The run a training produced: a Recording (engine.py) of the dataset (data.py) the config describes."""
     if dataset.file_sha256 is not None:  # its config.yaml says which contents the run saw
         config = config.model_copy(update={"data_sha256": dataset.file_sha256})
+    plane = dataset.plane
+    where = ({"x_train": dataset.x_train.reshape(-1), "x_grid": dataset.x_grid.reshape(-1)} if plane is None else
+             {"x_train": plane.train, "x_grid": plane.grid, "x_validation": plane.validation,
+              "y_validation": dataset.y_validation.reshape(-1)})
     run = Run(
         config=config, summary=None, frame_epochs=recording.frame_epochs, per_frame=dict(recording.per_frame),
-        per_epoch=dict(recording.per_epoch), x_train=dataset.x_train.reshape(-1), y_train=dataset.y_train.reshape(-1),
-        x_grid=dataset.x_grid.reshape(-1), y_grid_true=dataset.y_grid_true,
-        seeds=np.asarray(config.member_seeds, dtype=np.int64),
+        per_epoch=dict(recording.per_epoch), y_train=dataset.y_train.reshape(-1), y_grid_true=dataset.y_grid_true,
+        seeds=np.asarray(config.member_seeds, dtype=np.int64), **where,
     )
     run.summary = summarize(run, recording, dataset, parameters)
     return run
@@ -255,7 +271,7 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
         summary["restored_best_weights"] = True
     # What each recorded array is (quantities.py), with this run's sizes: a reader needs nothing else.
     summary["quantities"] = quantities.declarations_of(run.per_epoch, run.per_frame,
-                                                       quantities.sizes(config.hidden_layers, len(run.x_grid)),
+                                                       run.sizes,
                                                        minibatches=trains_on_minibatches(config, len(run.x_train)),
                                                        every_net_path=config.curvature_recorded == "all")
     return RunSummary(**summary)
@@ -327,8 +343,9 @@ def write_run(directory: str | Path, run: Run) -> None:
     (directory / CONFIG_FILE).write_text(config_text(run.config))
     arrays = {"frame_epochs": run.frame_epochs, "x_train": run.x_train, "y_train": run.y_train,
               "x_grid": run.x_grid, "seeds": run.seeds}
-    if run.y_grid_true is not None:
-        arrays["y_grid_true"] = run.y_grid_true
+    for name in ("y_grid_true", "x_validation", "y_validation"):
+        if getattr(run, name) is not None:
+            arrays[name] = getattr(run, name)
     arrays.update({f"epoch.{name}": values for name, values in run.per_epoch.items()})
     arrays.update({f"frame.{name}": values for name, values in run.per_frame.items()})
     # Not compressed: deflate shrank the recorded floats by a tenth to a fifth (the shipped sweep's
@@ -395,11 +412,11 @@ def read_run(run_dir: str | Path, render_overrides: list[str] | None = None) -> 
                 per_frame={key.removeprefix("frame."): arrays[key] for key in arrays.files if key.startswith("frame.")},
                 per_epoch={key.removeprefix("epoch."): arrays[key] for key in arrays.files if key.startswith("epoch.")},
                 x_train=arrays["x_train"], y_train=arrays["y_train"], x_grid=arrays["x_grid"],
-                y_grid_true=arrays["y_grid_true"] if "y_grid_true" in arrays.files else None, seeds=arrays["seeds"],
+                seeds=arrays["seeds"], **{name: arrays[name] if name in arrays.files else None
+                                          for name in ("y_grid_true", "x_validation", "y_validation")},
             )
         if version < FORMAT:  # its arrays, declared as they are today
-            summary.quantities = quantities.declarations_of(
-                run.per_epoch, run.per_frame, quantities.sizes(config.hidden_layers, len(run.x_grid)))
+            summary.quantities = quantities.declarations_of(run.per_epoch, run.per_frame, run.sizes)
         check_run(run)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
         raise RunError(f"{run_dir}: a file of this run cannot be read ({type(error).__name__}: {error}); {retrain}") from None
@@ -431,17 +448,25 @@ def check_run(run: Run) -> None:
         if not np.issubdtype(values.dtype, np.integer) or values.ndim != 1:
             raise ValueError(f"{ARRAYS_FILE}: {name} must be a list of whole numbers, got {values.dtype} {values.shape}")
     arrays = {"x_train": run.x_train, "y_train": run.y_train, "x_grid": run.x_grid, "y_grid_true": run.y_grid_true,
+              "x_validation": run.x_validation, "y_validation": run.y_validation,
               **{f"frame.{name}": values for name, values in run.per_frame.items()},
               **{f"epoch.{name}": values for name, values in run.per_epoch.items()}}
     for name, values in arrays.items():
         if values is not None and not np.issubdtype(values.dtype, np.floating):
             raise ValueError(f"{ARRAYS_FILE}: {name} must hold numbers, got {values.dtype}")
-    expected = {"x_grid": (len(run.x_grid),), "x_train": (len(run.x_train),), "y_train": (len(run.x_train),)}
+    position = (2,) if run.is_plane else ()  # a point of a plane is two numbers
+    expected = {"x_grid": (len(run.x_grid), *position), "x_train": (len(run.x_train), *position),
+                "y_train": (len(run.x_train),)}
+    if run.is_plane:
+        side = run.config.grid_points
+        if run.x_validation is None or run.y_validation is None:
+            raise ValueError(f"{ARRAYS_FILE}: a run of two inputs needs x_validation and y_validation")
+        expected.update({"x_grid": (side * side, 2), "x_validation": (len(run.x_validation), 2),
+                         "y_validation": (len(run.x_validation),)})
     if run.y_grid_true is not None:
         expected["y_grid_true"] = (len(run.x_grid),)
     expected.update(quantities.expected_shapes(summary.quantities, {"epoch": run.per_epoch, "frame": run.per_frame},
-                                               {"epoch": run.epochs_completed, "frame": frames}, nets,
-                                               quantities.sizes(run.config.hidden_layers, len(run.x_grid))))
+                                               {"epoch": run.epochs_completed, "frame": frames}, nets, run.sizes))
     shapes = {name: arrays[name].shape for name in expected}
     for name, shape in expected.items():
         if shapes[name] != shape:

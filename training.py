@@ -77,6 +77,8 @@ def regime_of(config: ExperimentConfig) -> engine.Regime:
         patience=None if stopping is None else stopping.patience,
         min_delta=0.0 if stopping is None else stopping.min_delta,
         restore_best_weights=stopping is not None and stopping.restore_best_weights,
+        loss="cross_entropy" if config.classifies and config.classification_loss == "cross_entropy" else "squared_error",
+        classifies=config.classifies,
     )
 
 

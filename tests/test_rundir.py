@@ -30,7 +30,7 @@ def assert_same_run(read: rundir.Run, original: rundir.Run) -> None:
     """Every field of the Run dataclass, compared exactly (arrays with their dtype; NaN equals NaN)."""
     names = [field.name for field in dataclasses.fields(rundir.Run)]
     assert names == ["config", "summary", "frame_epochs", "per_frame", "per_epoch", "x_train", "y_train", "x_grid",
-                     "y_grid_true", "seeds"], "a new field of Run: compare it below too"
+                     "y_grid_true", "seeds", "x_validation", "y_validation"], "a new field of Run: compare it below too"
     assert read.config == original.config
     assert read.summary == original.summary
     for name in ("per_frame", "per_epoch"):
@@ -39,7 +39,7 @@ def assert_same_run(read: rundir.Run, original: rundir.Run) -> None:
         for key in theirs:
             assert ours[key].dtype == theirs[key].dtype, (name, key)
             np.testing.assert_array_equal(ours[key], theirs[key], err_msg=f"{name}[{key}]")
-    for name in ("frame_epochs", "x_train", "y_train", "x_grid", "y_grid_true", "seeds"):
+    for name in ("frame_epochs", "x_train", "y_train", "x_grid", "y_grid_true", "seeds", "x_validation", "y_validation"):
         ours, theirs = getattr(read, name), getattr(original, name)
         if theirs is None:
             assert ours is None, name

@@ -281,7 +281,7 @@ class ExperimentConfig(StrictModel):
     # Points of the dense x grid the prediction and the true curve are drawn on: at least 20,
     # so that a curve on it still looks like one. For a problem of two inputs, the points of each
     # side of the map of the plane (64 unless given; at most MAX_PLANE_GRID).
-    grid_points: WholeNumber = Field(200, ge=20, le=10_000)
+    grid_points: WholeNumber = Field(200, ge=8, le=10_000)
 
     render: RenderConfig = Field(default_factory=RenderConfig)
     record: RecordConfig = Field(default_factory=RecordConfig)
@@ -356,6 +356,8 @@ class ExperimentConfig(StrictModel):
     def _plane_or_line(self) -> "ExperimentConfig":
         given = self.model_fields_set
         if self.problem is None:
+            if self.grid_points < 20:  # worded as pydantic words a number's limits
+                raise ValueError(f"grid_points: Input should be greater than or equal to 20, got {self.grid_points}")
             plane_only = [key for key in PLANE_DATA_KEYS if key in given and key != "problem"]
             if plane_only:
                 raise ValueError(f"{', '.join(plane_only)} appl{'ies' if len(plane_only) == 1 else 'y'} only to a "

@@ -93,6 +93,8 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
 
 def curvature_views(run: Run) -> curvature.Views:
     """The run's spectrum and landscape (curvature.py), worked out once for its pictures, or why not."""
+    if run.is_plane:
+        return curvature.Views(None, None, "curvature not worked out: it is worked out for nets of one input so far")
     if run.config.curvature_recorded == "none":
         if run.config.record.curvature is None:  # unset: none for a large net
             return curvature.Views(None, None, f"curvature not worked out: the net has {run.config.parameters:,} "

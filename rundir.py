@@ -34,6 +34,7 @@ import yaml
 
 import config as config_module
 import outputs
+import playground
 import quantities
 from config import ConfigError, ExperimentConfig
 from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, RunSummary
@@ -258,13 +259,17 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
         summary["share_at_noise_floor"] = round(float(np.mean(at_floor)), 4)
         if summary["val_loss"] is not None and noise_floor > 0:
             summary["val_loss_over_noise_floor"] = summary["val_loss"] / noise_floor
+    if config.classifies:
+        summary.update(classifier_figures(run, recording))
     summary["diverged_seeds"] = [int(seed) for seed, epoch in zip(run.seeds, recording.diverged_at_epoch)
                                  if epoch is not None]
     summary["nets"] = [
         {"seed": int(seed), "loss": _finite_or_none(final_loss[net]), "val_loss": _finite_or_none(final_val_loss[net]),
          "diverged_at_epoch": recording.diverged_at_epoch[net],
          **({"stopped_at_epoch": recording.stopped_at_epoch[net], "best_epoch": recording.best_epoch[net]}
-            if recording.stopped_at_epoch else {})}
+            if recording.stopped_at_epoch else {}),
+         **({"val_accuracy": _finite_or_none(run.per_frame["val_accuracy"][-1, net])}
+            if config.classifies and reached else {})}
         for net, seed in enumerate(run.seeds)
     ]
     if recording.restored_best_weights:
@@ -275,6 +280,19 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
                                                        minibatches=trains_on_minibatches(config, len(run.x_train)),
                                                        every_net_path=config.curvature_recorded == "all")
     return RunSummary(**summary)
+
+
+def classifier_figures(run: Run, recording) -> dict:
+    """A classifier's figures for summary.json: what its loss is, its final accuracies (medians over
+    the nets, of the last frame's weights) and error rate, and the problem's Bayes error rate."""
+    config, reached = run.config, recording.epochs_completed
+    accuracy = _finite_median(run.per_frame["accuracy"][-1]) if reached else None
+    val_accuracy = _finite_median(run.per_frame["val_accuracy"][-1]) if reached else None
+    bayes = playground.bayes_error(config.problem, config.noise)
+    return {"error_name": "cross-entropy" if config.classification_loss == "cross_entropy" else "MSE",
+            "accuracy": accuracy, "val_accuracy": val_accuracy,
+            "val_error_rate": None if val_accuracy is None else round(1 - val_accuracy, 6),
+            "bayes_error_rate": None if bayes is None else round(bayes, 6)}
 
 
 def trains_on_minibatches(config: ExperimentConfig, training_points: int) -> bool:
@@ -311,6 +329,9 @@ def picture_names(run: Run, pictures: str | None = None) -> tuple[str, ...]:
     it shows its curvature; its page, report.html; and last, the videos render.video asks for of its
     GIFs (video_names), which are written with them. Its page alone where pictures (by default its
     render.pictures) is "page"."""
+    if run.is_plane:  # so far a plane's run is drawn as its animation and error curves
+        names = SEEDS_CURVES if run.nets > 1 else ONE_NET_CURVES
+        return () if (pictures or run.config.pictures_drawn) == "page" else names + video_names(run, names)
     if (pictures or run.config.pictures_drawn) == "page":
         return (PAGE_FILE,)
     pictures = SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES

@@ -76,6 +76,8 @@ class NetSummary(_Summary):
     # With early stopping: the epoch it stopped at (None: it trained on), and its best epoch.
     stopped_at_epoch: Optional[PositiveInt] = None
     best_epoch: Optional[PositiveInt] = None
+    # A classifier's: its final share of held-out points classed right.
+    val_accuracy: Optional[float] = None
 
 
 class RunSummary(_Summary):
@@ -111,6 +113,14 @@ class RunSummary(_Summary):
     restored_best_weights: bool = False
     nets: list[NetSummary] = Field(default_factory=list)
     quantities: Optional[list[dict]] = None  # what each recorded array is (quantities.to_json), from format 3
+    # A classifier's (a problem of two inputs): what its loss is ("cross-entropy" or "MSE"), its final
+    # accuracies and held-out error rate (medians over the nets), and the lowest error rate any
+    # classifier can have on the problem, where that is known (two Gaussians; else None).
+    error_name: str = "MSE"
+    accuracy: Optional[float] = None
+    val_accuracy: Optional[float] = None
+    val_error_rate: Optional[float] = None
+    bayes_error_rate: Optional[float] = None
 
     def final_held_out_errors(self) -> np.ndarray:
         """Each net's final held-out error (NaN where it is not finite)."""
@@ -185,12 +195,31 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
                         if floor is not None else "")
             lines.append("  " + "; ".join(part for part in (
                 at_floor, f"{len(diverged)} diverged (seeds {', '.join(map(str, diverged))})" if diverged else "") if part))
+    if summary.error_name != "MSE":  # the lines above name the error as today's runs have it
+        lines = [line.replace("MSE", summary.error_name) for line in lines]
+    if summary.val_accuracy is not None:
+        lines.insert(2, "  " + classification_text(summary))
     stopping = early_stopping_text(summary)
     if stopping:
         lines.insert(1, f"  {stopping}")
     if files is not None:
         lines.append(f"  wrote {run_dir}/: {', '.join(files)}")
     return "\n".join(lines)
+
+
+def percent(share: float | None) -> str:
+    """A share as a percentage to a tenth: '97.6%'."""
+    return NOT_FINITE if share is None else f"{100 * share:.1f}%"
+
+
+def classification_text(summary: RunSummary) -> str:
+    """A classifier's final accuracies, for the console: 'held-out accuracy 97.6% (error rate 2.4%;
+    the Bayes error rate is 0.0%), training 98.0%'."""
+    median = "median " if summary.seeds > 1 else ""
+    bayes = ("" if summary.bayes_error_rate is None
+             else f"; the lowest any classifier can have, the Bayes error rate, is {percent(summary.bayes_error_rate)}")
+    return (f"{median}held-out accuracy {percent(summary.val_accuracy)} (error rate {percent(summary.val_error_rate)}"
+            f"{bayes}), training {percent(summary.accuracy)}")
 
 
 def early_stopping_text(summary: RunSummary) -> str | None:

@@ -41,6 +41,17 @@ def penalty_text(config: ExperimentConfig) -> str:
     return " · ".join(pieces)
 
 
+def plane_text(config: ExperimentConfig) -> str:
+    """A problem of two inputs in a few words: 'on spiral', 'on xor noise 0.2 from x1, x2, x1*x2',
+    with ', tanh output' for Playground's classifier (squared error on ±1)."""
+    text = f"on {config.problem}" + (f" noise {config.noise:g}" if config.noise else "")
+    if config.input_features != ["x1", "x2"]:
+        text += f" from {', '.join(config.input_features)}"
+    if config.classifies and config.classification_loss == "squared_error":
+        text += ", tanh output"
+    return text
+
+
 def describe_training(config: ExperimentConfig) -> str:
     """What was trained, in the few words every picture carries: '2x10 sigmoid · adam lr 0.01',
     '2x10 relu-tanh he_normal · sgd cosine 0.1→0 · batch 32 · l2 1e-4 · early stop 50'."""
@@ -53,7 +64,9 @@ def describe_training(config: ExperimentConfig) -> str:
     if config.early_stopping is not None:
         delta = config.early_stopping.min_delta
         extras.append(f"early stop {config.early_stopping.patience}" + (f" Δ{delta:g}" if delta else ""))
-    if config.data_file is not None:
+    if config.is_plane:
+        extras.append(plane_text(config))
+    elif config.data_file is not None:
         extras.append(f"on {Path(config.data_file).name}")
     elif config.target != "sine":
         extras.append(f"on {targets.shortened(config.target, 40)}")

@@ -104,8 +104,8 @@ def make_plane_dataset(problem: str, n_samples: int, noise: float, seed: int, si
     noise floor; a classification set has no squared-error floor (its Bayes error rate, where it
     has one, is playground.bayes_error's)."""
     train_stream, validation_stream = np.random.SeedSequence(seed).spawn(2)
-    sets = [playground.problem_points(problem, n_samples, noise, np.random.default_rng(stream))
-            for stream in (train_stream, validation_stream)]
+    sets = [playground.problem_points(problem, n_samples, noise, np.random.default_rng(stream), held_out=held_out)
+            for stream, held_out in ((train_stream, False), (validation_stream, True))]
     classifies = playground.task_of(problem) == "classification"
 
     def targets_of(values):

@@ -11,7 +11,8 @@ code), with its noise rule, a level from 0 to 0.5 (its slider's 0 to 50):
   in each coordinate, v growing from 0.5 to 4 as the noise goes from 0 to 0.5. The best any
   classifier can do is then known exactly: the Bayes error rate Φ(-2√2/√v) (bayes_error).
 - spiral: two arms of half the points each, point i of n at radius 5·i/n and angle
-  1.75·2π·i/n (class 1) or that plus π (class 0), each coordinate moved by up to ±noise.
+  1.75·2π·i/n (class 1) or that plus π (class 0), each coordinate moved by up to ±noise; the
+  held-out points at i + 1/2 instead of i, between the training points.
 
 Two regression surfaces, with Gaussian noise of standard deviation `noise` on the target, so
 that the noise floor is noise² (Playground moves the inputs instead, which leaves no floor):
@@ -55,11 +56,17 @@ def task_of(problem: str) -> str:
     return "classification" if problem in CLASSIFICATION else "regression"
 
 
-def problem_points(problem: str, count: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def problem_points(problem: str, count: int, noise: float, rng: np.random.Generator,
+                   held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """`count` points of a problem: (positions (count, 2), targets (count,)), float64; a
-    classification set's targets are its classes, 0 and 1 (Playground's -1 and +1)."""
+    classification set's targets are its classes, 0 and 1 (Playground's -1 and +1). held_out:
+    the held-out points, drawn the same way (for the spiral, whose points lie at fixed steps
+    along its arms, at the steps half-way between the training points': without noise they
+    would otherwise be the training points themselves)."""
     if problem not in PROBLEMS:
         raise ValueError(f"unknown problem {problem!r}; choose one of: {', '.join(PROBLEMS)}")
+    if problem == "spiral":
+        return _spiral(count, noise, rng, offset=0.5 if held_out else 0.0)
     return _MAKERS[problem](count, noise, rng)
 
 
@@ -97,10 +104,10 @@ def _gaussians(count: int, noise: float, rng: np.random.Generator):
     return positions, np.concatenate([np.ones(ones), np.zeros(zeros)])
 
 
-def _spiral(count: int, noise: float, rng: np.random.Generator):
+def _spiral(count: int, noise: float, rng: np.random.Generator, offset: float = 0.0):
     arms = []
     for size, turn, label in zip(_halves(count), (0.0, math.pi), (1.0, 0.0)):
-        step = np.arange(size) / size
+        step = (np.arange(size) + offset) / size
         radius, angle = 5 * step, 1.75 * step * 2 * math.pi + turn
         positions = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
         arms.append((positions + rng.uniform(-1, 1, (size, 2)) * noise, np.full(size, label)))

@@ -37,7 +37,7 @@ import outputs
 import playground
 import quantities
 from config import ConfigError, ExperimentConfig
-from summaries import AT_FLOOR_TOLERANCE, NO_FLOOR_NOTE, RunSummary
+from summaries import AT_FLOOR_TOLERANCE, CLASSIFIER_FLOOR_NOTE, NO_FLOOR_NOTE, RunSummary
 
 FORMAT = 3
 READABLE_FORMATS = (2, FORMAT)  # format 2 has no "quantities" in summary.json: it is read with today's
@@ -243,7 +243,8 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
         "val_loss": _finite_median(final_val_loss),
         "noise_floor": noise_floor,
         # Said in words too, for a reader who would take null for zero.
-        **({"noise_floor_note": NO_FLOOR_NOTE} if noise_floor is None else {}),
+        **({"noise_floor_note": CLASSIFIER_FLOOR_NOTE if config.classifies else NO_FLOOR_NOTE}
+           if noise_floor is None else {}),
         "val_loss_over_noise_floor": None,
         "share_at_noise_floor": None,
         "min_loss": float(finite_losses.min()) if len(finite_losses) else None,

@@ -17,6 +17,10 @@ AT_FLOOR_TOLERANCE = 1.10
 AT_FLOOR_WORDS = "within 10% of the noise floor"
 NO_FLOOR_WORDS = "noise floor unknown"
 NO_FLOOR_NOTE = f"{NO_FLOOR_WORDS}: the points came from a file, whose noise is not known"
+# A classifier's loss has no noise floor of its own: its error rate is set against the Bayes error
+# rate where the problem defines one.
+CLASSIFIER_FLOOR_NOTE = (f"{NO_FLOOR_WORDS}: a classifier's error rate is set against the Bayes error rate where the "
+                         "problem defines one (bayes_error_rate)")
 NOT_FINITE = "not finite"
 
 
@@ -179,7 +183,7 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
             f"  final training MSE {final_error_text(summary.loss)}, "
             f"held-out MSE {final_error_text(summary.val_loss)}"
             + (f" = {ratio:.2f} x the noise floor {final_error_text(floor)}" if ratio is not None
-               else f" ({NO_FLOOR_WORDS})" if floor is None else ""),
+               else f" ({NO_FLOOR_WORDS})" if floor is None and summary.val_accuracy is None else ""),
         ]
     else:
         diverged = summary.diverged_seeds
@@ -188,7 +192,8 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
             f"({seeds * epochs / max(seconds, 1e-9):,.0f} net-epochs a second)",
             f"  median final training MSE {final_error_text(summary.loss)}, "
             f"held-out MSE {final_error_text(summary.val_loss)} "
-            + (f"({NO_FLOOR_WORDS})" if floor is None else f"(noise floor {final_error_text(floor)})"),
+            + ("" if summary.val_accuracy is not None else f"({NO_FLOOR_WORDS})" if floor is None
+               else f"(noise floor {final_error_text(floor)})"),
         ]
         if floor is not None or diverged:
             at_floor = (f"{share_text(summary.share_at_noise_floor)} of the seeds end {AT_FLOOR_WORDS}"

@@ -151,3 +151,9 @@ def test_a_mistaken_problem_setting_is_one_sentence_naming_it(settings, words):
 def test_the_keys_of_two_inputs_need_a_problem():
     with pytest.raises(ConfigError, match="noise, features apply only to a problem of two inputs"):
         config_module.validate({"noise": 0.1, "features": ["x1"]}, "test.yaml", [])
+
+
+def test_the_spirals_held_out_points_lie_between_its_training_points_even_without_noise():
+    dataset = data.make_plane_dataset("spiral", 100, 0.0, seed=0, side=8)
+    radius_train, radius_held_out = np.hypot(*dataset.plane.train[:50].T), np.hypot(*dataset.plane.validation[:50].T)
+    np.testing.assert_allclose(radius_held_out - radius_train, 5 * 0.5 / 50, atol=1e-5)

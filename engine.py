@@ -349,8 +349,9 @@ def train_in_graph(
                 report_in_data_units(epochs_done, float(loss_in_data_units))
         # min_delta is a difference of held-out errors in the data's units.
         regime = regime._replace(min_delta=regime.min_delta / standardization.y_scale**2)
-    record_units = records_unit_contributions([layer.units for layer in LoopBody.dense_layers(model)[:-1]],
-                                              int(dataset.x_grid.shape[0]), len(frame_epochs))
+    # A plane's units are drawn from net 0's recorded weights (a unit's map is the plane's size).
+    record_units = dataset.plane is None and records_unit_contributions(
+        [layer.units for layer in LoopBody.dense_layers(model)[:-1]], int(dataset.x_grid.shape[0]), len(frame_epochs))
     def build() -> Loop:
         return build_in_graph_loop(model, optimizer, dataset, record_units, regime, every_net_path)
 

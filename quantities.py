@@ -57,6 +57,8 @@ class Quantity:
     first_net_only: bool = False
     weights: str = "after_update"  # see WHICH_WEIGHTS
     description: str = ""
+    # A map over every net (their mean, say), worked out once the nets are trained: a nets axis of 1.
+    over_nets: bool = False
 
     def __post_init__(self):
         for field, value, allowed in (("per", self.per, PER), ("unit", self.unit, UNITS),
@@ -89,7 +91,7 @@ class Quantity:
 
     def row_shape(self, nets: int, sizes: dict[str, int]) -> tuple[int, ...]:
         """The shape of its values at one epoch or frame of `nets` nets."""
-        return (1 if self.first_net_only else nets, *self.shape_per_net(sizes))
+        return (1 if self.first_net_only or self.over_nets else nets, *self.shape_per_net(sizes))
 
     def array_shape(self, rows: int, nets: int, sizes: dict[str, int]) -> tuple[int, ...]:
         """The shape of its array over `rows` epochs or frames of `nets` nets."""
@@ -171,21 +173,28 @@ def from_json(item: dict) -> tuple[Quantity, dict[str, int]]:
 
 
 def declarations_of(per_epoch: dict, per_frame: dict, run_sizes: dict[str, int],
-                    minibatches: bool = False, every_net_path: bool = False) -> list[dict]:
+                    minibatches: bool = False, every_net_path: bool = False, first_net_map: bool = False) -> list[dict]:
     """summary.json's "quantities" for a run's arrays (name -> values per epoch and per frame): the
     declaration of each, in to_json's form, as as_recorded says; ValueError for an array nobody declared."""
-    return [to_json(as_recorded(declared(per, name), minibatches, every_net_path), run_sizes)
+    return [to_json(as_recorded(declared(per, name), minibatches, every_net_path, first_net_map), run_sizes)
             for per, arrays in (("epoch", per_epoch), ("frame", per_frame)) for name in arrays]
 
 
-def as_recorded(quantity: Quantity, minibatches: bool = False, every_net_path: bool = False) -> Quantity:
+def as_recorded(quantity: Quantity, minibatches: bool = False, every_net_path: bool = False,
+                first_net_map: bool = False) -> Quantity:
     """A quantity's declaration in a run: for one trained on minibatches as for_minibatches says; a
     quantity of the path (PATH) is every net's when the run records every net's path
-    (record.curvature: all), net 0's otherwise."""
+    (record.curvature: all), net 0's otherwise; the prediction is net 0's alone where a run keeps
+    only net 0's map (first_net_map: many nets on a plane, whose maps over the nets are kept
+    beside it, MAPS_OVER_NETS)."""
     if minibatches:
         quantity = for_minibatches(quantity)
     if every_net_path and quantity.key in PATH:
         quantity = dataclasses.replace(quantity, first_net_only=False)
+    if first_net_map and quantity.key == "frame.prediction":
+        quantity = dataclasses.replace(quantity, first_net_only=True,
+                                       description="the first net's prediction on the grid (the maps over every net "
+                                                   "are kept beside it)")
     return quantity
 
 
@@ -258,6 +267,22 @@ declare(Quantity("val_accuracy", "frame",
 declare(Quantity("learning_rate", "epoch", weights="after_update",
                  description="the learning rate of the epoch's last step (a schedule's, counted in optimizer steps)"),
         always=False)
+
+# Maps of many nets on a plane, over every net whose error is still finite, worked out once they are
+# trained (seed_maps.py): the grid's prediction of each net would be 328 MB for 100 nets at 64 x 64
+# points and 200 frames; these, with net 0's own map, are 13 MB.
+MAPS_OVER_NETS = {
+    "classification": ("mean_prediction", "disagreement"),
+    "regression": ("median_prediction", "low_prediction", "high_prediction"),
+}
+for _name, _unit, _description in (
+        ("mean_prediction", "y", "the mean over the nets of their output on the grid"),
+        ("disagreement", "none", "the share of the nets whose class on the grid is not the majority's (0 to 0.5)"),
+        ("median_prediction", "y", "the median over the nets of their prediction on the grid"),
+        ("low_prediction", "y", "the 10th percentile over the nets of their prediction on the grid"),
+        ("high_prediction", "y", "the 90th percentile over the nets of their prediction on the grid")):
+    declare(Quantity(_name, "frame", ("grid_points",), unit=_unit, over_nets=True, description=_description),
+            always=False)
 
 # The path through the weights, from which curvature.py works out the curvature and the landscape
 # after training: net 0's always (181 numbers a frame for the post's 1x60 net), every net's with

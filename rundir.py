@@ -36,6 +36,7 @@ import config as config_module
 import outputs
 import playground
 import quantities
+import seed_maps
 from config import ConfigError, ExperimentConfig
 from summaries import AT_FLOOR_TOLERANCE, CLASSIFIER_FLOOR_NOTE, NO_FLOOR_NOTE, RunSummary
 
@@ -197,8 +198,14 @@ def new_run(config: ExperimentConfig, dataset, recording, parameters: dict[str, 
     where = ({"x_train": dataset.x_train.reshape(-1), "x_grid": dataset.x_grid.reshape(-1)} if plane is None else
              {"x_train": plane.train, "x_grid": plane.grid, "x_validation": plane.validation,
               "y_validation": dataset.y_validation.reshape(-1)})
+    per_frame = dict(recording.per_frame)
+    if keeps_first_net_map(config):  # every net's map of the plane would be hundreds of MB
+        boundary = seed_maps.class_boundary(config.classification_loss == "cross_entropy")
+        per_frame.update(seed_maps.maps_over_nets(per_frame["prediction"], per_frame["loss"], config.classifies,
+                                                  boundary))
+        per_frame["prediction"] = per_frame["prediction"][:, :1]
     run = Run(
-        config=config, summary=None, frame_epochs=recording.frame_epochs, per_frame=dict(recording.per_frame),
+        config=config, summary=None, frame_epochs=recording.frame_epochs, per_frame=per_frame,
         per_epoch=dict(recording.per_epoch), y_train=dataset.y_train.reshape(-1), y_grid_true=dataset.y_grid_true,
         seeds=np.asarray(config.member_seeds, dtype=np.int64), **where,
     )
@@ -276,11 +283,17 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
     if recording.restored_best_weights:
         summary["restored_best_weights"] = True
     # What each recorded array is (quantities.py), with this run's sizes: a reader needs nothing else.
-    summary["quantities"] = quantities.declarations_of(run.per_epoch, run.per_frame,
-                                                       run.sizes,
+    summary["quantities"] = quantities.declarations_of(run.per_epoch, run.per_frame, run.sizes,
                                                        minibatches=trains_on_minibatches(config, len(run.x_train)),
-                                                       every_net_path=config.curvature_recorded == "all")
+                                                       every_net_path=config.curvature_recorded == "all",
+                                                       first_net_map=keeps_first_net_map(config))
     return RunSummary(**summary)
+
+
+def keeps_first_net_map(config: ExperimentConfig) -> bool:
+    """Whether a run keeps net 0's prediction on the grid alone, with maps over its nets beside it
+    (seed_maps.py): a run of many nets on a plane."""
+    return config.is_plane and config.seeds > 1
 
 
 def classifier_figures(run: Run, recording) -> dict:

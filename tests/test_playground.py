@@ -157,3 +157,22 @@ def test_the_spirals_held_out_points_lie_between_its_training_points_even_withou
     dataset = data.make_plane_dataset("spiral", 100, 0.0, seed=0, side=8)
     radius_train, radius_held_out = np.hypot(*dataset.plane.train[:50].T), np.hypot(*dataset.plane.validation[:50].T)
     np.testing.assert_allclose(radius_held_out - radius_train, 5 * 0.5 / 50, atol=1e-5)
+
+
+# --- maps over many nets -------------------------------------------------------------------------------
+
+def test_maps_over_nets_leave_out_nets_whose_error_is_not_finite():
+    import seed_maps
+
+    predictions = np.array([[[0.9, 0.2, 0.6], [0.8, 0.4, 0.3], [0.7, 0.9, 0.1], [np.nan, np.nan, np.nan]]])
+    frame_loss = np.array([[0.1, 0.2, 0.3, np.nan]])
+    maps = seed_maps.maps_over_nets(predictions, frame_loss, classifies=True, boundary=0.5)
+    np.testing.assert_allclose(maps["mean_prediction"][0, 0], [0.8, 0.5, 1 / 3], rtol=1e-6)
+    np.testing.assert_allclose(maps["disagreement"][0, 0], [0, 1 / 3, 1 / 3], rtol=1e-6)
+    values = np.arange(30, dtype=np.float32).reshape(1, 10, 3)
+    maps = seed_maps.maps_over_nets(values, np.zeros((1, 10)), classifies=False)
+    np.testing.assert_allclose(maps["median_prediction"][0, 0], np.median(values[0], axis=0))
+    np.testing.assert_allclose(maps["low_prediction"][0, 0], np.percentile(values[0], 10, axis=0))
+    assert maps["high_prediction"].shape == (1, 1, 3)
+    nothing = seed_maps.maps_over_nets(predictions, np.full((1, 4), np.nan), classifies=True)
+    assert np.all(np.isnan(nothing["mean_prediction"]))

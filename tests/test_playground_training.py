@@ -75,12 +75,22 @@ def test_a_regression_surface_trains_on_squared_error_and_records_no_accuracy():
     np.testing.assert_allclose(run.frame_loss[-1, 0], expected, rtol=1e-5)
 
 
-def test_each_net_of_a_stack_on_a_problem_matches_a_single_run():
+def test_each_net_of_a_stack_on_a_problem_matches_a_single_run_and_its_maps_over_nets_are_theirs():
     stacked, _ = trained(plane_config(seed=4, seeds=2, data_seed=4))
-    for net, seed in ((1, 5),):  # the second part's net: the first's is checked with the one-input stacks
-        single, _ = trained(plane_config(seed=seed, data_seed=4))
+    singles = [trained(plane_config(seed=seed, data_seed=4))[0] for seed in (4, 5)]
+    for net, single in enumerate(singles):
         for name in ("loss", "val_loss"):
             np.testing.assert_allclose(stacked.per_epoch[name][:, net], single.per_epoch[name][:, 0], rtol=1e-4)
-        np.testing.assert_allclose(stacked.predictions[-1, net], single.predictions[-1, 0], atol=1e-4)
         np.testing.assert_allclose(stacked.per_frame["val_accuracy"][:, net], single.per_frame["val_accuracy"][:, 0],
                                    atol=1 / 60 + 1e-6)  # a point at the boundary may tip
+    # Net 0's map is kept, and the maps over the nets beside it (seed_maps.py).
+    assert stacked.predictions.shape == (5, 1, 144) and stacked.per_frame["mean_prediction"].shape == (5, 1, 144)
+    np.testing.assert_allclose(stacked.predictions[:, 0], singles[0].predictions[:, 0], atol=1e-4)
+    maps = np.stack([single.predictions[:, 0] for single in singles], axis=1)  # (frames, nets, points)
+    np.testing.assert_allclose(stacked.per_frame["mean_prediction"][:, 0], maps.mean(axis=1), atol=1e-4)
+    classes = maps > 0.5
+    split = classes[:, 0] != classes[:, 1]
+    far_from_the_boundary = np.all(np.abs(maps - 0.5) > 1e-3, axis=1)
+    np.testing.assert_array_equal(stacked.per_frame["disagreement"][:, 0][far_from_the_boundary],
+                                  np.where(split, 0.5, 0.0)[far_from_the_boundary])
+    assert np.any(split)  # the two nets disagree somewhere: the test can tell

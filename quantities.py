@@ -154,6 +154,8 @@ def to_json(quantity: Quantity, run_sizes: dict[str, int]) -> dict:
     """A declaration as summary.json's "quantities" holds it: its array's name, its fields, and
     the run's size of each axis its shape names."""
     fields = dataclasses.asdict(quantity)
+    if not quantity.over_nets:  # said only where it is so: the declarations of one input's runs stay as they were
+        del fields["over_nets"]
     return {"array": quantity.key, **fields, "shape": list(quantity.shape),
             "sizes": dict(zip(quantity.shape, quantity.shape_per_net(run_sizes)))}
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import config as config_module
+import playground
 from config import ExperimentConfig
 
 # Keys written shorter in a name ('lr0.003'); others are written whole ('epochs2000').
@@ -25,7 +26,8 @@ SHORT_KEYS = {"learning_rate": "lr", "noise_std": "noise", "n_samples": "n", "va
               "batch_size": "batch", "weight_decay": "wd"}
 # Keys whose value says enough alone: 'sgd', 'tanh', 'square' rather than 'optimizersgd'; a
 # learning-rate schedule ('cosine0.1-0-steps20000') and early stopping ('early_stop50') too.
-VALUE_ONLY = {"optimizer", "activation", "target", "data_file", "kernel_initializer", "early_stopping"}
+VALUE_ONLY = {"optimizer", "activation", "target", "data_file", "kernel_initializer", "early_stopping", "problem",
+              "classification_loss"}
 # Keys whose name ends in a digit: an underscore keeps the key apart from its value ('l2_0.0001').
 SEPARATED_KEYS = {"l1", "l2"}
 # Mappings that are one setting, named as a whole ('cosine0.1-0-steps20000'), not key by key as
@@ -66,6 +68,8 @@ def value_label(key: str, value: Any) -> str:
         return config_module.activation_text(value)
     if leaf == "batch_size" and value is None:
         return "full"
+    if leaf == "features" and isinstance(value, list):
+        return ", ".join(map(str, value))
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (int, float)):
@@ -90,6 +94,8 @@ def name_part(key: str, value: Any) -> str:
         return config_module.schedule_name_part(config_module.checked_schedule(value))
     if leaf in VALUE_ONLY or leaf == "hidden_layers" or is_optimizer_choice(key, value):
         return value_label(key, value)
+    if leaf == "features" and isinstance(value, list):  # x1^2 and sin(x1) are no part of a folder's name
+        return "features_" + "-".join(playground.FEATURE_NAME_PARTS.get(feature, str(feature)) for feature in value)
     separator = "_" if leaf in SEPARATED_KEYS else ""
     return f"{SHORT_KEYS.get(leaf, leaf)}{separator}{value_label(key, value)}"
 

@@ -46,6 +46,9 @@ FEATURES = {
     "sin(x2)": lambda x1, x2: np.sin(x2),
 }
 DEFAULT_FEATURES = ("x1", "x2")
+# Each feature as a part of a folder's name (a study's cell): no ^, * or parentheses there.
+FEATURE_NAME_PARTS = {"x1": "x1", "x2": "x2", "x1^2": "x1sq", "x2^2": "x2sq", "x1*x2": "x1x2", "sin(x1)": "sinx1",
+                      "sin(x2)": "sinx2"}
 
 # The six bumps of gaussian_mix: (x1, x2, sign).
 BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0), (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0))

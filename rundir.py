@@ -38,7 +38,7 @@ import playground
 import quantities
 import seed_maps
 from config import ConfigError, ExperimentConfig
-from summaries import AT_FLOOR_TOLERANCE, CLASSIFIER_FLOOR_NOTE, NO_FLOOR_NOTE, RunSummary
+from summaries import AT_FLOOR_TOLERANCE, CLASSIFIER_FLOOR_NOTE, NO_FLOOR_NOTE, RunSummary, at_bayes_margin
 
 FORMAT = 3
 READABLE_FORMATS = (2, FORMAT)  # format 2 has no "quantities" in summary.json: it is read with today's
@@ -303,10 +303,16 @@ def classifier_figures(run: Run, recording) -> dict:
     accuracy = _finite_median(run.per_frame["accuracy"][-1]) if reached else None
     val_accuracy = _finite_median(run.per_frame["val_accuracy"][-1]) if reached else None
     bayes = playground.bayes_error(config.problem, config.noise)
-    return {"error_name": "cross-entropy" if config.classification_loss == "cross_entropy" else "MSE",
-            "accuracy": accuracy, "val_accuracy": val_accuracy,
-            "val_error_rate": None if val_accuracy is None else round(1 - val_accuracy, 6),
-            "bayes_error_rate": None if bayes is None else round(bayes, 6)}
+    figures = {"error_name": "cross-entropy" if config.classification_loss == "cross_entropy" else "MSE",
+               "accuracy": accuracy, "val_accuracy": val_accuracy,
+               "val_error_rate": None if val_accuracy is None else round(1 - val_accuracy, 6),
+               "bayes_error_rate": None if bayes is None else round(bayes, 6)}
+    if bayes is not None and reached:
+        rates = 1 - run.per_frame["val_accuracy"][-1].astype(np.float64)
+        alive = np.isfinite(run.frame_loss[-1])
+        at_bayes = alive & (rates <= bayes + at_bayes_margin(bayes, len(run.x_validation)))
+        figures["share_at_bayes"] = round(float(np.mean(at_bayes)), 4)
+    return figures
 
 
 def trains_on_minibatches(config: ExperimentConfig, training_points: int) -> bool:

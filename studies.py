@@ -301,7 +301,7 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     runs = {}  # each cell's run, read once; a grid's less what its page does not draw (many are held at once)
     for cell in cells:
         found, run = cells_module.reusable_run(runs_dir / cell.name, cell.config)
-        if found is not None and cell.settings:
+        if found is not None and cell.settings and not cell.config.is_plane:
             from drawing.page_grid import slim  # matplotlib, only once there is something to draw
 
             run = slim(run)
@@ -332,10 +332,13 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     if in_grid:
         pictures.append(("phase.png", lambda path: phase.draw_phase_png(
             in_grid, study.grid, path, f"{study.name}: {len(in_grid)} of {grid_cells} cells, {each}")))
+    rates = all(row.classifies for row in rows)  # classifiers: by their held-out error rates
     if listed:
         pictures.append(("final_error.png", lambda path: draw_final_errors(
-            [rows[index] for index in listed], [summaries[index].final_held_out_errors() for index in listed], path,
-            f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})")))
+            [rows[index] for index in listed],
+            [100 * summaries[index].final_held_out_error_rates() if rates else summaries[index].final_held_out_errors()
+             for index in listed], path,
+            f"{study.name}: how each net ends, over {study.seeds} seeds", f"experiment ({each})", rates=rates)))
     drawn = {}
     for name, draw in pictures:
         with outputs.written_in_place(output_dir / name) as temporary:
@@ -343,7 +346,13 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
         written.append(name)
     links = [cell_page(cell.name) for cell in present]
     notes = missing_lines(missing, failed)
-    if in_grid:  # where each cell lies in phase.png: the page marks the chosen one on it
+    if any(cell.config.is_plane for cell in present):
+        # A plane's cells have no page of their own yet: the study's page gives the table and the
+        # phase picture, each cell linked to its folder (animate.py draws its GIFs there).
+        links = [f"{RUNS}/{cell.name}/" for cell in present]
+        notes = notes + [f"Draw a cell's maps with: python animate.py {output_dir / RUNS}/<cell>"]
+        page = study_page_html(study.name, None, rows, links, each, notes)
+    elif in_grid:  # where each cell lies in phase.png: the page marks the chosen one on it
         page = grid_page_html(study.name, each, study.grid, grid_page_cells(study.grid, rows, runs, failed), rows,
                               links, (output_dir / "phase.png").read_bytes(), drawn["phase.png"], notes)
     else:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 import naming
-from summaries import AT_FLOOR_WORDS, NO_FLOOR_NOTE, RunSummary, StudyRow, final_error_text, share_text
+from summaries import (AT_BAYES_WORDS, AT_FLOOR_WORDS, NO_FLOOR_NOTE, RunSummary, StudyRow, final_error_text, percent,
+                       share_text)
 
 
 def table_rows(summaries: list[RunSummary], settings: list[dict] | None = None) -> list[StudyRow]:
@@ -28,13 +29,26 @@ def table_rows(summaries: list[RunSummary], settings: list[dict] | None = None) 
             p10=low, p90=high, share_at_noise_floor=summary.share_at_noise_floor,
             diverged=int(np.sum(~np.isfinite(errors))), noise_floor=summary.noise_floor,
             train_median=float(np.median(finite_training)) if len(finite_training) else None,
+            **(classifier_columns(summary) if summary.classifies else {}),
         ))
     return rows
 
 
+def classifier_columns(summary: RunSummary) -> dict:
+    """A classifier cell's figures: its loss's name, its held-out error rates over the seeds, the
+    Bayes error rate and the share of seeds at it."""
+    rates = summary.final_held_out_error_rates()
+    finite = rates[np.isfinite(rates)]
+    low, median, high = (float(value) for value in np.percentile(finite, [10, 50, 90])) if len(finite) else (None,) * 3
+    return {"error_name": summary.error_name, "rate_median": median, "rate_p10": low, "rate_p90": high,
+            "bayes_error_rate": summary.bayes_error_rate, "share_at_bayes": summary.share_at_bayes}
+
+
 def markdown_table(rows: list[StudyRow], missing: list[str] = (), failed: dict[str, str] | None = None) -> str:
     """table.md: a row per cell (with a column per grid key, if any), then the noise floor, and
-    the cells not in it yet."""
+    the cells not in it yet. A study of classifiers: their held-out error rates instead."""
+    if rows and all(row.classifies for row in rows):
+        return classifier_table(rows, missing, failed)
     keys = list(dict.fromkeys(key for row in rows for key in row.settings))
     lines = [
         "| experiment | " + "".join(f"{key} | " for key in keys) + "seeds | median final held-out MSE | "
@@ -55,6 +69,46 @@ def markdown_table(rows: list[StudyRow], missing: list[str] = (), failed: dict[s
     lines += missing_lines(missing, failed or {})
     return "\n".join(lines) + "\n"
 
+
+
+def classifier_table(rows: list[StudyRow], missing: list[str] = (), failed: dict[str, str] | None = None) -> str:
+    """table.md of classifiers: per cell the median, 10th and 90th percentile held-out error rate
+    over its seeds, the share of seeds at the Bayes error rate (where the problem has one), and the
+    median final held-out and training loss; then what the Bayes error rate is."""
+    keys = list(dict.fromkeys(key for row in rows for key in row.settings))
+    names = sorted({row.error_name for row in rows})
+    loss = names[0] if len(names) == 1 else "loss"
+    known = any(row.bayes_error_rate is not None for row in rows)  # else no column of "unknown"s
+    lines = [
+        "| experiment | " + "".join(f"{key} | " for key in keys) + "seeds | median held-out error rate | "
+        f"10th percentile | 90th percentile | {f'{AT_BAYES_WORDS} | ' if known else ''}median final held-out {loss} | "
+        f"median final training {loss} |",
+        "|---|" + "---|" * len(keys) + "---|---|---|---|---|" + ("---|" if known else "") + "---|",
+    ]
+    for row in rows:
+        diverged = f" ({row.diverged} diverged)" if row.diverged else ""
+        values = "".join(f"{naming.value_label(key, row.settings[key]) if key in row.settings else ''} | "
+                         for key in keys)
+        at_bayes = ("unknown | " if row.share_at_bayes is None else f"{share_text(row.share_at_bayes)} | ") if known else ""
+        lines.append(f"| {row.experiment} | {values}{row.seeds}{diverged} | {percent(row.rate_median)} | "
+                     f"{percent(row.rate_p10)} | {percent(row.rate_p90)} | {at_bayes}{final_error_text(row.median)} | "
+                     f"{final_error_text(row.train_median)} |")
+    lines.append("")
+    lines.append(bayes_note(rows))
+    lines += missing_lines(missing, failed or {})
+    return "\n".join(lines) + "\n"
+
+
+def bayes_note(rows: list[StudyRow]) -> str:
+    """What the classifier table's Bayes error rate is, where the problems define one."""
+    rates = {row.bayes_error_rate for row in rows}
+    if rates == {None}:
+        return ("The Bayes error rate (the lowest any classifier can have) is not known exactly for these problems; "
+                "the error rates are on held-out points drawn as the training points are.")
+    known = ", ".join(sorted({percent(rate) for rate in rates if rate is not None}))
+    return (f"Bayes error rate {known}: the lowest any classifier can have on the problem; a seed is {AT_BAYES_WORDS} "
+            "when its held-out error rate is at most two standard errors (or one held-out point, if more) above it"
+            + ("; unknown for the others." if None in rates else "."))
 
 
 def missing_lines(missing: list[str], failed: dict[str, str]) -> list[str]:

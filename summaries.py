@@ -125,10 +125,20 @@ class RunSummary(_Summary):
     val_accuracy: Optional[float] = None
     val_error_rate: Optional[float] = None
     bayes_error_rate: Optional[float] = None
+    share_at_bayes: Optional[float] = None  # of the nets whose held-out error rate is at it (at_bayes_margin)
 
     def final_held_out_errors(self) -> np.ndarray:
         """Each net's final held-out error (NaN where it is not finite)."""
         return np.array([np.nan if net.val_loss is None else net.val_loss for net in self.nets], dtype=np.float64)
+
+    @property
+    def classifies(self) -> bool:
+        return self.val_accuracy is not None or any(net.val_accuracy is not None for net in self.nets)
+
+    def final_held_out_error_rates(self) -> np.ndarray:
+        """A classifier's nets' final held-out error rates (NaN for a net whose error is not finite)."""
+        return np.array([np.nan if net.val_accuracy is None or net.val_loss is None else 1 - net.val_accuracy
+                         for net in self.nets], dtype=np.float64)
 
 
 class StudyRow(_Summary):
@@ -146,6 +156,18 @@ class StudyRow(_Summary):
     noise_floor: Optional[float]
     # The median final training error: under the floor where the nets fit some of the noise.
     train_median: Optional[float] = None
+    # A classifier's cell: what its loss is, its held-out error rates over the seeds (median, 10th and
+    # 90th percentile), the problem's Bayes error rate where known, and the share of its seeds at it.
+    error_name: str = "MSE"
+    rate_median: Optional[float] = None
+    rate_p10: Optional[float] = None
+    rate_p90: Optional[float] = None
+    bayes_error_rate: Optional[float] = None
+    share_at_bayes: Optional[float] = None
+
+    @property
+    def classifies(self) -> bool:
+        return self.rate_median is not None or self.error_name != "MSE"
 
 
 def format_loss(value: float) -> str:
@@ -191,9 +213,9 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
             f"{summary.name}: {seeds} seeds x {epochs} epochs in {seconds:.1f} s "
             f"({seeds * epochs / max(seconds, 1e-9):,.0f} net-epochs a second)",
             f"  median final training MSE {final_error_text(summary.loss)}, "
-            f"held-out MSE {final_error_text(summary.val_loss)} "
-            + ("" if summary.val_accuracy is not None else f"({NO_FLOOR_WORDS})" if floor is None
-               else f"(noise floor {final_error_text(floor)})"),
+            f"held-out MSE {final_error_text(summary.val_loss)}"
+            + ("" if summary.val_accuracy is not None else f" ({NO_FLOOR_WORDS})" if floor is None
+               else f" (noise floor {final_error_text(floor)})"),
         ]
         if floor is not None or diverged:
             at_floor = (f"{share_text(summary.share_at_noise_floor)} of the seeds end {AT_FLOOR_WORDS}"
@@ -212,6 +234,17 @@ def describe_run(summary: RunSummary, run_dir: Path, files: list[str] | None = N
     return "\n".join(lines)
 
 
+# A classifier "reaches the Bayes error rate" when its held-out error rate is within two standard
+# errors of that rate over its held-out points (and at least one point above it): a classifier at
+# exactly the Bayes rate lands there 98% of the time.
+AT_BAYES_WORDS = "at the Bayes error rate"
+
+
+def at_bayes_margin(bayes: float, held_out_points: int) -> float:
+    """How far above the Bayes error rate a held-out error rate still counts as at it."""
+    return max(2 * float(np.sqrt(bayes * (1 - bayes) / held_out_points)), 1 / held_out_points)
+
+
 def percent(share: float | None) -> str:
     """A share as a percentage to a tenth: '97.6%'."""
     return NOT_FINITE if share is None else f"{100 * share:.1f}%"
@@ -222,7 +255,8 @@ def classification_text(summary: RunSummary) -> str:
     the Bayes error rate is 0.0%), training 98.0%'."""
     median = "median " if summary.seeds > 1 else ""
     bayes = ("" if summary.bayes_error_rate is None
-             else f"; the lowest any classifier can have, the Bayes error rate, is {percent(summary.bayes_error_rate)}")
+             else f"; the lowest any classifier can have, the Bayes error rate, is {percent(summary.bayes_error_rate)}"
+             + ("" if summary.seeds == 1 else f", and {share_text(summary.share_at_bayes)} of the seeds end at it"))
     return (f"{median}held-out accuracy {percent(summary.val_accuracy)} (error rate {percent(summary.val_error_rate)}"
             f"{bayes}), training {percent(summary.accuracy)}")
 

@@ -141,9 +141,12 @@ def same_data(runs: list[Run]) -> bool:
     )
 
 
-def draw_final_errors(rows: list[StudyRow], errors: list[np.ndarray], path: str | Path, title: str, xlabel: str) -> None:
+def draw_final_errors(rows: list[StudyRow], errors: list[np.ndarray], path: str | Path, title: str, xlabel: str,
+                      rates: bool = False) -> None:
     """A study's final_error.png: each seed's final held-out error as a dot per experiment, with
-    the median and the 10th-90th percentile spread drawn beside the dots, and the noise floor."""
+    the median and the 10th-90th percentile spread drawn beside the dots, and the noise floor; with
+    rates, a study of classifiers: each seed's held-out error rate (errors in percent), on a linear
+    scale from 0, and the Bayes error rate where it is known."""
     use_fonts_for([title, xlabel] + [text for row in rows for text in (row.experiment, row.trained)])
     figure, axes = png_axes(height_inches=4.8)
     rng = np.random.default_rng(0)  # the horizontal jitter of the dots only
@@ -155,22 +158,27 @@ def draw_final_errors(rows: list[StudyRow], errors: list[np.ndarray], path: str 
             low, median, high = np.percentile(finite, [10, 50, 90])
             axes.plot([position + 0.2] * 2, [low, high], color=COLORS["truth"], linewidth=2, zorder=2)
             axes.plot([position + 0.12, position + 0.28], [median] * 2, color=COLORS["truth"], linewidth=3, zorder=2)
-    floors = {row.noise_floor for row in rows}
-    shared_floor = rows[0].noise_floor if len(floors) == 1 else None
+    floors = {100 * row.bayes_error_rate if row.bayes_error_rate is not None else None for row in rows} if rates else {
+        row.noise_floor for row in rows}
+    shared_floor = next(iter(floors)) if len(floors) == 1 else None
     if shared_floor:
         axes.axhline(shared_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2, zorder=1)
     elif len(floors) > 1:  # experiments on different data: each its own floor, where it is known
         for position, row in enumerate(rows):
-            if row.noise_floor:
-                axes.plot([position - 0.4, position + 0.4], [row.noise_floor] * 2, color=COLORS["floor"],
+            floor = (None if row.bayes_error_rate is None else 100 * row.bayes_error_rate) if rates else row.noise_floor
+            if floor:
+                axes.plot([position - 0.4, position + 0.4], [floor] * 2, color=COLORS["floor"],
                           linestyle="--", linewidth=1.2, zorder=1)
-    axes.set_yscale("log")
-    plain_tick_labels(axes)
+    if rates:
+        axes.set_ylim(bottom=0)
+    else:
+        axes.set_yscale("log")
+        plain_tick_labels(axes)
     # Each experiment's name, then what it trained, a part a line ('1x60 sigmoid', 'sgd lr 0.01').
     axes.set_xticks(range(len(rows)), ["\n".join([row.experiment] + row.trained.split(" · ")) for row in rows],
                     fontsize=9)
     axes.set_xlim(-0.6, len(rows) - 0.4)
-    axes.set_ylabel("final held-out mean squared error (log scale)")
+    axes.set_ylabel("final held-out error rate (%)" if rates else "final held-out mean squared error (log scale)")
     axes.set_xlabel(xlabel)
     axes.set_title(title, fontsize=10)
     axes.grid(True, axis="y", alpha=0.3)
@@ -182,13 +190,15 @@ def draw_final_errors(rows: list[StudyRow], errors: list[np.ndarray], path: str 
         Line2D([], [], marker="_", linestyle="none", color=COLORS["truth"], markersize=12, markeredgewidth=3,
                label="median"),
     ]
+    floor_name = "Bayes error rate" if rates else "noise floor"
     if shared_floor:
-        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=floor_words(shared_floor, "g")))
+        label = f"Bayes error rate {shared_floor:.2g}%" if rates else floor_words(shared_floor, "g")
+        handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=label))
     elif floors - {None}:
-        known = "each experiment's noise floor" + (", where known" if None in floors else "")
+        known = f"each experiment's {floor_name}" + (", where known" if None in floors else "")
         handles.append(Line2D([], [], color=COLORS["floor"], linestyle="--", label=known))
     else:
-        handles.append(Line2D([], [], linestyle="none", label=NO_FLOOR_WORDS))
+        handles.append(Line2D([], [], linestyle="none", label="Bayes error rate unknown" if rates else NO_FLOOR_WORDS))
     axes.legend(handles=handles, loc="best", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, format="png")

@@ -25,14 +25,14 @@ import matplotlib
 import matplotlib.patches
 import matplotlib.ticker
 import numpy as np
-from matplotlib.colors import LogNorm
+from matplotlib.colors import LogNorm, Normalize
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from drawing.style import COLORS, DPI, plain_tick_labels, png_axes, save_png, use_fonts_for
 from naming import value_label  # '1x60', '0.003', 'sgd-momentum0.9': as cells and tables name them
-from summaries import AT_FLOOR_TOLERANCE, AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow
+from summaries import AT_BAYES_WORDS, AT_FLOOR_TOLERANCE, AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow
 
 RATIO_COLORMAP = "viridis"
 RATIO_CEILING = 30.0
@@ -57,6 +57,20 @@ def relative_error(row: StudyRow, value: float | None, relative: bool) -> float 
     if value is None:
         return None
     return value / row.noise_floor if relative else value
+
+
+# A study of classifiers is drawn by its held-out error rates, in percent, on a linear scale (0% is
+# common, and a log scale has no place for it); `relative` is then this marker, never True.
+RATES = "rates"
+
+
+def cell_value(row: StudyRow, which: str, relative) -> float | None:
+    """A cell's median, p10 or p90 (which) as phase.png draws it: its held-out error divided by the
+    floor, or itself; or a classifier study's held-out error rate in percent (relative is RATES)."""
+    if relative == RATES:
+        rate = getattr(row, f"rate_{which}")
+        return None if rate is None else 100 * rate
+    return relative_error(row, getattr(row, which), relative)
 
 
 @dataclass
@@ -84,6 +98,8 @@ def draw_phase_png(rows: list[StudyRow], grid: dict[str, list[Any]], path: str |
     floors = {row.noise_floor for row in rows}
     relative = None not in floors and 0 not in floors
     measure = ("median final held-out MSE ÷ noise floor σ²" if relative else "median final held-out MSE")
+    if rows and all(row.classifies for row in rows):
+        relative, measure = RATES, "median final held-out error rate (%)"
     if len(grid) == 1:
         return draw_line(rows, grid, by_settings, path, title, measure, relative)
     figure = phase_figure(rows, grid, by_settings, title, measure, relative)
@@ -166,14 +182,17 @@ def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: 
                              1.9 + panel_rows * (len(y_values) * 0.62 + 1.0)), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     all_axes = figure.subplots(panel_rows, columns, squeeze=False).ravel()
-    values = [relative_error(row, row.median, relative) for row in rows]
+    values = [cell_value(row, "median", relative) for row in rows]
     finite = [value for value in values if value is not None and value > 0]
     low, high = (min(finite), max(finite)) if finite else (0.5, 2.0)
-    # Up to RATIO_CEILING times the floor the colours tell cells apart; beyond (a blow-up's 10⁴)
-    # every cell has the last colour, and its number says how far. The scale reaches the line of
-    # the nets at the floor (AT_FLOOR_TOLERANCE) even where every cell lies below it.
-    top = min(max(high, 1.1 * low, AT_FLOOR_TOLERANCE), RATIO_CEILING) if relative else max(high, 1.1 * low)
-    norm = LogNorm(vmin=min(low, 0.9) if relative else low, vmax=top)
+    if relative == RATES:  # error rates: 0% to the highest (50%: a coin)
+        norm = Normalize(vmin=0.0, vmax=max([value for value in values if value is not None] + [1.0]))
+    else:
+        # Up to RATIO_CEILING times the floor the colours tell cells apart; beyond (a blow-up's 10⁴)
+        # every cell has the last colour, and its number says how far. The scale reaches the line of
+        # the nets at the floor (AT_FLOOR_TOLERANCE) even where every cell lies below it.
+        top = min(max(high, 1.1 * low, AT_FLOOR_TOLERANCE), RATIO_CEILING) if relative else max(high, 1.1 * low)
+        norm = LogNorm(vmin=min(low, 0.9) if relative else low, vmax=top)
     colormap = matplotlib.colormaps[RATIO_COLORMAP].with_extremes(over="#fde725")
     image = None
     for axes, fixed in zip(all_axes, panel_values):
@@ -185,8 +204,8 @@ def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: 
             if row is None:
                 axes.text(column_index, row_index, "missing", ha="center", va="center", fontsize=7, color="#777")
                 continue
-            ratio = relative_error(row, row.median, relative)
-            if ratio is not None and ratio > 0:
+            ratio = cell_value(row, "median", relative)
+            if ratio is not None and (ratio > 0 or relative == RATES):
                 image_values[row_index, column_index] = ratio
             annotate(axes, column_index, row_index, row, ratio, relative, norm, colormap)
         image = axes.imshow(np.ma.masked_invalid(image_values), cmap=colormap, norm=norm, aspect="auto",
@@ -203,22 +222,36 @@ def phase_figure(rows: list[StudyRow], grid: dict[str, list[Any]], by_settings: 
                                extend="max" if high > norm.vmax else "neither")
     colorbar.set_label(measure, fontsize=9)
     # Labelled ticks over any range of colours (a LogNorm's own labels only powers of ten: 1 to 3.06 got one).
-    colorbar.set_ticks(readable_ticks(norm.vmin, norm.vmax, log=True))
+    colorbar.set_ticks(readable_ticks(norm.vmin, norm.vmax, log=relative != RATES))
     plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")  # '0.5', not mathtext's 5×10⁻¹
     colorbar.ax.yaxis.set_major_formatter(plain)
     colorbar.ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    if relative:
+    if relative is True:
         colorbar.ax.axhline(AT_FLOOR_TOLERANCE, color=COLORS["floor"], linewidth=2)
     note = (f"in each cell: the median ÷ σ²; % of seeds {AT_FLOOR_WORDS}; N div: N seeds diverged (hatched)"
-            if relative else f"in each cell: the median ({NO_FLOOR_WORDS}); N div: N seeds diverged (hatched)")
+            if relative is True else rates_note(rows) if relative == RATES
+            else f"in each cell: the median ({NO_FLOOR_WORDS}); N div: N seeds diverged (hatched)")
     figure.suptitle(f"{title}\n{note}", fontsize=10)
     return figure
 
 
-def annotate(axes, column: int, row_index: int, row: dict, ratio: float | None, relative: bool, norm, colormap) -> None:
+def rates_note(rows: list[StudyRow]) -> str:
+    """What a classifier study's cells say: their median error rate, and the share at the Bayes rate where known."""
+    bayes = {row.bayes_error_rate for row in rows} - {None}
+    at_bayes = (f"; % of seeds {AT_BAYES_WORDS} ({', '.join(f'{100 * rate:.2g}%' for rate in sorted(bayes))})"
+                if bayes else " (Bayes error rate unknown)")
+    return f"in each cell: the median held-out error rate{at_bayes}; N div: N seeds diverged"
+
+
+def annotate(axes, column: int, row_index: int, row: dict, ratio: float | None, relative, norm, colormap) -> None:
     """A cell's numbers, in black or white as its colour needs; hatched where seeds diverged."""
     if ratio is None:
         text, dark = "all\ndiverged", False
+    elif relative == RATES:
+        share = row.share_at_bayes
+        text = f"{ratio:.1f}%" + ("" if share is None else f"\n{100 * share:.0f}%")
+        red, green, blue, _ = colormap(norm(ratio))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
     else:
         share = row.share_at_noise_floor
         text = f"{ratio:.2f}" if relative and ratio < 100 else f"{ratio:.3g}"
@@ -242,29 +275,39 @@ def draw_line(rows, grid, by_settings, path, title: str, measure: str, relative:
     positions, medians, lows, highs = [], [], [], []
     for position, value in enumerate(values):
         row = by_settings.get(settings_key({key: value}, grid))
-        if row is None or row.median is None:
+        if row is None or cell_value(row, "median", relative) is None:
             if row is not None:
                 axes.text(position, 0.5, f"all {row.diverged} diverged", transform=axes.get_xaxis_transform(),
                           ha="center", fontsize=8, color=COLORS["marker"])
             continue
         positions.append(position)
-        medians.append(relative_error(row, row.median, relative))
-        lows.append(relative_error(row, row.p10, relative))
-        highs.append(relative_error(row, row.p90, relative))
-        label = f"{100 * row.share_at_noise_floor:.0f}%" if row.share_at_noise_floor is not None else ""
+        medians.append(cell_value(row, "median", relative))
+        lows.append(cell_value(row, "p10", relative))
+        highs.append(cell_value(row, "p90", relative))
+        share = row.share_at_bayes if relative == RATES else row.share_at_noise_floor
+        label = f"{100 * share:.0f}%" if share is not None else ""
         if row.diverged:
             label += f" {row.diverged} div"
         axes.annotate(label, (position, medians[-1]), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
     axes.fill_between(positions, lows, highs, color=COLORS["net"], alpha=0.25, linewidth=0, label="10-90% of seeds")
     axes.plot(positions, medians, color=COLORS["median"], marker="o", linewidth=2, label="median")
-    if relative:
+    if relative is True:
         axes.axhline(1.0, color=COLORS["floor"], linestyle="--", linewidth=1.2, label="noise floor")
-    axes.set_yscale("log")
-    plain_tick_labels(axes)
+    bayes = {row.bayes_error_rate for row in rows} - {None}
+    if relative == RATES:  # error rates on a linear scale from 0, the Bayes error rate where known
+        for rate in bayes:
+            axes.axhline(100 * rate, color=COLORS["floor"], linestyle="--", linewidth=1.2,
+                         label=f"Bayes error rate {100 * rate:.2g}%")
+        axes.set_ylim(bottom=0)
+        labels = f"% of seeds {AT_BAYES_WORDS}; " if bayes else ""
+    else:
+        axes.set_yscale("log")
+        plain_tick_labels(axes)
+        labels = f"% of seeds {AT_FLOOR_WORDS}; "
     axes.set_xticks(range(len(values)), [value_label(key, value) for value in values])
     axes.set_xlabel(key)
     axes.set_ylabel(measure)
-    axes.set_title(f"{title}\nlabels: % of seeds {AT_FLOOR_WORDS}; N div: N seeds diverged", fontsize=10)
+    axes.set_title(f"{title}\nlabels: {labels}N div: N seeds diverged", fontsize=10)
     save_png(figure, axes, path)
     # x in data, y in the plot's share of its height: a value's column from the bottom to the top.
     boxes = {settings_key({key: value}, grid): pixel_box(figure, axes, axes.get_xaxis_transform(),

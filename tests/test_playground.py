@@ -176,3 +176,35 @@ def test_maps_over_nets_leave_out_nets_whose_error_is_not_finite():
     assert maps["high_prediction"].shape == (1, 1, 3)
     nothing = seed_maps.maps_over_nets(predictions, np.full((1, 4), np.nan), classifies=True)
     assert np.all(np.isnan(nothing["mean_prediction"]))
+
+
+# --- a study of classifiers: by their held-out error rates ----------------------------------------------
+
+def classifier_summary(name: str, accuracies: list[float], bayes: float | None = None, share: float | None = None):
+    from summaries import RunSummary
+
+    return RunSummary.model_validate({
+        "format": 3, "name": name, "trained": "1x4 tanh · sgd lr 0.03 · on gaussians", "true_function": None,
+        "status": "completed", "epochs_completed": 10, "epochs_requested": 10, "seeds": len(accuracies),
+        "noise_floor": None, "loss": 0.3, "val_loss": 0.3, "error_name": "cross-entropy",
+        "val_accuracy": float(np.median(accuracies)), "bayes_error_rate": bayes, "share_at_bayes": share,
+        "nets": [{"seed": seed, "loss": 0.3, "val_loss": 0.3, "val_accuracy": accuracy}
+                 for seed, accuracy in enumerate(accuracies)]})
+
+
+def test_a_study_of_classifiers_tables_and_draws_their_error_rates_against_the_bayes_rate(tmp_path):
+    import study_table
+    from drawing import phase
+
+    summaries = [classifier_summary("noise0", [1.0, 0.99, 0.98], bayes=3e-5, share=2 / 3),
+                 classifier_summary("noise0.5", [0.9, 0.92, 0.8], bayes=0.0786, share=1 / 3)]
+    rows = study_table.table_rows(summaries, [{"noise": 0.0}, {"noise": 0.5}])
+    assert rows[0].rate_median == pytest.approx(0.01) and rows[1].rate_p90 == pytest.approx(0.18)
+    table = study_table.markdown_table(rows)
+    assert "| median held-out error rate |" in table and "| at the Bayes error rate |" in table
+    assert "| noise0 | 0 | 3 | 1.0% | 0.2% | 1.8% | 67% | 0.3000 | 0.3000 |" in table
+    assert "Bayes error rate 0.0%, 7.9%" in table
+    boxes = phase.draw_phase_png(rows, {"noise": [0.0, 0.5]}, tmp_path / "phase.png", "noise")
+    assert (tmp_path / "phase.png").stat().st_size > 0 and len(boxes.boxes) == 2
+    unknown = study_table.markdown_table(study_table.table_rows([classifier_summary("xor", [0.9, 0.95])]))
+    assert "Bayes" in unknown and "at the Bayes error rate |" not in unknown  # no column of "unknown"s

@@ -43,7 +43,14 @@ def load_runs_to_compare(run_dirs: list[str | Path], overrides: list[str] | None
     """The 2 to 9 runs to compare, read and checked (rendering.load_run), of one net or seeded."""
     if not 2 <= len(run_dirs) <= MAX_COMPARED:
         raise RunError(f"compare takes 2 to {MAX_COMPARED} run directories, got {len(run_dirs)}")
-    return [load_run(run_dir, overrides) for run_dir in run_dirs]
+    runs = [load_run(run_dir, overrides) for run_dir in run_dirs]
+    kinds = {run.is_plane for run in runs}
+    if len(kinds) > 1:  # a curve beside a map: no panel could show both
+        plane = next(run_dir for run_dir, run in zip(run_dirs, runs) if run.is_plane)
+        line = next(run_dir for run_dir, run in zip(run_dirs, runs) if not run.is_plane)
+        raise RunError(f"{plane} is a run of two inputs and {line} of one; compare runs of two inputs with each other, "
+                       "and runs of one input with each other")
+    return runs
 
 
 def compare_labels(runs: list[Run], run_dirs: list[str | Path], labels: list[str]) -> list[str]:

@@ -369,7 +369,7 @@ class ExperimentConfig(StrictModel):
         line_only = [key for key in GENERATED_DATA_KEYS if key in given and key not in PLANE_SHARED_KEYS]
         if line_only:
             raise ValueError(f"{', '.join(line_only)} describe{'s' if len(line_only) == 1 else ''} data of one input, "
-                             f"but problem {self.problem} has two (on [-6, 6]²{'; its noise is noise' if 'noise_std' in line_only else ''}); "
+                             f"but problem {self.problem} has two (on [-6, 6]²{'; set its noise with noise' if 'noise_std' in line_only else ''}); "
                              f"remove {'it' if len(line_only) == 1 else 'them'}")
         limit = playground.MAX_NOISE[self.task]
         if self.noise > limit:

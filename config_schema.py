@@ -16,9 +16,13 @@ from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator,
 )
 
+import data_settings
 import playground
 import quantities
 import targets
+from data_settings import (  # noqa: F401  (re-exported: the data keys are named here too)
+    FILE_DATA_KEYS, GENERATED_DATA_KEYS, MAX_PLANE_GRID, PLANE_DATA_KEYS, PLANE_DEFAULTS, PLANE_SHARED_KEYS, TASKS,
+)
 from learning_rate_schedules import EXAMPLE as SCHEDULE_EXAMPLE
 from learning_rate_schedules import checked_schedule, initial_rate, learning_rate_text  # noqa: F401  (re-exported)
 from optimizer_options import OPTIMIZERS, checked_options
@@ -105,22 +109,6 @@ MAX_NET_EPOCHS = 200_000_000
 # Training points, generated or read from a file: full-batch training on more is not what this
 # tool is for, and a file's residuals.png interpolates every frame at every point.
 MAX_POINTS = 100_000
-
-
-# The keys that describe generated data, and those that describe points read from a file: a
-# config has one set or the other, and its resolved config.yaml only the set it uses.
-GENERATED_DATA_KEYS = ("n_samples", "x_min", "x_max", "noise_std", "target")
-FILE_DATA_KEYS = ("data_file", "data_columns", "validation_fraction", "standardize", "data_sha256")
-# The keys of a problem of two inputs (playground.py), and which of the keys above it uses too. A
-# config of one input has none of them, and its config.yaml lists none: runs of one input are
-# named, reused and compared as before these keys existed.
-PLANE_DATA_KEYS = ("problem", "noise", "features", "classification_loss")
-PLANE_SHARED_KEYS = ("n_samples",)
-# What a problem of two inputs takes where a key is not given: Playground's 500 points, half of
-# them held out (n_samples training points, as many held out), its noise of 0, and a map of the
-# plane 64 points a side.
-PLANE_DEFAULTS = {"n_samples": 250, "noise": 0.0, "grid_points": 64}
-MAX_PLANE_GRID = 256
 
 
 # The videos render.video may ask for (drawing/video.py writes them).
@@ -216,9 +204,11 @@ class ExperimentConfig(StrictModel):
     # config file's folder (given with --set, to the current folder); its resolved config.yaml
     # holds the absolute path. None of the keys above
     # but seeds applies to it (GENERATED_DATA_KEYS); the x range and grid come from the points.
+    # A file of three columns is x1, x2 and a target: points of two inputs (points_file.py).
     data_file: str | None = None
-    # The two columns to use when the file has more: header names, or numbers counted from 1.
-    data_columns: list[str | WholeNumber] | None = Field(None, min_length=2, max_length=2)
+    # The columns to use when the file has more: two (x, y), or three (x1, x2, the target) for two
+    # inputs; header names, or numbers counted from 1. A file of exactly three gets [1, 2, 3].
+    data_columns: list[str | WholeNumber] | None = Field(None, min_length=2, max_length=3)
     # The share of the file's points held out to measure the error on, chosen by the data seed.
     validation_fraction: float = Field(0.2, gt=0, le=0.9)
     # Train on the points shifted and scaled to mean 0 and spread 1, shown in the file's units:
@@ -229,7 +219,8 @@ class ExperimentConfig(StrictModel):
     data_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
     # Or one of TensorFlow Playground's problems of two inputs, x1 and x2 (playground.py): circle,
-    # xor, gaussians, spiral (classification) or plane, gaussian_mix (regression). Its noise is
+    # xor, gaussians, spiral (classification) or plane, gaussian_mix (regression); or an expression
+    # in x1 and x2 such as "sin(x1) * cos(x2)", on [-6, 6]² (a regression unless task says). Its noise is
     # Playground's level from 0 to 0.5 for a classification set, the σ of the target's noise for
     # a regression surface; n_samples training points and as many held out, from streams of their own.
     problem: str | None = None
@@ -240,6 +231,11 @@ class ExperimentConfig(StrictModel):
     # on labels 0 and 1 (Keras's way); or squared_error, Playground's own: a tanh output and
     # squared error on labels -1 and +1.
     classification_loss: Literal["cross_entropy", "squared_error"] = "cross_entropy"
+    # What the net learns: a number (regression) or one of two classes (classification). Unset, it
+    # is a built-in problem's own, a class for a file's target column of words, else a regression;
+    # set, classification makes an expression's class 1 where it is above 0, and a file's numeric
+    # target column of two values a class (the larger class 1). Always a regression for one input.
+    task: Literal[TASKS] | None = Field(None, validate_default=True)
 
     # The net: hidden layer widths, then a linear output. Sigmoid units are what make a 1x60 net
     # with SGD get stuck as in the post; with tanh it escapes (see the measurements note).
@@ -330,14 +326,17 @@ class ExperimentConfig(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _plane_defaults(cls, given: Any) -> Any:
-        if isinstance(given, dict) and given.get("problem") is not None:
-            return {**{key: value for key, value in PLANE_DEFAULTS.items() if key not in given}, **given}
-        return given
+        return data_settings.with_plane_defaults(given)
 
     @field_validator("problem")
     @classmethod
     def _known_problem(cls, problem: str | None) -> str | None:
-        return None if problem is None else _known_name(problem, playground.PROBLEMS, "problem")
+        return data_settings.known_problem(problem)
+
+    @field_validator("task")
+    @classmethod
+    def _task_of_the_points(cls, task: str | None, info: ValidationInfo) -> str | None:
+        return data_settings.resolved_task(task, info.data)
 
     @field_validator("features", mode="plain")
     @classmethod
@@ -354,34 +353,7 @@ class ExperimentConfig(StrictModel):
 
     @model_validator(mode="after")
     def _plane_or_line(self) -> "ExperimentConfig":
-        given = self.model_fields_set
-        if self.problem is None:
-            if self.grid_points < 20:  # worded as pydantic words a number's limits
-                raise ValueError(f"grid_points: Input should be greater than or equal to 20, got {self.grid_points}")
-            plane_only = [key for key in PLANE_DATA_KEYS if key in given and key != "problem"]
-            if plane_only:
-                raise ValueError(f"{', '.join(plane_only)} appl{'ies' if len(plane_only) == 1 else 'y'} only to a "
-                                 "problem of two inputs; set problem too (circle, xor, gaussians, spiral, plane or "
-                                 f"gaussian_mix), or remove {'it' if len(plane_only) == 1 else 'them'}")
-            return self
-        if self.data_file is not None:
-            raise ValueError("problem and data_file are two sources of points; give one of them")
-        line_only = [key for key in GENERATED_DATA_KEYS if key in given and key not in PLANE_SHARED_KEYS]
-        if line_only:
-            raise ValueError(f"{', '.join(line_only)} describe{'s' if len(line_only) == 1 else ''} data of one input, "
-                             f"but problem {self.problem} has two (on [-6, 6]²{'; set its noise with noise' if 'noise_std' in line_only else ''}); "
-                             f"remove {'it' if len(line_only) == 1 else 'them'}")
-        limit = playground.MAX_NOISE[self.task]
-        if self.noise > limit:
-            raise ValueError(f"noise must be at most {limit:g} for problem {self.problem} "
-                             + ("(Playground's noise level, 0 to 0.5)" if self.task == "classification"
-                                else "(the standard deviation of the noise on its target)") + f", got {self.noise:g}")
-        if not 8 <= self.grid_points <= MAX_PLANE_GRID:
-            raise ValueError(f"grid_points must be from 8 to {MAX_PLANE_GRID} for problem {self.problem}: the points "
-                             f"of each side of its map of the plane, got {self.grid_points}")
-        if self.classification_loss != "cross_entropy" and self.task != "classification":
-            raise ValueError(f"classification_loss applies to a classification problem, and {self.problem} is a "
-                             "regression surface; remove it")
+        data_settings.check_plane_or_line(self)
         return self
 
     @model_validator(mode="after")
@@ -413,43 +385,20 @@ class ExperimentConfig(StrictModel):
 
     @field_validator("data_columns")
     @classmethod
-    def _two_different_columns(cls, columns: list | None) -> list | None:
-        if columns is not None and columns[0] == columns[1]:
-            raise ValueError("names one column twice; give the x column, then a different y column")
+    def _different_columns(cls, columns: list | None) -> list | None:
+        if columns is not None and len(set(columns)) != len(columns):
+            raise ValueError("names one column twice; give the x column, then a different y column (or x1, x2 and "
+                             "the target, three different columns)")
         return columns
 
     @model_validator(mode="after")
     def _data_from_one_source(self) -> "ExperimentConfig":
-        given = self.model_fields_set
-        if self.data_file is not None:
-            generated = [key for key in GENERATED_DATA_KEYS if key in given]
-            if generated:
-                raise ValueError(f"{', '.join(generated)} describe{'s' if len(generated) == 1 else ''} generated data, "
-                                 "but the points come from data_file; remove "
-                                 f"{'it' if len(generated) == 1 else 'them'} (or data_file)")
-        else:
-            file_only = [key for key in FILE_DATA_KEYS if key in given and key != "data_file"]
-            if file_only:
-                raise ValueError(f"{', '.join(file_only)} appl{'ies' if len(file_only) == 1 else 'y'} only to points "
-                                 "read from a file; set data_file too, or remove "
-                                 f"{'it' if len(file_only) == 1 else 'them'}")
+        data_settings.check_one_source(self)
         return self
 
     @model_validator(mode="after")
-    def _x_range_not_empty(self) -> "ExperimentConfig":
-        if not self.x_min < self.x_max:
-            raise ValueError(f"x_min ({self.x_min}) must be less than x_max ({self.x_max})")
-        return self
-
-    @model_validator(mode="after")
-    def _target_finite_over_the_range(self) -> "ExperimentConfig":
-        # Checked at the points the data and the drawing use: log(x) at x = 0 would train on -inf.
-        if self.data_file is None and self.problem is None and self.x_min < self.x_max:
-            where = targets.first_unusable_x(self.target, self.x_min, self.x_max, (self.n_samples, self.grid_points))
-            if where is not None:
-                raise ValueError(f"target {targets.shortened(self.target)!r} is not a finite number within "
-                                 f"±{targets.MAX_VALUE:g} at x = {where:g}; choose x_min and x_max where it is, "
-                                 "or another target")
+    def _x_range_and_target_of_a_line(self) -> "ExperimentConfig":
+        data_settings.check_line(self)
         return self
 
     @field_validator("optimizer_options")
@@ -504,8 +453,9 @@ class ExperimentConfig(StrictModel):
 
     @property
     def is_plane(self) -> bool:
-        """Whether the points lie on a plane of two inputs (a problem), not along a line."""
-        return self.problem is not None
+        """Whether the points lie on a plane of two inputs (a problem, or a file's three columns),
+        not along a line."""
+        return data_settings.is_plane(self.problem, self.data_file, self.data_columns)
 
     @property
     def input_features(self) -> list[str]:
@@ -517,11 +467,6 @@ class ExperimentConfig(StrictModel):
     @property
     def inputs(self) -> int:
         return len(self.input_features)
-
-    @property
-    def task(self) -> str:
-        """'regression' or 'classification'."""
-        return playground.task_of(self.problem) if self.is_plane else "regression"
 
     @property
     def classifies(self) -> bool:
@@ -586,16 +531,12 @@ def to_plain_dict(config: ExperimentConfig) -> dict[str, Any]:
     """The resolved config as plain YAML-ready data, written to each run's config.yaml: only the
     data keys of its source of points (a data_file made absolute, so the run can be trained
     again from anywhere)."""
+    plain = config.model_dump(mode="json", exclude=data_settings.unused_keys(config))
     if config.is_plane:
-        line_only = set(GENERATED_DATA_KEYS) - set(PLANE_SHARED_KEYS)
-        plain = config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS) | line_only)
         plain["features"] = config.input_features
-        return plain
-    if config.data_file is None:
-        return config.model_dump(mode="json", exclude=set(FILE_DATA_KEYS) | set(PLANE_DATA_KEYS))
-    plain = config.model_dump(mode="json", exclude=set(GENERATED_DATA_KEYS) | set(PLANE_DATA_KEYS))
-    plain["data_file"] = absolute_data_file(config)
-    for key in ("data_columns", "data_sha256"):
-        if plain[key] is None:
-            del plain[key]
+    if config.data_file is not None:
+        plain["data_file"] = absolute_data_file(config)
+        for key in ("data_columns", "data_sha256"):
+            if plain[key] is None:
+                del plain[key]
     return plain

@@ -20,6 +20,11 @@ that the noise floor is noise² (Playground moves the inputs instead, which leav
 - gaussian_mix: six round bumps of height ±1 and width 1, at (±4, ±2.5) and (0, ±2.5), their
   signs alternating as a chequerboard's colours, for x1, x2 uniform on ±6.
 
+Or a problem given as an expression in x1 and x2 (targets.py), for x1, x2 uniform on ±6: a
+regression surface as above, with Gaussian noise σ = noise on its values; or, for a
+classification, class 1 where the expression is above 0 at the point shifted by up to ±5·noise
+in x1 and x2, as for the circle and XOR.
+
 Pure NumPy: nothing here needs TensorFlow.
 """
 
@@ -28,6 +33,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+import targets
 
 EXTENT = 6.0  # the plane drawn and, for the regression surfaces, sampled: [-6, 6] in x1 and x2
 CLASSIFICATION = ("circle", "xor", "gaussians", "spiral")
@@ -55,22 +62,49 @@ BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0), (-4.0, -2.5, -1.0)
 
 
 def task_of(problem: str) -> str:
-    """'classification' or 'regression'."""
+    """'classification' or 'regression': a built-in problem's; an expression's unless the config
+    says it is a classification (task)."""
     return "classification" if problem in CLASSIFICATION else "regression"
 
 
 def problem_points(problem: str, count: int, noise: float, rng: np.random.Generator,
-                   held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """`count` points of a problem: (positions (count, 2), targets (count,)), float64; a
-    classification set's targets are its classes, 0 and 1 (Playground's -1 and +1). held_out:
-    the held-out points, drawn the same way (for the spiral, whose points lie at fixed steps
-    along its arms, at the steps half-way between the training points': without noise they
-    would otherwise be the training points themselves)."""
-    if problem not in PROBLEMS:
-        raise ValueError(f"unknown problem {problem!r}; choose one of: {', '.join(PROBLEMS)}")
+                   held_out: bool = False, task: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`count` points of a problem, a built-in one or an expression in x1 and x2 of the task given
+    (by default task_of's): (positions (count, 2), targets (count,)), float64; a classification
+    set's targets are its classes, 0 and 1 (Playground's -1 and +1). held_out: the held-out
+    points, drawn the same way (for the spiral, whose points lie at fixed steps along its arms,
+    at the steps half-way between the training points': without noise they would otherwise be
+    the training points themselves). A TargetError (a ValueError) says what is wrong with an
+    expression: not a number where a point lies, or training points all of one class."""
     if problem == "spiral":
         return _spiral(count, noise, rng, offset=0.5 if held_out else 0.0)
-    return _MAKERS[problem](count, noise, rng)
+    if problem in PROBLEMS:
+        return _MAKERS[problem](count, noise, rng)
+    if (task or task_of(problem)) == "regression":
+        return _surface_maker(problem)(count, noise, rng)
+    positions = rng.uniform(-EXTENT, EXTENT, (count, 2))
+    shifted = positions + rng.uniform(-5, 5, (count, 2)) * noise  # as the circle's and XOR's noise moves them
+    classes = (expression_values(problem, shifted, classifies=True, reach=EXTENT + 5 * noise) > 0).astype(np.float64)
+    if not held_out and len(np.unique(classes)) < 2:
+        raise targets.TargetError(f"problem {targets.shortened(problem)!r} puts every training point in class "
+                                  f"{int(classes[0])} (class 1 is where it is above 0); a classification needs both")
+    return positions, classes
+
+
+def expression_values(expression: str, positions: np.ndarray, classifies: bool = False,
+                      reach: float = EXTENT) -> np.ndarray:
+    """An expression in x1 and x2 at positions (points, 2) within [-reach, reach]²; a TargetError
+    names the first position where it cannot be trained on (targets.usable)."""
+    values = targets.compile_plane_target(expression)(positions)
+    bad = ~targets.usable(values, classifies)
+    if bad.any():
+        x1, x2 = positions[np.argmax(bad)]
+        limit = "" if classifies else f" within ±{targets.MAX_VALUE:g}"
+        beyond = ", the plane" if reach == EXTENT else ", the plane and the noise's shift beyond it"
+        raise targets.TargetError(f"problem {targets.shortened(expression)!r} is not a number{limit} at "
+                                  f"(x1, x2) = ({x1:.3g}, {x2:.3g}); give one that is over [-{reach:g}, {reach:g}]²"
+                                  f"{beyond}")
+    return values
 
 
 def _halves(count: int) -> tuple[int, int]:
@@ -118,13 +152,16 @@ def _spiral(count: int, noise: float, rng: np.random.Generator, offset: float = 
 
 
 def surface(problem: str, positions: np.ndarray) -> np.ndarray:
-    """A regression surface's noise-free value at positions (points, 2)."""
+    """A regression surface's noise-free value at positions (points, 2): a built-in one's, or an
+    expression's in x1 and x2."""
     x1, x2 = positions[:, 0], positions[:, 1]
     if problem == "plane":
         return (x1 + x2) / 10
     if problem == "gaussian_mix":
         return sum(sign * np.exp(-((x1 - c1) ** 2 + (x2 - c2) ** 2) / 2) for c1, c2, sign in BUMPS)
-    raise ValueError(f"{problem!r} is not a regression surface; choose one of: {', '.join(REGRESSION)}")
+    if problem in CLASSIFICATION:
+        raise ValueError(f"{problem!r} is not a regression surface; choose one of: {', '.join(REGRESSION)}")
+    return expression_values(problem, positions)
 
 
 def _surface_maker(problem: str):
@@ -169,9 +206,10 @@ def features_of(positions: np.ndarray, names: list[str] | tuple[str, ...]) -> np
     return np.column_stack([FEATURES[name](x1, x2) for name in names]).astype(np.float32)
 
 
-def plane_grid(side: int) -> np.ndarray:
-    """side x side points evenly over [-6, 6]², (side², 2): row r, column c at index r·side + c,
-    x1 growing along a row and x2 from row to row (a map drawn with its origin at the bottom)."""
-    values = np.linspace(-EXTENT, EXTENT, side)
-    x1, x2 = np.meshgrid(values, values)
+def plane_grid(side: int, x1_range: tuple[float, float] = (-EXTENT, EXTENT),
+               x2_range: tuple[float, float] = (-EXTENT, EXTENT)) -> np.ndarray:
+    """side x side points evenly over x1_range × x2_range ([-6, 6]² unless given), (side², 2): row
+    r, column c at index r·side + c, x1 growing along a row and x2 from row to row (a map drawn
+    with its origin at the bottom)."""
+    x1, x2 = np.meshgrid(np.linspace(*x1_range, side), np.linspace(*x2_range, side))
     return np.column_stack([x1.ravel(), x2.ravel()])

@@ -1,10 +1,12 @@
-"""The functions a net can be asked to learn: built-in targets by name, or an expression in x.
+"""The functions a net can be asked to learn: built-in targets by name, or an expression in x; or,
+for a net of two inputs, an expression in x1 and x2.
 
     target: square                 # a built-in target (BUILT_IN)
     target: "sin(3*x) + 0.3*x"     # an expression in x
+    problem: "sin(x1) * cos(x2)"   # an expression in x1 and x2 (TWO_INPUTS; playground.py draws its points)
 
 An expression is read with Python's own `ast` and evaluated over a small whitelist that maps
-names to NumPy, never with `eval`: numbers, x, pi and e, + - * / ** and unary minus,
+names to NumPy, never with `eval`: numbers, the inputs (x; or x1 and x2), pi and e, + - * / ** and unary minus,
 comparisons (for `where`), parentheses, and calls of FUNCTIONS. Anything else (an attribute, a
 subscript, a lambda, a comprehension, a string, a conditional expression, a call of anything
 not listed, a keyword argument) is a TargetError naming it, before anything is evaluated.
@@ -52,6 +54,9 @@ COMPARISONS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, a
 # The largest |value| a target may take: its squared errors must stay finite in float32.
 MAX_VALUE = 1e6
 MAX_LENGTH = 500  # characters: an expression is a formula, not a program
+# The names of the inputs an expression is written in: one input's, or two inputs' (a problem's).
+ONE_INPUT = ("x",)
+TWO_INPUTS = ("x1", "x2")
 
 
 class TargetError(ValueError):
@@ -70,48 +75,73 @@ def shortened(text: str, limit: int = 60) -> str:
 
 def compile_target(target: str) -> Callable[[np.ndarray], np.ndarray]:
     """A function of x for a built-in name or an expression; TargetError if it is not one."""
-    text = expression_of(target)
+    tree = _checked_tree(expression_of(target), ONE_INPUT)
+
+    def target_function(x: np.ndarray) -> np.ndarray:
+        return _evaluated(tree, {"x": np.asarray(x, dtype=np.float64)}, np.shape(x))
+
+    return target_function
+
+
+def compile_plane_target(expression: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A function of positions (points, 2) on a plane of two inputs for an expression in x1 and x2:
+    its values (points,); TargetError if it is not one."""
+    tree = _checked_tree(expression, TWO_INPUTS)
+
+    def target_function(positions: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions, dtype=np.float64)
+        return _evaluated(tree, {"x1": positions[:, 0], "x2": positions[:, 1]}, positions.shape[:1])
+
+    return target_function
+
+
+def _in_words(inputs: tuple[str, ...]) -> str:
+    return " and ".join(inputs)
+
+
+def _checked_tree(text: str, inputs: tuple[str, ...]) -> ast.Expression:
+    """The expression's syntax tree, checked against the whitelist for these input names."""
     if not isinstance(text, str) or not text.strip():
-        raise TargetError("an empty target: give a built-in name or an expression in x")
+        raise TargetError(f"an empty target: give {'a built-in name or ' if inputs == ONE_INPUT else ''}"
+                          f"an expression in {_in_words(inputs)}")
     if len(text) > MAX_LENGTH:
         raise TargetError(f"an expression of {len(text)} characters; a target may have at most {MAX_LENGTH}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
-        raise TargetError(f"{shortened(text)!r} is not an expression in x (a syntax error); "
-                          f"built-in targets: {', '.join(BUILT_IN)}") from None
-    check(tree.body, shortened(text))
-
-    def target_function(x: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):  # a value that is not finite is reported by the caller
-            values = evaluate(tree.body, np.asarray(x, dtype=np.float64))
-        return np.broadcast_to(np.asarray(values, dtype=np.float64), np.shape(x)).copy()
-
-    return target_function
+        built_in = f"; built-in targets: {', '.join(BUILT_IN)}" if inputs == ONE_INPUT else ""
+        raise TargetError(f"{shortened(text)!r} is not an expression in {_in_words(inputs)} (a syntax error)"
+                          f"{built_in}") from None
+    check(tree.body, shortened(text), inputs)
+    return tree
 
 
-def check(node: ast.AST, text: str) -> None:
-    """Refuse, naming it, anything in the expression outside the whitelist."""
+def _evaluated(tree: ast.Expression, inputs: dict[str, np.ndarray], shape: tuple) -> np.ndarray:
+    with np.errstate(all="ignore"):  # a value that is not finite is reported by the caller
+        values = evaluate(tree.body, inputs)
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), shape).copy()
+
+
+def check(node: ast.AST, text: str, inputs: tuple[str, ...] = ONE_INPUT) -> None:
+    """Refuse, naming it, anything in the expression outside the whitelist (the inputs named)."""
     if isinstance(node, ast.Constant):
         if type(node.value) not in (int, float):
-            raise TargetError(f"{text!r}: {node.value!r} is not a number; only numbers, x and "
+            raise TargetError(f"{text!r}: {node.value!r} is not a number; only numbers, {', '.join(inputs)} and "
                               f"{', '.join(CONSTANTS)} may appear")
         if type(node.value) is int and abs(node.value) > 10**300:  # beyond a float: 1e400 is inf, 10**400 fails
             raise TargetError(f"{text!r}: a number of {len(str(node.value))} digits is too large for a target")
     elif isinstance(node, ast.Name):
-        if node.id != "x" and node.id not in CONSTANTS:
-            close = difflib.get_close_matches(node.id.lower(), ["x", *CONSTANTS, *FUNCTIONS, *BUILT_IN], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TargetError(f"{text!r}: unknown name {node.id!r}{hint}; use x, {', '.join(CONSTANTS)} "
-                              f"and the functions {', '.join(FUNCTIONS)}")
+        if node.id not in inputs and node.id not in CONSTANTS:
+            raise TargetError(f"{text!r}: unknown name {node.id!r}{_hint(node.id, inputs)}; use "
+                              f"{', '.join(inputs)}, {', '.join(CONSTANTS)} and the functions {', '.join(FUNCTIONS)}")
     elif isinstance(node, ast.BinOp) and type(node.op) in BINARY:
-        check(node.left, text)
-        check(node.right, text)
+        check(node.left, text, inputs)
+        check(node.right, text, inputs)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        check(node.operand, text)
+        check(node.operand, text, inputs)
     elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARISONS:
-        check(node.left, text)
-        check(node.comparators[0], text)
+        check(node.left, text, inputs)
+        check(node.comparators[0], text, inputs)
     elif isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
@@ -121,13 +151,24 @@ def check(node: ast.AST, text: str) -> None:
             raise TargetError(f"{text!r}: {name} takes {ARITY[name]} argument"
                               f"{'s' if ARITY[name] > 1 else ''}, written in order")
         for argument in node.args:
-            check(argument, text)
+            check(argument, text, inputs)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
         raise TargetError(f"{text!r}: ^ is not a power here; write ** ({ast.unparse(node.left)} ** "
                           f"{ast.unparse(node.right)})")
     else:
-        raise TargetError(f"{text!r}: {describe(node)} is not allowed in a target; use numbers, x, "
+        raise TargetError(f"{text!r}: {describe(node)} is not allowed in a target; use numbers, {', '.join(inputs)}, "
                           f"{', '.join(CONSTANTS)}, + - * / **, comparisons and the functions {', '.join(FUNCTIONS)}")
+
+
+def _hint(name: str, inputs: tuple[str, ...]) -> str:
+    """What an unknown name was likely meant to be: the other number of inputs' names, or a close name."""
+    if name in TWO_INPUTS and inputs == ONE_INPUT:
+        return " (x1 and x2 are the two inputs of a problem: set problem: to the expression)"
+    if name in ONE_INPUT and inputs == TWO_INPUTS:
+        return " (x is the input of a target of one input; a problem's expression is in x1 and x2)"
+    close = difflib.get_close_matches(name.lower(), [*inputs, *CONSTANTS, *FUNCTIONS,
+                                                     *(BUILT_IN if inputs == ONE_INPUT else ())], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def describe(node: ast.AST) -> str:
@@ -139,20 +180,20 @@ def describe(node: ast.AST) -> str:
     return f"{words.get(type(node), type(node).__name__)} ({ast.unparse(node)!r})"
 
 
-def evaluate(node: ast.AST, x: np.ndarray):
-    """The value of a checked expression at x."""
+def evaluate(node: ast.AST, inputs: dict[str, np.ndarray]):
+    """The value of a checked expression at the inputs given ({"x": x}, or {"x1": x1, "x2": x2})."""
     if isinstance(node, ast.Constant):
         return np.float64(node.value)  # NumPy's: 10 ** 400 is inf, not Python's OverflowError
     if isinstance(node, ast.Name):
-        return x if node.id == "x" else CONSTANTS[node.id]
+        return inputs[node.id] if node.id in inputs else CONSTANTS[node.id]
     if isinstance(node, ast.BinOp):
-        return BINARY[type(node.op)](evaluate(node.left, x), evaluate(node.right, x))
+        return BINARY[type(node.op)](evaluate(node.left, inputs), evaluate(node.right, inputs))
     if isinstance(node, ast.UnaryOp):
-        value = evaluate(node.operand, x)
+        value = evaluate(node.operand, inputs)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.Compare):
-        return COMPARISONS[type(node.ops[0])](evaluate(node.left, x), evaluate(node.comparators[0], x))
-    return FUNCTIONS[node.func.id](*(evaluate(argument, x) for argument in node.args))
+        return COMPARISONS[type(node.ops[0])](evaluate(node.left, inputs), evaluate(node.comparators[0], inputs))
+    return FUNCTIONS[node.func.id](*(evaluate(argument, inputs) for argument in node.args))
 
 
 def first_unusable_x(target: str, x_min: float, x_max: float, counts: tuple[int, ...]) -> float | None:
@@ -161,9 +202,14 @@ def first_unusable_x(target: str, x_min: float, x_max: float, counts: tuple[int,
     function = compile_target(target)
     for count in counts:
         x = np.linspace(x_min, x_max, count)
-        with np.errstate(all="ignore"):
-            y = function(x)
-        bad = ~(np.isfinite(y) & (np.abs(y) <= MAX_VALUE))
+        bad = ~usable(function(x))
         if bad.any():
             return float(x[np.argmax(bad)])
     return None
+
+
+def usable(values: np.ndarray, classifies: bool = False) -> np.ndarray:
+    """Where a target's values can be trained on: finite numbers within ±MAX_VALUE; for a class
+    boundary (class 1 where the value is above 0), any number but NaN."""
+    with np.errstate(all="ignore"):
+        return ~np.isnan(values) if classifies else np.isfinite(values) & (np.abs(values) <= MAX_VALUE)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import playground
 import targets
 from config_schema import ExperimentConfig
 from learning_rate_schedules import learning_rate_text
@@ -42,9 +43,14 @@ def penalty_text(config: ExperimentConfig) -> str:
 
 
 def plane_text(config: ExperimentConfig) -> str:
-    """A problem of two inputs in a few words: 'on spiral', 'on xor noise 0.2 from x1, x2, x1*x2',
-    with ', tanh output' for Playground's classifier (squared error on ±1)."""
-    text = f"on {config.problem}" + (f" noise {config.noise:g}" if config.noise else "")
+    """Points of two inputs in a few words: 'on spiral', 'on xor noise 0.2 from x1, x2, x1*x2', 'on
+    x1 * x2 > 0' (an expression's classes: class 1 where it is above 0), 'on points.csv', with
+    ', tanh output' for Playground's classifier (squared error on ±1)."""
+    if config.problem is None:
+        text = f"on {Path(config.data_file).name}"
+    else:
+        boundary = " > 0" if config.classifies and config.problem not in playground.PROBLEMS else ""
+        text = f"on {targets.shortened(config.problem, 40)}{boundary}" + (f" noise {config.noise:g}" if config.noise else "")
     if config.input_features != ["x1", "x2"]:
         text += f" from {', '.join(config.input_features)}"
     if config.classifies and config.classification_loss == "squared_error":

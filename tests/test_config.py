@@ -441,9 +441,9 @@ def test_several_mistakes_are_all_reported():
 
 
 def test_generated_points_and_a_files_points_have_one_limit():
-    import data
+    import points_file
 
-    assert data.MAX_POINTS == config_module.MAX_POINTS == 100_000
+    assert points_file.MAX_POINTS == config_module.MAX_POINTS == 100_000
     assert validate({"n_samples": 100_000}).n_samples == 100_000
     with pytest.raises(ConfigError, match="n_samples: Input should be less than or equal to 100000"):
         validate({"n_samples": 100_001})

@@ -208,3 +208,61 @@ def test_a_study_of_classifiers_tables_and_draws_their_error_rates_against_the_b
     assert (tmp_path / "phase.png").stat().st_size > 0 and len(boxes.boxes) == 2
     unknown = study_table.markdown_table(study_table.table_rows([classifier_summary("xor", [0.9, 0.95])]))
     assert "Bayes" in unknown and "at the Bayes error rate |" not in unknown  # no column of "unknown"s
+
+
+# --- a problem given as an expression in x1 and x2 ----------------------------------------------------
+
+def test_an_expression_is_a_regression_surface_known_on_the_grid_with_its_noise_floor():
+    dataset = data.make_plane_dataset("sin(x1) * cos(x2)", 2000, 0.3, seed=0, side=10)
+    grid, train = dataset.plane.grid.astype(np.float64), dataset.plane.train.astype(np.float64)
+    np.testing.assert_allclose(dataset.y_grid_true, np.sin(grid[:, 0]) * np.cos(grid[:, 1]), atol=1e-6)
+    assert np.all(np.abs(train) <= playground.EXTENT) and dataset.noise_floor == pytest.approx(0.09)
+    residual = dataset.y_train[:, 0] - np.sin(train[:, 0]) * np.cos(train[:, 1])
+    assert abs(residual.std() - 0.3) < 0.02 and dataset.true_function == "sin(x1) * cos(x2)"
+
+
+def test_an_expressions_classes_are_where_it_is_above_0_and_noise_shifts_them_as_xor():
+    exact = data.make_plane_dataset("x1 - x2", 1000, 0.0, seed=0, side=8, task="classification")
+    positions = exact.plane.train.astype(np.float64)
+    np.testing.assert_array_equal(exact.y_train[:, 0], positions[:, 0] - positions[:, 1] > 0)
+    assert exact.y_grid_true is None and exact.noise_floor is None
+    noisy = data.make_plane_dataset("x1 - x2", 1000, 0.5, seed=0, side=8, task="classification")
+    positions = noisy.plane.train.astype(np.float64)
+    wrong_side = noisy.y_train[:, 0] != (positions[:, 0] - positions[:, 1] > 0)
+    assert 0.05 < wrong_side.mean() < 0.45
+    assert np.all(np.abs(positions[:, 0] - positions[:, 1])[wrong_side] <= 2 * 5 * 0.5), "shifted up to ±5·noise"
+
+
+def test_an_expression_problem_in_the_config_its_task_and_what_was_trained():
+    surface = plane_config(problem="sin(x1) * cos(x2)", noise=0.2)
+    assert surface.is_plane and surface.task == "regression" and surface.inputs == 2 and surface.n_samples == 250
+    boundary = plane_config(problem="x1 * x2", task="classification", classification_loss="squared_error")
+    assert boundary.classifies and "on x1 * x2 > 0, tanh output" in config_module.describe_training(boundary)
+    assert config_module.to_plain_dict(boundary)["problem"] == "x1 * x2"
+    assert plane_config(problem="Spiral").problem == "spiral" and plane_config(task="classification").classifies
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"problem": "spirl"}, "unknown problem 'spirl' (did you mean 'spiral'?); choose one of: circle, xor, gaussians, "
+                           "spiral, plane, gaussian_mix, or give an expression in x1 and x2"),
+    ({"problem": "x ** 2"}, "unknown name 'x' (x is the input of a target of one input"),
+    ({"problem": "sin(x1) * cos(y)"}, "unknown name 'y'"),
+    ({"problem": "log(x1)"}, "problem 'log(x1)' is not a number within ±1e+06 at (x1, x2) = (-6, -6); give one that "
+                             "is over [-6, 6]², the plane"),
+    ({"problem": "spiral", "task": "regression"}, "task: problem spiral is a classification problem; remove task"),
+    ({"problem": "x1 * x2", "noise": 0.6, "task": "classification"}, "noise must be at most 0.5 for problem x1 * x2"),
+    ({"problem": "x1 * x2", "classification_loss": "squared_error"}, "classification_loss applies to a "
+                                                                     "classification, and problem x1 * x2 is a regression"),
+])
+def test_a_mistaken_expression_problem_is_one_sentence_naming_it(settings, words):
+    with pytest.raises(ConfigError) as raised:
+        plane_config(**settings)
+    assert words in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_an_expression_of_one_class_or_not_a_number_where_a_point_falls_is_refused_as_the_data_are_made():
+    with pytest.raises(ConfigError, match=r"problem 'x1 \*\* 2 \+ 1' puts every training point in class 1"):
+        data.dataset_for(plane_config(problem="x1 ** 2 + 1", task="classification"))
+    with pytest.raises(ConfigError, match=r"is not a number at .*; give one that is over \[-8.5, 8.5\]², the plane and "
+                                          "the noise's shift beyond it"):
+        data.dataset_for(plane_config(problem="sqrt(36.01 - x1 ** 2)", task="classification", noise=0.5))

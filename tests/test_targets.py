@@ -107,3 +107,39 @@ def test_anything_outside_the_whitelist_is_refused_by_name_and_nothing_runs(tmp_
 def test_an_unreadable_target_is_refused_in_one_line(expression, message):
     with pytest.raises(TargetError, match=re.escape(message)):
         targets.compile_target(expression)
+
+
+# --- expressions in x1 and x2 (a problem of two inputs) ----------------------------------------------
+
+POSITIONS = np.random.default_rng(0).uniform(-6, 6, (300, 2))
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ("sin(x1) * cos(x2)", lambda x1, x2: np.sin(x1) * np.cos(x2)),
+    ("where(x1 * x2 > 0, 1, -1) + pi", lambda x1, x2: np.where(x1 * x2 > 0, 1, -1) + np.pi),
+    ("x2", lambda x1, x2: x2),
+    ("2", lambda x1, x2: np.full_like(x1, 2.0)),
+])
+def test_an_expression_in_x1_and_x2_is_its_numpy_formula_at_each_position(expression, expected):
+    values = targets.compile_plane_target(expression)(POSITIONS)
+    assert values.shape == (300,)
+    np.testing.assert_allclose(values, expected(POSITIONS[:, 0], POSITIONS[:, 1]))
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("sin(x) * x2", "unknown name 'x' (x is the input of a target of one input; a problem's expression is in x1 and x2)"),
+    ("X1 + x2", "unknown name 'X1' (did you mean 'x1'?); use x1, x2, pi, e"),
+    ("sin(x1", "'sin(x1' is not an expression in x1 and x2 (a syntax error)"),
+    ("x1.real", "an attribute ('x1.real') is not allowed in a target; use numbers, x1, x2"),
+    ("", "an empty target: give an expression in x1 and x2"),
+])
+def test_an_expression_of_two_inputs_takes_x1_and_x2_alone(expression, message):
+    with pytest.raises(TargetError) as error:
+        targets.compile_plane_target(expression)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_target_of_one_input_refuses_x1_and_says_where_it_belongs():
+    with pytest.raises(TargetError, match=re.escape("unknown name 'x1' (x1 and x2 are the two inputs of a problem: "
+                                                    "set problem: to the expression)")):
+        targets.compile_target("x1 * x2")

@@ -239,6 +239,7 @@ def summarize(run: Run, recording, dataset, parameters: dict[str, int]) -> RunSu
                                                 "data_sha256": dataset.file_sha256}),
         **({} if dataset.standardization is None else {"standardization": dataclasses.asdict(dataset.standardization)}),
         **({} if dataset.axis_names is None else {"axis_names": list(dataset.axis_names)}),
+        **({} if dataset.class_names is None else {"class_names": list(dataset.class_names)}),
         "status": recording.status,
         "epochs_completed": reached,
         "epochs_requested": config.epochs,

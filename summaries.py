@@ -62,10 +62,11 @@ def _first_problem(error: ValidationError) -> str:
 
 
 class Standardization(_Summary):
-    """How a CSV's points were standardized to train (data.Standardization)."""
+    """How a CSV's points were standardized to train (data.Standardization; for two inputs
+    data.PlaneStandardization, whose x shift and scale are one per input, x1's then x2's)."""
 
-    x_shift: float
-    x_scale: float
+    x_shift: float | list[float]
+    x_scale: float | list[float]
     y_shift: float
     y_scale: float
 
@@ -95,7 +96,8 @@ class RunSummary(_Summary):
     data_file: Optional[str] = None  # a CSV run's: the file's absolute path, its hash and standardization
     data_sha256: Optional[str] = None
     standardization: Optional[Standardization] = None
-    axis_names: Optional[list[str]] = Field(None, min_length=2, max_length=2)
+    axis_names: Optional[list[str]] = Field(None, min_length=2, max_length=3)  # x, y; or x1, x2, the target
+    class_names: Optional[list[str]] = Field(None, min_length=2, max_length=2)  # a CSV's labels of class 0 and 1
     status: Literal[STATUSES]
     epochs_completed: NonNegativeInt
     epochs_requested: PositiveInt

@@ -215,3 +215,21 @@ def test_dataset_for_reads_the_file_names_its_columns_and_classes(tmp_path):
     assert dataset.axis_names == ("a", "b", "label") and dataset.class_names == ("no", "yes")
     assert dataset.file_sha256 == points_file.file_digest(path) and dataset.noise_floor is None
 
+
+# --- a tiny run ----------------------------------------------------------------------------------------
+
+def test_a_run_on_string_labels_trains_and_reads_back(tmp_path):
+    import rundir
+    import training
+
+    path = csv_file(tmp_path, labelled_text(30))
+    config = config_module.validate({"name": "labels", "data_file": str(path), "hidden_layers": [4],
+                                     "activation": "tanh", "epochs": 50, "frames": 10, "grid_points": 8}, "t", [])
+    run = training.train_run(config, data.dataset_for(config))
+    rundir.write_run(tmp_path / "run", run)
+    back = rundir.read_run(tmp_path / "run")
+    assert back.x_train.shape == (24, 2) and back.x_grid.shape == (64, 2) and back.is_plane
+    assert set(np.unique(back.y_train)) == {0.0, 1.0} and back.predictions.shape == (10, 1, 64)
+    assert back.config.classifies and back.summary.class_names == ["no", "yes"]
+    assert back.summary.axis_names == ["a", "b", "label"] and len(back.summary.standardization.x_shift) == 2
+    assert back.summary.val_accuracy is not None and "on points.csv" in back.training_description

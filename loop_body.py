@@ -15,14 +15,20 @@ stack's parts are merged by name, and the run directory writes it, with no chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
 import quantities
 from data import TRAINING_ARRAYS, Dataset
 from models import StackedDense, keras, parts_of
+# Each net's loss and accuracy (after models, which imports TensorFlow quietly); net_errors is
+# re-exported (engine.net_errors).
+from losses import net_accuracies, net_cross_entropies, net_errors  # noqa: F401
+# How each quantity's computation is registered, and what a described one is computed from.
+from quantity_computations import (  # noqa: F401  (re-exported: loop_body.X in the tests)
+    DESCRIBED_COMPUTATIONS, EPOCH_COMPUTATIONS, FRAME_COMPUTATIONS, Computation, FrameWeights, described_quantity,
+    epoch_quantity, frame_quantity)
 # How an epoch is trained; Regime, Epoch and epoch_order are re-exported (engine imports them from here).
 from regime import Epoch, Regime, epoch_order  # noqa: F401
 # What a net's units do; saturated_share and effective_rank are re-exported (loop_body.X in the tests).
@@ -31,81 +37,9 @@ from unit_measures import STEEPEST_SLOPE_RANGE, activation_slope, effective_rank
 import tensorflow as tf  # noqa: E402  (after models, which imports it quietly)
 
 
-def net_errors(prediction, target):
-    """Each net's mean squared error, shape (nets,): prediction is (batch, 1) for one net or
-    (nets, batch, 1) for a stack of nets."""
-    return tf.reshape(tf.reduce_mean(tf.square(prediction - target), axis=[-2, -1]), [-1])
-
-
-def net_cross_entropies(logits, labels):
-    """Each net's mean binary cross-entropy of its outputs taken as logits, on labels 0 and 1, shape
-    (nets,), as keras.losses.BinaryCrossentropy(from_logits=True) computes it (logits as
-    net_errors's prediction)."""
-    return tf.reshape(tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(
-        labels, tf.shape(logits)), logits=logits), axis=[-2, -1]), [-1])
-
-
-def net_accuracies(output, labels):
-    """Each net's share of points whose class it gets right, shape (nets,): an output above 0 (a
-    logit, or a tanh output) says class 1 (label 1, or +1), as labels above 0 are."""
-    right = tf.cast(tf.equal(output > 0, labels > 0), tf.float32)
-    return tf.reshape(tf.reduce_mean(right, axis=[-2, -1]), [-1])
-
-
 # The nets' weights at each frame, and with Adam or RMSprop the optimizer's second moments laid out
 # as the weights, recorded inside the loop for LoopBody.describe_frames only.
 WEIGHTS, SECOND_MOMENTS = "weights", "second_moments"
-
-
-# --- the computations, by when they are computed --------------------------------------------------
-
-def _always(body: "LoopBody") -> bool:
-    return True
-
-
-@dataclass(frozen=True)
-class Computation:
-    """How a declared quantity is computed, and whether a loop body records it (records(body))."""
-
-    compute: Callable
-    records: Callable[["LoopBody"], bool] = _always
-
-
-# Keyed by the declaration's name ("epoch.val_loss"), in the order they are computed.
-EPOCH_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, epoch: Epoch) -> (nets,)
-FRAME_COMPUTATIONS: dict[str, Computation] = {}  # compute(body) -> (nets, ...)
-DESCRIBED_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, frame: FrameWeights) -> (nets or 1, ...)
-
-
-def _registrar(registry: dict, per: str, first_net_only_allowed: bool):
-    def register(key: str, records: Callable[["LoopBody"], bool] = _always):
-        """Register the decorated function as the computation of the quantity declared as `key`."""
-        quantity = quantities.DECLARED.get(key)
-        if quantity is None or quantity.per != per:
-            raise ValueError(f"{key} is not a declared per-{per} quantity: declare it in quantities.py")
-        if quantity.first_net_only and not first_net_only_allowed:
-            # A stack's parts are merged along the nets axis; net 0's alone is worked out afterwards.
-            raise ValueError(f"{key}: a quantity of the first net only is a described one")
-
-        def add(compute: Callable) -> Callable:
-            registry[key] = Computation(compute, records)
-            return compute
-        return add
-    return register
-
-
-epoch_quantity = _registrar(EPOCH_COMPUTATIONS, "epoch", first_net_only_allowed=False)
-frame_quantity = _registrar(FRAME_COMPUTATIONS, "frame", first_net_only_allowed=False)
-described_quantity = _registrar(DESCRIBED_COMPUTATIONS, "frame", first_net_only_allowed=True)
-
-
-class FrameWeights(NamedTuple):
-    """What a described quantity is computed from: one frame's weights of every net."""
-
-    layers: list  # each layer's (kernels (nets, in, out), biases (nets, out)), the output's last
-    pre_activations: list  # each hidden layer's pre-activations at the training points, (nets, units, points)
-    rows: object  # the weights as one row a net, (nets, weights): WEIGHTS
-    second_moments: object  # the optimizer's second moments laid out as rows, or None (SECOND_MOMENTS)
 
 
 # --- the loop body ------------------------------------------------------------------------------------

@@ -99,7 +99,8 @@ def test_no_library_module_imports_a_command():
 
 
 # The modules that hold TensorFlow: the nets, the loops and what they record, the fit callback.
-TENSORFLOW_LAYER = {"engine", "loop_cache", "models", "loop_body", "regime", "unit_measures", "recording", "prediction_snapshots"}
+TENSORFLOW_LAYER = {"engine", "loop_cache", "models", "loop_body", "losses", "regime", "unit_measures", "recording",
+                    "prediction_snapshots"}
 
 
 def test_tensorflow_starts_behind_one_boundary():

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 import hessians
 from drawing.curves import prepare_fonts
@@ -52,12 +53,13 @@ def grid_residuals(run: Run) -> np.ndarray:
 def point_outputs(run: Run, frames: np.ndarray) -> np.ndarray:
     """(frames, training points) net 0's output at each training point at these frames, from its
     recorded weights: a classifier's probability of class 1 (the sigmoid of its logit), Playground's
-    tanh output, or a regression's value."""
+    tanh output, or a regression's value (in the data's units, for a net trained on standardized y)."""
     rows = run.per_frame["weights"][frames, 0].astype(np.float64)
     with np.errstate(all="ignore"):  # a net that blew up: its outputs are not finite, and stay so
         linear = hessians.outputs(net_at(run, run.x_train), rows)
         if not run.config.classifies:
-            return linear
+            standardization = run.summary.standardization
+            return linear if standardization is None else linear * standardization.y_scale + standardization.y_shift
         return np.tanh(linear) if run.config.classification_loss == "squared_error" else 0.5 + 0.5 * np.tanh(linear / 2)
 
 
@@ -112,19 +114,24 @@ def error_rates(run: Run, index: int) -> tuple[str, str]:
 
 
 def style_map_axes(axes, run: Run, labels: bool) -> None:
+    """A map's limits (the grid's), its square box (a CSV's inputs span ranges of their own, in units
+    of their own), and on the large map the inputs' names."""
     axes.set_xlim(*map_extent(run)[:2])
     axes.set_ylim(*map_extent(run)[2:])
-    axes.set_aspect("equal")
+    axes.set_box_aspect(1)
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_locator(MaxNLocator(5))
     axes.tick_params(labelsize=7 if not labels else 8)
     if labels:
-        axes.set_xlabel("x1")
-        axes.set_ylabel("x2")
+        names = run.summary.axis_names or ("x1", "x2")
+        axes.set_xlabel(names[0])
+        axes.set_ylabel(names[1])
 
 
 def draw_grid_map(axes, run: Run, values: np.ndarray, norm):
     """A residual over the grid (NaN black, beyond the scale magenta)."""
     return axes.imshow(as_image(values, run), origin="lower", extent=map_extent(run), norm=norm,
-                       cmap=colormap(RESIDUAL_COLORMAP), interpolation="nearest")
+                       cmap=colormap(RESIDUAL_COLORMAP), interpolation="nearest", aspect="auto")
 
 
 def draw_point_map(axes, run: Run, index: int, residuals: np.ndarray, norm, size: float):
@@ -134,15 +141,14 @@ def draw_point_map(axes, run: Run, index: int, residuals: np.ndarray, norm, size
     if run.config.classifies:
         level, reach = decision_level(run), residual_reach(run) / 2
         axes.imshow(as_image(output, run), origin="lower", extent=map_extent(run), cmap=UNIT_COLORMAP,
-                    norm=Normalize(level - reach, level + reach), alpha=SHADE_ALPHA, interpolation="nearest")
+                    norm=Normalize(level - reach, level + reach), alpha=SHADE_ALPHA, interpolation="nearest", aspect="auto")
         image = as_image(output, run)
         if np.isfinite(output).all() and image.min() < level < image.max():  # a boundary to draw
             axes.contour(*grid_lines(run), image, levels=[level], colors=COLORS["truth"], linewidths=1.2)
     finite = np.isfinite(residuals)
     colormap_points = UNIT_COLORMAP if run.config.classifies else colormap(RESIDUAL_COLORMAP)
     # A misclassified point (its residual beyond half the labels' gap) is outlined in black.
-    with np.errstate(invalid="ignore"):
-        wrong = run.config.classifies and np.abs(residuals[finite]) > residual_reach(run) / 2
+    wrong = np.abs(residuals[finite]) > residual_reach(run) / 2 if run.config.classifies else np.zeros(finite.sum(), bool)
     edges = np.where(wrong, COLORS["truth"], "#8a8a8a")
     points = axes.scatter(run.x_train[finite, 0], run.x_train[finite, 1], c=residuals[finite], cmap=colormap_points,
                           norm=norm, s=size, edgecolors=edges, linewidths=np.where(wrong, 0.9, 0.4), zorder=3)
@@ -173,10 +179,12 @@ class PlaneResidualPicture:
 
 
 def regression_scale(run: Run, picture: PlaneResidualPicture):
-    """The residuals' colour scale against the true surface, and its reach: as residuals.png of one
-    input has it (residual_analysis: symmetric-log, blow-ups off the scale)."""
+    """A regression's residuals' colour scale, against the true surface (every frame's) or the data
+    at the points (the frames drawn), and its reach: as residuals.png of one input has it
+    (residual_analysis: symmetric-log, blow-ups off the scale)."""
     sigma = float(np.sqrt(run.noise_floor)) if run.noise_floor else None
-    item = Residuals(run.x_grid, run.frame_epochs, grid_residuals(run), True, sigma, None, None)
+    values = grid_residuals(run) if picture.on_grid else picture.values
+    item = Residuals(run.x_grid, run.frame_epochs, values, picture.on_grid, sigma, None, None)
     limit = residual_limit([run], [item])
     return item, limit, residual_norm(limit, [item])
 
@@ -195,25 +203,27 @@ def residuals_plane_figure(run: Run) -> Figure:
     for position in range(len(picture.strip), 2 * columns):
         panels[f"s{position}"].set_axis_off()
     final_axes = panels["final"]
-    if picture.on_grid:
-        item, limit, norm = regression_scale(run, picture)
-        mappable = draw_grid_map(final_axes, run, picture.final_values, norm)
-        for axes, values in zip(strip_axes, picture.strip_values):
-            draw_grid_map(axes, run, values, norm)
-        residual_colorbar(figure, mappable, [final_axes, *strip_axes], [item], limit, aspect=COLORBAR_ASPECT)
-        final_axes.set_title(wrapped_title(regression_title(run, picture)), fontsize=10)
-        notes = off_scale_note(picture.values, limit)
+    if run.config.classifies:
+        norm = Normalize(-residual_reach(run), residual_reach(run))
     else:
-        reach = residual_reach(run) if run.config.classifies else point_reach(picture.values)
-        norm = Normalize(-reach, reach)
-        mappable = draw_point_map(final_axes, run, picture.final, picture.final_values, norm, POINT_SIZE["final"])
-        for axes, index, values in zip(strip_axes, picture.strip, picture.strip_values):
-            draw_point_map(axes, run, int(index), values, norm, POINT_SIZE["strip"])
-        bar = figure.colorbar(mappable, ax=[final_axes, *strip_axes], pad=0.02, aspect=COLORBAR_ASPECT, extend=
-                              "neither" if run.config.classifies else "both")
-        points_colorbar(bar, run, reach)
+        item, limit, norm = regression_scale(run, picture)
+    def draw(axes, index: int, values: np.ndarray, size: float):
+        return (draw_grid_map(axes, run, values, norm) if picture.on_grid else
+                draw_point_map(axes, run, index, values, norm, size))
+
+    mappable = draw(final_axes, picture.final, picture.final_values, POINT_SIZE["final"])
+    for axes, index, values in zip(strip_axes, picture.strip, picture.strip_values):
+        draw(axes, int(index), values, POINT_SIZE["strip"])
+    if run.config.classifies:
+        bar = figure.colorbar(mappable, ax=[final_axes, *strip_axes], pad=0.02, aspect=COLORBAR_ASPECT)
+        class_colorbar(bar, run)
         final_axes.set_title(wrapped_title(points_title(run, picture)), fontsize=10)
         notes = points_note(run, picture)
+    else:
+        residual_colorbar(figure, mappable, [final_axes, *strip_axes], [item], limit, aspect=COLORBAR_ASPECT)
+        title = regression_title(run, picture) if picture.on_grid else points_title(run, picture)
+        final_axes.set_title(wrapped_title(title), fontsize=10)
+        notes = off_scale_note(picture.values, limit)
     style_map_axes(final_axes, run, labels=True)
     for axes, index, values in zip(strip_axes, picture.strip, picture.strip_values):
         style_map_axes(axes, run, labels=False)
@@ -270,25 +280,18 @@ def strip_title(run: Run, index: int, values: np.ndarray, on_grid: bool) -> str:
     return epoch
 
 
-def point_reach(values: np.ndarray) -> float:
-    """A regression's colour scale at the points, where no truth is known: ± the largest finite
-    residual short of the 1% largest (a blow-up would whiten the rest)."""
-    finite = np.abs(values[np.isfinite(values)])
-    return float(np.percentile(finite, 99)) if len(finite) and np.percentile(finite, 99) > 0 else 1.0
-
-
-def points_colorbar(bar, run: Run, reach: float) -> None:
-    """The points' colour bar: what a residual is, and for a classifier where a point is wrong."""
-    if not run.config.classifies:
-        bar.set_label("prediction − data at each training point", fontsize=9)
-        return
+def class_colorbar(bar, run: Run) -> None:
+    """A classifier's colour bar: what a point's residual is, and beyond which it is misclassified."""
+    reach = residual_reach(run)
     wrong = reach / 2
     bar.set_ticks([-reach, -wrong, 0, wrong, reach])
     for value in (-wrong, wrong):
         bar.ax.axhline(value, color=COLORS["truth"], linewidth=1.2)
     output = "P(class 1)" if run.config.classification_loss == "cross_entropy" else "tanh output"
-    other = "0" if wrong == 0.5 else "−1"
-    bar.set_label(f"label − {output}: class 1's points above 0, class {other}'s below\n"
+    names = run.summary.class_names  # a CSV's own labels
+    zero, one = (f"“{names[0]}”", f"“{names[1]}” (class 1)") if names else ("class " + ("0" if wrong == 0.5 else "−1"),
+                                                                         "class 1")
+    bar.set_label(f"label − {output}: {one}'s points above 0, {zero}'s below\n"
                   f"beyond ±{wrong:g} (lines): misclassified, outlined black", fontsize=9)
 
 

@@ -152,8 +152,9 @@ class PlaneUnitsAnimation(UnitsAnimation):
                  f"{low1:g} to {high1:g} and {low2:g} to {high2:g}")  # a CSV's points have ranges of their own
         note = figure.text(MARGIN / width, MARGIN / 2 / height + 2 / height, "", fontsize=HEADING_FONTSIZE,
                            color=COLORS["note"], va="bottom")
-        first_that_fits(note, [f"each map: the unit's output over x1 (across) and x2 (up), {spans}",
-                               f"each map: x1 across, x2 up, {spans}"], right - MARGIN)
+        across, up = (run.summary.axis_names or ("x1", "x2"))[:2]  # a CSV's column names
+        first_that_fits(note, [f"each map: the unit's output over {across} (across) and {up} (up), {spans}",
+                               f"each map: {across} across, {up} up, {spans}"], right - MARGIN)
 
     def _resampling(self, layout: MapLayout) -> None:
         """Which grid row and column each pixel row and column of a map shows: x2 grows upwards, so

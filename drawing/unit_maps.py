@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 
+import data
 import hessians
 import playground
 from rundir import Run
@@ -44,10 +45,13 @@ def shown_layers(run: Run) -> list[int]:
 
 def net_at(run: Run, positions: np.ndarray) -> hessians.Net:
     """Net 0's layout with these positions (points, 2) as its points, given as the net was given
-    them: their input features (config.features), float32, then worked in float64."""
-    config = run.config
-    features = playground.features_of(np.asarray(positions, dtype=np.float64), config.input_features)
-    features = features.astype(np.float64)
+    them: in the units it trained in (a CSV's points standardized per input), as its input features
+    (config.features), float32, then worked in float64."""
+    config, standardization = run.config, run.summary.standardization
+    positions = np.asarray(positions, dtype=np.float64)
+    if standardization is not None:
+        positions = data.PlaneStandardization(**standardization.model_dump()).inputs(positions)
+    features = playground.features_of(positions, config.input_features).astype(np.float64)
     # No targets: only what the net gives at the points is read (hessians.hidden_activations, outputs).
     return hessians.Net([config.inputs, *config.hidden_layers, 1], config.activations, features,
                         np.zeros(len(features)))

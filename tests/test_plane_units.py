@@ -5,6 +5,7 @@ Tiny real runs: a few seconds of training in all, shared by the tests."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -127,6 +128,25 @@ def test_playgrounds_tanh_output_is_read_against_labels_of_plus_and_minus_one():
     assert set(np.unique(run.y_train)) == {-1.0, 1.0}
     outputs = point_outputs(run, np.array([2]))[0]
     np.testing.assert_allclose(outputs, np.ravel(keras_net_at(run, run.config, 2)(dataset.x_train)), atol=1e-5)
+
+
+def test_a_csv_runs_units_and_outputs_are_worked_out_in_the_units_it_trained_in(tmp_path):
+    """A CSV's points are standardized per input and its target standardized to train: the maps take
+    the net's own (standardized) inputs, and its outputs come back in the data's units, as recorded."""
+    rng = np.random.default_rng(1)
+    positions = np.column_stack([rng.uniform(1990, 2010, 40), rng.uniform(-3, 3, 40)])
+    values = 300 + 20 * np.sin((positions[:, 0] - 2000) / 3) + 10 * positions[:, 1]
+    path = tmp_path / "points.csv"
+    path.write_text("year,shift,level\n" + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(positions, values)))
+    config = config_module.validate({"name": "csv", "data_file": str(path), "hidden_layers": [4], "activation": "tanh",
+                                     "epochs": 30, "frames": 4, "grid_points": 8}, "test.yaml", [])
+    dataset = data.dataset_for(config)
+    run = training.train_run(config, dataset)
+    animation = PlaneUnitsAnimation(run, *SMALL)
+    expected = hidden_output(keras_net_at(run, config, 3), 0, dataset.x_grid).T.reshape(-1, 8, 8)
+    np.testing.assert_allclose(animation.maps(3)[0], expected, atol=2e-5)
+    on_grid = dataclasses.replace(run, x_train=run.x_grid)  # the outputs where the map was recorded
+    np.testing.assert_allclose(point_outputs(on_grid, np.array([3]))[0], run.predictions[3, 0], rtol=1e-5, atol=1e-3)
 
 
 def test_a_diverged_run_draws_its_units_and_residuals_without_warnings(tmp_path):

@@ -24,9 +24,9 @@ class Net:
     """What the objective of one net needs: its layout and activations, the training points (as
     the net was trained on them: standardized for a CSV run), and the penalties."""
 
-    layer_sizes: list[int]  # [1, hidden..., 1]: inputs, each hidden layer's units, the output
+    layer_sizes: list[int]  # [inputs, hidden..., 1]: inputs, each hidden layer's units, the output
     activations: list[str]  # one name per hidden layer (config_schema.ACTIVATIONS)
-    x: np.ndarray  # (points,) the training inputs
+    x: np.ndarray  # (points,) the training inputs, or (points, inputs) for a net of several
     y: np.ndarray  # (points,) the training targets
     l1: float = 0.0
     l2: float = 0.0
@@ -92,8 +92,9 @@ class _Pass:
 
 def _forward(net: Net, rows: np.ndarray, derivatives: bool) -> _Pass:
     weights = _augmented_weights(net, rows)
-    layer_input = _with_ones(np.broadcast_to(np.asarray(net.x, dtype=np.float64)[None, :, None],
-                                             (len(weights[0]), len(net.x), 1)))
+    x = np.asarray(net.x, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x  # (points, inputs)
+    layer_input = _with_ones(np.broadcast_to(x[None], (len(weights[0]),) + x.shape))
     inputs, first, second = [layer_input], [], []
     for layer, augmented in enumerate(weights[:-1]):
         pre_activations = layer_input @ augmented
@@ -108,6 +109,20 @@ def _forward(net: Net, rows: np.ndarray, derivatives: bool) -> _Pass:
         inputs.append(layer_input)
     output = (layer_input @ weights[-1])[..., 0]
     return _Pass(weights, inputs, first, second, output - np.asarray(net.y, dtype=np.float64))
+
+
+def hidden_activations(net: Net, rows: np.ndarray) -> list[np.ndarray]:
+    """Each hidden layer's outputs at every point of net.x, (m, points, units), for m weight rows
+    (m, P): what each unit gives there (a plane's units.gif draws them as maps). net.y plays no part."""
+    net_pass = _forward(net, np.asarray(rows, dtype=np.float64), derivatives=False)
+    return [layer_input[..., :-1] for layer_input in net_pass.inputs[1:]]
+
+
+def outputs(net: Net, rows: np.ndarray) -> np.ndarray:
+    """(m, points) the net's linear output (before any output activation) at every point of net.x,
+    for m weight rows (m, P). net.y plays no part."""
+    net_pass = _forward(net, np.asarray(rows, dtype=np.float64), derivatives=False)
+    return net_pass.residual + np.asarray(net.y, dtype=np.float64)
 
 
 def _backward(net_pass: _Pass) -> _Pass:

@@ -19,6 +19,8 @@ from drawing.curvature_figures import NoteAnimation, draw_curvature_png, draw_no
 from drawing.figures import draw_loss_png
 from drawing.fit_frames import FitAnimation, SeedsAnimation
 from drawing.page import write_page
+from drawing.plane_residuals import draw_plane_residuals_png
+from drawing.plane_units import PlaneUnitsAnimation
 from drawing.residuals import draw_residuals_png
 from drawing.style import palette_colors
 from drawing.landscape_frames import LandscapeAnimation
@@ -68,7 +70,11 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
         write_animation(animation, run, path, video_paths(run, directory, names[0]))
 
     def draw_units(run: Run, path: Path) -> None:
-        write_animation(UnitsAnimation(run, *size), run, path, video_paths(run, directory, rundir.INSIDE_PICTURES[0]))
+        animation = (PlaneUnitsAnimation if run.is_plane else UnitsAnimation)(run, *size)
+        write_animation(animation, run, path, video_paths(run, directory, rundir.INSIDE_PICTURES[0]))
+
+    def draw_residuals(run: Run, path: Path) -> None:
+        (draw_plane_residuals_png if run.is_plane else draw_residuals_png)(run, path)
 
     def draw_curvature(run: Run, path: Path) -> None:
         if views.spectrum is None:
@@ -83,7 +89,7 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
 
     drawers = {**dict(zip(rundir.ONE_NET_CURVES, (draw_animation, draw_loss_png))),
                **dict(zip(rundir.SEEDS_CURVES, (draw_animation, draw_loss_png))),
-               **dict(zip(rundir.INSIDE_PICTURES, (draw_units, draw_residuals_png))),
+               **dict(zip(rundir.INSIDE_PICTURES, (draw_units, draw_residuals))),
                **dict(zip(rundir.CURVATURE_FILES, (lambda run, path: curvature.write_views(views, path), draw_curvature,
                                                    draw_landscape))),
                rundir.PAGE_FILE: lambda run, path: write_page(run, path, views)}

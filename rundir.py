@@ -231,8 +231,8 @@ def picture_names(run: Run, pictures: str | None = None) -> tuple[str, ...]:
     it shows its curvature; its page, report.html; and last, the videos render.video asks for of its
     GIFs (video_names), which are written with them. Its page alone where pictures (by default its
     render.pictures) is "page"."""
-    if run.is_plane:  # so far a plane's run is drawn as its animation and error curves
-        names = SEEDS_CURVES if run.nets > 1 else ONE_NET_CURVES
+    if run.is_plane:  # a plane's run: its animation and error curves, then inside its net (no page yet)
+        names = (SEEDS_CURVES if run.nets > 1 else ONE_NET_CURVES) + INSIDE_PICTURES
         return () if (pictures or run.config.pictures_drawn) == "page" else names + video_names(run, names)
     if (pictures or run.config.pictures_drawn) == "page":
         return (PAGE_FILE,)

@@ -20,8 +20,11 @@
   batch mean); the learning rate and the kernels' norm are diagnostics, in small panels;
 - diagnostic_panels.py: the small panels that draw those diagnostics, the frame's epoch marked;
 - units_frames.py: the frames of units.gif and of a comparison's units.gif;
+- unit_maps.py: a net of two inputs' units as small maps over the plane (worked out from net 0's
+  weights when drawn), their colours and layout; plane_units.py: the frames of its units.gif;
 - residual_analysis.py: what is left to learn (the residuals over x and their spectrum), and
-  its colour scales; residuals.py: residuals.png, over x, frequency and epoch;
+  its colour scales; residuals.py: residuals.png, over x, frequency and epoch; plane_residuals.py:
+  residuals.png of a net of two inputs, over the plane at the end and at a few epochs;
 - curvature_figures.py: curvature.png (the Hessian's eigenvalues over the epochs, against the
   optimizer's stability threshold) and the comparison of several runs' curvature and landscapes;
 - landscape_frames.py: the frames of landscape.gif (the objective over the plane of net 0's path,

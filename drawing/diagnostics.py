@@ -39,8 +39,10 @@ class Diagnostic:
 
 def training_error(run: Run) -> Diagnostic:
     """The training error of the weights after each epoch (curves.training_curve); the mark is
-    the error of the weights the frame shows, the number its header states."""
-    return Diagnostic("loss", ("training MSE (log scale)", "training MSE"), True, [training_curve(run)],
+    the error of the weights the frame shows, the number its header states. Named as the run's loss
+    is: MSE, or a classifier's cross-entropy."""
+    name = f"training {run.summary.error_name}"
+    return Diagnostic("loss", (f"{name} (log scale)", name), True, [training_curve(run)],
                       shown_epochs(run)[:, 0], run.frame_loss[:, :1].astype(np.float64))
 
 

@@ -118,11 +118,13 @@ def frequency_label(runs: list[Run], residuals: list[Residuals], cutoff: float, 
     return "\n".join(lines)
 
 
-def residual_colorbar(figure, mesh, axes: list, residuals: list[Residuals], limit: float) -> None:
-    """The heat maps' colour bar: powers of ten, the noise's ±σ marked, off the scale at its ends."""
+def residual_colorbar(figure, mesh, axes: list, residuals: list[Residuals], limit: float,
+                      aspect: float | None = None) -> None:
+    """The heat maps' colour bar: powers of ten, the noise's ±σ marked, off the scale at its ends;
+    as long as a column of these axes (rows of heat maps), or, given aspect, that many times its width."""
     off_scale = any(off_scale_rows(item.values, limit).any() for item in residuals)
     bar = figure.colorbar(mesh, ax=axes, extend="both" if off_scale else "neither", pad=0.02,
-                          aspect=colorbar_aspect(len(axes)))
+                          aspect=aspect or colorbar_aspect(len(axes)))
     sigmas = sorted({item.sigma for item in residuals if item.sigma})
     ticks = colorbar_ticks(mesh.norm.linthresh, sigmas, limit)
     bar.set_ticks(sorted({0.0, *ticks, *(-value for value in ticks)}))
@@ -223,12 +225,18 @@ def title_one_run(figure, heat_axes, run: Run, item: Residuals) -> None:
     """What was trained (net 0 of a run of several seeds) and how it ended, above both panels."""
     heat_axes.set_title(f"residual: prediction − {truth_label(run)}" if item.against_truth else
                         "residual at the training points: prediction − data (no true function known)", fontsize=10)
+    title_run(figure, run, "top row")
+
+
+def title_run(figure, run: Run, last_shown: str) -> None:
+    """The figure's title: what was trained (net 0 of a run of several seeds) and how it ended, with,
+    for restored best weights, which part of the figure (last_shown: 'top row') shows them."""
     seeds = f" · net 0, seed {run.seeds[0]}, of {run.nets}" if run.nets > 1 else ""
     lines = [textwrap.fill(plain_text(run_title(run)) + seeds, 120)]
     caption = status_caption(run)
-    restored = restored_frame_label(run, 0)  # the top row shows net 0's restored best weights
+    restored = restored_frame_label(run, 0)  # net 0's restored best weights
     if caption:
-        lines.append(caption.replace("\n", " ") + (f"; top row: {restored}" if restored else ""))
+        lines.append(caption.replace("\n", " ") + (f"; {last_shown}: {restored}" if restored else ""))
     figure.suptitle("\n".join(lines), fontsize=11, color=COLORS["marker"] if run.status == "diverged" else "black")
 
 

@@ -87,23 +87,8 @@ class UnitsAnimation(RunAnimation):
         (self.prediction_line,) = fit_axes.plot(run.x_grid, self.predictions[0], color=COLORS["net"], linewidth=2.2,
                                                 label=prediction_label, animated=True)
 
-        self.diagnostics = [training_error(run), learning_rate(run), gradient_norm(run), kernel_norm(run),
-                            distinct_units(run), saturation(run)]
-        # The learning rate and kernels' norm only where the run changes them (a schedule, weight decay).
-        self.diagnostics = [diagnostic for diagnostic in self.diagnostics
-                            if diagnostic.curves is not None or diagnostic.name not in SMALL_PANEL_COLORS]
-        self.column = [figure.add_subplot()]
-        self.column += [figure.add_subplot(sharex=self.column[0]) for _ in self.diagnostics[1:]]
-        self._draw_diagnostics()
-        self.words = self._title_words()
-        place_units_panels(figure, fit_axes, self.column, fit_top=72, column_top=47, bottom=44)
-        # Words beside the training error's title that leave it no room (a penalty, the batch mean and the
-        # floor, in a narrow column) go on a row of their own above it.
-        error_axes, words = self.column[0], self.words.get("loss", [])
-        shortest = text_width(figure, self.diagnostics[0].titles[-1], fontsize=PANEL_TITLE_STYLE["fontsize"])
-        self.words_above = shortest + words_width(figure, words) > error_axes.get_window_extent().width
-        if self.words_above:
-            place_units_panels(figure, fit_axes, self.column, fit_top=72, column_top=47 + WORDS_ROW_PIXELS, bottom=44)
+        self._diagnostic_column()
+        self._place_beside(fit_axes, fit_top=72)
         if self.unit_lines:
             columns = drawn_columns(len(run.x_grid), fit_axes)
             self.contributions = self.contributions[:, :, columns]
@@ -116,6 +101,33 @@ class UnitsAnimation(RunAnimation):
         self._ending(fit_axes)
         canvas.draw()
         self.background = canvas.copy_from_bbox(figure.bbox)
+
+    def _diagnostic_column(self) -> None:
+        """The small panels beside the units (self.column), one per diagnostic (self.diagnostics), with
+        their curves and the words their titles will carry (self.words)."""
+        run, figure = self.run, self.figure
+        self.diagnostics = [training_error(run), learning_rate(run), gradient_norm(run), kernel_norm(run),
+                            distinct_units(run), saturation(run)]
+        # The learning rate and kernels' norm only where the run changes them (a schedule, weight decay).
+        self.diagnostics = [diagnostic for diagnostic in self.diagnostics
+                            if diagnostic.curves is not None or diagnostic.name not in SMALL_PANEL_COLORS]
+        self.column = [figure.add_subplot()]
+        self.column += [figure.add_subplot(sharex=self.column[0]) for _ in self.diagnostics[1:]]
+        self._draw_diagnostics()
+        self.words = self._title_words()
+
+    def _place_beside(self, units_axes, fit_top: int) -> None:
+        """Place the units' panel (from fit_top pixels down) and the small panels stacked at its right."""
+        figure = self.figure
+        place_units_panels(figure, units_axes, self.column, fit_top=fit_top, column_top=47, bottom=44)
+        # Words beside the training error's title that leave it no room (a penalty, the batch mean and the
+        # floor, in a narrow column) go on a row of their own above it.
+        error_axes, words = self.column[0], self.words.get("loss", [])
+        shortest = text_width(figure, self.diagnostics[0].titles[-1], fontsize=PANEL_TITLE_STYLE["fontsize"])
+        self.words_above = shortest + words_width(figure, words) > error_axes.get_window_extent().width
+        if self.words_above:
+            place_units_panels(figure, units_axes, self.column, fit_top=fit_top, column_top=47 + WORDS_ROW_PIXELS,
+                               bottom=44)
 
     def _legend(self, fit_axes) -> None:
         """The fit panel's legend above it, clear of the small panels; a legend in two rows (at a
@@ -154,12 +166,14 @@ class UnitsAnimation(RunAnimation):
     def _title_words(self) -> dict[str, list[tuple[str, str]]]:
         """The (text, colour) words at the right of the small panels' titles: beside the training error its
         penalty and batch mean in their colours (short; a curve that leaves the panel says so), then the
-        noise floor; beside the saturated share the hidden layers' colours."""
+        noise floor (none for a classifier: its error rate, not its loss, is what has a floor); beside the
+        saturated share the hidden layers' colours."""
         floor = self.run.noise_floor
         short = {"batch_loss": "batch mean"}
+        floor_word = [] if self.run.config.classifies else [(floor_words(floor), COLORS["note"] if floor is None
+                                                             else COLORS["floor"])]
         words = {"loss": [(short.get(curve.name, curve.label) + (" (leaves the plot)" if curve.off_plot else ""),
-                           curve.color) for curve in self.knob_curves]
-                 + [(floor_words(floor), COLORS["note"] if floor is None else COLORS["floor"])]}
+                           curve.color) for curve in self.knob_curves] + floor_word}
         if self.diagnostics[-1].curves is not None:
             words["saturated_fraction"] = layer_words(len(self.run.config.hidden_layers))
         return words

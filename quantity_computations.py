@@ -6,17 +6,14 @@ what a described quantity is computed from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import quantities
-
-if TYPE_CHECKING:
-    from loop_body import LoopBody
 
 
 # --- the registries --------------------------------------------------
 
-def _always(body: "LoopBody") -> bool:
+def _always(body: object) -> bool:
     return True
 
 
@@ -25,7 +22,7 @@ class Computation:
     """How a declared quantity is computed, and whether a loop body records it (records(body))."""
 
     compute: Callable
-    records: Callable[["LoopBody"], bool] = _always
+    records: Callable[[object], bool] = _always
 
 
 # Keyed by the declaration's name ("epoch.val_loss"), in the order they are computed.
@@ -35,7 +32,7 @@ DESCRIBED_COMPUTATIONS: dict[str, Computation] = {}  # compute(body, frame: Fram
 
 
 def _registrar(registry: dict, per: str, first_net_only_allowed: bool):
-    def register(key: str, records: Callable[["LoopBody"], bool] = _always):
+    def register(key: str, records: Callable[[object], bool] = _always):
         """Register the decorated function as the computation of the quantity declared as `key`."""
         quantity = quantities.DECLARED.get(key)
         if quantity is None or quantity.per != per:

@@ -113,6 +113,9 @@ def classifier_figures(run, recording) -> dict:
                "accuracy": accuracy, "val_accuracy": val_accuracy,
                "val_error_rate": None if val_accuracy is None else round(1 - val_accuracy, 6),
                "bayes_error_rate": None if bayes is None else round(bayes, 6)}
+    entropy = playground.bayes_cross_entropy(config.problem, config.noise)
+    if entropy is not None and config.classification_loss == "cross_entropy":  # the loss panel draws it
+        figures["bayes_cross_entropy"] = round(entropy, 6)
     if bayes is not None and reached:
         rates = 1 - run.per_frame["val_accuracy"][-1].astype(np.float64)
         alive = np.isfinite(run.frame_loss[-1])

@@ -128,6 +128,8 @@ class RunSummary(_Summary):
     val_error_rate: Optional[float] = None
     bayes_error_rate: Optional[float] = None
     share_at_bayes: Optional[float] = None  # of the nets whose held-out error rate is at it (at_bayes_margin)
+    # The lowest expected cross-entropy any classifier can have (the true probabilities'), where known.
+    bayes_cross_entropy: Optional[float] = None
 
     def final_held_out_errors(self) -> np.ndarray:
         """Each net's final held-out error (NaN where it is not finite)."""

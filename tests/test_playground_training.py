@@ -94,3 +94,16 @@ def test_each_net_of_a_stack_on_a_problem_matches_a_single_run_and_its_maps_over
     np.testing.assert_array_equal(stacked.per_frame["disagreement"][:, 0][far_from_the_boundary],
                                   np.where(split, 0.5, 0.0)[far_from_the_boundary])
     assert np.any(split)  # the two nets disagree somewhere: the test can tell
+
+
+def test_a_gaussians_run_sets_its_error_rate_against_the_bayes_error_rate():
+    import playground
+
+    run, _ = trained(plane_config(problem="gaussians", noise=0.3, seeds=3))
+    summary = run.summary
+    assert summary.bayes_error_rate == pytest.approx(playground.bayes_error("gaussians", 0.3), abs=1e-6)
+    assert summary.bayes_cross_entropy == pytest.approx(playground.bayes_cross_entropy("gaussians", 0.3), abs=1e-6)
+    rates = 1 - run.per_frame["val_accuracy"][-1]
+    margin = max(2 * np.sqrt(summary.bayes_error_rate * (1 - summary.bayes_error_rate) / 60), 1 / 60)
+    assert summary.share_at_bayes == pytest.approx(np.mean(rates <= summary.bayes_error_rate + margin), abs=1e-4)
+    assert summary.val_error_rate == pytest.approx(1 - np.median(run.per_frame["val_accuracy"][-1]), abs=1e-6)

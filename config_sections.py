@@ -52,6 +52,9 @@ class RenderConfig(StrictModel):
     # Each animation also as a video, for slides and posts (fit.mp4 beside fit.gif, ...): "mp4"
     # (H.264) and "webm" (VP9). None by default: writing them needs the optional video extra.
     video: list[str] = Field(default_factory=list)
+    # A run of two inputs: its held-out points too on the maps, as hollow markers beside the
+    # training points. Off by default: Playground hides them too, and 500 points crowd a small map.
+    show_held_out: bool = False
 
     @field_validator("video", mode="plain")
     @classmethod

@@ -19,6 +19,7 @@ from drawing.curvature_figures import NoteAnimation, draw_curvature_png, draw_no
 from drawing.figures import draw_loss_png
 from drawing.fit_frames import FitAnimation, SeedsAnimation
 from drawing.page import write_page
+from drawing.plane_frames import PlaneAnimation
 from drawing.plane_residuals import draw_plane_residuals_png
 from drawing.plane_units import PlaneUnitsAnimation
 from drawing.residuals import draw_residuals_png
@@ -66,7 +67,7 @@ def draw_run(run: Run, directory: Path) -> list[Path]:
     views = curvature_views(run)  # the page shows them too
 
     def draw_animation(run: Run, path: Path) -> None:
-        animation = (SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size)
+        animation = (PlaneAnimation if run.is_plane else SeedsAnimation if run.nets > 1 else FitAnimation)(run, *size)
         write_animation(animation, run, path, video_paths(run, directory, names[0]))
 
     def draw_units(run: Run, path: Path) -> None:

@@ -9,6 +9,9 @@
 - fit_panel.py: the fit panel of every animation: data, true curve, limits, predictions pinned
   inside them and the notes along its edges;
 - fit_frames.py: the frames of fit.gif and seeds.gif;
+- plane_maps.py: what the maps of a run of two inputs show (a net's output over the plane, many
+  nets' mean, disagreement, median and spread) and their colours; plane_frames.py: the frames of
+  fit.gif and seeds.gif of such a run, its maps beside the error curves and the accuracy;
 - comparison.py: what a comparison of runs shares: its epochs, its grid of panels and their scales,
   titles, notes and header;
 - compare_frames.py: the frames of compare.gif;

@@ -193,7 +193,9 @@ def ending_text(axes, caption: str, color: str, failed: bool = True):
     line_length = max(len(line) for line in caption.splitlines())
     while line_length > 8 and text.get_window_extent(renderer).width > room:
         line_length -= 4
-        text.set_text("\n".join(textwrap.fill(line, line_length) for line in caption.splitlines()))
+        # Never at a hyphen: "cross-entropy" and "held-out" stay whole.
+        text.set_text("\n".join(textwrap.fill(line, line_length, break_on_hyphens=False)
+                                for line in caption.splitlines()))
     return text
 
 

@@ -171,8 +171,9 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
 
 
 def draw_error_curves(axes, run: Run, color: str = COLORS["net"], label: str = "training error",
-                      held_out: bool = True, width: float = 1.5) -> None:
-    """One net's training error and held-out error; several nets': each faint, the median bold."""
+                      held_out: bool = True, width: float = 1.5, held_out_label: str = "held-out error") -> None:
+    """One net's training error and held-out error (labelled label and held_out_label); several
+    nets': each faint, the median bold."""
     epochs, loss = training_curve(run)
     marker = "o" if len(epochs) < 3 else None  # a run of an epoch or two: points, not an invisible line
     if run.nets == 1:
@@ -180,7 +181,7 @@ def draw_error_curves(axes, run: Run, color: str = COLORS["net"], label: str = "
         if held_out:
             epochs, val_loss = held_out_curve(run)
             axes.plot(epochs, val_loss[:, 0], color=COLORS["validation"], linewidth=width * 0.6, alpha=0.8,
-                      marker=marker, markersize=3, label="held-out error")
+                      marker=marker, markersize=3, label=held_out_label)
         return
     loss = finite_or_nan(loss)
     alpha = max(0.06, min(0.3, 6 / run.nets))  # a hundred faint lines should not fill the panel
@@ -276,9 +277,23 @@ def ended_words(run: Run, of_requested: bool = True) -> str | None:
     return None
 
 
-# What a frame calls the error of the weights it shows, and says of a diverged net's.
-TRAINING_ERROR = "training MSE"
-NOT_FINITE_ERROR = f"{TRAINING_ERROR} {format_loss(float('nan'))}"
+# What the pictures call a run's error: the mean squared error, or for a classifier trained on
+# binary cross-entropy (classification_loss cross_entropy), that.
+MSE, CROSS_ENTROPY = "MSE", "cross-entropy"
+# What a frame of a run of one input calls the error of the weights it shows.
+TRAINING_ERROR = f"training {MSE}"
+
+
+def error_name(run: Run) -> str:
+    """What the run's losses are: 'cross-entropy' for a classifier of two inputs trained on binary
+    cross-entropy, else 'MSE' (every other run, a classifier on Playground's squared error too)."""
+    config = run.config
+    return CROSS_ENTROPY if config.classifies and config.classification_loss == "cross_entropy" else MSE
+
+
+def training_error_words(run: Run) -> str:
+    """What a frame calls the error of the weights it shows: 'training MSE', 'training cross-entropy'."""
+    return f"training {error_name(run)}"
 
 
 def status_caption(run: Run) -> str | None:
@@ -286,7 +301,7 @@ def status_caption(run: Run) -> str | None:
     (with why a net diverged, or for many nets how many stopped early and when), and whether its
     best weights were restored (restored_words); a line each."""
     if run.status == "diverged" and run.nets == 1:
-        return f"{ended_words(run)}:\n{NOT_FINITE_ERROR}"
+        return f"{ended_words(run)}:\n{training_error_words(run)} {format_loss(float('nan'))}"
     stopped = early_stop_words(run) if run.nets > 1 else None
     lines = [stopped if run.status in ("stopped_early", "completed") and stopped else ended_words(run),
              stopped if run.status in ("diverged", "interrupted") else None, restored_words(run)]

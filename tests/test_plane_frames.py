@@ -1,0 +1,261 @@
+"""drawing/plane_frames.py and plane_maps.py: fit.gif and seeds.gif of a run of two inputs, on tiny
+real runs (training.train_run): each frame's map is the run's prediction at that frame, a map of
+many nets is their mean, disagreement, median or spread as NumPy works it out, a diverged run
+draws, and the error is named as the run's loss is."""
+
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+
+import config as config_module
+import data
+import training
+from drawing.curves import error_name, status_caption
+from drawing.plane_frames import PlaneAnimation, boundary_lines, inner_ticks
+from drawing.plane_maps import (CLASS_COLORS, NAN_COLOR, disagreement_map, mean_map, median_accuracy, median_map,
+                                spread_map, value_limits)
+from conftest import assert_texts_apart_and_inside, synthetic_run
+
+DEFAULT = (800, 360)
+SMALLEST = (480, 270)
+SIDE = 20  # the grid's points a side: the fewest config.grid_points allows
+
+
+def tiny_run(**settings):
+    """A run of two inputs trained for real in about a second: 40 points, a net of 4 tanh units,
+    100 epochs, 10 frames, a map 20 points a side."""
+    values = {"name": "tiny", "hidden_layers": [4], "activation": "tanh", "optimizer": "adam", "learning_rate": 0.03,
+              "batch_size": 10, "epochs": 100, "frames": 10, "n_samples": 40, "grid_points": SIDE, **settings}
+    config = config_module.validate(values, "test", [])
+    return training.train_run(config, data.dataset_for(config))
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return tiny_run(problem="xor")
+
+
+@pytest.fixture(scope="module")
+def seeded_classifier():
+    return tiny_run(problem="xor", seeds=3)
+
+
+@pytest.fixture(scope="module")
+def seeded_surface():
+    return tiny_run(problem="gaussian_mix", noise=0.1, seeds=3)
+
+
+@pytest.fixture(scope="module")
+def diverged():
+    """Runs that diverged: a cross-entropy classifier blown up by a learning rate of a million (its
+    logits infinite, its probabilities 0 and 1) and a regression surface blown up to NaN predictions
+    by plain SGD at 20."""
+    return {"classifier": tiny_run(problem="spiral", activation="relu", optimizer="sgd", learning_rate=1e6),
+            "surface": tiny_run(problem="gaussian_mix", optimizer="sgd", learning_rate=20)}
+
+
+def shown(image) -> np.ndarray:
+    """The numbers an image artist holds (a masked array's data, NaN where masked)."""
+    return np.ma.filled(np.ma.asarray(image.get_array()).astype(np.float64), np.nan)
+
+
+def test_fit_gif_has_a_frame_per_snapshot_each_showing_the_prediction_of_its_frame(classifier):
+    run = classifier
+    animation = PlaneAnimation(run, *DEFAULT)
+    assert animation.frame_count == len(run.frame_epochs) == 10
+    (panel,) = animation.maps
+    for index in (0, 4, animation.frame_count - 1):
+        pixels = animation.frame(index)
+        assert pixels.shape == (DEFAULT[1], DEFAULT[0], 4)
+        np.testing.assert_array_equal(shown(panel.image), run.predictions[index, 0].reshape(SIDE, SIDE))
+    # Row r, column c of the image is grid point r·side + c: x1 along a row, x2 up from the bottom.
+    assert panel.image.origin == "lower"
+    np.testing.assert_allclose(run.x_grid[SIDE - 1], [6, -6])  # row 0's last point: the bottom right
+    assert panel.axes.get_xlim() == (-6, 6) and panel.axes.get_ylim() == (-6, 6)
+    assert (panel.axes.get_xlabel(), panel.axes.get_ylabel()) == ("x1", "x2")
+
+
+def test_a_corner_of_the_map_has_the_colour_of_the_prediction_there(classifier):
+    run = classifier
+    animation = PlaneAnimation(run, *DEFAULT)
+    last = animation.frame_count - 1
+    pixels = animation.frame(last)
+    box = animation.maps[0].axes.bbox
+    # Three pixels inside the bottom right corner (the spine and the ticks lie on the edge).
+    row, column = int(pixels.shape[0] - box.y0) - 3, int(box.x1) - 3
+    prediction = float(run.predictions[last, 0, SIDE - 1])  # grid point (x1, x2) = (6, -6)
+    expected = np.array(animation.maps[0].colors.rgba(prediction)[:3]) * 255
+    np.testing.assert_allclose(pixels[row, column, :3], expected, atol=2)
+    # And against the class colours by hand: a probability below one half is class 0's side, orange.
+    orange, blue = (np.array(to_rgb(color)) * 255 for color in CLASS_COLORS)
+    nearer = orange if prediction < 0.5 else blue
+    farther = blue if prediction < 0.5 else orange
+    assert np.linalg.norm(pixels[row, column, :3] - nearer) < np.linalg.norm(pixels[row, column, :3] - farther)
+
+
+def test_a_classifiers_map_has_its_boundary_and_its_accuracy_marked(classifier):
+    run = classifier
+    animation = PlaneAnimation(run, *DEFAULT)
+    last = animation.frame_count - 1
+    animation.frame(last)
+    image = run.predictions[last, 0].reshape(SIDE, SIDE)
+    segments = animation.maps[0].boundary.get_segments()
+    assert (image > 0.5).any() and (image < 0.5).any() and segments, "a trained xor net has a boundary on the map"
+    coordinates = np.linspace(-6, 6, SIDE)
+    for line in segments:  # each point of the line lies where the map, bilinearly, is 0.5
+        column, row = (np.interp(line[:, index], coordinates, np.arange(SIDE)) for index in (0, 1))
+        left, bottom = np.minimum(column.astype(int), SIDE - 2), np.minimum(row.astype(int), SIDE - 2)
+        u, v = column - left, row - bottom
+        value = ((1 - u) * (1 - v) * image[bottom, left] + u * (1 - v) * image[bottom, left + 1]
+                 + (1 - u) * v * image[bottom + 1, left] + u * v * image[bottom + 1, left + 1])
+        np.testing.assert_allclose(value, 0.5, atol=1e-6)
+    marker_x, marker_y = animation.accuracy_marker.get_data()
+    assert marker_x[0] == run.frame_epochs[last] and marker_y[0] == pytest.approx(run.per_frame["accuracy"][last, 0])
+    assert animation.accuracy_axes.get_ylabel() == "accuracy"
+
+
+def test_the_error_is_named_cross_entropy_for_a_cross_entropy_classifier(classifier):
+    animation = PlaneAnimation(classifier, *DEFAULT)
+    assert error_name(classifier) == "cross-entropy"
+    assert animation.loss_label == "training cross-entropy "
+    assert animation.loss_axes.get_ylabel().startswith("cross-entropy")
+    legend = [text.get_text() for text in animation.loss_axes.get_legend().get_texts()]
+    assert "training cross-entropy" in legend and "held-out cross-entropy" in legend
+    assert not [word for word in legend + [animation.loss_axes.get_ylabel()] if "MSE" in word]
+
+
+def test_the_error_is_named_mse_for_a_regression_surface_and_a_run_of_one_input(seeded_surface, diverged):
+    for run, label in ((seeded_surface, "median training MSE "), (diverged["surface"], "training MSE ")):
+        animation = PlaneAnimation(run, *DEFAULT)
+        assert error_name(run) == "MSE" and animation.loss_label == label
+        assert animation.loss_axes.get_ylabel().startswith("MSE") and animation.accuracy_axes is None
+    one_input = synthetic_run(diverged_at=38)
+    assert error_name(one_input) == "MSE" and status_caption(one_input).endswith("training MSE not finite")
+
+
+def test_a_small_header_shortens_the_errors_name_rather_than_run_past_the_edge(seeded_classifier):
+    animation = PlaneAnimation(seeded_classifier, *SMALLEST)
+    assert "cross-entropy" in animation.loss_label and animation.loss_label.startswith("median")
+    right = animation.loss_left + animation.numbers.error_width()
+    assert right <= SMALLEST[0] - 12
+
+
+@pytest.mark.parametrize("size", [SMALLEST, DEFAULT], ids=["smallest", "default"])
+def test_the_texts_stay_apart_and_inside_the_picture(seeded_classifier, size):
+    animation = PlaneAnimation(seeded_classifier, *size)
+    animation.frame(animation.frame_count - 1)
+    assert_texts_apart_and_inside(animation.figure)
+    renderer, height = animation.canvas.get_renderer(), animation.figure.bbox.height
+    legend = animation.loss_axes.get_legend().get_window_extent(renderer)
+    header_bottom = min(text.get_window_extent(renderer).y0 for text in animation.figure.texts if text.get_text())
+    assert legend.y1 <= header_bottom and legend.x1 <= size[0], "the legend between the header and its panel"
+    for panel in animation.maps:  # each bar's words over its own map, clear of the other's
+        words = [panel.bar.title] + panel.end_words
+        for word in words:
+            box = word.get_window_extent(renderer)
+            assert panel.axes.bbox.x0 - 1 <= box.x0 and box.x1 <= panel.axes.bbox.x1 + 1, word.get_text()
+            assert box.y1 <= height
+
+
+def test_the_maps_of_many_nets_are_what_numpy_works_out():
+    rng = np.random.default_rng(7)
+    nets, points = 11, 50  # with 11 nets the 10th and 90th percentiles are the 2nd and the 10th values
+    predictions = rng.uniform(0, 1, (nets, points))
+    ordered = np.sort(predictions, axis=0)
+    np.testing.assert_allclose(mean_map(predictions), predictions.sum(axis=0) / nets)
+    np.testing.assert_allclose(median_map(predictions), ordered[5])
+    np.testing.assert_allclose(spread_map(predictions), ordered[9] - ordered[1])
+    for point in range(points):
+        class_one = sum(1 for net in range(nets) if predictions[net, point] > 0.5)
+        assert disagreement_map(predictions, 0.5)[point] == min(class_one, nets - class_one) / nets
+    assert disagreement_map(np.array([[0.9], [0.8], [0.1], [0.2]]), 0.5) == [0.5]  # evenly split
+    assert disagreement_map(np.array([[0.5], [-0.2], [0.3]]), 0.0) == [pytest.approx(1 / 3)]  # tanh outputs
+    for summary in (mean_map, median_map, spread_map):
+        assert np.isnan(summary(np.zeros((0, points)))).all(), "no net counted: nothing to show"
+
+
+def test_seeds_gif_shows_the_mean_and_disagreement_of_the_nets_whose_error_is_finite(seeded_classifier):
+    run = seeded_classifier
+    animation = PlaneAnimation(run, *DEFAULT)
+    last = animation.frame_count - 1
+    animation.frame(last)
+    predictions = run.predictions[last].astype(np.float64)
+    mean, disagreement = (shown(panel.image).ravel() for panel in animation.maps)
+    np.testing.assert_allclose(mean, (predictions[0] + predictions[1] + predictions[2]) / 3, rtol=1e-6)
+    votes = (predictions > 0.5).sum(axis=0)
+    np.testing.assert_allclose(disagreement, np.minimum(votes, 3 - votes) / 3)
+    # A net whose error is not finite at a frame is left out of that frame's maps.
+    saved = run.per_frame["loss"][last, 1]
+    run.per_frame["loss"][last, 1] = np.nan
+    try:
+        animation.frame(last)
+        np.testing.assert_allclose(shown(animation.maps[0].image).ravel(), (predictions[0] + predictions[2]) / 2,
+                                   rtol=1e-6)
+        np.testing.assert_allclose(median_accuracy(run, "accuracy")[last],
+                                   np.median(run.per_frame["accuracy"][last, [0, 2]]))
+    finally:
+        run.per_frame["loss"][last, 1] = saved
+
+
+def test_seeds_gif_of_a_surface_shows_the_median_and_spread_in_fixed_colours(seeded_surface):
+    run = seeded_surface
+    animation = PlaneAnimation(run, *DEFAULT)
+    first_norm = [(panel.colors.norm.vmin, panel.colors.norm.vmax) for panel in animation.maps]
+    for index in (1, animation.frame_count - 1):
+        animation.frame(index)
+        predictions = np.sort(run.predictions[index].astype(np.float64), axis=0)  # 3 nets: 10th percentile
+        low, high = predictions[0] + 0.2 * (predictions[1] - predictions[0]), \
+            predictions[1] + 0.8 * (predictions[2] - predictions[1])  # and 90th, linearly between them
+        median, spread = (shown(panel.image).ravel() for panel in animation.maps)
+        np.testing.assert_allclose(median, predictions[1], rtol=1e-6)
+        np.testing.assert_allclose(spread, high - low, rtol=1e-5, atol=1e-7)
+        assert [(panel.colors.norm.vmin, panel.colors.norm.vmax) for panel in animation.maps] == first_norm
+    low, high = value_limits(run)
+    assert low <= run.y_train.min() and run.y_train.max() <= high, "the colours reach every training target"
+
+
+@pytest.mark.parametrize("kind, error", [("classifier", "cross-entropy"), ("surface", "MSE")])
+def test_a_diverged_run_draws_without_warnings_what_is_lost_in_grey(diverged, kind, error):
+    run = diverged[kind]
+    assert run.status == "diverged"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        animation = PlaneAnimation(run, *SMALLEST)
+        for index in range(animation.frame_count):
+            pixels = animation.frame(index)
+    assert " ".join(animation.ending.get_text().split()).endswith(f"training {error} not finite")
+    if np.isnan(run.predictions[-1]).all():  # a corner of the map: no number there, grey
+        box = animation.maps[0].axes.bbox
+        corner = pixels[int(pixels.shape[0] - box.y0) - 3, int(box.x0) + 3, :3]
+        np.testing.assert_allclose(corner, np.array(to_rgb(NAN_COLOR)) * 255, atol=2)
+    else:
+        assert kind == "classifier", "the surface's SGD at 20 blows its predictions up to NaN"
+
+
+def test_a_map_of_no_numbers_has_no_boundary():
+    assert boundary_lines(np.full((SIDE, SIDE), np.nan), np.linspace(-6, 6, SIDE), 0.5) == []
+
+
+def test_held_out_points_are_drawn_hollow_only_on_request(classifier):
+    assert config_module.RenderConfig().show_held_out is False
+    plain = PlaneAnimation(classifier, *DEFAULT)
+    assert [points.get_label() for points in plain.maps[0].labelled_points] == ["training points"]
+    asked = classifier.config.model_copy(update={"render": classifier.config.render.model_copy(
+        update={"show_held_out": True})})
+    original, classifier.config = classifier.config, asked
+    try:
+        animation = PlaneAnimation(classifier, *DEFAULT)
+    finally:
+        classifier.config = original
+    held_out = animation.maps[0].labelled_points[-1]
+    assert held_out.get_label() == "held-out points (hollow)"
+    np.testing.assert_array_equal(held_out.get_offsets(), classifier.x_validation)
+    assert len(held_out.get_facecolors()) == 0, "hollow"
+    assert "held-out points (hollow)" in [text.get_text() for text in animation.loss_axes.get_legend().get_texts()]
+
+
+def test_a_maps_ticks_stay_off_its_edges():
+    np.testing.assert_allclose(inner_ticks(-6, 6, 6), [-4, -2, 0, 2, 4])
+    assert set(inner_ticks(-6, 6, 3)) <= {-5, 0, 5} and 0 in inner_ticks(-6, 6, 3)

@@ -77,7 +77,7 @@ def test_fit_gif_has_a_frame_per_snapshot_each_showing_the_prediction_of_its_fra
     assert (panel.axes.get_xlabel(), panel.axes.get_ylabel()) == ("x1", "x2")
 
 
-def test_a_corner_of_the_map_has_the_colour_of_the_prediction_there(classifier):
+def test_a_corner_of_the_map_has_the_colour_of_the_prediction_there_and_the_points_lie_over_it(classifier):
     run = classifier
     animation = PlaneAnimation(run, *DEFAULT)
     last = animation.frame_count - 1
@@ -93,6 +93,23 @@ def test_a_corner_of_the_map_has_the_colour_of_the_prediction_there(classifier):
     nearer = orange if prediction < 0.5 else blue
     farther = blue if prediction < 0.5 else orange
     assert np.linalg.norm(pixels[row, column, :3] - nearer) < np.linalg.norm(pixels[row, column, :3] - farther)
+    # The training points lie over the map in every frame, each in its class's colour (a point far
+    # from the others, where the map is the other class's colour: the point is what is seen there).
+    checked = 0
+    for index in (0, last):
+        pixels = animation.frame(index)
+        image = run.predictions[index, 0]
+        for position, label in zip(run.x_train, run.y_train):
+            others = np.linalg.norm(run.x_train - position, axis=1)
+            nearest_grid = np.argmin(np.linalg.norm(run.x_grid - position, axis=1))
+            if np.sort(others)[1] < 1.0 or (image[nearest_grid] > 0.5) == (label > 0.5):
+                continue
+            column, row = animation.maps[0].axes.transData.transform(position)
+            centre = pixels[int(pixels.shape[0] - row), int(column), :3].astype(float)
+            own, other = (blue, orange) if label > 0.5 else (orange, blue)
+            assert np.linalg.norm(centre - own) < 60 and np.linalg.norm(centre - own) < np.linalg.norm(centre - other)
+            checked += 1
+    assert checked >= 3
 
 
 def test_a_classifiers_map_has_its_boundary_and_its_accuracy_marked(classifier):

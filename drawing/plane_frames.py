@@ -18,10 +18,10 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from drawing.animation import CAPTION_STYLE, HEADER_ROWS, MARGIN, RunAnimation, legend_above, new_canvas
 from drawing.comparison import label_width
 from drawing.curves import draw_error_curves, error_name, prepare_fonts, style_loss_axes, training_error_words
-from drawing.plane_maps import (CLASS_COLORS, MapColors, alive, as_map, boundary, disagreement_colors,
-                                disagreement_map, grid_side, map_extent, mean_map, median_accuracy, median_map,
-                                output_colors, plane_limits, point_colors, spread_colors, spread_map)
-from drawing.style import COLORS, plain_tick_labels, text_width
+from drawing.plane_maps import (CLASS_COLORS, MapColors, as_map, axis_coordinates, boundary, disagreement_colors,
+                                frame_maps, grid_side, map_extent, median_accuracy, names, output_colors, output_values,
+                                plane_limits, point_colors, spread_colors)
+from drawing.style import COLORS, axis_name, plain_tick_labels, text_width
 from rundir import Run, median_over_nets
 from summaries import format_loss
 
@@ -44,15 +44,15 @@ POINT_STYLE = {"animated": True, "zorder": 3}  # drawn over the map in every fra
 BOUNDARY_STYLE = {"colors": "#1a1a1a", "linewidths": 1.3}
 
 
-def boundary_lines(values: np.ndarray, coordinates: np.ndarray, level: float) -> list[np.ndarray]:
+def boundary_lines(values: np.ndarray, coordinates: tuple[np.ndarray, np.ndarray], level: float) -> list[np.ndarray]:
     """The lines (each (points, 2), in x1, x2) where a map (side, side; NaN where unknown) crosses
     `level`: its contour, worked out by contourpy (as matplotlib's contour does) without making
-    a new artist each frame."""
+    a new artist each frame. coordinates: the grid's x1 along a row and x2 from row to row."""
     finite = np.isfinite(values)
     if finite.sum() < 4:
         return []
     masked = np.ma.masked_array(values, ~finite)
-    generator = contourpy.contour_generator(coordinates, coordinates, masked, line_type=contourpy.LineType.Separate)
+    generator = contourpy.contour_generator(*coordinates, masked, line_type=contourpy.LineType.Separate)
     return [line for line in generator.lines(level) if len(line) > 1]
 
 
@@ -77,15 +77,16 @@ class MapPanel:
                  extend: str = "neither"):
         self.run, self.colors, self.level = run, colors, level
         self.side = grid_side(run)
-        self.coordinates = np.linspace(*plane_limits(run), self.side)
+        self.coordinates = axis_coordinates(run)
         self.axes = axes = figure.add_axes([0, 0, 1, 1])
         self.image = axes.imshow(np.full((self.side, self.side), np.nan), cmap=colors.colormap, norm=colors.norm,
                                  origin="lower", extent=map_extent(run), interpolation="nearest", animated=True,
                                  zorder=1)
-        axes.set_xlim(*plane_limits(run))
-        axes.set_ylim(*plane_limits(run))
-        axes.set_xlabel("x1", labelpad=1)
-        axes.set_ylabel("x2", labelpad=1)
+        axes.set_aspect("auto")  # a square panel, whatever the units of x1 and x2 (a CSV's may differ)
+        axes.set_xlim(*plane_limits(run)[0])
+        axes.set_ylim(*plane_limits(run)[1])
+        axes.set_xlabel(axis_name(names(run)[0]), labelpad=1)
+        axes.set_ylabel(axis_name(names(run)[1]), labelpad=1)
         axes.tick_params(labelsize=8)
         self.boundary = None
         if level is not None:
@@ -93,8 +94,8 @@ class MapPanel:
             axes.add_collection(self.boundary)
         self.points = self._points() if points else []
         self.bar = figure.add_axes([0, 0, 1, 1])
-        colorbar = figure.colorbar(ScalarMappable(colors.norm, colors.colormap), cax=self.bar,
-                                   orientation="horizontal", extend=extend, extendfrac=0.04)
+        self.colorbar = colorbar = figure.colorbar(ScalarMappable(colors.norm, colors.colormap), cax=self.bar,
+                                                   orientation="horizontal", extend=extend, extendfrac=0.04)
         colorbar.set_ticks(FixedLocator(colors.ticks) if colors.ticks else MaxNLocator(4))
         # Plain numbers, never an offset or a factor written apart ('1e9' over the bar's title); the
         # numbers at the ends of fixed ticks are label_bar's, set inward.
@@ -131,9 +132,8 @@ class MapPanel:
         width, height = self.axes.figure.canvas.get_width_height()
         self.axes.set_position([left / width, bottom / height, side / width, side / height])
         # None at the edges, where two maps' labels would meet; fewer on a small map.
-        ticks = FixedLocator(inner_ticks(*plane_limits(self.run), 6 if side >= SMALL_MAP else 3))
-        self.axes.xaxis.set_major_locator(ticks)
-        self.axes.yaxis.set_major_locator(ticks)
+        for axis, limits in zip((self.axes.xaxis, self.axes.yaxis), plane_limits(self.run)):
+            axis.set_major_locator(FixedLocator(inner_ticks(*limits, 6 if side >= SMALL_MAP else 3)))
         self.bar.set_position([left / width, (bottom + side + BAR_GAP) / height, side / width, BAR_HEIGHT / height])
 
     def label_bar(self) -> None:
@@ -149,8 +149,16 @@ class MapPanel:
             self.end_words.append(self.bar.annotate(text, xy=(x, 1), xycoords="axes fraction", xytext=(0, 1),
                                                     textcoords="offset points", ha=align, va="bottom",
                                                     fontsize=SMALL_FONT, **style))
+        inner = [label.get_text() for label in self.bar.get_xticklabels() if label.get_text()]
+        taken = sum(word.get_window_extent(renderer).width for word in self.end_words) + 8 * (len(inner) + 1)
+        if inner and taken + sum(text_width(figure, text, fontsize=SMALL_FONT) for text in inner) > room:
+            # A small bar: the classes at its ends keep their room, the number between them goes.
+            self.colorbar.formatter = FuncFormatter(lambda value, position: "")
+            self.colorbar.update_ticks()
         title = first_fitting(self.colors.titles, room, lambda text: text_width(figure, text, fontsize=SMALL_FONT + 1))
-        self.bar.set_title(title, fontsize=SMALL_FONT + 1, pad=2)
+        # Over the row of the numbers and words, which lies 1 point over the bar and is as tall as its font.
+        self.title = self.bar.annotate(title, xy=(0.5, 1), xycoords="axes fraction", xytext=(0, 3 + 1.2 * SMALL_FONT),
+                                       textcoords="offset points", ha="center", va="bottom", fontsize=SMALL_FONT + 1)
 
     def keep_points(self) -> None:
         """Render the points once, as a layer to lay over the map each frame (draw_points): drawn by
@@ -249,7 +257,8 @@ class PlaneAnimation(RunAnimation):
         """Which ends of a regression map's colour bar get an arrow: those some prediction lies past."""
         if boundary(self.run) is not None:
             return "neither"
-        values = self.run.predictions[np.isfinite(self.run.predictions)]
+        values = output_values(self.run)
+        values = values[np.isfinite(values)]
         below = len(values) and values.min() < colors.norm.vmin
         above = len(values) and values.max() > colors.norm.vmax
         return {(True, True): "both", (True, False): "min", (False, True): "max"}.get((bool(below), bool(above)),
@@ -366,18 +375,6 @@ class PlaneAnimation(RunAnimation):
 
     # --- frames -----------------------------------------------------------------------------------
 
-    def map_values(self, index: int) -> list[np.ndarray]:
-        """What each map shows at frame `index`: the one net's output; or the mean (a classifier's)
-        or median of the nets whose error is finite there, and where they disagree or their spread."""
-        run = self.run
-        if run.nets == 1:
-            return [run.predictions[index, 0]]
-        predictions = run.predictions[index][alive(run, index)]
-        decision = boundary(run)
-        if decision is not None:
-            return [mean_map(predictions), disagreement_map(predictions, decision)]
-        return [median_map(predictions), spread_map(predictions)]
-
     def frame_loss(self, index: int) -> float:
         return float(median_over_nets(self.run.frame_loss[index])) if self.run.nets > 1 else \
             super().frame_loss(index)
@@ -387,7 +384,7 @@ class PlaneAnimation(RunAnimation):
         epoch = int(self.shown_epochs[index])  # restored best weights: at their own epoch
         self.canvas.restore_region(self.background)
         pixels = np.asarray(self.canvas.buffer_rgba())
-        for panel, values in zip(self.maps, self.map_values(index)):
+        for panel, values in zip(self.maps, frame_maps(self.run, index)):
             for artist in panel.update(values):
                 self.figure.draw_artist(artist)
             panel.draw_points(pixels)

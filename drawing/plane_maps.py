@@ -1,10 +1,10 @@
 """What the maps of a run of two inputs show: a net's output over the grid of the plane, as an
-image; for many nets their mean and where they disagree (a classifier), or their median and
-spread (a regression surface); and the colours each is drawn in, with the same meaning in
+image; for many nets the maps a seeded run keeps over them (seed_maps.py: a classifier's mean
+output and where its nets disagree, a regression's median and its 10-90% spread); what the axes,
+classes and target are called; and the colours each map is drawn in, with the same meaning in
 every frame of a run.
 
-Pure NumPy and matplotlib's colour maps: the frames (plane_frames.py) draw what these give, and
-the tests check these against NumPy worked out on their own.
+Pure NumPy and matplotlib's colour maps: the frames (plane_frames.py) draw what these give.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgba
 
+import seed_maps
 from rundir import Run
 
 # Playground's own colours of the two classes: orange for class 0 (its -1), blue for class 1.
@@ -52,25 +53,43 @@ def as_map(values: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(values).reshape(side, side)
 
 
-def plane_limits(run: Run) -> tuple[float, float]:
-    """The stretch of x1 (and of x2) the map covers: from the grid's first point to its last."""
-    return float(run.x_grid[:, 0].min()), float(run.x_grid[:, 0].max())
+def plane_limits(run: Run) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The stretches of x1 and of x2 the map covers: from the grid's first point to its last
+    ([-6, 6] each for a built-in problem; a CSV's points and a margin)."""
+    return tuple((float(run.x_grid[:, axis].min()), float(run.x_grid[:, axis].max())) for axis in (0, 1))
+
+
+def axis_coordinates(run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """The grid's x1 along a row and its x2 from row to row."""
+    return tuple(np.linspace(*limits, grid_side(run)) for limits in plane_limits(run))
 
 
 def map_extent(run: Run) -> tuple[float, float, float, float]:
     """The image's extent (left, right, bottom, top) that centres each pixel on its grid point: the
     grid's ends, each half a step further out (the axes then show plane_limits)."""
-    low, high = plane_limits(run)
-    half = (high - low) / (grid_side(run) - 1) / 2
-    return low - half, high + half, low - half, high + half
+    (left, right), (bottom, top) = plane_limits(run)
+    half_x1, half_x2 = (right - left) / (grid_side(run) - 1) / 2, (top - bottom) / (grid_side(run) - 1) / 2
+    return left - half_x1, right + half_x1, bottom - half_x2, top + half_x2
+
+
+def names(run: Run) -> tuple[str, str, str]:
+    """What the two inputs and the target are called: a CSV's column names, else x1, x2 and y."""
+    given = run.summary.axis_names
+    return tuple(given) if given is not None and len(given) == 3 else ("x1", "x2", "y")
+
+
+def class_names(run: Run) -> tuple[str, str]:
+    """What classes 0 and 1 are called: a CSV's labels, else 'class 0' and 'class 1'."""
+    given = run.summary.class_names
+    return tuple(given) if given is not None else ("class 0", "class 1")
 
 
 def boundary(run: Run) -> float | None:
     """The output where a classifier's decision turns: a probability of 0.5 (cross-entropy), a tanh
-    output of 0 (squared error on labels of ±1); None for a regression surface."""
+    output of 0 (squared error on labels of ±1); None for a regression."""
     if not run.config.classifies:
         return None
-    return 0.5 if run.config.classification_loss == "cross_entropy" else 0.0
+    return seed_maps.class_boundary(run.config.classification_loss == "cross_entropy")
 
 
 def class_output_range(run: Run) -> tuple[float, float]:
@@ -78,48 +97,30 @@ def class_output_range(run: Run) -> tuple[float, float]:
     return (0.0, 1.0) if boundary(run) == 0.5 else (-1.0, 1.0)
 
 
-def alive(run: Run, index: int) -> np.ndarray:
-    """(nets,) which nets' training error is finite at frame `index`: those a map of many nets
-    counts (SeedsOnPanel leaves the others out too)."""
-    return np.isfinite(run.frame_loss[index])
+def spread(run: Run) -> np.ndarray:
+    """(frames, grid) how far apart a seeded regression's nets are: their 90th percentile less their 10th."""
+    return (run.per_frame["high_prediction"][:, 0].astype(np.float64)
+            - run.per_frame["low_prediction"][:, 0].astype(np.float64))
 
 
-def _no_nets(predictions: np.ndarray) -> np.ndarray | None:
-    """A map of NaN where no net is counted (predictions: (nets, grid) with no nets), else None."""
-    return np.full(predictions.shape[1:], np.nan) if len(predictions) == 0 else None
+def frame_maps(run: Run, index: int) -> list[np.ndarray]:
+    """What the maps show at frame `index`, each (grid,): the one net's output; of many nets the
+    maps the run keeps over those whose error is finite there (seed_maps.py), a classifier's mean
+    output and disagreement, a regression's median and spread."""
+    if run.nets == 1:
+        return [run.predictions[index, 0]]
+    maps = run.per_frame
+    if run.config.classifies:
+        return [maps["mean_prediction"][index, 0], maps["disagreement"][index, 0]]
+    return [maps["median_prediction"][index, 0], spread(run)[index]]
 
 
-def mean_map(predictions: np.ndarray) -> np.ndarray:
-    """(grid,) the mean output of the nets (predictions: (nets, grid)), NaN where there are none."""
-    empty = _no_nets(predictions)
-    return empty if empty is not None else np.mean(predictions, axis=0, dtype=np.float64)
-
-
-def disagreement_map(predictions: np.ndarray, decision: float) -> np.ndarray:
-    """(grid,) the share of the nets (predictions: (nets, grid)) that disagree with the majority's
-    class at each point, from 0 (all agree) to 0.5 (evenly split): a net says class 1 where its
-    output is above the decision boundary, as its accuracy counts it."""
-    empty = _no_nets(predictions)
-    if empty is not None:
-        return empty
-    class_one = np.count_nonzero(predictions > decision, axis=0)
-    return np.minimum(class_one, len(predictions) - class_one) / len(predictions)
-
-
-def median_map(predictions: np.ndarray) -> np.ndarray:
-    """(grid,) the median output of the nets (predictions: (nets, grid)), NaN where there are none."""
-    empty = _no_nets(predictions)
-    return empty if empty is not None else np.median(predictions, axis=0)
-
-
-def spread_map(predictions: np.ndarray) -> np.ndarray:
-    """(grid,) how far apart the nets' outputs are: the 90th percentile less the 10th (predictions:
-    (nets, grid)), NaN where there are none."""
-    empty = _no_nets(predictions)
-    if empty is not None:
-        return empty
-    low, high = np.percentile(predictions, [10, 90], axis=0)
-    return high - low
+def output_values(run: Run) -> np.ndarray:
+    """Every output a regression's first map may show: the one net's predictions, or a seeded
+    run's median and the ends of its 10-90% band."""
+    if run.nets == 1:
+        return run.predictions
+    return np.concatenate([run.per_frame[name] for name in ("median_prediction", "low_prediction", "high_prediction")])
 
 
 def finite_values(values: np.ndarray) -> np.ndarray:
@@ -129,34 +130,31 @@ def finite_values(values: np.ndarray) -> np.ndarray:
 
 def value_limits(run: Run) -> tuple[float, float]:
     """A regression map's colour limits, the same in every frame: the training targets (and the
-    true surface, where known) and the robust range of the predictions (ROBUST_PERCENTILES),
-    which is not let stretch the data's range more than its own width each way."""
+    true surface, where known) and the robust range of the outputs (ROBUST_PERCENTILES), which is
+    not let stretch the data's range more than its own width each way."""
     data = finite_values(run.y_train if run.y_grid_true is None else np.concatenate([run.y_train, run.y_grid_true]))
     low, high = float(data.min()), float(data.max())
     span = max(high - low, 1e-6 * max(1.0, abs(low)))
-    predictions = finite_values(run.predictions)
-    if len(predictions):
-        robust_low, robust_high = np.percentile(predictions, ROBUST_PERCENTILES)
+    outputs = finite_values(output_values(run))
+    if len(outputs):
+        robust_low, robust_high = np.percentile(outputs, ROBUST_PERCENTILES)
         low, high = max(min(low, robust_low), low - span), min(max(high, robust_high), high + span)
     if high - low <= 1e-9 * max(1.0, abs(low)):  # a flat target and flat predictions: still a range
         low, high = low - 0.5, high + 0.5
     return float(low), float(high)
 
 
-def spread_limit(run: Run, sampled_frames: int = 10) -> float:
-    """The top of the spread map's colours, the same in every frame: the largest spread (spread_map
-    of the nets counted at the frame, robustly: the 99th percentile over the grid) on about
-    `sampled_frames` frames of the run's second half. Untrained nets disagree everywhere, and a
-    top set by them left the trained nets' map white; their frames show the top colour instead
-    (the bar's arrow says their spread goes past it). At most the width of the output's colours
-    (value_limits), which a few nets blowing up would otherwise stretch to their 1e17."""
+def spread_limit(run: Run) -> float:
+    """The top of the spread map's colours, the same in every frame: the largest spread (robustly:
+    the 99th percentile over the grid) on any frame of the run's second half. Untrained nets
+    disagree everywhere, and a top set by them left the trained nets' map white; their frames show
+    the top colour instead (the bar's arrow says their spread goes past it). At most the width of
+    the output's colours (value_limits), which a few nets blowing up would otherwise stretch to
+    their 1e17."""
     low, high = value_limits(run)
-    count = len(run.frame_epochs)
-    highest = 0.0
-    for index in np.unique(np.linspace(count // 2, count - 1, sampled_frames).round().astype(int)):
-        spread = finite_values(spread_map(run.predictions[index][alive(run, index)]))
-        if len(spread):
-            highest = max(highest, float(np.percentile(spread, ROBUST_PERCENTILES[1])))
+    later = spread(run)[len(run.frame_epochs) // 2:]
+    highest = max((float(np.percentile(values, ROBUST_PERCENTILES[1]))
+                   for values in map(finite_values, later) if len(values)), default=0.0)
     return min(highest, high - low) if highest > 0 else high - low
 
 
@@ -177,19 +175,21 @@ class MapColors:
 
 def output_colors(run: Run) -> MapColors:
     """The colours of a net's output (of many nets, the mean of a classifier's, the median of a
-    regression surface's): for a classifier the diverging class map from one end of its outputs to
-    the other, white at the boundary, the classes named at its ends; for a regression surface the
-    value map over value_limits."""
-    decision = boundary(run)
+    regression's): for a classifier the diverging class map from one end of its outputs to the
+    other, white at the boundary, the classes named at its ends; for a regression the value map
+    over value_limits."""
+    decision, target = boundary(run), names(run)[2]
     if decision is None:
         low, high = value_limits(run)
-        titles, ticks, ends = ["y: the net's output, the points' targets", "y: output, targets", "y"], [], None
-        over_nets = [f"median y of the {run.nets} nets", "median y of the nets", "median y"]
+        titles, ticks, ends = [f"{target}: the net's output, the points' targets", f"{target}: output, targets",
+                               target], [], None
+        over_nets = [f"median {target} of the {run.nets} nets", f"median {target} of the nets", f"median {target}"]
     else:
         low, high = class_output_range(run)
-        titles = (["probability of class 1", "P(class 1)"] if decision == 0.5 else
+        ends = class_names(run)
+        titles = ([f"probability of {ends[1]}", f"P({ends[1]})"] if decision == 0.5 else
                   ["net's output (tanh, -1 to 1)", "output (tanh)", "output"])
-        ticks, ends = [low, decision, high], ("class 0", "class 1")
+        ticks = [low, decision, high]
         over_nets = [f"mean {titles[0]} of {run.nets} nets", f"mean {titles[0]}", f"mean {titles[1]}", "mean"]
     return MapColors(CLASS_MAP if ends else VALUE_MAP, low, high, over_nets if run.nets > 1 else titles, ticks, ends)
 
@@ -197,7 +197,7 @@ def output_colors(run: Run) -> MapColors:
 def point_colors(run: Run, colors: MapColors, targets: np.ndarray) -> np.ndarray:
     """(points, 4) the colours points with these targets are drawn in over a map of these colours:
     a classifier's in their class's (class 1 where the label is above the decision boundary, as
-    the labels 0 and 1, or -1 and +1, are), a regression surface's in their target's colour."""
+    the labels 0 and 1, or -1 and +1, are), a regression's in their target's colour."""
     decision = boundary(run)
     if decision is None:
         return colors.rgba(targets)
@@ -213,8 +213,9 @@ def disagreement_colors() -> MapColors:
 
 def spread_colors(run: Run) -> MapColors:
     """How far apart many regression nets' outputs are: the 10-90% spread, from 0 to spread_limit."""
-    return MapColors(SPREAD_MAP, 0.0, spread_limit(run), ["spread of the nets' y (10-90%)", "10-90% spread of y",
-                                                          "spread"], [])
+    target = names(run)[2]
+    return MapColors(SPREAD_MAP, 0.0, spread_limit(run), [f"spread of the nets' {target} (10-90%)",
+                                                          f"10-90% spread of {target}", "spread"], [])
 
 
 def median_accuracy(run: Run, name: str) -> np.ndarray:

@@ -14,8 +14,8 @@ import data
 import training
 from drawing.curves import error_name, status_caption
 from drawing.plane_frames import PlaneAnimation, boundary_lines, inner_ticks
-from drawing.plane_maps import (CLASS_COLORS, NAN_COLOR, disagreement_map, mean_map, median_accuracy, median_map,
-                                spread_map, value_limits)
+import seed_maps
+from drawing.plane_maps import CLASS_COLORS, NAN_COLOR, median_accuracy, spread, value_limits
 from conftest import assert_texts_apart_and_inside, synthetic_run
 
 DEFAULT = (800, 360)
@@ -45,6 +45,22 @@ def seeded_classifier():
 @pytest.fixture(scope="module")
 def seeded_surface():
     return tiny_run(problem="gaussian_mix", noise=0.1, seeds=3)
+
+
+@pytest.fixture(scope="module")
+def from_a_file(tmp_path_factory):
+    """A classifier of a CSV's points: x1 a temperature from -5 to 35, x2 a humidity from 20 to 100,
+    labelled rain or sun."""
+    rng = np.random.default_rng(3)
+    temperature, humidity = rng.uniform(-5, 35, 40), rng.uniform(20, 100, 40)
+    lines = ["temperature,humidity,weather"] + [f"{t:.1f},{h:.1f},{'rain' if h + t > 80 else 'sun'}"
+                                                for t, h in zip(temperature, humidity)]
+    path = tmp_path_factory.mktemp("weather") / "weather.csv"
+    path.write_text("\n".join(lines) + "\n")
+    values = {"name": "weather", "data_file": str(path), "hidden_layers": [4], "activation": "tanh",
+              "optimizer": "adam", "learning_rate": 0.03, "epochs": 50, "frames": 5, "grid_points": SIDE}
+    config = config_module.validate(values, "test", [])
+    return training.train_run(config, data.dataset_for(config))
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +185,7 @@ def test_the_texts_stay_apart_and_inside_the_picture(seeded_classifier, size):
     header_bottom = min(text.get_window_extent(renderer).y0 for text in animation.figure.texts if text.get_text())
     assert legend.y1 <= header_bottom and legend.x1 <= size[0], "the legend between the header and its panel"
     for panel in animation.maps:  # each bar's words over its own map, clear of the other's
-        words = [panel.bar.title] + panel.end_words
+        words = [panel.title] + panel.end_words
         for word in words:
             box = word.get_window_extent(renderer)
             assert panel.axes.bbox.x0 - 1 <= box.x0 and box.x1 <= panel.axes.bbox.x1 + 1, word.get_text()
@@ -177,43 +193,47 @@ def test_the_texts_stay_apart_and_inside_the_picture(seeded_classifier, size):
 
 
 def test_the_maps_of_many_nets_are_what_numpy_works_out():
+    """seed_maps.py works them out as the nets train; here by hand, for the maps seeds.gif draws."""
     rng = np.random.default_rng(7)
     nets, points = 11, 50  # with 11 nets the 10th and 90th percentiles are the 2nd and the 10th values
     predictions = rng.uniform(0, 1, (nets, points))
+    alive = np.ones(nets, bool)
     ordered = np.sort(predictions, axis=0)
-    np.testing.assert_allclose(mean_map(predictions), predictions.sum(axis=0) / nets)
-    np.testing.assert_allclose(median_map(predictions), ordered[5])
-    np.testing.assert_allclose(spread_map(predictions), ordered[9] - ordered[1])
+    mean, disagreement = seed_maps.mean_and_disagreement(predictions, alive, 0.5)
+    np.testing.assert_allclose(mean, predictions.sum(axis=0) / nets, rtol=1e-6)
     for point in range(points):
         class_one = sum(1 for net in range(nets) if predictions[net, point] > 0.5)
-        assert disagreement_map(predictions, 0.5)[point] == min(class_one, nets - class_one) / nets
-    assert disagreement_map(np.array([[0.9], [0.8], [0.1], [0.2]]), 0.5) == [0.5]  # evenly split
-    assert disagreement_map(np.array([[0.5], [-0.2], [0.3]]), 0.0) == [pytest.approx(1 / 3)]  # tanh outputs
-    for summary in (mean_map, median_map, spread_map):
-        assert np.isnan(summary(np.zeros((0, points)))).all(), "no net counted: nothing to show"
+        assert disagreement[point] == pytest.approx(min(class_one, nets - class_one) / nets)
+    median, low, high = seed_maps.median_and_band(predictions, alive)
+    np.testing.assert_allclose(median, ordered[5], rtol=1e-6)
+    np.testing.assert_allclose(high - low, ordered[9] - ordered[1], rtol=1e-5)
+    _, split = seed_maps.mean_and_disagreement(np.array([[0.9], [0.8], [0.1], [0.2]]), np.ones(4, bool), 0.5)
+    assert split == [0.5]  # evenly split: the most the nets can disagree
+    _, tanh = seed_maps.mean_and_disagreement(np.array([[0.5], [-0.2], [0.3]]), np.ones(3, bool), 0.0)
+    assert tanh == [pytest.approx(1 / 3)]
 
 
-def test_seeds_gif_shows_the_mean_and_disagreement_of_the_nets_whose_error_is_finite(seeded_classifier):
+def test_seeds_gif_shows_the_mean_and_disagreement_of_the_nets(seeded_classifier):
     run = seeded_classifier
     animation = PlaneAnimation(run, *DEFAULT)
+    assert [panel.colors.titles[0] for panel in animation.maps] == [
+        "mean probability of class 1 of 3 nets", "share of nets against the majority's class"]
+    for index in (0, animation.frame_count - 1):
+        animation.frame(index)
+        mean, disagreement = (shown(panel.image).ravel() for panel in animation.maps)
+        np.testing.assert_array_equal(mean, run.per_frame["mean_prediction"][index, 0])
+        np.testing.assert_array_equal(disagreement, run.per_frame["disagreement"][index, 0])
+        assert set(np.round(disagreement * 3, 6)) <= {0, 1}, "of 3 nets, none or one against the other two"
+    # The accuracy marked is the median of the nets whose error is finite at the frame.
     last = animation.frame_count - 1
-    animation.frame(last)
-    predictions = run.predictions[last].astype(np.float64)
-    mean, disagreement = (shown(panel.image).ravel() for panel in animation.maps)
-    np.testing.assert_allclose(mean, (predictions[0] + predictions[1] + predictions[2]) / 3, rtol=1e-6)
-    votes = (predictions > 0.5).sum(axis=0)
-    np.testing.assert_allclose(disagreement, np.minimum(votes, 3 - votes) / 3)
-    # A net whose error is not finite at a frame is left out of that frame's maps.
     saved = run.per_frame["loss"][last, 1]
     run.per_frame["loss"][last, 1] = np.nan
     try:
-        animation.frame(last)
-        np.testing.assert_allclose(shown(animation.maps[0].image).ravel(), (predictions[0] + predictions[2]) / 2,
-                                   rtol=1e-6)
         np.testing.assert_allclose(median_accuracy(run, "accuracy")[last],
                                    np.median(run.per_frame["accuracy"][last, [0, 2]]))
     finally:
         run.per_frame["loss"][last, 1] = saved
+    np.testing.assert_allclose(median_accuracy(run, "accuracy"), np.median(run.per_frame["accuracy"], axis=1))
 
 
 def test_seeds_gif_of_a_surface_shows_the_median_and_spread_in_fixed_colours(seeded_surface):
@@ -222,15 +242,30 @@ def test_seeds_gif_of_a_surface_shows_the_median_and_spread_in_fixed_colours(see
     first_norm = [(panel.colors.norm.vmin, panel.colors.norm.vmax) for panel in animation.maps]
     for index in (1, animation.frame_count - 1):
         animation.frame(index)
-        predictions = np.sort(run.predictions[index].astype(np.float64), axis=0)  # 3 nets: 10th percentile
-        low, high = predictions[0] + 0.2 * (predictions[1] - predictions[0]), \
-            predictions[1] + 0.8 * (predictions[2] - predictions[1])  # and 90th, linearly between them
-        median, spread = (shown(panel.image).ravel() for panel in animation.maps)
-        np.testing.assert_allclose(median, predictions[1], rtol=1e-6)
-        np.testing.assert_allclose(spread, high - low, rtol=1e-5, atol=1e-7)
+        median, band = (shown(panel.image).ravel() for panel in animation.maps)
+        np.testing.assert_array_equal(median, run.per_frame["median_prediction"][index, 0])
+        np.testing.assert_allclose(band, run.per_frame["high_prediction"][index, 0].astype(np.float64)
+                                   - run.per_frame["low_prediction"][index, 0], rtol=1e-6)
+        assert (band >= 0).all() and band.max() > 0
         assert [(panel.colors.norm.vmin, panel.colors.norm.vmax) for panel in animation.maps] == first_norm
+    assert spread(run).shape == (animation.frame_count, SIDE * SIDE)
     low, high = value_limits(run)
     assert low <= run.y_train.min() and run.y_train.max() <= high, "the colours reach every training target"
+
+
+def test_a_map_of_a_files_points_is_named_as_its_columns_and_classes(from_a_file):
+    run = from_a_file
+    animation = PlaneAnimation(run, *DEFAULT)
+    animation.frame(animation.frame_count - 1)
+    (panel,) = animation.maps
+    assert (panel.axes.get_xlabel(), panel.axes.get_ylabel()) == ("temperature", "humidity")
+    assert [word.get_text() for word in panel.end_words] == ["rain", "sun"]
+    assert panel.title.get_text() == "probability of sun"
+    # Each axis spans its own input's points (and a margin), the map square on the page all the same.
+    (x_low, x_high), (y_low, y_high) = panel.axes.get_xlim(), panel.axes.get_ylim()
+    assert x_low < run.x_train[:, 0].min() < run.x_train[:, 0].max() < x_high < 40
+    assert 15 < y_low < run.x_train[:, 1].min() < run.x_train[:, 1].max() < y_high
+    assert panel.axes.bbox.width == pytest.approx(panel.axes.bbox.height, abs=1)
 
 
 @pytest.mark.parametrize("kind, error", [("classifier", "cross-entropy"), ("surface", "MSE")])
@@ -251,8 +286,12 @@ def test_a_diverged_run_draws_without_warnings_what_is_lost_in_grey(diverged, ki
         assert kind == "classifier", "the surface's SGD at 20 blows its predictions up to NaN"
 
 
-def test_a_map_of_no_numbers_has_no_boundary():
-    assert boundary_lines(np.full((SIDE, SIDE), np.nan), np.linspace(-6, 6, SIDE), 0.5) == []
+def test_the_boundary_runs_where_the_map_crosses_it_and_a_map_of_no_numbers_has_none():
+    coordinates = (np.linspace(-6, 6, SIDE), np.linspace(-6, 6, SIDE))
+    assert boundary_lines(np.full((SIDE, SIDE), np.nan), coordinates, 0.5) == []
+    half = np.where(np.arange(SIDE)[None, :] < SIDE // 2, 0.0, 1.0) * np.ones((SIDE, 1))  # class 1 on the right
+    (line,) = boundary_lines(half, coordinates, 0.5)
+    np.testing.assert_allclose(line[:, 0], (coordinates[0][SIDE // 2 - 1] + coordinates[0][SIDE // 2]) / 2)
 
 
 def test_held_out_points_are_drawn_hollow_only_on_request(classifier):

@@ -277,18 +277,14 @@ def ended_words(run: Run, of_requested: bool = True) -> str | None:
     return None
 
 
-# What the pictures call a run's error: the mean squared error, or for a classifier trained on
-# binary cross-entropy (classification_loss cross_entropy), that.
-MSE, CROSS_ENTROPY = "MSE", "cross-entropy"
 # What a frame of a run of one input calls the error of the weights it shows.
-TRAINING_ERROR = f"training {MSE}"
+TRAINING_ERROR = "training MSE"
 
 
 def error_name(run: Run) -> str:
-    """What the run's losses are: 'cross-entropy' for a classifier of two inputs trained on binary
-    cross-entropy, else 'MSE' (every other run, a classifier on Playground's squared error too)."""
-    config = run.config
-    return CROSS_ENTROPY if config.classifies and config.classification_loss == "cross_entropy" else MSE
+    """What the run's losses are, as its summary says: 'cross-entropy' for a classifier trained on
+    binary cross-entropy, else 'MSE' (a classifier on Playground's squared error too)."""
+    return run.summary.error_name
 
 
 def training_error_words(run: Run) -> str:

@@ -265,9 +265,16 @@ class PlaneAnimation(RunAnimation):
                                                                                      "neither")
 
     def _error_panel(self) -> None:
-        """The error curves (as fit.gif's), named as the run's loss is, and the frame's marker."""
+        """The error curves (as fit.gif's), named as the run's loss is, with the Bayes cross-entropy
+        where the problem has one, and the frame's marker."""
         run, axes, name = self.run, self.loss_axes, error_name(self.run)
         style_loss_axes(axes, [run], label=f"{name} (log scale)")
+        bayes = run.summary.bayes_cross_entropy
+        if bayes is not None:  # the least cross-entropy any classifier can have here (two Gaussians)
+            axes.axhline(bayes, color=COLORS["floor"], linestyle="--", linewidth=1.2,
+                         label=f"Bayes cross-entropy {bayes:.3g}")
+            low, high = axes.get_ylim()
+            axes.set_ylim(min(low, bayes / 1.5), max(high, bayes * 1.5))
         draw_error_curves(axes, run, width=1.2, label=f"training {name}", held_out_label=f"held-out {name}")
         (self.marker,) = axes.plot([], [], "o", color=COLORS["marker"], markersize=5, animated=True, zorder=5,
                                    clip_on=False)
@@ -362,8 +369,9 @@ class PlaneAnimation(RunAnimation):
         if fits():
             return
         name = f" {error_name(self.run)}"
-        for handle in handles:
-            handle.set_label(handle.get_label().replace(name, ""))
+        for handle in handles:  # (the Bayes cross-entropy keeps its name: the axis' is not it)
+            if handle.get_label().startswith(("training", "held-out")):
+                handle.set_label(handle.get_label().replace(name, ""))
         legend_above(self.loss_axes, room, handles)
         if fits():
             return

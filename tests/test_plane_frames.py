@@ -39,7 +39,8 @@ def classifier():
 
 @pytest.fixture(scope="module")
 def seeded_classifier():
-    return tiny_run(problem="xor", seeds=3)
+    """Two Gaussian clouds that overlap, whose least cross-entropy is known."""
+    return tiny_run(problem="gaussians", noise=0.3, seeds=3)
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +167,18 @@ def test_the_error_is_named_mse_for_a_regression_surface_and_a_run_of_one_input(
         assert animation.loss_axes.get_ylabel().startswith("MSE") and animation.accuracy_axes is None
     one_input = synthetic_run(diverged_at=38)
     assert error_name(one_input) == "MSE" and status_caption(one_input).endswith("training MSE not finite")
+
+
+def test_the_bayes_cross_entropy_is_drawn_where_the_problem_has_one(seeded_classifier, classifier):
+    bayes = seeded_classifier.summary.bayes_cross_entropy
+    assert bayes is not None and classifier.summary.bayes_cross_entropy is None
+    axes = PlaneAnimation(seeded_classifier, *DEFAULT).loss_axes
+    (line,) = [line for line in axes.get_lines() if line.get_label().startswith("Bayes")]
+    assert line.get_label() == f"Bayes cross-entropy {bayes:.3g}" and line.get_ydata()[0] == bayes
+    low, high = axes.get_ylim()
+    assert low < bayes < high
+    assert not [line for line in PlaneAnimation(classifier, *DEFAULT).loss_axes.get_lines()
+                if line.get_label().startswith("Bayes")]
 
 
 def test_a_small_header_shortens_the_errors_name_rather_than_run_past_the_edge(seeded_classifier):

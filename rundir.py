@@ -230,10 +230,8 @@ def picture_names(run: Run, pictures: str | None = None) -> tuple[str, ...]:
     seeds.gif and seeds.png for several, then units.gif and residuals.png; its CURVATURE_FILES where
     it shows its curvature; its page, report.html; and last, the videos render.video asks for of its
     GIFs (video_names), which are written with them. Its page alone where pictures (by default its
-    render.pictures) is "page"."""
-    if run.is_plane:  # a plane's run: its animation and error curves, then inside its net (no page yet)
-        names = (SEEDS_CURVES if run.nets > 1 else ONE_NET_CURVES) + INSIDE_PICTURES
-        return () if (pictures or run.config.pictures_drawn) == "page" else names + video_names(run, names)
+    render.pictures) is "page". A run of two inputs has the same (its GIFs are maps of the plane), but
+    never its curvature (config.curvature_recorded)."""
     if (pictures or run.config.pictures_drawn) == "page":
         return (PAGE_FILE,)
     pictures = SEEDS_PICTURES if run.nets > 1 else ONE_NET_PICTURES

@@ -301,7 +301,7 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
     runs = {}  # each cell's run, read once; a grid's less what its page does not draw (many are held at once)
     for cell in cells:
         found, run = cells_module.reusable_run(runs_dir / cell.name, cell.config)
-        if found is not None and cell.settings and not cell.config.is_plane:
+        if found is not None and cell.settings:
             from drawing.page_grid import slim  # matplotlib, only once there is something to draw
 
             run = slim(run)
@@ -346,17 +346,13 @@ def write_study(study: StudyConfig, cells: list[Cell], output_dir: Path, failed:
         written.append(name)
     links = [cell_page(cell.name) for cell in present]
     notes = missing_lines(missing, failed)
-    if any(cell.config.is_plane for cell in present):
-        # A plane's cells have no page of their own yet: the study's page gives the table and the
-        # phase picture, each cell linked to its folder (animate.py draws its GIFs there).
-        links = [f"{RUNS}/{cell.name}/" for cell in present]
-        notes = notes + [f"Draw a cell's maps with: python animate.py {output_dir / RUNS}/<cell>"]
-        page = study_page_html(study.name, None, rows, links, each, notes)
-    elif in_grid:  # where each cell lies in phase.png: the page marks the chosen one on it
+    # Runs of one input and of two are not shown on one page (a grid over the problem): the table links them.
+    kinds = {cell.config.is_plane for cell in present}
+    if in_grid and len(kinds) == 1:  # where each cell lies in phase.png: the page marks the chosen one on it
         page = grid_page_html(study.name, each, study.grid, grid_page_cells(study.grid, rows, runs, failed), rows,
                               links, (output_dir / "phase.png").read_bytes(), drawn["phase.png"], notes)
-    else:
-        in_step = [runs[cell.name] for cell in present] if len(present) <= MAX_IN_STEP else None
+    else:  # (nor are listed runs of two inputs stepped through together: the table links their pages)
+        in_step = [runs[cell.name] for cell in present] if len(present) <= MAX_IN_STEP and kinds == {False} else None
         page = study_page_html(study.name, in_step, rows, links, each, notes)
     outputs.write_atomically(output_dir / rundir.PAGE_FILE, page)
     written.append(rundir.PAGE_FILE)

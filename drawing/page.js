@@ -10,6 +10,7 @@ const COLORS = DATA.colors;
 const frameEpochs = DATA.frame_epochs;
 const frameCount = frameEpochs.length;
 const PICKED_COLOR = "#e377c2";  // a net picked out: not the marker's red, nor a colour of the net's own
+const ERROR_NAME = DATA.error_name || "MSE";  // what the runs' losses are: "cross-entropy" for a classifier's
 const checked = (id) => { const box = document.getElementById(id); return box !== null && box.checked; };
 
 // --- the numbers, decoded and formatted as the run's pictures state them ------------------------
@@ -224,23 +225,28 @@ class RunView {
     this.run = run;
     this.index = index;
     this.nets = run.nets;
-    this.xTrain = decode(run.x_train); this.yTrain = decode(run.y_train);
-    this.xGrid = decode(run.x_grid); this.yTruth = decode(run.y_grid_true);
-    this.gridPoints = this.xGrid.length;
     this.frameLoss = decode(run.frame_loss);  // (own frames,) the net's, or the median over nets
-    this.predictions = decode(run.predictions);  // (own frames * grid)
     this.trainAfter = decode(run.train_after);  // index e: the training error after e epochs
     this.heldOutAfter = decode(run.held_out_after);  // index e: the held-out error after e epochs (NaN at 0)
-    this.units = run.units ? decode(run.units) : null;  // (own frames * units * unit columns)
-    if (this.nets > 1) {  // every net at display precision on a few grid columns, the band, each net's curve
-      this.netPredictions = decode(run.net_predictions);  // (own frames * nets * columns)
-      this.netX = run.net_columns.map((i) => this.xGrid[i]);
-      this.bandLow = decode(run.band_low); this.bandHigh = decode(run.band_high);
+    if (this.nets > 1) {  // each net's curve at display precision, and its error at each frame
       this.netCurves = decode(run.net_curves);  // (nets * curve points), log10 of the error
       this.netFrameLoss = decode(run.net_frame_loss);  // (own frames * nets)
+      this.netHeldOutCurves = run.net_held_out_curves ? decode(run.net_held_out_curves) : null;  // a plane's
     }
     this.picked = null;  // the net picked out, or null
     this.canvas = document.getElementById(`fit-canvas-${index}`);
+    this.plane = null;  // a run of two inputs: its map, which plane_page.js draws (PlaneMap)
+    if (run.plane) return;
+    this.xTrain = decode(run.x_train); this.yTrain = decode(run.y_train);
+    this.xGrid = decode(run.x_grid); this.yTruth = decode(run.y_grid_true);
+    this.gridPoints = this.xGrid.length;
+    this.predictions = decode(run.predictions);  // (own frames * grid)
+    this.units = run.units ? decode(run.units) : null;  // (own frames * units * unit columns)
+    if (this.nets > 1) {  // every net at display precision on a few grid columns, and the band
+      this.netPredictions = decode(run.net_predictions);  // (own frames * nets * columns)
+      this.netX = run.net_columns.map((i) => this.xGrid[i]);
+      this.bandLow = decode(run.band_low); this.bandHigh = decode(run.band_high);
+    }
     this.axes = new Axes(this.canvas, run.x_limits, run.y_limits, false, false, run.axis_names[0], run.axis_names[1]);
     if (this.netPredictions) this.canvas.addEventListener("click", (event) => this.pickNear(event));
   }
@@ -267,9 +273,9 @@ class RunView {
     return this.netPredictions.subarray(start, start + this.netX.length);
   }
 
-  netErrorCurve(net) {  // net's training error on the epochs of run.net_curve_epochs
+  netErrorCurve(net, curves = this.netCurves) {  // net's training (or held-out) error on run.net_curve_epochs
     const points = this.run.net_curve_epochs.length;
-    return Array.from(this.netCurves.subarray(net * points, (net + 1) * points), (v) => Math.pow(10, v));
+    return Array.from(curves.subarray(net * points, (net + 1) * points), (v) => Math.pow(10, v));
   }
 
   pinned(values) {
@@ -279,6 +285,7 @@ class RunView {
   }
 
   drawFit(frame) {
+    if (this.run.plane) { if (this.plane) this.plane.draw(frame); return; }
     const axes = this.axes, c = axes.begin(), own = this.snapshot(frame), grid = this.gridPoints;
     axes.frame();
     axes.clip();
@@ -378,12 +385,13 @@ class RunView {
       const older = frameEpochs[frame] > last ? ` (${run.past_end})`
         : epoch !== frameEpochs[frame] ? ` (its frame at epoch ${formatEpoch(epoch)})` : "";
       document.getElementById(`numbers-${this.index}`).textContent =
-        `${median}training MSE ${train} · ${median}held-out MSE ${heldOut}${older}`;
+        `${median}training ${ERROR_NAME} ${train} · ${median}held-out ${ERROR_NAME} ${heldOut}${older}`;
     }
     const readout = document.getElementById(`net-readout-${this.index}`);
     readout.textContent = this.picked === null ? "" :
-      `picked: net ${this.picked} (seed ${this.run.seeds[this.picked]}), training MSE ` +
-      formatLoss(this.netFrameLoss[this.snapshot(frame) * this.nets + this.picked]);
+      `picked: net ${this.picked} (seed ${this.run.seeds[this.picked]}), training ${ERROR_NAME} ` +
+      formatLoss(this.netFrameLoss[this.snapshot(frame) * this.nets + this.picked]) +
+      (this.plane ? this.plane.pickedWords(frame) : "");
   }
 }
 
@@ -396,7 +404,7 @@ const several = DATA.several === true;  // a comparison's or a study's page (eve
 // loss.png and units.gif have; the error curves then take the top of the canvas, titled.
 const rate = DATA.learning_rate || null;
 const errorAxes = new Axes(document.getElementById("error-canvas"), DATA.epoch_limits, DATA.error_limits, true, true,
-                           "epoch (log scale)", "training MSE (log scale)", rate ? [0, 0.74] : null);
+                           "epoch (log scale)", `training ${ERROR_NAME} (log scale)`, rate ? [0, 0.74] : null);
 const rateAxes = rate ? new Axes(errorAxes.canvas, DATA.epoch_limits, rate.limits, true, true, "epoch (log scale)",
                                  rate.title, [0.8, 1]) : null;
 const rateAfter = rate ? decode(rate.after) : null;  // index e: the rate of epoch e's last step
@@ -436,6 +444,9 @@ function drawErrors(frame) {
       c.globalAlpha = 1;
     }
     if (view.picked !== null) errorAxes.line(run.net_curve_epochs, view.netErrorCurve(view.picked), PICKED_COLOR, 1.5);
+    if (view.picked !== null && view.netHeldOutCurves) {
+      errorAxes.line(run.net_curve_epochs, view.netErrorCurve(view.picked, view.netHeldOutCurves), PICKED_COLOR, 1.2, [5, 3]);
+    }
     if (!several) {
       for (const curve of knobCurves) {  // beside the training error, behind it
         c.globalAlpha = curve.alpha;

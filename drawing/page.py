@@ -24,7 +24,8 @@ from drawing.comparison import seeds_words
 from drawing.page_curvature import curvature_data, sharpness_comparison_data
 from drawing.page_data import error_bands_data, one_run_data, several_runs_data, study_data, study_net_points
 from drawing.style import COLORS, RUN_COLORS
-from summaries import AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, share_text
+from summaries import (AT_BAYES_WORDS, AT_FLOOR_WORDS, NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, percent,
+                       share_text)
 from rundir import Run
 
 SCRIPT = Path(__file__).with_name("page.js")
@@ -292,24 +293,42 @@ def sharpness_panel(sharpness: dict | None) -> str:
     run's stability threshold: {" · ".join(keys)}</figcaption>{notes}</figure>"""
 
 
-def table_row(row: StudyRow, link: str) -> str:
-    """A row of the study's table, as table.md has it, its experiment linked to its own page."""
+def table_row(row: StudyRow, link: str, classifiers: bool = False, bayes: bool = False) -> str:
+    """A row of the study's table, as table.md has it, its experiment linked to its own page: of
+    classifiers, their held-out error rates (and the share at the Bayes error rate, with bayes)."""
     def error(value: float | None) -> str:
         return format_loss(float("nan") if value is None else value)  # None: not finite
 
-    share = row.share_at_noise_floor
     diverged = f" ({row.diverged} diverged)" if row.diverged else ""
     cells = [f'<a href="{html.escape(link)}">{html.escape(row.experiment)}</a>', html.escape(row.trained),
-             f"{row.seeds}{diverged}", error(row.median), error(row.p10), error(row.p90),
-             share_text(share), error(row.train_median)]
+             f"{row.seeds}{diverged}"]
+    if classifiers:
+        at_bayes = ["unknown" if row.share_at_bayes is None else share_text(row.share_at_bayes)] if bayes else []
+        cells += [percent(row.rate_median), percent(row.rate_p10), percent(row.rate_p90), *at_bayes, error(row.median)]
+    else:
+        cells += [error(row.median), error(row.p10), error(row.p90), share_text(row.share_at_noise_floor)]
+    cells.append(error(row.train_median))
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
 def study_table(rows: list[StudyRow], links: list[str]) -> str:
-    """The study's table, as table.md has it, each cell linked to its own page."""
-    lines = "\n".join(table_row(row, link) for row, link in zip(rows, links))
+    """The study's table, as table.md has it (study_table.py: of classifiers, their error rates), each
+    cell linked to its own page."""
+    classifiers = bool(rows) and all(row.classifies for row in rows)
+    bayes = any(row.bayes_error_rate is not None for row in rows)
+    lines = "\n".join(table_row(row, link, classifiers, bayes) for row, link in zip(rows, links))
+    if classifiers:
+        names = {row.error_name for row in rows}
+        loss = names.pop() if len(names) == 1 else "loss"
+        columns = (["median held-out error rate", "10th percentile", "90th percentile"]
+                   + [AT_BAYES_WORDS] * bayes + [f"median final held-out {loss}", f"median final training {loss}"])
+    else:
+        columns = ["median final held-out MSE", "10th percentile", "90th percentile", AT_FLOOR_WORDS,
+                   "median final training MSE"]
+    header = "".join(f"<th>{html.escape(column)}</th>" for column in ["experiment (its own page)", "trained", "seeds",
+                                                                      *columns])
     return f"""<div class="table"><table>
-<tr><th>experiment (its own page)</th><th>trained</th><th>seeds</th><th>median final held-out MSE</th><th>10th percentile</th><th>90th percentile</th><th>{AT_FLOOR_WORDS}</th><th>median final training MSE</th></tr>
+<tr>{header}</tr>
 {lines}
 </table></div>"""
 
@@ -369,5 +388,12 @@ def _nan_to_none(data):
 
 
 def write_page(run: Run, path: str | Path, views: Views | None = None) -> None:
-    """Write a run's report.html, with its curvature where views hold it (curvature.Views)."""
-    Path(path).write_text(page_html(run, views=views), encoding="utf-8")
+    """Write a run's report.html, with its curvature where views hold it (curvature.Views); a run of
+    two inputs, its map's page (plane_page.py, which builds on this module's)."""
+    if run.is_plane:
+        from drawing.plane_page import plane_page_html
+
+        text = plane_page_html(run)
+    else:
+        text = page_html(run, views=views)
+    Path(path).write_text(text, encoding="utf-8")

@@ -72,41 +72,50 @@ def by_epoch(epochs: np.ndarray, values: np.ndarray) -> np.ndarray:
     return indexed
 
 
+def curves_data(run: Run, label: str, color: str, frame_epochs: np.ndarray) -> dict:
+    """What the page states and draws of a run's errors, whatever it fits, at the page's frames
+    (frame_epochs: each shows the run's latest frame at or before it): one net's numbers or the
+    medians over many, its errors by epoch (exact) and its error curves (as drawn), and how it ended."""
+    # Index e: the training error and the held-out error of the weights after e epochs.
+    train_after = by_epoch(*training_error_curve(run))
+    held_out_after = by_epoch(*held_out_error_curve(run))
+    curve_epochs, curve_train = training_curve(run)
+    held_epochs, curve_held_out = held_out_curve(run)
+    return {
+        "name": run.name, "label": label, "color": color, "trained": run.training_description, "status": run.status,
+        # Where its error stopped being finite, as the pictures count and say it (curves.divergence_epoch).
+        "divergence_epoch": divergence_epoch(run), "ended": ended_words(run), "past_end": past_end_words(run),
+        "nets": run.nets, "seeds": [int(seed) for seed in run.seeds], "noise_floor": run.noise_floor,
+        "frame_epochs": [int(epoch) for epoch in run.frame_epochs],
+        "frame_index": [latest_snapshot(run, int(epoch)) for epoch in frame_epochs],
+        "frame_loss": encoded(per_net(run.frame_loss)), "train_after": encoded(train_after),
+        "held_out_after": encoded(held_out_after),
+        # The curves as drawn: thinned to a few thousand points on log-spaced epochs.
+        "curve_epochs": [int(epoch) for epoch in curve_epochs], "curve_train": rounded(per_net(curve_train)),
+        "curve_held_out": rounded(np.interp(curve_epochs, held_epochs, per_net(curve_held_out))),
+        "epochs_requested": run.epochs_requested, "restored": restored_data(run),
+    }
+
+
 def run_data(run: Run, label: str, color: str, frame_epochs: np.ndarray, limits, with_units: bool = True,
              net_points: int = MAX_NET_POINTS, curve_points: int | None = None) -> dict:
     """One run as the page shows it, at the page's frames (frame_epochs: each shows the run's latest
     frame at or before it): one net's numbers, or for many seeds the medians, the 10-90% band and
     every net (on at most net_points grid points, its error curve on at most curve_points epochs,
     by default all the curve's); limits: its fit panel's (x, y) data limits."""
-    frame_loss = per_net(run.frame_loss)
-    # Index e: the training error and the held-out error of the weights after e epochs.
-    train_after = by_epoch(*training_error_curve(run))
-    held_out_after = by_epoch(*held_out_error_curve(run))
     curve_epochs, curve_train = training_curve(run)
-    held_epochs, curve_held_out = held_out_curve(run)
     x_limits, data_limits = limits
     contributions = drawable_contributions(run) if with_units else None
     y_limits = units_limits(data_limits, [contributions])
     predictions = drawable_predictions(run)
-    data = {
-        "name": run.name, "label": label, "color": color, "trained": run.training_description, "status": run.status,
-        # Where its error stopped being finite, as the pictures count and say it (curves.divergence_epoch).
-        "divergence_epoch": divergence_epoch(run), "ended": ended_words(run), "past_end": past_end_words(run),
-        "nets": run.nets, "seeds": [int(seed) for seed in run.seeds],
+    data = curves_data(run, label, color, frame_epochs)
+    data.update({
         "axis_names": list(run.axis_names), "truth_label": truth_label(run) if run.y_grid_true is not None else None,
-        "noise_floor": run.noise_floor,
         "x_train": encoded(run.x_train), "y_train": encoded(run.y_train), "x_grid": encoded(run.x_grid),
         "few_points": len(run.x_train) < FEW_POINTS,
         "y_grid_true": encoded(run.y_grid_true),
-        "frame_epochs": [int(epoch) for epoch in run.frame_epochs],
-        "frame_index": [latest_snapshot(run, int(epoch)) for epoch in frame_epochs],
-        "frame_loss": encoded(frame_loss), "train_after": encoded(train_after), "held_out_after": encoded(held_out_after),
-        # The curves as drawn: thinned to a few thousand points on log-spaced epochs.
-        "curve_epochs": [int(epoch) for epoch in curve_epochs], "curve_train": rounded(per_net(curve_train)),
-        "curve_held_out": rounded(np.interp(curve_epochs, held_epochs, per_net(curve_held_out))),
         "x_limits": list(x_limits), "y_limits": list(y_limits), "units": None,
-        "epochs_requested": run.epochs_requested, "restored": restored_data(run),
-    }
+    })
     if run.nets == 1:
         # As fit.gif draws it: a blown-up net's last finite prediction (the numbers shown stay the run's).
         data["predictions"] = encoded(predictions[:, 0])
@@ -251,20 +260,33 @@ def seeds_data(run: Run, predictions: np.ndarray, y_limits, curve_epochs: np.nda
     low_limit, high_limit = y_limits
     reach = high_limit - low_limit
     columns = thinned(len(run.x_grid), net_points)
-    curve_columns = thinned(len(curve_epochs), curve_points)
-    with np.errstate(all="ignore"):
-        log_curves = np.log10(np.where(curve_train > 0, curve_train, np.nan))
-    error_low, error_high = (np.log10(value) for value in error_range([run]))
     return {
         "predictions": encoded(median.astype(np.float32)),
         "band_low": display_precision(low, low_limit - reach, high_limit + reach),
         "band_high": display_precision(high, low_limit - reach, high_limit + reach),
         "net_columns": [int(column) for column in columns],
         "net_predictions": display_precision(kept[:, :, columns], low_limit - reach, high_limit + reach),
-        "net_curve_epochs": [int(epoch) for epoch in curve_epochs[curve_columns]],
-        "net_curves": display_precision(np.transpose(log_curves[curve_columns]), error_low - 1, error_high + 1),
-        "net_frame_loss": encoded(run.frame_loss.astype(np.float32)),
+        **net_curves_data(run, curve_epochs, curve_train, curve_points),
     }
+
+
+def log_display_precision(curves: np.ndarray, limits) -> dict:
+    """Error curves (points, nets) as each net's row of their log10, at display precision over a
+    decade past the error panel's limits each way."""
+    with np.errstate(all="ignore"):
+        logs = np.log10(np.where(curves > 0, curves, np.nan))
+    low, high = (np.log10(value) for value in limits)
+    return display_precision(np.transpose(logs), low - 1, high + 1)
+
+
+def net_curves_data(run: Run, curve_epochs: np.ndarray, curve_train: np.ndarray, curve_points: int) -> dict:
+    """Every net's training error curve (as log10, on at most curve_points of the curve's epochs, at
+    display precision) and its training error at each of its frames (exact), for the page to draw
+    faint and to pick a net out."""
+    curve_columns = thinned(len(curve_epochs), curve_points)
+    return {"net_curve_epochs": [int(epoch) for epoch in curve_epochs[curve_columns]],
+            "net_curves": log_display_precision(curve_train[curve_columns], error_range([run])),
+            "net_frame_loss": encoded(run.frame_loss.astype(np.float32))}
 
 def several_runs_data(runs: list[Run], labels: list[str], colors: list[str], net_points: int = MAX_NET_POINTS) -> dict:
     """The data of a page of several runs, in step at every epoch any of them has a frame at (as

@@ -12,6 +12,10 @@ bands, never every net, on fewer grid points where needed (GRID_PAGE_BYTES, page
 large for that gets the medians alone, and says that each cell's own page (linked) has its band and
 every net. A cell's errors are kept exactly at its frames' epochs and at its curves' points, which
 the hover on the error curves reads.
+
+A grid of runs of two inputs shows the chosen cell's final map (plane_page.py: net 0's output, or the
+first map over its nets) beside its error curves, which step with the slider; its own page has its
+map at every frame.
 """
 
 from __future__ import annotations
@@ -27,15 +31,17 @@ from typing import Any
 import numpy as np
 
 from drawing.comparison import compare_frame_epochs, panel_limits, shared_scales
-from drawing.curves import error_range, held_out_error_curve, shared_axis_epochs, training_error_curve, truth_label
+from drawing.curves import (error_name, error_range, held_out_error_curve, shared_axis_epochs, training_error_curve,
+                            truth_label)
 from drawing.page import controls, document, floor_text, notes_paragraphs, run_status, slot, study_table
 from drawing.page_data import (MAX_NET_POINTS, SEVERAL_RUNS_CURVE_POINTS, by_epoch, display_precision, encoded,
                                 run_data, shared_data)
 from drawing.phase import CellBoxes, key_of, settings_key
+from drawing.plane_page import PLANE_SCRIPT, PLANE_STYLE, floor_line, plane_cell_data, plane_floor_text
 from drawing.style import COLORS, thinned
 from naming import value_label
 from rundir import Run
-from summaries import AT_FLOOR_WORDS, StudyRow, final_error_text, share_text
+from summaries import AT_BAYES_WORDS, AT_FLOOR_WORDS, StudyRow, final_error_text, percent, share_text
 
 GRID_SCRIPT = Path(__file__).with_name("study_grid.js")
 
@@ -105,10 +111,17 @@ def page_plan(frames: list[int], grid_points: list[int], budget: int = GRID_PAGE
     return PagePlan(False, int(np.clip(alone, MIN_MEDIAN_POINTS, most)), curve_points)
 
 
+# What a grid's page draws of a cell's frames: its predictions and errors; a run of two inputs' maps
+# over its nets (seed_maps.py) too.
+DRAWN_FRAMES = ("prediction", "loss", "mean_prediction", "disagreement", "median_prediction", "low_prediction",
+                "high_prediction")
+
+
 def slim(run: Run) -> Run:
     """A cell's run (rundir.read_run's) less what its page does not draw (its first net's units and
     weights, most of a run's size), so that a grid of many cells is held at once."""
-    return dataclasses.replace(run, per_frame={name: run.per_frame[name] for name in ("prediction", "loss")},
+    return dataclasses.replace(run, per_frame={name: values for name, values in run.per_frame.items()
+                                               if name in DRAWN_FRAMES},
                                per_epoch={name: run.per_epoch[name] for name in ("loss", "val_loss")})
 
 
@@ -132,14 +145,18 @@ def kept_at(values: np.ndarray, epochs: np.ndarray) -> dict:
 def cell_data(run: Run, frame_epochs: np.ndarray, limits, plan: PagePlan) -> dict:
     """A present cell as page.js reads a run (page_data.run_data): its median prediction (at display
     precision, as its band), and its band by the plan; its error curves on plan.curve_points epochs,
-    its errors kept exactly there and at its frames' epochs; never every net. Limits: its fit panel's."""
-    data = run_data(on_points(run, plan.grid_points), run.name, COLORS["net"], frame_epochs, limits,
-                    with_units=False, net_points=1, curve_points=1)
-    low, high = data["y_limits"]
-    reach = high - low  # as the band's: a prediction beyond the panel is drawn at its edge
-    # run_data embeds the median whole (a seeded run's page); here it is only drawn, as the band is.
-    median = np.frombuffer(base64.b64decode(data["predictions"]["base64"]), data["predictions"]["dtype"])
-    data["predictions"] = display_precision(median.reshape(len(run.frame_epochs), -1), low - reach, high + reach)
+    its errors kept exactly there and at its frames' epochs; never every net. Limits: its fit panel's.
+    A run of two inputs: its final map (plane_page.plane_cell_data) instead of its fit."""
+    if run.is_plane:
+        data = plane_cell_data(run, frame_epochs)
+    else:
+        data = run_data(on_points(run, plan.grid_points), run.name, COLORS["net"], frame_epochs, limits,
+                        with_units=False, net_points=1, curve_points=1)
+        low, high = data["y_limits"]
+        reach = high - low  # as the band's: a prediction beyond the panel is drawn at its edge
+        # run_data embeds the median whole (a seeded run's page); here it is only drawn, as the band is.
+        median = np.frombuffer(base64.b64decode(data["predictions"]["base64"]), data["predictions"]["dtype"])
+        data["predictions"] = display_precision(median.reshape(len(run.frame_epochs), -1), low - reach, high + reach)
     curve = thinned(len(data["curve_epochs"]), plan.curve_points)
     data.update({name: [data[name][index] for index in curve] for name in ("curve_epochs", "curve_train",
                                                                              "curve_held_out")})
@@ -147,11 +164,15 @@ def cell_data(run: Run, frame_epochs: np.ndarray, limits, plan: PagePlan) -> dic
     data.update(train_after=kept_at(by_epoch(*training_error_curve(run)), epochs),
                 held_out_after=kept_at(by_epoch(*held_out_error_curve(run)), epochs),
                 net_predictions=None, net_columns=[], net_curve_epochs=[], net_curves=None, net_frame_loss=None)
-    if not plan.bands:
+    if not plan.bands or run.is_plane:
         data.update(band_low=None, band_high=None)
     # Its error curves on its own scales, as on its own page: one cell's blow-up (a thousand times the
     # floor) would squash every other cell's curves flat on shared ones.
-    data.update(epoch_limits=[1, max(2, shared_axis_epochs([run]))], error_limits=list(error_range([run])))
+    low, high = error_range([run])
+    floor = floor_line(run) if run.is_plane else None  # a classifier's Bayes cross-entropy, dashed
+    if floor:
+        low, high = min(low, floor / 1.5), max(high, floor * 1.5)
+    data.update(epoch_limits=[1, max(2, shared_axis_epochs([run]))], error_limits=[low, high])
     return data
 
 
@@ -161,11 +182,22 @@ def cell_numbers(row: StudyRow) -> list:
     def number(element_id: str, value: float | None) -> list:
         return [element_id, final_error_text(value), value]
 
-    parts = ["final held-out MSE: median ", number("cell-median", row.median), " (10th-90th percentile ",
-             number("cell-p10", row.p10), " to ", number("cell-p90", row.p90), ") · ",
-             ["cell-share", share_text(row.share_at_noise_floor), row.share_at_noise_floor],
-             f" {AT_FLOOR_WORDS}" if row.share_at_noise_floor is not None else "",
-             " · median final training MSE ", number("cell-train-median", row.train_median)]
+    if row.classifies:  # a classifier's error rates, as the study's table gives them (study_table.classifier_table)
+        def rate(element_id: str, value: float | None) -> list:
+            return [element_id, percent(value), value]
+
+        at_bayes = ([" · ", ["cell-share", share_text(row.share_at_bayes), row.share_at_bayes], f" {AT_BAYES_WORDS}"]
+                    if row.bayes_error_rate is not None else [])
+        parts = ["final held-out error rate: median ", rate("cell-rate", row.rate_median), " (10th-90th percentile ",
+                 rate("cell-rate-p10", row.rate_p10), " to ", rate("cell-rate-p90", row.rate_p90), ")", *at_bayes,
+                 f" · median final held-out {row.error_name} ", number("cell-median", row.median),
+                 f" · training {row.error_name} ", number("cell-train-median", row.train_median)]
+    else:
+        parts = ["final held-out MSE: median ", number("cell-median", row.median), " (10th-90th percentile ",
+                 number("cell-p10", row.p10), " to ", number("cell-p90", row.p90), ") · ",
+                 ["cell-share", share_text(row.share_at_noise_floor), row.share_at_noise_floor],
+                 f" {AT_FLOOR_WORDS}" if row.share_at_noise_floor is not None else "",
+                 " · median final training MSE ", number("cell-train-median", row.train_median)]
     if row.diverged:
         parts += [" · ", ["cell-diverged", str(row.diverged), row.diverged], " diverged"]
     return parts
@@ -180,7 +212,8 @@ def grid_data(cells: list[GridCell], grid: dict[str, list[Any]], boxes: CellBoxe
     runs = [cell.run for cell in present]
     frame_epochs = compare_frame_epochs(runs)
     data = shared_data(runs[:1], frame_epochs)
-    limits = dict(zip((cell.name for cell in present), panel_limits(runs)))
+    # (A plane's cells draw their maps on the plane's own extent.)
+    limits = dict(zip((cell.name for cell in present), [None] * len(runs) if runs[0].is_plane else panel_limits(runs)))
     entries = []
     for cell in cells:
         entries.append({
@@ -215,7 +248,12 @@ def key_controls(grid: dict[str, list[Any]]) -> str:
 
 
 def fit_caption(run: Run, bands: bool) -> str:
-    """What the fit panel draws (of cells like run): the data, the truth, the median prediction and its band."""
+    """What the fit panel draws (of cells like run): the data, the truth, the median prediction and its band
+    (of runs of two inputs: the final map)."""
+    if run.is_plane:
+        whose = "its net's output" if run.nets == 1 else "the first map over its nets, as seeds.gif's last frame"
+        return (f"the cell's final map ({whose}), the training points over it; its own page steps through its maps "
+                "· hover to read the map")
     truth = f" · {html.escape(truth_label(run))} (dotted)" if run.y_grid_true is not None else ""
     if run.nets == 1:
         return f"data (grey){truth} · prediction (blue)"
@@ -231,12 +269,15 @@ def grid_page_html(name: str, description: str, grid: dict[str, list[Any]], cell
     listed experiments' too); phase_png and where each cell lies in it (boxes); notes, the cells still
     missing; budget, the bytes the cells' data may take (page_plan)."""
     present = [cell for cell in cells if cell.run is not None]
-    plan = page_plan([len(cell.run.frame_epochs) for cell in present], [len(cell.run.x_grid) for cell in present],
-                     budget)
-    data = grid_data(cells, grid, boxes, plan)
     runs = [cell.run for cell in present]
-    floor = floor_text(runs)
-    fit_scales = "the same scales for every cell" if shared_scales(runs) else "each cell's own scales"
+    plane = runs[0].is_plane
+    plan = page_plan([len(run.frame_epochs) for run in runs], [len(run.x_grid) for run in runs], budget)
+    if plane:  # its cells embed their final maps, never a band: nothing to say of one
+        plan = dataclasses.replace(plan, bands=True)
+    data = grid_data(cells, grid, boxes, plan)
+    floor = plane_floor_text(runs) if plane else floor_text(runs)
+    fit_scales = ("" if plane else
+                  " · the same scales for every cell" if shared_scales(runs) else " · each cell's own scales")
     header = f"""<h1 id="title">{html.escape(name)}</h1>
 <div class="trained" id="trained">{html.escape(description)} · {floor}</div>"""
     medians_alone = "" if plan.bands else (
@@ -244,28 +285,41 @@ def grid_page_html(name: str, description: str, grid: dict[str, list[Any]], cell
         "this page's 10 MB: it shows each cell's medians, and each cell's own page (linked above its fit) has "
         "its band and every net.</p>")
     median = "median " if present[0].run.nets > 1 else ""
+    error = error_words(runs)
+    data["error_name"] = error
     numbers = (f'<span id="epoch-word">epoch </span>{slot("epoch")}<span id="epoch-of"></span>'
-               f'<span id="cell-numbers"> · {median}training MSE {slot("train-loss")} · {median}held-out MSE '
+               f'<span id="cell-numbers"> · {median}training {error} {slot("train-loss")} · {median}held-out {error} '
                f'{slot("held-out-loss")}</span>')
-    body = f"""{GRID_STYLE % COLORS}
+    points = ('<div class="map-controls"><label><input type="checkbox" id="show-train" checked> training points</label>'
+              '<label><input type="checkbox" id="show-held-out"> held-out points (hollow)</label></div>\n    '
+              if plane else "")
+    body = f"""{GRID_STYLE % COLORS}{PLANE_STYLE if plane else ""}
 {controls(numbers, key_controls(grid))}
 {notes_paragraphs(notes)}
 {medians_alone}
 <div class="cell-heading" id="cell-heading"></div>
 <div class="panels">
-  <figure><canvas id="fit-canvas-0" class="cell-shown"></canvas>
-    <figcaption class="cell-shown">{fit_caption(present[0].run, plan.bands)} · {fit_scales}</figcaption>
+  <figure{' class="plane"' if plane else ""}>{points}<canvas id="fit-canvas-0" class="cell-shown"></canvas>
+    <figcaption class="cell-shown">{fit_caption(present[0].run, plan.bands)}{fit_scales}</figcaption>
+    {'<figcaption id="map-readout"></figcaption>' if plane else ""}
     <figcaption id="net-readout-0"></figcaption></figure>
   <figure><canvas id="error-canvas" class="cell-shown"></canvas>
-    <figcaption class="cell-shown">{median}training error (dark blue), {median}held-out error (orange) · {floor}
-    · each cell's own scales</figcaption>
+    <figcaption class="cell-shown">{median}training error (dark blue), {median}held-out error (orange) · {floor} · each cell's own scales</figcaption>
     <figcaption id="error-readout"></figcaption></figure>
 </div>
 <figure id="phase"><div class="phase-image"><img id="phase-image" alt="the phase diagram of the grid"
   src="data:image/png;base64,{base64.b64encode(phase_png).decode()}"><div id="phase-marker"></div></div>
   <figcaption>the phase diagram: the chosen cell outlined in red; click a cell to choose it</figcaption></figure>
 {study_table(rows, table_links)}"""
-    return document(f"{name}: watch tiny nets learn", header, body, data, GRID_SCRIPT.read_text())
+    scripts = (PLANE_SCRIPT.read_text() + "\n" if plane else "") + GRID_SCRIPT.read_text()
+    return document(f"{name}: watch tiny nets learn", header, body, data, scripts)
+
+
+def error_words(runs: list[Run]) -> str:
+    """What the cells' losses are called ('MSE', 'cross-entropy'), or 'error' where they differ (a grid
+    over classification_loss)."""
+    names = {error_name(run) for run in runs}
+    return names.pop() if len(names) == 1 else "error"
 
 
 def grid_combinations(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:

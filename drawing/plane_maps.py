@@ -13,7 +13,7 @@ import warnings
 
 import matplotlib
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgba
+from matplotlib.colors import LinearSegmentedColormap, Normalize, to_hex, to_rgba
 
 import seed_maps
 from rundir import Run
@@ -171,6 +171,18 @@ class MapColors:
     def rgba(self, values: np.ndarray) -> np.ndarray:
         """The colours (RGBA, 0-1) these values are drawn in."""
         return self.colormap(self.norm(values))
+
+    def to_json(self) -> dict:
+        """The colours as the page draws them (drawing/plane_page.js): the colour map's steps (its
+        lookup table, '#rrggbb' as matplotlib turns them into bytes) spread evenly from low to high, a
+        value below low in the first and above high in the last (the map's own ends, as matplotlib
+        draws them), a missing value in `bad`; the colour bar's titles (the first that fits), the
+        numbers it marks and, for a classifier, the classes at its ends."""
+        steps = self.colormap(np.arange(self.colormap.N), bytes=True)
+        bad = self.colormap(np.nan, bytes=True)
+        return {"steps": [to_hex(step[:3] / 255) for step in steps], "bad": to_hex(np.asarray(bad[:3]) / 255),
+                "low": float(self.norm.vmin), "high": float(self.norm.vmax), "titles": list(self.titles),
+                "ticks": [float(tick) for tick in self.ticks], "ends": None if self.ends is None else list(self.ends)}
 
 
 def output_colors(run: Run) -> MapColors:

@@ -16,7 +16,11 @@ function cellPosition(values) {
 }
 
 function cellView(position) {
-  if (!cellViews.has(position)) cellViews.set(position, new RunView(GRID.cells[position].run, 0));
+  if (!cellViews.has(position)) {
+    const view = new RunView(GRID.cells[position].run, 0);
+    if (view.run.plane) view.plane = new PlaneMap(view);  // a run of two inputs: its final map (plane_page.js)
+    cellViews.set(position, view);
+  }
   return cellViews.get(position);
 }
 

@@ -164,10 +164,10 @@ def test_a_diverged_run_draws_its_units_and_residuals_without_warnings(tmp_path)
     assert (tmp_path / "residuals.png").stat().st_size > 0 and last.shape[1:] == (SMALL[0], 4)
 
 
-def test_a_plane_run_lists_units_and_residuals_after_its_curves(classifier):
+def test_a_plane_run_lists_units_and_residuals_after_its_curves_and_its_page_last(classifier):
     run, _, _ = classifier
-    assert rundir.picture_names(run) == ("fit.gif", "loss.png", "units.gif", "residuals.png")
-    assert rundir.picture_names(run, "page") == ()
+    assert rundir.picture_names(run) == ("fit.gif", "loss.png", "units.gif", "residuals.png", "report.html")
+    assert rundir.picture_names(run, "page") == ("report.html",)
 
 
 # --- the layout and the numbers -------------------------------------------------------------------

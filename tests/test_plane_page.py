@@ -129,13 +129,13 @@ def test_a_page_of_100_seeds_at_64_points_a_side_and_200_frames_stays_under_10_m
 
 
 def test_a_larger_grid_is_drawn_on_fewer_points_within_the_budget_and_says_so(seeded_surface, tmp_path):
-    run = sized(seeded_surface, nets=100, frames=300, side=128, epochs=1000)
+    run = sized(seeded_surface, nets=10, frames=200, side=96, epochs=1000)
     text = plane_page_html(run)
     plane = page_data(text)["runs"][0]["map"]
     stored = sum(len(stored_codes(item)) for item in plane["maps"])
-    assert plane["side"] < 128 and stored <= MAP_BYTES and len(text.encode()) < 10_000_000
+    assert plane["side"] < 96 and stored <= MAP_BYTES and len(text.encode()) < 10_000_000
     assert plane["coordinates"][0][0] == -6 and plane["coordinates"][0][-1] == 6  # still the whole plane
-    assert f"drawn on {plane['side']} of the run's 128 grid points a side" in text
+    assert f"drawn on {plane['side']} of the run's 96 grid points a side" in text
 
 
 # --- in a real browser ----------------------------------------------------------------------------------
@@ -249,3 +249,28 @@ def test_a_grid_studys_page_shows_the_chosen_cells_final_map_and_its_error_rates
         expected = np.round(255 * np.asarray(output_colors(run).rgba(final[point]))[:3])
         assert np.abs(screen_pixels(page)[int(y), int(x)] - expected).max() <= 3, position
     assert problems == []
+
+
+def test_a_study_of_runs_of_two_inputs_links_each_cells_own_page(tmp_path):
+    """study.py over a grid of two plane cells: each cell writes its page, and the study's page is a
+    grid's page of their final maps, linked to them."""
+    import contextlib
+    import io
+
+    import study
+
+    (tmp_path / "xor.yaml").write_text("problem: xor\nhidden_layers: [3]\nactivation: tanh\n")
+    study_file = tmp_path / "grid.yaml"
+    study_file.write_text("base: xor.yaml\nseeds: 2\ngrid:\n  learning_rate: [0.01, 0.1]\n")
+    settings = [f"{key}={value}" for key, value in TINY.items() if key not in ("hidden_layers", "activation", "learning_rate")]
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = study.main([str(study_file), *(part for setting in settings for part in ("--set", setting)),
+                             "--output-dir", str(tmp_path / "out"), "--no-progress", "--jobs", "1"])
+    assert status == 0
+    text = (tmp_path / "out" / "report.html").read_text()
+    cells = page_data(text)["grid"]["cells"]
+    assert len(cells) == 2
+    for cell in cells:
+        assert cell["link"] == f"runs/{cell['name']}/report.html" and (tmp_path / "out" / cell["link"]).is_file()
+        assert f'href="{cell["link"]}"' in text  # the table links it too
+    assert page_data(text)["runs"][0]["map"]["maps"][0]["key"] == "mean_prediction"

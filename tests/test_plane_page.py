@@ -1,8 +1,9 @@
 """report.html of a run of two inputs (drawing/plane_page.py, plane_page.js): the maps the page
 embeds read back as the run's own within half a level and in exactly the GIFs' colours, a page of
 100 seeds at 64 x 64 points and 200 frames within 10 MB, and in a real browser (headless Chromium)
-the map stepping with the slider in the colours of the run's numbers, the hover reading them, and
-a net picked out. Tiny real runs: about a second of training each."""
+the map stepping with the slider in the colours of the run's numbers, the hover reading them, a
+net picked out, and a grid study's page showing each cell's final map; a study of plane cells links
+their pages. Tiny real runs: about a second of training each."""
 
 from __future__ import annotations
 
@@ -11,28 +12,24 @@ import dataclasses
 import json
 import re
 from io import BytesIO
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 
-import config as config_module
-import data
 import playground
 import rundir
-import training
 from drawing import page as report
 from drawing.plane_maps import output_colors, spread
 from drawing.plane_page import BELOW, MAP_BYTES, NOT_FINITE, dequantised, map_choices, plane_page_html, quantised
 from summaries import format_loss
-
-TINY = {"n_samples": 60, "batch_size": 20, "epochs": 60, "frames": 8, "grid_points": 16, "optimizer": "adam",
-        "learning_rate": 0.03, "hidden_layers": [5], "activation": "tanh"}
-
+from test_page_grid import synthetic_grid_page
+from test_plane_units import TINY, trained as trained_with_data
 
 def trained(**settings) -> rundir.Run:
-    config = config_module.validate({"name": "plane", **TINY, **settings}, "test.yaml", [])
-    return training.train_run(config, data.dataset_for(config))
+    """A tiny real run of two inputs (test_plane_units' settings: a second of training) of 5 tanh units."""
+    return trained_with_data(hidden_layers=[5], activation="tanh", **settings)[0]
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +137,7 @@ def test_a_larger_grid_is_drawn_on_fewer_points_within_the_budget_and_says_so(se
 
 # --- in a real browser ----------------------------------------------------------------------------------
 
-def write(run: rundir.Run, folder) -> "Path":
+def write(run: rundir.Run, folder: Path) -> Path:
     path = folder / "report.html"
     report.write_page(run, path)
     return path
@@ -217,21 +214,11 @@ def test_picking_a_net_shows_its_numbers_while_the_map_stays_net_0s(seeded_class
 
 def test_a_grid_studys_page_shows_the_chosen_cells_final_map_and_its_error_rates(seeded_classifier, classifier,
                                                                                   tmp_path, offline_page):
-    from drawing import page_grid, phase
     import study_table
 
     grid = {"learning_rate": [0.01, 0.1]}
-    combinations, runs = page_grid.grid_combinations(grid), [seeded_classifier, classifier]
-    rows = study_table.table_rows([run.summary for run in runs], combinations)
-    cells = []
-    for number, (settings, row, run) in enumerate(zip(combinations, rows, runs)):
-        row.experiment = f"cell_{number}"
-        cells.append(page_grid.GridCell(settings, row.experiment, f"runs/{row.experiment}/report.html",
-                                        page_grid.slim(run), row))
-    boxes = phase.draw_phase_png(rows, grid, tmp_path / "phase.png", "grid")
-    path = tmp_path / "report.html"
-    path.write_text(page_grid.grid_page_html("grid", "seeds", grid, cells, rows, [cell.link for cell in cells],
-                                             (tmp_path / "phase.png").read_bytes(), boxes))
+    path, _ = synthetic_grid_page(tmp_path, grid, [seeded_classifier, classifier])
+    rows = study_table.table_rows([run.summary for run in (seeded_classifier, classifier)], [{}, {}])
     page, problems = offline_page(path)
     assert "median held-out error rate" in page.text_content("table")
     page.uncheck("#show-train")

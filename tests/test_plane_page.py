@@ -25,27 +25,9 @@ from drawing.plane_maps import output_colors, spread
 from drawing.plane_page import BELOW, MAP_BYTES, NOT_FINITE, dequantised, map_choices, plane_page_html, quantised
 from summaries import format_loss
 from test_page_grid import synthetic_grid_page
-from test_plane_units import TINY, trained as trained_with_data
-
-def trained(**settings) -> rundir.Run:
-    """A tiny real run of two inputs (test_plane_units' settings: a second of training) of 5 tanh units."""
-    return trained_with_data(hidden_layers=[5], activation="tanh", **settings)[0]
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    return trained(problem="xor")
-
-
-@pytest.fixture(scope="module")
-def seeded_classifier():
-    return trained(problem="gaussians", noise=0.3, seeds=3)
-
-
-@pytest.fixture(scope="module")
-def seeded_surface():
-    return trained(problem="gaussian_mix", noise=0.1, seeds=3)
-
+# Tiny real runs of two inputs (an XOR classifier, two Gaussians' and a regression surface's 3 seeds), as fit.gif's tests train them.
+from test_plane_frames import classifier, seeded_classifier, seeded_surface  # noqa: F401 (fixtures)
+from test_plane_units import TINY
 
 def page_data(text: str) -> dict:
     """The data a page embeds for its script."""
@@ -157,6 +139,19 @@ def screen_pixels(page) -> np.ndarray:
     return np.asarray(Image.open(BytesIO(image)).convert("RGB").resize((round(width), round(height)))).astype(int)
 
 
+def inside(side: int) -> np.ndarray:
+    """(side²,) whether each grid point lies inside the map, off its edges (where the frame is drawn)."""
+    rows, columns = np.divmod(np.arange(side * side), side)
+    return (rows > 0) & (rows < side - 1) & (columns > 0) & (columns < side - 1)
+
+
+def middle_one(chosen: np.ndarray) -> int:
+    """The middle one of the grid points chosen."""
+    points = np.flatnonzero(chosen)
+    assert len(points), "no grid point to look at"
+    return int(points[len(points) // 2])
+
+
 def grid_point_pixel(box: dict, row: int, column: int, side: int) -> tuple[float, float]:
     """Where a grid point lies on the map's canvas: the map's box spans the grid from its first point to its last."""
     return (box["left"] + column / (side - 1) * (box["right"] - box["left"]),
@@ -173,7 +168,7 @@ def test_the_map_steps_with_the_slider_in_the_colours_of_the_runs_output_and_the
     # A grid point away from the decision boundary at both frames: no boundary line drawn over it.
     far = (np.abs(run.predictions[0, 0] - 0.5) > 0.15) & (np.abs(run.predictions[last, 0] - 0.5) > 0.15)
     far &= np.abs(run.predictions[last, 0] - run.predictions[0, 0]) > 0.1  # and its colour changes
-    point = int(np.flatnonzero(far)[len(np.flatnonzero(far)) // 2])
+    point = middle_one(far & inside(side))
     row, column = divmod(point, side)
     box = page.evaluate("views[0].plane.axes.box")
     x, y = grid_point_pixel(box, row, column, side)
@@ -228,8 +223,7 @@ def test_a_grid_studys_page_shows_the_chosen_cells_final_map_and_its_error_rates
         page.eval_on_selector("#key-slider-0", "(slider, k) => { slider.value = k; slider.dispatchEvent("
                               "new Event('input')); }", position)
         assert page.text_content("#cell-rate") == f"{100 * rows[position].rate_median:.1f}%"
-        far = np.flatnonzero(np.abs(final - 0.5) > 0.2)
-        point = int(far[len(far) // 2])
+        point = middle_one((np.abs(final - 0.5) > 0.2) & inside(side))
         row, column = divmod(point, side)
         box = page.evaluate("views[0].plane.axes.box")
         x, y = grid_point_pixel(box, row, column, side)

@@ -250,7 +250,7 @@ class PlaneMap {
     let text = `${value.toFixed(digits)} (±${Number(half.toPrecision(1))})`;
     if (item.output && this.plane.classes) {
       const level = this.plane.boundary;
-      text += Math.abs(value - level) <= half ? " · at the decision boundary" : ` · class ${this.plane.classes[value > level ? 1 : 0]}`;
+      text += Math.abs(value - level) <= half ? " · at the decision boundary" : ` → ${this.plane.classes[value > level ? 1 : 0]}`;
     }
     return text;
   }

@@ -187,7 +187,7 @@ def test_the_map_steps_with_the_slider_in_the_colours_of_the_runs_output_and_the
     assert readout.startswith(f"x1 {float(f'{x1:.3g}'):g}, x2 {float(f'{x2:.3g}'):g} (nearest grid point)"), readout
     value, half = re.search(r"probability of class 1: ([0-9.]+) \(±([0-9.e-]+)\)", readout).groups()
     assert abs(float(value) - run.predictions[last, 0, point]) <= float(half) * 1.01 + 0.005, readout
-    assert readout.endswith(f"class {int(run.predictions[last, 0, point] > 0.5)}")
+    assert readout.endswith(f"→ class {int(run.predictions[last, 0, point] > 0.5)}")
     assert problems == []
 
 

@@ -268,13 +268,7 @@ class PlaneAnimation(RunAnimation):
         """The error curves (as fit.gif's), named as the run's loss is, with the Bayes cross-entropy
         where the problem has one, and the frame's marker."""
         run, axes, name = self.run, self.loss_axes, error_name(self.run)
-        style_loss_axes(axes, [run], label=f"{name} (log scale)")
-        bayes = run.summary.bayes_cross_entropy
-        if bayes is not None:  # the least cross-entropy any classifier can have here (two Gaussians)
-            axes.axhline(bayes, color=COLORS["floor"], linestyle="--", linewidth=1.2,
-                         label=f"Bayes cross-entropy {bayes:.3g}")
-            low, high = axes.get_ylim()
-            axes.set_ylim(min(low, bayes / 1.5), max(high, bayes * 1.5))
+        style_loss_axes(axes, [run], label=f"{name} (log scale)")  # with the Bayes cross-entropy, where known
         draw_error_curves(axes, run, width=1.2, label=f"training {name}", held_out_label=f"held-out {name}")
         (self.marker,) = axes.plot([], [], "o", color=COLORS["marker"], markersize=5, animated=True, zorder=5,
                                    clip_on=False)

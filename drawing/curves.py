@@ -287,7 +287,8 @@ def ended_words(run: Run, of_requested: bool = True) -> str | None:
             f"stopped early at epoch {run.epochs_completed:,}"
     if run.status == "diverged":
         who = "every net diverged within" if run.nets > 1 else "diverged after"
-        return f"{who} {divergence_epoch(run):,} epochs"
+        epochs = divergence_epoch(run)
+        return f"{who} {epochs:,} epoch{'s' if epochs != 1 else ''}"
     if run.status == "interrupted":
         return f"interrupted at epoch {run.epochs_completed:,}" + (f" of {run.epochs_requested:,}" if of_requested else "")
     return None

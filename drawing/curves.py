@@ -132,7 +132,7 @@ def final_words(run: Run) -> str:
         return ended_words(run)
     stopped = f"{ended_words(run, of_requested=False)}, " if run.status in ("interrupted", "stopped_early") else ""
     median = "median " if run.nets > 1 else ""
-    return f"{stopped}final {median}{TRAINING_ERROR} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
+    return f"{stopped}final {median}{training_error_words(run)} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
 
 
 def final_held_out_errors(run: Run) -> np.ndarray:
@@ -271,7 +271,8 @@ def ended_words(run: Run, of_requested: bool = True) -> str | None:
             f"stopped early at epoch {run.epochs_completed:,}"
     if run.status == "diverged":
         who = "every net diverged within" if run.nets > 1 else "diverged after"
-        return f"{who} {divergence_epoch(run):,} epochs"
+        epochs = divergence_epoch(run)
+        return f"{who} {epochs:,} epoch{'' if epochs == 1 else 's'}"
     if run.status == "interrupted":
         return f"interrupted at epoch {run.epochs_completed:,}" + (f" of {run.epochs_requested:,}" if of_requested else "")
     return None

@@ -7,24 +7,21 @@ their accuracy), each run's epoch marked on them in its colour; blitted as every
 from __future__ import annotations
 
 import math
-from functools import cached_property
-
 import numpy as np
 from matplotlib.lines import Line2D
 
 from drawing.animation import HEADER_ROW_STEP, HEADER_ROWS, MARGIN, new_canvas
+from drawing.compare_frames import RunsInStep
 from drawing.comparison import (SUBTITLE_STEP, caption_lines, compare_caption, compare_frame_epochs, compare_numbers,
                                 ended_notes, label_width, latest_snapshot, panel_title,
                                 shared_scales, subtitle_lines)
 from drawing.curves import ended_words, error_name, prepare_fonts, style_loss_axes
 from drawing.figures import compare_error_curves
-from drawing.fit_panel import on_top
 from drawing.plane_frames import (ABOVE_MAP, BOTTOM, HEADER_BOTTOM, LABEL_FONT, LOSS_SHARE, MAP_GAP, SMALL_FONT,
                                   MapPanel, bar_extension, bayes_line, first_fitting, style_accuracy_axes)
 from drawing.plane_maps import MapColors, boundary, frame_maps, median_accuracy, output_colors, plane_limits, value_limits
 from drawing.style import COLORS, RUN_COLORS, text_width, wrapped
-from rundir import Run, median_over_nets
-from summaries import format_loss
+from rundir import Run
 
 # The maps' share of the width left beside their tick labels and the curves', by maps in a row:
 # the more maps, the more of it they take (the curves need less than a map's worth more).
@@ -91,7 +88,7 @@ def title_lines(figure, trained: str, side: float, number_width: float, word: st
     return beside if len(beside) < len(whole) else whole
 
 
-class PlaneCompareAnimation:
+class PlaneCompareAnimation(RunsInStep):
     """compare.gif of 2 to 9 runs of two inputs: a map per run in a row (rows of three for more than
     four runs), each titled with the run's label (after a square of its colour on the curves), what
     was trained and the error of what its map shows; at the right every run's training error (a
@@ -270,19 +267,6 @@ class PlaneCompareAnimation:
 
     # --- frames -----------------------------------------------------------------------------------
 
-    @property
-    def frame_count(self) -> int:
-        return len(self.epochs)
-
-    @cached_property
-    def on_top(self) -> list:
-        return on_top(self.figure)
-
-    def stated_error(self, run: Run, snapshot: int) -> float:
-        """The training error a panel states at its run's frame `snapshot`: its net's, or the median
-        over a seeded run's nets whose error is finite (as seeds.gif states it)."""
-        return float(median_over_nets(run.frame_loss[snapshot]))
-
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""
         epoch = int(self.epochs[index])
@@ -293,17 +277,14 @@ class PlaneCompareAnimation:
             for artist in panel.update(frame_maps(run, snapshot)[0]):
                 self.figure.draw_artist(artist)
             panel.draw_points(pixels)
-        artists = [note for note, run in zip(self.ended_notes, self.runs) if epoch > run.frame_epochs[-1]]
+        artists = self.past_their_end(epoch)
         if epoch:  # epoch 0, the untrained nets, has no place on the log epoch axis: no marks then
             for line in self.epoch_lines:
                 line.set_xdata([epoch, epoch])
             artists += self.epoch_lines + self._marked(shown)
         for artist in artists + self.on_top:
             self.figure.draw_artist(artist)
-        self.caption_numbers.stamp(pixels, f"{epoch:,}", self.epoch_right, HEADER_ROWS[0], "black", "right")
-        for run, snapshot, (x, row) in zip(self.runs, shown, self.number_positions):
-            self.numbers.stamp(pixels, format_loss(self.stated_error(run, snapshot)), x, row, COLORS["net"])
-        return pixels
+        return self.stamped_pixels(epoch, shown)
 
     def _marked(self, shown: list[int]) -> list:
         """Each run's markers at the epoch and error (and accuracy) of the snapshot its map shows:

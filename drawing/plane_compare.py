@@ -90,6 +90,7 @@ def accuracy_curves(axes, runs: list[Run], colors: list[str]) -> None:
             axes.plot(run.frame_epochs[shown], accuracy[shown], color=color, linestyle=style, linewidth=1.3)
     axes.set_xscale("log")  # (before its tick labels are made plain: a new scale makes its own)
     style_accuracy_axes(axes, np.concatenate(values))
+    axes.set_ylabel("accuracy")  # (as large as the error's, beside it)
     handles = [Line2D([], [], color=COLORS["note"], linestyle=style, label=words)
                for style, words in (("-", "training"), ("--", "held-out"))]
     axes.legend(handles=handles, loc="lower right", fontsize=8)

@@ -133,7 +133,7 @@ def final_words(run: Run) -> str:
         return ended_words(run)
     stopped = f"{ended_words(run, of_requested=False)}, " if run.status in ("interrupted", "stopped_early") else ""
     median = "median " if run.nets > 1 else ""
-    return f"{stopped}final {median}{TRAINING_ERROR} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
+    return f"{stopped}final {median}{training_error_words(run)} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
 
 
 def final_held_out_errors(run: Run) -> np.ndarray:

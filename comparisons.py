@@ -17,6 +17,10 @@ from drawing import video
 from drawing.curves import truth_label
 from drawing.figures import data_differences, draw_compare_png
 from drawing.compare_frames import CompareAnimation
+from drawing.plane_compare import draw_plane_compare_png
+from drawing.plane_compare_frames import PlaneCompareAnimation
+from drawing.plane_compare_inside import StackedUnitsAnimation, draw_stacked_residuals_png
+from drawing.plane_compare_page import plane_compare_page_html
 from drawing.comparison import shared_scales
 from drawing.page import compare_page_html
 from drawing.residuals import draw_compare_residuals_png
@@ -72,6 +76,8 @@ def compare_note(runs: list[Run], prediction: str) -> str:
     verb = "" if differences == ["file vs generated"] else " differ" if plural else " differs"
     different = f"different data in each panel ({', '.join(differences)}{verb})  ·  " if differences else ""
     own_scales = "" if shared_scales(runs) else "own scales  ·  "
+    if runs[0].is_plane:  # maps: no true curve to draw
+        return f"{different}{own_scales}{prediction}"
     truths = {truth_label(run) for run in runs if run.y_grid_true is not None}
     truth = f" · {truths.pop() if len(truths) == 1 else 'true functions'} (dotted)" if truths else ""
     return f"{different}{own_scales}data{truth} · {prediction}"
@@ -79,10 +85,38 @@ def compare_note(runs: list[Run], prediction: str) -> str:
 
 def prediction_words(runs: list[Run]) -> str:
     """What compare.gif's panels draw of the runs' nets, as its note says it."""
+    if runs[0].is_plane:
+        return plane_prediction_words(runs)
     one, seeded = "prediction (blue)", "median prediction (dark blue), 10-90% of nets (band), each net (faint)"
     if all(run.nets > 1 for run in runs):
         return seeded
     return f"{one}; seeded runs: {seeded}" if any(run.nets > 1 for run in runs) else one
+
+
+def plane_prediction_words(runs: list[Run]) -> str:
+    """What the maps of runs of two inputs show, as compare.gif's note says it."""
+    words = ["map: the net's output", "dots: training points"]
+    if any(run.config.classifies for run in runs):
+        words.insert(1, "line: decision boundary")
+    seeded = {"mean" if run.config.classifies else "median" for run in runs if run.nets > 1}
+    if seeded:
+        words[0] += f" (a seeded run: the {' or '.join(sorted(seeded))} over its nets)"
+    return " · ".join(words)
+
+
+# What the units.gif of a comparison of runs of two inputs shows, as its note says it.
+UNITS_OF_PLANES = "below: each run's own units.gif (its net 0), at its latest frame at the comparison's epoch"
+
+
+def drawn_pictures(folder: Path, names: tuple[str, ...]) -> dict[str, bytes | None]:
+    """The bytes of these pictures of a folder (drawn before its page), None for one that is not there."""
+    pictures = {}
+    for name in names:
+        try:
+            pictures[name] = (folder / name).read_bytes()
+        except OSError:
+            pictures[name] = None
+    return pictures
 
 
 def default_compare_folder(run_dirs: list[str | Path]) -> Path:
@@ -118,26 +152,32 @@ def render_comparison(run_dirs: list[str | Path], output_dir: str | Path | None 
     # recognised as one, and the next compare into the folder replaces it.
     write_marker(output_dir / COMPARE_MARKER, run_dirs, runs, labels if labels_given else None)
     note = compare_note(runs, prediction_words(runs))
-    units_note = compare_note(runs, "prediction (blue)")  # (net 0's of a seeded run, as its title says)
+    plane = runs[0].is_plane  # (all are, or none: load_runs_to_compare)
+    units_note = compare_note(runs, UNITS_OF_PLANES if plane else "prediction (blue)")  # (net 0's of a seeded run)
+    size = (runs[0].config.render.width_pixels, runs[0].config.render.height_pixels)
 
     def draw_gif(runs: list[Run], path: Path) -> None:
-        write_animation(CompareAnimation(runs, labels, note), runs[0], path,
-                        video_paths(runs[0], output_dir, COMPARE_FILES[0]))
+        animation = PlaneCompareAnimation(runs, labels, note, *size) if plane else CompareAnimation(runs, labels, note)
+        write_animation(animation, runs[0], path, video_paths(runs[0], output_dir, COMPARE_FILES[0]))
 
     def draw_png(runs: list[Run], path: Path) -> None:
-        draw_compare_png(runs, labels, path)
+        (draw_plane_compare_png if plane else draw_compare_png)(runs, labels, path)
 
     def draw_units(runs: list[Run], path: Path) -> None:
-        write_animation(CompareUnitsAnimation(runs, labels, units_note), runs[0], path,
-                        video_paths(runs[0], output_dir, rundir.INSIDE_PICTURES[0]))
+        animation = (StackedUnitsAnimation(runs, labels, units_note, *size) if plane else
+                     CompareUnitsAnimation(runs, labels, units_note))
+        write_animation(animation, runs[0], path, video_paths(runs[0], output_dir, rundir.INSIDE_PICTURES[0]))
 
     def draw_residuals(runs: list[Run], path: Path) -> None:
-        draw_compare_residuals_png(runs, labels, path)
+        (draw_stacked_residuals_png if plane else draw_compare_residuals_png)(runs, labels, path)
 
     views = [curvature_views(run) for run in runs]
 
     def draw_page(runs: list[Run], path: Path) -> None:
-        path.write_text(compare_page_html(runs, labels, note, views), encoding="utf-8")
+        page = (plane_compare_page_html(runs, labels, note, drawn_pictures(output_dir, COMPARE_FILES[:2]),
+                                        rundir.INSIDE_PICTURES) if plane
+                else compare_page_html(runs, labels, note, views))
+        path.write_text(page, encoding="utf-8")
 
     def draw_curvature(runs: list[Run], path: Path) -> None:
         draw_curvature_comparison([(run, view.spectrum, view.landscape) for run, view in zip(runs, views)], path,

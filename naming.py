@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import config as config_module
+import data_settings
 import playground
 from config import ExperimentConfig
 
@@ -198,7 +199,15 @@ def named_for_overrides(config: ExperimentConfig, path: Path, overrides: list[st
         given = [".".join(key) for key in paths]
         differing = {key: value for key, value in flattened(training_settings(config)).items()
                      if any(key == prefix or key.startswith(prefix + ".") for prefix in given)}
+    implied = IMPLIED_KEYS + ((*data_settings.PLANE_DEFAULTS, "features") if ["problem"] in paths else ())
+    for key in implied:  # worked out from another setting, which names the run already
+        if [key] not in paths:
+            differing.pop(key, None)
     return config.model_copy(update={"name": folder_name(config.name, differing)}) if differing else config
+
+
+# Keys a config fills in from others when they are not given: a problem's task, a file's columns.
+IMPLIED_KEYS = ("task", "data_columns")
 
 
 def differences_text(there: ExperimentConfig, here: ExperimentConfig, limit: int = 4) -> str:

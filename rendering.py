@@ -39,11 +39,13 @@ def write_animation(animation, run: Run, path: Path, videos: Sequence[Path] = ()
     """Write an animation (anything with .frame(index) and .frame_count) as a GIF at path at the
     run's render settings, and as each of videos (fit.mp4, ...: rundir.video_names, where they go;
     each written under a temporary name) from the same frames, each drawn once; returns the number
-    of frames."""
+    of frames. The GIF's palette keeps the colours of every role exact (style.palette_colors), and
+    those the animation names as its own key_colors, if any (the runs' colours of a comparison)."""
     settings = run.config.render
     durations = gif.frame_durations_ms(animation.frame_count, settings.fps, settings.last_frame_seconds)
+    key_colors = palette_colors(getattr(animation, "key_colors", ()))
     with video.videos_written(list(videos), durations) as add_to_videos:
-        gif.write_gif(path, animation.frame, animation.frame_count, durations, key_colors=palette_colors(),
+        gif.write_gif(path, animation.frame, animation.frame_count, durations, key_colors=key_colors,
                       each_frame=add_to_videos)
     return animation.frame_count
 

@@ -351,8 +351,8 @@ def run_config(run_dir: Path, overrides: list[str]) -> ExperimentConfig:
         if path[0] not in ("render", "record"):
             raise ConfigError(f"{label}: only render and record settings change when redrawing (render.fps, "
                               f"render.last_frame_seconds, render.width_pixels, render.height_pixels, "
-                              f"render.pictures, render.video, record.curvature); {path[0]} is part of what was "
-                              f"trained: train again with train.py {label}")
+                              f"render.pictures, render.video, render.show_held_out, record.curvature); {path[0]} is "
+                              f"part of what was trained: train again with train.py {label}")
     source = run_dir / CONFIG_FILE
     raw = config_module.read_yaml_mapping(source)
     return config_module.validate(config_module.apply_overrides(raw, overrides), str(source), sources)

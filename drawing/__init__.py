@@ -15,6 +15,10 @@
 - comparison.py: what a comparison of runs shares: its epochs, its grid of panels and their scales,
   titles, notes and header;
 - compare_frames.py: the frames of compare.gif;
+- plane_compare_frames.py: the frames of compare.gif of runs of two inputs (a map per run beside
+  every run's curves); plane_compare.py: their compare.png; plane_compare_inside.py: their units.gif
+  and residuals.png (each run's own, one under another); plane_compare_page.py: their report.html,
+  for now a page of the pictures and the final figures;
 - unit_curves.py: a net's units as a fit panel draws them (contributions, colours, range);
 - diagnostics.py: what training did inside a net over the epochs (gradient norm, distinct units,
   saturation, and where the run changes them the learning rate and the kernels' norm), as loss.png,

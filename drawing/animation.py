@@ -21,10 +21,11 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 
 from matplotlib.patches import Rectangle
 
-from drawing.curves import TRAINING_ERROR, restored_frame_label, run_description, shown_epochs, status_caption
+from drawing.curves import (TRAINING_ERROR, floor_phrase, restored_frame_label, run_description, shown_epochs,
+                            status_caption)
 from drawing.fit_panel import on_top
 from drawing.style import COLORS, DPI, fitted, text_width, wrapped
-from summaries import floor_words, format_loss
+from summaries import format_loss
 
 CAPTION_FONTSIZE = 11
 CAPTION_STYLE = {"fontsize": CAPTION_FONTSIZE, "fontweight": "bold", "va": "baseline"}
@@ -241,7 +242,7 @@ class RunAnimation:
         # What was trained is said whole, and the noise floor: where they do not fit in a line (every
         # knob turned, many seeds) they go on as many as they need, broken between their parts, and
         # the picture grows at the top.
-        lines = wrapped(f"{lead}{self.description()} · {floor_words(self.run.noise_floor)}", width - 2 * MARGIN,
+        lines = wrapped(f"{lead}{self.description()} · {floor_phrase(self.run)}", width - 2 * MARGIN,
                         lambda line: text_width(self.figure, line, fontsize=9))
         if len(lines) > 1:
             grow_at_top(self.figure, HEADER_ROW_STEP * (len(lines) - 1))

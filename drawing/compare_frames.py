@@ -19,7 +19,40 @@ from rundir import Run, median_over_nets
 from summaries import format_loss
 
 
-class CompareAnimation:
+class RunsInStep:
+    """What the animations of runs in step share (compare.gif's of runs of one input or two, and a
+    comparison's units.gif): a frame per epoch of the comparison, each panel's note once the epoch is
+    past its run's end, and the frame's epoch and each panel's training error stamped in. A subclass
+    sets runs, epochs, figure, canvas, ended_notes, numbers, number_positions, caption_numbers and
+    epoch_right."""
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.epochs)
+
+    @cached_property
+    def on_top(self) -> list:
+        return on_top(self.figure)
+
+    def past_their_end(self, epoch: int) -> list:
+        """The notes of the panels whose run ended before `epoch`, to be drawn."""
+        return [note for note, run in zip(self.ended_notes, self.runs) if epoch > run.frame_epochs[-1]]
+
+    def stated_error(self, run: Run, snapshot: int) -> float:
+        """The training error a panel states at its run's frame `snapshot`: its net's, or the median
+        over a seeded run's nets whose error is finite (as seeds.gif states it)."""
+        return float(median_over_nets(run.frame_loss[snapshot]))
+
+    def stamped_pixels(self, epoch: int, shown: list[int]) -> np.ndarray:
+        """The canvas's pixels with the frame's epoch and each panel's training error stamped in."""
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        self.caption_numbers.stamp(pixels, f"{epoch:,}", self.epoch_right, HEADER_ROWS[0], "black", "right")
+        for run, snapshot, (x, row) in zip(self.runs, shown, self.number_positions):
+            self.numbers.stamp(pixels, format_loss(self.stated_error(run, snapshot)), x, row, COLORS["net"])
+        return pixels
+
+
+class CompareAnimation(RunsInStep):
     """compare.gif: one panel per run, shared axes, one epoch counter for all.
 
     At each frame's epoch every panel shows its run's latest snapshot at or before that epoch: one
@@ -62,18 +95,6 @@ class CompareAnimation:
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
-    @property
-    def frame_count(self) -> int:
-        return len(self.epochs)
-
-    @cached_property
-    def on_top(self) -> list:
-        return on_top(self.figure)
-
-    def past_their_end(self, epoch: int) -> list:
-        """The notes of the panels whose run ended before `epoch`, to be drawn."""
-        return [note for note, run in zip(self.ended_notes, self.runs) if epoch > run.frame_epochs[-1]]
-
     def frame(self, index: int) -> np.ndarray:
         """Draw frame `index` and return its pixels (the canvas's own buffer, RGBA)."""
         epoch = int(self.epochs[index])
@@ -91,16 +112,3 @@ class CompareAnimation:
         for artist in self.past_their_end(epoch) + self.on_top:
             self.figure.draw_artist(artist)
         return self.stamped_pixels(epoch, shown)
-
-    def stated_error(self, run: Run, snapshot: int) -> float:
-        """The training error a panel states at its run's frame `snapshot`: its net's, or the median
-        over a seeded run's nets whose error is finite (as seeds.gif states it)."""
-        return float(median_over_nets(run.frame_loss[snapshot]))
-
-    def stamped_pixels(self, epoch: int, shown: list[int]) -> np.ndarray:
-        """The canvas's pixels with the frame's epoch and each panel's training error stamped in."""
-        pixels = np.asarray(self.canvas.buffer_rgba())
-        self.caption_numbers.stamp(pixels, f"{epoch:,}", self.epoch_right, HEADER_ROWS[0], "black", "right")
-        for run, snapshot, (x, row) in zip(self.runs, shown, self.number_positions):
-            self.numbers.stamp(pixels, format_loss(self.stated_error(run, snapshot)), x, row, COLORS["net"])
-        return pixels

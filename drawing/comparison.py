@@ -46,8 +46,16 @@ SHARED_SCALE_COVER = 1 / 3
 
 
 def shared_scales(runs: list[Run]) -> bool:
-    """Whether a comparison's panels can share their axes (SHARED_SCALE_COVER)."""
-    for ranges in ([(float(run.x_grid[0]), float(run.x_grid[-1])) for run in runs], [data_range(run) for run in runs]):
+    """Whether a comparison's panels can share their axes (SHARED_SCALE_COVER): of runs of one input
+    their x and y; of runs of two inputs their x1 and x2 and, where every run is a regression, the
+    targets (the maps' colours). A classifier's colours are its outputs', the same for any data."""
+    if runs[0].is_plane:
+        regressions = not any(run.config.classifies for run in runs)
+        every_range = [[(float(run.x_grid[:, axis].min()), float(run.x_grid[:, axis].max())) for run in runs]
+                       for axis in (0, 1)] + ([[data_range(run) for run in runs]] if regressions else [])
+    else:
+        every_range = [[(float(run.x_grid[0]), float(run.x_grid[-1])) for run in runs], [data_range(run) for run in runs]]
+    for ranges in every_range:
         union = max(high for _, high in ranges) - min(low for low, _ in ranges)
         if union > 0 and min(high - low for low, high in ranges) < SHARED_SCALE_COVER * union:
             return False
@@ -140,11 +148,12 @@ def differences_first(runs: list[Run]) -> list[str]:
             for run_parts in parts]
 
 
-def subtitle_lines(figure, trained: str, number_width: float, word: str = "MSE ") -> list[str]:
-    """What a panel's run trained (differences_first) in the lines a panel's width takes it, broken
-    between its parts, each leaving room at the right for the error's word ("MSE ", error_words) and
-    the frame's number, number_width pixels wide (which its last line holds)."""
-    room = PANEL_WIDTH - number_width - text_width(figure, word, fontsize=9) - 10
+def subtitle_lines(figure, trained: str, number_width: float, word: str = "MSE ",
+                   panel_width: float = PANEL_WIDTH) -> list[str]:
+    """What a panel's run trained (differences_first) in the lines a panel's width (panel_width
+    pixels) takes it, broken between its parts, each leaving room at the right for the error's word
+    ("MSE ", error_words) and the frame's number, number_width pixels wide (which its last line holds)."""
+    room = panel_width - number_width - text_width(figure, word, fontsize=9) - 10
     return wrapped(trained, room, lambda line: text_width(figure, line, fontsize=9))
 
 
@@ -155,14 +164,15 @@ def seeds_words(run: Run) -> str:
 
 def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | None = None,
                 subtitle: list[str] | None = None, subtitle_rows: int = 1, word: str = "MSE ",
-                shown: str = "") -> tuple[float, int]:
+                shown: str = "", status_in_title: bool = True) -> tuple[float, int]:
     """A comparison panel's title: its run's label, how many seeds (seeds_words), which net it shows
     (`shown`: ', net 0 (seed 0)') and how the run ended, then what was trained (in the lines of
     `subtitle`, by default the run's own words in one line; a row's titles leave room for the
     subtitle_rows lines of the longest) and the error's word ("MSE ", error_words) before room for the
     frame's number, number_width pixels at the right of its last line. A swatch colour leads the label
-    with a square of it (the run's colour in other plots). Returns where the number goes: its left edge
-    and baseline row, in pixels from the top left."""
+    with a square of it (the run's colour in other plots). Without status_in_title, the label alone
+    (a narrow panel's subtitle says how many seeds and how the run ended). Returns where the number
+    goes: its left edge and baseline row, in pixels from the top left."""
     figure, renderer = axes.figure, axes.figure.canvas.get_renderer()
     width, height = figure.canvas.get_width_height()
     box = axes.get_window_extent(renderer)
@@ -172,7 +182,7 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
         square = figure.text(left / width, 1 - title_row / height, "■ ", va="baseline", fontsize=10, color=swatch)
         left += square.get_window_extent(renderer).width
     ended = "" if run.status == "completed" else f" ({ended_words(run, of_requested=False)})"
-    kept = seeds_words(run) + shown + ended
+    kept = seeds_words(run) + shown + ended if status_in_title else ""
     # The label is shortened to fit, never the words that say how many seeds, which net and how the run ended.
     title = figure.text(left / width, 1 - title_row / height, kept, va="baseline", fontsize=10,
                         fontweight="bold", color=COLORS["marker"] if run.status == "diverged" else "black")
@@ -186,8 +196,9 @@ def panel_title(axes, run: Run, label: str, number_width: float, swatch: str | N
                       va="baseline", ha="right", fontsize=9, color=COLORS["net"])
     mse_left = box.x1 - number_width - mse.get_window_extent(renderer).width - 10
     for row, line in zip(rows, subtitle):  # (a part wider than the room alone is shortened)
+        right = mse_left if row == rows[-1] else box.x1  # the lines above the number's have the panel's width
         fitted(figure.text(box.x0 / width, 1 - row / height, line, va="baseline", fontsize=9, color=COLORS["note"]),
-               mse_left - box.x0, renderer)
+               right - box.x0, renderer)
     return box.x1 - number_width, rows[-1]
 
 
@@ -214,17 +225,8 @@ def compare_caption(figure, epochs: np.ndarray, note: str, lines: tuple[str, ...
     of its slot."""
     width = figure.canvas.get_width_height()[0]
     style = {"fontsize": 9, "color": COLORS["marker"] if note.startswith("different") else COLORS["note"]}
-
-    def width_of(text: str) -> float:
-        return text_width(figure, text, fontsize=9)
-
     numbers = NumberStamper(CAPTION_FONTSIZE)
-    last = f"{int(epochs[-1]):,}"  # as draw_epoch_caption writes it
-    caption_right = (MARGIN + text_width(figure, "epoch ", **CAPTION_STYLE) + numbers.width(last)
-                     + text_width(figure, f" of {last}", **CAPTION_STYLE))
-    beside = width_of(note) <= width - MARGIN - (caption_right + 20)
-    note_lines = [] if beside else wrapped(note, width - 2 * MARGIN, width_of)
-    further = [line for text in lines for line in wrapped(text, width - 2 * MARGIN, width_of)]
+    beside, note_lines, further = caption_lines(figure, epochs, note, lines, numbers)
     rows = 1 + len(note_lines) + len(further)
     if rows > len(HEADER_ROWS):
         grow_at_top(figure, HEADER_ROW_STEP * (rows - len(HEADER_ROWS)))
@@ -236,6 +238,25 @@ def compare_caption(figure, epochs: np.ndarray, note: str, lines: tuple[str, ...
     for row, line in enumerate(further, start=1 + len(note_lines)):
         header_text(figure, row, line, MARGIN, width - MARGIN, fontsize=9, color=COLORS["note"])
     return numbers, epoch_right
+
+
+def caption_lines(figure, epochs: np.ndarray, note: str, lines: tuple[str, ...] = (),
+                  numbers: NumberStamper | None = None) -> tuple[bool, list[str], list[str]]:
+    """How compare_caption lays out its header: whether the note fits beside 'epoch N of LAST', the
+    lines it takes below where it does not, and the lines of `lines`, each wrapped to the width."""
+    width = figure.canvas.get_width_height()[0]
+
+    def width_of(text: str) -> float:
+        return text_width(figure, text, fontsize=9)
+
+    numbers = numbers or NumberStamper(CAPTION_FONTSIZE)
+    last = f"{int(epochs[-1]):,}"  # as draw_epoch_caption writes it
+    caption_right = (MARGIN + text_width(figure, "epoch ", **CAPTION_STYLE) + numbers.width(last)
+                     + text_width(figure, f" of {last}", **CAPTION_STYLE))
+    beside = width_of(note) <= width - MARGIN - (caption_right + 20)
+    # (Stripped: a line that starts where the note's parts are set apart by more than a space.)
+    note_lines = [] if beside else [line.strip() for line in wrapped(note, width - 2 * MARGIN, width_of)]
+    return beside, note_lines, [line for text in lines for line in wrapped(text, width - 2 * MARGIN, width_of)]
 
 
 def compare_numbers() -> tuple[NumberStamper, float]:

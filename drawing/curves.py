@@ -94,6 +94,7 @@ def error_range(runs: list[Run], knobs: bool = False) -> tuple[float, float]:
         calm.append(np.ravel(curves[:, finite_nets]))
         blown = blown or not finite_nets.all()
     values += [np.array([run.noise_floor]) for run in runs if run.noise_floor]
+    values += [np.array([run.summary.bayes_cross_entropy]) for run in runs if run.summary.bayes_cross_entropy]
     values = np.concatenate(values)
     values = values[np.isfinite(values) & (values > 0)]
     if len(values) == 0:
@@ -132,7 +133,7 @@ def final_words(run: Run) -> str:
         return ended_words(run)
     stopped = f"{ended_words(run, of_requested=False)}, " if run.status in ("interrupted", "stopped_early") else ""
     median = "median " if run.nets > 1 else ""
-    return f"{stopped}final {median}{TRAINING_ERROR} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
+    return f"{stopped}final {median}{training_error_words(run)} {format_loss(float(median_over_nets(run.frame_loss[-1])))}"
 
 
 def final_held_out_errors(run: Run) -> np.ndarray:
@@ -159,7 +160,12 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
     axes.set_ylabel(label)
     plain_tick_labels(axes)
     floors = {run.noise_floor for run in runs}
-    if len(floors) == 1 and runs[0].noise_floor:
+    bayes = {run.summary.bayes_cross_entropy for run in runs}
+    if all(run.config.classifies for run in runs):  # a classifier's loss has no noise floor
+        if len(bayes) == 1 and None not in bayes:  # the least cross-entropy any classifier can have (two Gaussians)
+            axes.axhline(bayes.pop(), color=COLORS["floor"], linestyle="--", linewidth=1.2,
+                         label=f"Bayes cross-entropy {runs[0].summary.bayes_cross_entropy:.3g}")
+    elif len(floors) == 1 and runs[0].noise_floor:
         axes.axhline(runs[0].noise_floor, color=COLORS["floor"], linestyle="--", linewidth=1.2,
                      label=floor_words(runs[0].noise_floor))
     elif floors == {None}:  # a legend entry with no line: data from a file, whose noise nobody knows
@@ -168,6 +174,16 @@ def style_loss_axes(axes, runs: list[Run], label: str = "mean squared error (log
         axes.axvline(divergence_epoch(runs[0]), color=COLORS["marker"], linestyle="--", linewidth=1.2,
                      label=ended_words(runs[0]))
     axes.grid(True, which="major", alpha=0.3)
+
+
+def floor_phrase(run: Run) -> str:
+    """What a run's header says of the least error it can reach: the noise floor ('noise floor σ² =
+    0.04', 'noise floor unknown'), or a classifier's Bayes error rate ('Bayes error rate 7.9%',
+    'Bayes error rate unknown')."""
+    if not run.config.classifies:
+        return floor_words(run.noise_floor)
+    rate = run.summary.bayes_error_rate
+    return "Bayes error rate unknown" if rate is None else f"Bayes error rate {100 * rate:.2g}%"
 
 
 def draw_error_curves(axes, run: Run, color: str = COLORS["net"], label: str = "training error",
@@ -271,7 +287,8 @@ def ended_words(run: Run, of_requested: bool = True) -> str | None:
             f"stopped early at epoch {run.epochs_completed:,}"
     if run.status == "diverged":
         who = "every net diverged within" if run.nets > 1 else "diverged after"
-        return f"{who} {divergence_epoch(run):,} epochs"
+        epochs = divergence_epoch(run)
+        return f"{who} {epochs:,} epoch{'s' if epochs != 1 else ''}"
     if run.status == "interrupted":
         return f"interrupted at epoch {run.epochs_completed:,}" + (f" of {run.epochs_requested:,}" if of_requested else "")
     return None

@@ -84,15 +84,27 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
     prepare_fonts(runs, labels)
     figure, axes = png_axes(height_inches=5)
     style_loss_axes(axes, runs, label="training mean squared error (log scale)")
+    note = compare_error_curves(axes, runs, labels, RUN_COLORS)
+    axes.set_title(f"training error of {len(runs)} runs{note}", fontsize=10, pad=12)  # room for the Xs
+    save_png(figure, axes, path, legend_fontsize=8)
+
+
+def compare_error_curves(axes, runs: list[Run], labels: list[str], colors: list[str], width: float = 1.5) -> str:
+    """Every run's training error on styled error axes (style_loss_axes), each in its colour: a
+    seeded run's median with the band of its 10th to 90th percentile shaded; a run that diverged
+    marked with an X where its curve leaves the plot; each run's noise floor where they differ.
+    Labelled for a legend with the run's label, what it trained and how it ended. Returns what the
+    title says of them after 'training error of N runs': whether their data differ, and the
+    seeded runs' and the Xs' meaning, on lines of their own."""
     top = error_range(runs)[1]
-    for run, label, color in zip(runs, labels, RUN_COLORS):
+    for run, label, color in zip(runs, labels, colors):
         # The legend stays inside the plot; a seeded run's says how many seeds.
         short = textwrap.shorten(plain_text(label), 60, placeholder="…") + seeds_words(run)
         legend = f"{short}: {run.training_description} ({final_words(run)})"
         if run.nets > 1:
-            draw_median_and_band(axes, run, color, legend)
+            draw_median_and_band(axes, run, color, legend, width=width)
         else:
-            draw_error_curves(axes, run, color=color, label=legend, held_out=False)
+            draw_error_curves(axes, run, color=color, label=legend, held_out=False, width=width)
         if run.diverged_at_epoch:
             axes.plot([max(divergence_epoch(run), 1)], [top], marker="X", markersize=9, color=color, clip_on=False, zorder=5)
         if len({other.noise_floor for other in runs}) > 1 and run.noise_floor:
@@ -106,8 +118,7 @@ def draw_compare_png(runs: list[Run], labels: list[str], path: str | Path) -> No
         note = " (different data)"
     blown = "\nX: a run's error left the plot (it diverged)" if any(run.diverged_at_epoch for run in runs) else ""
     seeded = f"\n{SEEDED_ERROR_WORDS}" if any(run.nets > 1 for run in runs) else ""
-    axes.set_title(f"training error of {len(runs)} runs{note}{seeded}{blown}", fontsize=10, pad=12)  # room for the Xs
-    save_png(figure, axes, path, legend_fontsize=8)
+    return f"{note}{seeded}{blown}"
 
 
 def data_differences(runs: list[Run]) -> list[str]:
@@ -121,6 +132,9 @@ def data_differences(runs: list[Run]) -> list[str]:
         if config.data_file is not None:
             return {"data file": run.summary.data_sha256, "data seed": config.data_seed_used,
                     "held-out share": config.validation_fraction}
+        if config.is_plane:  # a problem of two inputs (its name, or an expression in x1 and x2)
+            return {"problem": config.problem, "task": config.task, "noise": config.noise,
+                    "number of points": config.n_samples, "data seed": config.data_seed_used}
         return {"target": config.target, "noise": config.noise_std, "x range": (config.x_min, config.x_max),
                 "number of points": config.n_samples, "data seed": config.data_seed_used}
 

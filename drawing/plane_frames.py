@@ -68,6 +68,30 @@ def first_fitting(texts: list[str], room: float, width_of) -> str:
     return next((text for text in texts if width_of(text) <= room), texts[-1])
 
 
+def bar_extension(run: Run, colors: MapColors) -> str:
+    """Which ends of a regression map's colour bar get an arrow: those some prediction lies past."""
+    if boundary(run) is not None:
+        return "neither"
+    values = output_values(run)
+    values = values[np.isfinite(values)]
+    below = len(values) and values.min() < colors.norm.vmin
+    above = len(values) and values.max() > colors.norm.vmax
+    return {(True, True): "both", (True, False): "min", (False, True): "max"}.get((bool(below), bool(above)), "neither")
+
+
+def style_accuracy_axes(axes, values: np.ndarray) -> None:
+    """An accuracy panel's axes: from 0.4 (or lower, where these accuracies go lower) to just over 1,
+    labelled, over log epochs."""
+    values = values[np.isfinite(values)]
+    low = min(0.4, np.floor(10 * values.min()) / 10) if len(values) else 0.4
+    axes.set_ylim(low, 1.03)
+    axes.yaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 2.5, 5, 10]))
+    axes.set_ylabel("accuracy", fontsize=LABEL_FONT)
+    axes.set_xlabel("epoch (log scale)")
+    plain_tick_labels(axes)
+    axes.grid(True, which="major", alpha=0.3)
+
+
 class MapPanel:
     """One map of the plane: the image of its values (set each frame), a classifier's decision
     boundary over it, the training points (and, on request, the held-out points) over that, its
@@ -241,7 +265,7 @@ class PlaneAnimation(RunAnimation):
         regression surface) beside where they disagree or how far apart they are."""
         run, decision = self.run, boundary(self.run)
         colors = output_colors(run)
-        first = MapPanel(self.figure, run, colors, decision, extend=self._extend(colors))
+        first = MapPanel(self.figure, run, colors, decision, extend=bar_extension(run, colors))
         if run.nets == 1:
             return [first]
         if decision is not None:
@@ -253,28 +277,11 @@ class PlaneAnimation(RunAnimation):
         second.axes.set_ylabel("")
         return [first, second]
 
-    def _extend(self, colors: MapColors) -> str:
-        """Which ends of a regression map's colour bar get an arrow: those some prediction lies past."""
-        if boundary(self.run) is not None:
-            return "neither"
-        values = output_values(self.run)
-        values = values[np.isfinite(values)]
-        below = len(values) and values.min() < colors.norm.vmin
-        above = len(values) and values.max() > colors.norm.vmax
-        return {(True, True): "both", (True, False): "min", (False, True): "max"}.get((bool(below), bool(above)),
-                                                                                     "neither")
-
     def _error_panel(self) -> None:
         """The error curves (as fit.gif's), named as the run's loss is, with the Bayes cross-entropy
         where the problem has one, and the frame's marker."""
         run, axes, name = self.run, self.loss_axes, error_name(self.run)
-        style_loss_axes(axes, [run], label=f"{name} (log scale)")
-        bayes = run.summary.bayes_cross_entropy
-        if bayes is not None:  # the least cross-entropy any classifier can have here (two Gaussians)
-            axes.axhline(bayes, color=COLORS["floor"], linestyle="--", linewidth=1.2,
-                         label=f"Bayes cross-entropy {bayes:.3g}")
-            low, high = axes.get_ylim()
-            axes.set_ylim(min(low, bayes / 1.5), max(high, bayes * 1.5))
+        style_loss_axes(axes, [run], label=f"{name} (log scale)")  # with the Bayes cross-entropy, where known
         draw_error_curves(axes, run, width=1.2, label=f"training {name}", held_out_label=f"held-out {name}")
         (self.marker,) = axes.plot([], [], "o", color=COLORS["marker"], markersize=5, animated=True, zorder=5,
                                    clip_on=False)
@@ -296,15 +303,7 @@ class PlaneAnimation(RunAnimation):
                   linewidth=1.2, label=f"{median}training")
         axes.plot(epochs[shown], held_out[shown], color=COLORS["validation"], linewidth=0.9, alpha=0.9,
                   label=f"{median}held-out")
-        values = np.concatenate([self.accuracy, held_out])
-        values = values[np.isfinite(values)]
-        low = min(0.4, np.floor(10 * values.min()) / 10) if len(values) else 0.4
-        axes.set_ylim(low, 1.03)
-        axes.yaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 2.5, 5, 10]))
-        axes.set_ylabel("accuracy", fontsize=LABEL_FONT)
-        axes.set_xlabel("epoch (log scale)")
-        plain_tick_labels(axes)
-        axes.grid(True, which="major", alpha=0.3)
+        style_accuracy_axes(axes, np.concatenate([self.accuracy, held_out]))
         axes.legend(loc="best", fontsize=SMALL_FONT - 1, handlelength=1.2, borderaxespad=0.3, framealpha=0.8)
         (self.accuracy_marker,) = axes.plot([], [], "o", color=COLORS["marker"], markersize=4, animated=True,
                                             zorder=5, clip_on=False)

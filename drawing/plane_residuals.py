@@ -193,9 +193,15 @@ def residuals_plane_figure(run: Run) -> Figure:
     """The figure of residuals.png for a run of two inputs: the final residual map large at the left,
     the strip of STRIP_FRAMES small maps over the epochs at the right, one colour scale for all."""
     prepare_fonts([run])
-    picture = PlaneResidualPicture(run)
     figure = Figure(figsize=(11, 5.6), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
+    draw_plane_residuals(figure, run)
+    return figure
+
+
+def draw_plane_residuals(figure, run: Run) -> None:
+    """What residuals_plane_figure draws, into a figure or a part of one (a comparison's subfigure)."""
+    picture = PlaneResidualPicture(run)
     columns = math.ceil(len(picture.strip) / 2)
     mosaic = [["final", "final"] + [f"s{row * columns + column}" for column in range(columns)] for row in range(2)]
     panels = figure.subplot_mosaic(mosaic, empty_sentinel=None)
@@ -231,7 +237,6 @@ def residuals_plane_figure(run: Run) -> Figure:
     title_run(figure, run, "the large map")
     if notes:
         figure.supxlabel("\n".join(textwrap.fill(note, 170) for note in notes), fontsize=8.5, color=COLORS["note"])
-    return figure
 
 
 def wrapped_title(title: str, width: int = 52) -> str:

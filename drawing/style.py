@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -39,9 +39,10 @@ RUN_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", 
 DPI = 100
 
 
-def palette_colors() -> list[tuple[int, int, int]]:
-    """The colours (RGB, 0-255) a GIF's palette must hold exactly: every role's, black and white."""
-    colors = list(COLORS.values()) + ["black", "white"]
+def palette_colors(extra: Sequence[str] = ()) -> list[tuple[int, int, int]]:
+    """The colours (RGB, 0-255) a GIF's palette must hold exactly: every role's, black and white, and
+    these extra colours (the runs' of a comparison)."""
+    colors = list(COLORS.values()) + ["black", "white"] + list(extra)
     return [tuple(int(round(255 * channel)) for channel in matplotlib.colors.to_rgb(color)) for color in colors]
 
 

@@ -99,7 +99,7 @@ def test_each_net_of_a_stack_on_a_problem_matches_a_single_run_and_its_maps_over
 def test_a_gaussians_run_sets_its_error_rate_against_the_bayes_error_rate():
     import playground
 
-    run, _ = trained(plane_config(problem="gaussians", noise=0.3, seeds=3))
+    run, _ = trained(plane_config(problem="gaussians", noise=0.3))
     summary = run.summary
     assert summary.bayes_error_rate == pytest.approx(playground.bayes_error("gaussians", 0.3), abs=1e-6)
     assert summary.bayes_cross_entropy == pytest.approx(playground.bayes_cross_entropy("gaussians", 0.3), abs=1e-6)

@@ -37,7 +37,7 @@ from drawing.page import controls, document, floor_text, notes_paragraphs, run_s
 from drawing.page_data import (MAX_NET_POINTS, SEVERAL_RUNS_CURVE_POINTS, by_epoch, display_precision, encoded,
                                 run_data, shared_data)
 from drawing.phase import CellBoxes, key_of, settings_key
-from drawing.plane_page import PLANE_SCRIPT, PLANE_STYLE, floor_line, plane_cell_data, plane_floor_text
+from drawing.plane_page import PLANE_SCRIPT, PLANE_STYLE, plane_cell_data, plane_floor_text
 from drawing.style import COLORS, thinned
 from naming import value_label
 from rundir import Run
@@ -168,11 +168,7 @@ def cell_data(run: Run, frame_epochs: np.ndarray, limits, plan: PagePlan) -> dic
         data.update(band_low=None, band_high=None)
     # Its error curves on its own scales, as on its own page: one cell's blow-up (a thousand times the
     # floor) would squash every other cell's curves flat on shared ones.
-    low, high = error_range([run])
-    floor = floor_line(run) if run.is_plane else None  # a classifier's Bayes cross-entropy, dashed
-    if floor:
-        low, high = min(low, floor / 1.5), max(high, floor * 1.5)
-    data.update(epoch_limits=[1, max(2, shared_axis_epochs([run]))], error_limits=[low, high])
+    data.update(epoch_limits=[1, max(2, shared_axis_epochs([run]))], error_limits=list(error_range([run])))
     return data
 
 

@@ -18,7 +18,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from drawing.animation import CAPTION_STYLE, HEADER_ROWS, MARGIN, RunAnimation, legend_above, new_canvas
 from drawing.comparison import label_width
 from drawing.curves import draw_error_curves, error_name, prepare_fonts, style_loss_axes, training_error_words
-from drawing.plane_maps import (CLASS_COLORS, MapColors, as_map, axis_coordinates, boundary, disagreement_colors,
+from drawing.plane_maps import (CLASS_COLORS, accuracy_limits, MapColors, as_map, axis_coordinates, boundary, disagreement_colors,
                                 frame_maps, grid_side, map_extent, median_accuracy, names, output_colors, output_values,
                                 plane_limits, point_colors, spread_colors)
 from drawing.style import COLORS, axis_name, plain_tick_labels, text_width
@@ -82,9 +82,7 @@ def bar_extension(run: Run, colors: MapColors) -> str:
 def style_accuracy_axes(axes, values: np.ndarray) -> None:
     """An accuracy panel's axes: from 0.4 (or lower, where these accuracies go lower) to just over 1,
     labelled, over log epochs."""
-    values = values[np.isfinite(values)]
-    low = min(0.4, np.floor(10 * values.min()) / 10) if len(values) else 0.4
-    axes.set_ylim(low, 1.03)
+    axes.set_ylim(*accuracy_limits(values))
     axes.yaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 2.5, 5, 10]))
     axes.set_ylabel("accuracy", fontsize=LABEL_FONT)
     axes.set_xlabel("epoch (log scale)")

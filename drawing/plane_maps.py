@@ -238,3 +238,10 @@ def median_accuracy(run: Run, name: str) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # every net diverged at a frame
         return np.nanmedian(values, axis=1)
+
+
+def accuracy_limits(values: np.ndarray) -> tuple[float, float]:
+    """An accuracy panel's range: from 0.4 (or lower, to the tenth below the lowest of these
+    accuracies) to just over 1."""
+    values = finite_values(values)
+    return (min(0.4, float(np.floor(10 * values.min()) / 10)) if len(values) else 0.4), 1.03

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from drawing.curves import error_name, held_out_error_curve, restored_epochs, training_curve
+from drawing.curves import error_name, floor_phrase, held_out_error_curve, restored_epochs, training_curve
 from drawing.page import EVERY_NET_TOGGLE, controls, document, floor_text, knob_words, run_status, slot
 from drawing.page_data import (curves_data, diagnostics_data, encoded, knob_curves_data, log_display_precision,
                                net_curves_data, shared_data)
-from drawing.plane_maps import (CLASS_COLORS, MapColors, axis_coordinates, boundary, class_names,
+from drawing.plane_maps import (CLASS_COLORS, MapColors, accuracy_limits, axis_coordinates, boundary, class_names,
                                 disagreement_colors, grid_side, median_accuracy, names, output_colors, plane_limits,
                                 point_colors, spread, spread_colors)
 from drawing.style import COLORS
@@ -188,11 +188,9 @@ def accuracy_data(run: Run) -> dict | None:
     if not run.config.classifies:
         return None
     train, held_out = median_accuracy(run, "accuracy"), median_accuracy(run, "val_accuracy")
-    values = np.concatenate([train, held_out])
-    values = values[np.isfinite(values)]
     bayes = run.summary.bayes_error_rate
-    low = min(0.4, np.floor(10 * values.min()) / 10) if len(values) else 0.4  # as plane_frames' panel
-    return {"train": encoded(train), "held_out": encoded(held_out), "limits": [float(low), 1.03],
+    return {"train": encoded(train), "held_out": encoded(held_out),
+            "limits": list(accuracy_limits(np.concatenate([train, held_out]))),
             "net_train": encoded(run.per_frame["accuracy"].astype(np.float32)) if run.nets > 1 else None,
             "net_held_out": encoded(run.per_frame["val_accuracy"].astype(np.float32)) if run.nets > 1 else None,
             "best": None if bayes is None else 1 - bayes}
@@ -245,13 +243,9 @@ def plane_cell_data(run: Run, frame_epochs: np.ndarray) -> dict:
 def plane_page_data(run: Run) -> dict:
     """page.js's data for a run of two inputs: a run's (its errors and curves, every net's, the
     inside of net 0), with under runs[0].plane its maps, points and accuracy."""
-    data = shared_data([run], run.frame_epochs, knobs=True)
-    floor = floor_line(run)
-    if floor:  # the error panel's range reaches the dashed line, as fit.gif's does
-        low, high = data["error_limits"]
-        data["error_limits"] = [min(low, floor / 1.5), max(high, floor * 1.5)]
+    data = shared_data([run], run.frame_epochs, knobs=True)  # (the error panel reaches the dashed line: error_range)
     view = curves_data(run, run.name, COLORS["net"], run.frame_epochs)
-    view.update(noise_floor=floor, plane=True, axis_names=list(names(run)[:2]), predictions=None, units=None,
+    view.update(noise_floor=floor_line(run), plane=True, axis_names=list(names(run)[:2]), predictions=None, units=None,
                 net_predictions=None, net_columns=[], band_low=None, band_high=None)
     if run.nets > 1:
         curve_epochs, curve_train = training_curve(run)
@@ -265,13 +259,12 @@ def plane_page_data(run: Run) -> dict:
 
 def plane_floor_text(runs: list[Run]) -> str:
     """What a page of several runs of two inputs says of their floor: of classifiers, the Bayes error
-    rate where their problem defines one; of regressions, their noise floor (page.floor_text)."""
+    rate where their problem defines one (curves.floor_phrase); of regressions, their noise floor
+    (page.floor_text)."""
     if not runs[0].config.classifies:
         return floor_text(runs)
-    rates = {run.summary.bayes_error_rate for run in runs}
-    if rates == {None}:
-        return "Bayes error rate unknown"
-    return f"Bayes error rate {percent(rates.pop())}" if len(rates) == 1 else "each cell's Bayes error rate in its own page"
+    phrases = {floor_phrase(run) for run in runs}
+    return phrases.pop() if len(phrases) == 1 else "each cell's Bayes error rate on its own page"
 
 
 def ending_words(run: Run) -> str:
@@ -279,8 +272,8 @@ def ending_words(run: Run) -> str:
     Bayes error rate where the problem defines it (else that it is unknown); a regression's noise floor."""
     if not run.config.classifies:
         return floor_words(run.noise_floor, "g")
-    bayes = "" if run.summary.bayes_error_rate is not None else "; Bayes error rate unknown"
-    return classification_text(run.summary) + bayes
+    unknown = "" if run.summary.bayes_error_rate is not None else f"; {floor_phrase(run)}"
+    return classification_text(run.summary) + unknown
 
 
 def map_figure(run: Run, data: dict) -> str:

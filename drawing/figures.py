@@ -10,13 +10,13 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from drawing.curves import (SEEDED_ERROR_WORDS, axis_epochs, divergence_epoch, draw_error_curves,
-                            draw_median_and_band, error_range, final_held_out_errors, final_words, prepare_fonts,
+                            draw_median_and_band, error_name, error_range, final_held_out_errors, final_words, prepare_fonts,
                             restored_epochs, run_title, status_caption, style_loss_axes)
 from drawing.comparison import seeds_words
 from drawing.diagnostic_panels import draw_curves, style_small_panel
 from drawing.diagnostics import SMALL_PANEL_COLORS, kernel_norm, learning_rate
 from drawing.knob_curves import draw_knob_curves
-from summaries import NO_FLOOR_WORDS, StudyRow, floor_words, format_loss
+from summaries import NO_FLOOR_WORDS, StudyRow, floor_words, format_loss, percent
 from drawing.style import (COLORS, RUN_COLORS, plain_text, plain_tick_labels, png_axes, save_png, text_width,
                            use_fonts_for, wrapped)
 from rundir import Run, median_over_nets
@@ -34,7 +34,9 @@ def loss_figure(run: Run):
     prepare_fonts([run])
     small = [diagnostic for diagnostic in (learning_rate(run), kernel_norm(run)) if diagnostic.curves is not None]
     figure, axes = png_axes(height_inches=5.4, rows=(2, len(small))) if small else png_axes()
-    style_loss_axes(axes, [run], knobs=True)
+    # A classifier's losses are cross-entropies (or Playground's squared error, an MSE).
+    named = {"label": "binary cross-entropy (log scale)"} if error_name(run) == "cross-entropy" else {}
+    style_loss_axes(axes, [run], knobs=True, **named)
     draw_knob_curves(axes, run)
     draw_error_curves(axes, run)
     best = restored_epochs(run)
@@ -49,6 +51,8 @@ def loss_figure(run: Run):
         ending = f"final training error {format_loss(run.frame_loss[-1, 0])}, held-out {format_loss(final[0])}"
     else:
         ending = f"median final held-out error {format_loss(float(median_over_nets(final)))}"
+    if run.summary.val_error_rate is not None:  # a classifier's
+        ending += f"; {'median ' if run.nets > 1 else ''}held-out error rate {percent(run.summary.val_error_rate)}"
     if caption:  # how it ended, and its final errors unless it failed
         ending = caption.replace("\n", " ") + ("" if run.status in ("diverged", "interrupted") else f": {ending}")
     # A long name (up to 100 characters), or all the knobs a run turned, wraps rather than running off the picture.

@@ -266,7 +266,9 @@ class ExperimentConfig(StrictModel):
         if given is None:
             return None
         names = [given] if isinstance(given, str) else given
-        if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        if isinstance(names, list) and not names:
+            raise ValueError("names no feature; give at least one, such as [x1, x2]")
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
             raise ValueError("must be a list of input features, such as [x1, x2, x1^2]")
         chosen = [_known_name(name.replace(" ", ""), tuple(playground.FEATURES), "feature") for name in names]
         if len(set(chosen)) != len(chosen):

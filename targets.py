@@ -95,6 +95,11 @@ def compile_plane_target(expression: str) -> Callable[[np.ndarray], np.ndarray]:
     return target_function
 
 
+def _key(inputs: tuple[str, ...]) -> str:
+    """The setting an expression in these inputs is given to, as messages name it."""
+    return "a target" if inputs == ONE_INPUT else "a problem"
+
+
 def _in_words(inputs: tuple[str, ...]) -> str:
     return " and ".join(inputs)
 
@@ -145,7 +150,7 @@ def check(node: ast.AST, text: str, inputs: tuple[str, ...] = ONE_INPUT) -> None
     elif isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
-            raise TargetError(f"{text!r}: {ast.unparse(node.func)!r} is not a function a target may call; "
+            raise TargetError(f"{text!r}: {ast.unparse(node.func)!r} is not a function {_key(inputs)} may call; "
                               f"use {', '.join(FUNCTIONS)}")
         if node.keywords or len(node.args) != ARITY[name]:
             raise TargetError(f"{text!r}: {name} takes {ARITY[name]} argument"
@@ -156,7 +161,7 @@ def check(node: ast.AST, text: str, inputs: tuple[str, ...] = ONE_INPUT) -> None
         raise TargetError(f"{text!r}: ^ is not a power here; write ** ({ast.unparse(node.left)} ** "
                           f"{ast.unparse(node.right)})")
     else:
-        raise TargetError(f"{text!r}: {describe(node)} is not allowed in a target; use numbers, {', '.join(inputs)}, "
+        raise TargetError(f"{text!r}: {describe(node)} is not allowed in {_key(inputs)}; use numbers, {', '.join(inputs)}, "
                           f"{', '.join(CONSTANTS)}, + - * / **, comparisons and the functions {', '.join(FUNCTIONS)}")
 
 

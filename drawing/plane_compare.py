@@ -19,7 +19,7 @@ from drawing.plane_compare_frames import own_words, shared_map_colors, shared_pa
 from drawing.plane_frames import BOUNDARY_STYLE, style_accuracy_axes
 from drawing.plane_maps import (MapColors, as_map, axis_coordinates, boundary, frame_maps, grid_side, map_extent,
                                 median_accuracy, names, point_colors)
-from drawing.style import COLORS, DPI, RUN_COLORS, axis_name, plain_text
+from drawing.style import COLORS, DPI, PLANE_RUN_COLORS, axis_name, plain_text
 from rundir import Run, median_over_nets
 from summaries import format_loss, percent
 
@@ -116,7 +116,7 @@ def plane_compare_figure(runs: list[Run], labels: list[str]) -> Figure:
     maps_figure, curves_figure = figure.subfigures(2, 1, height_ratios=[MAP_INCHES * 1.5 * rows, CURVES_INCHES])
     grid = maps_figure.subplots(rows, columns, squeeze=False)
     shared = shared_parts(runs)
-    for axes, run, label, colors, color in zip(grid.ravel(), runs, labels, shared_map_colors(runs), RUN_COLORS):
+    for axes, run, label, colors, color in zip(grid.ravel(), runs, labels, shared_map_colors(runs), PLANE_RUN_COLORS):
         index = final_map_frame(run)
         draw_final_map(axes, run, colors, index)
         axes.set_title(map_title(run, label, shared, index), fontsize=9, loc="left",
@@ -134,7 +134,7 @@ def plane_compare_figure(runs: list[Run], labels: list[str]) -> Figure:
     error_axes = panels[0]
     error_names = sorted({error_name(run) for run in runs})
     style_loss_axes(error_axes, runs, label=f"training {' or '.join(error_names)} (log scale)")
-    note = compare_error_curves(error_axes, runs, labels, RUN_COLORS)  # (style_loss_axes drew the Bayes line)
+    note = compare_error_curves(error_axes, runs, labels, PLANE_RUN_COLORS)  # (style_loss_axes drew the Bayes line)
     error_axes.set_title(f"training error of {len(runs)} runs{note}", fontsize=10)
     # The runs' words under both panels, whole: in a panel they would hide its curves.
     handles = [handle for handle in error_axes.get_legend_handles_labels()[0]
@@ -143,7 +143,7 @@ def plane_compare_figure(runs: list[Run], labels: list[str]) -> Figure:
     curves_figure.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False,
                          ncols=2 if longest <= LEGEND_CHARACTERS and len(handles) > 1 else 1)
     if classifiers:
-        accuracy_curves(panels[1], runs, RUN_COLORS)
+        accuracy_curves(panels[1], runs, PLANE_RUN_COLORS)
     return figure
 
 

@@ -20,7 +20,7 @@ from drawing.figures import compare_error_curves
 from drawing.plane_frames import (ABOVE_MAP, BOTTOM, HEADER_BOTTOM, LABEL_FONT, LOSS_SHARE, MAP_GAP, SMALL_FONT,
                                   MapPanel, bar_extension, first_fitting, style_accuracy_axes)
 from drawing.plane_maps import MapColors, boundary, frame_maps, median_accuracy, output_colors, plane_limits, value_limits
-from drawing.style import COLORS, RUN_COLORS, text_width, wrapped
+from drawing.style import COLORS, PLANE_RUN_COLORS, text_width, wrapped
 from rundir import Run
 
 # The maps' share of the width left beside their tick labels and the curves', by maps in a row:
@@ -102,7 +102,7 @@ class PlaneCompareAnimation(RunsInStep):
         self.runs = runs
         prepare_fonts(runs, labels)
         self.epochs = compare_frame_epochs(runs)
-        self.colors = self.key_colors = RUN_COLORS[: len(runs)]  # (kept exact in the GIF: rendering.write_animation)
+        self.colors = self.key_colors = PLANE_RUN_COLORS[: len(runs)]  # (kept exact in the GIF: rendering.write_animation)
         self.numbers, self.number_width = compare_numbers()
         self.columns = len(runs) if len(runs) <= ONE_ROW else MANY_COLUMNS
         self.rows = math.ceil(len(runs) / self.columns)

@@ -17,7 +17,7 @@ from drawing.comparison import compare_caption, compare_frame_epochs, latest_sna
 from drawing.curves import past_end_words, prepare_fonts
 from drawing.plane_residuals import draw_plane_residuals
 from drawing.plane_units import PlaneUnitsAnimation
-from drawing.style import COLORS, DPI, RUN_COLORS, fitted, plain_text
+from drawing.style import COLORS, DPI, PLANE_RUN_COLORS, fitted, plain_text
 from drawing.units_frames import net_zero_words
 from rundir import Run
 
@@ -41,7 +41,7 @@ class StackedUnitsAnimation:
     def __init__(self, runs: list[Run], labels: list[str], note: str, width_pixels: int = 800,
                  height_pixels: int = 360):
         self.runs = runs
-        self.key_colors = RUN_COLORS[: len(runs)]  # the squares' colours, kept exact in the GIF
+        self.key_colors = PLANE_RUN_COLORS[: len(runs)]  # the squares' colours, kept exact in the GIF
         prepare_fonts(runs, labels)
         self.epochs = compare_frame_epochs(runs)
         self.animations = [PlaneUnitsAnimation(run, width_pixels, height_pixels) for run in runs]
@@ -50,9 +50,9 @@ class StackedUnitsAnimation:
         canvas.draw()
         self.header = header = np.array(canvas.buffer_rgba())
         self.labels = [self._label_rows(width_pixels, run, label, color, ended=False)
-                       for run, label, color in zip(runs, labels, RUN_COLORS)]
+                       for run, label, color in zip(runs, labels, PLANE_RUN_COLORS)]
         self.ended = [self._label_rows(width_pixels, run, label, color, ended=True)
-                      for run, label, color in zip(runs, labels, RUN_COLORS)]
+                      for run, label, color in zip(runs, labels, PLANE_RUN_COLORS)]
         heights = [animation.canvas.get_width_height()[1] for animation in self.animations]
         self.pixels = np.full((len(header) + sum(heights) + LABEL_ROW * len(runs), width_pixels, 4), 255, np.uint8)
         self.pixels[: len(header)] = header
@@ -103,7 +103,7 @@ def stacked_residuals_figure(runs: list[Run], labels: list[str]) -> Figure:
     width, height = RESIDUALS_SIZE
     figure = Figure(figsize=(width, height * len(runs) + RESIDUALS_TITLE), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
-    for part, run, label, color in zip(figure.subfigures(len(runs), 1), runs, labels, RUN_COLORS):
+    for part, run, label, color in zip(figure.subfigures(len(runs), 1), runs, labels, PLANE_RUN_COLORS):
         draw_plane_residuals(part, run)
         part.suptitle(f"{plain_text(label)}\n{part.get_suptitle()}", fontsize=11,  # (which net: the line under it)
                       color=COLORS["marker"] if run.status == "diverged" else "black")

@@ -17,7 +17,7 @@ from drawing.comparison import seeds_words
 from drawing.curves import ended_words, error_name, final_held_out_errors
 from drawing.page import document
 from drawing.plane_maps import median_accuracy
-from drawing.style import RUN_COLORS
+from drawing.style import PLANE_RUN_COLORS
 from rundir import Run, median_over_nets
 from summaries import floor_words, format_loss, percent
 
@@ -52,7 +52,7 @@ def figures_table(runs: list[Run], labels: list[str]) -> str:
     head = ["run", "trained", "how it ended", "final training error", "final held-out error",
             "training accuracy", "held-out accuracy", "floor"]
     rows = []
-    for run, label, color in zip(runs, labels, RUN_COLORS):
+    for run, label, color in zip(runs, labels, PLANE_RUN_COLORS):
         name = f'<b style="color: {color}">■ {html.escape(label)}{html.escape(seeds_words(run))}</b>'
         cells = [name, html.escape(run.training_description)] + [html.escape(cell) for cell in final_figures(run)]
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")

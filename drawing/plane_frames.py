@@ -134,11 +134,13 @@ class MapPanel:
         surface's in the colours of their targets, each with an edge that shows on any colour (a
         hollow point's ring laid over a wider one in the edge's colour)."""
         run, drawn = self.run, []
-        edge = "white" if boundary(run) is not None else "#1a1a1a"
+        # A dark edge: a point in its class's colour on a map of that colour is still a filled dot,
+        # never mistaken for a held-out point's ring (a white one, under a classifier's).
+        ring = "white" if boundary(run) is not None else "#1a1a1a"
         drawn.append(self.axes.scatter(*run.x_train.T, c=point_colors(run, self.colors, run.y_train), s=12,
-                                       edgecolors=edge, linewidths=0.5, label="training points", **POINT_STYLE))
+                                       edgecolors="#1a1a1a", linewidths=0.4, label="training points", **POINT_STYLE))
         if run.config.render.show_held_out and run.x_validation is not None:
-            for width, colors, label in ((2.4, edge, None), (1.0, point_colors(run, self.colors, run.y_validation),
+            for width, colors, label in ((2.4, ring, None), (1.0, point_colors(run, self.colors, run.y_validation),
                                                              "held-out points (hollow)")):
                 drawn.append(self.axes.scatter(*run.x_validation.T, facecolors="none", edgecolors=colors, s=16,
                                                linewidths=width, label=label or "_under", **POINT_STYLE))

@@ -252,8 +252,8 @@ def rms(values: np.ndarray) -> float:
 def regression_title(run: Run, picture: PlaneResidualPicture) -> str:
     """The final map's title: its epoch, its root mean square over the plane, and the noise's σ."""
     epoch = int(run.frame_epochs[picture.final])
-    which = (f"epoch {epoch}" if picture.final == len(run.frame_epochs) - 1 else
-             f"epoch {epoch}, the last whose prediction is finite")
+    which = (f"epoch {epoch:,}" if picture.final == len(run.frame_epochs) - 1 else
+             f"epoch {epoch:,}, the last whose prediction is finite")
     sigma = f"the noise's σ {math.sqrt(run.noise_floor):.3g} · " if run.noise_floor else ""
     return (f"prediction − true surface, {which}\nRMS {rms(picture.final_values):.3g} over the plane\n"
             f"{sigma}{floor_words(run.noise_floor)}")
@@ -264,7 +264,7 @@ def points_title(run: Run, picture: PlaneResidualPicture) -> str:
     (and the lowest any classifier can have, where the problem defines it)."""
     epoch = int(run.frame_epochs[picture.final])
     last = picture.final == len(run.frame_epochs) - 1
-    which = f"epoch {epoch}" if last else f"epoch {epoch}, the last whose output is finite"
+    which = f"epoch {epoch:,}" if last else f"epoch {epoch:,}, the last whose output is finite"
     if not run.config.classifies:
         return f"at the training points: prediction − data, {which}\n(no true surface known)"
     output = "P(class 1)" if run.config.classification_loss == "cross_entropy" else "tanh output (labels ±1)"

@@ -36,6 +36,8 @@ COLORS = {
 # Colours of the runs in compare.png, in order: tab10 without its green and red, which are the
 # noise floor's and the marker's.
 RUN_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000"]
+# Runs of two inputs side by side: none of the classes' orange and blue, which their maps are drawn in.
+PLANE_RUN_COLORS = ["#6a3d9a", "#33a02c", "#e7298a", "#8c564b", "#000000", "#b15928", "#7f7f7f", "#17becf", "#bcbd22"]
 DPI = 100
 
 

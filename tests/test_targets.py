@@ -130,7 +130,7 @@ def test_an_expression_in_x1_and_x2_is_its_numpy_formula_at_each_position(expres
     ("sin(x) * x2", "unknown name 'x' (x is the input of a target of one input; a problem's expression is in x1 and x2)"),
     ("X1 + x2", "unknown name 'X1' (did you mean 'x1'?); use x1, x2, pi, e"),
     ("sin(x1", "'sin(x1' is not an expression in x1 and x2 (a syntax error)"),
-    ("x1.real", "an attribute ('x1.real') is not allowed in a target; use numbers, x1, x2"),
+    ("x1.real", "an attribute ('x1.real') is not allowed in a problem; use numbers, x1, x2"),
     ("", "an empty target: give an expression in x1 and x2"),
 ])
 def test_an_expression_of_two_inputs_takes_x1_and_x2_alone(expression, message):

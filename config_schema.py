@@ -278,6 +278,9 @@ class ExperimentConfig(StrictModel):
     @model_validator(mode="after")
     def _plane_or_line(self) -> "ExperimentConfig":
         data_settings.check_plane_or_line(self)
+        if self.render.show_held_out and not self.is_plane:  # a line's pictures draw no held-out points
+            raise ValueError("render.show_held_out applies to a run of two inputs (a problem, or a CSV of x1, x2 and "
+                             "a target); remove it")
         return self
 
     @model_validator(mode="after")

@@ -266,3 +266,9 @@ def test_an_expression_of_one_class_or_not_a_number_where_a_point_falls_is_refus
     with pytest.raises(ConfigError, match=r"is not a number at .*; give one that is over \[-8.5, 8.5\]², the plane and "
                                           "the noise's shift beyond it"):
         data.dataset_for(plane_config(problem="sqrt(36.01 - x1 ** 2)", task="classification", noise=0.5))
+
+
+def test_held_out_points_are_drawn_on_a_plane_only():
+    assert plane_config(render={"show_held_out": True}).render.show_held_out
+    with pytest.raises(ConfigError, match="render.show_held_out applies to a run of two inputs"):
+        config_module.validate({"render": {"show_held_out": True}}, "test.yaml", [])

@@ -176,9 +176,12 @@ _MAKERS = {"circle": _circle, "xor": _xor, "gaussians": _gaussians, "spiral": _s
 
 
 def bayes_error(problem: str, noise: float) -> float | None:
-    """The lowest error rate any classifier can have on the problem, where it is known exactly
-    (two Gaussians: along the line through their centres each class is a normal of spread √v
-    whose mean is 2√2 from the boundary half-way); None elsewhere."""
+    """The lowest error rate any classifier can have on the problem, where it is known exactly:
+    two Gaussians (along the line through their centres each class is a normal of spread √v whose
+    mean is 2√2 from the boundary half-way); 0 for the circle, XOR and the spiral without noise,
+    whose class is then a fixed function of where a point lies; None elsewhere."""
+    if problem in ("circle", "xor", "spiral") and noise == 0:
+        return 0.0
     if problem != "gaussians":
         return None
     return 0.5 * math.erfc(2 * math.sqrt(2) / math.sqrt(gaussian_variance(noise)) / math.sqrt(2))

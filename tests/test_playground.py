@@ -84,7 +84,10 @@ def test_the_bayes_error_and_cross_entropy_of_two_gaussians_match_a_large_sample
     assert abs(error - bayes) < 4 * math.sqrt(bayes * (1 - bayes) / len(labels))
     sample = np.mean(np.logaddexp(0, np.where(labels == 1, -log_odds, log_odds)))
     assert playground.bayes_cross_entropy("gaussians", noise) == pytest.approx(sample, rel=0.01)
-    assert playground.bayes_error("spiral", 0.0) is None and playground.bayes_cross_entropy("xor", 0.1) is None
+    assert playground.bayes_error("spiral", 0.1) is None and playground.bayes_cross_entropy("xor", 0.1) is None
+    # Without noise a circle's, XOR's or spiral's class is a function of where a point lies.
+    assert [playground.bayes_error(problem, 0.0) for problem in ("circle", "xor", "spiral")] == [0.0, 0.0, 0.0]
+    assert playground.bayes_cross_entropy("spiral", 0.0) is None  # 0: no line on a log axis
 
 
 def test_a_regression_surface_has_gaussian_noise_of_the_given_spread_on_its_target():

@@ -138,7 +138,8 @@ def parameter_count(hidden_layers: list[int], inputs: int = 1) -> int:
 
 def in_data_units(values: np.ndarray, quantity: Quantity, standardization) -> np.ndarray:
     """A quantity of nets trained on standardized points (data.Standardization), in the data's units."""
-    if quantity.unit == "none":
+    identity = standardization.y_scale == 1 and standardization.y_shift == 0  # a classifier's classes
+    if quantity.unit == "none" or identity:  # as they are: float32, not twice that in float64
         return values
     # Kept in float64: y around 1e9 with a spread of 1 would be rounded to steps of 64 in float32,
     # and squared errors of y around 1e20 would overflow it.

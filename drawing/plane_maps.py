@@ -27,9 +27,10 @@ NAN_COLOR = "#b4b4b4"
 # palette held: yellow to the held-out curve's orange). An odd count for a classifier, whose
 # middle step, white, is centred on the decision boundary.
 CLASS_STEPS, VALUE_STEPS, SPREAD_STEPS = 21, 16, 12
-# A classifier's map: class 0's orange through white at the decision boundary to class 1's blue.
-CLASS_MAP = LinearSegmentedColormap.from_list("classes", [CLASS_COLORS[0], "#f7f7f7", CLASS_COLORS[1]],
-                                              N=CLASS_STEPS).with_extremes(bad=NAN_COLOR)
+# Playground's scale: class 0's orange through white to class 1's blue (its neurons are drawn in it too).
+CLASS_SCALE = [CLASS_COLORS[0], "#f7f7f7", CLASS_COLORS[1]]
+# A classifier's map: that scale, white at the decision boundary.
+CLASS_MAP = LinearSegmentedColormap.from_list("classes", CLASS_SCALE, N=CLASS_STEPS).with_extremes(bad=NAN_COLOR)
 # A regression surface's values (viridis), and the maps of many nets' disagreement and spread
 # (white: they agree).
 VALUE_MAP = matplotlib.colormaps["viridis"].resampled(VALUE_STEPS).with_extremes(bad=NAN_COLOR)

@@ -18,12 +18,14 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgba
 import data
 import hessians
 import playground
+from drawing.plane_maps import CLASS_SCALE, NAN_COLOR
 from rundir import Run
 
-# Playground's neurons: orange below the activation's middle, white at it, blue above.
-UNIT_COLORMAP = LinearSegmentedColormap.from_list("units", ["#f59322", "#f7f7f7", "#0877bd"])
-# Where a unit's output is not a number (a net that blew up before any finite frame).
-NOT_A_NUMBER_COLOR = "#b4b4b4"
+# Playground's neurons: orange below the activation's middle, white at it, blue above (in smooth
+# shades: a unit's map is written into the pixels, not quantised as the classes' map is).
+UNIT_COLORMAP = LinearSegmentedColormap.from_list("units", CLASS_SCALE)
+# Where a unit's output is not a number (a net that blew up before any finite frame): the maps' grey.
+NOT_A_NUMBER_COLOR = NAN_COLOR
 # Activations whose outputs lie in a fixed range: their maps span it in every run. A tanh-like
 # unit is centred on 0, a sigmoid-like one on 0.5; relu6's range is taken either side of 0.
 BOUNDED_RANGES = {"tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0), "sin": (-1.0, 1.0),
